@@ -1,0 +1,1 @@
+"""scopecheck.capture: repeatable shots from UVC microscopes and from recordings."""

@@ -1,0 +1,43 @@
+"""File and pixel SHA-256 digests.
+
+The **pixel digest** is SHA-256 over a canonical form of the decoded stored pixels (see
+:mod:`compare.load` for the decoding policy)::
+
+    b"scopecheck-pixels/1\\n" + b"<height>x<width>x<channels> <dtype>\\n" + samples
+
+where ``channels`` is 1 for gray, 3 for BGR, 4 for BGRA, ``dtype`` is ``uint8`` or ``uint16`` and
+``samples`` are the samples in row-major order, channels interleaved in OpenCV's B, G, R(, A)
+order, 16-bit samples little-endian. Equal pixels therefore give equal digests whatever the
+container, compression level, chunk order or metadata, while an 8-bit and a 16-bit image (or a gray
+and a BGR one) never share a digest.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
+
+
+def file_sha256(data: bytes) -> str:
+    """SHA-256 of raw bytes, as lowercase hex (what ``sha256sum`` prints)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def pixel_header(pixels: np.ndarray) -> bytes:
+    h, w = pixels.shape[:2]
+    c = 1 if pixels.ndim == 2 else pixels.shape[2]
+    return f"{PIXEL_DIGEST_VERSION}\n{h}x{w}x{c} {pixels.dtype.name}\n".encode("ascii")
+
+
+def pixel_sha256(pixels: np.ndarray) -> str:
+    """SHA-256 of the canonical pixel form described in the module docstring."""
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
+    h = hashlib.sha256(pixel_header(pixels))
+    arr = pixels.astype("<u2", copy=False) if pixels.dtype == np.uint16 else pixels
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()

@@ -1,0 +1,430 @@
+"""A persistent, incremental, resumable SQLite index of the hashes of image files.
+
+* **One definition of a file's hashes.** Rows are :func:`compare.record.hash_file` records, mapped
+  over the files with a process pool; the index never computes a hash any other way, so a file
+  gets the same dHash from ``scopecheck index``, ``hash`` and ``compare``.
+* **Self-describing.** The ``meta`` table records the schema version, the hash algorithm and size,
+  the flatness threshold, the pixel-digest version and the decoder (OpenCV) version. Opening an
+  index built with other values raises :class:`IndexMismatchError` telling the user to re-index
+  (``--rebuild``); it never mixes hashes made under different definitions.
+* **Incremental.** A file whose ``(size, mtime_ns)`` is unchanged since it was indexed (or since it
+  failed) is not read again. Files that vanished from an indexed folder are removed.
+* **Resumable and intact after a kill.** WAL journal, and rows are committed in batches (every
+  ``batch`` files or two seconds): a run killed with SIGKILL loses at most the uncommitted batch,
+  the database passes ``PRAGMA integrity_check``, and the next run hashes only what is missing.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import cv2
+import numpy as np
+
+from .digest import PIXEL_DIGEST_VERSION
+from .errors import IndexMismatchError, InputError, ScopecheckError
+from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
+from .load import DEFAULT_MAX_PIXELS
+from .record import HashRecord, hash_file
+from .search import Entry, Haystack
+from .walk import FileEntry, WalkError, walk_images
+
+SCHEMA_VERSION = 1
+ALGORITHM = "dhash/luma-bt601/area-average/row-major-msb-first"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    channels INTEGER NOT NULL,
+    dtype TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pixel_sha256 TEXT NOT NULL,
+    dhash TEXT NOT NULL,
+    h INTEGER NOT NULL,          -- the 64-bit dHash as a signed integer, for fast loading
+    flat INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_pixel_sha256 ON files (pixel_sha256);
+CREATE TABLE IF NOT EXISTS errors (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    error TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_ns INTEGER NOT NULL);
+"""
+
+
+def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
+    """The values that define the stored hashes; all must match for an index to be reused."""
+    return {
+        "schema_version": str(SCHEMA_VERSION),
+        "algorithm": ALGORITHM,
+        "hash_size": str(hash_size),
+        "flat_range": repr(FLAT_RANGE),
+        "pixel_digest": PIXEL_DIGEST_VERSION,
+        "decoder": f"opencv {cv2.__version__}",
+    }
+
+
+def _recorded_versions() -> dict[str, str]:
+    """Recorded for the record, not checked (they do not change the hashes)."""
+    from scopecheck import __version__
+
+    return {"scopecheck": __version__, "numpy": np.__version__}
+
+
+# --------------------------------------------------------------------------- paths in SQLite
+
+def _key(path: str):
+    """A path as stored: text, or bytes for names that are not valid UTF-8 (kept exactly)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _unkey(value) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    error: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    db: str
+    roots: tuple[str, ...]
+    files: int       # image files found by the walk
+    hashed: int      # read and hashed in this run (new or changed)
+    unchanged: int   # skipped: same size and mtime as already indexed
+    removed: int     # rows dropped because the file is gone
+    flat: int        # flat/blank frames among the indexed files
+    errors: tuple[FileError, ...]  # every walked file (and folder) that could not be used
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {"db": self.db, "roots": list(self.roots), "files": self.files, "hashed": self.hashed,
+                "unchanged": self.unchanged, "removed": self.removed, "flat": self.flat,
+                "errors": [e.to_json() for e in self.errors], "seconds": round(self.seconds, 3)}
+
+
+# --------------------------------------------------------------------------- hashing many files
+
+def _worker_init():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    cv2.setNumThreads(1)  # one worker per core; no oversubscription inside OpenCV
+
+
+def _hash_one(job):
+    path, size, mtime_ns, hash_size, max_pixels = job
+    try:
+        return hash_file(path, hash_size=hash_size, max_pixels=max_pixels)
+    except ScopecheckError as e:
+        return FileError(path, _strip_path(str(e), path)), size, mtime_ns
+    except (OSError, ValueError, cv2.error, MemoryError) as e:  # one bad file never stops the run
+        return FileError(path, f"{type(e).__name__}: {e}"), size, mtime_ns
+
+
+def _strip_path(message: str, path: str) -> str:
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InputError(f"--jobs must be a whole number >= 1, got {jobs!r}")
+    return jobs
+
+
+def iter_hashes(files, *, jobs: int | None = None, hash_size: int = DEFAULT_HASH_SIZE,
+                max_pixels: int = DEFAULT_MAX_PIXELS):
+    """Hash ``files`` (:class:`FileEntry`), yielding a :class:`HashRecord` or a
+    ``(FileError, size, mtime_ns)`` per file, in completion order, over ``jobs`` processes."""
+    jobs = check_jobs(jobs)
+    work = [(f.path, f.size, f.mtime_ns, hash_size, max_pixels) for f in files]
+    if jobs == 1 or len(work) < 2:
+        for job in work:
+            yield _hash_one(job)
+        return
+    chunk = max(1, min(16, len(work) // (jobs * 8)))
+    with multiprocessing.get_context().Pool(min(jobs, len(work)), initializer=_worker_init) as pool:
+        try:
+            yield from pool.imap_unordered(_hash_one, work, chunksize=chunk)
+        except BaseException:
+            pool.terminate()
+            raise
+
+
+def hash_tree(roots, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+              progress=None) -> tuple[list[HashRecord], list]:
+    """Walk and hash folders without an index (needles, or a haystack given as a folder).
+
+    Returns the records (in walk order) and the errors (walk and per-file).
+    """
+    walk = walk_images(roots)
+    records, errors = {}, list(walk.errors)
+    total = len(walk.files)
+    for n, out in enumerate(iter_hashes(walk.files, jobs=jobs, max_pixels=max_pixels), 1):
+        if isinstance(out, HashRecord):
+            records[out.path] = out
+        else:
+            errors.append(out[0])
+        if progress:
+            progress(n, total, len(errors))
+    order = {f.path: k for k, f in enumerate(walk.files)}
+    errors.sort(key=lambda e: (order.get(e.path, -1), e.path))
+    return [records[f.path] for f in walk.files if f.path in records], errors
+
+
+# --------------------------------------------------------------------------- the database
+
+def _is_sqlite(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def _check_meta(conn: sqlite3.Connection, db: str, expected: dict[str, str]):
+    try:
+        stored = dict(conn.execute("SELECT key, value FROM meta"))
+    except sqlite3.DatabaseError:
+        raise InputError("is an SQLite database but not a scopecheck index (no meta table); "
+                         "choose another --db path", path=db) from None
+    for key, want in expected.items():
+        have = stored.get(key)
+        if have != want:
+            raise IndexMismatchError(
+                f"index built with {key} = {have!r}, this scopecheck uses {want!r}; re-index: "
+                f"run `scopecheck index DIR... --db {db} --rebuild`", path=db)
+
+
+def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = False,
+               hash_size: int = DEFAULT_HASH_SIZE) -> sqlite3.Connection:
+    """Open (or create) an index, checking its schema and hash parameters.
+
+    Raises :class:`InputError` for a missing file (when not creating) or a file that is not an
+    index, and :class:`IndexMismatchError` for an index built with other parameters.
+    """
+    db = os.fspath(db)
+    exists = os.path.exists(db)
+    if exists and not os.path.isfile(db):
+        raise InputError("is not a file; --db takes the path of an index file", path=db)
+    if exists and os.path.getsize(db) > 0 and not _is_sqlite(db):
+        raise InputError("exists and is not a scopecheck index (not SQLite); choose another --db path", path=db)
+    if not exists and not create:
+        raise InputError("no such index; build it with `scopecheck index DIR --db PATH`", path=db)
+    parent = os.path.dirname(os.path.abspath(db))
+    if not os.path.isdir(parent):
+        raise InputError(f"folder {parent} does not exist; create it or choose another --db path", path=db)
+    try:
+        if create:
+            conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+        else:
+            conn = sqlite3.connect(f"file:{quote(os.path.abspath(db))}?mode=ro", uri=True, timeout=30,
+                                   isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if create:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as e:
+        raise InputError(f"cannot open index: {e}", path=db) from None
+    expected = hash_parameters(hash_size=hash_size)
+    try:
+        fresh = not conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if create and (fresh or rebuild):
+            conn.execute("BEGIN IMMEDIATE")
+            if rebuild:
+                for table in ("meta", "files", "errors", "roots"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             list(expected.items()) + list(_recorded_versions().items()) +
+                             [("created_ns", str(time.time_ns()))])
+            conn.execute("COMMIT")
+        elif fresh:
+            raise InputError("is an SQLite database but not a scopecheck index (no meta table); "
+                             "choose another --db path", path=db)
+        _check_meta(conn, db, expected)
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise InputError(f"cannot use index: {e}", path=db) from None
+    except ScopecheckError:
+        conn.close()
+        raise
+    return conn
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                rebuild: bool = False, batch: int = 256, progress=None) -> IndexResult:
+    """Walk ``roots`` and bring the index at ``db`` up to date.
+
+    Parameters
+    ----------
+    roots : list of folders (or files)
+    db : path of the index file, created if missing
+    jobs : worker processes (default: all cores available to this process)
+    rebuild : drop everything stored and start again (the fix for a parameter mismatch)
+    batch : files per transaction; a kill loses at most one batch
+    progress : optional ``callable(done, total, errors)`` called after each file
+
+    >>> r = build_index(["archive"], db="archive.sqlite")   # doctest: +SKIP
+    >>> r.hashed, r.unchanged, len(r.errors)                 # doctest: +SKIP
+    (1200, 0, 3)
+    """
+    t0 = time.perf_counter()
+    jobs = check_jobs(jobs)
+    if batch < 1:
+        raise InputError(f"batch must be >= 1, got {batch}")
+    if max_pixels < 1:
+        raise InputError(f"--max-pixels must be >= 1, got {max_pixels}")
+    db = os.fspath(db)
+    roots = [os.fspath(r) for r in roots]
+    walk = walk_images(roots)  # validates roots before the index is created
+    conn = open_index(db, create=True, rebuild=rebuild)
+    try:
+        abs_roots = tuple(os.path.abspath(r) for r in roots)
+        db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
+        files = [f for f in walk.files if f.path not in db_files]
+        seen = {f.path for f in files}
+        known = {}
+        for table in ("files", "errors"):
+            for p, size, mtime in conn.execute(f"SELECT path, size, mtime_ns FROM {table}"):
+                known[_unkey(p)] = (size, mtime)
+        todo = [f for f in files if known.get(f.path) != (f.size, f.mtime_ns)]
+        unchanged = len(files) - len(todo)
+        # Files gone from the walked folders (but not from folders we could not list).
+        blind = [e.path for e in walk.errors]
+        gone = [p for p in known if p not in seen and any(_under(p, r) for r in abs_roots)
+                and not any(_under(p, b) for b in blind)]
+        conn.execute("BEGIN IMMEDIATE")
+        for p in gone:
+            conn.execute("DELETE FROM files WHERE path = ?", (_key(p),))
+            conn.execute("DELETE FROM errors WHERE path = ?", (_key(p),))
+        for r in abs_roots:
+            conn.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (_key(r), time.time_ns()))
+        conn.execute("COMMIT")
+        hashed = 0
+        pending = 0
+        last = time.monotonic()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for n, out in enumerate(iter_hashes(todo, jobs=jobs, max_pixels=max_pixels), 1):
+                if isinstance(out, HashRecord):
+                    _store(conn, out)
+                else:
+                    err, size, mtime = out
+                    conn.execute("DELETE FROM files WHERE path = ?", (_key(err.path),))
+                    conn.execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?, ?)",
+                                 (_key(err.path), size, mtime, err.error))
+                hashed += 1
+                pending += 1
+                now = time.monotonic()
+                if pending >= batch or now - last >= 2.0:
+                    conn.execute("COMMIT")
+                    conn.execute("BEGIN IMMEDIATE")
+                    pending, last = 0, now
+                if progress:
+                    progress(n, len(todo), None)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("COMMIT")  # keep what is done: the next run resumes from here
+            raise
+        errors = [FileError(e.path, e.error) for e in walk.errors]
+        flat = 0
+        for p, e in conn.execute("SELECT path, error FROM errors"):
+            if _unkey(p) in seen:
+                errors.append(FileError(_unkey(p), e))
+        for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
+            flat += _unkey(p) in seen
+        errors.sort(key=lambda e: e.path)
+    finally:
+        conn.close()
+    return IndexResult(db=db, roots=abs_roots, files=len(files), hashed=hashed, unchanged=unchanged,
+                       removed=len(gone), flat=flat, errors=tuple(errors), seconds=time.perf_counter() - t0)
+
+
+def _store(conn: sqlite3.Connection, r: HashRecord):
+    value = DHash.parse(r.dhash).value
+    signed = value - (1 << 64) if value >= 1 << 63 else value
+    conn.execute("DELETE FROM errors WHERE path = ?", (_key(r.path),))
+    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (_key(r.path), r.size, r.mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
+                  r.sha256, r.pixel_sha256, r.dhash, signed, int(r.flat)))
+
+
+def load_haystack(db: str | os.PathLike) -> Haystack:
+    """Read an index into a :class:`compare.search.Haystack` (hashes packed, errors included)."""
+    db = os.fspath(db)
+    conn = open_index(db)
+    try:
+        rows = conn.execute("SELECT path, dhash, flat, sha256, pixel_sha256, width, height, format, h "
+                            "FROM files ORDER BY path").fetchall()
+        errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
+    except sqlite3.DatabaseError as e:
+        raise InputError(f"cannot read index: {e}", path=db) from None
+    finally:
+        conn.close()
+    entries = tuple(Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=s, pixel_sha256=ps, width=w, height=h,
+                          format=fmt) for p, d, f, s, ps, w, h, fmt, _ in rows)
+    hashes = np.fromiter((r[8] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
+    return Haystack(entries=entries, hashes=hashes, errors=tuple(errs), source=db)
+
+
+def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  progress=None) -> Haystack:
+    """A haystack from an index file (read as stored) or a folder (walked and hashed now)."""
+    p = os.fspath(path)
+    if os.path.isfile(p) and _is_sqlite(p):
+        return load_haystack(p)
+    if not os.path.exists(p):
+        raise InputError("no such folder or index file", path=p)
+    if os.path.isfile(p):
+        raise InputError("is a file but not a scopecheck index; pass a folder or an index built by "
+                         "`scopecheck index`", path=p)
+    records, errors = hash_tree([p], jobs=jobs, max_pixels=max_pixels, progress=progress)
+    return Haystack.of([Entry.of(r) for r in records], errors=errors, source=os.path.abspath(p))
+
+
+__all__ = ["build_index", "open_index", "load_haystack", "haystack_from", "hash_tree", "iter_hashes",
+           "hash_parameters", "IndexResult", "FileError", "FileEntry", "WalkError", "SCHEMA_VERSION"]

@@ -1,0 +1,223 @@
+"""``index``, ``search`` and ``dedupe``: parse, call :mod:`compare.index` / :mod:`compare.search`, render.
+
+Exit statuses (like ``grep``):
+
+* ``index``: 0 when the index is up to date (unreadable images are recorded and listed, they do
+  not fail the run), 2 on trouble (bad folder, index built with other parameters).
+* ``search``: 0 when every needle image has a match in the haystack (nothing new), 1 when at least
+  one needle image has none (its folder is listed; ``unmatched_folders`` lists the folders with no
+  match at all), 2 on trouble, including a needle file that could not be read (the answer for it is
+  unknown). Unreadable haystack files are listed in ``errors`` but cannot change the answer.
+* ``dedupe``: 0 when at least one duplicate group was found, 1 when none, 2 on trouble.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+
+from compare.errors import InputError
+from compare.index import build_index, default_jobs, haystack_from, hash_tree
+from compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
+
+from .common import add_json, add_max_pixels, print_json
+
+DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream=None):
+        self.stream = stream or sys.stderr
+        self.label = label
+        self.enabled = self.stream.isatty()
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, errors):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and done != total:
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        width = 30
+        fill = int(width * done / total) if total else width
+        extra = f", {errors} errors" if errors else ""
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} files"
+                          f"{extra}, {rate:.0f}/s ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _jobs(p):
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help=f"worker processes for hashing (default: all cores, here {default_jobs()})")
+
+
+def _distance(p, what: str):
+    p.add_argument("--max-distance", type=int, default=DEFAULT_MAX_DISTANCE, metavar="D",
+                   help=f"largest dHash distance (bits of 64) counted as {what} (default {DEFAULT_MAX_DISTANCE}, "
+                        "chosen from measurements: see README)")
+
+
+def register(sub):
+    p = sub.add_parser("index", help="hash the images under folders into an SQLite index (incremental)",
+                       description="Walk folders recursively and store each image's dHash, file SHA-256, "
+                       "pixel SHA-256, size and mtime in an SQLite index. Unchanged files are not re-read; "
+                       "an interrupted run resumes where it stopped.")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="folders to index (recursively)")
+    p.add_argument("--db", metavar="PATH", help=f"index file (default: DIR/{DEFAULT_DB_NAME} for a single DIR)")
+    p.add_argument("--rebuild", action="store_true",
+                   help="drop everything stored and hash again (needed after a hash-parameter change)")
+    _jobs(p)
+    add_max_pixels(p)
+    add_json(p)
+    p.set_defaults(func=run_index)
+
+    p = sub.add_parser("search", help="which needle images and folders are already in a haystack",
+                       description="For each needle image, its copies in the haystack (same bytes, same "
+                       "pixels, or dHash within --max-distance); per needle folder how many matched; and "
+                       "the folders with no image in the haystack. Exit 0: every needle found; 1: some "
+                       "needle not found; 2: trouble (including an unreadable needle).")
+    p.add_argument("--haystack", required=True, metavar="DIR|DB",
+                   help="folder to hash now, or an index file built by `scopecheck index`")
+    p.add_argument("--needles", required=True, action="append", metavar="DIR",
+                   help="folder (or image) to look for; repeat for several")
+    _distance(p, "a match")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print one JSON document")
+    out.add_argument("--csv", action="store_true",
+                     help="print CSV: one row per needle and match (a needle with no match has an empty match)")
+    _jobs(p)
+    add_max_pixels(p)
+    p.set_defaults(func=run_search)
+
+    p = sub.add_parser("dedupe", help="groups of exact, same-pixel and near-duplicate images",
+                       description="Group exact copies (same SHA-256), same-pixel copies (same pixel SHA-256) "
+                       "and near-duplicates (dHash chains within --max-distance). Flat frames are listed "
+                       "apart. Exit 0: duplicates found; 1: none; 2: trouble.")
+    p.add_argument("source", metavar="DIR|DB", help="folder to hash now, or an index file")
+    _distance(p, "near-duplicate")
+    p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
+    _jobs(p)
+    add_max_pixels(p)
+    add_json(p)
+    p.set_defaults(func=run_dedupe)
+
+
+# --------------------------------------------------------------------------- index
+
+def run_index(args) -> int:
+    db = args.db
+    if db is None:
+        if len(args.dirs) != 1 or not os.path.isdir(args.dirs[0]):
+            raise InputError("--db is required when indexing more than one folder (or a file)")
+        db = os.path.join(args.dirs[0], DEFAULT_DB_NAME)
+    bar = _Progress("index")
+    try:
+        res = build_index(args.dirs, db=db, jobs=args.jobs, max_pixels=args.max_pixels, rebuild=args.rebuild,
+                          progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        print_json(res.to_json())
+    else:
+        print(f"{res.db}: {res.files} images ({res.hashed} hashed, {res.unchanged} unchanged, "
+              f"{res.removed} removed, {res.flat} flat, {len(res.errors)} unreadable) in {res.seconds:.1f} s")
+        for e in res.errors:
+            print(f"  unreadable: {e.path}: {e.error}")
+    return 0
+
+
+# --------------------------------------------------------------------------- search
+
+def run_search(args) -> int:
+    bar = _Progress("haystack")
+    try:
+        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+    finally:
+        bar.close()
+    bar = _Progress("needles")
+    try:
+        records, errors = hash_tree(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+    finally:
+        bar.close()
+    if not records and not errors:
+        raise InputError(f"no image files under --needles {' '.join(args.needles)}")
+    res = match_needles([Entry.of(r) for r in records], hay, max_distance=args.max_distance,
+                        needle_errors=errors)
+    if not hay.entries:
+        print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
+              file=sys.stderr)
+    if args.json:
+        print_json(res.to_json())
+    elif args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["needle", "folder", "match", "distance", "file_equal", "pixel_equal", "flat"])
+        for n in res.needles:
+            if not n.matches:
+                w.writerow([n.path, n.folder, "", "", "", "", int(n.flat)])
+            for m in n.matches:
+                w.writerow([n.path, n.folder, m.path, m.distance, int(m.file_equal), int(m.pixel_equal),
+                            int(n.flat)])
+    else:
+        found = sum(1 for n in res.needles if n.matches)
+        print(f"haystack {res.haystack}: {res.haystack_size} images; needles: {found} of {len(res.needles)} "
+              f"found within {res.max_distance} bits")
+        for f in res.folders:
+            state = "found" if f.images and f.matched == f.images else ("MISSING" if not f.matched else "partly")
+            extra = f", {f.errors} unreadable" if f.errors else ""
+            print(f"  {state:8s} {f.matched}/{f.images} {f.folder}{extra}")
+        if res.unmatched_folders:
+            print("folders with no image in the haystack:")
+            for f in res.unmatched_folders:
+                print(f"  {f}")
+        flat = [n.path for n in res.needles if n.flat]
+        if flat:
+            print(f"flat (blank) needles, matched only by identical bytes or pixels: {len(flat)}")
+        for e in res.needle_errors:
+            print(f"  unreadable needle: {e.path}: {e.error}")
+        if res.haystack_errors:
+            print(f"  {len(res.haystack_errors)} unreadable haystack files (see --json)")
+    if res.needle_errors:
+        return 2
+    return 0 if res.all_found else 1
+
+
+# --------------------------------------------------------------------------- dedupe
+
+def run_dedupe(args) -> int:
+    if args.sheet is not None and not args.sheet.strip():
+        raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
+    bar = _Progress("dedupe")
+    try:
+        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+    finally:
+        bar.close()
+    res = find_duplicates(hay, max_distance=args.max_distance)
+    if args.sheet:
+        write_sheet(res, args.sheet, max_pixels=args.max_pixels)
+    if args.json:
+        print_json(res.to_json())
+    else:
+        counts = res.to_json()["counts"]
+        print(f"{res.source}: {res.files} images; {counts['exact']} exact-copy groups, {counts['pixels']} "
+              f"same-pixel groups, {counts['near']} near-duplicate groups (within {res.max_distance} bits); "
+              f"{len(res.flat)} flat; {len(res.errors)} unreadable")
+        for g in res.groups:
+            print(f"{g.kind} ({len(g.members)} files, max distance {g.max_distance}):")
+            for m in g.members:
+                print(f"  {m.distance:2d}  {m.path}")
+        if args.sheet:
+            print(f"contact sheet: {args.sheet}")
+    return 0 if res.groups else 1

@@ -1,0 +1,130 @@
+"""`scopecheck compare`: are two shots the same? One pair, or a batch with --pairs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from compare.errors import InputError, ScopecheckError
+from compare.hashing import DEFAULT_HASH_SIZE
+from compare.pair import Thresholds, compare_files
+from compare.pictures import diff_picture, save_png, sheet_picture
+
+from .common import add_json, add_max_pixels, print_json
+
+DEFAULTS = Thresholds()
+
+
+def register(sub):
+    p = sub.add_parser("compare", help="compare two shots: exact, same pixels, same scene, or different",
+                       description="Compare two image files and print a verdict: identical-file, "
+                       "identical-pixels, near-identical or different. Exit 0 same, 1 different, 2 trouble.")
+    p.add_argument("a", nargs="?", help="first image (A)")
+    p.add_argument("b", nargs="?", help="second image (B)")
+    p.add_argument("--pairs", metavar="LIST", help="file of tab-separated path pairs, one pair a line; "
+                   "prints one JSON object a line with --json")
+    add_json(p)
+    p.add_argument("--diff", metavar="PNG", help="write a heat map of local dissimilarity (1 - SSIM)")
+    p.add_argument("--sheet", metavar="PNG", help="write A | B | diff overlay side by side, labelled")
+    p.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
+                   help=f"near-identical needs SSIM at least S (default {DEFAULTS.ssim_min})")
+    p.add_argument("--dhash-max", type=int, default=DEFAULTS.dhash_max, metavar="D",
+                   help=f"near-identical needs dHash distance at most D (default {DEFAULTS.dhash_max})")
+    p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
+                   help=f"dHash size N (N*N bits, default {DEFAULT_HASH_SIZE})")
+    add_max_pixels(p)
+    p.set_defaults(func=run)
+
+
+def _thresholds(args) -> Thresholds:
+    if not 0.0 <= args.ssim_min <= 1.0:
+        raise InputError(f"--ssim-min must be within 0..1, got {args.ssim_min}")
+    if args.dhash_max < 0:
+        raise InputError(f"--dhash-max must be >= 0, got {args.dhash_max}")
+    return Thresholds(ssim_min=args.ssim_min, dhash_max=args.dhash_max)
+
+
+def run(args) -> int:
+    thresholds = _thresholds(args)
+    if args.pairs:
+        if args.a or args.b or args.diff or args.sheet:
+            raise InputError("--pairs takes no A B paths and no --diff/--sheet")
+        return _run_pairs(args, thresholds)
+    if not (args.a and args.b):
+        raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
+    want_map = bool(args.diff or args.sheet)
+    c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
+                      max_pixels=args.max_pixels, want_map=want_map)
+    if args.diff:
+        save_png(args.diff, diff_picture(c.ssim_map))
+    if args.sheet:
+        save_png(args.sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map,
+                                           a_name=c.a.image.path, b_name=c.b.image.path,
+                                           verdict=c.verdict, reason=c.reason))
+    if args.json:
+        print_json(c.to_json())
+    else:
+        _summary(c, args)
+    return c.exit_code
+
+
+def _summary(c, args):
+    w = sys.stdout.write
+    w(f"{c.verdict}: {c.reason}\n")
+    for tag, side in (("A", c.a), ("B", c.b)):
+        img = side.image
+        w(f"  {tag} {img.path}  {img.width}x{img.height} {img.dtype} x{img.channels} {img.format.upper()}"
+          f"  sha256 {side.sha256[:16]}  pixels {side.pixel_sha256[:16]}  {side.dhash}"
+          f"{'  (flat)' if side.dhash.flat else ''}\n")
+    psnr = "inf" if c.psnr == float("inf") else f"{c.psnr:.2f} dB"
+    w(f"  file equal {'yes' if c.file_equal else 'no'}, pixels equal {'yes' if c.pixels_equal else 'no'}, "
+      f"dHash distance {c.dhash_distance}, SSIM {c.ssim:.4f}, PSNR {psnr}, "
+      f"max |diff| {c.max_abs_diff}, pixels differing {100 * c.diff_fraction:.2f} %\n")
+    for d in c.metadata_differences:
+        w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")
+    for n in c.notes:
+        w(f"  note: {n}\n")
+    for label, path in (("diff", args.diff), ("sheet", args.sheet)):
+        if path:
+            w(f"  wrote {label} picture {path}\n")
+
+
+def _read_pairs(path):
+    from compare.load import read_bytes
+    text = read_bytes(path).decode("utf-8", errors="strict")
+    pairs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            pairs.append((line, None, f"line {n}: want two tab-separated paths, got {len(parts)} field(s)"))
+        else:
+            pairs.append((parts[0], parts[1], None))
+    return pairs
+
+
+def _run_pairs(args, thresholds) -> int:
+    try:
+        pairs = _read_pairs(args.pairs)
+    except UnicodeDecodeError:
+        raise InputError("pair list is not UTF-8 text", path=args.pairs) from None
+    worst = 0
+    for a, b, problem in pairs:
+        if problem is None:
+            try:
+                c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size,
+                                  max_pixels=args.max_pixels)
+                obj, code = c.to_json(), c.exit_code
+            except ScopecheckError as e:
+                obj, code = {"a": a, "b": b, "error": str(e)}, e.exit_code
+        else:
+            obj, code = {"a": a, "b": b, "error": problem}, 2
+        worst = max(worst, code)
+        if args.json:
+            print_json(obj, lines=True)
+        elif "error" in obj:
+            sys.stdout.write(f"error\t{a}\t{b}\t{obj['error']}\n")
+        else:
+            sys.stdout.write(f"{obj['verdict']}\t{a}\t{b}\t{obj['reason']}\n")
+        sys.stdout.flush()
+    return worst

@@ -1,0 +1,139 @@
+"""The loader: formats, depths, channels, limits before decoding, hostile input."""
+import os
+import struct
+import time
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+
+from compare.errors import DecodeError, InputError, LimitError
+from compare.load import decode, load, read_header
+from tests.conftest import COMPARE_FIX, scene
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def bomb_png(w=100_000, h=100_000) -> bytes:
+    """A tiny PNG that declares w x h 8-bit gray pixels (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    comp = zlib.compressobj(9)
+    idat = comp.compress(b"\0" * (1 << 20)) + comp.flush()
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".tif", ".bmp", ".webp"])
+def test_formats_decode_with_declared_size(ext):
+    img = scene(1).astype(np.uint8)
+    ok, buf = cv2.imencode(ext, img)
+    assert ok
+    h = read_header(buf.tobytes())
+    assert (h.width, h.height) == (320, 240)
+    out = decode(buf.tobytes())
+    assert out.pixels.shape == (240, 320, 3) and out.dtype == "uint8"
+    if ext in (".png", ".tif", ".bmp"):
+        assert np.array_equal(out.pixels, img)  # lossless formats round-trip exactly
+
+
+@pytest.mark.parametrize("shape,dtype", [((40, 50), np.uint8), ((40, 50), np.uint16),
+                                         ((40, 50, 3), np.uint16), ((40, 50, 4), np.uint8),
+                                         ((40, 50, 4), np.uint16)])
+def test_depths_and_channels_kept(shape, dtype):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype, endpoint=True)
+    ok, buf = cv2.imencode(".png", img)
+    out = decode(buf.tobytes())
+    assert out.pixels.dtype == dtype and out.pixels.shape == shape
+    assert np.array_equal(out.pixels, img)
+    assert out.max_value == np.iinfo(dtype).max
+
+
+def test_bomb_refused_fast():
+    data = bomb_png()
+    t0 = time.perf_counter()
+    with pytest.raises(LimitError, match="10000.0 megapixels"):
+        decode(data, path="bomb.png")
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_max_pixels_is_configurable():
+    ok, buf = cv2.imencode(".png", np.zeros((100, 100), np.uint8))
+    with pytest.raises(LimitError, match="--max-pixels"):
+        decode(buf.tobytes(), max_pixels=9_999)
+    assert decode(buf.tobytes(), max_pixels=10_000).width == 100
+
+
+def test_jpeg_bomb_header_refused():
+    ok, buf = cv2.imencode(".jpg", np.zeros((16, 16), np.uint8))
+    data = bytearray(buf.tobytes())
+    i = data.find(b"\xff\xc0")
+    data[i + 5:i + 9] = struct.pack(">HH", 60000, 60000)
+    with pytest.raises(LimitError):
+        decode(bytes(data))
+
+
+@pytest.mark.parametrize("data,match", [
+    (b"", "empty"),
+    (b"hello, this is text\n", "not an image"),
+    (os.urandom(4096), "not an image"),
+    (b"\x89PNG\r\n\x1a\n", "truncated PNG"),
+])
+def test_hostile_bytes(data, match):
+    with pytest.raises(DecodeError, match=match):
+        decode(data, path="x")
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg"])
+def test_truncated_files_refused(ext):
+    ok, buf = cv2.imencode(ext, scene(2).astype(np.uint8))
+    data = buf.tobytes()
+    for cut in (len(data) // 2, len(data) - 3, 60):
+        with pytest.raises(DecodeError, match="truncated|corrupt|cannot decode"):
+            decode(data[:cut])
+
+
+def test_header_only_jpeg():
+    ok, buf = cv2.imencode(".jpg", scene(2).astype(np.uint8))
+    data = buf.tobytes()
+    sos = data.find(b"\xff\xda")
+    with pytest.raises(DecodeError):
+        decode(data[:sos])
+
+
+def test_missing_directory_unreadable(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "nope.png")
+    with pytest.raises(InputError, match="directory"):
+        load(tmp_path)
+    p = tmp_path / "secret.png"
+    p.write_bytes(b"x")
+    p.chmod(0)
+    if os.access(p, os.R_OK):  # root reads anything
+        pytest.skip("running as root: permissions are not enforced")
+    with pytest.raises(InputError, match="permission"):
+        load(p)
+
+
+def test_odd_names(tmp_path):
+    src = os.path.join(COMPARE_FIX, "cell_shot1.png")
+    for name in ("with space.png", "ünïcødé 显微镜.png", "-leading-dash.png"):
+        dst = tmp_path / name
+        dst.write_bytes(open(src, "rb").read())
+        assert load(dst).width == 320
+
+
+def test_exif_orientation_not_applied():
+    """Stored pixels: a JPEG with Orientation=6 decodes as stored (not rotated)."""
+    import io
+
+    import piexif
+    img = np.zeros((20, 40, 3), np.uint8)
+    img[:, :20] = 255
+    ok, buf = cv2.imencode(".jpg", img)
+    out = io.BytesIO()
+    piexif.insert(piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6}}), buf.tobytes(), out)
+    dec = decode(out.getvalue())
+    assert dec.pixels.shape == (20, 40, 3)

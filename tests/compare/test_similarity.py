@@ -1,0 +1,63 @@
+"""SSIM against scikit-image (the oracle), PSNR and diff statistics against plain numpy."""
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from compare.errors import InputError
+from compare.similarity import diff_stats, psnr, ssim
+from tests.conftest import noisy, scene
+
+
+def oracle(a, b, data_range):
+    return structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                 data_range=data_range, full=True)
+
+
+@pytest.mark.parametrize("shape,dtype,sigma", [((240, 320), np.uint8, 3.0), ((97, 131), np.uint8, 20.0),
+                                               ((120, 160), np.uint16, 3.0), ((11, 11), np.uint8, 5.0)])
+def test_ssim_equals_skimage(shape, dtype, sigma):
+    f = scene(1, *shape, channels=1) if min(shape) >= 16 else np.full(shape, 100.0)
+    scale = 257 if dtype == np.uint16 else 1
+    a = (noisy(f, sigma, 1).astype(np.float64) * scale).astype(dtype)
+    b = (noisy(f, sigma, 2).astype(np.float64) * scale).astype(dtype)
+    rng = float(np.iinfo(dtype).max)
+    mean, smap = oracle(a, b, rng)
+    r = ssim(a, b, data_range=rng)
+    assert abs(r.mean - mean) < 1e-4, (r.mean, mean)
+    assert np.abs(r.map - smap).max() < 1e-4
+
+
+def test_ssim_equals_skimage_on_real_micrograph():
+    from skimage.data import cell
+    a = cell()
+    b = np.clip(a.astype(int) + np.random.default_rng(0).integers(-4, 5, a.shape), 0, 255).astype(np.uint8)
+    mean, smap = oracle(a, b, 255)
+    r = ssim(a, b, data_range=255)
+    assert abs(r.mean - mean) < 1e-4 and np.abs(r.map - smap).max() < 1e-4
+
+
+def test_ssim_identical_is_one():
+    a = scene(2, channels=1).astype(np.uint8)
+    assert ssim(a, a, data_range=255).mean == pytest.approx(1.0, abs=1e-6)
+
+
+def test_ssim_validates():
+    a = np.zeros((20, 20), np.uint8)
+    with pytest.raises(InputError, match="equal shapes"):
+        ssim(a, np.zeros((20, 21), np.uint8), data_range=255)
+    with pytest.raises(InputError, match="smaller than"):
+        ssim(a[:5], a[:5], data_range=255)
+    with pytest.raises(InputError, match="data_range"):
+        ssim(a, a, data_range=0)
+
+
+def test_psnr_and_diff_stats_against_numpy():
+    a = scene(3).astype(np.uint8)
+    b = noisy(a.astype(float), 4.0, 7)
+    assert psnr(a, b, data_range=255) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=255), rel=1e-9)
+    st = diff_stats(a, b)
+    d = np.abs(a.astype(int) - b.astype(int))
+    assert st.max_abs_diff == d.max()
+    assert st.diff_fraction == pytest.approx(np.mean(d.max(axis=2) > 0))
+    assert st.mse == pytest.approx(np.mean(d.astype(float) ** 2))
+    assert psnr(a, a, data_range=255) == float("inf")

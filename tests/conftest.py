@@ -1,0 +1,49 @@
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
+COMPARE_FIX = os.path.join(FIXTURES, "compare")
+
+
+def run_cli(*args, timeout=120, **kw):
+    """Run the real command line (python -m scopecheck) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "scopecheck", *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def assert_one_line_error(r, *, code=2, contains=None):
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    if contains:
+        assert contains.lower() in lines[0].lower(), lines[0]
+
+
+def scene(seed, h=240, w=320, channels=3):
+    r = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(r.uniform(0, 255, (h // 8, w // 8, channels)).astype(np.float32), (0, 0), 1.2)
+    out = cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC)
+    return out if channels > 1 else out.reshape(h, w)
+
+
+def noisy(f, sigma, seed):
+    r = np.random.default_rng(seed)
+    return np.clip(np.rint(f + r.normal(0, sigma, f.shape)), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def fixture_copy(tmp_path):
+    """Copy a fixture file into tmp_path (writers always work in tmp_path)."""
+    def copy(name, new_name=None):
+        dst = tmp_path / (new_name or name)
+        shutil.copy(os.path.join(COMPARE_FIX, name), dst)
+        return dst
+    return copy

@@ -34,7 +34,7 @@ def main() -> int:
               f"{c.dhash_distance:5d}  {'' if ok else '(!) '}{c.reason}")
     print(f"\n{agree}/{len(manifest['pairs'])} verdicts as expected")
 
-    a, b = os.path.join(FIX, "cell_shot1.png"), os.path.join(FIX, "cell_particle.png")
+    a, b = os.path.join(FIX, "ihc_shot1.png"), os.path.join(FIX, "ihc_particle.png")
     c = compare_files(a, b, want_map=True)
     diff, sheet = os.path.join(OUT, "diff.png"), os.path.join(OUT, "sheet.png")
     save_png(diff, diff_picture(c.ssim_map))

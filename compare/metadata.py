@@ -871,8 +871,8 @@ def strip_metadata(data: bytes, fmt: str) -> bytes:
         layout = _jpeg_layout(data)
         if layout.error:
             raise DecodeError(f"corrupt JPEG: {layout.error}")
-        parts = [data[s.start:s.end] for s in layout.segments if not _is_jpeg_metadata(data, s)]
-        return b"".join(parts if parts[:1] == [b"\xff\xd8"] else [b"\xff\xd8", *parts])
+        kept = (data[s.start:s.end] for s in layout.segments if not _is_jpeg_metadata(data, s))
+        return b"\xff\xd8" + b"".join(kept)
     chunks, _trailing, error = _png_layout(data)
     if error:
         raise DecodeError(f"corrupt PNG: {error}")

@@ -6,6 +6,7 @@ import sys
 
 from compare.errors import InputError, ScopecheckError
 from compare.hashing import DEFAULT_HASH_SIZE
+from compare.noise_profile import load_profile
 from compare.pair import Thresholds, compare_files
 from compare.pictures import diff_picture, save_png, sheet_picture
 
@@ -25,10 +26,20 @@ def register(sub):
     add_json(p)
     p.add_argument("--diff", metavar="PNG", help="write a heat map of local dissimilarity (1 - SSIM)")
     p.add_argument("--sheet", metavar="PNG", help="write A | B | diff overlay side by side, labelled")
-    p.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
-                   help=f"near-identical needs SSIM at least S (default {DEFAULTS.ssim_min})")
-    p.add_argument("--dhash-max", type=int, default=DEFAULTS.dhash_max, metavar="D",
+    t = p.add_argument_group("thresholds (defaults measured by bench/bench_accuracy.py)")
+    t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
+                   help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
+    t.add_argument("--dhash-max", type=int, default=DEFAULTS.dhash_max, metavar="D",
                    help=f"near-identical needs dHash distance at most D (default {DEFAULTS.dhash_max})")
+    t.add_argument("--max-shift", type=float, default=DEFAULTS.max_shift, metavar="PX",
+                   help=f"a translation above PX pixels means the field moved (default {DEFAULTS.max_shift})")
+    t.add_argument("--min-region", type=float, default=DEFAULTS.min_region, metavar="PCT",
+                   help=f"a changed region of PCT %% of the frame or more makes the shots different "
+                   f"(default {DEFAULTS.min_region})")
+    t.add_argument("--min-correlation", type=float, default=DEFAULTS.min_correlation, metavar="R",
+                   help=f"aligned correlation below R means another scene (default {DEFAULTS.min_correlation})")
+    t.add_argument("--profile", metavar="JSON", help="device noise profile written by `scopecheck calibrate`: "
+                   "its noise level replaces the one estimated from the images")
     p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
                    help=f"dHash size N (N*N bits, default {DEFAULT_HASH_SIZE})")
     add_max_pixels(p)
@@ -40,7 +51,15 @@ def _thresholds(args) -> Thresholds:
         raise InputError(f"--ssim-min must be within 0..1, got {args.ssim_min}")
     if args.dhash_max < 0:
         raise InputError(f"--dhash-max must be >= 0, got {args.dhash_max}")
-    return Thresholds(ssim_min=args.ssim_min, dhash_max=args.dhash_max)
+    if args.max_shift < 0:
+        raise InputError(f"--max-shift must be >= 0, got {args.max_shift}")
+    if not 0.0 <= args.min_region <= 100.0:
+        raise InputError(f"--min-region is a percentage of the frame, 0..100, got {args.min_region}")
+    if not -1.0 <= args.min_correlation <= 1.0:
+        raise InputError(f"--min-correlation must be within -1..1, got {args.min_correlation}")
+    noise = load_profile(args.profile).noise_sigma if args.profile else None
+    return Thresholds(ssim_min=args.ssim_min, dhash_max=args.dhash_max, max_shift=args.max_shift,
+                      min_region=args.min_region, min_correlation=args.min_correlation, noise_sigma=noise)
 
 
 def run(args) -> int:
@@ -59,7 +78,8 @@ def run(args) -> int:
     if args.sheet:
         save_png(args.sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map,
                                            a_name=c.a.image.path, b_name=c.b.image.path,
-                                           verdict=c.verdict, reason=c.reason))
+                                           verdict=c.verdict, reason=c.reason,
+                                           regions=[(r.x, r.y, r.width, r.height) for r in c.regions]))
     if args.json:
         print_json(c.to_json())
     else:
@@ -81,6 +101,13 @@ def _summary(c, args):
       f"max |diff| {c.max_abs_diff}, pixels differing {100 * c.diff_fraction:.2f} %\n")
     for d in c.metadata_differences:
         w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")
+    an = c.analysis
+    if an is not None:
+        w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {100 * an.exposure_change:+.1f} %, "
+          f"noise {an.noise_sigma:.2f} DN ({an.noise_source}), SSIM {an.ssim_aligned:.4f}, "
+          f"correlation {an.correlation:.3f}, {len(an.regions)} changed region(s)\n")
+        for r in an.regions[:10]:
+            w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
     for n in c.notes:
         w(f"  note: {n}\n")
     for label, path in (("diff", args.diff), ("sheet", args.sheet)):

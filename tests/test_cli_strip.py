@@ -174,6 +174,15 @@ def make_hostile(tmp_path, kind):
         p.write_bytes(png_with_text()[:33])
     elif kind == "directory":
         p.mkdir()
+    elif kind == "bomb":  # declares 100000 x 100000 pixels in a few bytes
+        import struct
+        import zlib
+
+        def chunk(t, b):
+            return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b))
+        p = tmp_path / "bomb.png"
+        p.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+                      + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
     elif kind == "tiff":
         p = tmp_path / "scope.tiff"
         p.write_bytes(cv2.imencode(".tiff", pixels())[1].tobytes())
@@ -185,6 +194,7 @@ def make_hostile(tmp_path, kind):
     ("empty", "empty file"), ("truncated", "truncated JPEG"), ("not-an-image", "not an image"),
     ("random", "not an image"), ("header-only", "truncated PNG"), ("missing", "no such file"),
     ("directory", "is a directory"), ("tiff", "strip handles JPEG and PNG only"),
+    ("bomb", "over the limit"),
 ])
 def test_hostile_inputs_exit_2_with_one_line(tmp_path, kind, words):
     p = make_hostile(tmp_path, kind)
@@ -250,3 +260,11 @@ def test_output_mode_is_required_and_exclusive(shot, args):
 def test_help():
     code, stdout, _ = run("--help")
     assert code == 0 and "--in-place" in stdout and "-o OUT" in stdout
+
+
+def test_in_place_through_a_symlink_rewrites_the_target(tmp_path, shot):
+    link = tmp_path / "link.jpg"
+    link.symlink_to(shot.name)
+    code, _, stderr = run(link, "--in-place")
+    assert (code, stderr) == (0, "")
+    assert link.is_symlink() and no_exif(shot)

@@ -580,3 +580,31 @@ def test_strip_refuses_bad_input(data, fmt, error, words, jpg, png):
         data = png if data.startswith("png") else encode("." + data, make_pixels())
     with pytest.raises(error, match=words):
         strip_metadata(data, fmt)
+
+
+# --------------------------------------------------------------------------- robustness
+
+def test_mutated_files_never_crash(rich_jpeg, png):
+    """Deterministic fuzz: bytes flipped in the metadata area, files cut short.
+
+    read_metadata must always return; strip_metadata may only raise the project's errors.
+    """
+    import random
+
+    rich_png = insert_chunks(png, chunk(b"tEXt", b"Comment\x00x"),
+                             chunk(b"zTXt", b"D\x00\x00" + zlib.compress(b"hello")),
+                             chunk(b"eXIf", piexif.dump({"0th": {IFD.DateTime: FORUM_A.encode()}})[6:]))
+    rnd = random.Random(20180801)
+    for i in range(400):
+        base, fmt = (rich_jpeg, "jpeg") if i % 2 else (rich_png, "png")
+        d = bytearray(base)
+        for _ in range(rnd.randint(1, 8)):
+            d[rnd.randrange(min(len(d), 1500))] = rnd.randrange(256)
+        if rnd.random() < 0.2:
+            d = d[:rnd.randrange(len(d))]
+        md = read_metadata(bytes(d), fmt)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in md.items())
+        try:
+            strip_metadata(bytes(d), fmt)
+        except InputError:
+            pass

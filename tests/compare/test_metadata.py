@@ -280,7 +280,6 @@ def test_corrupt_exif_is_reported_not_raised(jpg, name):
 
 
 def test_unknown_exif_tag_is_listed():
-    md: dict = {}
     data = _tiff_block([(0xC0DE, 3, 1, 5), (271, 2, 4, int.from_bytes(b"Zei\x00", "little"))])
     md = read_metadata(b"\xff\xd8" + segment(0xE1, b"Exif\x00\x00" + data) + b"\xff\xd9", "jpeg")
     assert md["EXIF Make"] == "Zei"

@@ -7,7 +7,8 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 1. **Working scale.** Both images are area-averaged by an integer factor ``f`` so that the long side
    is at most ``WORK_SIDE`` pixels (noise falls by ``f``; a 0.5 % region stays dozens of pixels).
 2. **Registration.** Phase correlation (Hanning window) gives the translation, refined to sub-pixel
-   precision by ECC (``cv2.findTransformECC``, translation model). ``shift = (dx, dy)`` is the
+   precision by Gauss-Newton steps on normalised images (``cv2.findTransformECC`` was tried and
+   converged to wrong shifts on low-texture fields). ``shift = (dx, dy)`` is the
    displacement of B's content relative to A, in A's pixels.
 3. **Photometric drift.** Over the overlap, per channel, ``B = gain * A + offset`` is fitted by
    orthogonal regression (both shots are noisy, ordinary least squares would under-estimate the
@@ -17,6 +18,8 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    noise estimated robustly (1.4826 x MAD) from the images themselves, or from a device profile
    (``scopecheck calibrate``) when one is given. A pixel's tolerance adds the error a small
    misregistration makes at edges: ``tol = sqrt(sigma^2 + (EDGE_SLACK * |grad A|)^2)``.
+   Pixels near clipping (below ``CLIP_LOW`` or above ``CLIP_HIGH`` in either shot) carry no
+   evidence: saturation breaks the gain/offset model.
 5. **Regions.** Pixels whose residual exceeds ``Z_HIGH`` tolerances seed regions that grow through
    pixels above ``Z_LOW``; connected regions are reported as boxes in A's pixels with their area
    and strength (mean residual in tolerances).
@@ -36,7 +39,7 @@ SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pix
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 Z_HIGH = 6.0             # seed threshold, in tolerances
 Z_LOW = 3.5              # growth threshold, in tolerances
-CLIP_LOW, CLIP_HIGH = 3.0, 252.0   # 8-bit-scale values treated as clipped
+CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit-scale values treated as clipped
 
 
 @dataclass(frozen=True)
@@ -111,19 +114,79 @@ def _luma(img: np.ndarray) -> np.ndarray:
 
 
 def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Translation of b's content relative to a (working pixels) and the correlation peak."""
+    """Translation of b's content relative to a (working pixels) and the correlation peak.
+
+    Phase correlation finds the peak (robust to large moves and to gain/offset); a few
+    Gauss-Newton steps on lightly smoothed, mean/contrast-normalised images then refine it to
+    sub-pixel precision (the phase-correlation centroid is biased towards whole pixels). A
+    refinement that does not lower the residual, or wanders more than 2 px, is discarded.
+    """
     win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
-    (dx, dy), response = cv2.phaseCorrelate(a, b, win)
-    warp = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
-    try:
-        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
-        _, warp = cv2.findTransformECC(a, b, warp, cv2.MOTION_TRANSLATION, criteria, None, 5)
-        ex, ey = float(warp[0, 2]), float(warp[1, 2])
-        if math.hypot(ex - dx, ey - dy) < 2.0:  # ECC refines; it must not wander off
-            dx, dy = ex, ey
-    except cv2.error:
-        pass  # no convergence (e.g. unrelated images): keep the phase-correlation estimate
+    # Copies: opencv-python 5.0.0's phaseCorrelate multiplies its inputs by the window in place.
+    (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), win)
+    rx, ry = _refine(a, b, dx, dy)
+    if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(a, b, rx, ry) <= _cost(a, b, dx, dy):
+        dx, dy = rx, ry
     return float(dx), float(dy), float(response)
+
+
+def _shifted(b: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    m = np.array([[1, 0, dx], [0, 1, dy]], np.float64)
+    return cv2.warpAffine(b, m, (b.shape[1], b.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _inner(shape, dx, dy, margin=4):
+    h, w = shape
+    mx, my = math.ceil(abs(dx)) + margin, math.ceil(abs(dy)) + margin
+    if w - 2 * mx < 8 or h - 2 * my < 8:
+        return None
+    return slice(my, h - my), slice(mx, w - mx)
+
+
+def _normalised(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / max(float(x.std()), 1e-6)
+
+
+def _cost(a, b, dx, dy) -> float:
+    sl = _inner(a.shape, dx, dy)
+    if sl is None:
+        return math.inf
+    e = _normalised(cv2.GaussianBlur(a, (0, 0), 1.0)[sl]) - _normalised(
+        cv2.GaussianBlur(_shifted(b, dx, dy), (0, 0), 1.0)[sl])
+    return float(np.mean(e * e))
+
+
+def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
+    a = cv2.GaussianBlur(a, (0, 0), 1.0)
+    b = cv2.GaussianBlur(b, (0, 0), 1.0)
+    ax = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3) / 8
+    ay = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3) / 8
+    for _ in range(iterations):
+        sl = _inner(a.shape, dx, dy)
+        if sl is None:
+            break
+        bw = _shifted(b, dx, dy)
+        sa, sb = float(a[sl].std()), float(bw[sl].std())
+        if sa < 1e-6 or sb < 1e-6:
+            break
+        e = (a[sl] - a[sl].mean()) / sa - (bw[sl] - bw[sl].mean()) / sb
+        bx = cv2.Sobel(bw, cv2.CV_32F, 1, 0, ksize=3)[sl] / (8 * sb)
+        by = cv2.Sobel(bw, cv2.CV_32F, 0, 1, ksize=3)[sl] / (8 * sb)
+        gx = (ax[sl] / sa + bx) / 2
+        gy = (ay[sl] / sa + by) / 2
+        hess = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]], np.float64)
+        grad = np.array([np.sum(gx * e), np.sum(gy * e)], np.float64)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        dx, dy = dx + float(step[0]), dy + float(step[1])
+        if math.hypot(*step) < 1e-3:
+            break
+    return dx, dy
 
 
 def _robust_sigma(values: np.ndarray) -> float:
@@ -177,13 +240,19 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     h, w = la.shape
     dx, dy, response = _register(la, lb)
 
-    # B resampled onto A's grid: bw(x) = b(x + d); the overlap is where x + d stays inside B.
-    m = np.array([[1, 0, dx], [0, 1, dy]], np.float64)
-    bw = cv2.warpAffine(wb, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                        borderMode=cv2.BORDER_REPLICATE)
+    # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each
+    # image gets the same interpolation blur, so blur cannot masquerade as a change at edges.
+    # The overlap is where both sample positions stay inside their images.
+    def half(img, sx, sy):
+        m = np.array([[1, 0, sx], [0, 1, sy]], np.float64)
+        return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    wa = half(wa, -dx / 2, -dy / 2)
+    bw = half(wb, dx / 2, dy / 2)
     margin = 2
-    x0, x1 = max(0, math.ceil(-dx)) + margin, min(w, math.floor(w - dx)) - margin
-    y0, y1 = max(0, math.ceil(-dy)) + margin, min(h, math.floor(h - dy)) - margin
+    hx, hy = abs(dx) / 2, abs(dy) / 2
+    x0, x1 = math.ceil(hx) + margin, math.floor(w - hx) - margin
+    y0, y1 = math.ceil(hy) + margin, math.floor(h - hy) - margin
     valid = np.zeros((h, w), bool)
     if x1 - x0 > 8 and y1 - y0 > 8:
         valid[y0:y1, x0:x1] = True
@@ -226,6 +295,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         tol = np.sqrt(np.float32(s_sigma) ** 2 + (np.float32(EDGE_SLACK) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
+        # Clipped samples do not follow the gain/offset model (a brighter exposure saturates
+        # the red of a fundus, a darker one crushes a black background): no evidence there.
+        sa_, sb_ = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
+        z[(sa_ <= CLIP_LOW) | (sa_ >= CLIP_HIGH) | (sb_ <= CLIP_LOW) | (sb_ >= CLIP_HIGH)] = 0
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
@@ -233,7 +306,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     offset = float(np.dot(y_w, offsets))
     noise = float(np.dot(y_w, sigmas))
 
-    regions, changed = _regions(z_max, valid, factor, min_region_px)
+    regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2))
     # aligned, normalised, denoised similarity over the overlap
     la_n = _luma(wa) if wa.ndim == 3 else wa
     bn = [(cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
@@ -261,8 +334,12 @@ def _gauss_noise_gain(sigma: float) -> float:
     return float(np.sqrt((k ** 2).sum()) ** 2)
 
 
-def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int):
-    """Hysteresis-thresholded connected regions of ``z`` in A's pixel units."""
+def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
+             offset: tuple[float, float] = (0.0, 0.0)):
+    """Hysteresis-thresholded connected regions of ``z`` in A's pixel units.
+
+    ``offset`` maps the common grid back to A (A's x = u + offset, working pixels).
+    """
     low = ((z > Z_LOW) & valid).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
     if n <= 1:
@@ -280,7 +357,9 @@ def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int):
         if area_full < max(min_region_px, 1):
             continue
         changed += area
-        regions.append(Region(x=x * factor, y=y * factor, width=w * factor, height=h * factor,
+        ax = max(0, round((x + offset[0]) * factor))
+        ay = max(0, round((y + offset[1]) * factor))
+        regions.append(Region(x=ax, y=ay, width=w * factor, height=h * factor,
                               area=area_full, strength=float(sums[i] / area)))
     regions.sort(key=lambda r: -r.area)
     return regions, changed

@@ -32,7 +32,7 @@ from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
 from .load import DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
 from .align import Analysis, analyse
-from .similarity import diff_stats, psnr, ssim
+from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 
 REPORT_VERSION = 1
 VERDICTS = ("identical-file", "identical-pixels", "near-identical", "different")
@@ -54,7 +54,7 @@ class Thresholds:
     ssim_min: float = 0.90        # aligned, normalised SSIM (not the raw ssim key)
     dhash_max: int = 10           # Hamming distance of the dHashes
     max_shift: float = 4.0        # pixels of A; a larger translation means the field moved
-    min_region: float = 0.15      # percent of A's area; a changed region this large is a change
+    min_region: float = 0.25      # percent of A's area; a changed region this large is a change
     min_correlation: float = 0.8  # aligned correlation below this: another scene or specimen
     noise_sigma: float | None = None  # per-frame noise in 8-bit DN from a device profile
 
@@ -240,12 +240,12 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = Thresholds(),
                            min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]))
         if scale_a != 1.0:
             analysis = _rescale(analysis, scale_a)
-        p = psnr(ya, yb, data_range=data_range)
         if shape_a == shape_b and a.image.dtype == b.image.dtype:
             st = diff_stats(a.image.pixels, b.image.pixels)
             mx, frac = st.max_abs_diff, st.diff_fraction
-            p = psnr(a.image.pixels, b.image.pixels, data_range=data_range)
+            p = psnr_from_mse(st.mse, data_range=data_range)
         else:
+            p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
     verdict, reason = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
@@ -332,3 +332,22 @@ def _where(an: Analysis, a: Side) -> str:
     more = f" and {len(an.regions) - 1} more region(s)" if len(an.regions) > 1 else ""
     return (f" at ({r.x}, {r.y}) size {r.width}x{r.height} px, {pct:.2f} % of the frame, "
             f"{r.strength:.0f}x the noise{more}")
+
+
+def side_from_pixels(pixels: np.ndarray, *, name: str = "<array>", hash_size: int = DEFAULT_HASH_SIZE) -> Side:
+    """A :class:`Side` for an in-memory image (encoded as PNG in memory for the file digest)."""
+    from .load import Image
+    ok, buf = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise InputError(f"cannot encode an array of shape {pixels.shape} and dtype {pixels.dtype}")
+    img = Image(path=name, data=buf.tobytes(), format="png", pixels=pixels)
+    y = luma(pixels)
+    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(pixels), luma=y,
+                dhash=dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value), metadata={})
+
+
+def compare_arrays(a: np.ndarray, b: np.ndarray, *, thresholds: Thresholds = Thresholds(),
+                   want_map: bool = False) -> Comparison:
+    """Compare two in-memory images (uint8/uint16, gray/BGR/BGRA) as :func:`compare_files` would."""
+    return compare_sides(side_from_pixels(a, name="A"), side_from_pixels(b, name="B"),
+                         thresholds=thresholds, want_map=want_map)

@@ -164,19 +164,28 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
 
 def psnr(a: np.ndarray, b: np.ndarray, *, data_range: float) -> float:
     """Peak signal-to-noise ratio in dB; ``inf`` for equal arrays."""
-    mse = mean_squared_error(a, b)
+    return psnr_from_mse(mean_squared_error(a, b), data_range=data_range)
+
+
+def psnr_from_mse(mse: float, *, data_range: float) -> float:
     if mse == 0:
         return float("inf")
     return float(10.0 * np.log10(float(data_range) ** 2 / mse))
 
 
-def mean_squared_error(a: np.ndarray, b: np.ndarray) -> float:
+def _check_same(a, b):
     if a.shape != b.shape:
         raise InputError(f"shapes differ: {a.shape} vs {b.shape}")
-    d = cv2.absdiff(a, b) if a.dtype == b.dtype and a.dtype in (np.uint8, np.uint16) else np.abs(
-        a.astype(np.float64) - b.astype(np.float64))
-    d = d.astype(np.float64) if d.dtype != np.float64 else d
-    return float(np.mean(d * d))
+    if a.dtype != b.dtype:
+        raise InputError(f"sample types differ: {a.dtype} vs {b.dtype}")
+
+
+def mean_squared_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean of the squared sample differences (one pass in OpenCV, no temporaries)."""
+    _check_same(a, b)
+    if a.size == 0:
+        return 0.0
+    return float(cv2.norm(a, b, cv2.NORM_L2SQR)) / a.size
 
 
 @dataclass(frozen=True)
@@ -188,11 +197,17 @@ class DiffStats:
 
 def diff_stats(a: np.ndarray, b: np.ndarray) -> DiffStats:
     """Largest absolute sample difference, fraction of differing pixels and MSE (same shape/dtype)."""
-    if a.shape != b.shape:
-        raise InputError(f"shapes differ: {a.shape} vs {b.shape}")
+    _check_same(a, b)
+    if a.size == 0:
+        return DiffStats(0, 0.0, 0.0)
+    mse = mean_squared_error(a, b)
+    mx = cv2.norm(a, b, cv2.NORM_INF)
     d = cv2.absdiff(a, b)
-    mx = d.max() if d.size else 0
-    per_pixel = d if d.ndim == 2 else d.max(axis=2)
-    frac = float(np.count_nonzero(per_pixel)) / per_pixel.size
-    sq = cv2.multiply(d, d, dtype=cv2.CV_64F) if d.ndim == 2 else d.astype(np.float64) ** 2
-    return DiffStats(max_abs_diff=mx.item(), diff_fraction=frac, mse=float(sq.mean()))
+    if d.ndim == 3:  # a pixel differs when any of its samples does
+        any_ch = d[:, :, 0].copy()
+        for c in range(1, d.shape[2]):
+            cv2.bitwise_or(any_ch, d[:, :, c], dst=any_ch)
+        d = any_ch
+    frac = cv2.countNonZero(d) / (d.shape[0] * d.shape[1])
+    mx = int(mx) if np.issubdtype(a.dtype, np.integer) else float(mx)
+    return DiffStats(max_abs_diff=mx, diff_fraction=float(frac), mse=mse)

@@ -1,0 +1,94 @@
+"""Speed of a whole `compare` of two 5 MP shots as a ratio to merely decoding the two files.
+
+Two 2592x1944 PNG shots of one retina field (sensor model, independent noise; B with a small local
+change) are written to a temp dir. Side by side in this process, medians of repeats:
+
+* reference: read + ``cv2.imdecode`` of A, then of B, one after the other (the floor);
+* ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
+  registration, photometric normalisation, noise floor and regions;
+* the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
+
+usage: .venv/bin/python bench/bench_compare.py [--repeats 7] [--jpeg]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
+from compare.pair import compare_files  # noqa: E402
+from compare.pictures import diff_picture, sheet_picture  # noqa: E402
+
+
+def make_shots(tmp: str, ext: str):
+    scene = load_scene("retina", scale=2.0)
+    rng = np.random.default_rng(0)
+    size = (2592, 1944)
+    field = view(scene, origin=(150.0, 450.0), size=size, blur=0.8)
+    a = expose(field, rng=rng, model=SensorModel())
+    changed = field.copy()
+    cv2.circle(changed, (1800, 700), 90, (0.1, 0.1, 0.1), -1, lineType=cv2.LINE_AA)
+    b = expose(changed, rng=rng, model=SensorModel())
+    paths = []
+    for name, img in (("a", a), ("b", b)):
+        p = os.path.join(tmp, name + ext)
+        cv2.imwrite(p, img)
+        paths.append(p)
+    return paths
+
+
+def median_ms(fn, repeats):
+    fn()  # warm-up: first-touch pages, thread pools
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--jpeg", action="store_true", help="JPEG shots instead of PNG")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        pa, pb = make_shots(tmp, ".jpg" if args.jpeg else ".png")
+
+        def decode_both():
+            for p in (pa, pb):
+                with open(p, "rb") as f:
+                    cv2.imdecode(np.frombuffer(f.read(), np.uint8), cv2.IMREAD_UNCHANGED)
+
+        def compare_basic():
+            return compare_files(pa, pb)
+
+        def compare_pictures():
+            c = compare_files(pa, pb, want_map=True)
+            diff_picture(c.ssim_map)
+            sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map, a_name=pa, b_name=pb,
+                          verdict=c.verdict, reason=c.reason)
+
+        ref = median_ms(decode_both, args.repeats)
+        basic = median_ms(compare_basic, args.repeats)
+        pics = median_ms(compare_pictures, args.repeats)
+        c = compare_basic()
+        kind = "JPEG" if args.jpeg else "PNG"
+        print(f"2592x1944 {kind}, medians of {args.repeats}:")
+        print(f"  decode A then B (reference)      {ref:7.1f} ms   1.00x")
+        print(f"  compare (aligned, regions)       {basic:7.1f} ms   {basic / ref:.2f}x")
+        print(f"  compare + diff map + pictures    {pics:7.1f} ms   {pics / ref:.2f}x")
+        print(f"  verdict: {c.verdict}: {c.reason}")
+
+
+if __name__ == "__main__":
+    main()

@@ -15,8 +15,9 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    gain) with one robust re-fit (residuals beyond 3 sigma and clipped pixels left out). The luma
    gain minus one is the ``exposure_change``; channel gains relative to it are the white balance.
 4. **Noise floor.** The residual ``B_normalised - A`` is smoothed (Gaussian, ``SMOOTH_SIGMA``) and its
-   noise estimated robustly (1.4826 x MAD) from the images themselves, or from a device profile
-   (``scopecheck calibrate``) when one is given. A pixel's tolerance adds the error a small
+   noise estimated robustly (1.4826 x MAD) from the images themselves. A device profile
+   (``scopecheck calibrate``) sets a floor under that estimate: the tolerance uses the larger of
+   the profile's noise and the pair's own, so a stale profile can never make noise look like a change. A pixel's tolerance adds the error a small
    misregistration makes at edges: ``tol = sqrt(sigma^2 + (EDGE_SLACK * |grad A|)^2)``.
    Pixels near clipping (below ``CLIP_LOW`` or above ``CLIP_HIGH`` in either shot) carry no
    evidence: saturation breaks the gain/offset model.
@@ -64,7 +65,7 @@ class Analysis:
     gain: float                        # luma gain B / A
     offset: float                      # luma offset, 8-bit scale
     channel_gains: tuple[float, ...]   # per channel (B, G, R) or (Y,)
-    noise_sigma: float                 # residual noise per working pixel before smoothing, 8-bit DN
+    noise_sigma: float                 # temporal noise of one frame, full resolution, 8-bit DN (mean of channels)
     noise_source: str                  # "images" or "profile"
     correlation: float                 # Pearson correlation of the aligned, smoothed luma
     ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap
@@ -304,7 +305,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
     gain = float(np.dot(y_w, gains))
     offset = float(np.dot(y_w, offsets))
-    noise = float(np.dot(y_w, sigmas))
+    # per-frame noise at full resolution: the difference of two frames carries sqrt(2) of it, and
+    # area averaging by `factor` divided white noise by `factor`
+    noise = noise_sigma if noise_sigma is not None else float(np.mean(sigmas)) * factor / math.sqrt(2.0)
 
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2))
     # aligned, normalised, denoised similarity over the overlap

@@ -50,7 +50,9 @@ def run(args) -> int:
     if args.hash_size < 2:
         raise InputError(f"--hash-size must be at least 2, got {args.hash_size}")
     worst = 0
+    seen = 0
     for path in _expand(args.paths):
+        seen += 1
         try:
             rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels).to_json()
         except ScopecheckError as e:
@@ -62,4 +64,6 @@ def run(args) -> int:
         elif "error" not in rec:
             flat = "  flat" if rec["flat"] else ""
             sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256']}  {path}{flat}\n")
+    if seen == 0:
+        raise InputError(f"no image files found in {', '.join(args.paths)}")
     return worst

@@ -1,0 +1,108 @@
+"""Registration, photometric normalisation and regions against the sensor model's known truth."""
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from capture.pairs import KINDS, SAME_KINDS, labelled_pairs
+from capture.sensor import SensorModel, expose, load_scene, view
+from compare.align import _register, analyse
+from compare.pair import SAME_VERDICTS, Thresholds, compare_arrays
+
+SIZE = (320, 240)
+
+
+@pytest.fixture(scope="module")
+def ihc():
+    return load_scene("immunohistochemistry")
+
+
+@pytest.mark.parametrize("shift", [(0.0, 0.0), (0.3, -0.7), (1.5, 1.2), (-2.6, 0.4)])
+def test_registration_recovers_subpixel_shift(ihc, shift):
+    rng = np.random.default_rng(1)
+    o = (150.0, 180.0)
+    a = expose(view(ihc, origin=o, size=SIZE), rng=rng)
+    b = expose(view(ihc, origin=(o[0] + shift[0], o[1] + shift[1]), size=SIZE), rng=rng)
+    an = analyse(a, b)
+    # B's origin moved by +shift, so its content moved by -shift
+    assert math.hypot(an.shift[0] + shift[0], an.shift[1] + shift[1]) < 0.15, an.shift
+
+
+def test_register_leaves_inputs_alone():
+    """opencv-python 5.0's phaseCorrelate writes the window into its inputs; ours must not."""
+    rng = np.random.default_rng(0)
+    a = cv2.GaussianBlur(rng.uniform(0, 255, (120, 160)).astype(np.float32), (0, 0), 3)
+    b = np.roll(a, 2, axis=1)
+    a0, b0 = a.copy(), b.copy()
+    dx, dy, _ = _register(a, b)
+    assert np.array_equal(a, a0) and np.array_equal(b, b0)
+    assert dx == pytest.approx(2.0, abs=0.05) and dy == pytest.approx(0.0, abs=0.05)
+
+
+def test_exposure_and_white_balance_recovered(ihc):
+    rng = np.random.default_rng(2)
+    f = view(ihc, origin=(100.0, 120.0), size=SIZE)
+    a = expose(f, rng=rng)
+    b = expose(f, rng=rng, exposure=0.95, wb=(1.02, 1.0, 0.97))
+    an = analyse(a, b)
+    assert an.gain == pytest.approx(0.95, abs=0.01)
+    for got, want in zip(an.channel_gains, (0.95 * 1.02, 0.95, 0.95 * 0.97)):
+        assert got == pytest.approx(want, abs=0.012)
+    assert not an.regions
+
+
+def test_noise_estimate_matches_the_model(ihc):
+    rng = np.random.default_rng(3)
+    f = view(ihc, origin=(100.0, 120.0), size=SIZE)
+    a, b = expose(f, rng=rng), expose(f, rng=rng)
+    an = analyse(a, b)
+    # reference: the interquartile range of the difference of the two frames per channel (a robust
+    # sigma computed directly with np.percentile, not through compare.align), / sqrt(2) for one frame
+    def iqr_sigma(d):
+        q1, q3 = np.percentile(d, [25, 75])
+        return (q3 - q1) / 1.349
+    direct = np.mean([iqr_sigma(b[..., c].astype(float) - a[..., c]) for c in range(3)]) / math.sqrt(2)
+    assert an.noise_sigma == pytest.approx(direct, rel=0.1)
+
+
+def test_profile_noise_sets_a_floor(ihc):
+    rng = np.random.default_rng(4)
+    f = view(ihc, origin=(100.0, 120.0), size=SIZE)
+    a = expose(f, rng=rng)
+    mask = np.zeros(f.shape[:2], np.float32)
+    cv2.circle(mask, (200, 100), 12, 1.0, -1)
+    spot = f * (1 - 0.15 * mask[..., None])  # a faint stain: 15 % darker
+    b = expose(spot, rng=rng)
+    own = analyse(a, b)
+    assert own.noise_source == "images" and own.regions
+    low = analyse(a, b, noise_sigma=0.3)   # claims less noise than the pair shows: no effect
+    assert low.noise_source == "profile" and low.noise_sigma == 0.3
+    assert [r.to_json() for r in low.regions] == [r.to_json() for r in own.regions]
+    high = analyse(a, b, noise_sigma=40.0)  # a very noisy device: the stain is within its noise
+    assert not high.regions
+
+
+def test_accuracy_subset():
+    """A fast subset of bench/bench_accuracy.py: 4 labelled pairs of every kind, all right."""
+    wrong = []
+    for p in labelled_pairs(4, seed=123):
+        c = compare_arrays(p.a, p.b)
+        if (c.verdict in SAME_VERDICTS) != p.same:
+            wrong.append((p.kind, p.scene, p.detail, c.reason))
+        if p.truth is not None:
+            x, y, w, h = p.truth
+            assert any(r.x < x + w and x < r.x + r.width and r.y < y + h and y < r.y + r.height
+                       for r in c.regions), (p.detail, c.reason)
+    assert not wrong
+    assert set(KINDS) >= SAME_KINDS
+
+
+def test_thresholds_are_honoured(ihc):
+    rng = np.random.default_rng(5)
+    o = (150.0, 180.0)
+    a = expose(view(ihc, origin=o, size=SIZE), rng=rng)
+    b = expose(view(ihc, origin=(o[0] + 3.0, o[1]), size=SIZE), rng=rng)
+    assert compare_arrays(a, b).verdict == "near-identical"
+    c = compare_arrays(a, b, thresholds=Thresholds(max_shift=2.0))
+    assert c.verdict == "different" and c.reason.startswith("field moved by (-3.0, +0.0) px")

@@ -1,0 +1,114 @@
+"""The verdicts of compare on the labelled fixture pairs and on constructed edge cases."""
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from compare.pair import VERDICTS, compare_arrays, compare_files
+from tests.conftest import COMPARE_FIX, noisy, scene
+
+MANIFEST = json.load(open(os.path.join(COMPARE_FIX, "MANIFEST.json")))
+
+
+def fx(name):
+    return os.path.join(COMPARE_FIX, name)
+
+
+@pytest.mark.parametrize("pair", MANIFEST["pairs"], ids=lambda p: f"{p['a']}-{p['b']}")
+def test_fixture_verdicts(pair):
+    """Every fixture pair gets the verdict its generator (fixtures/make_fixtures.py) labelled."""
+    c = compare_files(fx(pair["a"]), fx(pair["b"]))
+    assert c.verdict == pair["expected"], c.reason
+    assert c.exit_code == (0 if pair["expected"] != "different" else 1)
+
+
+def test_fixture_manifest_digests():
+    import hashlib
+    for name, info in MANIFEST["files"].items():
+        assert hashlib.sha256(open(fx(name), "rb").read()).hexdigest() == info["sha256"], name
+    assert {p["expected"] for p in MANIFEST["pairs"]} == set(VERDICTS)
+
+
+def test_forum_case_in_words():
+    c = compare_files(fx("forum_120900.jpg"), fx("forum_120905.jpg"))
+    assert c.verdict == "identical-pixels" and not c.file_equal and c.pixels_equal
+    assert c.reason.startswith("pixels identical; EXIF DateTime")
+    keys = [d.key for d in c.metadata_differences]
+    assert "EXIF DateTime" in keys
+
+
+def test_raw_ssim_and_psnr_match_skimage():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_shot2.png"))
+    a = cv2.imread(fx("ihc_shot1.png"), cv2.IMREAD_GRAYSCALE)
+    b = cv2.imread(fx("ihc_shot2.png"), cv2.IMREAD_GRAYSCALE)
+    ref = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+    assert abs(c.ssim - ref) < 1e-4
+    pa, pb = cv2.imread(fx("ihc_shot1.png")), cv2.imread(fx("ihc_shot2.png"))
+    assert c.psnr == pytest.approx(peak_signal_noise_ratio(pa, pb, data_range=255), rel=1e-9)
+    d = np.abs(pa.astype(int) - pb.astype(int))
+    assert c.max_abs_diff == d.max()
+    assert c.diff_fraction == pytest.approx(np.mean(d.max(axis=2) > 0))
+
+
+def test_particle_region_is_where_it_was_put():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_particle.png"))
+    assert c.verdict == "different" and "local change" in c.reason
+    r = c.regions[0]
+    # make_fixtures.py put the particle at (230, 80), radius 9.8 px
+    assert r.x <= 230 <= r.x + r.width and r.y <= 80 <= r.y + r.height
+    assert r.width < 60 and r.height < 60
+
+
+def test_moved_field_reports_shift():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_moved.png"))
+    assert c.reason.startswith("field moved by")
+    # the stage moved 25 % of 320 px to the right: content moves 80 px left
+    assert c.analysis.shift[0] == pytest.approx(-80, abs=0.5)
+
+
+def test_exposure_drift_named():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_drift.png"))
+    assert c.verdict == "near-identical"
+    assert "exposure drifted +3" in c.reason and "lock exposure" in c.reason
+    assert c.analysis.gain == pytest.approx(1.03, abs=0.01)   # the fixture's exposure was 1.03
+
+
+def test_different_sizes_resized_flag():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_shot1_half.png"))
+    assert c.resized and any("sizes differ" in n for n in c.notes)
+    assert c.verdict == "near-identical"
+
+
+def test_depth_and_channels_common_luma():
+    c = compare_files(fx("ihc_gray8.png"), fx("ihc_gray16.png"))
+    assert c.common_luma and any("bit depths differ" in n for n in c.notes)
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_gray8.png"))
+    assert any("channels differ" in n for n in c.notes)
+    assert c.verdict == "near-identical"
+
+
+def test_blank_frames_do_not_simply_match():
+    black = np.zeros((240, 320, 3), np.uint8)
+    grey = np.full((240, 320, 3), 128, np.uint8)
+    c = compare_arrays(noisy(black.astype(float) + 20, 2, 1), noisy(black.astype(float) + 20, 2, 2))
+    assert c.a.dhash.flat and c.b.dhash.flat
+    assert "flat/blank" in c.reason
+    c = compare_arrays(grey, scene(3).astype(np.uint8))
+    assert c.verdict == "different" and "flat/blank" in c.reason
+
+
+def test_json_is_serialisable_and_complete():
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_particle.png"))
+    doc = json.loads(json.dumps(c.to_json()))
+    for key in ("verdict", "reason", "file_equal", "pixels_equal", "metadata_differences", "dhash_distance",
+                "ssim", "psnr", "shift", "exposure_change", "regions", "ssim_aligned"):
+        assert key in doc
+    for side in ("a", "b"):
+        for key in ("path", "sha256", "pixel_sha256", "dhash", "width", "height", "dtype"):
+            assert key in doc[side]
+    assert doc["regions"][0]["area"] > 0
+    same = compare_files(fx("ihc_shot1.png"), fx("ihc_shot1.png")).to_json()
+    assert same["psnr"] is None and same["ssim"] == 1.0

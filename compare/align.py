@@ -96,6 +96,17 @@ class Analysis:
         }
 
 
+def working_factor(shape) -> int:
+    """Integer area-averaging factor that brings the long side to at most ``WORK_SIDE``."""
+    return max(1, math.ceil(max(shape[0], shape[1]) / WORK_SIDE))
+
+
+def working_image(pixels: np.ndarray) -> np.ndarray:
+    """The image at its working scale (see :func:`working_factor`); one image's share of
+    :func:`analyse`, so callers can compute it while the other file is still decoding."""
+    return _working(pixels, working_factor(pixels.shape))
+
+
 def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
     """Area-averaged float32 image on an 8-bit scale (channels kept; alpha dropped)."""
     img = pixels
@@ -224,17 +235,19 @@ def _fit(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
-            min_region_px: int = 0) -> Analysis:
+            min_region_px: int = 0, a_work: np.ndarray | None = None,
+            b_work: np.ndarray | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
     the noise floor is estimated from the images. ``min_region_px`` drops smaller regions.
+    ``a_work``/``b_work`` are :func:`working_image` of the inputs when the caller has them.
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
-    h_full, w_full = a_pixels.shape[:2]
-    factor = max(1, math.ceil(max(h_full, w_full) / WORK_SIDE))
-    wa, wb = _working(a_pixels, factor), _working(b_pixels, factor)
+    factor = working_factor(a_pixels.shape)
+    wa = a_work if a_work is not None else _working(a_pixels, factor)
+    wb = b_work if b_work is not None else _working(b_pixels, factor)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
     la, lb = _luma(wa), _luma(wb)
@@ -272,8 +285,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas = []
     for ca, cb in zip(chans_a, chans_b):
+        sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
         if sub.any():  # fit on lightly smoothed images: less noise, same gain
-            g, o = _fit(cv2.GaussianBlur(ca, (0, 0), 1.0)[sub], cv2.GaussianBlur(cb, (0, 0), 1.0)[sub])
+            g, o = _fit(sa1[sub], sb1[sub])
         else:
             g, o = 1.0, 0.0
         gains.append(g)
@@ -291,15 +305,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
         s_sigma = max(s_sigma, 0.05)
-        gx = cv2.Sobel(cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA), cv2.CV_32F, 1, 0, ksize=3) / 8
-        gy = cv2.Sobel(cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA), cv2.CV_32F, 0, 1, ksize=3) / 8
+        sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
+        gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+        gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
         tol = np.sqrt(np.float32(s_sigma) ** 2 + (np.float32(EDGE_SLACK) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
         # Clipped samples do not follow the gain/offset model (a brighter exposure saturates
         # the red of a fundus, a darker one crushes a black background): no evidence there.
-        sa_, sb_ = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
-        z[(sa_ <= CLIP_LOW) | (sa_ >= CLIP_HIGH) | (sb_ <= CLIP_LOW) | (sb_ >= CLIP_HIGH)] = 0
+        z[(sa1 <= CLIP_LOW) | (sa1 >= CLIP_HIGH) | (sb1 <= CLIP_LOW) | (sb1 >= CLIP_HIGH)] = 0
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])

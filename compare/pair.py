@@ -31,7 +31,7 @@ from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
 from .load import DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
-from .align import Analysis, analyse
+from .align import Analysis, analyse, working_image
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 
 REPORT_VERSION = 1
@@ -74,6 +74,7 @@ class Side:
     luma: np.ndarray
     dhash: DHash
     metadata: dict
+    work: np.ndarray | None = field(default=None, repr=False)  # compare.align.working_image
 
     def to_json(self) -> dict:
         img = self.image
@@ -90,7 +91,7 @@ def prepare(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     y = luma(img.pixels)
     return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels),
                 luma=y, dhash=dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value),
-                metadata=read_metadata(img.data, img.format))
+                metadata=read_metadata(img.data, img.format), work=working_image(img.pixels))
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,19 +228,16 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = Thresholds(),
                 ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
             else:
                 yb = cv2.resize(yb, (wa, ha), interpolation=cv2.INTER_AREA)
-        r = ssim(ya, yb, data_range=data_range, want_map=want_map)
-        s, smap = r.mean, (r.map if want_map else None)
         pa, pb = a.image.pixels, b.image.pixels
+        works = (a.work, b.work)
         if pa.shape[:2] != pb.shape[:2]:
+            works = (None, None)
             if ya.shape == pb.shape[:2]:
                 pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
             else:
                 pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
-        scale_a = a.image.width / pa.shape[1]
-        analysis = analyse(pa, pb, noise_sigma=thresholds.noise_sigma,
-                           min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]))
-        if scale_a != 1.0:
-            analysis = _rescale(analysis, scale_a)
+        r = ssim(ya, yb, data_range=data_range, want_map=want_map)
+        s, smap = r.mean, (r.map if want_map else None)
         if shape_a == shape_b and a.image.dtype == b.image.dtype:
             st = diff_stats(a.image.pixels, b.image.pixels)
             mx, frac = st.max_abs_diff, st.diff_fraction
@@ -248,6 +246,12 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = Thresholds(),
             p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
+        analysis = analyse(pa, pb, noise_sigma=thresholds.noise_sigma,
+                           min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
+                           a_work=works[0], b_work=works[1])
+        scale_a = a.image.width / pa.shape[1]
+        if scale_a != 1.0:
+            analysis = _rescale(analysis, scale_a)
     verdict, reason = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
                                distance=distance, analysis=analysis, thresholds=thresholds,
                                resized=resized)

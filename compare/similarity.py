@@ -39,15 +39,9 @@ class _Scratch(threading.local):
     def get(self, shape):
         if self.shape != shape:
             self.shape = shape
-            self.f32 = [np.empty(shape, np.float32) for _ in range(4)]
+            self.f32 = [np.empty(shape, np.float32) for _ in range(5)]
             self.f64 = [np.empty(shape, np.float64) for _ in range(4)]
         return self.f32, self.f64
-
-    def f32_extra(self, shape):
-        extra = getattr(self, "_extra", None)
-        if extra is None or extra.shape != shape:
-            extra = self._extra = np.empty(shape, np.float32)
-        return extra
 
 
 _SCRATCH = _Scratch()
@@ -88,6 +82,8 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     float32; local means and second moments are filtered with float64 output, and the
     cancellation-prone ``E[x^2] - E[x]^2`` is done in float64. Only ``vx + vy`` and ``vxy`` are
     needed (never ``vx`` and ``vy`` apart), which saves one filter. The rest is float32.
+    Images of a megapixel or more are split into horizontal bands (with a halo of the window
+    radius, so the result is the same) computed in parallel threads.
 
     Examples
     --------
@@ -106,19 +102,65 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
         raise InputError(f"images of {a.shape[1]}x{a.shape[0]} are smaller than the {win}x{win} SSIM window")
     if not data_range > 0:
         raise InputError(f"data_range must be positive, got {data_range}")
-    (x, y, w1, w2), (ux, uy, e, q) = _SCRATCH.get(a.shape)
-    t = np.empty(a.shape, np.float32) if want_map else _SCRATCH.f32_extra(a.shape)
+    scale = 1.0 / float(data_range)
+    ca = float(np.median(a[::7, ::7])) * scale
+    cb = float(np.median(b[::7, ::7])) * scale
+    h = a.shape[0]
+    pad = (win - 1) // 2
+    out = np.empty(a.shape, np.float32) if want_map else None
+    bands = _bands(h, a.size)
+    if len(bands) == 1:
+        total = _ssim_rows(a, b, 0, h, k, scale, ca, cb, out)
+    else:
+        futures = [_band_pool().submit(_ssim_rows, a, b, r0, r1, k, scale, ca, cb, out) for r0, r1 in bands]
+        total = sum(f.result() for f in futures)
+    inner = (a.shape[0] - 2 * pad) * (a.shape[1] - 2 * pad)
+    return SSIMResult(mean=total / inner, map=out if want_map else np.empty(0, np.float32))
+
+
+_BAND_MIN_PIXELS = 1 << 20      # below a megapixel one band is faster than threading
+_BAND_POOL = None
+
+
+def _band_pool():
+    global _BAND_POOL
+    if _BAND_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _BAND_POOL = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="ssim-band")
+    return _BAND_POOL
+
+
+def _threads() -> int:
+    import os
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, min(4, os.cpu_count() or 1))
+
+
+def _bands(h: int, size: int) -> list[tuple[int, int]]:
+    n = _threads() if size >= _BAND_MIN_PIXELS else 1
+    edges = [round(i * h / n) for i in range(n + 1)]
+    return [(edges[i], edges[i + 1]) for i in range(n) if edges[i + 1] > edges[i]]
+
+
+def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out) -> float:
+    """SSIM map rows ``r0:r1`` (written to ``out`` when given); returns the sum over the rows that
+    lie inside the cropped mean region. Rows are computed from a band with a ``pad``-row halo, so
+    interior band edges see real neighbours and only the image's own edges are reflected."""
+    h, w = a.shape
+    pad = (k.size - 1) // 2
+    h0, h1 = max(0, r0 - pad), min(h, r1 + pad)
+    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get((h1 - h0, w))
+    a, b = a[h0:h1], b[h0:h1]
 
     def blur(src, dst):
         cv2.sepFilter2D(src, cv2.CV_64F, k, k, dst=dst, borderType=cv2.BORDER_REFLECT)
 
-    scale = np.float32(1.0 / float(data_range))
-    np.multiply(a, scale, out=x, casting="unsafe")
-    np.multiply(b, scale, out=y, casting="unsafe")
-    ca = np.float32(np.median(x[::7, ::7]))
-    cb = np.float32(np.median(y[::7, ::7]))
-    x -= ca
-    y -= cb
+    np.multiply(a, np.float32(scale), out=x, casting="unsafe")
+    np.multiply(b, np.float32(scale), out=y, casting="unsafe")
+    x -= np.float32(ca)
+    y -= np.float32(cb)
     blur(x, ux)
     blur(y, uy)
     # covariance: E[xy] - E[x]E[y]  (float64)
@@ -137,8 +179,8 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     np.multiply(uy, uy, out=q)
     e -= q
     np.copyto(w2, e, casting="unsafe")                 # w2 = vx + vy
-    ux += float(ca)
-    uy += float(cb)
+    ux += ca
+    uy += cb
     np.copyto(x, ux, casting="unsafe")                 # x = mu_x
     np.copyto(y, uy, casting="unsafe")                 # y = mu_y
     c1 = np.float32(K1 * K1)
@@ -157,9 +199,13 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     w2 += c2
     w1 *= w2
     t /= w1
-    pad = (win - 1) // 2
-    mean = float(np.mean(t[pad:t.shape[0] - pad, pad:t.shape[1] - pad], dtype=np.float64))
-    return SSIMResult(mean=mean, map=t if want_map else np.empty(0, np.float32))
+    rows = t[r0 - h0:r1 - h0]
+    if out is not None:
+        out[r0:r1] = rows
+    m0, m1 = max(r0, pad), min(r1, h - pad)
+    if m1 <= m0:
+        return 0.0
+    return float(np.sum(t[m0 - h0:m1 - h0, pad:w - pad], dtype=np.float64))
 
 
 def psnr(a: np.ndarray, b: np.ndarray, *, data_range: float) -> float:

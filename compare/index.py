@@ -168,6 +168,18 @@ def check_jobs(jobs: int | None) -> int:
     return jobs
 
 
+def _context():
+    """Workers start from a clean process, never by forking the caller: a fork of a process whose
+    OpenCV thread pool is running can deadlock in the child's first parallel OpenCV call. The fork
+    server preloads this module (and OpenCV) once, so starting workers stays cheap."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["compare.index"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 def iter_hashes(files, *, jobs: int | None = None, hash_size: int = DEFAULT_HASH_SIZE,
                 max_pixels: int = DEFAULT_MAX_PIXELS):
     """Hash ``files`` (:class:`FileEntry`), yielding a :class:`HashRecord` or a
@@ -179,7 +191,7 @@ def iter_hashes(files, *, jobs: int | None = None, hash_size: int = DEFAULT_HASH
             yield _hash_one(job)
         return
     chunk = max(1, min(16, len(work) // (jobs * 8)))
-    with multiprocessing.get_context().Pool(min(jobs, len(work)), initializer=_worker_init) as pool:
+    with _context().Pool(min(jobs, len(work)), initializer=_worker_init) as pool:
         try:
             yield from pool.imap_unordered(_hash_one, work, chunksize=chunk)
         except BaseException:
@@ -314,7 +326,7 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
     t0 = time.perf_counter()
     jobs = check_jobs(jobs)
     if batch < 1:
-        raise InputError(f"batch must be >= 1, got {batch}")
+        raise InputError(f"--batch must be >= 1, got {batch}")
     if max_pixels < 1:
         raise InputError(f"--max-pixels must be >= 1, got {max_pixels}")
     db = os.fspath(db)

@@ -79,6 +79,8 @@ def register(sub):
     p.add_argument("--db", metavar="PATH", help=f"index file (default: DIR/{DEFAULT_DB_NAME} for a single DIR)")
     p.add_argument("--rebuild", action="store_true",
                    help="drop everything stored and hash again (needed after a hash-parameter change)")
+    p.add_argument("--batch", type=int, default=256, metavar="N",
+                   help="files per transaction (default 256); a killed run loses at most this many")
     _jobs(p)
     add_max_pixels(p)
     add_json(p)
@@ -126,7 +128,7 @@ def run_index(args) -> int:
     bar = _Progress("index")
     try:
         res = build_index(args.dirs, db=db, jobs=args.jobs, max_pixels=args.max_pixels, rebuild=args.rebuild,
-                          progress=bar)
+                          batch=args.batch, progress=bar)
     finally:
         bar.close()
     if args.json:

@@ -1,0 +1,177 @@
+"""compare.index and compare.walk: incremental, self-describing, resumable after SIGKILL."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from compare.errors import IndexMismatchError, InputError
+from compare.index import build_index, hash_parameters, load_haystack, open_index
+from compare.record import hash_file
+from compare.walk import walk_images
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def picture(seed: int, h=120, w=160) -> np.ndarray:
+    """A smooth random scene: different seeds give unrelated dHashes."""
+    r = np.random.default_rng(seed)
+    small = r.uniform(0, 255, (h // 16, w // 16, 3)).astype(np.float32)
+    return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+
+
+def write(path: Path, img: np.ndarray, params=None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, buf = cv2.imencode(path.suffix or ".png", img, params or [])
+    assert ok
+    path.write_bytes(buf.tobytes())
+    return path
+
+
+def rows(db) -> dict[str, tuple]:
+    with sqlite3.connect(db) as c:
+        return {p: (d, s) for p, d, s in c.execute("SELECT path, dhash, sha256 FROM files")}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    d = tmp_path / "archive"
+    write(d / "a.png", picture(1))
+    write(d / "sub dir" / "b.jpg", picture(2))
+    write(d / "sub dir" / "ünï cødé ☃.png", picture(3))
+    write(d / "deep" / "er" / "c.png", picture(4))
+    (d / "deep" / "no_extension").write_bytes((d / "a.png").read_bytes())  # found by content
+    (d / "notes.txt").write_text("not an image")                           # skipped silently
+    (d / "broken.jpg").write_bytes((d / "sub dir" / "b.jpg").read_bytes()[:300])  # truncated
+    (d / "empty.png").write_bytes(b"")
+    return d
+
+
+def test_walk_finds_images_by_name_or_content_and_survives_loops(tree):
+    os.symlink(tree, tree / "deep" / "loop")       # a link back to the top
+    os.symlink(tree / "missing", tree / "dangling")
+    found = sorted(os.path.relpath(f.path, tree) for f in walk_images([tree]).files)
+    assert found == ["a.png", "broken.jpg", "deep/er/c.png", "deep/no_extension", "empty.png",
+                     "sub dir/b.jpg", "sub dir/ünï cødé ☃.png"]
+    with pytest.raises(InputError, match="no such file or folder"):
+        walk_images([tree / "nope"])
+
+
+def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path):
+    db = tmp_path / "idx.sqlite"
+    r1 = build_index([tree], db=db, jobs=2)
+    assert (r1.files, r1.hashed, r1.unchanged, r1.removed) == (7, 7, 0, 0)
+    assert sorted(os.path.basename(e.path) for e in r1.errors) == ["broken.jpg", "empty.png"]
+    stored = rows(db)
+    assert len(stored) == 5
+    for path, (dh, sha) in stored.items():  # the same definition as `scopecheck hash` / compare
+        rec = hash_file(path)
+        assert (dh, sha) == (rec.dhash, rec.sha256), path
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        meta = dict(c.execute("SELECT key, value FROM meta"))
+    assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
+    assert meta["schema_version"] == "1" and meta["hash_size"] == "8"
+
+    r2 = build_index([tree], db=db, jobs=1)  # nothing changed: nothing read, errors still listed
+    assert (r2.hashed, r2.unchanged, len(r2.errors)) == (0, 7, 2)
+
+    a = tree / "a.png"
+    write(a, picture(10))
+    os.utime(a, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
+    (tree / "deep" / "er" / "c.png").unlink()
+    write(tree / "broken.jpg", picture(11))  # repaired
+    r3 = build_index([tree], db=db, jobs=1)
+    assert (r3.hashed, r3.unchanged, r3.removed, len(r3.errors)) == (2, 4, 1, 1)
+    assert rows(db)[str(a)][0] == hash_file(a).dhash
+    hay = load_haystack(db)
+    assert len(hay.entries) == 5 and hay.hashes.dtype == np.uint64
+    assert [e.path for e in hay.errors] == [str(tree / "empty.png")]
+
+
+def test_mismatched_parameters_say_reindex(tree, tmp_path):
+    db = tmp_path / "idx.sqlite"
+    build_index([tree / "sub dir"], db=db, jobs=1)
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE meta SET value = '16' WHERE key = 'hash_size'")
+    with pytest.raises(IndexMismatchError, match=r"hash_size = '16'.*re-index.*--rebuild"):
+        load_haystack(db)
+    with pytest.raises(IndexMismatchError):
+        build_index([tree / "sub dir"], db=db, jobs=1)
+    r = build_index([tree / "sub dir"], db=db, jobs=1, rebuild=True)
+    assert r.hashed == 2
+    open_index(db).close()
+
+
+def test_bad_db_and_options(tree, tmp_path):
+    not_db = tmp_path / "photo.png"
+    write(not_db, picture(5))
+    with pytest.raises(InputError, match="not a scopecheck index"):
+        build_index([tree], db=not_db)
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as c:
+        c.execute("CREATE TABLE t (x)")
+    with pytest.raises(InputError, match="not a scopecheck index"):
+        load_haystack(other)
+    with pytest.raises(InputError, match="no such index"):
+        load_haystack(tmp_path / "missing.sqlite")
+    with pytest.raises(InputError, match="--jobs must be"):
+        build_index([tree], db=tmp_path / "x.sqlite", jobs=0)
+    with pytest.raises(InputError, match="does not exist"):
+        build_index([tree], db=tmp_path / "no" / "x.sqlite")
+
+
+def count_rows(db: Path) -> int:
+    """Committed rows, read without holding any lock afterwards (0 while the schema is being made)."""
+    if not db.exists():
+        return 0
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    try:
+        return c.execute("SELECT count(*) FROM files").fetchall()[0][0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        c.close()
+
+
+def test_killed_index_resumes_without_rehashing(tmp_path):
+    """SIGKILL mid-build: the database is intact, committed files are not hashed again."""
+    d = tmp_path / "many"
+    base = picture(42, 480, 640)
+    total = 240
+    for k in range(total):
+        write(d / f"f{k // 60}" / f"img {k:04d}.png", np.roll(base, k * 3, axis=1), params=[cv2.IMWRITE_PNG_COMPRESSION, 1])
+    db = tmp_path / "idx.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "scopecheck", "index", str(d), "--db", str(db), "--jobs", "1", "--batch", "5"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    committed = 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            committed = count_rows(db)
+            if committed >= 30:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, f"index finished before it could be killed: {proc.returncode}"
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        before = {p: s for p, s in c.execute("SELECT path, sha256 FROM files")}
+    assert 30 <= len(before) < total
+    r = build_index([d], db=db, jobs=2)
+    assert r.unchanged == len(before) and r.hashed == total - len(before) and not r.errors
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        after = {p: s for p, s in c.execute("SELECT path, sha256 FROM files")}
+    assert len(after) == total and all(after[p] == s for p, s in before.items())

@@ -118,7 +118,7 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     return SSIMResult(mean=total / inner, map=out if want_map else np.empty(0, np.float32))
 
 
-_BAND_MIN_PIXELS = 1 << 20      # below a megapixel one band is faster than threading
+_BAND_MIN_PIXELS = 1 << 18      # below a quarter megapixel one band is faster than threading
 _BAND_POOL = None
 
 

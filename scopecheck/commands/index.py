@@ -122,6 +122,8 @@ def register(sub):
 def run_index(args) -> int:
     db = args.db
     if db is None:
+        if len(args.dirs) == 1 and not os.path.exists(args.dirs[0]):
+            raise InputError("no such file or folder", path=args.dirs[0])
         if len(args.dirs) != 1 or not os.path.isdir(args.dirs[0]):
             raise InputError("--db is required when indexing more than one folder (or a file)")
         db = os.path.join(args.dirs[0], DEFAULT_DB_NAME)

@@ -1,0 +1,461 @@
+"""Camera controls: the backend quirk table, and request -> write -> read back -> record.
+
+Users ask for four controls -- ``exposure``, ``white_balance``, ``gain``, ``focus`` -- each as
+
+* ``auto``: switch the automatic loop on and leave it there;
+* ``lock``: let the automatic loop settle during warm-up, read the value it chose, switch auto off,
+  write the value back (the default: the most repeatable shot the hardware allows);
+* a number in the control's user unit (exposure in milliseconds, white balance in kelvin, gain and
+  focus in the driver's raw units);
+* ``leave``: do not touch it.
+
+Drivers disagree about units and about what ``VideoCapture.set()``'s ``True`` means, so every write
+is read back and each control gets one **status**:
+
+``locked``       lock requested; the driver confirmed auto off *and* the value read back unchanged.
+``set``          the requested value (or auto) read back as asked, but a lock could not be
+                 confirmed (e.g. the auto flag is unreadable) or none was asked for.
+``unsupported``  the backend has no such control, or it cannot be read back.
+``refused``      the read-back value (or auto flag) is not what was written -- ignored, clamped,
+                 or the driver reports a default instead of the current value.
+``drifted``      confirmed at first, but a later read-back (after the stack) or the image
+                 brightness shows the setting moved.
+
+A lock is never claimed unless the driver confirmed it. The caller must flush queued frames after
+any write (:meth:`ControlSession.changed`), and :meth:`ControlSession.restore` puts every raw value
+this session wrote back to what it read before writing (UVC settings persist in the device).
+
+The quirk table :data:`QUIRKS` records what each backend does and where that is documented; the
+per-backend :data:`PROFILES` implement it. Both go into the manifest.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+
+from compare.errors import InputError, ScopecheckError
+
+from .camera import Camera
+
+USER_CONTROLS = ("exposure", "white_balance", "gain", "focus")
+MODES = ("auto", "lock", "leave")
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """One row of the backend quirk table: what a backend does, and the source saying so."""
+
+    backend: str
+    control: str
+    behaviour: str
+    source: str
+
+
+QUIRKS: tuple[Quirk, ...] = (
+    Quirk("v4l2", "auto_exposure",
+          "raw menu index of V4L2_CID_EXPOSURE_AUTO (0x009a0901): 1 = manual, 3 = aperture priority "
+          "(auto); UVC cameras usually offer only 1 and 3",
+          "Linux kernel docs, userspace-api/media/v4l/ext-ctrls-camera.rst (V4L2_CID_EXPOSURE_AUTO)"),
+    Quirk("v4l2", "auto_exposure",
+          "0.25 (manual) / 0.75 (auto) are a legacy mapping from OpenCV's old normalised V4L/libv4l path; "
+          "a read-back of 0.25/0.75 is interpreted in that legacy mode",
+          "opencv/opencv#9738 and #14494 (0.25 works on some builds, not on 4.x V4L2)"),
+    Quirk("v4l2", "exposure",
+          "V4L2_CID_EXPOSURE_ABSOLUTE (0x009a0902) in 100 us units; only writable with auto exposure "
+          "off (the write may be accepted and ignored while auto is on)",
+          "Linux kernel docs, ext-ctrls-camera.rst (V4L2_CID_EXPOSURE_ABSOLUTE); opencv/opencv#5516"),
+    Quirk("v4l2", "exposure",
+          "while auto exposure is on some firmware reads back the default, not the current exposure",
+          "opencv/opencv#5516 (Logitech C525 report)"),
+    Quirk("v4l2", "white_balance",
+          "V4L2_CID_AUTO_WHITE_BALANCE (0x0098090c) 0/1; V4L2_CID_WHITE_BALANCE_TEMPERATURE "
+          "(0x0098091a) in kelvin, writable with auto off",
+          "Linux kernel docs, userspace-api/media/v4l/control.rst"),
+    Quirk("v4l2", "size",
+          "width and height must both be set: the format is renegotiated per call and a lone width "
+          "can leave a mode the camera does not offer",
+          "OpenCV modules/videoio/src/cap_v4l.cpp (setProperty CAP_PROP_FRAME_WIDTH/HEIGHT)"),
+    Quirk("v4l2", "fourcc",
+          "a FOURCC change stops and restarts the stream (buffers re-allocated); queued frames are stale",
+          "OpenCV cap_v4l.cpp (CAP_PROP_FOURCC -> streamOff/reinitialize)"),
+    Quirk("dshow", "exposure",
+          "CameraControl_Exposure in log2 seconds (-5 = 1/32 s), integers only; writing it switches "
+          "the camera to manual",
+          "Microsoft docs, CameraControlProperty enumeration; shimat/opencvsharp#1476"),
+    Quirk("dshow", "auto_exposure",
+          "the auto flag usually reads back -1 (not readable), so a lock cannot be confirmed",
+          "shimat/opencvsharp#1399"),
+    Quirk("msmf", "exposure", "log2 seconds, like DirectShow (KSPROPERTY_CAMERACONTROL_EXPOSURE)",
+          "OpenCV modules/videoio/src/cap_msmf.cpp; Microsoft docs, KSPROPERTY_CAMERACONTROL_EXPOSURE"),
+    Quirk("msmf", "auto_exposure",
+          "any non-zero value means auto; while auto the exposure may read back the default",
+          "OpenCV cap_msmf.cpp (CAP_PROP_AUTO_EXPOSURE: value != 0 -> auto flag)"),
+    Quirk("avfoundation", "*",
+          "exposure, white balance, gain and focus are not exposed through VideoCapture",
+          "OpenCV modules/videoio/src/cap_avfoundation_mac.mm (getProperty/setProperty)"),
+    Quirk("images", "*", "an image-sequence recording has no controls; every request is unsupported",
+          "OpenCV modules/videoio/src/cap_images.cpp"),
+    Quirk("file", "*", "a video-file recording has no controls; every request is unsupported",
+          "OpenCV cap_ffmpeg_impl.hpp"),
+    Quirk("*", "power_line_frequency",
+          "no VideoCapture property; listed by `scopecheck controls` via v4l2-ctl (0x00980918) only",
+          "OpenCV videoio VideoCaptureProperties; Linux kernel docs control.rst"),
+)
+
+
+# --------------------------------------------------------------------------- profiles
+
+def _log2_seconds_to_ms(raw: float) -> float:
+    return 1000.0 * 2.0 ** raw
+
+
+def _ms_to_log2_seconds(ms: float) -> float:
+    return float(round(math.log2(ms / 1000.0)))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one backend speaks: which raw controls exist and their units.
+
+    ``exposure_unit`` names the raw unit; ``to_raw``/``from_raw`` convert exposure between
+    milliseconds and raw values. ``ae_on``/``ae_off`` are the raw auto-exposure values to write.
+    """
+
+    name: str
+    controls: frozenset
+    ae_on: float | None = None
+    ae_off: float | None = None
+    exposure_unit: str | None = None
+
+    def supports(self, raw_name: str) -> bool:
+        return raw_name in self.controls
+
+    def exposure_to_raw(self, ms: float) -> float:
+        if self.exposure_unit == "100us":
+            return float(round(ms * 10.0))
+        if self.exposure_unit == "log2 s":
+            return _ms_to_log2_seconds(ms)
+        raise InputError(f"backend {self.name} has no exposure control")
+
+    def exposure_from_raw(self, raw: float) -> float:
+        if self.exposure_unit == "100us":
+            return raw / 10.0
+        return _log2_seconds_to_ms(raw)
+
+    def auto_is_on(self, raw_name: str, raw: float | None) -> bool | None:
+        """Interpret an auto-flag read-back; None when it says nothing (unreadable, -1)."""
+        if raw is None:
+            return None
+        if raw_name == "auto_exposure":
+            if self.name == "v4l2":
+                if abs(raw - 0.25) < 1e-6:  # legacy OpenCV mapping
+                    return False
+                if abs(raw - 0.75) < 1e-6:
+                    return True
+                if raw in (0.0, 2.0, 3.0):  # auto, shutter priority, aperture priority
+                    return True
+                if raw == 1.0:
+                    return False
+                return None
+            if self.name == "dshow" and raw < 0:
+                return None
+            return raw != 0.0  # msmf: any non-zero value means auto
+        if raw < 0:
+            return None
+        return raw != 0.0
+
+
+_ALL = frozenset({"auto_exposure", "exposure", "auto_wb", "wb_temperature", "gain", "autofocus", "focus"})
+PROFILES: dict[str, Profile] = {
+    "v4l2": Profile("v4l2", _ALL, ae_on=3.0, ae_off=1.0, exposure_unit="100us"),
+    "dshow": Profile("dshow", _ALL, ae_on=1.0, ae_off=0.0, exposure_unit="log2 s"),
+    "msmf": Profile("msmf", _ALL, ae_on=1.0, ae_off=0.0, exposure_unit="log2 s"),
+    "gstreamer": Profile("gstreamer", frozenset()),
+    "avfoundation": Profile("avfoundation", frozenset()),
+    "images": Profile("images", frozenset()),
+    "file": Profile("file", frozenset()),
+}
+
+
+def profile_for(backend: str) -> Profile:
+    try:
+        return PROFILES[backend]
+    except KeyError:
+        raise InputError(f"unknown backend profile {backend!r}; known: {', '.join(PROFILES)}") from None
+
+
+def quirks_for(backend: str) -> list[dict]:
+    """Rows of :data:`QUIRKS` that apply to ``backend`` (for the manifest)."""
+    return [asdict(q) for q in QUIRKS if q.backend in (backend, "*")]
+
+
+# --------------------------------------------------------------------------- requests
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for one control: mode ``auto``, ``lock``, ``leave`` or ``value``."""
+
+    control: str
+    mode: str
+    value: float | None = None
+
+    @classmethod
+    def parse(cls, control: str, text: str | float) -> "Request":
+        if control not in USER_CONTROLS:
+            raise InputError(f"unknown control {control!r}; known: {', '.join(USER_CONTROLS)}")
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            value = float(text)
+        else:
+            t = str(text).strip().lower()
+            if t in MODES:
+                return cls(control, t)
+            try:
+                value = float(t)
+            except ValueError:
+                raise InputError(f"--{control.replace('_', '-')} {text!r}: expected auto, lock, leave or a "
+                                 f"number ({USER_UNITS[control]})") from None
+        if not math.isfinite(value) or (control in ("exposure", "white_balance") and value <= 0):
+            raise InputError(f"--{control.replace('_', '-')} {text!r}: must be a positive finite number "
+                             f"({USER_UNITS[control]})")
+        return cls(control, "value", value)
+
+    @property
+    def label(self) -> str | float:
+        return self.value if self.mode == "value" else self.mode
+
+
+USER_UNITS = {"exposure": "ms", "white_balance": "K", "gain": "raw", "focus": "raw"}
+_RAW = {  # user control -> (auto flag raw name or None, value raw name)
+    "exposure": ("auto_exposure", "exposure"),
+    "white_balance": ("auto_wb", "wb_temperature"),
+    "gain": (None, "gain"),
+    "focus": ("autofocus", "focus"),
+}
+
+
+@dataclass(frozen=True)
+class ControlOutcome:
+    """The recorded result for one control (or one stream format setting)."""
+
+    control: str
+    requested: str | float | None
+    status: str  # locked | set | unsupported | refused | drifted
+    unit: str | None = None
+    readback: float | str | None = None
+    raw_requested: float | None = None
+    raw_readback: float | None = None
+    auto_readback: bool | None = None
+    set_returned: bool | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+STATUSES = ("locked", "set", "unsupported", "refused", "drifted")
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return False
+    return abs(a - b) <= 1e-6 + 0.005 * abs(b)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """One raw control put back on exit."""
+
+    name: str
+    original: float
+    readback: float | None
+    ok: bool
+
+
+class ControlSession:
+    """Applies requests to one camera, remembers what it changed, restores it on exit.
+
+    >>> from capture.simulated import SimulatedCamera
+    >>> cam = SimulatedCamera(profile="v4l2", seed=1)
+    >>> cs = ControlSession(cam)
+    >>> cs.prepare([Request.parse("exposure", "lock")])
+    >>> _ = [cam.read() for _ in range(30)]          # warm-up: auto exposure settles
+    >>> [o.status for o in cs.apply([Request.parse("exposure", "lock")])]
+    ['locked']
+    >>> _ = cs.restore()
+    """
+
+    def __init__(self, camera: Camera, *, profile: Profile | None = None):
+        self.camera = camera
+        self.profile = profile or profile_for(camera.info.backend)
+        self._original: dict[str, float] = {}
+        self._order: list[str] = []
+        self.writes = 0
+
+    # ------------------------------------------------------------------ low level
+    def _readable(self, raw_name: str) -> bool:
+        return self.profile.supports(raw_name)
+
+    def _get(self, raw_name: str) -> float | None:
+        if not self._readable(raw_name):
+            return None
+        return self.camera.get(raw_name)
+
+    def _write(self, raw_name: str, raw: float) -> tuple[bool, float | None]:
+        """Write, remembering the value read before the first write; returns (set(), read-back)."""
+        if raw_name not in self._original:
+            before = self.camera.get(raw_name)
+            meaningful = before is not None and (not raw_name.startswith("auto")
+                                                 or self.profile.auto_is_on(raw_name, before) is not None)
+            if meaningful:
+                self._original[raw_name] = before
+                self._order.append(raw_name)
+        ok = self.camera.set(raw_name, raw)
+        self.writes += 1
+        return ok, self.camera.get(raw_name)
+
+    @property
+    def changed(self) -> bool:
+        """True once anything was written (the caller must flush queued frames)."""
+        return self.writes > 0
+
+    # ------------------------------------------------------------------ phases
+    def prepare(self, requests) -> None:
+        """Before warm-up: switch the automatic loops on for ``auto`` and ``lock`` requests."""
+        for req in requests:
+            auto_name, _ = _RAW[req.control]
+            if req.mode in ("auto", "lock") and auto_name and self._readable(auto_name):
+                on = self.profile.ae_on if auto_name == "auto_exposure" else 1.0
+                current = self.camera.get(auto_name)
+                if self.profile.auto_is_on(auto_name, current) is not True:
+                    self._write(auto_name, on)
+
+    def apply(self, requests) -> tuple[ControlOutcome, ...]:
+        """After warm-up: lock / set / leave each control, read back and record the outcome."""
+        return tuple(self._apply_one(r) for r in requests)
+
+    def _user(self, control: str, raw: float | None) -> float | None:
+        if raw is None:
+            return None
+        if control == "exposure" and self.profile.exposure_unit:
+            return round(self.profile.exposure_from_raw(raw), 6)
+        return raw
+
+    def _apply_one(self, req: Request) -> ControlOutcome:
+        auto_name, value_name = _RAW[req.control]
+        unit = USER_UNITS[req.control]
+        base = dict(control=req.control, requested=req.label, unit=unit)
+        if not self._readable(value_name):
+            return ControlOutcome(status="unsupported", note=f"backend {self.profile.name} has no "
+                                  f"{req.control} control", **base)
+        if req.mode == "leave":
+            rb = self._get(value_name)
+            return ControlOutcome(status="unsupported" if rb is None else "set", readback=self._user(req.control, rb),
+                                  raw_readback=rb, note="left as found", **base)
+        has_auto = auto_name is not None and self._readable(auto_name)
+        off = self.profile.ae_off if auto_name == "auto_exposure" else 0.0
+        on = self.profile.ae_on if auto_name == "auto_exposure" else 1.0
+
+        if req.mode == "auto":
+            if not has_auto:
+                return ControlOutcome(status="unsupported", note=f"no automatic {req.control} on "
+                                      f"{self.profile.name}", **base)
+            ok, rb_auto = self._write(auto_name, on)
+            state = self.profile.auto_is_on(auto_name, rb_auto)
+            rb = self._get(value_name)
+            status = "set" if state is True else ("unsupported" if state is None else "refused")
+            note = "" if state is True else (f"auto flag read back {rb_auto!r}" if state is not None
+                                             else "auto flag cannot be read back; auto not confirmed")
+            return ControlOutcome(status=status, readback=self._user(req.control, rb), raw_readback=rb,
+                                  auto_readback=state, set_returned=ok, note=note, **base)
+
+        # lock or value
+        if req.mode == "lock":
+            target = self._get(value_name)
+            if target is None:
+                return ControlOutcome(status="unsupported", note=f"{req.control} cannot be read back, "
+                                      "so there is no value to lock", **base)
+        else:
+            target = (self.profile.exposure_to_raw(req.value) if req.control == "exposure"
+                      else float(req.value))
+        state = None
+        notes = []
+        if has_auto:
+            _, rb_auto = self._write(auto_name, off)
+            state = self.profile.auto_is_on(auto_name, rb_auto)
+        ok, rb = self._write(value_name, target)
+        common = dict(readback=self._user(req.control, rb), raw_requested=target, raw_readback=rb,
+                      auto_readback=state, set_returned=ok, **base)
+        if rb is None:
+            return ControlOutcome(status="unsupported", note="value cannot be read back after writing", **common)
+        if state is True:
+            notes.append("driver kept automatic mode on after auto-off was written")
+            return ControlOutcome(status="refused", note="; ".join(notes), **common)
+        if not _close(rb, target):
+            why = (f"read back {rb:g}, wrote {target:g}"
+                   + ("; set() returned True anyway" if ok else "")
+                   + "; the driver ignored or clamped the value, or reports a default")
+            return ControlOutcome(status="refused", note=why, **common)
+        if req.mode == "lock":
+            if has_auto and state is False:
+                return ControlOutcome(status="locked", **common)
+            if not has_auto:
+                return ControlOutcome(status="locked", note="no automatic mode; value held", **common)
+            return ControlOutcome(status="set", note="auto flag cannot be read back; lock not confirmed", **common)
+        return ControlOutcome(status="set", **common)
+
+    def verify(self, outcomes) -> tuple[ControlOutcome, ...]:
+        """After the stack: read values again; a confirmed value that moved becomes ``drifted``."""
+        out = []
+        for o in outcomes:
+            if o.status in ("locked", "set") and o.raw_readback is not None and o.control in _RAW:
+                _, value_name = _RAW[o.control]
+                now = self._get(value_name)
+                if now is not None and not _close(now, o.raw_readback):
+                    o = replace(o, status="drifted", readback=self._user(o.control, now), raw_readback=now,
+                                note=f"read back {o.raw_readback:g} after locking, {now:g} after the stack")
+            out.append(o)
+        return tuple(out)
+
+    def restore(self) -> tuple[Restored, ...]:
+        """Write every changed raw control back to its original value, newest change first."""
+        done = []
+        for name in reversed(self._order):
+            original = self._original[name]
+            try:
+                self.camera.set(name, original)
+                rb = self.camera.get(name)
+            except ScopecheckError:  # a lost device cannot be restored; reported, not raised
+                rb = None
+            done.append(Restored(name, original, rb, _close(rb, original)))
+        self._original.clear()
+        self._order.clear()
+        return tuple(done)
+
+
+def frame_check(outcomes, before: tuple[float, ...], after: tuple[float, ...], *, rel: float = 0.04,
+                abs_dn: float = 2.0, balance: float = 0.03) -> tuple[ControlOutcome, ...]:
+    """Check confirmed locks against the image: per-channel means before and after locking.
+
+    A lock that wrote the value the driver *read back* should not change the picture. When the
+    mean brightness moves more than ``max(abs_dn, rel * before)`` the exposure lock is downgraded
+    to ``drifted``; when a colour ratio (B/G or R/G) moves more than ``balance`` (relative) the
+    white-balance lock is. Typical cause: the driver reports a default instead of the current value.
+    """
+    if not before or len(before) != len(after):
+        return tuple(outcomes)
+    b0, b1 = sum(before) / len(before), sum(after) / len(after)
+    notes = {}
+    if abs(b1 - b0) > max(abs_dn, rel * abs(b0)):
+        notes["exposure"] = (f"image brightness moved from {b0:.1f} to {b1:.1f} DN across the lock; the value "
+                             "read back before locking was probably a default, not the current setting")
+    if len(before) == 3 and min(before[1], after[1]) > 8:
+        moved = [abs((after[c] / after[1]) / (before[c] / before[1]) - 1.0) for c in (0, 2) if before[c] > 8]
+        if moved and max(moved) > balance:
+            notes["white_balance"] = (f"colour balance moved by {100 * max(moved):.1f}% across the lock; the "
+                                      "white balance read back before locking was probably a default")
+    return tuple(replace(o, status="drifted", note=notes[o.control])
+                 if o.control in notes and o.status in ("locked", "set") else o for o in outcomes)
+
+
+__all__ = ["QUIRKS", "PROFILES", "Profile", "Quirk", "Request", "ControlOutcome", "ControlSession",
+           "Restored", "profile_for", "quirks_for", "USER_CONTROLS", "STATUSES", "frame_check"]

@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 
 import cv2
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
 from compare.pair import compare_files  # noqa: E402
 from compare.pictures import diff_picture, sheet_picture  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 
 def make_shots(tmp: str, ext: str):
@@ -44,16 +44,6 @@ def make_shots(tmp: str, ext: str):
         cv2.imwrite(p, img)
         paths.append(p)
     return paths
-
-
-def median_ms(fn, repeats):
-    fn()  # warm-up: first-touch pages, thread pools
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def main():

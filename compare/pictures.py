@@ -15,6 +15,7 @@ from .atomic import write_atomic
 
 COLORMAP = cv2.COLORMAP_INFERNO
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+PANEL_WIDTH = 900  # widest panel of a sheet, pixels
 
 
 def heat(dissimilarity: np.ndarray) -> np.ndarray:
@@ -71,11 +72,19 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     """A | B | diff overlay side by side, captioned with names, verdict and reason.
 
     ``regions`` are boxes ``(x, y, w, h)`` in A's pixels, drawn on A and on the overlay.
+    Panels wider than ``PANEL_WIDTH`` are shown reduced.
     The overlay is B's size-matched luma with the heat map blended where SSIM is low.
     """
     a = _to_bgr8(a_pixels)
     b = _to_bgr8(b_pixels)
     h, w = ssim_map.shape
+    k = min(1.0, PANEL_WIDTH / w)  # large shots are shown at most PANEL_WIDTH wide per panel
+    regions = [(x * a.shape[1] / w, y * a.shape[1] / w, rw * a.shape[1] / w, rh * a.shape[1] / w)
+               for (x, y, rw, rh) in regions] if a.shape[1] != w else list(regions)
+    regions = [(x * k, y * k, rw * k, rh * k) for (x, y, rw, rh) in regions]
+    if k < 1.0:
+        w, h = round(w * k), round(h * k)
+        ssim_map = cv2.resize(ssim_map, (w, h), interpolation=cv2.INTER_AREA)
     if a.shape[:2] != (h, w):
         a = cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
     if b.shape[:2] != (h, w):

@@ -359,3 +359,74 @@ def capture_series(camera: Camera, output: str, options: CaptureOptions = Captur
                 sleep(max(0.0, interval - (time.monotonic() - t0)))
     return shots
 
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording written by :func:`record`."""
+
+    directory: str
+    pattern: str
+    frames: int
+    controls_path: str
+    sha256: tuple[str, ...]
+
+
+def record(camera: Camera, directory: str, *, frames: int, warmup: int | str = 0, log=None) -> Recording:
+    """Save ``frames`` raw frames as ``DIR/frame_%04d.png`` (+ ``DIR/controls.json``).
+
+    The directory may exist but must not already hold a recording; on any failure (or Ctrl-C)
+    the frames written so far are removed again, and the directory too if this call created it.
+    """
+    if not isinstance(frames, int) or frames < 1 or frames > 100_000:
+        raise InputError(f"--frames {frames!r}: must be between 1 and 100000")
+    d = os.fspath(directory)
+    controls_path = os.path.join(d, "controls.json")
+    if os.path.exists(d) and not os.path.isdir(d):
+        raise InputError(f"{d}: exists and is not a directory")
+    for p in (os.path.join(d, "frame_0000.png"), controls_path):
+        if os.path.lexists(p):
+            raise OutputExistsError("already holds a recording; choose a new directory", path=d)
+    created = not os.path.isdir(d)
+    written: list[str] = []
+    try:
+        if created:
+            os.makedirs(d)
+        with camera:
+            info = camera.info
+            wres, kept = warm_up(camera, warmup)
+            if wres.message and log:
+                log(wres.message)
+            from .controls import PROFILES
+
+            prof = PROFILES.get(info.backend)
+            readable = sorted(prof.controls) if prof else []
+            raw = {name: camera.get(name) for name in readable}
+            digests = []
+            for i in range(frames):
+                frame = kept.pop(0) if kept else camera.read()
+                data = png.encode_png(frame)
+                path = os.path.join(d, f"frame_{i:04d}.png")
+                png.write_new(path, data)
+                written.append(path)
+                digests.append(file_sha256(data))
+            doc = {"kind": "scopecheck-recording/1", "device": info.as_dict(), "pattern": "frame_%04d.png",
+                   "frames": frames, "warmup": {"mode": wres.mode, "frames_discarded": wres.discarded},
+                   "raw_controls": raw, "quirks": quirks_for(info.backend), "sha256": digests,
+                   "software": software_versions(),
+                   "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}}
+            png.write_new(controls_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
+            written.append(controls_path)
+    except BaseException:
+        for p in written:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        if created:
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        raise
+    return Recording(d, os.path.join(d, "frame_%04d.png"), frames, controls_path, tuple(digests))

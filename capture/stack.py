@@ -222,3 +222,18 @@ def stack(frames, *, method: str = "mean", depth: int = 8) -> StackResult:
     for f in frames:
         s.add(f)
     return s.result(depth=depth)
+
+
+def focus_measure(frame: np.ndarray) -> float:
+    """Variance of the Laplacian of the luma (higher = sharper), on the 8-bit scale."""
+    g = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if g.dtype == np.uint16:
+        g = (g / 257.0).astype(np.float32)
+    return float(cv2.Laplacian(g, cv2.CV_64F).var())
+
+
+def clipping(frame: np.ndarray) -> tuple[float, float]:
+    """Fractions of samples at the bottom (0) and the top (max) of the range."""
+    top = np.iinfo(frame.dtype).max
+    n = frame.size
+    return float(np.count_nonzero(frame == 0)) / n, float(np.count_nonzero(frame == top)) / n

@@ -1,0 +1,107 @@
+"""List a V4L2 device's controls (ranges, defaults, values, flags) through ``v4l2-ctl``.
+
+``v4l2-ctl`` (v4l-utils, GPL-2.0) is run as a separate program -- nothing is linked or copied,
+so its licence does not reach scopecheck. When it is absent (not Linux, not installed) the caller
+gets :class:`V4L2Unavailable` with the install hint, and ``scopecheck controls`` falls back to
+what OpenCV can read.
+
+Controls are keyed on their **control IDs**, not names: Linux 5.16 renamed several UVC controls
+(``exposure_auto`` -> ``auto_exposure``, ``exposure_absolute`` -> ``exposure_time_absolute``,
+``white_balance_temperature_auto`` -> ``white_balance_automatic``, ``focus_auto`` ->
+``focus_automatic_continuous``), so :data:`KNOWN_IDS` maps IDs to scopecheck's names and the
+kernel's name is only reported.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from compare.errors import DeviceError
+
+KNOWN_IDS = {  # V4L2 control ID -> scopecheck raw control name (linux/v4l2-controls.h)
+    0x009A0901: "auto_exposure",        # V4L2_CID_EXPOSURE_AUTO (menu: 1 manual, 3 aperture priority)
+    0x009A0902: "exposure",             # V4L2_CID_EXPOSURE_ABSOLUTE, 100 us units
+    0x0098090C: "auto_wb",              # V4L2_CID_AUTO_WHITE_BALANCE
+    0x0098091A: "wb_temperature",       # V4L2_CID_WHITE_BALANCE_TEMPERATURE, kelvin
+    0x00980913: "gain",                 # V4L2_CID_GAIN
+    0x009A090C: "autofocus",            # V4L2_CID_FOCUS_AUTO
+    0x009A090A: "focus",                # V4L2_CID_FOCUS_ABSOLUTE
+    0x00980918: "power_line_frequency",  # V4L2_CID_POWER_LINE_FREQUENCY (menu: 0 off, 1 50 Hz, 2 60 Hz)
+    0x00980900: "brightness",
+    0x00980901: "contrast",
+    0x00980902: "saturation",
+}
+
+_LINE = re.compile(r"^\s*(?P<name>\w+)\s+(?P<id>0x[0-9a-fA-F]{8})\s+\((?P<type>\w+)\)\s*:\s*(?P<rest>.*)$")
+_MENU = re.compile(r"^\s+(?P<index>-?\d+):\s+(?P<label>.+?)\s*$")
+
+
+class V4L2Unavailable(DeviceError):
+    """``v4l2-ctl`` is not installed or the device is not a V4L2 node."""
+
+
+@dataclass(frozen=True)
+class V4L2Control:
+    id: int
+    kernel_name: str
+    name: str | None          # scopecheck's name for the control ID, None when not one we use
+    type: str
+    min: int | None = None
+    max: int | None = None
+    step: int | None = None
+    default: int | None = None
+    value: int | None = None
+    flags: tuple[str, ...] = ()
+    menu: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"id": f"0x{self.id:08x}", "kernel_name": self.kernel_name, "name": self.name, "type": self.type,
+                "min": self.min, "max": self.max, "step": self.step, "default": self.default, "value": self.value,
+                "flags": list(self.flags), "menu": {str(k): v for k, v in self.menu.items()}}
+
+
+def parse_list_ctrls(text: str) -> list[V4L2Control]:
+    """Parse the output of ``v4l2-ctl --list-ctrls-menus``."""
+    controls: list[V4L2Control] = []
+    current = None
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m:
+            kv = dict(re.findall(r"(\w+)=(\S+)", m.group("rest")))
+            ints = {}
+            for k in ("min", "max", "step", "default", "value"):
+                try:
+                    ints[k] = int(kv[k]) if k in kv else None
+                except ValueError:
+                    ints[k] = None
+            cid = int(m.group("id"), 16)
+            current = V4L2Control(cid, m.group("name"), KNOWN_IDS.get(cid), m.group("type"),
+                                  flags=tuple(f for f in kv.get("flags", "").split(",") if f), **ints)
+            controls.append(current)
+            continue
+        mm = _MENU.match(line)
+        if mm and current is not None and current.type in ("menu", "intmenu"):
+            current.menu[int(mm.group("index"))] = mm.group("label")
+    return controls
+
+
+def list_controls(device: str, *, timeout: float = 10.0) -> list[V4L2Control]:
+    """The controls of a V4L2 device (``/dev/videoN`` or an index) via ``v4l2-ctl``."""
+    exe = shutil.which("v4l2-ctl")
+    if exe is None:
+        raise V4L2Unavailable("v4l2-ctl not found; install v4l-utils (e.g. apt install v4l-utils) "
+                              "to list V4L2 controls with ranges and flags")
+    dev = f"/dev/video{device}" if str(device).isdigit() else str(device)
+    try:
+        r = subprocess.run([exe, "-d", dev, "--list-ctrls-menus"], capture_output=True, text=True,
+                           timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise DeviceError(f"v4l2-ctl did not answer for {dev} within {timeout:g} s") from None
+    except OSError as e:
+        raise V4L2Unavailable(f"cannot run v4l2-ctl: {e.strerror or e}") from None
+    if r.returncode != 0:
+        msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
+        raise DeviceError(f"v4l2-ctl -d {dev}: {msg}")
+    return parse_list_ctrls(r.stdout)

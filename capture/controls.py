@@ -436,7 +436,8 @@ def frame_check(outcomes, before: tuple[float, ...], after: tuple[float, ...], *
                 abs_dn: float = 2.0, balance: float = 0.03) -> tuple[ControlOutcome, ...]:
     """Check confirmed locks against the image: per-channel means before and after locking.
 
-    A lock that wrote the value the driver *read back* should not change the picture. When the
+    Only ``lock`` requests are checked (a requested number is meant to change the picture): a lock
+    that wrote the value the driver *read back* should not change it. When the
     mean brightness moves more than ``max(abs_dn, rel * before)`` the exposure lock is downgraded
     to ``drifted``; when a colour ratio (B/G or R/G) moves more than ``balance`` (relative) the
     white-balance lock is. Typical cause: the driver reports a default instead of the current value.
@@ -454,7 +455,8 @@ def frame_check(outcomes, before: tuple[float, ...], after: tuple[float, ...], *
             notes["white_balance"] = (f"colour balance moved by {100 * max(moved):.1f}% across the lock; the "
                                       "white balance read back before locking was probably a default")
     return tuple(replace(o, status="drifted", note=notes[o.control])
-                 if o.control in notes and o.status in ("locked", "set") else o for o in outcomes)
+                 if o.control in notes and o.requested == "lock" and o.status in ("locked", "set") else o
+                 for o in outcomes)
 
 
 __all__ = ["QUIRKS", "PROFILES", "Profile", "Quirk", "Request", "ControlOutcome", "ControlSession",

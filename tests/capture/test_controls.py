@@ -1,0 +1,170 @@
+"""Request -> write -> read back -> record, against the simulated camera's backend quirks."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from capture.controls import (PROFILES, QUIRKS, ControlSession, Request, USER_CONTROLS, frame_check,
+                              profile_for, quirks_for)
+from capture.session import CaptureOptions, CaptureSession
+from capture.simulated import SimulatedCamera
+from compare.errors import InputError
+
+SMALL = dict(size=(96, 64), seed=3)
+
+
+def lock_all():
+    return tuple(Request.parse(c, "lock") for c in USER_CONTROLS)
+
+
+def started(profile, requests=None, **kw):
+    cam = SimulatedCamera(profile, **{**SMALL, **kw})
+    s = CaptureSession(cam, CaptureOptions(frames=4, warmup="auto", controls=requests or lock_all()))
+    s.start()
+    return cam, s
+
+
+def by_control(outcomes):
+    return {o.control: o for o in outcomes}
+
+
+def test_quirk_table_names_a_source_for_every_row():
+    for q in QUIRKS:
+        assert q.source.strip() and q.behaviour.strip(), q
+    backends = {q.backend for q in QUIRKS}
+    for name in ("v4l2", "dshow", "msmf", "avfoundation", "images"):
+        assert name in backends
+    assert any("1 = manual, 3 = aperture priority" in q["behaviour"] for q in quirks_for("v4l2"))
+    assert any("0.25" in q["behaviour"] and "legacy" in q["behaviour"] for q in quirks_for("v4l2"))
+
+
+def test_exposure_units_per_backend():
+    assert PROFILES["v4l2"].exposure_to_raw(20.0) == 200.0          # 100 us units
+    assert PROFILES["dshow"].exposure_to_raw(31.25) == -5.0          # log2(1/32 s)
+    assert PROFILES["msmf"].exposure_from_raw(-5.0) == pytest.approx(31.25)
+    assert PROFILES["v4l2"].auto_is_on("auto_exposure", 1.0) is False
+    assert PROFILES["v4l2"].auto_is_on("auto_exposure", 3.0) is True
+    assert PROFILES["v4l2"].auto_is_on("auto_exposure", 0.25) is False  # legacy read-back
+    assert PROFILES["msmf"].auto_is_on("auto_exposure", 0.5) is True    # any non-zero = auto
+    assert PROFILES["dshow"].auto_is_on("auto_exposure", -1.0) is None  # unreadable
+    with pytest.raises(InputError, match="unknown backend"):
+        profile_for("vfw")
+
+
+def test_request_parsing_names_the_fix():
+    assert Request.parse("exposure", "LOCK").mode == "lock"
+    assert Request.parse("exposure", "12.5") == Request("exposure", "value", 12.5)
+    with pytest.raises(InputError, match="--white-balance 'warm': expected auto, lock, leave or a number"):
+        Request.parse("white_balance", "warm")
+    with pytest.raises(InputError, match="positive"):
+        Request.parse("exposure", "-3")
+
+
+def test_v4l2_lock_is_confirmed_and_restored_on_exit():
+    cam, s = started("v4l2")
+    o = by_control(s.outcomes)
+    assert {k: v.status for k, v in o.items()} == {c: "locked" for c in USER_CONTROLS}
+    assert o["exposure"].auto_readback is False and o["exposure"].unit == "ms"
+    assert ("auto_exposure", 1.0, True) in cam.writes  # menu index 1 = manual
+    assert s.flushed == cam.buffer_frames             # queued frames discarded after the change
+    assert not cam.ae_auto
+    s.close()
+    assert cam.ae_auto and cam.wb_auto and cam.af_auto  # settings restored
+    assert cam.writes[-1] == ("auto_exposure", 3.0, True)
+
+
+def test_keep_settings_leaves_the_lock_in_place():
+    cam = SimulatedCamera("v4l2", **SMALL)
+    s = CaptureSession(cam, CaptureOptions(frames=2, warmup=10, keep_settings=True))
+    s.start()
+    s.close()
+    assert not cam.ae_auto
+
+
+def test_v4l2_legacy_value_returns_true_but_is_ignored_so_the_lock_is_refused():
+    cam = SimulatedCamera("v4l2", **SMALL)
+    cs = ControlSession(cam, profile=replace(PROFILES["v4l2"], ae_off=0.25))
+    req = [Request.parse("exposure", "lock")]
+    cs.prepare(req)
+    for _ in range(20):
+        cam.read()
+    (o,) = cs.apply(req)
+    assert o.status == "refused", o
+    assert "kept automatic mode on" in o.note
+    assert ("auto_exposure", 0.25, True) in cam.writes  # set() said True
+
+
+def test_dshow_lock_is_not_claimed_when_the_auto_flag_cannot_be_read():
+    _, s = started("dshow")
+    o = by_control(s.outcomes)["exposure"]
+    assert o.status == "set" and "not confirmed" in o.note
+    assert o.readback == pytest.approx(31.25)
+
+
+def test_msmf_default_readback_is_caught_by_the_image():
+    # MSMF reads back its default (-6) while auto is on; writing that back halves the exposure.
+    # The read-back after writing agrees with the write, so only the image can tell.
+    cam, s = started("msmf")
+    o = by_control(s.outcomes)
+    assert o["exposure"].status == "drifted" and "default" in o["exposure"].note
+    assert o["white_balance"].status == "drifted"
+    assert o["gain"].status == "locked" and o["focus"].status == "locked"
+    s.close()
+
+
+def test_avfoundation_offers_nothing():
+    _, s = started("avfoundation")
+    assert {o.status for o in s.outcomes} == {"unsupported"}
+
+
+def test_numeric_exposure_is_set_and_clamping_is_refused():
+    cam, s = started("v4l2", (Request.parse("exposure", "10"),))
+    (o,) = s.outcomes
+    assert (o.status, o.raw_requested, o.readback) == ("set", 100.0, 10.0)
+    s.close()
+    cam, s = started("v4l2", (Request.parse("exposure", "900"),))  # 9000 > max 5000
+    (o,) = s.outcomes
+    assert o.status == "refused" and o.raw_readback == 5000.0 and "set() returned True" in o.note
+
+
+def test_auto_request_is_confirmed_by_the_auto_flag():
+    cam, s = started("v4l2", (Request.parse("exposure", "auto"), Request.parse("gain", "auto")))
+    o = by_control(s.outcomes)
+    assert o["exposure"].status == "set" and o["exposure"].auto_readback is True
+    assert o["gain"].status == "unsupported"  # no automatic gain through VideoCapture
+
+
+def test_value_that_moves_after_locking_is_reported_drifted():
+    cam, s = started("v4l2")
+    cam.exposure_ms *= 1.5  # firmware moved it behind our back
+    o = by_control(s.controls.verify(s.outcomes))
+    assert o["exposure"].status == "drifted" and o["white_balance"].status == "locked"
+
+
+def test_frames_after_a_control_change_use_the_new_setting():
+    # Halving the exposure must show in every stacked frame: the queued (brighter) frames are flushed.
+    cam = SimulatedCamera("v4l2", **SMALL)
+    s = CaptureSession(cam, CaptureOptions(frames=8, warmup="auto", controls=(Request.parse("exposure", "lock"),)))
+    s.start()
+    locked_ms = cam.exposure_ms
+    s.close()
+    cam = SimulatedCamera("v4l2", **SMALL)
+    s = CaptureSession(cam, CaptureOptions(frames=8, warmup="auto",
+                                           controls=(Request.parse("exposure", str(locked_ms / 2)),)))
+    s.start()
+    before = np.mean(s.warmup.brightness[-3:])
+    img = s.stack().image
+    assert img.mean() == pytest.approx(before / 2, rel=0.03)
+    s.close()
+
+
+def test_frame_check_thresholds():
+    locked = by_control(started("v4l2")[1].outcomes)
+    outs = tuple(locked.values())
+    assert frame_check(outs, (100.0, 100.0, 100.0), (101.0, 101.0, 101.0)) == outs
+    moved = by_control(frame_check(outs, (100.0, 100.0, 100.0), (80.0, 80.0, 80.0)))
+    assert moved["exposure"].status == "drifted" and moved["white_balance"].status == "locked"
+    tinted = by_control(frame_check(outs, (100.0, 100.0, 100.0), (90.0, 100.0, 100.0)))
+    assert tinted["white_balance"].status == "drifted"

@@ -30,7 +30,7 @@ from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
 from .load import DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
-from .search import Entry, Haystack
+from .search import Entry, Haystack, digest_key
 from .walk import FileEntry, WalkError, walk_images
 
 SCHEMA_VERSION = 1
@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS files (
     pixel_sha256 TEXT NOT NULL,
     dhash TEXT NOT NULL,
     h INTEGER NOT NULL,          -- the 64-bit dHash as a signed integer, for fast loading
-    flat INTEGER NOT NULL
+    flat INTEGER NOT NULL,
+    sha_key INTEGER NOT NULL,    -- first 63 bits of sha256 / pixel_sha256: vectorised candidate
+    pix_key INTEGER NOT NULL     -- filters, the full digests decide
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_pixel_sha256 ON files (pixel_sha256);
@@ -400,27 +402,55 @@ def _store(conn: sqlite3.Connection, r: HashRecord):
     value = DHash.parse(r.dhash).value
     signed = value - (1 << 64) if value >= 1 << 63 else value
     conn.execute("DELETE FROM errors WHERE path = ?", (_key(r.path),))
-    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (_key(r.path), r.size, r.mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
-                  r.sha256, r.pixel_sha256, r.dhash, signed, int(r.flat)))
+                  r.sha256, r.pixel_sha256, r.dhash, signed, int(r.flat), digest_key(r.sha256),
+                  digest_key(r.pixel_sha256)))
 
 
 def load_haystack(db: str | os.PathLike) -> Haystack:
-    """Read an index into a :class:`compare.search.Haystack` (hashes packed, errors included)."""
+    """Read an index as a :class:`compare.search.Haystack`: the hash and digest-key columns as
+    arrays (about 1 s per million files); paths and digests are read later, only for the files a
+    search or a group needs."""
     db = os.fspath(db)
     conn = open_index(db)
     try:
-        rows = conn.execute("SELECT path, dhash, flat, sha256, pixel_sha256, width, height, format, h "
-                            "FROM files ORDER BY path").fetchall()
+        cols = np.array(conn.execute("SELECT rowid, h, flat, sha_key, pix_key FROM files ORDER BY rowid")
+                        .fetchall(), dtype=np.int64).reshape(-1, 5)
         errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
     except sqlite3.DatabaseError as e:
         raise InputError(f"cannot read index: {e}", path=db) from None
     finally:
         conn.close()
-    entries = tuple(Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=s, pixel_sha256=ps, width=w, height=h,
-                          format=fmt) for p, d, f, s, ps, w, h, fmt, _ in rows)
-    hashes = np.fromiter((r[8] for r in rows), dtype=np.int64, count=len(rows)).view(np.uint64)
-    return Haystack(entries=entries, hashes=hashes, errors=tuple(errs), source=db)
+    rowids = cols[:, 0].copy()
+    uri = f"file:{quote(os.path.abspath(db))}?mode=ro"
+
+    def fetch(positions):
+        wanted = [int(rowids[k]) for k in positions]
+        found = {}
+        try:
+            c = sqlite3.connect(uri, uri=True, timeout=30)
+            try:
+                for start in range(0, len(wanted), 500):
+                    part = wanted[start:start + 500]
+                    q = ("SELECT rowid, path, dhash, flat, sha256, pixel_sha256, width, height, format FROM files "
+                         f"WHERE rowid IN ({','.join('?' * len(part))})")
+                    for rid, p, d, f, sh, ps, w, h, fmt in c.execute(q, part):
+                        found[rid] = Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps,
+                                           width=w, height=h, format=fmt)
+            finally:
+                c.close()
+        except sqlite3.DatabaseError as e:
+            raise InputError(f"cannot read index: {e}", path=db) from None
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            raise InputError(f"index changed while it was being read ({len(missing)} rows gone); run the "
+                             "command again", path=db)
+        return [found[r] for r in wanted]
+
+    return Haystack(hashes=np.ascontiguousarray(cols[:, 1]).view(np.uint64), flat=cols[:, 2].astype(bool),
+                    sha_key=np.ascontiguousarray(cols[:, 3]), pix_key=np.ascontiguousarray(cols[:, 4]),
+                    fetch=fetch, errors=tuple(errs), source=db)
 
 
 def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,

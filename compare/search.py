@@ -414,20 +414,55 @@ class Entry:
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format)
 
 
+def digest_key(hexdigest: str) -> int:
+    """The first 63 bits of a hex digest: a non-negative int64 for vectorised equality tests
+    (a candidate filter; full digests are always compared before anything is called equal)."""
+    return int(hexdigest[:16], 16) >> 1
+
+
 @dataclass(frozen=True)
 class Haystack:
-    """Hashed files to search in: entries plus their packed hashes and a radius index."""
+    """Hashed files to search in, held as arrays so millions of files stay cheap.
 
-    entries: tuple[Entry, ...]
+    ``hashes`` (uint64 dHash values), ``flat`` (bool) and ``sha_key`` / ``pix_key`` (int64,
+    :func:`digest_key` of the file and pixel SHA-256) are parallel arrays; the full :class:`Entry`
+    of any file is fetched on demand with :meth:`entries_at` (from memory, or from the index file).
+    """
+
     hashes: np.ndarray = field(repr=False)
+    flat: np.ndarray = field(repr=False)
+    sha_key: np.ndarray = field(repr=False)
+    pix_key: np.ndarray = field(repr=False)
+    fetch: object = field(repr=False)  # callable(list of positions) -> list of Entry, same order
     errors: tuple = ()
     source: str = ""
 
+    def __len__(self) -> int:
+        return int(self.hashes.size)
+
+    def entries_at(self, positions) -> list[Entry]:
+        positions = [int(k) for k in positions]
+        return list(self.fetch(positions)) if positions else []
+
     @classmethod
     def of(cls, entries, *, errors=(), source: str = "") -> "Haystack":
+        """A haystack held in memory (a folder hashed now, or entries built by hand)."""
         entries = tuple(entries)
-        return cls(entries=entries, hashes=to_uint64([e.dhash for e in entries]), errors=tuple(errors),
-                   source=source)
+        return cls(hashes=to_uint64([e.dhash for e in entries]),
+                   flat=np.array([e.flat for e in entries], dtype=bool),
+                   sha_key=np.array([digest_key(e.sha256) for e in entries], dtype=np.int64),
+                   pix_key=np.array([digest_key(e.pixel_sha256) for e in entries], dtype=np.int64),
+                   fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source)
+
+
+def _equal_key_runs(keys: np.ndarray) -> list[np.ndarray]:
+    """Positions grouped by equal key, groups of two or more only."""
+    if keys.size < 2:
+        return []
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    cuts = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+    return [g for g in np.split(order, cuts) if g.size > 1]
 
 
 @dataclass(frozen=True)
@@ -516,27 +551,38 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
     index = HammingIndex(haystack.hashes, method=method)
-    flat_mask = np.array([e.flat for e in haystack.entries], dtype=bool)
-    by_sha: dict[str, list[int]] = {}
-    by_pix: dict[str, list[int]] = {}
-    for k, e in enumerate(haystack.entries):
-        by_sha.setdefault(e.sha256, []).append(k)
-        by_pix.setdefault(e.pixel_sha256, []).append(k)
-    results = []
-    for nd in needles:
+    # Exact and same-pixel candidates for all needles at once, by 63-bit digest keys.
+    nsha = np.array([digest_key(n.sha256) for n in needles], dtype=np.int64)
+    npix = np.array([digest_key(n.pixel_sha256) for n in needles], dtype=np.int64)
+    by_key: dict[tuple[str, int], list[int]] = {}
+    for name, keys, mine in (("sha", haystack.sha_key, nsha), ("pix", haystack.pix_key, npix)):
+        for k in np.flatnonzero(np.isin(keys, mine)).tolist():
+            by_key.setdefault((name, int(keys[k])), []).append(k)
+    candidates = []
+    for nd, ks, kp in zip(needles, nsha.tolist(), npix.tolist()):
+        found = set(by_key.get(("sha", ks), ())) | set(by_key.get(("pix", kp), ()))
         q = DHash.parse(nd.dhash)
-        found: set[int] = set(by_sha.get(nd.sha256, ())) | set(by_pix.get(nd.pixel_sha256, ()))
         if not nd.flat and len(index):
             idx, _ = index.query(q.value, max_distance=max_distance)
             if idx.size:
-                found.update(int(k) for k in idx[~flat_mask[idx]])
+                found.update(idx[~haystack.flat[idx]].tolist())
+        candidates.append(sorted(found))
+    wanted = sorted({k for c in candidates for k in c})
+    fetched = dict(zip(wanted, haystack.entries_at(wanted)))
+    results = []
+    for nd, found in zip(needles, candidates):
+        q = DHash.parse(nd.dhash)
         matches = []
         for k in found:
-            e = haystack.entries[k]
+            e = fetched[k]
+            file_equal = e.sha256 == nd.sha256
+            pixel_equal = e.pixel_sha256 == nd.pixel_sha256
+            distance = DHash.parse(e.dhash) - q
+            if not (file_equal or pixel_equal or (not nd.flat and not e.flat and distance <= max_distance)):
+                continue  # a digest-key collision, not a match
             if _same_file(e.path, nd.path):
                 continue
-            matches.append(Match(path=e.path, distance=DHash.parse(e.dhash) - q,
-                                 file_equal=e.sha256 == nd.sha256, pixel_equal=e.pixel_sha256 == nd.pixel_sha256))
+            matches.append(Match(path=e.path, distance=distance, file_equal=file_equal, pixel_equal=pixel_equal))
         matches.sort(key=lambda m: (not m.file_equal, not m.pixel_equal, m.distance, m.path))
         results.append(NeedleResult(path=nd.path, folder=os.path.dirname(nd.path), dhash=nd.dhash,
                                     flat=nd.flat, matches=tuple(matches)))
@@ -552,7 +598,7 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     unmatched = tuple(s.folder for s in summaries if s.images and not s.matched)
     return SearchResult(needles=tuple(results), folders=summaries, unmatched_folders=unmatched,
                         needle_errors=tuple(needle_errors), haystack_errors=tuple(haystack.errors),
-                        haystack=haystack.source, haystack_size=len(haystack.entries),
+                        haystack=haystack.source, haystack_size=len(haystack),
                         max_distance=max_distance, method=index.method)
 
 
@@ -618,31 +664,37 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
     Flat frames are listed in ``flat`` and never join a near group.
     """
     max_distance = check_distance(max_distance)
-    entries = haystack.entries
     groups: list[DuplicateGroup] = []
-    by_sha: dict[str, list[int]] = {}
-    by_pix: dict[str, list[int]] = {}
-    for k, e in enumerate(entries):
-        by_sha.setdefault(e.sha256, []).append(k)
-        by_pix.setdefault(e.pixel_sha256, []).append(k)
-    for ks in by_sha.values():
-        if len(ks) > 1:
-            groups.append(_group("exact", entries, ks))
-    for ks in by_pix.values():
-        if len(ks) > 1 and len({entries[k].sha256 for k in ks}) > 1:
-            groups.append(_group("pixels", entries, ks))
-    live = np.flatnonzero(~np.array([e.flat for e in entries], dtype=bool))
+    candidates = []  # (kind, positions): equal digest keys, verified on the full digests below
+    candidates += [("exact", g) for g in _equal_key_runs(haystack.sha_key)]
+    candidates += [("pixels", g) for g in _equal_key_runs(haystack.pix_key)]
+    live = np.flatnonzero(~haystack.flat)
     if live.size > 1:
         i, j, _ = radius_pairs(haystack.hashes[live], max_distance=max_distance)
-        for comp in connected_groups(live.size, i, j):
-            ks = live[comp].tolist()
+        candidates += [("near", live[comp]) for comp in connected_groups(live.size, i, j)]
+    wanted = sorted({int(k) for _, g in candidates for k in g})
+    entries = dict(zip(wanted, haystack.entries_at(wanted)))
+    for kind, g in candidates:
+        ks = [int(k) for k in g]
+        if kind == "near":
             if len({entries[k].pixel_sha256 for k in ks}) > 1:
                 groups.append(_group("near", entries, ks))
+            continue
+        attr = "sha256" if kind == "exact" else "pixel_sha256"
+        full: dict[str, list[int]] = {}
+        for k in ks:
+            full.setdefault(getattr(entries[k], attr), []).append(k)
+        for members in full.values():
+            if len(members) < 2:
+                continue
+            if kind == "pixels" and len({entries[k].sha256 for k in members}) < 2:
+                continue  # all the same bytes: already an exact group
+            groups.append(_group(kind, entries, members))
     rank = {"exact": 0, "pixels": 1, "near": 2}
     groups.sort(key=lambda g: (rank[g.kind], g.members[0].path))
-    flat = tuple(sorted(e.path for e in entries if e.flat))
+    flat = tuple(sorted(e.path for e in haystack.entries_at(np.flatnonzero(haystack.flat))))
     return DedupeResult(groups=tuple(groups), flat=flat, errors=tuple(haystack.errors), source=haystack.source,
-                        files=len(entries), max_distance=max_distance)
+                        files=len(haystack), max_distance=max_distance)
 
 
 # --------------------------------------------------------------------------- contact sheet

@@ -160,7 +160,7 @@ def run_search(args) -> int:
         raise InputError(f"no image files under --needles {' '.join(args.needles)}")
     res = match_needles([Entry.of(r) for r in records], hay, max_distance=args.max_distance,
                         needle_errors=errors)
-    if not hay.entries:
+    if not len(hay):
         print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
               file=sys.stderr)
     if args.json:

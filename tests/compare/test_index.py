@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from compare.errors import IndexMismatchError, InputError
+from compare.hashing import DHash
 from compare.index import build_index, hash_parameters, load_haystack, open_index
 from compare.record import hash_file
 from compare.walk import walk_images
@@ -93,7 +94,11 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     assert (r3.hashed, r3.unchanged, r3.removed, len(r3.errors)) == (2, 4, 1, 1)
     assert rows(db)[str(a)][0] == hash_file(a).dhash
     hay = load_haystack(db)
-    assert len(hay.entries) == 5 and hay.hashes.dtype == np.uint64
+    assert len(hay) == 5 and hay.hashes.dtype == np.uint64
+    fetched = hay.entries_at(range(5))
+    assert sorted(e.path for e in fetched) == sorted(rows(db))
+    for k, e in enumerate(fetched):
+        assert DHash.parse(e.dhash).value == int(hay.hashes[k]) and e.flat == hay.flat[k]
     assert [e.path for e in hay.errors] == [str(tree / "empty.png")]
 
 

@@ -1,6 +1,7 @@
 """compare.search: kernels against brute-force Python Hamming, matching and grouping rules."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
@@ -117,9 +118,13 @@ def test_to_uint64_refuses_wide_hashes():
 
 # --------------------------------------------------------------------------- matching rules
 
+def digest(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
 def entry(path, value, *, flat=False, sha=None, pix=None):
-    return Entry(path=path, dhash=str(DHash(8, value)), flat=flat, sha256=sha or f"s-{path}",
-                 pixel_sha256=pix or f"p-{path}")
+    return Entry(path=path, dhash=str(DHash(8, value)), flat=flat, sha256=digest(sha or f"s-{path}"),
+                 pixel_sha256=digest(pix or f"p-{path}"))
 
 
 def test_match_needles_rules():

@@ -130,7 +130,8 @@ def manifest_path_for(path: str) -> str:
 
 
 def is_template(output: str) -> bool:
-    return "{n" in output
+    """Any ``{`` makes ``-o`` a name template; it must then use ``{n}`` (checked by check_output)."""
+    return "{" in output
 
 
 def check_output(output: str) -> None:

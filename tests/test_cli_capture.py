@@ -1,0 +1,109 @@
+"""The real command line for capture, controls, calibrate, record and preview."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from compare.digest import file_sha256, pixel_sha256
+from compare.load import load
+from conftest import FIXTURES, assert_one_line_error, run_cli
+
+STILL_A = os.path.join(FIXTURES, "recordings", "ihc_still_a", "frame_%04d.png")
+SETTLING = os.path.join(FIXTURES, "recordings", "ihc_settling", "frame_%04d.png")
+
+
+def test_capture_json_summary_and_files(tmp_path):
+    out = tmp_path / "shot.png"
+    r = run_cli("capture", "--device", STILL_A, "--frames", "8", "--warmup", "0", "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert set(doc) >= {"path", "manifest", "sha256", "pixel_sha256", "frames", "controls"}
+    img = load(out)
+    assert doc["sha256"] == file_sha256(img.data) and doc["pixel_sha256"] == pixel_sha256(img.pixels)
+    assert doc["frames"] == {"stacked": 8, "rejected": 0, "warmup": 0}
+    assert os.path.exists(doc["manifest"])
+    # the same digests `scopecheck hash` reports for the file
+    h = run_cli("hash", out, "--json")
+    if h.returncode == 0:
+        assert doc["sha256"] in h.stdout and doc["pixel_sha256"] in h.stdout
+
+
+def test_capture_onto_existing_file_exits_2_and_keeps_it(tmp_path):
+    out = tmp_path / "shot.png"
+    out.write_bytes(b"keep me")
+    r = run_cli("capture", "--device", STILL_A, "--frames", "4", "--warmup", "0", "-o", out)
+    assert_one_line_error(r, contains="already exists")
+    assert out.read_bytes() == b"keep me"
+
+
+def test_capture_auto_warmup_and_series_from_the_settling_recording(tmp_path):
+    r = run_cli("capture", "--device", SETTLING, "--frames", "4", "-o", tmp_path / "s_{n:02d}.png",
+                "--count", "2", "--json")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [os.path.basename(d["path"]) for d in lines] == ["s_01.png", "s_02.png"]
+    assert lines[0]["frames"]["warmup"] > 0
+
+
+def test_capture_from_the_simulated_camera_reports_locks(tmp_path):
+    r = run_cli("capture", "--device", "sim:msmf?seed=2&size=96x64", "--frames", "4", "-o", tmp_path / "m.png")
+    assert r.returncode == 0, r.stderr
+    assert "exposure drifted" in r.stdout and "gain locked" in r.stdout
+
+
+@pytest.mark.parametrize("device, contains", [
+    ("nowhere/frame_%04d.png", "no recording"),
+    ("/dev/video97", "no such device"),
+    ("sim:v4l2?lose_after=12&size=64x48", "stopped delivering frames"),
+])
+def test_device_faults_exit_2_with_one_line_and_no_output(tmp_path, device, contains):
+    r = run_cli("capture", "--device", device, "--frames", "16", "--warmup", "4", "-o", tmp_path / "x.png")
+    assert_one_line_error(r, contains=contains)
+    assert os.listdir(tmp_path) == []
+
+
+def test_recording_ending_early_exits_2(tmp_path):
+    r = run_cli("capture", "--device", STILL_A, "--frames", "13", "--warmup", "0", "-o", tmp_path / "x.png")
+    assert_one_line_error(r, contains="ended after 12 frame")
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_options_exit_2(tmp_path):
+    r = run_cli("capture", "--device", STILL_A, "--exposure", "bright", "-o", tmp_path / "x.png")
+    assert_one_line_error(r, contains="--exposure 'bright'")
+    r = run_cli("capture", "--device", "0", "--size", "big", "-o", tmp_path / "x.png")
+    assert_one_line_error(r, contains="--size 'big'")
+
+
+def test_controls_lists_a_simulated_camera_and_a_recording():
+    r = run_cli("controls", "--device", "sim:v4l2", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["opencv"]["auto_exposure"] == 3.0 and doc["quirks"]
+    r = run_cli("controls", "--device", STILL_A)
+    assert r.returncode == 0 and "no controls" in r.stdout
+
+
+def test_record_and_calibrate(tmp_path):
+    r = run_cli("record", "--device", "sim:v4l2?size=64x48", "--frames", "3", tmp_path / "rec")
+    assert r.returncode == 0, r.stderr
+    assert "frame_%04d.png" in r.stdout
+    r = run_cli("calibrate", "--device", os.path.join(tmp_path, "rec", "frame_%04d.png"), "--frames", "1",
+                "--warmup", "0", "--shots", "3", "-o", tmp_path / "p.json", "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["kind"] == "scopecheck-noise-profile/1" and doc["shots"] == 3
+
+
+def test_preview_without_a_display_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    r = run_cli("preview", "--device", "sim", env=env)
+    assert_one_line_error(r, contains="no display")
+
+
+@pytest.mark.parametrize("command", ["capture", "controls", "calibrate", "record", "preview"])
+def test_every_command_has_help(command):
+    r = run_cli(command, "--help")
+    assert r.returncode == 0 and "--device" in r.stdout and len(r.stdout) > 300

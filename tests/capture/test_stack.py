@@ -97,14 +97,14 @@ def test_difference_of_two_averages_shrinks_by_sqrt_n_on_replayed_recordings(n):
 
 @pytest.mark.parametrize("n", [4, 16, 64])
 def test_sqrt_n_law_through_the_simulated_camera(n):
-    # Same law through a full session (lock, flush, stack) of two independently seeded cameras.
-    def shot(seed):
-        cam = SimulatedCamera("v4l2", seed=seed, size=(128, 96))
-        with CaptureSession(cam, CaptureOptions(frames=n, warmup="auto", depth=16)) as s:
-            s.start()
-            single = s.camera.read().astype(np.float64)
-            return single, s.stack().image / 257.0
-    (a1, an), (b1, bn) = shot(11), shot(12)
+    # Same law through a full session (lock, flush, stack): two back-to-back single frames vs two
+    # back-to-back N-frame shots of one locked camera. Tolerance 6 %: at 128x96 the std estimate
+    # is good to ~0.5 %; the rest covers Poisson noise varying with the signal and 16-bit rounding.
+    cam = SimulatedCamera("v4l2", seed=n, size=(128, 96))
+    with CaptureSession(cam, CaptureOptions(frames=n, warmup="auto", depth=16)) as s:
+        s.start()
+        a1, b1 = (s.camera.read().astype(np.float64) for _ in range(2))
+        an, bn = (s.stack().image / 257.0 for _ in range(2))
     ratio = np.std(a1 - b1) / np.std(an - bn)
     assert ratio == pytest.approx(math.sqrt(n), rel=0.06), (n, ratio)
 

@@ -86,9 +86,10 @@ def run_capture(args) -> int:
             print_json(shot.summary(), lines=args.count > 1)
         else:
             noise = "" if shot.noise_stack is None else f", noise {shot.noise_stack:.2f} DN"
-            print(f"{shot.path}  sha256 {shot.sha256[:16]}  pixels {shot.pixel_sha256[:16]}  "
-                  f"{shot.frames_stacked} frames ({shot.frames_rejected} rejected){noise}")
-            print(f"  manifest {shot.manifest_path}; controls: {_controls_line(shot.controls)}")
+            print(f"{shot.width}x{shot.height}, {shot.frames_stacked} frames stacked ({shot.frames_rejected} "
+                  f"rejected, {shot.warmup_frames} warm-up){noise}, pixel sha256 {shot.pixel_sha256[:16]}")
+            print(f"  wrote {shot.path} (sha256 {shot.sha256[:16]}) and {shot.manifest_path}")
+            print(f"  controls: {_controls_line(shot.controls)}")
             sys.stdout.flush()
 
     capture_series(_open(args), args.output, options, count=args.count, interval=args.interval, log=_log,

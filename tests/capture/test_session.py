@@ -219,3 +219,28 @@ def test_calibrate_writes_a_noise_profile(tmp_path):
 
 def test_manifest_path():
     assert manifest_path_for("/a/b/shot_001.png") == "/a/b/shot_001.manifest.json"
+
+
+def test_sixteen_bit_recording_is_averaged_at_full_precision(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(9)
+    frames = [rng.integers(1000, 60000, (24, 32), dtype=np.uint16) for _ in range(4)]
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"frame_{i:04d}.png"), f)
+    shot = capture(open_device(str(tmp_path / "frame_%04d.png")), str(tmp_path / "s.png"),
+                   CaptureOptions(frames=4, warmup=0, depth=16))
+    want = np.rint(np.mean(np.stack(frames).astype(np.float64), axis=0)).astype(np.uint16)
+    assert np.array_equal(load(shot.path).pixels, want)
+
+
+def test_opencv_camera_validates_its_options(tmp_path):
+    with pytest.raises(InputError, match="--backend v4l2 applies to cameras"):
+        OpenCVCamera(STILL_A, backend="v4l2")
+    with pytest.raises(InputError, match="--fourcc 'H264'"):
+        OpenCVCamera(STILL_A, fourcc="H264")
+    with pytest.raises(InputError, match="--backend 'vfw'"):
+        OpenCVCamera("0", backend="vfw")
+    with OpenCVCamera(STILL_A, size=(640, 480)) as c:  # a recording plays back as recorded
+        (o,) = c.format_outcomes
+        assert (o.control, o.status) == ("size", "unsupported")

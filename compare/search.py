@@ -388,9 +388,7 @@ def connected_groups(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
     g = coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
     _, labels = connected_components(g, directed=False)
     order = np.argsort(labels, kind="stable")
-    sl = labels[order]
-    cuts = np.flatnonzero(sl[1:] != sl[:-1]) + 1
-    return [grp for grp in np.split(order, cuts) if grp.size > 1]
+    return _runs(order, labels[order])
 
 
 # --------------------------------------------------------------------------- records
@@ -460,9 +458,14 @@ def _equal_key_runs(keys: np.ndarray) -> list[np.ndarray]:
     if keys.size < 2:
         return []
     order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    cuts = np.flatnonzero(sk[1:] != sk[:-1]) + 1
-    return [g for g in np.split(order, cuts) if g.size > 1]
+    return _runs(order, keys[order])
+
+
+def _runs(order: np.ndarray, sorted_keys: np.ndarray) -> list[np.ndarray]:
+    """Slices of ``order`` where ``sorted_keys`` is constant, two or more long (no per-singleton cost)."""
+    bounds = np.concatenate(([0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1, [sorted_keys.size]))
+    long = np.flatnonzero(np.diff(bounds) > 1)
+    return [order[bounds[r]:bounds[r + 1]] for r in long.tolist()]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import time
 
 import cv2
 import numpy as np
@@ -29,6 +30,7 @@ from .controls import ControlOutcome
 BACKENDS = {"auto": cv2.CAP_ANY, "v4l2": cv2.CAP_V4L2, "dshow": cv2.CAP_DSHOW, "msmf": cv2.CAP_MSMF,
             "avfoundation": cv2.CAP_AVFOUNDATION}
 FOURCCS = ("MJPG", "YUYV")
+_FIRST_READ_ATTEMPTS = 20  # x 50 ms: how long a freshly opened camera may take to deliver a frame
 _PROPS = {
     "auto_exposure": cv2.CAP_PROP_AUTO_EXPOSURE, "exposure": cv2.CAP_PROP_EXPOSURE,
     "auto_wb": cv2.CAP_PROP_AUTO_WB, "wb_temperature": cv2.CAP_PROP_WB_TEMPERATURE,
@@ -188,11 +190,19 @@ class OpenCVCamera(Camera):
                           fps=float(fps) if fps and fps > 0 else None)
 
     def _do_read(self) -> np.ndarray | None:
-        try:
-            ok, frame = self._cap.read()
-        except cv2.error:
-            return None
-        if not ok or frame is None:
+        # A camera that was just opened (or restarted by a FOURCC change) may need a moment before
+        # its first frame; later failures mean the device is gone. Recordings never wait.
+        attempts = _FIRST_READ_ATTEMPTS if self.kind == "camera" and self.frames_read == 0 else 1
+        for attempt in range(attempts):
+            try:
+                ok, frame = self._cap.read()
+            except cv2.error:
+                ok, frame = False, None
+            if ok and frame is not None:
+                break
+            if attempt + 1 < attempts:
+                time.sleep(0.05)
+        else:
             return None
         if frame.ndim == 3 and frame.shape[2] == 1:
             frame = frame[:, :, 0]

@@ -316,9 +316,15 @@ class CaptureSession:
         raise OutputExistsError(f"no free name for {template!r}")
 
     def close(self) -> None:
-        if not self.options.keep_settings and self.controls.changed:
-            self.restored = self.controls.restore()
-        self.camera.close()
+        try:
+            if not self.options.keep_settings and self.controls.changed:
+                self.restored = self.controls.restore()
+                failed = [r.name for r in self.restored if not r.ok]
+                if failed:
+                    self.log(f"could not restore {', '.join(failed)} to the values found at start; check the "
+                             "camera's settings (they persist in the device)")
+        finally:
+            self.camera.close()
 
 
 def _r(v):

@@ -289,6 +289,7 @@ class ControlSession:
         self.profile = profile or profile_for(camera.info.backend)
         self._original: dict[str, float] = {}
         self._order: list[str] = []
+        self._snapshot: dict[str, float] | None = None
         self.writes = 0
 
     # ------------------------------------------------------------------ low level
@@ -300,15 +301,25 @@ class ControlSession:
             return None
         return self.camera.get(raw_name)
 
+    def _take_snapshot(self) -> None:
+        """Read every readable raw control once, before the first write (what restore puts back).
+
+        Taken up front because a write changes others: switching auto exposure on moves the
+        exposure value, so reading it just before writing it would record the automatic value.
+        """
+        self._snapshot = {}
+        for name in sorted(self.profile.controls):
+            v = self.camera.get(name)
+            if v is not None and (not name.startswith("auto") or self.profile.auto_is_on(name, v) is not None):
+                self._snapshot[name] = v
+
     def _write(self, raw_name: str, raw: float) -> tuple[bool, float | None]:
-        """Write, remembering the value read before the first write; returns (set(), read-back)."""
-        if raw_name not in self._original:
-            before = self.camera.get(raw_name)
-            meaningful = before is not None and (not raw_name.startswith("auto")
-                                                 or self.profile.auto_is_on(raw_name, before) is not None)
-            if meaningful:
-                self._original[raw_name] = before
-                self._order.append(raw_name)
+        """Write, remembering the value found at the start; returns (set(), read-back)."""
+        if self._snapshot is None:
+            self._take_snapshot()
+        if raw_name not in self._original and raw_name in self._snapshot:
+            self._original[raw_name] = self._snapshot[raw_name]
+            self._order.append(raw_name)
         ok = self.camera.set(raw_name, raw)
         self.writes += 1
         return ok, self.camera.get(raw_name)
@@ -417,9 +428,14 @@ class ControlSession:
         return tuple(out)
 
     def restore(self) -> tuple[Restored, ...]:
-        """Write every changed raw control back to its original value, newest change first."""
+        """Write every changed raw control back to the value found at the start.
+
+        Values first, automatic-mode flags last (a value is only writable with auto off, and
+        switching auto back on must come after it).
+        """
         done = []
-        for name in reversed(self._order):
+        order = [n for n in self._order if not n.startswith("auto")] + [n for n in self._order if n.startswith("auto")]
+        for name in order:
             original = self._original[name]
             try:
                 self.camera.set(name, original)

@@ -72,7 +72,7 @@ def test_v4l2_lock_is_confirmed_and_restored_on_exit():
     assert not cam.ae_auto
     s.close()
     assert cam.ae_auto and cam.wb_auto and cam.af_auto  # settings restored
-    assert cam.writes[-1] == ("auto_exposure", 3.0, True)
+    assert ("auto_exposure", 3.0, True) in cam.writes[-3:]  # auto flags restored last
 
 
 def test_keep_settings_leaves_the_lock_in_place():
@@ -168,3 +168,16 @@ def test_frame_check_thresholds():
     assert moved["exposure"].status == "drifted" and moved["white_balance"].status == "locked"
     tinted = by_control(frame_check(outs, (100.0, 100.0, 100.0), (90.0, 100.0, 100.0)))
     assert tinted["white_balance"].status == "drifted"
+
+
+def test_restore_puts_back_the_values_found_at_the_start_not_the_automatic_ones():
+    # The user had manual exposure 5 ms; lock switches auto on to settle (exposure moves to ~20 ms),
+    # then locks. On exit the camera must be back at manual 5 ms, not at the automatic value.
+    cam = SimulatedCamera("v4l2", **SMALL)
+    cam.ae_auto, cam.exposure_ms = False, 5.0
+    s = CaptureSession(cam, CaptureOptions(frames=2, warmup="auto", controls=(Request.parse("exposure", "lock"),)))
+    s.start()
+    assert cam.exposure_ms == pytest.approx(20.0, rel=0.05)
+    s.close()
+    assert not cam.ae_auto and cam.exposure_ms == pytest.approx(5.0)
+    assert [r.name for r in s.restored] == ["exposure", "auto_exposure"] and all(r.ok for r in s.restored)

@@ -4,7 +4,10 @@ Users ask for four controls -- ``exposure``, ``white_balance``, ``gain``, ``focu
 
 * ``auto``: switch the automatic loop on and leave it there;
 * ``lock``: let the automatic loop settle during warm-up, read the value it chose, switch auto off,
-  write the value back (the default: the most repeatable shot the hardware allows);
+  write the value back (the default: the most repeatable shot the hardware allows). The value is
+  read again once auto is off: UVC cameras keep the automatic value, and drivers that read back a
+  default in automatic mode report the real one then; if the two differ the latter is locked and
+  a note says so;
 * a number in the control's user unit (exposure in milliseconds, white balance in kelvin, gain and
   focus in the driver's raw units);
 * ``leave``: do not touch it.
@@ -393,6 +396,14 @@ class ControlSession:
         if has_auto:
             _, rb_auto = self._write(auto_name, off)
             state = self.profile.auto_is_on(auto_name, rb_auto)
+            if req.mode == "lock" and state is False:
+                # UVC keeps the automatic value when auto is switched off; some drivers only report
+                # it then (in auto mode they read back a default). Prefer the frozen value.
+                frozen = self._get(value_name)
+                if frozen is not None and not _close(frozen, target):
+                    notes.append(f"read back {target:g} in automatic mode but {frozen:g} once it was off; "
+                                 "locked the latter (the automatic-mode read-back was a default)")
+                    target = frozen
         ok, rb = self._write(value_name, target)
         common = dict(readback=self._user(req.control, rb), raw_requested=target, raw_readback=rb,
                       auto_readback=state, set_returned=ok, **base)
@@ -408,11 +419,11 @@ class ControlSession:
             return ControlOutcome(status="refused", note=why, **common)
         if req.mode == "lock":
             if has_auto and state is False:
-                return ControlOutcome(status="locked", **common)
+                return ControlOutcome(status="locked", note="; ".join(notes), **common)
             if not has_auto:
                 return ControlOutcome(status="locked", note="no automatic mode; value held", **common)
             return ControlOutcome(status="set", note="auto flag cannot be read back; lock not confirmed", **common)
-        return ControlOutcome(status="set", **common)
+        return ControlOutcome(status="set", note="; ".join(notes), **common)
 
     def verify(self, outcomes) -> tuple[ControlOutcome, ...]:
         """After the stack: read values again; a confirmed value that moved becomes ``drifted``."""

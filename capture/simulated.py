@@ -20,7 +20,8 @@ The simulation is deterministic for a given ``seed``. It models, per backend ``p
                 off
   msmf          any non-zero value = auto            log2 s integers clamped to [-11, -1]; while
                                                      auto, get() returns the default (-6), not the
-                                                     current value
+                                                     current value (``readback="until_written"``:
+                                                     until the first write, even with auto off)
   avfoundation  nothing: get() -> None, set() -> False
   ============  ===================================  ================================================
 
@@ -32,7 +33,7 @@ The simulation is deterministic for a given ``seed``. It models, per backend ``p
 
 A device spec for the command line: ``sim`` or ``sim:PROFILE[?key=value&...]`` with keys
 ``seed``, ``scene``, ``size`` (WxH), ``lose_after``, ``repeat_every``, ``buffer``, ``gray``,
-``ae_start``, e.g. ``sim:msmf?seed=3&lose_after=20``.
+``ae_start``, ``readback`` (``auto`` or ``until_written``), e.g. ``sim:msmf?seed=3&lose_after=20``.
 """
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ class SimulatedCamera(Camera):
                  size: tuple[int, int] = (320, 240), origin: tuple[float, float] = (96.0, 128.0),
                  model: sensor.SensorModel = sensor.SensorModel(), buffer_frames: int = 4,
                  repeat_every: int = 0, lose_after: int | None = None, gray: bool = False,
-                 ae_start: float = 1.4, ae_settle: float = 0.6, ae_wander: float = 0.002):
+                 ae_start: float = 1.4, ae_settle: float = 0.6, ae_wander: float = 0.002,
+                 readback: str = "auto"):
         super().__init__()
         if profile not in _PROFILES:
             raise InputError(f"simulated profile {profile!r} unknown; use one of {', '.join(_PROFILES)}")
@@ -82,7 +84,11 @@ class SimulatedCamera(Camera):
             raise InputError(f"simulated size {w}x{h} out of range 8..4096")
         if buffer_frames < 0 or repeat_every < 0 or (lose_after is not None and lose_after < 0):
             raise InputError("buffer_frames, repeat_every and lose_after must be >= 0")
+        if readback not in ("auto", "until_written"):
+            raise InputError(f"simulated readback {readback!r}: use auto or until_written")
         self.profile = profile
+        self.readback = readback
+        self._written: set[str] = set()
         self.size = (int(w), int(h))
         self.model = model
         self.gray = gray
@@ -125,7 +131,7 @@ class SimulatedCamera(Camera):
                     kw["buffer_frames"] = int(v)
                 elif key in ("ae_start",):
                     kw[key] = float(v)
-                elif key == "scene":
+                elif key in ("scene", "readback"):
                     kw[key] = v
                 elif key == "gray":
                     kw[key] = v not in ("0", "false", "no")
@@ -199,13 +205,13 @@ class SimulatedCamera(Camera):
         if name == "exposure":
             if p == "v4l2":
                 return float(round(self.exposure_ms * 10.0))
-            if p == "msmf" and self.ae_auto:
+            if p == "msmf" and self._reports_default("exposure", self.ae_auto):
                 return _MSMF_DEFAULT_EXPOSURE
             return self._log2(self.exposure_ms)
         if name == "auto_wb":
             return 1.0 if self.wb_auto else 0.0
         if name == "wb_temperature":
-            if p == "msmf" and self.wb_auto:
+            if p == "msmf" and self._reports_default("wb_temperature", self.wb_auto):
                 return _MSMF_DEFAULT_WB
             return float(round(self.wb_kelvin / 10.0) * 10)
         if name == "gain":
@@ -216,8 +222,14 @@ class SimulatedCamera(Camera):
             return float(round(self.focus))
         return None
 
+    def _reports_default(self, name: str, auto: bool) -> bool:
+        if self.readback == "until_written":
+            return name not in self._written
+        return auto
+
     def _do_set(self, name, raw):
         ok = self._set(name, raw)
+        self._written.add(name)
         self.writes.append((name, raw, ok))
         return ok
 

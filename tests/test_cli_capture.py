@@ -48,7 +48,8 @@ def test_capture_auto_warmup_and_series_from_the_settling_recording(tmp_path):
 
 
 def test_capture_from_the_simulated_camera_reports_locks(tmp_path):
-    r = run_cli("capture", "--device", "sim:msmf?seed=2&size=96x64", "--frames", "4", "-o", tmp_path / "m.png")
+    r = run_cli("capture", "--device", "sim:msmf?seed=2&size=96x64&readback=until_written", "--frames", "4",
+                "-o", tmp_path / "m.png")
     assert r.returncode == 0, r.stderr
     assert "exposure drifted" in r.stdout and "gain locked" in r.stdout
 

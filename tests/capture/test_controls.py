@@ -103,10 +103,21 @@ def test_dshow_lock_is_not_claimed_when_the_auto_flag_cannot_be_read():
     assert o.readback == pytest.approx(31.25)
 
 
-def test_msmf_default_readback_is_caught_by_the_image():
-    # MSMF reads back its default (-6) while auto is on; writing that back halves the exposure.
-    # The read-back after writing agrees with the write, so only the image can tell.
+def test_msmf_default_readback_in_auto_mode_is_corrected_once_auto_is_off():
+    # MSMF reads back its default (-6) while auto is on; once auto is off it reports the frozen
+    # automatic value (-5), which is what must be locked.
     cam, s = started("msmf")
+    o = by_control(s.outcomes)
+    assert o["exposure"].status == "locked" and o["exposure"].raw_readback == -5.0
+    assert "automatic-mode read-back was a default" in o["exposure"].note
+    assert o["white_balance"].status == "locked" and o["white_balance"].readback == pytest.approx(5000, abs=20)
+    s.close()
+
+
+def test_a_default_readback_that_never_clears_is_caught_by_the_image():
+    # Firmware that reports the default until written: the lock writes the default back, the
+    # read-back agrees with the write, and only the image shows the exposure halved.
+    cam, s = started("msmf", readback="until_written")
     o = by_control(s.outcomes)
     assert o["exposure"].status == "drifted" and "default" in o["exposure"].note
     assert o["white_balance"].status == "drifted"

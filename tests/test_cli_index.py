@@ -145,7 +145,7 @@ def test_search_dir_haystack_finds_copies_and_exactly_the_unmatched_folders(worl
 def test_index_then_search_the_db_gives_the_same_answer(world, tmp_path):
     db = tmp_path / "hay.sqlite"
     r = sc("index", world / "hay", "--db", db, "--json")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 0 and r.stderr == "", r.stderr  # no progress bar when stderr is not a terminal
     rep = json.loads(r.stdout)
     assert (rep["files"], rep["hashed"], rep["unchanged"], rep["flat"]) == (12, 12, 0, 2)
     assert sorted(os.path.basename(e["path"]) for e in rep["errors"]) == ["empty.png", "truncated.jpg"]
@@ -258,3 +258,24 @@ def test_default_db_lives_in_the_folder_and_is_not_indexed(world, tmp_path):
 def test_every_command_has_help(command):
     r = sc(command, "--help")
     assert r.returncode == 0 and "--json" in r.stdout and "usage:" in r.stdout
+
+
+def test_progress_bar_only_on_a_terminal():
+    from scopecheck.commands.index import _Progress
+
+    class Stream(io.StringIO):
+        def __init__(self, tty):
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    quiet, loud = Stream(False), Stream(True)
+    for stream in (quiet, loud):
+        bar = _Progress("index", stream)
+        bar(5, 10, None)
+        bar(10, 10, 2)
+        bar.close()
+    assert quiet.getvalue() == ""
+    assert "10/10 files" in loud.getvalue() and "2 errors" in loud.getvalue() and loud.getvalue().endswith("\n")

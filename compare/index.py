@@ -7,8 +7,9 @@
   the flatness threshold, the pixel-digest version and the decoder (OpenCV) version. Opening an
   index built with other values raises :class:`IndexMismatchError` telling the user to re-index
   (``--rebuild``); it never mixes hashes made under different definitions.
-* **Incremental.** A file whose ``(size, mtime_ns)`` is unchanged since it was indexed (or since it
-  failed) is not read again. Files that vanished from an indexed folder are removed.
+* **Incremental.** A file whose ``(size, mtime_ns)`` is unchanged since it was indexed is not read
+  again; files that could not be read are tried again on every run (they are few, and the cause
+  may be gone); files that vanished from an indexed folder are removed.
 * **Resumable and intact after a kill.** WAL journal, and rows are committed in batches (every
   ``batch`` files or two seconds): a run killed with SIGKILL loses at most the uncommitted batch,
   the database passes ``PRAGMA integrity_check``, and the next run hashes only what is missing.
@@ -119,7 +120,7 @@ class IndexResult:
     roots: tuple[str, ...]
     files: int       # image files found by the walk
     hashed: int      # read and hashed in this run (new or changed)
-    unchanged: int   # skipped: same size and mtime as already indexed
+    unchanged: int   # skipped: same size and mtime as already indexed (unreadable files are retried)
     removed: int     # rows dropped because the file is gone
     flat: int        # flat/blank frames among the indexed files
     errors: tuple[FileError, ...]  # every walked file (and folder) that could not be used
@@ -340,15 +341,17 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
         db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
         files = [f for f in walk.files if f.path not in db_files]
         seen = {f.path for f in files}
-        known = {}
-        for table in ("files", "errors"):
-            for p, size, mtime in conn.execute(f"SELECT path, size, mtime_ns FROM {table}"):
-                known[_unkey(p)] = (size, mtime)
+        # Files that failed before are always tried again: the failure may have been a limit
+        # (--max-pixels) or a file being written at the time. Good files are keyed on the
+        # (size, mtime_ns) the walk saw, so a file changed while it was hashed is hashed again.
+        known = {_unkey(p): (size, mtime) for p, size, mtime in conn.execute("SELECT path, size, mtime_ns FROM files")}
+        failed = {_unkey(p) for (p,) in conn.execute("SELECT path FROM errors")}
         todo = [f for f in files if known.get(f.path) != (f.size, f.mtime_ns)]
+        walked = {f.path: f for f in todo}
         unchanged = len(files) - len(todo)
         # Files gone from the walked folders (but not from folders we could not list).
         blind = [e.path for e in walk.errors]
-        gone = [p for p in known if p not in seen and any(_under(p, r) for r in abs_roots)
+        gone = [p for p in set(known) | failed if p not in seen and any(_under(p, r) for r in abs_roots)
                 and not any(_under(p, b) for b in blind)]
         conn.execute("BEGIN IMMEDIATE")
         for p in gone:
@@ -364,7 +367,8 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
         try:
             for n, out in enumerate(iter_hashes(todo, jobs=jobs, max_pixels=max_pixels), 1):
                 if isinstance(out, HashRecord):
-                    _store(conn, out)
+                    f = walked[out.path]
+                    _store(conn, out, size=f.size, mtime_ns=f.mtime_ns)
                 else:
                     err, size, mtime = out
                     conn.execute("DELETE FROM files WHERE path = ?", (_key(err.path),))
@@ -398,12 +402,12 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
                        removed=len(gone), flat=flat, errors=tuple(errors), seconds=time.perf_counter() - t0)
 
 
-def _store(conn: sqlite3.Connection, r: HashRecord):
+def _store(conn: sqlite3.Connection, r: HashRecord, *, size: int, mtime_ns: int):
     value = DHash.parse(r.dhash).value
     signed = value - (1 << 64) if value >= 1 << 63 else value
     conn.execute("DELETE FROM errors WHERE path = ?", (_key(r.path),))
     conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 (_key(r.path), r.size, r.mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
+                 (_key(r.path), size, mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
                   r.sha256, r.pixel_sha256, r.dhash, signed, int(r.flat), digest_key(r.sha256),
                   digest_key(r.pixel_sha256)))
 

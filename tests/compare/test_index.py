@@ -82,8 +82,8 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
     assert meta["schema_version"] == "1" and meta["hash_size"] == "8"
 
-    r2 = build_index([tree], db=db, jobs=1)  # nothing changed: nothing read, errors still listed
-    assert (r2.hashed, r2.unchanged, len(r2.errors)) == (0, 7, 2)
+    r2 = build_index([tree], db=db, jobs=1)  # nothing changed: only the two broken files are tried again
+    assert (r2.hashed, r2.unchanged, len(r2.errors)) == (2, 5, 2)
 
     a = tree / "a.png"
     write(a, picture(10))
@@ -91,7 +91,7 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     (tree / "deep" / "er" / "c.png").unlink()
     write(tree / "broken.jpg", picture(11))  # repaired
     r3 = build_index([tree], db=db, jobs=1)
-    assert (r3.hashed, r3.unchanged, r3.removed, len(r3.errors)) == (2, 4, 1, 1)
+    assert (r3.hashed, r3.unchanged, r3.removed, len(r3.errors)) == (3, 3, 1, 1)
     assert rows(db)[str(a)][0] == hash_file(a).dhash
     hay = load_haystack(db)
     assert len(hay) == 5 and hay.hashes.dtype == np.uint64
@@ -100,6 +100,14 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     for k, e in enumerate(fetched):
         assert DHash.parse(e.dhash).value == int(hay.hashes[k]) and e.flat == hay.flat[k]
     assert [e.path for e in hay.errors] == [str(tree / "empty.png")]
+
+
+def test_refused_files_are_retried_with_a_higher_limit(tree, tmp_path):
+    db = tmp_path / "idx.sqlite"
+    r = build_index([tree / "sub dir"], db=db, jobs=1, max_pixels=100)
+    assert len(r.errors) == 2 and all("--max-pixels" in e.error for e in r.errors)
+    r = build_index([tree / "sub dir"], db=db, jobs=1)
+    assert (r.hashed, len(r.errors), len(rows(db))) == (2, 0, 2)
 
 
 def test_mismatched_parameters_say_reindex(tree, tmp_path):

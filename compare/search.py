@@ -621,7 +621,7 @@ class GroupMember:
 class DuplicateGroup:
     kind: str  # "exact" (same bytes), "pixels" (same pixels, different bytes), "near" (within radius)
     members: tuple[GroupMember, ...]
-    max_distance: int  # largest distance between two members
+    max_distance: int  # largest distance between two members; -1 when over 2000 members (not computed)
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "size": len(self.members), "max_distance": self.max_distance,

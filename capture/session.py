@@ -77,6 +77,7 @@ class CaptureOptions:
     controls: tuple[Request, ...] = field(default_factory=lambda: tuple(Request(c, "lock") for c in USER_CONTROLS))
     keep_settings: bool = False
     overwrite: bool = False
+    power_line: str = "leave"  # leave | off | 50 | 60 (V4L2 cameras, through v4l2-ctl)
     warmup_tolerance: float = 0.5
     warmup_k: int = 5
     warmup_cap: int = 150
@@ -90,6 +91,8 @@ class CaptureOptions:
             raise InputError(f"--stack {self.method!r}: use mean or median")
         if self.depth not in (8, 16):
             raise InputError(f"--depth {self.depth!r}: use 8 or 16")
+        if self.power_line not in ("leave", "off", "50", "60"):
+            raise InputError(f"--power-line {self.power_line!r}: use leave, off, 50 or 60")
         if self.warmup != "auto" and (not isinstance(self.warmup, int) or self.warmup < 0):
             raise InputError(f"--warmup {self.warmup!r}: use auto or a count >= 0")
 
@@ -196,6 +199,7 @@ class CaptureSession:
         self.restored: tuple[Restored, ...] = ()
         self._pending: list[np.ndarray] = []
         self._started = False
+        self._power_line_original: int | None = None
 
     def __enter__(self):
         return self
@@ -204,10 +208,24 @@ class CaptureSession:
         self.close()
         return False
 
+    def _power_line(self) -> tuple[ControlOutcome, ...]:
+        want = self.options.power_line
+        if want == "leave":
+            return ()
+        info = self.camera.info
+        if info.kind != "camera" or info.backend != "v4l2":
+            return (ControlOutcome("power_line_frequency", want, "unsupported", unit="Hz",
+                                   note=f"only reachable through v4l2-ctl on a V4L2 camera, not {info.backend}"),)
+        from .v4l2 import apply_power_line
+
+        outcome, self._power_line_original = apply_power_line(info.device, want)
+        return (outcome,)
+
     def start(self) -> None:
         o = self.options
+        power = self._power_line()
         self.controls.prepare(o.controls)
-        prep_writes = self.controls.writes
+        prep_writes = self.controls.writes + (1 if self._power_line_original is not None else 0)
         self.warmup, kept = warm_up(self.camera, o.warmup, tolerance=o.warmup_tolerance, k=o.warmup_k,
                                     cap=o.warmup_cap)
         if self.warmup.message:
@@ -225,7 +243,7 @@ class CaptureSession:
                 outcomes = frame_check(outcomes, before, channel_means(frame))
                 kept = [frame]
         self._pending = list(kept)
-        self.outcomes = tuple(getattr(self.camera, "format_outcomes", ())) + outcomes
+        self.outcomes = tuple(getattr(self.camera, "format_outcomes", ())) + power + outcomes
         self._started = True
 
     def stack(self) -> StackResult:
@@ -317,6 +335,13 @@ class CaptureSession:
 
     def close(self) -> None:
         try:
+            if not self.options.keep_settings and self._power_line_original is not None:
+                from .v4l2 import POWER_LINE_ID, set_control
+
+                try:
+                    set_control(self.camera.info.device, POWER_LINE_ID, self._power_line_original)
+                except DeviceError:
+                    self.log("could not restore power_line_frequency; check it with scopecheck controls")
             if not self.options.keep_settings and self.controls.changed:
                 self.restored = self.controls.restore()
                 failed = [r.name for r in self.restored if not r.ok]

@@ -105,3 +105,54 @@ def list_controls(device: str, *, timeout: float = 10.0) -> list[V4L2Control]:
         msg = (r.stderr.strip().splitlines() or ["failed"])[-1]
         raise DeviceError(f"v4l2-ctl -d {dev}: {msg}")
     return parse_list_ctrls(r.stdout)
+
+
+POWER_LINE_ID = 0x00980918
+POWER_LINE_VALUES = {"off": 0, "50": 1, "60": 2}
+
+
+def set_control(device: str, control_id: int, value: int, *, timeout: float = 10.0) -> V4L2Control | None:
+    """Write one control by **ID** (its current kernel name is looked up first) and read it back.
+
+    Returns the control as read back, or None when the device has no control with that ID.
+    """
+    found = {c.id: c for c in list_controls(device, timeout=timeout)}
+    if control_id not in found:
+        return None
+    ctrl = found[control_id]
+    dev = f"/dev/video{device}" if str(device).isdigit() else str(device)
+    try:
+        subprocess.run([shutil.which("v4l2-ctl") or "v4l2-ctl", "-d", dev, f"--set-ctrl={ctrl.kernel_name}={int(value)}"],
+                       capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise DeviceError(f"v4l2-ctl could not set {ctrl.kernel_name} on {dev}: {e}") from None
+    return {c.id: c for c in list_controls(device, timeout=timeout)}.get(control_id)
+
+
+def apply_power_line(device: str, want: str):
+    """Set the anti-flicker filter (``off``, ``50``, ``60``) by control ID; request -> read back -> record.
+
+    Returns ``(ControlOutcome, original)`` where ``original`` is the raw menu value found before
+    (None when nothing was changed, so nothing needs restoring).
+    """
+    from .controls import ControlOutcome
+
+    if want not in POWER_LINE_VALUES:
+        raise DeviceError(f"--power-line {want!r}: use off, 50 or 60")
+    base = dict(control="power_line_frequency", requested=want, unit="Hz", raw_requested=float(POWER_LINE_VALUES[want]))
+    try:
+        before = {c.id: c for c in list_controls(device)}.get(POWER_LINE_ID)
+        if before is None:
+            return ControlOutcome(status="unsupported", note="the device has no power_line_frequency control "
+                                  "(0x00980918)", **base), None
+        after = set_control(device, POWER_LINE_ID, POWER_LINE_VALUES[want])
+    except V4L2Unavailable as e:
+        return ControlOutcome(status="unsupported", note=str(e), **base), None
+    rb = None if after is None else after.value
+    ok = rb == POWER_LINE_VALUES[want]
+    label = None if after is None else after.menu.get(rb, rb)
+    outcome = ControlOutcome(status="set" if ok else "refused", readback=label,
+                             raw_readback=None if rb is None else float(rb),
+                             note="" if ok else f"read back {rb!r} after writing {POWER_LINE_VALUES[want]}", **base)
+    changed = before.value is not None and before.value != rb
+    return outcome, (before.value if changed else None)

@@ -43,6 +43,8 @@ def _add_stacking(p, *, frames_default: int = 16):
                    help="output bits per sample; 16 keeps the precision the average gained")
     for name, h in _CONTROL_HELP.items():
         p.add_argument(f"--{name.replace('_', '-')}", default="lock", metavar="MODE", help=h)
+    p.add_argument("--power-line", default="leave", choices=("leave", "off", "50", "60"),
+                   help="anti-flicker filter, V4L2 cameras with v4l2-ctl only (default leave)")
     p.add_argument("--keep-settings", action="store_true",
                    help="leave changed camera settings in place on exit (UVC settings persist in the device)")
 
@@ -62,7 +64,8 @@ def _options(args):
 
     reqs = tuple(Request.parse(c, getattr(args, c)) for c in USER_CONTROLS)
     return CaptureOptions(frames=args.frames, warmup=parse_warmup(args.warmup), method=args.stack, depth=args.depth,
-                          controls=reqs, keep_settings=args.keep_settings, overwrite=getattr(args, "overwrite", False))
+                          controls=reqs, keep_settings=args.keep_settings, power_line=args.power_line,
+                          overwrite=getattr(args, "overwrite", False))
 
 
 def _controls_line(controls) -> str:

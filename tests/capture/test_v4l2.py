@@ -1,6 +1,7 @@
 """v4l2-ctl output parsing keyed on control IDs, across the Linux 5.16 control renames."""
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -53,3 +54,72 @@ def test_known_ids_cover_the_controls_scopecheck_uses():
 def test_absent_v4l2_ctl_says_how_to_get_it():
     with pytest.raises(V4L2Unavailable, match="install v4l-utils"):
         list_controls("/dev/video0")
+
+
+FAKE = r'''#!{python}
+"""A stand-in for v4l2-ctl: state in $FAKE_V4L2_STATE; new (5.16+) control names."""
+import json, os, sys
+state_path = os.environ["FAKE_V4L2_STATE"]
+state = json.load(open(state_path))
+for arg in sys.argv[1:]:
+    if arg.startswith("--set-ctrl="):
+        name, value = arg[len("--set-ctrl="):].split("=")
+        if name == "power_line_frequency" and int(value) in (0, 1, 2) and not state.get("refuse"):
+            state["plf"] = int(value)
+        json.dump(state, open(state_path, "w"))
+        sys.exit(0)
+print("           power_line_frequency 0x00980918 (menu)   : min=0 max=2 default=1 value=%d" % state["plf"])
+print("\t\t\t\t0: Disabled\n\t\t\t\t1: 50 Hz\n\t\t\t\t2: 60 Hz")
+print("                  auto_exposure 0x009a0901 (menu)   : min=0 max=3 default=3 value=3")
+'''
+
+
+@pytest.fixture
+def fake_v4l2(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    exe = tmp_path / "bin" / "v4l2-ctl"
+    exe.parent.mkdir()
+    exe.write_text(FAKE.replace("{python}", sys.executable))
+    exe.chmod(0o755)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"plf": 1}))
+    monkeypatch.setenv("PATH", f"{exe.parent}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_V4L2_STATE", str(state))
+    return state
+
+
+def test_power_line_is_set_by_id_read_back_and_restorable(fake_v4l2):
+    import json
+
+    from capture.v4l2 import POWER_LINE_ID, apply_power_line, set_control
+
+    outcome, original = apply_power_line("/dev/video0", "60")
+    assert (outcome.status, outcome.readback, outcome.raw_readback, original) == ("set", "60 Hz", 2.0, 1)
+    assert json.loads(fake_v4l2.read_text())["plf"] == 2
+    set_control("/dev/video0", POWER_LINE_ID, original)  # what the session does on exit
+    assert json.loads(fake_v4l2.read_text())["plf"] == 1
+    outcome, original = apply_power_line("/dev/video0", "50")  # already 50 Hz: nothing to restore
+    assert outcome.status == "set" and original is None
+
+
+def test_power_line_refused_when_the_read_back_disagrees(fake_v4l2):
+    import json
+
+    from capture.v4l2 import apply_power_line
+
+    fake_v4l2.write_text(json.dumps({"plf": 1, "refuse": True}))
+    outcome, original = apply_power_line("/dev/video0", "off")
+    assert outcome.status == "refused" and original is None and "read back 1" in outcome.note
+
+
+def test_power_line_on_a_recording_is_unsupported(tmp_path):
+    from capture.session import CaptureOptions, capture
+
+    rec = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "recordings", "ihc_still_a", "frame_%04d.png")
+    from capture.opencv import OpenCVCamera
+
+    shot = capture(OpenCVCamera(rec), str(tmp_path / "s.png"), CaptureOptions(frames=2, warmup=0, power_line="50"))
+    (pl,) = [c for c in shot.controls if c.control == "power_line_frequency"]
+    assert pl.status == "unsupported"

@@ -21,11 +21,15 @@ import time
 import cv2
 import numpy as np
 
-from compare import load as _load  # noqa: F401  (silences OpenCV's own log lines)
 from compare.errors import DeviceError, InputError
 
 from .camera import Camera, CameraInfo
 from .controls import ControlOutcome
+
+try:  # OpenCV's own warnings ("can't open camera by index") would duplicate our one-line errors
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+except AttributeError:  # pragma: no cover - older OpenCV builds
+    pass
 
 BACKENDS = {"auto": cv2.CAP_ANY, "v4l2": cv2.CAP_V4L2, "dshow": cv2.CAP_DSHOW, "msmf": cv2.CAP_MSMF,
             "avfoundation": cv2.CAP_AVFOUNDATION}

@@ -196,7 +196,7 @@ def run_preview(args) -> int:  # pragma: no cover - needs a display
     import cv2
     import numpy as np
 
-    from capture.session import CaptureOptions, CaptureSession, check_output
+    from capture.session import CaptureSession, check_output
     from capture.stack import clipping, focus_measure
 
     check_output(args.output)

@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pytest
 
-from capture.controls import Request
 from capture.opencv import OpenCVCamera
 from capture.session import CaptureOptions, CaptureSession
 from capture.simulated import SimulatedCamera

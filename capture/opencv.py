@@ -133,6 +133,13 @@ class OpenCVCamera(Camera):
         if not self._cap.isOpened():
             self._cap.release()
             if self.kind == "camera":
+                node = target if kind == "path" else f"/dev/video{target}"
+                if os.path.exists(node) and not os.access(node, os.R_OK | os.W_OK):
+                    raise DeviceError(f"cannot open camera {self.device}: permission denied on {node}; add "
+                                      "your user to the 'video' group (then log in again)")
+                if os.path.exists(node):
+                    raise DeviceError(f"cannot open camera {self.device} (backend {backend}): {node} exists but "
+                                      "is busy or not a capture device; close other programs using it")
                 raise DeviceError(f"cannot open camera {self.device} (backend {backend}): absent or busy; "
                                   "check the cable and close other programs using it")
             raise DeviceError(f"cannot open recording {self.device}: OpenCV cannot decode it")

@@ -118,6 +118,9 @@ def test_no_device(tmp_path):
         open_device(str(tmp_path / "missing.avi"))
     with pytest.raises(DeviceError):
         open_device("/dev/video99")
+    if os.path.exists("/dev/null"):
+        with pytest.raises(DeviceError, match="busy or not a capture device"):
+            open_device("/dev/null")
 
 
 def test_recording_that_ends_early_leaves_no_output(tmp_path):

@@ -344,8 +344,21 @@ class ControlSession:
                     self._write(auto_name, on)
 
     def apply(self, requests) -> tuple[ControlOutcome, ...]:
-        """After warm-up: lock / set / leave each control, read back and record the outcome."""
-        return tuple(self._apply_one(r) for r in requests)
+        """After warm-up: lock / set / leave each control, read back and record the outcome.
+
+        Gain has no automatic flag of its own, but UVC auto exposure may drive it: a gain "lock"
+        is only claimed when automatic exposure was confirmed off (``exposure`` locked or set to a
+        number with auto read back off); otherwise it is recorded as ``set``.
+        """
+        outcomes = [self._apply_one(r) for r in requests]
+        ae_off = any(o.control == "exposure" and o.status in ("locked", "set") and o.auto_readback is False
+                     for o in outcomes)
+        if not ae_off:
+            ae_state = self.profile.auto_is_on("auto_exposure", self._get("auto_exposure"))
+            ae_off = ae_state is False
+        return tuple(replace(o, status="set", note="automatic exposure is not confirmed off and may still move "
+                             "the gain; lock not confirmed") if o.control == "gain" and o.status == "locked"
+                     and not ae_off else o for o in outcomes)
 
     def _user(self, control: str, raw: float | None) -> float | None:
         if raw is None:

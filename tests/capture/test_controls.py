@@ -192,3 +192,13 @@ def test_restore_puts_back_the_values_found_at_the_start_not_the_automatic_ones(
     s.close()
     assert not cam.ae_auto and cam.exposure_ms == pytest.approx(5.0)
     assert [r.name for r in s.restored] == ["exposure", "auto_exposure"] and all(r.ok for r in s.restored)
+
+
+def test_gain_lock_is_only_claimed_with_auto_exposure_confirmed_off():
+    _, s = started("dshow")  # auto flag unreadable
+    assert by_control(s.outcomes)["gain"].status == "set"
+    _, s = started("v4l2", (Request.parse("exposure", "leave"), Request.parse("gain", "lock")))
+    g = by_control(s.outcomes)["gain"]
+    assert g.status == "set" and "may still move the gain" in g.note
+    _, s = started("v4l2", (Request.parse("exposure", "lock"), Request.parse("gain", "lock")))
+    assert by_control(s.outcomes)["gain"].status == "locked"

@@ -469,7 +469,7 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixel
         raise InputError("is a file but not a scopecheck index; pass a folder or an index built by "
                          "`scopecheck index`", path=p)
     records, errors = hash_tree([p], jobs=jobs, max_pixels=max_pixels, progress=progress)
-    return Haystack.of([Entry.of(r) for r in records], errors=errors, source=os.path.abspath(p))
+    return Haystack.of([Entry.of(r) for r in records], errors=errors, source=p)
 
 
 __all__ = ["build_index", "open_index", "load_haystack", "haystack_from", "hash_tree", "iter_hashes",

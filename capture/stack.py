@@ -227,9 +227,8 @@ def stack(frames, *, method: str = "mean", depth: int = 8) -> StackResult:
 def focus_measure(frame: np.ndarray) -> float:
     """Variance of the Laplacian of the luma (higher = sharper), on the 8-bit scale."""
     g = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    if g.dtype == np.uint16:
-        g = (g / 257.0).astype(np.float32)
-    return float(cv2.Laplacian(g, cv2.CV_64F).var())
+    g = g.astype(np.float32) / np.float32(257.0 if g.dtype == np.uint16 else 1.0)
+    return float(cv2.Laplacian(g, cv2.CV_32F).astype(np.float64).var())
 
 
 def clipping(frame: np.ndarray) -> tuple[float, float]:

@@ -108,3 +108,18 @@ def test_preview_without_a_display_exits_2(tmp_path):
 def test_every_command_has_help(command):
     r = run_cli(command, "--help")
     assert r.returncode == 0 and "--device" in r.stdout and len(r.stdout) > 300
+
+
+def test_preview_picture_has_focus_histogram_and_clipping_warning():
+    import numpy as np
+
+    from scopecheck.commands.capture import render_preview
+
+    frame = np.zeros((120, 160), np.uint8)
+    frame[:, 80:] = 255  # half black, half white: sharp edge, heavily clipped
+    view, focus, (lo, hi) = render_preview(frame)
+    assert view.shape == (120, 160, 3) and view.dtype == np.uint8
+    assert focus > 100 and lo == hi == 0.5
+    assert (view[:, :, 2] > 200).any() and not (view[:, :, 2] == view[:, :, 1]).all()  # red warning drawn
+    soft, f2, clip = render_preview(np.full((120, 160, 3), 128, np.uint16) * 257)
+    assert f2 == 0 and clip == (0.0, 0.0)

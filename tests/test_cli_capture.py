@@ -123,3 +123,24 @@ def test_preview_picture_has_focus_histogram_and_clipping_warning():
     assert (view[:, :, 2] > 200).any() and not (view[:, :, 2] == view[:, :, 1]).all()  # red warning drawn
     soft, f2, clip = render_preview(np.full((120, 160, 3), 128, np.uint16) * 257)
     assert f2 == 0 and clip == (0.0, 0.0)
+
+
+def test_preview_loop_shoots_on_space(tmp_path, monkeypatch, capsys):
+    # The window calls are replaced; everything else (camera, overlay, shot) is real.
+    import cv2
+
+    from scopecheck import cli
+    from scopecheck.commands import capture as cmd
+
+    shown = []
+    monkeypatch.setattr(cmd, "has_display", lambda: True)
+    monkeypatch.setattr(cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(cv2, "imshow", lambda name, img: shown.append(img.shape))
+    keys = iter([0xFF, 0xFF, ord(" ")])
+    monkeypatch.setattr(cv2, "waitKey", lambda delay: next(keys))
+    monkeypatch.setattr(cv2, "destroyAllWindows", lambda: None)
+    out = tmp_path / "p_{n:03d}.png"
+    assert cli.main(["preview", "--device", "sim:v4l2?size=96x64", "--frames", "4", "-o", str(out)]) == 0
+    assert len(shown) == 3 and shown[0] == (64, 96, 3)
+    assert (tmp_path / "p_001.png").exists() and (tmp_path / "p_001.manifest.json").exists()
+    assert "p_001.png" in capsys.readouterr().out

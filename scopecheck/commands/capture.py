@@ -220,7 +220,7 @@ def render_preview(frame):
     return view, focus, (lo, hi)
 
 
-def run_preview(args) -> int:  # pragma: no cover - needs a display
+def run_preview(args) -> int:
     if not has_display():
         raise DeviceError("no display: $DISPLAY and $WAYLAND_DISPLAY are unset; preview needs a desktop "
                           "session (use scopecheck capture to take shots without one)")

@@ -436,6 +436,11 @@ class ControlSession:
             if not has_auto:
                 return ControlOutcome(status="locked", note="no automatic mode; value held", **common)
             return ControlOutcome(status="set", note="auto flag cannot be read back; lock not confirmed", **common)
+        if req.mode == "value" and req.control == "exposure":
+            got = self._user("exposure", rb)
+            if got is not None and abs(got - req.value) > 0.01 * req.value:
+                notes.append(f"{req.value:g} ms is not a step of this backend ({self.profile.exposure_unit}); "
+                             f"the nearest, {got:g} ms, was set")
         return ControlOutcome(status="set", note="; ".join(notes), **common)
 
     def verify(self, outcomes) -> tuple[ControlOutcome, ...]:

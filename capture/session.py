@@ -255,8 +255,9 @@ class CaptureSession:
         while s.count < o.frames:
             s.add(self.camera.read())
             if s.rejected > max(o.frames, 16):
-                raise DeviceError(f"{self.camera.info.device}: {s.rejected} repeated (stale) frames while "
-                                  f"stacking {s.count}; the device is not delivering new frames")
+                raise DeviceError(f"{self.camera.info.device}: {s.rejected} repeated frames while stacking "
+                                  f"{s.count}; the device is not delivering new frames (or the picture is "
+                                  "perfectly constant, e.g. a capped lens)")
         return s.result(depth=o.depth)
 
     def shoot(self, output: str, *, series_index: int | None = None) -> Shot:

@@ -202,3 +202,10 @@ def test_gain_lock_is_only_claimed_with_auto_exposure_confirmed_off():
     assert g.status == "set" and "may still move the gain" in g.note
     _, s = started("v4l2", (Request.parse("exposure", "lock"), Request.parse("gain", "lock")))
     assert by_control(s.outcomes)["gain"].status == "locked"
+
+
+def test_exposure_between_log2_steps_says_which_step_was_set():
+    _, s = started("dshow", (Request.parse("exposure", "10"),))
+    (o,) = s.outcomes
+    assert o.status == "set" and o.raw_readback == -7.0 and o.readback == pytest.approx(7.8125)
+    assert "nearest" in o.note

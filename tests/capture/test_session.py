@@ -247,3 +247,10 @@ def test_opencv_camera_validates_its_options(tmp_path):
     with OpenCVCamera(STILL_A, size=(640, 480)) as c:  # a recording plays back as recorded
         (o,) = c.format_outcomes
         assert (o.control, o.status) == ("size", "unsupported")
+
+
+def test_frozen_device_is_an_error_not_an_endless_stack(tmp_path):
+    cam = SimulatedCamera("v4l2", seed=1, size=(64, 48), repeat_every=1)  # every read repeats the last frame
+    with pytest.raises(DeviceError, match="not delivering new frames"):
+        capture(cam, str(tmp_path / "s.png"), CaptureOptions(frames=4, warmup=0, controls=()))
+    assert_nothing_written(tmp_path)

@@ -291,7 +291,7 @@ class CaptureSession:
             "stack": {"method": result.method, "frames_stacked": result.frames_stacked,
                       "frames_rejected": result.frames_rejected, "frames_flushed": self.flushed},
             "noise": {"frame_sigma_dn": _r(result.noise_frame), "stack_sigma_dn": _r(result.noise_stack),
-                      "estimator": "std of consecutive-frame differences / sqrt(2), 4x4 subsampled; "
+                      "estimator": "std of consecutive-frame differences / sqrt(2), ~64 evenly spaced rows of the first 8 pairs; "
                                    "stack = frame / sqrt(N) (x1.2533 for median)"},
             "software": software_versions(),
             "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),

@@ -210,14 +210,15 @@ class Stacker:
             scale = 257.0
         elif self._dtype == np.uint16 and depth == 8:
             scale = 1.0 / 257.0
-        if self.method == "mean":
-            mean = self._acc.astype(np.float64) if self._acc.dtype != np.float64 else self._acc.copy()
-            mean *= scale / self.count
+        if self.method == "mean":  # divide in float64, then round once
+            mean = np.multiply(self._acc, scale / self.count, dtype=np.float64)
         else:
             mean = np.median(np.stack(self._frames), axis=0)
             mean *= scale
         out_t = np.uint8 if depth == 8 else np.uint16
-        image = np.clip(np.rint(mean), 0, np.iinfo(out_t).max).astype(out_t)
+        np.rint(mean, out=mean)
+        np.clip(mean, 0, np.iinfo(out_t).max, out=mean)
+        image = mean.astype(out_t)
         nf = self.noise_frame()
         factor = 1.0 if self.method == "mean" else 1.2533
         ns = None if nf is None else nf * factor / math.sqrt(self.count)

@@ -150,3 +150,27 @@ def test_hash_json_lines_against_references(tmp_path):
 def test_every_command_has_help(command):
     r = run_cli(command, "--help")
     assert r.returncode == 0 and "usage:" in r.stdout and len(r.stdout) > 200
+
+
+def test_profile_from_calibrate_feeds_compare(tmp_path):
+    """The end-to-end loop: calibrate on a recording, capture twice, compare with the profile."""
+    rec = os.path.join(os.path.dirname(COMPARE_FIX), "recordings")
+    prof = tmp_path / "profile.json"
+    r = run_cli("calibrate", "--device", os.path.join(rec, "ihc_still_a", "frame_%04d.png"), "--frames", "2",
+                "--warmup", "0", "--shots", "3", "-o", prof)
+    assert r.returncode == 0, r.stderr
+    shots = []
+    for name in ("ihc_still_a", "ihc_still_b"):
+        out = tmp_path / f"{name}.png"
+        r = run_cli("capture", "--device", os.path.join(rec, name, "frame_%04d.png"), "--frames", "4",
+                    "--warmup", "0", "-o", out)
+        assert r.returncode == 0, r.stderr
+        shots.append(out)
+    r = run_cli("compare", *shots, "--profile", prof, "--json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["verdict"] == "near-identical", doc["reason"]
+    assert doc["noise_source"] == "profile"
+    assert doc["noise_sigma"] == pytest.approx(json.load(open(prof))["noise_sigma"], abs=1e-3)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "something-else"}')
+    assert_one_line_error(run_cli("compare", *shots, "--profile", bad), contains="re-run scopecheck calibrate")

@@ -1,7 +1,8 @@
 """Read a device noise profile written by ``scopecheck calibrate`` (``capture.profile``).
 
 Only what ``compare`` needs is read: ``kind`` must be ``scopecheck-noise-profile/1`` and
-``noise_sigma`` the temporal noise of one frame in 8-bit digital numbers. A profile of another kind
+``noise_sigma`` the noise of one captured shot (after the calibration's frame stacking) in 8-bit
+digital numbers -- the same kind of image ``compare`` is given. A profile of another kind
 or version is refused with a message to re-calibrate, never guessed at.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ PROFILE_KIND = "scopecheck-noise-profile/1"
 class NoiseProfile:
     path: str
     noise_sigma: float
-    device: str | None
+    device: object  # as written by calibrate (a dict describing the device)
 
 
 def load_profile(path) -> NoiseProfile:

@@ -2,8 +2,8 @@
 
 Compares every fixture pair listed in fixtures/compare/MANIFEST.json, prints a report (verdict,
 expected verdict, SSIM, dHash distance, reason), writes the diff heat map and the side-by-side
-sheet of the forum-like pair to out/, and captures a shot from a bundled recording when the
-capture recordings are present.
+sheet of a pair with a local change to out/, then captures a shot from each of two bundled
+recordings of one field (through the real cv2.VideoCapture path) and compares the two shots.
 """
 from __future__ import annotations
 
@@ -15,6 +15,16 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "fixtures", "compare")
 OUT = os.path.join(ROOT, "out")
+
+
+def _cli(*args) -> int:
+    """Run one scopecheck command as a user would, echoing it."""
+    shown = " ".join(os.path.relpath(a, ROOT) if os.path.isabs(a) else a for a in args)
+    print(f"$ scopecheck {shown}", flush=True)
+    r = subprocess.run([sys.executable, "-m", "scopecheck", *args], cwd=ROOT)
+    if r.returncode not in (0, 1):
+        raise SystemExit(r.returncode)
+    return r.returncode
 
 
 def main() -> int:
@@ -45,12 +55,15 @@ def main() -> int:
     print(f"wrote {os.path.relpath(diff, ROOT)} (1 - SSIM heat map) and {os.path.relpath(sheet, ROOT)} (A | B | overlay)")
 
     rec = os.path.join(ROOT, "fixtures", "recordings")
-    demo_capture = os.path.join(rec, "demo_capture.sh")
-    if os.path.exists(demo_capture):
-        print("\ncapture from a bundled recording:")
-        r = subprocess.run(["bash", demo_capture, OUT], cwd=ROOT)
-        if r.returncode != 0:
-            return r.returncode
+    print("\ncapture from two bundled recordings of one field (no camera needed), then compare the shots:")
+    shots = []
+    for name in ("ihc_still_a", "ihc_still_b"):
+        out = os.path.join(OUT, f"capture_{name[-1]}.png")
+        shots.append(out)
+        _cli("capture", "--device", os.path.join(rec, name, "frame_%04d.png"), "--frames", "12",
+             "--warmup", "auto", "-o", out, "--overwrite")
+    code = _cli("compare", *shots)
+    return 0 if code in (0, 1) else code
     return 0
 
 

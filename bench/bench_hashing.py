@@ -21,6 +21,8 @@ OpenCV limited to one thread per process:
 
 Then images/s with two worker processes (a warm pool) for hash_file and the reference, and the
 bits a one-pixel shift moves under each definition. Ratios are printed; nothing is asserted.
+Both sides run with the heap tuning the index workers use (``compare.index.tune_malloc``);
+``BENCH_TUNE_MALLOC=0`` measures glibc's defaults instead.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ import skimage.data
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from compare.hashing import DHash, dhash, dhash_from_luma  # noqa: E402
+from compare.index import tune_malloc  # noqa: E402
 from compare.load import load  # noqa: E402
 from compare.record import hash_file  # noqa: E402
 
@@ -118,6 +121,11 @@ def per_second(fn, paths, repeats=3):
 
 def _init():
     cv2.setNumThreads(1)
+    if TUNE:
+        tune_malloc()
+
+
+TUNE = os.environ.get("BENCH_TUNE_MALLOC", "1") == "1"  # what compare.index workers do; 0 = glibc defaults
 
 
 def spin(n: int) -> float:
@@ -142,7 +150,7 @@ def pool_rate(pool, fn, paths, repeats=3):
     rates = []
     for _ in range(repeats):
         t = time.perf_counter()
-        pool.map(fn, paths, chunksize=2)
+        pool.map(fn, paths, chunksize=4)
         rates.append(len(paths) / (time.perf_counter() - t))
     return statistics.median(rates)
 
@@ -152,8 +160,9 @@ def main():
     ap.add_argument("--count", type=int, default=24, help="files per format and size (default 24)")
     ap.add_argument("--distances", action="store_true", help="also measure copy/non-copy dHash distances")
     args = ap.parse_args()
-    cv2.setNumThreads(1)
-    print(f"opencv {cv2.__version__}, numpy {np.__version__}, {os.cpu_count()} cpus; {args.count} files per set")
+    _init()
+    print(f"opencv {cv2.__version__}, numpy {np.__version__}, {os.cpu_count()} cpus; {args.count} files per set; "
+          f"malloc tuned like the index workers: {TUNE} (BENCH_TUNE_MALLOC=0 for glibc defaults)")
     tmp = tempfile.mkdtemp(prefix="bench-hashing-")
     ctx = multiprocessing.get_context("forkserver")
     pool = ctx.Pool(2, initializer=_init)
@@ -182,8 +191,9 @@ def main():
                 bits = [reduced_hash(p, k) - DHash.parse(hash_file(p).dhash) for p in paths]
                 disagree = (k, statistics.mean(bits), max(bits), r_red_dec)
                 red = f"{r_red:8.0f}"
-            r2_rec = pool_rate(pool, hash_file, paths * 2)
-            r2_ref = pool_rate(pool, reference_hash, paths * 2)
+            many = paths * max(2, 240 // len(paths))  # enough work that pool overheads do not dominate
+            r2_rec = pool_rate(pool, hash_file, many)
+            r2_ref = pool_rate(pool, reference_hash, many)
             name = f"{fmt.upper()} {w}x{h}"
             size_kb = statistics.mean(os.path.getsize(p) for p in paths) / 1024
             print(f"{name:16s} {r_dec:8.0f} {r_ref:10.0f} {r_rec:10.0f} {r_dh:11.0f} {red:>8s}   ({size_kb:.0f} KiB/file)")

@@ -16,9 +16,11 @@
 """
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -134,11 +136,32 @@ class IndexResult:
 
 # --------------------------------------------------------------------------- hashing many files
 
+def tune_malloc() -> bool:
+    """Let glibc keep freed image-sized buffers (up to 32 MB) in the heap for reuse.
+
+    By default each decoded frame over ~128 KB is a fresh ``mmap``: every page is faulted in and
+    zeroed, then unmapped again. Measured on this project's 2-vCPU VMs, two processes decoding
+    1600x1200 JPEGs that way ran *slower* together than one alone (page faults serialise in the
+    hypervisor); with the buffers reused they run 1.9-2x. Returns False where it does not apply
+    (not glibc); the hashes are the same either way.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # musl or another libc: nothing to tune
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) == 1
+    return bool(ok and libc.mallopt(m_trim_threshold, 256 * 1024 * 1024) == 1)
+
+
 def _worker_init():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     cv2.setNumThreads(1)  # one worker per core; no oversubscription inside OpenCV
+    tune_malloc()
 
 
 def _hash_one(job):
@@ -190,6 +213,8 @@ def iter_hashes(files, *, jobs: int | None = None, hash_size: int = DEFAULT_HASH
     jobs = check_jobs(jobs)
     work = [(f.path, f.size, f.mtime_ns, hash_size, max_pixels) for f in files]
     if jobs == 1 or len(work) < 2:
+        if len(work) > 1:
+            tune_malloc()
         for job in work:
             yield _hash_one(job)
         return

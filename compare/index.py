@@ -362,67 +362,76 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
     walk = walk_images(roots)  # validates roots before the index is created
     conn = open_index(db, create=True, rebuild=rebuild)
     try:
-        abs_roots = tuple(os.path.abspath(r) for r in roots)
-        db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
-        files = [f for f in walk.files if f.path not in db_files]
-        seen = {f.path for f in files}
-        # Files that failed before are always tried again: the failure may have been a limit
-        # (--max-pixels) or a file being written at the time. Good files are keyed on the
-        # (size, mtime_ns) the walk saw, so a file changed while it was hashed is hashed again.
-        known = {_unkey(p): (size, mtime) for p, size, mtime in conn.execute("SELECT path, size, mtime_ns FROM files")}
-        failed = {_unkey(p) for (p,) in conn.execute("SELECT path FROM errors")}
-        todo = [f for f in files if known.get(f.path) != (f.size, f.mtime_ns)]
-        walked = {f.path: f for f in todo}
-        unchanged = len(files) - len(todo)
-        # Files gone from the walked folders (but not from folders we could not list).
-        blind = [e.path for e in walk.errors]
-        gone = [p for p in set(known) | failed if p not in seen and any(_under(p, r) for r in abs_roots)
-                and not any(_under(p, b) for b in blind)]
-        conn.execute("BEGIN IMMEDIATE")
-        for p in gone:
-            conn.execute("DELETE FROM files WHERE path = ?", (_key(p),))
-            conn.execute("DELETE FROM errors WHERE path = ?", (_key(p),))
-        for r in abs_roots:
-            conn.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (_key(r), time.time_ns()))
-        conn.execute("COMMIT")
-        hashed = 0
-        pending = 0
-        last = time.monotonic()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for n, out in enumerate(iter_hashes(todo, jobs=jobs, max_pixels=max_pixels), 1):
-                if isinstance(out, HashRecord):
-                    f = walked[out.path]
-                    _store(conn, out, size=f.size, mtime_ns=f.mtime_ns)
-                else:
-                    err, size, mtime = out
-                    conn.execute("DELETE FROM files WHERE path = ?", (_key(err.path),))
-                    conn.execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?, ?)",
-                                 (_key(err.path), size, mtime, err.error))
-                hashed += 1
-                pending += 1
-                now = time.monotonic()
-                if pending >= batch or now - last >= 2.0:
-                    conn.execute("COMMIT")
-                    conn.execute("BEGIN IMMEDIATE")
-                    pending, last = 0, now
-                if progress:
-                    progress(n, len(todo), None)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("COMMIT")  # keep what is done: the next run resumes from here
-            raise
-        errors = [FileError(e.path, e.error) for e in walk.errors]
-        flat = 0
-        for p, e in conn.execute("SELECT path, error FROM errors"):
-            if _unkey(p) in seen:
-                errors.append(FileError(_unkey(p), e))
-        for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
-            flat += _unkey(p) in seen
-        errors.sort(key=lambda e: e.path)
+        return _update(conn, db, roots, walk, jobs=jobs, max_pixels=max_pixels, batch=batch, progress=progress,
+                       t0=t0)
+    except sqlite3.Error as e:
+        raise InputError(f"cannot write the index: {e} (is another `scopecheck index` writing to it?)",
+                         path=db) from None
     finally:
         conn.close()
+
+
+def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> IndexResult:
+    """The body of :func:`build_index`, on an open connection."""
+    abs_roots = tuple(os.path.abspath(r) for r in roots)
+    db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
+    files = [f for f in walk.files if f.path not in db_files]
+    seen = {f.path for f in files}
+    # Files that failed before are always tried again: the failure may have been a limit
+    # (--max-pixels) or a file being written at the time. Good files are keyed on the
+    # (size, mtime_ns) the walk saw, so a file changed while it was hashed is hashed again.
+    known = {_unkey(p): (size, mtime) for p, size, mtime in conn.execute("SELECT path, size, mtime_ns FROM files")}
+    failed = {_unkey(p) for (p,) in conn.execute("SELECT path FROM errors")}
+    todo = [f for f in files if known.get(f.path) != (f.size, f.mtime_ns)]
+    walked = {f.path: f for f in todo}
+    unchanged = len(files) - len(todo)
+    # Files gone from the walked folders (but not from folders we could not list).
+    blind = [e.path for e in walk.errors]
+    gone = [p for p in set(known) | failed if p not in seen and any(_under(p, r) for r in abs_roots)
+            and not any(_under(p, b) for b in blind)]
+    conn.execute("BEGIN IMMEDIATE")
+    for p in gone:
+        conn.execute("DELETE FROM files WHERE path = ?", (_key(p),))
+        conn.execute("DELETE FROM errors WHERE path = ?", (_key(p),))
+    for r in abs_roots:
+        conn.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (_key(r), time.time_ns()))
+    conn.execute("COMMIT")
+    hashed = 0
+    pending = 0
+    last = time.monotonic()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for n, out in enumerate(iter_hashes(todo, jobs=jobs, max_pixels=max_pixels), 1):
+            if isinstance(out, HashRecord):
+                f = walked[out.path]
+                _store(conn, out, size=f.size, mtime_ns=f.mtime_ns)
+            else:
+                err, size, mtime = out
+                conn.execute("DELETE FROM files WHERE path = ?", (_key(err.path),))
+                conn.execute("INSERT OR REPLACE INTO errors VALUES (?, ?, ?, ?)",
+                             (_key(err.path), size, mtime, err.error))
+            hashed += 1
+            pending += 1
+            now = time.monotonic()
+            if pending >= batch or now - last >= 2.0:
+                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                pending, last = 0, now
+            if progress:
+                progress(n, len(todo), None)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("COMMIT")  # keep what is done: the next run resumes from here
+        raise
+    errors = [FileError(e.path, e.error) for e in walk.errors]
+    flat = 0
+    for p, e in conn.execute("SELECT path, error FROM errors"):
+        if _unkey(p) in seen:
+            errors.append(FileError(_unkey(p), e))
+    for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
+        flat += _unkey(p) in seen
+    errors.sort(key=lambda e: e.path)
     return IndexResult(db=db, roots=abs_roots, files=len(files), hashed=hashed, unchanged=unchanged,
                        removed=len(gone), flat=flat, errors=tuple(errors), seconds=time.perf_counter() - t0)
 

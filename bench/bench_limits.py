@@ -6,7 +6,7 @@ and prints how many got the right verdict, with the first reasons when it went w
 usage: .venv/bin/python bench/bench_limits.py
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import numpy as np, cv2, math
+import numpy as np, cv2
 from capture.sensor import SensorModel, expose, view, mjpg
 from capture.pairs import _scene, _textured_origin, SCENES
 from compare.pair import compare_arrays, SAME_VERDICTS

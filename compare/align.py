@@ -72,7 +72,6 @@ class Analysis:
     overlap: float                     # fraction of A covered by B after alignment
     changed_fraction: float            # fraction of the overlap inside regions
     regions: tuple[Region, ...]
-    residual_z: np.ndarray             # working-scale map of |residual| / tolerance (0 outside overlap)
 
     @property
     def exposure_change(self) -> float:
@@ -341,8 +340,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     gain=gain, offset=offset, channel_gains=tuple(float(g) for g in gains),
                     noise_sigma=noise, noise_source="profile" if noise_sigma is not None else "images",
                     correlation=corr if math.isfinite(corr) else 0.0, ssim_aligned=float(s_al),
-                    overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
-                    residual_z=z_max)
+                    overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions))
 
 
 def _gauss_noise_gain(sigma: float) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -304,21 +303,3 @@ def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Im
     """
     p = os.fspath(path)
     return decode(read_bytes(p), path=p, max_pixels=max_pixels)
-
-
-_POOL: ThreadPoolExecutor | None = None
-
-
-def load_many(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Image]:
-    """Load several files concurrently (OpenCV's decoders release the GIL).
-
-    The first error, in argument order, is raised.
-    """
-    global _POOL
-    paths = [os.fspath(p) for p in paths]
-    if len(paths) < 2:
-        return [load(p, max_pixels=max_pixels) for p in paths]
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)))
-    futures = [_POOL.submit(load, p, max_pixels=max_pixels) for p in paths]
-    return [f.result() for f in futures]

@@ -21,17 +21,17 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
+from .align import Analysis, Region, analyse, working_image
 from .digest import file_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
 from .load import DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
-from .align import Analysis, analyse, working_image
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 
 REPORT_VERSION = 1
@@ -270,9 +270,6 @@ def _container_words(a: Side, b: Side) -> str:
 
 def _rescale(an: Analysis, k: float) -> Analysis:
     """Express an analysis made on a downscaled A in A's own pixels."""
-    from dataclasses import replace
-
-    from .align import Region
     regs = tuple(Region(x=round(r.x * k), y=round(r.y * k), width=round(r.width * k),
                         height=round(r.height * k), area=round(r.area * k * k), strength=r.strength)
                  for r in an.regions)
@@ -340,7 +337,6 @@ def _where(an: Analysis, a: Side) -> str:
 
 def side_from_pixels(pixels: np.ndarray, *, name: str = "<array>", hash_size: int = DEFAULT_HASH_SIZE) -> Side:
     """A :class:`Side` for an in-memory image (encoded as PNG in memory for the file digest)."""
-    from .load import Image
     ok, buf = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:
         raise InputError(f"cannot encode an array of shape {pixels.shape} and dtype {pixels.dtype}")

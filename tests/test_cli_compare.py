@@ -3,7 +3,6 @@ import json
 import os
 import shutil
 import struct
-import sys
 import zlib
 
 import cv2

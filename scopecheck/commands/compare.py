@@ -1,7 +1,6 @@
 """`scopecheck compare`: are two shots the same? One pair, or a batch with --pairs."""
 from __future__ import annotations
 
-import argparse
 import sys
 
 from compare.errors import InputError, ScopecheckError

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from capture.pairs import KINDS, SAME_KINDS, labelled_pairs
-from capture.sensor import SensorModel, expose, load_scene, view
+from capture.sensor import expose, load_scene, view
 from compare.align import _register, analyse
 from compare.pair import SAME_VERDICTS, Thresholds, compare_arrays
 

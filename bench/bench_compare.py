@@ -6,6 +6,7 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * reference: read + ``cv2.imdecode`` of A, then of B, one after the other (the floor);
 * ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
   registration, photometric normalisation, noise floor and regions;
+* the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 
 usage: .venv/bin/python bench/bench_compare.py [--repeats 7] [--jpeg]
@@ -24,7 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
-from compare.pair import compare_files  # noqa: E402
+from compare.pair import _pool, compare_files, prepare  # noqa: E402
+from compare.similarity import diff_stats, ssim  # noqa: E402
 from compare.pictures import diff_picture, sheet_picture  # noqa: E402
 from timing import median_ms  # noqa: E402
 
@@ -62,6 +64,13 @@ def main():
         def compare_basic():
             return compare_files(pa, pb)
 
+        def compare_no_alignment():
+            # the same pieces minus compare.align: digests, metadata, dHash, raw SSIM, PSNR, diffs
+            fa, fb = _pool().submit(prepare, pa), _pool().submit(prepare, pb)
+            a, b = fa.result(), fb.result()
+            ssim(a.luma, b.luma, data_range=255, want_map=False)
+            diff_stats(a.image.pixels, b.image.pixels)
+
         def compare_pictures():
             c = compare_files(pa, pb, want_map=True)
             diff_picture(c.ssim_map)
@@ -70,12 +79,14 @@ def main():
 
         ref = median_ms(decode_both, args.repeats)
         basic = median_ms(compare_basic, args.repeats)
+        no_align = median_ms(compare_no_alignment, args.repeats)
         pics = median_ms(compare_pictures, args.repeats)
         c = compare_basic()
         kind = "JPEG" if args.jpeg else "PNG"
         print(f"2592x1944 {kind}, medians of {args.repeats}:")
         print(f"  decode A then B (reference)      {ref:7.1f} ms   1.00x")
         print(f"  compare (aligned, regions)       {basic:7.1f} ms   {basic / ref:.2f}x")
+        print(f"    of which without alignment     {no_align:7.1f} ms   {no_align / ref:.2f}x")
         print(f"  compare + diff map + pictures    {pics:7.1f} ms   {pics / ref:.2f}x")
         print(f"  verdict: {c.verdict}: {c.reason}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from compare.hashing import DEFAULT_HASH_SIZE
 from compare.load import DEFAULT_MAX_PIXELS
 
 
@@ -14,6 +15,11 @@ def add_json(p):
 def add_max_pixels(p):
     p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
                    help=f"refuse images declaring more pixels than this (default {DEFAULT_MAX_PIXELS:,})")
+
+
+def add_hash_size(p):
+    p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
+                   help=f"dHash size N: N*N bits (default {DEFAULT_HASH_SIZE})")
 
 
 def print_json(obj, *, lines: bool = False):

@@ -4,12 +4,11 @@ from __future__ import annotations
 import sys
 
 from compare.errors import InputError, ScopecheckError
-from compare.hashing import DEFAULT_HASH_SIZE
 from compare.noise_profile import load_profile
 from compare.pair import Thresholds, compare_files
 from compare.pictures import diff_picture, save_png, sheet_picture
 
-from .common import add_json, add_max_pixels, print_json
+from .common import add_hash_size, add_json, add_max_pixels, print_json
 
 DEFAULTS = Thresholds()
 
@@ -38,9 +37,8 @@ def register(sub):
     t.add_argument("--min-correlation", type=float, default=DEFAULTS.min_correlation, metavar="R",
                    help=f"aligned correlation below R means another scene (default {DEFAULTS.min_correlation})")
     t.add_argument("--profile", metavar="JSON", help="device noise profile written by `scopecheck calibrate`: "
-                   "its noise level replaces the one estimated from the images")
-    p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
-                   help=f"dHash size N (N*N bits, default {DEFAULT_HASH_SIZE})")
+                   "its noise level is a floor under the noise measured on the pair")
+    add_hash_size(p)
     add_max_pixels(p)
     p.set_defaults(func=run)
 

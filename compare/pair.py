@@ -35,6 +35,7 @@ from .metadata import describe_differences, diff_metadata, read_metadata
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 
 REPORT_VERSION = 1
+MIN_SIDE = 11  # the SSIM window; smaller images get the exact tests only
 VERDICTS = ("identical-file", "identical-pixels", "near-identical", "different")
 SAME_VERDICTS = frozenset(VERDICTS[:3])
 
@@ -138,7 +139,7 @@ class Comparison:
             "pixels_equal": self.pixels_equal,
             "metadata_differences": [d.to_json() for d in self.metadata_differences],
             "dhash_distance": self.dhash_distance,
-            "ssim": round(self.ssim, 6),
+            "ssim": None if math.isnan(self.ssim) else round(self.ssim, 6),  # null: too small
             "psnr": None if math.isinf(self.psnr) else round(self.psnr, 3),  # null = infinite
             "max_abs_diff": self.max_abs_diff,
             "diff_fraction": round(self.diff_fraction, 6),
@@ -238,6 +239,18 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = Thresholds(),
                 pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
             else:
                 pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
+        if min(ya.shape) < MIN_SIDE:
+            # too small for an SSIM window or a registration: only the exact tests can answer
+            st = diff_stats(ya, yb) if ya.dtype == yb.dtype else None
+            notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
+                         f"(need {MIN_SIDE}x{MIN_SIDE})")
+            mx = st.max_abs_diff if st else float(np.abs(ya.astype(np.float64) - yb).max())
+            return Comparison(a=a, b=b, verdict="different", reason="pixels differ; " + notes[-1],
+                              file_equal=False, pixels_equal=False, metadata_differences=meta,
+                              dhash_distance=distance, ssim=math.nan, psnr=psnr(ya, yb, data_range=data_range),
+                              max_abs_diff=mx, diff_fraction=st.diff_fraction if st else 1.0,
+                              resized=resized, common_luma=common, notes=tuple(notes), thresholds=thresholds,
+                              ssim_map=np.zeros(ya.shape, np.float32) if want_map else None)
         r = ssim(ya, yb, data_range=data_range, want_map=want_map)
         s, smap = r.mean, (r.map if want_map else None)
         if shape_a == shape_b and a.image.dtype == b.image.dtype:

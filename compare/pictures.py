@@ -41,10 +41,21 @@ def _legend(width: int, title: str) -> np.ndarray:
     return out
 
 
+LEGEND_MIN_WIDTH = 240
+
+
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    """Stack pictures vertically, padding narrower ones with white on the right."""
+    width = max(p.shape[1] for p in parts)
+    padded = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in parts]
+    return np.vstack(padded)
+
+
 def diff_picture(ssim_map: np.ndarray) -> np.ndarray:
     """Heat map of ``1 - SSIM`` with a legend underneath (BGR uint8)."""
     body = heat(1.0 - ssim_map)
-    return np.vstack([body, _legend(body.shape[1], "local dissimilarity, 1 - SSIM")])
+    legend = _legend(max(body.shape[1], LEGEND_MIN_WIDTH), "local dissimilarity, 1 - SSIM")
+    return _stack([body, legend])
 
 
 def _to_bgr8(pixels: np.ndarray) -> np.ndarray:
@@ -108,10 +119,8 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     while scale > 0.25 and cv2.getTextSize(reason, FONT, scale, 1)[0][0] > row.shape[1] - 12:
         scale -= 0.03
     cv2.putText(head, reason, (6, 34), FONT, scale, (0, 0, 0), 1, cv2.LINE_AA)
-    legend = _legend(min(row.shape[1], 360), "overlay: local dissimilarity, 1 - SSIM")
-    foot = np.full((legend.shape[0], row.shape[1], 3), 255, np.uint8)
-    foot[:, :legend.shape[1]] = legend
-    return np.vstack([head, row, foot])
+    legend = _legend(max(min(row.shape[1], 360), LEGEND_MIN_WIDTH), "overlay: local dissimilarity, 1 - SSIM")
+    return _stack([head, row, legend])
 
 
 def save_png(path: str, picture: np.ndarray, *, overwrite: bool = True) -> None:

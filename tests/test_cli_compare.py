@@ -173,3 +173,13 @@ def test_profile_from_calibrate_feeds_compare(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"kind": "something-else"}')
     assert_one_line_error(run_cli("compare", *shots, "--profile", bad), contains="re-run scopecheck calibrate")
+
+
+def test_tiny_images_still_get_pictures(tmp_path):
+    rng = np.random.default_rng(1)
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), rng.integers(0, 256, (6, 9), dtype=np.uint8))
+    r = run_cli("compare", tmp_path / "a.png", tmp_path / "b.png", "--diff", tmp_path / "d.png",
+                "--sheet", tmp_path / "s.png")
+    assert r.returncode == 1 and "too small" in r.stdout, r.stderr
+    assert cv2.imread(str(tmp_path / "d.png")) is not None and cv2.imread(str(tmp_path / "s.png")) is not None

@@ -93,8 +93,9 @@ def _summary(c, args):
           f"  sha256 {side.sha256[:16]}  pixels {side.pixel_sha256[:16]}  {side.dhash}"
           f"{'  (flat)' if side.dhash.flat else ''}\n")
     psnr = "inf" if c.psnr == float("inf") else f"{c.psnr:.2f} dB"
+    ssim = "n/a" if c.ssim != c.ssim else f"{c.ssim:.4f}"  # NaN: too small for SSIM
     w(f"  file equal {'yes' if c.file_equal else 'no'}, pixels equal {'yes' if c.pixels_equal else 'no'}, "
-      f"dHash distance {c.dhash_distance}, SSIM {c.ssim:.4f}, PSNR {psnr}, "
+      f"dHash distance {c.dhash_distance}, SSIM {ssim}, PSNR {psnr}, "
       f"max |diff| {c.max_abs_diff}, pixels differing {100 * c.diff_fraction:.2f} %\n")
     for d in c.metadata_differences:
         w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")

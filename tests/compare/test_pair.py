@@ -112,3 +112,13 @@ def test_json_is_serialisable_and_complete():
     assert doc["regions"][0]["area"] > 0
     same = compare_files(fx("ihc_shot1.png"), fx("ihc_shot1.png")).to_json()
     assert same["psnr"] is None and same["ssim"] == 1.0
+
+
+def test_images_too_small_for_ssim():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)
+    c = compare_arrays(a, b, want_map=True)
+    assert c.verdict == "different" and "too small" in c.reason
+    assert json.loads(json.dumps(c.to_json()))["ssim"] is None
+    assert compare_arrays(a, a.copy()).verdict == "identical-pixels"

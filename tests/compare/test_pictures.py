@@ -14,7 +14,7 @@ def test_diff_picture_has_map_and_legend():
     m = np.ones((60, 80), np.float32)
     m[10:20, 10:20] = 0.0
     pic = diff_picture(m)
-    assert pic.shape[1] == 80 and pic.shape[0] > 60
+    assert pic.shape[1] == 240 and pic.shape[0] > 60  # narrow maps are padded to the legend width
     assert pic[15, 15].astype(int).sum() > pic[40, 60].astype(int).sum()
 
 

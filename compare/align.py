@@ -19,8 +19,9 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    (``scopecheck calibrate``) sets a floor under that estimate: the tolerance uses the larger of
    the profile's noise and the pair's own, so a stale profile can never make noise look like a change. A pixel's tolerance adds the error a small
    misregistration makes at edges: ``tol = sqrt(sigma^2 + (EDGE_SLACK * |grad A|)^2)``.
-   Pixels near clipping (below ``CLIP_LOW`` or above ``CLIP_HIGH`` in either shot) carry no
-   evidence: saturation breaks the gain/offset model.
+   A clipped sample (at or below ``CLIP_LOW``, at or above ``CLIP_HIGH``) only bounds its true
+   value, so across clipping the residual is the gap between the two bounds: saturation from an
+   exposure drift is no change, a bright bubble on a black background is.
 5. **Regions.** Pixels whose residual exceeds ``Z_HIGH`` tolerances seed regions that grow through
    pixels above ``Z_LOW``; connected regions are reported as boxes in A's pixels with their area
    and strength (mean residual in tolerances).
@@ -200,6 +201,26 @@ def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
     return dx, dy
 
 
+def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray) -> np.ndarray:
+    """``b_norm - a`` where neither is clipped; across clipping, only what clipping cannot explain.
+
+    A clipped sample only bounds the true value: at or below ``CLIP_LOW`` it may be anything
+    darker, at or above ``CLIP_HIGH`` anything brighter. Each sample is an interval and the
+    residual is the signed gap between A's and normalised B's intervals (0 where they overlap):
+    a brighter exposure that saturates a fundus's red is no change, a bubble that lights up a
+    black background is.
+    """
+    inf = np.float32(np.inf)
+    a_lo = np.where(a <= CLIP_LOW, -inf, a)
+    a_hi = np.where(a >= CLIP_HIGH, inf, a)
+    b_lo = np.where(b_raw <= CLIP_LOW, -inf, b_norm)
+    b_hi = np.where(b_raw >= CLIP_HIGH, inf, b_norm)
+    above = b_lo - a_hi
+    below = b_hi - a_lo
+    out = np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
+    return out.astype(np.float32, copy=False)
+
+
 def _robust_sigma(values: np.ndarray) -> float:
     if values.size == 0:
         return 0.0
@@ -291,7 +312,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             g, o = 1.0, 0.0
         gains.append(g)
         offsets.append(o)
-        resid = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0) - ca
+        bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
+        resid = _interval_residual(ca, cb, bn)
         resid[~valid] = 0
         smooth = cv2.GaussianBlur(resid, (0, 0), SMOOTH_SIGMA)
         raw_sigma = _robust_sigma(resid[sub]) if sub.any() else 0.0
@@ -310,9 +332,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         tol = np.sqrt(np.float32(s_sigma) ** 2 + (np.float32(EDGE_SLACK) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
-        # Clipped samples do not follow the gain/offset model (a brighter exposure saturates
-        # the red of a fundus, a darker one crushes a black background): no evidence there.
-        z[(sa1 <= CLIP_LOW) | (sa1 >= CLIP_HIGH) | (sb1 <= CLIP_LOW) | (sb1 >= CLIP_HIGH)] = 0
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])

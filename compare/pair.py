@@ -8,8 +8,9 @@ and hashed in its own thread (OpenCV and hashlib release the GIL), then the pair
   differ; the reason names what differs (metadata entries, container, encoding);
 * ``near-identical`` -- the same field within noise: after registration and photometric
   normalisation (:mod:`compare.align`) B lies within the noise floor of A everywhere -- no field
-  move beyond ``max_shift``, no changed region of ``min_region`` or more, aligned SSIM at least
-  ``ssim_min`` and dHash distance at most ``dhash_max``;
+  move beyond ``max_shift``, no changed region of ``min_region`` or more, aligned correlation at
+  least ``min_correlation`` and aligned SSIM at least ``ssim_min`` (and, if asked for, dHash
+  distance at most ``dhash_max``);
 * ``different`` -- anything else, with the figure that decided it and where.
 
 ``ssim`` is always the raw Gaussian SSIM of the two luma images as given (after resizing the
@@ -49,13 +50,17 @@ class Thresholds:
     the fixtures (``fixtures/compare/README.md``). Genuine repeat shots -- noise, exposure and
     white-balance drift up to 6 %, vibration up to 2 px, MJPG q70-95, rescaled copies -- aligned
     within 2.0 px, left no changed region above 0.18 % of the frame, and scored aligned SSIM
-    0.988 or more, aligned correlation 0.995 or more and dHash distance 7 or less. Local changes
+    0.988 or more and aligned correlation 0.995 or more. Local changes
     of 0.5-2 % left a region of 0.57 % or more; other specimens correlated 0.26 at most;
     neighbouring fields (10-40 % moves) shifted 6 px or more, or failed to correlate.
+
+    The dHash distance is reported but takes no part by default: on low-contrast or repetitive
+    fields (1280x960 harness pairs) genuine repeats reached 25 bits, while every "different" pair
+    was already caught by the aligned tests. ``dhash_max`` adds it back as an extra requirement.
     """
 
     ssim_min: float = 0.90        # aligned, normalised SSIM (not the raw ssim key)
-    dhash_max: int = 10           # Hamming distance of the dHashes
+    dhash_max: int | None = None  # extra guard on the dHash distance; off by default (see above)
     max_shift: float = 4.0        # pixels of A; a larger translation means the field moved
     min_region: float = 0.25      # percent of A's area; a changed region this large is a change
     min_correlation: float = 0.8  # aligned correlation below this: another scene or specimen
@@ -332,7 +337,7 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
         return "different", "local change" + _where(an, a) + size_note
     if an.ssim_aligned < t.ssim_min:
         return "different", f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} < {t.ssim_min}"
-    if distance > t.dhash_max:
+    if t.dhash_max is not None and distance > t.dhash_max:
         return "different", f"dHash distance {distance} > {t.dhash_max}" + size_note
     extra = "; ".join(_drift_words(an))
     return "near-identical", (f"same field within noise{size_note}: aligned SSIM {an.ssim_aligned:.3f}, "

@@ -28,7 +28,8 @@ def register(sub):
     t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
                    help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
     t.add_argument("--dhash-max", type=int, default=DEFAULTS.dhash_max, metavar="D",
-                   help=f"near-identical needs dHash distance at most D (default {DEFAULTS.dhash_max})")
+                   help="also require a dHash distance of at most D for near-identical (default: off; "
+                   "dHash bits of low-contrast or repetitive fields flip with noise)")
     t.add_argument("--max-shift", type=float, default=DEFAULTS.max_shift, metavar="PX",
                    help=f"a translation above PX pixels means the field moved (default {DEFAULTS.max_shift})")
     t.add_argument("--min-region", type=float, default=DEFAULTS.min_region, metavar="PCT",
@@ -46,7 +47,7 @@ def register(sub):
 def _thresholds(args) -> Thresholds:
     if not 0.0 <= args.ssim_min <= 1.0:
         raise InputError(f"--ssim-min must be within 0..1, got {args.ssim_min}")
-    if args.dhash_max < 0:
+    if args.dhash_max is not None and args.dhash_max < 0:
         raise InputError(f"--dhash-max must be >= 0, got {args.dhash_max}")
     if args.max_shift < 0:
         raise InputError(f"--max-shift must be >= 0, got {args.max_shift}")

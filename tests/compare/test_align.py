@@ -106,3 +106,20 @@ def test_thresholds_are_honoured(ihc):
     assert compare_arrays(a, b).verdict == "near-identical"
     c = compare_arrays(a, b, thresholds=Thresholds(max_shift=2.0))
     assert c.verdict == "different" and c.reason.startswith("field moved by (-3.0, +0.0) px")
+
+
+def test_clipping_bounds():
+    """A bright spot on a clipped-black background is a change; saturation from a brighter
+    exposure is not (the clipped sample only bounds the true value)."""
+    rng = np.random.default_rng(6)
+    f = view(load_scene("immunohistochemistry"), origin=(100.0, 120.0), size=SIZE)
+    f[:, :120] = 0.0                                   # a black, clipped margin
+    a = expose(f, rng=rng)
+    spot = f.copy()
+    cv2.circle(spot, (60, 120), 14, (0.3, 0.3, 0.3), -1)
+    an = analyse(a, expose(spot, rng=rng))
+    assert an.regions and an.regions[0].x <= 60 <= an.regions[0].x + an.regions[0].width
+    bright = np.clip(f * 1.6, 0, 1.2)                  # much of the field saturates at 255
+    a2, b2 = expose(bright, rng=rng), expose(bright, rng=rng, exposure=1.08)
+    assert (b2 == 255).mean() > 0.1
+    assert not analyse(a2, b2).regions

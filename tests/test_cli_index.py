@@ -261,7 +261,7 @@ def test_every_command_has_help(command):
 
 
 def test_progress_bar_only_on_a_terminal():
-    from scopecheck.commands.index import _Progress
+    from scopecheck.commands.common import Progress
 
     class Stream(io.StringIO):
         def __init__(self, tty):
@@ -273,7 +273,7 @@ def test_progress_bar_only_on_a_terminal():
 
     quiet, loud = Stream(False), Stream(True)
     for stream in (quiet, loud):
-        bar = _Progress("index", stream)
+        bar = Progress("index", stream)
         bar(5, 10, None)
         bar(10, 10, 2)
         bar.close()

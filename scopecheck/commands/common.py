@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from compare.hashing import DEFAULT_HASH_SIZE
 from compare.load import DEFAULT_MAX_PIXELS
@@ -31,3 +32,37 @@ def print_json(obj, *, lines: bool = False):
 
 def err(command: str, message: str):
     print(f"scopecheck {command}: {message}", file=sys.stderr)
+
+
+class Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream=None, unit: str = "files", enabled: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.label = label
+        self.unit = unit
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, errors):
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and done != total:
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        width = 30
+        fill = int(width * done / total) if total else width
+        extra = f", {errors} errors" if errors else ""
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {self.unit}"
+                          f"{extra}, {rate:.0f}/s ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self):
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -8,7 +8,7 @@ from compare.noise_profile import load_profile
 from compare.pair import Thresholds, compare_files
 from compare.pictures import diff_picture, save_png, sheet_picture
 
-from .common import add_hash_size, add_json, add_max_pixels, print_json
+from .common import Progress, add_hash_size, add_json, add_max_pixels, print_json
 
 DEFAULTS = Thresholds()
 
@@ -135,7 +135,10 @@ def _run_pairs(args, thresholds) -> int:
     except UnicodeDecodeError:
         raise InputError("pair list is not UTF-8 text", path=args.pairs) from None
     worst = 0
-    for a, b, problem in pairs:
+    # results stream to stdout line by line; a bar on the same terminal would garble them
+    bar = Progress("compare", unit="pairs", enabled=sys.stderr.isatty() and not sys.stdout.isatty())
+    errors = 0
+    for i, (a, b, problem) in enumerate(pairs):
         if problem is None:
             try:
                 c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size,
@@ -146,6 +149,7 @@ def _run_pairs(args, thresholds) -> int:
         else:
             obj, code = {"a": a, "b": b, "error": problem}, 2
         worst = max(worst, code)
+        errors += code == 2
         if args.json:
             print_json(obj, lines=True)
         elif "error" in obj:
@@ -153,4 +157,6 @@ def _run_pairs(args, thresholds) -> int:
         else:
             sys.stdout.write(f"{obj['verdict']}\t{a}\t{b}\t{obj['reason']}\n")
         sys.stdout.flush()
+        bar(i + 1, len(pairs), errors)
+    bar.close()
     return worst

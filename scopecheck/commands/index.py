@@ -15,48 +15,14 @@ from __future__ import annotations
 import csv
 import os
 import sys
-import time
 
 from compare.errors import InputError
 from compare.index import build_index, default_jobs, haystack_from, hash_tree
 from compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
 
-from .common import add_json, add_max_pixels, print_json
+from .common import Progress, add_json, add_max_pixels, print_json
 
 DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
-
-
-class _Progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
-
-    def __init__(self, label: str, stream=None):
-        self.stream = stream or sys.stderr
-        self.label = label
-        self.enabled = self.stream.isatty()
-        self.t0 = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, done: int, total: int, errors):
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and done != total:
-            return
-        self.last = now
-        rate = done / max(now - self.t0, 1e-9)
-        width = 30
-        fill = int(width * done / total) if total else width
-        extra = f", {errors} errors" if errors else ""
-        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} files"
-                          f"{extra}, {rate:.0f}/s ")
-        self.stream.flush()
-        self.shown = True
-
-    def close(self):
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _jobs(p):
@@ -127,7 +93,7 @@ def run_index(args) -> int:
         if len(args.dirs) != 1 or not os.path.isdir(args.dirs[0]):
             raise InputError("--db is required when indexing more than one folder (or a file)")
         db = os.path.join(args.dirs[0], DEFAULT_DB_NAME)
-    bar = _Progress("index")
+    bar = Progress("index")
     try:
         res = build_index(args.dirs, db=db, jobs=args.jobs, max_pixels=args.max_pixels, rebuild=args.rebuild,
                           batch=args.batch, progress=bar)
@@ -146,12 +112,12 @@ def run_index(args) -> int:
 # --------------------------------------------------------------------------- search
 
 def run_search(args) -> int:
-    bar = _Progress("haystack")
+    bar = Progress("haystack")
     try:
         hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
     finally:
         bar.close()
-    bar = _Progress("needles")
+    bar = Progress("needles")
     try:
         records, errors = hash_tree(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
     finally:
@@ -203,7 +169,7 @@ def run_search(args) -> int:
 def run_dedupe(args) -> int:
     if args.sheet is not None and not args.sheet.strip():
         raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
-    bar = _Progress("dedupe")
+    bar = Progress("dedupe")
     try:
         hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
     finally:

@@ -34,7 +34,7 @@ from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
 from .load import DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
 from .search import Entry, Haystack, digest_key
-from .walk import FileEntry, WalkError, walk_images
+from .walk import FileEntry, FileError, WalkError, walk_images
 
 SCHEMA_VERSION = 1
 ALGORITHM = "dhash/luma-bt601/area-average/row-major-msb-first"
@@ -106,15 +106,6 @@ def _unkey(value) -> str:
 
 
 # --------------------------------------------------------------------------- results
-
-@dataclass(frozen=True)
-class FileError:
-    path: str
-    error: str
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "error": self.error}
-
 
 @dataclass(frozen=True)
 class IndexResult:
@@ -424,7 +415,7 @@ def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> 
         if conn.in_transaction:
             conn.execute("COMMIT")  # keep what is done: the next run resumes from here
         raise
-    errors = [FileError(e.path, e.error) for e in walk.errors]
+    errors = list(walk.errors)
     flat = 0
     for p, e in conn.execute("SELECT path, error FROM errors"):
         if _unkey(p) in seen:

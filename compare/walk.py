@@ -42,12 +42,17 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class WalkError:
+class FileError:
+    """A file or folder that could not be used, and why (walk, index and search errors)."""
+
     path: str
     error: str
 
     def to_json(self) -> dict:
         return {"path": self.path, "error": self.error}
+
+
+WalkError = FileError  # the walker's name for it
 
 
 @dataclass(frozen=True)

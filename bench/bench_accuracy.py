@@ -16,8 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from capture.pairs import KINDS, labelled_pairs  # noqa: E402
-from compare.pair import SAME_VERDICTS, compare_arrays  # noqa: E402
+from scopecheck.capture.pairs import KINDS, labelled_pairs  # noqa: E402
+from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays  # noqa: E402
 
 
 def overlaps(r, box) -> bool:

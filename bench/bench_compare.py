@@ -24,10 +24,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
-from compare.pair import _pool, compare_files, prepare  # noqa: E402
-from compare.similarity import diff_stats, ssim  # noqa: E402
-from compare.pictures import diff_picture, sheet_picture  # noqa: E402
+from scopecheck.capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
+from scopecheck.compare.pair import _pool, compare_files, prepare  # noqa: E402
+from scopecheck.compare.similarity import diff_stats, ssim  # noqa: E402
+from scopecheck.compare.pictures import diff_picture, sheet_picture  # noqa: E402
 from timing import median_ms  # noqa: E402
 
 

@@ -40,10 +40,10 @@ import skimage.data
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from compare.hashing import DHash, dhash, dhash_from_luma  # noqa: E402
-from compare.index import tune_malloc  # noqa: E402
-from compare.load import load  # noqa: E402
-from compare.record import hash_file  # noqa: E402
+from scopecheck.compare.hashing import DHash, dhash, dhash_from_luma  # noqa: E402
+from scopecheck.compare.index import tune_malloc  # noqa: E402
+from scopecheck.compare.load import load  # noqa: E402
+from scopecheck.compare.record import hash_file  # noqa: E402
 
 SOURCES = ("astronaut", "coffee", "chelsea", "immunohistochemistry", "retina", "rocket", "cell", "camera")
 

@@ -7,9 +7,9 @@ usage: .venv/bin/python bench/bench_limits.py
 """
 import os, sys; sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np, cv2
-from capture.sensor import SensorModel, expose, view, mjpg
-from capture.pairs import _scene, _textured_origin, SCENES
-from compare.pair import compare_arrays, SAME_VERDICTS
+from scopecheck.capture.sensor import SensorModel, expose, view, mjpg
+from scopecheck.capture.pairs import _scene, _textured_origin, SCENES
+from scopecheck.compare.pair import compare_arrays, SAME_VERDICTS
 rng=np.random.default_rng(9)
 def trial(name, make, n=20, want_same=True):
     ok=0; reasons=[]

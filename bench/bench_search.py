@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from compare.search import MultiIndex, hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.search import MultiIndex, hamming_scan, radius_pairs  # noqa: E402
 
 
 def uniform(n, rng):

@@ -18,7 +18,7 @@ from skimage.metrics import structural_similarity
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from compare.similarity import ssim  # noqa: E402
+from scopecheck.compare.similarity import ssim  # noqa: E402
 from timing import median_ms  # noqa: E402
 
 

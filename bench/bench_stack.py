@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from capture.session import CaptureOptions, CaptureSession  # noqa: E402
-from capture.simulated import SimulatedCamera  # noqa: E402
-from capture.stack import Stacker  # noqa: E402
+from scopecheck.capture.session import CaptureOptions, CaptureSession  # noqa: E402
+from scopecheck.capture.simulated import SimulatedCamera  # noqa: E402
+from scopecheck.capture.stack import Stacker  # noqa: E402
 
 BUDGET_MS = 1000.0 / 30.0
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare.errors import DeviceError, InputError
+from scopecheck.compare.errors import DeviceError, InputError
 
 #: Controls a camera may expose, by backend-neutral name (raw values, see capture.controls).
 CONTROL_NAMES = (

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
-from compare.errors import InputError, ScopecheckError
+from scopecheck.compare.errors import InputError, ScopecheckError
 
 from .camera import Camera
 

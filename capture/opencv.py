@@ -21,7 +21,7 @@ import time
 import cv2
 import numpy as np
 
-from compare.errors import DeviceError, InputError
+from scopecheck.compare.errors import DeviceError, InputError
 
 from .camera import Camera, CameraInfo
 from .controls import ControlOutcome

@@ -23,8 +23,8 @@ import zlib
 
 import numpy as np
 
-from compare.atomic import write_atomic
-from compare.errors import InputError, OutputExistsError
+from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.errors import InputError, OutputExistsError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ZLIB_SETTINGS = {"level": 6, "method": zlib.DEFLATED, "wbits": 15, "memLevel": 9, "strategy": zlib.Z_DEFAULT_STRATEGY}
@@ -77,7 +77,7 @@ def encode_png(pixels: np.ndarray, *, verify: bool = True) -> bytes:
     data = (PNG_SIGNATURE + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
             + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
     if verify:
-        from compare.load import decode
+        from scopecheck.compare.load import decode
 
         back = decode(data, path="<encoded PNG>").pixels
         if back.shape != pixels.shape or not np.array_equal(back, pixels):

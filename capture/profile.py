@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compare.errors import InputError
-from compare.hashing import dhash, luma
-from compare.similarity import ssim
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.hashing import dhash, luma
+from scopecheck.compare.similarity import ssim
 
 from . import png
 from .camera import Camera
@@ -122,7 +122,7 @@ def write_profile(profile: NoiseProfile, path: str, *, overwrite: bool = False) 
 
 def read_profile(path: str) -> dict:
     """Read and check a profile written by :func:`write_profile` (for ``compare --profile``)."""
-    from compare.load import read_bytes
+    from scopecheck.compare.load import read_bytes
 
     try:
         doc = json.loads(read_bytes(path).decode("utf-8"))

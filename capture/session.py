@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compare.digest import PIXEL_DIGEST_VERSION, file_sha256, pixel_sha256
-from compare.errors import DeviceError, InputError, OutputExistsError
+from scopecheck.compare.digest import PIXEL_DIGEST_VERSION, file_sha256, pixel_sha256
+from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
 
 from . import png
 from .camera import Camera
@@ -176,7 +176,7 @@ def _refuse_existing(path: str, overwrite: bool) -> None:
 def software_versions() -> dict:
     import cv2
 
-    from scopecheck import __version__
+    from scopecheck.compare import __version__
 
     return {"scopecheck": __version__, "python": platform.python_version(), "numpy": np.__version__,
             "opencv": cv2.__version__, "zlib": zlib.ZLIB_RUNTIME_VERSION, "platform": sys.platform,

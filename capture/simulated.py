@@ -43,7 +43,7 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
-from compare.errors import InputError
+from scopecheck.compare.errors import InputError
 
 from . import sensor
 from .camera import Camera, CameraInfo

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from compare.errors import InputError
+from scopecheck.compare.errors import InputError
 
 METHODS = ("mean", "median")
 DEPTHS = (8, 16)

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from compare.errors import DeviceError
+from scopecheck.compare.errors import DeviceError
 
 KNOWN_IDS = {  # V4L2 control ID -> scopecheck raw control name (linux/v4l2-controls.h)
     0x009A0901: "auto_exposure",        # V4L2_CID_EXPOSURE_AUTO (menu: 1 manual, 3 aperture priority)

@@ -85,7 +85,7 @@ def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
 
 def _recorded_versions() -> dict[str, str]:
     """Recorded for the record, not checked (they do not change the hashes)."""
-    from scopecheck import __version__
+    from scopecheck.compare import __version__
 
     return {"scopecheck": __version__, "numpy": np.__version__}
 
@@ -192,7 +192,7 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["compare.index"])
+        ctx.set_forkserver_preload(["scopecheck.compare.index"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from compare.errors import ScopecheckError
+from scopecheck.compare.errors import ScopecheckError
 
 from . import __version__
 

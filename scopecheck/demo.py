@@ -28,8 +28,8 @@ def _cli(*args) -> int:
 
 
 def main() -> int:
-    from compare.pair import compare_files
-    from compare.pictures import diff_picture, save_png, sheet_picture
+    from scopecheck.compare.pair import compare_files
+    from scopecheck.compare.pictures import diff_picture, save_png, sheet_picture
 
     os.makedirs(OUT, exist_ok=True)
     manifest = json.load(open(os.path.join(FIX, "MANIFEST.json")))

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from compare.digest import file_sha256, pixel_sha256
-from compare.load import load
+from scopecheck.compare.digest import file_sha256, pixel_sha256
+from scopecheck.compare.load import load
 from conftest import FIXTURES, assert_one_line_error, run_cli
 
 STILL_A = os.path.join(FIXTURES, "recordings", "ihc_still_a", "frame_%04d.png")

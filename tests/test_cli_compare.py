@@ -102,7 +102,7 @@ def test_unreadable_file(tmp_path, monkeypatch, capsys):
     injected where the loader opens files, and the real CLI entry point runs in-process."""
     import builtins
 
-    import compare.load
+    import scopecheck.compare.load
     from scopecheck.cli import main
     locked = tmp_path / "locked.png"
     shutil.copy(fx("ihc_shot1.png"), locked)
@@ -112,7 +112,7 @@ def test_unreadable_file(tmp_path, monkeypatch, capsys):
         if os.fspath(path) == str(locked):
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path, *a, **k)
-    monkeypatch.setattr(compare.load, "open", refusing_open, raising=False)
+    monkeypatch.setattr(scopecheck.compare.load, "open", refusing_open, raising=False)
     code = main(["compare", str(locked), fx("ihc_shot2.png")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "permission denied" in err and "locked.png" in err

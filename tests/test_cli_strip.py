@@ -14,8 +14,8 @@ import numpy as np
 import piexif
 import pytest
 
-from compare.digest import pixel_sha256
-from compare.load import decode
+from scopecheck.compare.digest import pixel_sha256
+from scopecheck.compare.load import decode
 
 FORUM_A = "2018:08:01 12:09:00"
 

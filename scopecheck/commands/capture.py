@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
-from compare.errors import DeviceError, InputError
+from scopecheck.compare.errors import DeviceError, InputError
 
 from .common import add_json, print_json
 
@@ -50,17 +50,17 @@ def _add_stacking(p, *, frames_default: int = 16):
 
 
 def _open(args):
-    from capture.opencv import parse_size
-    from capture.session import open_device
+    from scopecheck.capture.opencv import parse_size
+    from scopecheck.capture.session import open_device
 
     return open_device(args.device, backend=args.backend, size=parse_size(getattr(args, "size", None)),
                        fourcc=getattr(args, "fourcc", None), fps=getattr(args, "fps", None))
 
 
 def _options(args):
-    from capture.controls import Request, USER_CONTROLS
-    from capture.session import CaptureOptions
-    from capture.stack import parse_warmup
+    from scopecheck.capture.controls import Request, USER_CONTROLS
+    from scopecheck.capture.session import CaptureOptions
+    from scopecheck.capture.stack import parse_warmup
 
     reqs = tuple(Request.parse(c, getattr(args, c)) for c in USER_CONTROLS)
     return CaptureOptions(frames=args.frames, warmup=parse_warmup(args.warmup), method=args.stack, depth=args.depth,
@@ -75,7 +75,7 @@ def _controls_line(controls) -> str:
 # --------------------------------------------------------------------------- capture
 
 def run_capture(args) -> int:
-    from capture.session import capture_series, check_output
+    from scopecheck.capture.session import capture_series, check_output
 
     check_output(args.output)
     options = _options(args)
@@ -103,9 +103,9 @@ def run_capture(args) -> int:
 # --------------------------------------------------------------------------- controls
 
 def run_controls(args) -> int:
-    from capture.controls import PROFILES, quirks_for
-    from capture.opencv import classify
-    from capture.v4l2 import V4L2Unavailable, list_controls
+    from scopecheck.capture.controls import PROFILES, quirks_for
+    from scopecheck.capture.opencv import classify
+    from scopecheck.capture.v4l2 import V4L2Unavailable, list_controls
 
     doc = {"device": args.device, "v4l2": None, "v4l2_message": None, "opencv": None, "quirks": None}
     kind, _ = classify(args.device)
@@ -151,7 +151,7 @@ def run_controls(args) -> int:
 # --------------------------------------------------------------------------- calibrate / record
 
 def run_calibrate(args) -> int:
-    from capture.profile import calibrate, write_profile
+    from scopecheck.capture.profile import calibrate, write_profile
 
     if not args.output.lower().endswith(".json"):
         raise InputError(f"-o {args.output!r}: a noise profile is a .json file")
@@ -169,8 +169,8 @@ def run_calibrate(args) -> int:
 
 
 def run_record(args) -> int:
-    from capture.session import record
-    from capture.stack import parse_warmup
+    from scopecheck.capture.session import record
+    from scopecheck.capture.stack import parse_warmup
 
     rec = record(_open(args), args.directory, frames=args.frames, warmup=parse_warmup(args.warmup), log=_log)
     if args.json:
@@ -195,7 +195,7 @@ def render_preview(frame):
     import cv2
     import numpy as np
 
-    from capture.stack import clipping, focus_measure
+    from scopecheck.capture.stack import clipping, focus_measure
 
     view = frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
     if view.dtype == np.uint16:
@@ -226,7 +226,7 @@ def run_preview(args) -> int:
                           "session (use scopecheck capture to take shots without one)")
     import cv2
 
-    from capture.session import CaptureSession, check_output
+    from scopecheck.capture.session import CaptureSession, check_output
 
     check_output(args.output)
     cam = _open(args)

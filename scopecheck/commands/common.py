@@ -5,8 +5,8 @@ import json
 import sys
 import time
 
-from compare.hashing import DEFAULT_HASH_SIZE
-from compare.load import DEFAULT_MAX_PIXELS
+from scopecheck.compare.hashing import DEFAULT_HASH_SIZE
+from scopecheck.compare.load import DEFAULT_MAX_PIXELS
 
 
 def add_json(p):

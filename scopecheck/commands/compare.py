@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from compare.errors import InputError, ScopecheckError
-from compare.noise_profile import load_profile
-from compare.pair import Thresholds, compare_files
-from compare.pictures import diff_picture, save_png, sheet_picture
+from scopecheck.compare.errors import InputError, ScopecheckError
+from scopecheck.compare.noise_profile import load_profile
+from scopecheck.compare.pair import Thresholds, compare_files
+from scopecheck.compare.pictures import diff_picture, save_png, sheet_picture
 
 from .common import Progress, add_hash_size, add_json, add_max_pixels, print_json
 
@@ -115,7 +115,7 @@ def _summary(c, args):
 
 
 def _read_pairs(path):
-    from compare.load import read_bytes
+    from scopecheck.compare.load import read_bytes
     text = read_bytes(path).decode("utf-8", errors="strict")
     pairs = []
     for n, line in enumerate(text.splitlines(), 1):

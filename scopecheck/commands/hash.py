@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from compare.errors import InputError, ScopecheckError
-from compare.record import hash_file
-from compare.walk import walk_images
+from scopecheck.compare.errors import InputError, ScopecheckError
+from scopecheck.compare.record import hash_file
+from scopecheck.compare.walk import walk_images
 
 from .common import add_hash_size, add_max_pixels, print_json
 

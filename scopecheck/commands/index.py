@@ -16,9 +16,9 @@ import csv
 import os
 import sys
 
-from compare.errors import InputError
-from compare.index import build_index, default_jobs, haystack_from, hash_tree
-from compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.index import build_index, default_jobs, haystack_from, hash_tree
+from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
 
 from .common import Progress, add_json, add_max_pixels, print_json
 

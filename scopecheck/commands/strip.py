@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
-from compare.atomic import write_atomic
-from compare.errors import InputError, OutputExistsError, ScopecheckError
-from compare.load import read_bytes
-from compare.metadata import strip_verified
+from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.errors import InputError, OutputExistsError, ScopecheckError
+from scopecheck.compare.load import read_bytes
+from scopecheck.compare.metadata import strip_verified
 
 from .common import add_json, add_max_pixels, err, print_json
 

@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
-from capture.camera import Camera, DeviceLostError
-from capture.controls import STATUSES, ControlSession, Request, USER_CONTROLS
-from capture.opencv import OpenCVCamera
-from capture.session import CaptureOptions, capture
-from capture.simulated import SimulatedCamera
-from compare.digest import file_sha256, pixel_sha256
-from compare.errors import DeviceError, InputError
-from compare.load import load
+from scopecheck.capture.camera import Camera, DeviceLostError
+from scopecheck.capture.controls import STATUSES, ControlSession, Request, USER_CONTROLS
+from scopecheck.capture.opencv import OpenCVCamera
+from scopecheck.capture.session import CaptureOptions, capture
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.compare.digest import file_sha256, pixel_sha256
+from scopecheck.compare.errors import DeviceError, InputError
+from scopecheck.compare.load import load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REC = os.path.join(ROOT, "fixtures", "recordings")

@@ -6,11 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from capture.controls import (PROFILES, QUIRKS, ControlSession, Request, USER_CONTROLS, frame_check,
+from scopecheck.capture.controls import (PROFILES, QUIRKS, ControlSession, Request, USER_CONTROLS, frame_check,
                               profile_for, quirks_for)
-from capture.session import CaptureOptions, CaptureSession
-from capture.simulated import SimulatedCamera
-from compare.errors import InputError
+from scopecheck.capture.session import CaptureOptions, CaptureSession
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.compare.errors import InputError
 
 SMALL = dict(size=(96, 64), seed=3)
 

@@ -11,16 +11,16 @@ MODULES = ["camera", "controls", "opencv", "simulated", "stack", "png", "session
 
 @pytest.mark.parametrize("name", MODULES)
 def test_module_docstring_and_examples(name):
-    mod = importlib.import_module(f"capture.{name}")
+    mod = importlib.import_module(f"scopecheck.capture.{name}")
     assert mod.__doc__ and len(mod.__doc__) > 200, name
     failures, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert failures == 0
 
 
 def test_profile_docstring_documents_every_key():
-    from capture import profile
-    from capture.opencv import OpenCVCamera
-    from capture.session import CaptureOptions
+    from scopecheck.capture import profile
+    from scopecheck.capture.opencv import OpenCVCamera
+    from scopecheck.capture.session import CaptureOptions
     import os
 
     rec = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "recordings", "ihc_still_a", "frame_%04d.png")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import cv2
 import pytest
 
-from capture.opencv import OpenCVCamera
-from capture.session import CaptureOptions, capture
-from capture.simulated import SimulatedCamera
-from compare.errors import DeviceError
+from scopecheck.capture.opencv import OpenCVCamera
+from scopecheck.capture.session import CaptureOptions, capture
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.compare.errors import DeviceError
 
 from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
@@ -140,7 +140,7 @@ def test_capture_through_opencv_locks_v4l2_controls(tmp_path):
 
 
 def test_first_read_waits_for_a_slow_camera(monkeypatch):
-    import capture.opencv as ocv
+    import scopecheck.capture.opencv as ocv
 
     monkeypatch.setattr(ocv.time, "sleep", lambda s: None)
     with OpenCVCamera("0") as c:

@@ -8,9 +8,9 @@ import zlib
 import numpy as np
 import pytest
 
-from capture.png import encode_png, write_new
-from compare.errors import InputError, OutputExistsError
-from compare.load import decode, load
+from scopecheck.capture.png import encode_png, write_new
+from scopecheck.compare.errors import InputError, OutputExistsError
+from scopecheck.compare.load import decode, load
 
 RNG = np.random.default_rng(42)
 CASES = {

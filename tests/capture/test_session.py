@@ -7,15 +7,15 @@ import os
 import numpy as np
 import pytest
 
-from capture.camera import Camera, CameraInfo
-from capture.opencv import OpenCVCamera
-from capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
-from capture.session import (CaptureOptions, capture, capture_series, manifest_path_for, open_device,
+from scopecheck.capture.camera import Camera, CameraInfo
+from scopecheck.capture.opencv import OpenCVCamera
+from scopecheck.capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
+from scopecheck.capture.session import (CaptureOptions, capture, capture_series, manifest_path_for, open_device,
                              record)
-from capture.simulated import SimulatedCamera
-from compare.digest import file_sha256, pixel_sha256
-from compare.errors import DeviceError, InputError, OutputExistsError
-from compare.load import load
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.compare.digest import file_sha256, pixel_sha256
+from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
+from scopecheck.compare.load import load
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STILL_A = os.path.join(ROOT, "fixtures", "recordings", "ihc_still_a", "frame_%04d.png")
@@ -170,7 +170,7 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path):
 
 
 def test_manifest_failure_removes_the_png(tmp_path, monkeypatch):
-    import capture.png as png_mod
+    import scopecheck.capture.png as png_mod
 
     real = png_mod.write_new
 

@@ -7,11 +7,11 @@ import os
 import numpy as np
 import pytest
 
-from capture.opencv import OpenCVCamera
-from capture.session import CaptureOptions, CaptureSession
-from capture.simulated import SimulatedCamera
-from capture.stack import Stacker, brightness, clipping, focus_measure, stack, warm_up
-from compare.errors import InputError
+from scopecheck.capture.opencv import OpenCVCamera
+from scopecheck.capture.session import CaptureOptions, CaptureSession
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.capture.stack import Stacker, brightness, clipping, focus_measure, stack, warm_up
+from scopecheck.compare.errors import InputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REC = os.path.join(ROOT, "fixtures", "recordings")

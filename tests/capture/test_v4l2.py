@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from capture.v4l2 import KNOWN_IDS, V4L2Unavailable, list_controls, parse_list_ctrls
+from scopecheck.capture.v4l2 import KNOWN_IDS, V4L2Unavailable, list_controls, parse_list_ctrls
 
 # Shape of `v4l2-ctl -d /dev/video0 --list-ctrls-menus` for a UVC camera, before and after Linux 5.16
 # (same control IDs, new names).
@@ -93,7 +93,7 @@ def fake_v4l2(tmp_path, monkeypatch):
 def test_power_line_is_set_by_id_read_back_and_restorable(fake_v4l2):
     import json
 
-    from capture.v4l2 import POWER_LINE_ID, apply_power_line, set_control
+    from scopecheck.capture.v4l2 import POWER_LINE_ID, apply_power_line, set_control
 
     outcome, original = apply_power_line("/dev/video0", "60")
     assert (outcome.status, outcome.readback, outcome.raw_readback, original) == ("set", "60 Hz", 2.0, 1)
@@ -107,7 +107,7 @@ def test_power_line_is_set_by_id_read_back_and_restorable(fake_v4l2):
 def test_power_line_refused_when_the_read_back_disagrees(fake_v4l2):
     import json
 
-    from capture.v4l2 import apply_power_line
+    from scopecheck.capture.v4l2 import apply_power_line
 
     fake_v4l2.write_text(json.dumps({"plf": 1, "refuse": True}))
     outcome, original = apply_power_line("/dev/video0", "off")
@@ -115,10 +115,10 @@ def test_power_line_refused_when_the_read_back_disagrees(fake_v4l2):
 
 
 def test_power_line_on_a_recording_is_unsupported(tmp_path):
-    from capture.session import CaptureOptions, capture
+    from scopecheck.capture.session import CaptureOptions, capture
 
     rec = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "recordings", "ihc_still_a", "frame_%04d.png")
-    from capture.opencv import OpenCVCamera
+    from scopecheck.capture.opencv import OpenCVCamera
 
     shot = capture(OpenCVCamera(rec), str(tmp_path / "s.png"), CaptureOptions(frames=2, warmup=0, power_line="50"))
     (pl,) = [c for c in shot.controls if c.control == "power_line_frequency"]

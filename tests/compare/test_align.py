@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from capture.pairs import KINDS, SAME_KINDS, labelled_pairs
-from capture.sensor import expose, load_scene, view
-from compare.align import _register, analyse
-from compare.pair import SAME_VERDICTS, Thresholds, compare_arrays
+from scopecheck.capture.pairs import KINDS, SAME_KINDS, labelled_pairs
+from scopecheck.capture.sensor import expose, load_scene, view
+from scopecheck.compare.align import _register, analyse
+from scopecheck.compare.pair import SAME_VERDICTS, Thresholds, compare_arrays
 
 SIZE = (320, 240)
 

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from compare import atomic
-from compare.atomic import write_atomic
-from compare.errors import InputError, OutputExistsError
+from scopecheck.compare import atomic
+from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.errors import InputError, OutputExistsError
 
 
 def listing(d) -> list[str]:

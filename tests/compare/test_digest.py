@@ -4,8 +4,8 @@ import hashlib
 import cv2
 import numpy as np
 
-from compare.digest import file_sha256, pixel_sha256
-from compare.load import decode
+from scopecheck.compare.digest import file_sha256, pixel_sha256
+from scopecheck.compare.load import decode
 
 
 def test_file_sha256_is_hashlib():

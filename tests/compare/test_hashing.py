@@ -3,8 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from compare.errors import InputError
-from compare.hashing import DHash, area_average, dhash, dhash_from_luma, luma
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.hashing import DHash, area_average, dhash, dhash_from_luma, luma
 from tests.conftest import scene
 
 

@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from compare.errors import IndexMismatchError, InputError
-from compare.hashing import DHash
-from compare.index import build_index, hash_parameters, load_haystack, open_index
-from compare.record import hash_file
-from compare.walk import walk_images
+from scopecheck.compare.errors import IndexMismatchError, InputError
+from scopecheck.compare.hashing import DHash
+from scopecheck.compare.index import build_index, hash_parameters, load_haystack, open_index
+from scopecheck.compare.record import hash_file
+from scopecheck.compare.walk import walk_images
 
 ROOT = Path(__file__).resolve().parents[2]
 

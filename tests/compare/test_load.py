@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from compare.errors import DecodeError, InputError, LimitError
-from compare.load import decode, load, read_header
+from scopecheck.compare.errors import DecodeError, InputError, LimitError
+from scopecheck.compare.load import decode, load, read_header
 from tests.conftest import COMPARE_FIX, scene
 
 
@@ -109,7 +109,7 @@ def test_missing_directory_unreadable(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="directory"):
         load(tmp_path)
     # CI runs as root, which reads anything: inject the refusal where the loader opens files
-    import compare.load as mod
+    import scopecheck.compare.load as mod
     p = tmp_path / "secret.png"
     p.write_bytes(b"x")
 

@@ -18,10 +18,10 @@ import numpy as np
 import piexif
 import pytest
 
-from compare.digest import pixel_sha256
-from compare.errors import DecodeError, InputError
-from compare.load import decode
-from compare.metadata import (MetadataDifference, describe_differences, diff_metadata,
+from scopecheck.compare.digest import pixel_sha256
+from scopecheck.compare.errors import DecodeError, InputError
+from scopecheck.compare.load import decode
+from scopecheck.compare.metadata import (MetadataDifference, describe_differences, diff_metadata,
                               read_metadata, strip_metadata, strip_verified)
 
 IFD, EXIF, GPS = piexif.ImageIFD, piexif.ExifIFD, piexif.GPSIFD

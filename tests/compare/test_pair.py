@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from compare.pair import VERDICTS, compare_arrays, compare_files
+from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from tests.conftest import COMPARE_FIX, noisy, scene
 
 MANIFEST = json.load(open(os.path.join(COMPARE_FIX, "MANIFEST.json")))

@@ -1,7 +1,7 @@
 """Pictures: fixed-scale heat map with legend, sheet with boxes where the regions are."""
 import numpy as np
 
-from compare.pictures import PANEL_WIDTH, diff_picture, heat, sheet_picture
+from scopecheck.compare.pictures import PANEL_WIDTH, diff_picture, heat, sheet_picture
 
 
 def test_heat_scale_is_fixed():

@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from compare.errors import InputError
-from compare.hashing import DHash
-from compare.search import (DEFAULT_MAX_DISTANCE, Entry, HammingIndex, Haystack, MultiIndex, connected_groups,
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.hashing import DHash
+from scopecheck.compare.search import (DEFAULT_MAX_DISTANCE, Entry, HammingIndex, Haystack, MultiIndex, connected_groups,
                             find_duplicates, hamming_scan, match_needles, radius_pairs, to_uint64)
 
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from compare.errors import InputError
-from compare.similarity import diff_stats, psnr, ssim
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.similarity import diff_stats, psnr, ssim
 from tests.conftest import noisy, scene
 
 

@@ -24,6 +24,8 @@ def register(sub):
     add_json(p)
     p.add_argument("--diff", metavar="PNG", help="write a heat map of local dissimilarity (1 - SSIM)")
     p.add_argument("--sheet", metavar="PNG", help="write A | B | diff overlay side by side, labelled")
+    p.add_argument("--report", metavar="HTML", help="write one self-contained HTML file (images embedded, "
+                   "works offline) with the verdict, the numbers and a side-by-side/swipe/blink/heat-map viewer")
     t = p.add_argument_group("thresholds (defaults measured by bench/bench_accuracy.py)")
     t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
                    help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
@@ -63,12 +65,15 @@ def _thresholds(args) -> Thresholds:
 def run(args) -> int:
     thresholds = _thresholds(args)
     if args.pairs:
-        if args.a or args.b or args.diff or args.sheet:
-            raise InputError("--pairs takes no A B paths and no --diff/--sheet")
+        if args.a or args.b or args.diff or args.sheet or args.report:
+            raise InputError("--pairs takes no A B paths and no --diff/--sheet/--report")
         return _run_pairs(args, thresholds)
     if not (args.a and args.b):
         raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
-    want_map = bool(args.diff or args.sheet)
+    if args.report:
+        from scopecheck.serve.report import check_report_path
+        check_report_path(args.report, overwrite=getattr(args, "overwrite", False))
+    want_map = bool(args.diff or args.sheet or args.report)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
                       max_pixels=args.max_pixels, want_map=want_map)
     if args.diff:
@@ -78,6 +83,9 @@ def run(args) -> int:
                                            a_name=c.a.image.path, b_name=c.b.image.path,
                                            verdict=c.verdict, reason=c.reason,
                                            regions=[(r.x, r.y, r.width, r.height) for r in c.regions]))
+    if args.report:
+        from scopecheck.serve.report import write_report
+        write_report(args.report, c, overwrite=getattr(args, "overwrite", False))
     if args.json:
         print_json(c.to_json())
     else:
@@ -109,9 +117,9 @@ def _summary(c, args):
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
     for n in c.notes:
         w(f"  note: {n}\n")
-    for label, path in (("diff", args.diff), ("sheet", args.sheet)):
+    for label, path in (("diff picture", args.diff), ("sheet picture", args.sheet), ("HTML report", args.report)):
         if path:
-            w(f"  wrote {label} picture {path}\n")
+            w(f"  wrote {label} {path}\n")
 
 
 def _read_pairs(path):

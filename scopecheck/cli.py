@@ -16,7 +16,7 @@ from scopecheck.compare.errors import ScopecheckError
 from . import __version__
 
 # Command modules, in the order their commands appear in --help.
-COMMAND_MODULES = ("compare", "hash", "strip", "capture", "index")
+COMMAND_MODULES = ("compare", "hash", "strip", "capture", "index", "serve")
 
 
 class _Parser(argparse.ArgumentParser):

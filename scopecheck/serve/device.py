@@ -36,7 +36,7 @@ class DeviceStatus:
     camera: dict | None     # CameraInfo.as_dict() of the open camera (as in `scopecheck controls --json`)
     frames: int             # live frames delivered since the server started
     reopened: int           # times the device was reopened after it was lost
-    controls: tuple[dict, ...]  # one row per user control: the request shots use + the last outcome
+    controls: tuple[dict, ...]  # per user control: the request shots use, the last outcome, as found
 
     def to_json(self) -> dict:
         return {"device": self.device, "state": self.state, "message": self.message, "camera": self.camera,
@@ -60,7 +60,8 @@ class DeviceOwner:
         self.max_side = max_side
         self.log = log or (lambda msg: None)
         self.requests = {c: Request.parse(c, "lock") for c in USER_CONTROLS}
-        self.outcomes: dict[str, dict] = {}
+        self.outcomes: dict[str, dict] = {}    # last outcome applied here or recorded by the last shot
+        self.found: dict[str, dict] = {}       # read back (mode leave) when the device was opened
         self._lock = threading.RLock()          # the device: one user at a time
         self._frame_ready = threading.Condition()
         self._stop = threading.Event()
@@ -95,10 +96,13 @@ class DeviceOwner:
         return self._stop.is_set()
 
     def _open(self) -> None:
-        from scopecheck.capture.controls import ControlSession
+        from scopecheck.capture.controls import ControlSession, Request
 
         self._cam = self.opener(self.device)
         self._controls = ControlSession(self._cam)
+        # read every control back as found (no write), so the table is honest before any change
+        found = self._controls.apply([Request.parse(c, "leave") for c in self.requests])
+        self.found = {o.control: o.as_dict() for o in found}
 
     def _release(self) -> None:
         cam, cs = self._cam, self._controls
@@ -187,8 +191,8 @@ class DeviceOwner:
                 info = cam.info.as_dict()
             except ScopecheckError:
                 info = None
-        rows = tuple({"control": c, "requested": r.label, "outcome": self.outcomes.get(c)}
-                     for c, r in self.requests.items())
+        rows = tuple({"control": c, "requested": r.label, "outcome": self.outcomes.get(c),
+                      "found": self.found.get(c)} for c, r in self.requests.items())
         return DeviceStatus(self.device, self._state, self._message, info, self._frames, self._reopened, rows)
 
     # ------------------------------------------------------------------ actions
@@ -233,7 +237,9 @@ class DeviceOwner:
             self._state, self._message = "shooting", None
             try:
                 opts = replace(options, controls=tuple(self.requests.values()))
-                return capture_series(self.opener(self.device), template, opts, count=1, log=self.log)[0]
+                shot = capture_series(self.opener(self.device), template, opts, count=1, log=self.log)[0]
+                self.outcomes.update({o.control: o.as_dict() for o in shot.controls if o.control in self.requests})
+                return shot
             except ScopecheckError as e:
                 self._message = f"shot failed: {e}"
                 raise

@@ -173,7 +173,7 @@
     });
 
     function onKey(ev) {
-      if (ev.target && /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName) && ev.target !== amount) return;
+      if (ev.target && /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName) && ev.key !== "1" && ev.key !== "2") return;
       var p = paneSize(), k = ev.key, used = true;
       if (k === "1") flip("a"); else if (k === "2") flip("b");
       else if (k === "b") { st.blinking = true; setMode("blink"); }

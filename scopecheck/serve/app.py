@@ -25,11 +25,22 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError, ScopecheckError
+from scopecheck.compare.errors import (
+    DeviceError,
+    InputError,
+    OutputExistsError,
+    ScopecheckError,
+)
 
 from .paths import OutsideError, ShotDir
 from .pictures import display_bytes, heat_png, thumbnail
@@ -287,7 +298,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.post("/api/search", summary="where an image occurs under --dir (as scopecheck search --json)")
     def search(body: SearchBody):
-        from scopecheck.compare.index import haystack_from, hash_tree
+        from scopecheck.compare.index import hash_tree, haystack_from
         from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, match_needles
 
         needle = shots.image(body.needle)

@@ -75,7 +75,7 @@ class DeviceOwner:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ life cycle
-    def start(self) -> "DeviceOwner":
+    def start(self) -> DeviceOwner:
         self._thread = threading.Thread(target=self._run, name="scopecheck-live", daemon=True)
         self._thread.start()
         return self
@@ -220,7 +220,7 @@ class DeviceOwner:
             self.outcomes[control] = outcome
         return outcome
 
-    def shoot(self, template: str, options) -> "object":
+    def shoot(self, template: str, options) -> object:
         """One shot into ``template`` (``{n}`` name template) with ``options`` (CaptureOptions).
 
         The live camera is released (its settings restored), :func:`capture.session.capture_series`

@@ -120,7 +120,7 @@ class ShotDir:
                         if isinstance(img.get(k), (int, str))}
             except InputError:
                 info = {}
-        mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).isoformat(timespec="seconds")
+        mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.UTC).isoformat(timespec="seconds")
         return ShotFile(self.relative(path), st.st_size, mtime, None if m is None else self.relative(m), **info)
 
     def list(self, *, limit: int = MAX_LISTED) -> list[ShotFile]:

@@ -70,8 +70,10 @@ footer {{ margin-top: 12px; color: #666; font-size: 12px; }}
 </head>
 <body>
 <h1>{html.escape(title)}</h1>
+<div class="sv-layout">
 <section id="summary"></section>
 <section id="viewer" aria-label="image viewer"></section>
+</div>
 <details><summary>compare JSON (as printed by <code>scopecheck compare --json</code>)</summary>
 <pre id="json"></pre></details>
 <footer>Keys over the viewer: 1 / 2 show A / B, b blink, s side by side, w swipe, o onion skin, h heat map,

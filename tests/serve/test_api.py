@@ -6,10 +6,10 @@ import threading
 import cv2
 import numpy as np
 import pytest
-
 from scopecheck.compare.digest import pixel_sha256
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.load import load
+
 from tests.conftest import run_cli
 from tests.serve.conftest import PAIR, make_client
 
@@ -55,7 +55,8 @@ def test_shot_is_the_capture_json_and_lands_in_the_gallery(sim_client, shot_dir)
     assert os.path.dirname(shot["path"]) == os.path.realpath(shot_dir)
     # the digest is the one compare computes from the decoded file (independent of the writer)
     assert shot["pixel_sha256"] == pixel_sha256(load(shot["path"]).pixels)
-    manifest = json.loads(open(shot["manifest"]).read())
+    with open(shot["manifest"]) as f:
+        manifest = json.load(f)
     assert manifest["image"]["pixel_sha256"] == shot["pixel_sha256"]
     names = [s["name"] for s in sim_client.get("/api/shots").json()["shots"]]
     assert names[0] == os.path.basename(shot["path"])  # newest first

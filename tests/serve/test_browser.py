@@ -14,7 +14,7 @@ from tests.conftest import COMPARE_FIX, ROOT, run_cli
 from tests.serve.conftest import PAIR, LiveServer, fill
 
 SHOTS = os.environ.get("SCOPECHECK_SCREENSHOTS")
-VIEWPORT = {"width": 1100, "height": 760}
+VIEWPORT = {"width": 1100, "height": 700}
 
 
 def snap(page, name):
@@ -73,9 +73,9 @@ def test_shot_taken_in_the_browser_appears_in_the_gallery(server, page):
     name = page.wait_for_selector(".shot-name").inner_text()
     assert name.startswith("shot_") and (server.dir / name).exists()
     page.click("nav a[data-tab=shots]")
-    card = page.wait_for_selector(f"figure.card[data-name='{name}']")
-    page.wait_for_function("n => document.querySelector(`figure[data-name='${n}'] img`).naturalWidth > 0", arg=name)
-    card.query_selector(".show-manifest").click()
+    page.wait_for_selector(f"figure.card[data-name='{name}']")
+    page.wait_for_function("n => (document.querySelector(`figure[data-name='${n}'] img`) || {}).naturalWidth > 0", arg=name)
+    page.locator(f"figure.card[data-name='{name}'] .show-manifest").click()  # a locator survives re-renders
     manifest = page.wait_for_selector("#manifest:not([hidden])").inner_text()
     assert json.loads(manifest.split("\n", 1)[1])["image"]["file"] == name
     snap(page, "gallery")

@@ -63,6 +63,12 @@ def main() -> int:
         _cli("capture", "--device", os.path.join(rec, name, "frame_%04d.png"), "--frames", "12",
              "--warmup", "auto", "-o", out, "--overwrite")
     code = _cli("compare", *shots)
+
+    from scopecheck.serve.report import write_report  # the HTML report and the browser workstation
+    write_report(os.path.join(OUT, "report.html"), c, overwrite=True)
+    print("\nwrote out/report.html (one self-contained page: open it in a browser, works offline)")
+    print("try the workstation in a browser (simulated camera; shots go to out/shots), then open "
+          "http://127.0.0.1:8765/ :\n  .venv/bin/scopecheck serve --device sim --dir out/shots")
     return 0 if code in (0, 1) else code
     return 0
 

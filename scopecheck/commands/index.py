@@ -16,11 +16,13 @@ import csv
 import os
 import sys
 
+from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.index import build_index, default_jobs, haystack_from, hash_tree
-from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
+from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
+from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles
 
-from .common import Progress, add_json, add_max_pixels, print_json
+from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, print_json, save_output
 
 DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
 
@@ -77,6 +79,7 @@ def register(sub):
     p.add_argument("source", metavar="DIR|DB", help="folder to hash now, or an index file")
     _distance(p, "near-duplicate")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
+    add_overwrite(p, "an existing --sheet file")
     _jobs(p)
     add_max_pixels(p)
     add_json(p)
@@ -167,8 +170,13 @@ def run_search(args) -> int:
 # --------------------------------------------------------------------------- dedupe
 
 def run_dedupe(args) -> int:
-    if args.sheet is not None and not args.sheet.strip():
-        raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
+    if args.sheet is not None:  # refuse before the (long) hashing
+        if not args.sheet.strip():
+            raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
+        check_output(args.sheet, option="--sheet", inputs=(args.source,), overwrite=args.overwrite)
+        if not args.sheet.lower().endswith(HTML_EXTENSIONS):
+            raise InputError("--sheet writes an HTML page; name it .html (e.g. --sheet groups.html)",
+                             path=args.sheet)
     bar = Progress("dedupe")
     try:
         hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
@@ -176,7 +184,9 @@ def run_dedupe(args) -> int:
         bar.close()
     res = find_duplicates(hay, max_distance=args.max_distance)
     if args.sheet:
-        write_sheet(res, args.sheet, max_pixels=args.max_pixels)
+        page = dedupe_sheet_html(res, max_pixels=args.max_pixels).encode("utf-8", "surrogateescape")
+        save_output(args.sheet, lambda: write_atomic(args.sheet, page, overwrite=args.overwrite),
+                    option="--sheet")
     if args.json:
         print_json(res.to_json())
     else:

@@ -101,7 +101,7 @@ def _print_json_error(message: str, code: int) -> None:
     from .commands.common import json_text
 
     try:
-        sys.stdout.write(json_text({"error": message, "exit": code}) + "\n")
+        sys.stdout.write(json_text({"error": message, "exit": code}, lines=True) + "\n")
         sys.stdout.flush()
     except (OSError, ValueError):
         pass

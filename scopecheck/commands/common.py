@@ -31,7 +31,8 @@ def add_overwrite(p, what: str = "an existing output file"):
                    help=f"replace {what} (never an input: that is always refused)")
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# lone surrogates (undecodable file names) and the characters str.splitlines() breaks on
+_ESCAPE = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def json_text(obj, *, lines: bool = False) -> str:
@@ -39,13 +40,14 @@ def json_text(obj, *, lines: bool = False) -> str:
 
     File names that are not valid UTF-8 reach Python as lone surrogates; they are written as
     ``\udcXX`` escapes (``json.loads`` gives the same ``str`` back, ``os.fsencode`` the bytes).
+    U+0085, U+2028 and U+2029 are escaped too, so that every JSON line is one line for any reader.
 
     >>> json_text({"path": "caf\udce9.png"}, lines=True)
     '{"path":"caf\\udce9.png"}'
     """
     text = json.dumps(obj, sort_keys=False, ensure_ascii=False, separators=(",", ":") if lines else None,
                       indent=None if lines else 2)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(obj, *, lines: bool = False):

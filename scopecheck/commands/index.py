@@ -22,7 +22,7 @@ from scopecheck.compare.index import build_index, default_jobs, haystack_from, h
 from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles
 
-from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, print_json, save_output
+from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
 
 DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
 
@@ -105,7 +105,7 @@ def run_index(args) -> int:
     if args.json:
         print_json(res.to_json())
     else:
-        print(f"{res.db}: {res.files} images ({res.hashed} hashed, {res.unchanged} unchanged, "
+        print(f"{res.db}: {plural(res.files, 'image')} ({res.hashed} hashed, {res.unchanged} unchanged, "
               f"{res.removed} removed, {res.flat} flat, {len(res.errors)} unreadable) in {res.seconds:.1f} s")
         for e in res.errors:
             print(f"  unreadable: {e.path}: {e.error}")
@@ -145,7 +145,7 @@ def run_search(args) -> int:
                             int(n.flat)])
     else:
         found = sum(1 for n in res.needles if n.matches)
-        print(f"haystack {res.haystack}: {res.haystack_size} images; needles: {found} of {len(res.needles)} "
+        print(f"haystack {res.haystack}: {plural(res.haystack_size, 'image')}; needles: {found} of {len(res.needles)} "
               f"found within {res.max_distance} bits")
         for f in res.folders:
             state = "found" if f.images and f.matched == f.images else ("MISSING" if not f.matched else "partly")
@@ -161,7 +161,7 @@ def run_search(args) -> int:
         for e in res.needle_errors:
             print(f"  unreadable needle: {e.path}: {e.error}")
         if res.haystack_errors:
-            print(f"  {len(res.haystack_errors)} unreadable haystack files (see --json)")
+            print(f"  {plural(len(res.haystack_errors), 'unreadable haystack file')} (see --json)")
     if res.needle_errors:
         return 2
     return 0 if res.all_found else 1
@@ -191,11 +191,12 @@ def run_dedupe(args) -> int:
         print_json(res.to_json())
     else:
         counts = res.to_json()["counts"]
-        print(f"{res.source}: {res.files} images; {counts['exact']} exact-copy groups, {counts['pixels']} "
-              f"same-pixel groups, {counts['near']} near-duplicate groups (within {res.max_distance} bits); "
+        print(f"{res.source}: {plural(res.files, 'image')}; {plural(counts['exact'], 'exact-copy group')}, "
+              f"{plural(counts['pixels'], 'same-pixel group')}, {plural(counts['near'], 'near-duplicate group')} "
+              f"(within {res.max_distance} bits); "
               f"{len(res.flat)} flat; {len(res.errors)} unreadable")
         for g in res.groups:
-            print(f"{g.kind} ({len(g.members)} files, max distance {g.max_distance}):")
+            print(f"{g.kind} ({plural(len(g.members), 'file')}, max distance {g.max_distance}):")
             for m in g.members:
                 print(f"  {m.distance:2d}  {m.path}")
         if args.sheet:

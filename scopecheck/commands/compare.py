@@ -70,7 +70,7 @@ def run(args) -> int:
         raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
     want_map = bool(args.diff or args.sheet)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
-                      max_pixels=args.max_pixels, want_map=want_map)
+                      max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=want_map)
     if args.diff:
         save_png(args.diff, diff_picture(c.ssim_map))
     if args.sheet:
@@ -142,7 +142,7 @@ def _run_pairs(args, thresholds) -> int:
         if problem is None:
             try:
                 c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size,
-                                  max_pixels=args.max_pixels)
+                                  max_pixels=args.max_pixels, max_bytes=args.max_bytes)
                 obj, code = c.to_json(), c.exit_code
             except ScopecheckError as e:
                 obj, code = {"a": a, "b": b, "error": str(e)}, e.exit_code

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, dhash
-from .load import DEFAULT_MAX_PIXELS, decode, read_bytes
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode, read_bytes
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,12 @@ class HashRecord:
 
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> HashRecord:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input."""
     p = os.fspath(path)
-    data = read_bytes(p)
+    data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
-    img = decode(data, path=p, max_pixels=max_pixels)
+    img = decode(data, path=p, max_pixels=max_pixels, max_bytes=max_bytes)
     h = dhash(img.pixels, hash_size=hash_size)
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=img.format,
                       width=img.width, height=img.height, channels=img.channels, dtype=img.dtype,

@@ -33,7 +33,7 @@ from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
 from .load import DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
-from .search import Entry, Haystack, digest_key
+from .haystack import Entry, Haystack, digest_key
 from .walk import FileEntry, FileError, WalkError, walk_images
 
 SCHEMA_VERSION = 1

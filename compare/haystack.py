@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .hamming import equal_runs, to_uint64
+from .hashing import DHash
 
 #: Default ``--max-distance`` for search and dedupe, in bits of 64. Measured by
 #: ``bench/bench_hashing.py --distances`` on 20 scikit-image images: copies re-encoded as JPEG
@@ -35,11 +36,13 @@ class Entry:
     width: int = 0
     height: int = 0
     format: str = ""
+    dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
 
     @classmethod
     def of(cls, rec) -> "Entry":
-        return cls(path=rec.path, dhash=rec.dhash, flat=bool(rec.flat), sha256=rec.sha256,
-                   pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format)
+        return cls(path=rec.path, dhash=str(rec.dhash), flat=bool(rec.flat), sha256=rec.sha256,
+                   pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
+                   dhash256=getattr(rec, "dhash256", None))
 
 
 def digest_key(hexdigest: str) -> int:
@@ -64,6 +67,8 @@ class Haystack:
     fetch: object = field(repr=False)  # callable(list of positions) -> list of Entry, same order
     errors: tuple = ()
     source: str = ""
+    #: (n, 4) uint64: the 16x16 dHash of each file, word 0 the most significant 64 bits; None when unknown
+    dhash256: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.hashes.size)
@@ -80,7 +85,16 @@ class Haystack:
                    flat=np.array([e.flat for e in entries], dtype=bool),
                    sha_key=np.array([digest_key(e.sha256) for e in entries], dtype=np.int64),
                    pix_key=np.array([digest_key(e.pixel_sha256) for e in entries], dtype=np.int64),
-                   fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source)
+                   fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source,
+                   dhash256=_pack256([e.dhash256 for e in entries]))
+
+
+def _pack256(hashes) -> np.ndarray | None:
+    """16x16 dHashes as an (n, 4) uint64 array (word 0 most significant); None if any is missing."""
+    if any(h is None for h in hashes):
+        return None
+    raw = b"".join(h.value.to_bytes(32, "big") for h in hashes)
+    return np.frombuffer(raw, dtype=">u8").reshape(-1, 4).astype(np.uint64)
 
 
 def equal_key_runs(keys: np.ndarray) -> list[np.ndarray]:

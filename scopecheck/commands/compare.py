@@ -102,7 +102,8 @@ def run(args) -> int:
     for option, path in outputs:  # refuse before any work: nothing is decoded for a bad name
         check_output(path, option=option, inputs=(args.a, args.b), overwrite=args.overwrite)
         if option == "--report":
-            from scopecheck.serve.report import check_report_path  # no web stack: plain HTML
+            # the report is plain HTML: this imports no web stack
+            from scopecheck.serve.report import check_report_path
             check_report_path(path, overwrite=args.overwrite)
         else:
             picture_format(path, option=option)

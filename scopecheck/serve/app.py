@@ -193,14 +193,14 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         lf = o.latest()
         return {"status": o.status().to_json(), "frame": None if lf is None else lf.to_json()}
 
-    @app.get("/api/live.jpg", summary="the newest live frame as JPEG (poll with ?after=<seq>)",
+    @app.get("/api/live.jpg", summary="the newest live frame as JPEG (poll with ?after=<seq>; 204 when "
+             "none came within timeout seconds)",
              response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
     def live_jpeg(after: int = 0, timeout: float = 5.0):
         o = need_owner()
         lf = o.wait_frame(after, timeout=min(max(timeout, 0.0), 10.0))
-        if lf is None:
-            st = o.status()
-            raise DeviceError(st.message or f"no new frame from {o.device} yet ({st.state})")
+        if lf is None:  # nothing new (shooting, lost, reopening): not an error, see /api/device for why
+            return Response(status_code=204, headers={"X-Device-State": o.status().state})
         return Response(lf.jpeg, media_type="image/jpeg", headers={"X-Frame-Seq": str(lf.seq),
                                                                     "Cache-Control": "no-store"})
 

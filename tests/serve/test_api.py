@@ -95,6 +95,8 @@ def test_live_frame_and_numbers(sim_client):
     seq = int(r.headers["x-frame-seq"])
     later = sim_client.get("/api/live.jpg", params={"after": seq})
     assert int(later.headers["x-frame-seq"]) > seq
+    none = sim_client.get("/api/live.jpg", params={"after": 10**9, "timeout": 0.05})
+    assert none.status_code == 204 and none.headers["x-device-state"] == "live"
     frame = sim_client.get("/api/live").json()["frame"]
     assert len(frame["histogram"]) == 64 and sum(frame["histogram"]) == 320 * 240
     assert frame["focus"] > 0 and isinstance(frame["clipping"], bool)

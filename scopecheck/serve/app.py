@@ -112,6 +112,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
                          "could otherwise use the camera and read the shots)")
     owner = DeviceOwner(device, opener=opener, fps=fps, log=log) if device else None
     heat_cache: OrderedDict[tuple, bytes | None] = OrderedDict()
+    thumbs: OrderedDict[tuple, bytes] = OrderedDict()
     cache_lock = threading.Lock()
 
     @asynccontextmanager
@@ -162,7 +163,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
         if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers["Content-Security-Policy"] = PAGE_CSP
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
     # ------------------------------------------------------------------ pages
@@ -252,8 +253,18 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     def thumb(name: str, box: int = 160):
         if not 16 <= box <= 1024:
             raise InputError(f"box {box}: use 16..1024 pixels")
-        return Response(thumbnail(shots.image(name), box=box), media_type="image/jpeg",
-                        headers={"Cache-Control": "no-cache"})
+        path = shots.image(name)
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size, box)
+        with cache_lock:
+            data = thumbs.get(key)
+        if data is None:
+            data = thumbnail(path, box=box)
+            with cache_lock:
+                thumbs[key] = data
+                while len(thumbs) > 512:
+                    thumbs.popitem(last=False)
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
 
     # ------------------------------------------------------------------ compare, dedupe, search
     def _key(a: str, b: str) -> tuple:
@@ -272,6 +283,19 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     @app.post("/api/compare", summary="compare two images under --dir (as scopecheck compare --json)")
     def compare(body: CompareBody):
         return _compare(shots.image(body.a), shots.image(body.b)).to_json()
+
+    @app.get("/api/report", summary="the self-contained HTML report of a pair (as compare --report)",
+             response_class=Response, responses={200: {"content": {"text/html": {}}}})
+    def report(a: str, b: str):
+        from .report import CSP, build_report
+
+        pa, pb = shots.image(a), shots.image(b)
+        html = build_report(_compare(pa, pb))
+        name = f"{os.path.splitext(os.path.basename(pa))[0]}_vs_{os.path.splitext(os.path.basename(pb))[0]}.html"
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+        return Response(html, media_type="text/html; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                                 "Content-Security-Policy": CSP})
 
     @app.get("/api/heat", summary="the 1 - SSIM heat map of a pair, as PNG", response_class=Response,
              responses={200: {"content": {"image/png": {}}}})

@@ -189,6 +189,8 @@
     $("#cmp-error").textContent = "comparing…";
     return api("POST", "/api/compare", {a: a, b: b}).then(function (c) {
       $("#cmp-error").textContent = "";
+      $("#cmp-report").href = "/api/report?a=" + q(a) + "&b=" + q(b);
+      $("#cmp-report").hidden = false;
       ScopeViewer.summary($("#cmp-summary"), c);
       if (state.viewer) state.viewer.destroy();
       state.viewer = ScopeViewer.mount($("#cmp-viewer"), {

@@ -48,7 +48,7 @@ class DeviceOwner:
     """See the module docstring. ``opener(device)`` returns a :class:`capture.camera.Camera`."""
 
     def __init__(self, device: str, *, opener=None, fps: float = 8.0, reopen_delay: float = 1.0,
-                 max_side: int = 960, log=None):
+                 max_side: int = 1280, log=None):
         from scopecheck.capture.controls import USER_CONTROLS, Request
         from scopecheck.capture.session import open_device
 

@@ -16,7 +16,8 @@ from scopecheck.compare.errors import ScopecheckError
 from . import __version__
 
 # Command modules, in the order their commands appear in --help.
-COMMAND_MODULES = ("compare", "hash", "strip", "capture", "index")
+COMMAND_MODULES = ("compare", "hash", "strip", "capture", "controls", "calibrate", "record", "preview", "devices",
+                   "index")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -65,7 +65,7 @@ def load_reference(path: str, kind: str) -> Reference:
         raise InputError(f"--{kind}: a reference is a 16-bit PNG, this is {img.dtype}", path=path)
     depth = int(ref.get("frame_depth", 8))
     scale = 1.0 / 257.0 if depth == 8 else 1.0
-    return Reference(kind, path, file_sha256(data), pixel_sha256(img), str(man.device.get("device")), depth,
+    return Reference(kind, path, file_sha256(data), pixel_sha256(img), str(ref.get("device")), depth,
                      int(man.stack.get("frames_stacked", 0)), img.astype(np.float64) * scale)
 
 
@@ -124,8 +124,11 @@ class Correction:
         if tuple(self.shape[:2]) != want:
             raise InputError(f"--dark/--flat references are {_shape_hw(self.shape)}, the camera delivers "
                              f"{info.width}x{info.height}; make references at this size")
-        if self.device != info.device:
-            raise InputError(f"--dark/--flat references come from {self.device}, not {info.device}; make "
+        from .recording import device_identity
+
+        here = device_identity(info)
+        if self.device != here:
+            raise InputError(f"--dark/--flat references come from {self.device}, not {here}; make "
                              "references with this device")
 
     def check_frame(self, frame: np.ndarray) -> None:

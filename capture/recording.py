@@ -131,6 +131,16 @@ def read_recording_info(device: str) -> dict | None:
     return doc if isinstance(doc, dict) and doc.get("kind") == RECORDING_KIND else None
 
 
+def device_identity(info) -> str:
+    """Which physical device frames come from: the camera itself, or the camera a recording was made with."""
+    if info.kind == "recording":
+        doc = read_recording_info(info.device)
+        dev = (doc or {}).get("device")
+        if isinstance(dev, dict) and isinstance(dev.get("device"), str):
+            return dev["device"]
+    return info.device
+
+
 def recording_warning(device: str) -> str | None:
     """A warning when the recording ``device`` replays was made before its camera settled."""
     doc = read_recording_info(device)
@@ -144,4 +154,4 @@ def recording_warning(device: str) -> str | None:
     return None
 
 
-__all__ = ["CONTROLS_FILE", "RECORDING_KIND", "Recording", "read_recording_info", "record", "recording_warning"]
+__all__ = ["CONTROLS_FILE", "RECORDING_KIND", "Recording", "device_identity", "read_recording_info", "record", "recording_warning"]

@@ -40,6 +40,7 @@ from .devices import open_device
 from .manifest import MANIFEST_KIND, Manifest, software_versions
 from .output import check_output, is_template, manifest_path_for, next_free, refuse_existing, write_pair
 from .quirks import quirks_for
+from .recording import device_identity
 from .stack import Stacker, StackResult, WarmupResult, channel_means, warm_up
 
 __all__ = ["CaptureOptions", "CaptureSession", "Shot", "capture", "capture_series", "open_device",
@@ -357,7 +358,7 @@ class CaptureSession:
             correction=o.correction.to_json() if o.correction is not None else None,
             auto_freeze=self.freeze,
             reference=None if o.reference is None else {"kind": o.reference, "frame_depth": result.frame_depth,
-                                                        "device": info.device},
+                                                        "device": device_identity(info)},
             software=software_versions(),
             time={"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
                   "series_index": series_index},

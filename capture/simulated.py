@@ -43,7 +43,8 @@ The simulation is deterministic for a given ``seed``. It models, per backend ``p
 A device spec for the command line: ``sim`` or ``sim:PROFILE[?key=value&...]`` with keys
 ``seed``, ``scene``, ``size`` (WxH), ``lose_after``, ``drop_at``, ``forget``, ``repeat_every``,
 ``buffer``, ``gray``, ``ae_start``, ``readback`` (``auto`` or ``until_written``), ``vignette``,
-``black``, e.g. ``sim:msmf?seed=3&lose_after=20``.
+``black``, ``ae_bias`` (the camera's own exposure loop settles this many times too bright, e.g. 1.6
+clips), e.g. ``sim:msmf?seed=3&lose_after=20``.
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ class SimulatedCamera(Camera):
                  repeat_every: int = 0, lose_after: int | None = None, gray: bool = False,
                  ae_start: float = 1.4, ae_settle: float = 0.6, ae_wander: float = 0.002,
                  readback: str = "auto", drop_at: int | None = None, forget: bool = False,
-                 vignette: float = 0.0, black: float = 0.0):
+                 vignette: float = 0.0, black: float = 0.0, ae_bias: float = 1.0):
         super().__init__()
         if profile not in _PROFILES:
             raise InputError(f"simulated profile {profile!r} unknown; use one of {', '.join(_PROFILES)}")
@@ -98,6 +99,8 @@ class SimulatedCamera(Camera):
             raise InputError("buffer_frames, repeat_every and lose_after must be >= 0")
         if not 0.0 <= vignette < 1.0 or not 0.0 <= black <= 64.0:
             raise InputError("vignette must be in [0, 1) and black in [0, 64] DN")
+        if not 0.1 <= ae_bias <= 10.0:
+            raise InputError("ae_bias must be in [0.1, 10]")
         if drop_at is not None and drop_at < 0:
             raise InputError("drop_at must be >= 0")
         if readback not in ("auto", "until_written"):
@@ -121,7 +124,8 @@ class SimulatedCamera(Camera):
         self._origin = origin
         self._fields: dict[float, np.ndarray] = {}
         # physical state
-        self.target_ms = _TARGET_MS[profile]
+        self.nominal_ms = _TARGET_MS[profile]  # the exposure at which the scene renders as calibrated
+        self.target_ms = self.nominal_ms * ae_bias  # where the camera's own loop settles
         self.ae_start = ae_start
         self.ae_settle = ae_settle
         self.ae_wander = ae_wander
@@ -165,7 +169,7 @@ class SimulatedCamera(Camera):
             try:
                 if key in ("seed", "lose_after", "repeat_every", "drop_at"):
                     kw[key] = int(v)
-                elif key in ("vignette", "black"):
+                elif key in ("vignette", "black", "ae_bias"):
                     kw[key] = float(v)
                 elif key == "forget":
                     kw[key] = v not in ("0", "false", "no")
@@ -220,7 +224,7 @@ class SimulatedCamera(Camera):
         return self._fields[blur]
 
     def _render(self) -> np.ndarray:
-        mult = (self.exposure_ms / self.target_ms) * 2.0 ** (self.gain / 20.0)
+        mult = (self.exposure_ms / self.nominal_ms) * 2.0 ** (self.gain / 20.0)
         frame = sensor.expose(self._field(), rng=self._rng, model=self.model, exposure=mult,
                               wb=_wb_gains(self.wb_kelvin), black=self.black)
         if self.gray:

@@ -50,9 +50,9 @@ def register(sub):
                    "the format follows the extension (.png, .jpg, .webp, .tif, .bmp)")
     p.add_argument("--sheet", metavar="PICTURE", help="write A | B | diff overlay side by side, labelled; "
                    "the format follows the extension")
+    add_overwrite(p, "an existing --diff/--sheet file")
     p.add_argument("--report", metavar="HTML", help="write one self-contained HTML file (images embedded, "
                    "works offline) with the verdict, the numbers and a side-by-side/swipe/blink/heat-map viewer")
-    add_overwrite(p, "an existing --diff/--sheet/--report file")
     t = p.add_argument_group("thresholds (defaults measured by bench/bench_accuracy.py)")
     t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
                    help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
@@ -97,18 +97,16 @@ def run(args) -> int:
         return _run_pairs(args, thresholds)
     if not (args.a and args.b):
         raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
-    outputs = [(o, path) for o, path in (("--diff", args.diff), ("--sheet", args.sheet), ("--report", args.report))
-               if path is not None]
+    outputs = [(o, path) for o, path in (("--diff", args.diff), ("--sheet", args.sheet), ("--report", args.report)) if path is not None]
     for option, path in outputs:  # refuse before any work: nothing is decoded for a bad name
         check_output(path, option=option, inputs=(args.a, args.b), overwrite=args.overwrite)
-        if option == "--report":
-            # the report is plain HTML: this imports no web stack
-            from scopecheck.serve.report import check_report_path
-            check_report_path(path, overwrite=args.overwrite)
-        else:
+        if option != "--report":
             picture_format(path, option=option)
     if len({os.path.abspath(path) for _, path in outputs}) < len(outputs):
-        raise InputError("--diff, --sheet and --report name the same file; give each its own", path=outputs[0][1])
+        raise InputError("two outputs name the same file; give each its own", path=outputs[0][1])
+    if args.report:
+        from scopecheck.serve.report import check_report_path
+        check_report_path(args.report, overwrite=args.overwrite)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
                       max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs))
     if args.diff:

@@ -236,7 +236,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         o = need_owner()
         options = CaptureOptions(frames=body.frames, warmup=parse_warmup(body.warmup), method=body.stack,
                                  depth=body.depth)
-        return o.shoot(shots.template(), options).summary()
+        return o.shoot(shots.template(), options).to_json()
 
     @app.get("/api/manifest", summary="the manifest written beside a shot")
     def manifest(name: str):

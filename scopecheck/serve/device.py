@@ -34,7 +34,7 @@ class DeviceStatus:
     device: str
     state: str              # one of STATES
     message: str | None     # why there is no picture, or what just happened (recording restarted ...)
-    camera: dict | None     # CameraInfo.as_dict() of the open camera (as in `scopecheck controls --json`)
+    camera: dict | None     # CameraInfo.to_json() of the open camera (as in `scopecheck controls --json`)
     frames: int             # live frames delivered since the server started
     reopened: int           # times the device was reopened after it was lost
     controls: tuple[dict, ...]  # per user control: the request shots use, the last outcome, as found
@@ -103,7 +103,7 @@ class DeviceOwner:
         cs = self._controls = ControlSession(cam)
         # read every control back as found (no write), so the table is honest before any change
         found = cs.apply([Request.parse(c, "leave") for c in self.requests])
-        self.found = {o.control: o.as_dict() for o in found}
+        self.found = {o.control: o.to_json() for o in found}
 
     def _release(self) -> None:
         cam, cs = self._cam, self._controls
@@ -189,7 +189,7 @@ class DeviceOwner:
         info = None
         if cam is not None:
             try:
-                info = cam.info.as_dict()
+                info = cam.info.to_json()
             except ScopecheckError:
                 info = None
         rows = tuple({"control": c, "requested": r.label, "outcome": self.outcomes.get(c),
@@ -202,7 +202,7 @@ class DeviceOwner:
 
         Applied to the live camera with :class:`capture.controls.ControlSession` (automatic loop
         on, a short warm-up for ``lock``, then lock/set and read back); returns the recorded
-        outcome (``ControlOutcome.as_dict()``) with its honest status.
+        outcome (``ControlOutcome.to_json()``) with its honest status.
         """
         from scopecheck.capture.controls import Request
         from scopecheck.capture.stack import warm_up
@@ -214,7 +214,7 @@ class DeviceOwner:
             self._controls.prepare([req])
             if req.mode == "lock":
                 warm_up(self._cam, "auto", cap=60)
-            outcome = self._controls.apply([req])[0].as_dict()
+            outcome = self._controls.apply([req])[0].to_json()
             if self._controls.changed:
                 self._cam.flush()
             self.requests[control] = req
@@ -239,7 +239,7 @@ class DeviceOwner:
             try:
                 opts = replace(options, controls=tuple(self.requests.values()))
                 shot = capture_series(self.opener(self.device), template, opts, count=1, log=self.log)[0]
-                self.outcomes.update({o.control: o.as_dict() for o in shot.controls if o.control in self.requests})
+                self.outcomes.update({o.control: o.to_json() for o in shot.controls if o.control in self.requests})
                 return shot
             except ScopecheckError as e:
                 self._message = f"shot failed: {e}"

@@ -118,7 +118,7 @@ def test_control_outcome_is_read_back(sim_client):
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "set" and r.json()["readback"] == pytest.approx(20.0)
     bad = sim_client.post("/api/device/controls", json={"control": "exposure", "mode": "bright"})
-    assert bad.status_code == 400 and "expected auto, lock, leave or a number" in bad.json()["error"]
+    assert bad.status_code == 400 and "expected auto, lock, auto-freeze, leave or a number" in bad.json()["error"]
 
 
 def test_without_device(client):

@@ -26,20 +26,17 @@ import sys
 import tempfile
 import time
 import urllib.request
+from typing import ClassVar
 
 import cv2
 import numpy as np
+from scopecheck.capture.session import CaptureOptions, capture_series
+from scopecheck.capture.simulated import SimulatedCamera
+from scopecheck.compare.pair import compare_files
+from timing import median_ms  # bench/timing.py: this script's folder is on sys.path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from timing import median_ms  # noqa: E402
-
-from scopecheck.capture.session import CaptureOptions, capture_series  # noqa: E402
-from scopecheck.capture.simulated import SimulatedCamera  # noqa: E402
-from scopecheck.compare.pair import compare_files  # noqa: E402
-from scopecheck.serve.app import create_app  # noqa: E402
-from scopecheck.serve.pictures import live_frame  # noqa: E402
+from scopecheck.serve.app import create_app
+from scopecheck.serve.pictures import live_frame
 
 FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "compare")
 
@@ -47,7 +44,7 @@ FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 class Replay(SimulatedCamera):
     """The simulator, replaying frames it rendered once (controls behave as simulated)."""
 
-    frames: dict[tuple[int, int], list[np.ndarray]] = {}
+    frames: ClassVar[dict[tuple[int, int], list[np.ndarray]]] = {}
 
     def _render(self):
         cached = Replay.frames.setdefault(self.size, [])
@@ -73,8 +70,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-    from serve.conftest import LiveServer  # the tests' uvicorn-in-a-thread helper
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from tests.serve.conftest import LiveServer  # the tests' uvicorn-in-a-thread helper
 
     d = tempfile.mkdtemp(prefix="bench_serve_")
     try:
@@ -91,8 +88,8 @@ def main() -> int:
             for label, a, b in (("compare 320x240", "ihc_shot1.png", "ihc_particle.png"),
                                 ("compare 1600x1200", "big_ihc_shot1.png", "big_ihc_particle.png")):
                 pa, pb = os.path.join(d, a), os.path.join(d, b)
-                ref = median_ms(lambda: compare_files(pa, pb, want_map=True), args.repeats)
-                api = median_ms(lambda: post(s.url + "/api/compare", {"a": a, "b": b}), args.repeats)
+                ref = median_ms(lambda pa=pa, pb=pb: compare_files(pa, pb, want_map=True), args.repeats)
+                api = median_ms(lambda a=a, b=b: post(s.url + "/api/compare", {"a": a, "b": b}), args.repeats)
                 print(f"{label:44} {ref:8.1f} ms {api:10.1f} ms {api / ref:6.2f}")
             opts = CaptureOptions(frames=16, warmup="auto")
             template = os.path.join(d, "ref_{n:03d}.png")

@@ -176,6 +176,9 @@ def test_report_renders_offline(browser, tmp_path):
     pg.keyboard.press("End")
     assert pg.locator(".sv-split").evaluate("e => e.style.left") == "100%"
     pg.keyboard.press("Home")
+    assert pg.locator(".sv-split").evaluate("e => e.style.left") == "0%"
+    pg.click("button[data-mode=heat]")
+    assert pg.locator(".sv").get_attribute("data-mode") == "heat"
     snap(pg, "report")
     assert [u for u in requests if u != out.as_uri()] == []
     assert problems == []

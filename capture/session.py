@@ -41,8 +41,7 @@ from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
 
 from . import png
 from .camera import Camera
-from .controls import (ControlOutcome, ControlSession, Request, Restored, USER_CONTROLS,
-                       frame_check, quirks_for)
+from .controls import USER_CONTROLS, ControlOutcome, ControlSession, Request, Restored, frame_check, quirks_for
 from .stack import Stacker, StackResult, WarmupResult, channel_means, warm_up
 
 MANIFEST_KIND = "scopecheck-capture/1"
@@ -294,7 +293,7 @@ class CaptureSession:
                       "estimator": "std of consecutive-frame differences / sqrt(2), ~64 evenly spaced rows of the first 8 pairs; "
                                    "stack = frame / sqrt(N) (x1.2533 for median)"},
             "software": software_versions(),
-            "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
                      "series_index": series_index},
         }
         manifest_path = manifest_path_for(path)
@@ -447,7 +446,7 @@ def record(camera: Camera, directory: str, *, frames: int, warmup: int | str = 0
                    "frames": frames, "warmup": {"mode": wres.mode, "frames_discarded": wres.discarded},
                    "raw_controls": raw, "quirks": quirks_for(info.backend), "sha256": digests,
                    "software": software_versions(),
-                   "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}}
+                   "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")}}
             png.write_new(controls_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
             written.append(controls_path)
     except BaseException:

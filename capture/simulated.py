@@ -117,7 +117,7 @@ class SimulatedCamera(Camera):
         self.writes: list[tuple[str, float, bool]] = []  # (name, raw, returned) for tests
 
     @classmethod
-    def from_spec(cls, spec: str) -> "SimulatedCamera":
+    def from_spec(cls, spec: str) -> SimulatedCamera:
         """Build from ``sim[:PROFILE][?key=value&...]`` (see the module docstring)."""
         body = spec[len("sim"):]
         profile, _, query = body.lstrip(":").partition("?")

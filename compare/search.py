@@ -94,7 +94,7 @@ def hamming_scan(hashes: np.ndarray, query: int, *, max_distance: int) -> tuple[
     faster than one whole-array expression at 1e6 hashes, 2.5x at 1e7).
 
     >>> h = np.array([0b1011, 0b0000, 0xFFFF], dtype=np.uint64)
-    >>> hamming_scan(h, 0b0011, max_distance=1)
+    >>> hamming_scan(h, 0b0011, max_distance=2)
     (array([0, 1]), array([1, 2], dtype=uint8))
     """
     max_distance = check_distance(max_distance)
@@ -407,7 +407,7 @@ class Entry:
     format: str = ""
 
     @classmethod
-    def of(cls, rec) -> "Entry":
+    def of(cls, rec) -> Entry:
         return cls(path=rec.path, dhash=rec.dhash, flat=bool(rec.flat), sha256=rec.sha256,
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format)
 
@@ -443,7 +443,7 @@ class Haystack:
         return list(self.fetch(positions)) if positions else []
 
     @classmethod
-    def of(cls, entries, *, errors=(), source: str = "") -> "Haystack":
+    def of(cls, entries, *, errors=(), source: str = "") -> Haystack:
         """A haystack held in memory (a folder hashed now, or entries built by hand)."""
         entries = tuple(entries)
         return cls(hashes=to_uint64([e.dhash for e in entries]),

@@ -58,7 +58,7 @@ def _open(args):
 
 
 def _options(args):
-    from scopecheck.capture.controls import Request, USER_CONTROLS
+    from scopecheck.capture.controls import USER_CONTROLS, Request
     from scopecheck.capture.session import CaptureOptions
     from scopecheck.capture.stack import parse_warmup
 

@@ -18,7 +18,7 @@ import sys
 
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.index import build_index, default_jobs, haystack_from, hash_tree
+from scopecheck.compare.index import build_index, default_jobs, hash_tree, haystack_from
 from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles
 

@@ -10,8 +10,7 @@ import pytest
 from scopecheck.capture.camera import Camera, CameraInfo
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
-from scopecheck.capture.session import (CaptureOptions, capture, capture_series, manifest_path_for, open_device,
-                             record)
+from scopecheck.capture.session import CaptureOptions, capture, capture_series, manifest_path_for, open_device, record
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.digest import file_sha256, pixel_sha256
 from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError

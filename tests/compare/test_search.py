@@ -9,8 +9,19 @@ import pytest
 
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hashing import DHash
-from scopecheck.compare.search import (DEFAULT_MAX_DISTANCE, Entry, HammingIndex, Haystack, MultiIndex, connected_groups,
-                            find_duplicates, hamming_scan, match_needles, radius_pairs, to_uint64)
+from scopecheck.compare.search import (
+    DEFAULT_MAX_DISTANCE,
+    Entry,
+    HammingIndex,
+    Haystack,
+    MultiIndex,
+    connected_groups,
+    find_duplicates,
+    hamming_scan,
+    match_needles,
+    radius_pairs,
+    to_uint64,
+)
 
 
 def popcount(x: int) -> int:  # the independent reference: Python's own integer bit count

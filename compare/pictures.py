@@ -230,19 +230,22 @@ def dedupe_sheet_html(result, *, box: int = 160, max_pixels: int) -> str:
              f"<style>{_SHEET_STYLE}</style></head><body>",
              f"<h1>Duplicate groups in {esc(result.source)}</h1>",
              f"<p>{_count(result.files, 'image')}, {_count(len(result.groups), 'group')}, near-duplicates "
-             f"within {result.max_distance} bits; {_count(len(result.flat), 'flat frame')}; "
+             f"within {result.max_distance} bits of the representative (64-bit dHash), confirmed within "
+             f"{result.confirm_distance} bits of 256 (16x16 dHash); {_count(len(result.flat), 'flat frame')}; "
              f"{len(result.errors)} unreadable.</p>"]
     cache: dict[str, str | None] = {}
     for n, g in enumerate(result.groups, 1):
-        parts.append(f"<h2>{n}. {esc(str(g.kind))}: {_count(len(g.members), 'file')}, max distance "
-                     f"{g.max_distance}</h2><div class='g'>")
+        parts.append(f"<h2>{n}. {esc(str(g.kind))}: {_count(len(g.members), 'file')}, all within {g.radius} "
+                     "bits of the first (the representative)</h2><div class='g'>")
         for m in g.members:
             if m.path not in cache:
                 cache[m.path] = _thumbnail_uri(m.path, box=box, max_pixels=max_pixels)
             uri = cache[m.path]
             img = (f"<img src='{uri}' alt='{esc(os.path.basename(m.path), quote=True)}'>" if uri
                    else "<div class='miss'>unreadable now</div>")
-            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>distance {m.distance}</figcaption></figure>")
+            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>bits from the representative: "
+                         f"{m.distance} of 64{'' if m.distance256 is None else f', {m.distance256} of 256'}"
+                         "</figcaption></figure>")
         parts.append("</div>")
     if result.flat:
         parts.append("<h2>Flat frames (not matched by dHash)</h2><ul>")

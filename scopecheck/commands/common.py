@@ -1,6 +1,7 @@
 """Options and rendering shared by several commands (defined once)."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -8,22 +9,44 @@ import sys
 import time
 
 from scopecheck.compare.errors import InputError, OutputExistsError
-from scopecheck.compare.hashing import DEFAULT_HASH_SIZE
-from scopecheck.compare.load import DEFAULT_MAX_PIXELS
+from scopecheck.compare.hashing import DEFAULT_HASH_SIZE, check_hash_size
+from scopecheck.compare.load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
 
 def add_json(p):
     p.add_argument("--json", action="store_true", help="print one JSON document (JSON lines for batches)")
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _hash_size(text: str) -> int:
+    try:
+        return check_hash_size(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--hash-size ")) from None
+
+
 def add_max_pixels(p):
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+    """Input limits: --max-pixels and --max-bytes (checked before any file is read or decoded)."""
+    p.add_argument("--max-pixels", type=_positive, default=DEFAULT_MAX_PIXELS, metavar="N",
                    help=f"refuse images declaring more pixels than this (default {DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse files larger than N bytes, before reading them (default {DEFAULT_MAX_BYTES:,} = 1 GiB)")
 
 
 def add_hash_size(p):
-    p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
-                   help=f"dHash size N: N*N bits (default {DEFAULT_HASH_SIZE})")
+    p.add_argument("--hash-size", type=_hash_size, default=DEFAULT_HASH_SIZE, metavar="N",
+                   help=f"dHash size N: N*N bits, 2..64 (default {DEFAULT_HASH_SIZE})")
 
 
 def add_overwrite(p, what: str = "an existing output file"):

@@ -102,7 +102,7 @@ def run(args) -> int:
     if len(outputs) == 2 and os.path.abspath(args.diff) == os.path.abspath(args.sheet):
         raise InputError("--diff and --sheet name the same file; give each its own", path=args.diff)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
-                      max_pixels=args.max_pixels, want_map=bool(outputs))
+                      max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs))
     if args.diff:
         picture = diff_picture(c.ssim_map)
         save_output(args.diff, lambda: save_picture(args.diff, picture, overwrite=args.overwrite),
@@ -208,7 +208,8 @@ def parse_pairs(text: str) -> list[tuple[str, str | None, str | None]]:
 
 def _compare_one(a: str, b: str, args, thresholds) -> tuple[dict, int]:
     try:
-        c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size, max_pixels=args.max_pixels)
+        c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size, max_pixels=args.max_pixels,
+                          max_bytes=args.max_bytes)
         return c.to_json(), c.exit_code
     except ScopecheckError as e:
         return {"a": a, "b": b, "error": str(e)}, e.exit_code

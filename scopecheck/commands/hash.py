@@ -40,7 +40,8 @@ def run(args) -> int:
         path = entry.path
         seen += 1
         try:
-            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels).to_json()
+            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels,
+                            max_bytes=args.max_bytes).to_json()
         except ScopecheckError as e:
             worst = max(worst, e.exit_code)
             rec = {"path": path, "error": str(e)}

@@ -108,6 +108,9 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
                              "(an input is never overwritten, not even with --overwrite)", path=path)
     if os.path.isdir(path):
         raise InputError(f"{option}: is a folder; give a file name", path=path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option}: folder {folder} does not exist; create it first (mkdir -p)", path=path)
     if os.path.lexists(path) and not overwrite:
         raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path)
 

@@ -58,7 +58,9 @@ class _CommandParser(_Parser):
     _inside = False
 
     def parse_known_args(self, args=None, namespace=None):
-        if self._inside:  # parse_known_intermixed_args calls back here
+        # parse_known_intermixed_args calls back here; and it loses "--" (names starting with "-"
+        # after it would be taken for options), so such command lines are parsed the classic way
+        if self._inside or (args is not None and "--" in args):
             return super().parse_known_args(args, namespace)
         self._inside = True
         try:

@@ -139,6 +139,14 @@ def test_options_anywhere(tmp_path, capsys):
     assert code == 0 and json.loads(out)["output"] == str(tmp_path / "s.jpg"), err
 
 
+def test_double_dash_still_ends_the_options(tmp_path, capsys, monkeypatch):
+    dash = tmp_path / "-dash.png"
+    shutil.copy(fx("ihc_shot1.png"), dash)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "compare", "--json", "--", "-dash.png", fx("ihc_shot1.png"))
+    assert code == 0 and json.loads(out)["verdict"] == "identical-file", err
+
+
 def _subcommands():
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]

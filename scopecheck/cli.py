@@ -222,6 +222,10 @@ def _run(argv: list[str]) -> int:
         return fail("interrupted", 130)
     except _Terminated:
         return fail("terminated", 143)
+    except BrokenPipeError:  # a write that bypassed the wrapper (binary output): the answer is unknown
+        if isinstance(sys.stdout, _QuietStdout):
+            sys.stdout._gone()
+        return fail("the reader of stdout went away before the output was complete", 2)
     except MemoryError:
         return fail("out of memory", 2)
     except Exception as e:  # a bug: still one line, the traceback with --debug

@@ -112,7 +112,7 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
     if not os.path.isdir(folder):
         raise InputError(f"{option}: folder {folder} does not exist; create it first (mkdir -p)", path=path)
     if os.path.lexists(path) and not overwrite:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path)
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path)
 
 
 def save_output(path: str, write, *, option: str):
@@ -120,7 +120,7 @@ def save_output(path: str, write, *, option: str):
     try:
         return write()
     except OutputExistsError:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path) from None
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path) from None
 
 
 def err(command: str, message: str):

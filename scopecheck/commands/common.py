@@ -78,6 +78,11 @@ def print_json(obj, *, lines: bool = False):
     sys.stdout.flush()
 
 
+def reader_gone() -> bool:
+    """True once stdout's reader has gone (``| head -1``): a batch stops working for nobody."""
+    return bool(getattr(sys.stdout, "reader_gone", False))
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 frame``, ``2 frames``.
 

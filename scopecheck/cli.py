@@ -190,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return _run(argv)
+    except KeyboardInterrupt:  # before the command started (parsing, imports) or after it ended
+        print("scopecheck: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print("scopecheck: terminated", file=sys.stderr)
+        return 143
     finally:
         try:
             sys.stdout.flush()

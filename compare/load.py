@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from . import quiet
-from .containers import Header, read_header, sniff_format
+from .containers import Header, inspect, read_header, sniff_format
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_bytes
 from .errors import DecodeError, InputError
 
@@ -118,8 +118,10 @@ def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -
         with open(p, "rb", opener=_nonblocking) as f:
             st = os.fstat(f.fileno())
             _check_regular(st, p)
-            data = f.read(max_bytes + 1)
-        check_bytes(len(data), limits)  # it grew since the stat
+            data = f.read(st.st_size + 1)  # one allocation of the stated size
+            if len(data) > st.st_size:  # it grew since the stat: read on, up to the limit
+                data += f.read(max_bytes + 1 - len(data))
+        check_bytes(len(data), limits)
         return data
     except InputError as e:
         if e.path is None:
@@ -176,11 +178,11 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     limits = Limits(max_bytes=max_bytes, max_pixels=max_pixels)
     try:
         check_bytes(len(data), limits)
-        header = read_header(data, limits=limits)
+        header, decoder_input = inspect(data, limits=limits)
     except InputError as e:
         raise type(e)(str(e), path=path) from None
     fmt = header.format.upper()
-    pixels, problem = _imdecode(np.frombuffer(data, dtype=np.uint8), header.format)
+    pixels, problem = _imdecode(np.frombuffer(decoder_input, dtype=np.uint8), header.format)
     if pixels is None:
         raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
     if problem:

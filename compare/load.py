@@ -34,7 +34,12 @@ import numpy as np
 
 from . import quiet
 from .containers import Header, inspect, read_header, sniff_format
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_bytes
+from .containers.limits import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+    check_bytes,
+)
 from .errors import DecodeError, InputError
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "decode", "load",

@@ -37,8 +37,8 @@ from .errors import InputError, LimitError
 from .exif import exif_entries, exif_from_payload
 from .render import Entries, blob, bytes_value, digest12, text, unreadable
 
-__all__ = ["MetadataDifference", "StripResult", "read_metadata", "diff_metadata",
-           "describe_differences", "strip_metadata", "strip_verified", "STRIP_FORMATS"]
+__all__ = ["MetadataDifference", "describe_differences", "diff_metadata", "is_jpeg_metadata",
+           "read_metadata"]
 
 _STRIP_NAMES = ("StripResult", "strip_metadata", "strip_verified", "STRIP_FORMATS")
 

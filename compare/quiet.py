@@ -42,7 +42,7 @@ def _enter() -> tuple[int, int, int]:
                 sys.stderr.flush()
             except (OSError, ValueError):
                 pass
-            _sink = tempfile.TemporaryFile()
+            _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
             _saved_fd = os.dup(2)
             os.dup2(_sink.fileno(), 2)
         entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)

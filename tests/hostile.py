@@ -32,7 +32,7 @@ def chunk(kind: bytes, body: bytes) -> bytes:  # written out here, independently
 
 
 def small_png(extra: bytes = b"", size=(8, 8)) -> bytes:
-    ok, buf = cv2.imencode(".png", np.full(size, 128, np.uint8))
+    _ok, buf = cv2.imencode(".png", np.full(size, 128, np.uint8))
     data = buf.tobytes()
     i = data.index(b"IDAT") - 4
     return data[:i] + extra + data[i:]
@@ -43,7 +43,7 @@ def small_jpeg(shape=(16, 16), *, progressive=False, seed=None, quality=90) -> b
         img = np.full(shape, 128, np.uint8)
     else:
         img = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality,
+    _ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality,
                                          cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])
     return buf.tobytes()
 
@@ -290,7 +290,7 @@ def run_one(argv: list[str], timeout: float = 20.0) -> dict:
 def main() -> None:
     from scopecheck.cli import build_parser
     build_parser()  # import every command module once, before forking
-    import scopecheck.compare.pair  # noqa: F401
+    import scopecheck.compare.pair
     import scopecheck.compare.strip  # noqa: F401
     jobs = json.load(sys.stdin)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -11,10 +11,29 @@ from dataclasses import dataclass
 
 from ..errors import DecodeError
 from . import jpeg, other, png, tiff, webp
-from .limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_pixels
+from .limits import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+    check_pixels,
+)
 
-__all__ = ["Header", "Limits", "DEFAULT_LIMITS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
-           "FORMATS", "sniff_format", "read_header", "inspect", "jpeg", "png", "tiff", "webp"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "FORMATS",
+    "Header",
+    "Limits",
+    "inspect",
+    "jpeg",
+    "png",
+    "read_header",
+    "sniff_format",
+    "tiff",
+    "webp",
+]
 
 FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "gif", "pnm")
 

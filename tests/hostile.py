@@ -130,6 +130,24 @@ def make_png_many_text(d: Path, n: int = 20_000) -> Path:
     return p
 
 
+def make_png_max_chunks(d: Path, n: int = 65_000) -> Path:
+    """Just under the chunk limit (max_segments 65,536 for a small file): the worst walk allowed."""
+    p = d / "max_chunks.png"
+    p.write_bytes(small_png(chunk(b"teXt", b"") * n))
+    return p
+
+
+def make_png_over_max_chunks(d: Path) -> Path:
+    return make_png_max_chunks(d, 70_000)
+
+
+def make_jpeg_max_segments(d: Path, n: int = 65_000) -> Path:
+    data = small_jpeg()
+    p = d / "max_segments.jpg"
+    p.write_bytes(data[:2] + b"\xff\xfe\x00\x02" * n + data[2:])
+    return p
+
+
 def make_png_ztxt_bombs(d: Path, n: int = 20) -> Path:
     """20 zTXt chunks of 16 MiB each when decompressed (about 330 KB on disk)."""
     z = zlib.compress(b"\0" * (16 << 20), 9)
@@ -223,6 +241,12 @@ CASES = (
     Case("jpeg-many-com-strip", make_jpeg_many_com, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),
     Case("png-many-text", make_png_many_text, ("compare", "{f}", "{f}"), 0),
     Case("png-many-text-strip", make_png_many_text, ("strip", "{f}", "-o", "{d}/out.png"), 0),
+    Case("png-max-chunks", make_png_max_chunks, ("compare", "{f}", "{f}"), 0),
+    Case("png-max-chunks-strip", make_png_max_chunks, ("strip", "{f}", "-o", "{d}/out.png"), 0),
+    Case("png-over-max-chunks", make_png_over_max_chunks, ("hash", "{f}"), 2,
+         "more than 65536 PNG chunks, over the limit max_segments"),
+    Case("jpeg-max-segments", make_jpeg_max_segments, ("compare", "{f}", "{f}"), 0),
+    Case("jpeg-max-segments-strip", make_jpeg_max_segments, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),
     Case("png-ztxt-bombs", make_png_ztxt_bombs, ("compare", "{f}", "{f}"), 0),
     Case("jpeg-99mp-early-eoi", make_jpeg_99mp_early_eoi, ("compare", "{f}", "{f}"), 2,
          "truncated JPEG: declares 9950x9950"),

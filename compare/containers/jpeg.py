@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
 from .limits import DEFAULT_LIMITS, Limits, check_pixels
@@ -28,8 +29,7 @@ _STANDALONE = frozenset({0x01, 0xD8} | set(range(0xD0, 0xD8)))
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     marker: int  # 0xE0 for APP0, 0xDA for a scan (header plus its entropy-coded data), ...
     start: int   # offset of the 0xFF of the marker
     end: int     # offset just past the segment (past the entropy data for a scan)

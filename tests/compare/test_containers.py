@@ -47,7 +47,9 @@ def test_png_crc_critical_stops_ancillary_flagged():
     j = good.index(b"IDAT")
     n = struct.unpack(">I", good[j - 4:j])[0]
     bad_idat = good[:j + 4 + n] + b"\0\0\0\0" + good[j + 8 + n:]
-    assert png.walk(bad_idat).error.startswith("bad CRC in the IDAT chunk")
+    assert png.walk(bad_idat, check_idat=True).error.startswith("bad CRC in the IDAT chunk")
+    with pytest.raises(DecodeError, match="libpng error: IDAT: CRC error"):  # libpng checks it
+        decode(bad_idat)
 
 
 def test_png_decoder_gets_pixel_chunks_only():

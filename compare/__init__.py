@@ -2,8 +2,7 @@
 
 This package imports nothing from ``capture``.
 """
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+from importlib.metadata import PackageNotFoundError, version as _version
 
 try:
     __version__ = _version("scopecheck")

@@ -17,7 +17,7 @@ import stat
 
 from .errors import InputError, OutputExistsError
 
-__all__ = ["TEMP_MARK", "is_temp_name", "write_atomic"]
+__all__ = ["write_atomic", "is_temp_name", "TEMP_MARK"]
 
 TEMP_MARK = ".scopecheck-tmp-"
 # ours, and the ``.<name>.<12 hex>.tmp`` names of versions before 0.2 (still found on disks)

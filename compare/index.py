@@ -31,8 +31,8 @@ import numpy as np
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
-from .haystack import Entry, Haystack, digest_key
 from .load import DEFAULT_MAX_PIXELS
+from .haystack import Entry, Haystack, digest_key
 from .record import DHASH256_SIZE, HashRecord, hash_file
 from .walk import FileEntry, FileError, WalkError, walk_images
 
@@ -169,7 +169,7 @@ def _hash_one(job):
 
 def _strip_path(message: str, path: str) -> str:
     prefix = f"{path}: "
-    return message.removeprefix(prefix)
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 def default_jobs() -> int:
@@ -505,17 +505,5 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixel
     return Haystack.of([Entry.of(r) for r in records], errors=errors, source=p)
 
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "FileEntry",
-    "FileError",
-    "IndexResult",
-    "WalkError",
-    "build_index",
-    "hash_parameters",
-    "hash_tree",
-    "haystack_from",
-    "iter_hashes",
-    "load_haystack",
-    "open_index",
-]
+__all__ = ["build_index", "open_index", "load_haystack", "haystack_from", "hash_tree", "iter_hashes",
+           "hash_parameters", "IndexResult", "FileError", "FileEntry", "WalkError", "SCHEMA_VERSION"]

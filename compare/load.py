@@ -21,6 +21,9 @@ Policy, applied by every command:
   missing rows with gray.
 * **One line, ours.** libpng/libjpeg messages never reach the terminal (:mod:`compare.quiet`);
   when they explain a refusal they are quoted in our error.
+* **Metadata never reaches the decoder.** libpng is given the pixel chunks of a PNG only (what
+  ``strip`` keeps), so zTXt/iCCP bombs cost nothing at decode time; metadata is read by
+  :mod:`compare.metadata` within its own budget.
 """
 from __future__ import annotations
 

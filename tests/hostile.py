@@ -166,6 +166,15 @@ def make_jpeg_99mp_early_eoi(d: Path) -> Path:
     return p
 
 
+def make_png_99mp_tiny(d: Path) -> Path:
+    """A PNG declaring 9950 x 9950 gray with 20 bytes of IDAT."""
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 9950, 9950, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(9951 * 10))) + chunk(b"IEND", b""))
+    p = d / "99mp_tiny.png"
+    p.write_bytes(data)
+    return p
+
+
 def make_jpeg_cut_third(d: Path, *, progressive: bool = False) -> Path:
     """A noisy 640x480 JPEG cut to a third, with FF D9 appended."""
     data = small_jpeg((480, 640), progressive=progressive, seed=1)
@@ -250,6 +259,8 @@ CASES = (
     Case("png-ztxt-bombs", make_png_ztxt_bombs, ("compare", "{f}", "{f}"), 0),
     Case("jpeg-99mp-early-eoi", make_jpeg_99mp_early_eoi, ("compare", "{f}", "{f}"), 2,
          "truncated JPEG: declares 9950x9950"),
+    Case("png-99mp-tiny", make_png_99mp_tiny, ("compare", "{f}", "{f}"), 2,
+         "truncated PNG: declares 9950x9950"),
     Case("jpeg-cut-third", make_jpeg_cut_third, ("compare", "{f}", "{f}"), 2,
          "truncated JPEG: the image data does not decode whole"),
     Case("jpeg-cut-third-progressive", lambda d: make_jpeg_cut_third(d, progressive=True),

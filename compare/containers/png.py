@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, check_pixels
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEAD = struct.Struct(">I4s")
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 #: Chunks that define the decoded pixels; everything else is metadata.
 PIXEL_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 
@@ -101,9 +102,16 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, 
         raise DecodeError(f"{_kind(layout.error)} PNG: {layout.error}")
     if not any(c.type == b"IDAT" for c in layout.chunks):
         raise DecodeError("corrupt PNG: no IDAT chunk (no image data)")
-    w, h = struct.unpack(">II", ihdr[:8])
+    w, h, depth, colour = struct.unpack(">IIBB", ihdr[:10])
     if w > 0x7FFFFFFF or h > 0x7FFFFFFF:
         raise DecodeError(f"corrupt PNG: size {w}x{h} is beyond the PNG maximum")
+    check_pixels(w, h, limits)
+    # Deflate never compresses better than 1032:1; half that is a safe floor for the IDAT bytes.
+    raw = h * (1 + -(-w * _CHANNELS.get(colour, 1) * depth // 8))
+    idat = sum(c.end - c.start - 12 for c in layout.chunks if c.type == b"IDAT")
+    if idat < raw // 2064:
+        raise DecodeError(f"truncated PNG: declares {w}x{h} ({raw} bytes of scanlines) but carries "
+                          f"{idat} bytes of image data; deflate needs at least {raw // 2064}")
     if all(c.type in PIXEL_CHUNKS for c in layout.chunks) and not layout.trailing:
         return w, h, data
     kept = b"".join(data[c.start:c.end] for c in layout.chunks if c.type in PIXEL_CHUNKS)

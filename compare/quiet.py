@@ -39,11 +39,18 @@ def _enter() -> tuple[int, int, int]:
             _cond.wait()
         if _active == 0:
             try:
-                sys.stderr.flush()
+                if sys.stderr is not None:  # None when started with 2>&-
+                    sys.stderr.flush()
             except (OSError, ValueError):
                 pass
-            _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
-            _saved_fd = os.dup(2)
+            try:
+                _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
+            except OSError:  # no writable temporary directory: lose the text, keep it quiet
+                _sink = open(os.devnull, "w+b")  # noqa: SIM115
+            try:
+                _saved_fd = os.dup(2)
+            except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
+                _saved_fd = None
             os.dup2(_sink.fileno(), 2)
         entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
         _active += 1
@@ -62,8 +69,12 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
         out.overlapped = was_active > 0 or _epoch != epoch + 1
         _active -= 1
         if _active == 0:
-            os.dup2(_saved_fd, 2)
-            os.close(_saved_fd)
+            if _saved_fd is None:
+                if _sink.fileno() != 2:  # the sink itself may have been given fd 2
+                    os.close(2)
+            else:
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
             _sink.close()
             _saved_fd, _sink = None, None
         _cond.notify_all()

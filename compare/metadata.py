@@ -376,9 +376,9 @@ def describe_differences(diffs: list[MetadataDifference], *, limit: int = 3) -> 
             return f"{keys} {'differs' if len(diffs) == 1 else 'differ'}"
         return f"{keys} {kind}"
     parts = []
-    for kind, keys in groups.items():
-        verb = ("differs" if len(keys) == 1 else "differ") if kind == "differs" else kind
-        parts.append(f"{_join_keys(keys)} {verb}")
+    for kind, names in groups.items():
+        verb = ("differs" if len(names) == 1 else "differ") if kind == "differs" else kind
+        parts.append(f"{_join_keys(names)} {verb}")
     if rest:
         parts.append(f"and {rest} more")
     return "; ".join(parts)

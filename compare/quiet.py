@@ -16,13 +16,14 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 _cond = threading.Condition()
 _active = 0
 _epoch = 0
 _solo_owner: int | None = None
 _saved_fd: int | None = None
-_sink = None
+_sink: IO[bytes] | None = None
 
 
 @dataclass
@@ -52,6 +53,7 @@ def _enter() -> tuple[int, int, int]:
             except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
                 _saved_fd = None
             os.dup2(_sink.fileno(), 2)
+        assert _sink is not None
         entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
         _active += 1
         _epoch += 1
@@ -62,6 +64,7 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
     global _active, _saved_fd, _sink
     was_active, epoch, pos = entry
     with _cond:
+        assert _sink is not None
         fd = _sink.fileno()
         size = os.fstat(fd).st_size
         raw = os.pread(fd, min(size - pos, 4096), pos) if size > pos else b""

@@ -101,7 +101,9 @@ def _own_white_balance(camera, cs: ControlSession, outcome: ControlOutcome) -> t
         if new == kelvin:
             break
         _, rb = cs.write_raw("wb_temperature", new)
-        kelvin = rb if rb is not None else new
+        if rb is None or rb == kelvin:  # the driver clamps here: this is as close as it goes
+            break
+        kelvin = rb
     rb = cs.read_raw("wb_temperature")
     auto = cs.profile.auto_is_on("auto_wb", cs.read_raw("auto_wb"))
     ok = rb is not None and abs(rb - kelvin) <= 1e-6 + 0.005 * kelvin

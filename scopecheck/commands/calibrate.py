@@ -6,7 +6,7 @@ import os
 from scopecheck.compare.errors import InputError
 
 from .capture import add_device, add_stacking, controls_line, log, open_camera, options
-from .common import add_json, print_json
+from .common import add_json, plural, print_json
 
 
 def run_calibrate(args) -> int:
@@ -41,7 +41,7 @@ def _reference(args, kind: str) -> int:
     if args.json:
         print_json(shot.to_json())
     else:
-        print(f"{kind} reference {shot.path}: {shot.width}x{shot.height}, {shot.frames_stacked} frames stacked, "
+        print(f"{kind} reference {shot.path}: {shot.width}x{shot.height}, {plural(shot.frames_stacked, 'frame')} stacked, "
               f"16-bit, pixel sha256 {shot.pixel_sha256[:16]}; manifest {shot.manifest_path}")
         print(f"  controls: {controls_line(shot.controls)}")
     return 0

@@ -6,7 +6,7 @@ import sys
 
 from scopecheck.compare.errors import InputError
 
-from .common import add_json, print_json
+from .common import add_json, plural, print_json
 
 _CONTROL_HELP = {
     "exposure": "auto, lock (default), auto-freeze, leave, or milliseconds",
@@ -109,7 +109,7 @@ def run_capture(args) -> int:
             print_json(shot.to_json(), lines=args.count > 1)
             return
         noise = "" if shot.noise_stack is None else f", noise {shot.noise_stack:.2f} DN"
-        print(f"{shot.width}x{shot.height}, {shot.frames_stacked} frames stacked ({shot.frames_rejected} "
+        print(f"{shot.width}x{shot.height}, {plural(shot.frames_stacked, 'frame')} stacked ({shot.frames_rejected} "
               f"rejected, {shot.warmup_frames} warm-up){noise}, pixel sha256 {shot.pixel_sha256[:16]}")
         print(f"  wrote {shot.path} (sha256 {shot.sha256[:16]}) and {shot.manifest_path}")
         print(f"  controls: {controls_line(shot.controls)}")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .capture import add_device, log, open_camera
-from .common import add_json, print_json
+from .common import add_json, plural, print_json
 
 
 def run_record(args) -> int:
@@ -15,7 +15,7 @@ def run_record(args) -> int:
         print_json(rec.to_json())
     else:
         note = "" if rec.settled else " (NOT SETTLED: the camera was still adjusting; marked in controls.json)"
-        print(f"{rec.frames} frames in {rec.directory} after {rec.warmup_frames} warm-up frames{note}; "
+        print(f"{plural(rec.frames, 'frame')} in {rec.directory} after {plural(rec.warmup_frames, 'warm-up frame')}{note}; "
               f"replay with --device {rec.pattern}")
     return 0
 

@@ -256,6 +256,9 @@ class CaptureSession:
                       and o.status in ("locked", "set", "mismatch") and isinstance(o.readback, (int, float)))
         outcomes = self.controls.apply(again) if again else ()
         self.flushed += self.camera.flush()
+        if entry["found"]:
+            self.log(f"after the reconnect {', '.join(m['control'] for m in entry['found'])} differed from "
+                     f"{self.options.settings.path} (the camera forgot them); re-applied")
         entry["reapplied"] = [o.to_json() for o in outcomes]
         self.reconnects.append(entry)
         self._check_settings(f"reconnect {len(self.reconnects)}")

@@ -180,7 +180,8 @@ def test_save_settings_then_reapply_and_a_mismatch_exits_1(tmp_path):
     r = run_cli("capture", "--device", "sim?size=64x48&drop_at=30&forget=1", "--frames", "4", "-o",
                 tmp_path / "s{n}.png", "--count", "3", "--settings", bench)
     assert r.returncode == 0, r.stderr
-    assert "1 reconnect(s)" in r.stdout and "lost and came back" in r.stderr
+    assert "1 reconnect so far" in r.stdout and "lost and came back" in r.stderr
+    assert "exposure, white_balance differed from" in r.stderr
     doc = json.loads(bench.read_text())
     doc["controls"]["exposure"] = {"value": 0.01, "unit": "ms", "raw": 0.1}
     bad = tmp_path / "bad.json"

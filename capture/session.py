@@ -27,6 +27,7 @@ import datetime as _dt
 import os
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,13 +36,17 @@ from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
 
 from . import png
 from .camera import Camera, DeviceLostError
-from .controls import ControlOutcome, ControlSession, Request, Restored, USER_CONTROLS, frame_check
+from .controls import USER_CONTROLS, ControlOutcome, ControlSession, Request, Restored, frame_check
 from .devices import open_device
 from .manifest import MANIFEST_KIND, Manifest, software_versions
 from .output import check_output, is_template, manifest_path_for, next_free, refuse_existing, write_pair
 from .quirks import quirks_for
 from .recording import device_identity
 from .stack import Stacker, StackResult, WarmupResult, channel_means, warm_up
+
+if TYPE_CHECKING:
+    from .flatfield import Correction
+    from .settings import SavedSettings
 
 __all__ = ["CaptureOptions", "CaptureSession", "Shot", "capture", "capture_series", "open_device",
            "manifest_path_for", "check_output", "software_versions", "MANIFEST_KIND"]
@@ -62,9 +67,9 @@ class CaptureOptions:
     warmup_tolerance: float = 0.5
     warmup_k: int = 5
     warmup_cap: int = 150
-    settings: object | None = None      # capture.settings.SavedSettings to re-apply and check
+    settings: SavedSettings | None = None  # saved settings to re-apply and check
     save_settings: str | None = None    # write the locked values here after locking
-    correction: object | None = None    # capture.flatfield.Correction (dark and/or flat)
+    correction: Correction | None = None  # dark and/or flat references
     reconnect: int = 3                  # attempts to reopen a camera lost mid-series
     reference: str | None = None        # "dark" or "flat": this shot is a correction reference
 
@@ -320,12 +325,14 @@ class CaptureSession:
         else:  # pragma: no cover
             raise OutputExistsError(f"no free name for {output!r}")
         img = result.image
+        assert self.warmup is not None
         return Shot(path, mpath, sha, psha, int(img.shape[1]), int(img.shape[0]), result.frames_stacked,
                     result.frames_rejected, self.warmup.discarded, result.noise_frame, result.noise_stack,
                     self.outcomes, manifest, ok)
 
     def _manifest(self, path, result, sha, psha, series_index) -> Manifest:
         o, info, img = self.options, self.camera.info, result.image
+        assert self.warmup is not None  # start() ran
         device = info.to_json()
         if self.camera.selected:
             device["selected"] = self.camera.selected
@@ -363,7 +370,7 @@ class CaptureSession:
             reference=None if o.reference is None else {"kind": o.reference, "frame_depth": result.frame_depth,
                                                         "device": device_identity(info)},
             software=software_versions(),
-            time={"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            time={"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
                   "series_index": series_index},
         )
 

@@ -74,7 +74,7 @@ def options(args, **extra):
 
 
 def controls_line(controls) -> str:
-    return ", ".join(f"{c.control} {c.status.value}" for c in controls)
+    return ", ".join(f"{c.control} {str(c.status)}" for c in controls)
 
 
 def run_capture(args) -> int:

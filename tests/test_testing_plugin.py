@@ -74,3 +74,18 @@ def test_readme_shows_the_example_verbatim():
     readme = open(os.path.join(ROOT, "README.md")).read()
     body = open(EXAMPLE).read().split('"""\n', 2)[-1]  # the code after the module docstring
     assert body.strip() in readme
+
+
+def test_profile_sets_the_noise_floor(tmp_path):
+    from scopecheck.capture.opencv import OpenCVCamera
+    from scopecheck.capture.profile import calibrate, write_profile
+    from scopecheck.capture.session import CaptureOptions, capture
+    from scopecheck.testing import assert_same_capture
+
+    rec = os.path.join(FIXTURES, "recordings", "{}", "frame_%04d.png")
+    prof = calibrate(OpenCVCamera(rec.format("ihc_still_a")), CaptureOptions(frames=1, warmup=0), shots=3)
+    write_profile(prof, str(tmp_path / "p.json"))
+    a = capture(OpenCVCamera(rec.format("ihc_still_a")), str(tmp_path / "a.png"), CaptureOptions(frames=4, warmup=0))
+    b = capture(OpenCVCamera(rec.format("ihc_still_b")), str(tmp_path / "b.png"), CaptureOptions(frames=4, warmup=0))
+    c = assert_same_capture(b.path, a.path, profile=tmp_path / "p.json")
+    assert c.verdict == "near-identical" and c.thresholds.noise_sigma == pytest.approx(prof.noise_sigma, abs=1e-4)  # stored rounded

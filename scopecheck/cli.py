@@ -33,13 +33,13 @@ from . import __version__
 
 # Command modules, in the order their commands appear in --help.
 COMMAND_MODULES = ("compare", "hash", "strip", "capture", "controls", "calibrate", "record", "preview", "devices",
-                   "index")
+                   "index", "serve")
 # command -> module, so that a run imports only its own module (others fall back to importing all)
 COMMANDS = {
     "compare": "compare", "hash": "hash", "strip": "strip",
     "capture": "capture", "controls": "controls", "calibrate": "calibrate", "record": "record",
     "preview": "preview", "devices": "devices",
-    "index": "index", "search": "index", "dedupe": "index",
+    "index": "index", "search": "index", "dedupe": "index", "serve": "serve",
 }
 TOP_OPTIONS = {"-h", "--help", "--version", "--debug"}
 

@@ -5,10 +5,10 @@ import json
 import os
 
 import pytest
-from conftest import FIXTURES, assert_one_line_error, run_cli
 
 from scopecheck.compare.digest import file_sha256, pixel_sha256
 from scopecheck.compare.load import load
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
 STILL_A = os.path.join(FIXTURES, "recordings", "ihc_still_a", "frame_%04d.png")
 SETTLING = os.path.join(FIXTURES, "recordings", "ihc_settling", "frame_%04d.png")

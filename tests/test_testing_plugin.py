@@ -7,7 +7,8 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import FIXTURES, ROOT
+
+from tests.conftest import FIXTURES, ROOT
 
 pytest_plugins = ("pytester",)
 

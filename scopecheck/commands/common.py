@@ -109,7 +109,7 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
     if os.path.isdir(path):
         raise InputError(f"{option}: is a folder; give a file name", path=path)
     if os.path.lexists(path) and not overwrite:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path)
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path)
 
 
 def save_output(path: str, write, *, option: str):
@@ -117,7 +117,7 @@ def save_output(path: str, write, *, option: str):
     try:
         return write()
     except OutputExistsError:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path) from None
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path) from None
 
 
 def err(command: str, message: str):

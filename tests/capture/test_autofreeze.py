@@ -72,7 +72,7 @@ def test_a_driver_that_reads_back_defaults_triggers_scopechecks_loops(tmp_path):
 
 
 def test_focus_auto_freeze_is_refused_on_the_command_line(tmp_path):
-    from conftest import assert_one_line_error, run_cli
+    from tests.conftest import assert_one_line_error, run_cli
 
     r = run_cli("capture", "--device", "sim", "--focus", "auto-freeze", "-o", tmp_path / "x.png")
     assert_one_line_error(r, contains="--focus auto-freeze")

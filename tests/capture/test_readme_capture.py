@@ -12,7 +12,7 @@ import re
 import shlex
 from collections import Counter
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
 

@@ -222,7 +222,6 @@ def test_page_headers_and_openapi(client):
 
 def test_report_download_is_the_compare_report(client, shot_dir):
     from scopecheck.compare.pair import compare_files
-
     from scopecheck.serve.report import build_report
 
     r = client.get("/api/report", params={"a": PAIR[0], "b": PAIR[1]})

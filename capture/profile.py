@@ -64,11 +64,11 @@ def calibrate(camera: Camera, options: CaptureOptions = CaptureOptions(), *, sho
     h, w = images[0].shape[:2]
     opts = {"frames_per_shot": options.frames, "stack": options.method, "depth": options.depth,
             "warmup": options.warmup}
-    return NoiseProfile(noise_sigma=st["noise_sigma"], device=info.as_dict(), width=int(w), height=int(h),
+    return NoiseProfile(noise_sigma=st["noise_sigma"], device=info.to_json(), width=int(w), height=int(h),
                         shots=shots, frame_noise_sigma=float(np.median(frame_sigmas)) if frame_sigmas else None,
                         ssim_min=st["ssim_min"], ssim_median=st["ssim_median"], dhash_max=st["dhash_max"],
                         dhash_median=st["dhash_median"], options=opts,
-                        controls=tuple(o.as_dict() for o in outcomes), software=software_versions(),
+                        controls=tuple(o.to_json() for o in outcomes), software=software_versions(),
                         time={"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")})
 
 

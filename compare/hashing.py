@@ -28,6 +28,7 @@ import numpy as np
 from .errors import InputError
 
 DEFAULT_HASH_SIZE = 8
+MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
 FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
 FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
 FLAT_SAMPLES = 1 << 18  # is_flat looks at a strided subsample of about this many pixels
@@ -147,12 +148,18 @@ def area_average(gray: np.ndarray, width: int, height: int) -> np.ndarray:
     return _area_axis0(np.ascontiguousarray(rows.T), width).T
 
 
+def check_hash_size(hash_size: int) -> int:
+    """``hash_size`` if it is within 2..64, else InputError naming ``--hash-size``."""
+    if not MIN_HASH_SIZE <= hash_size <= MAX_HASH_SIZE:
+        raise InputError(f"--hash-size must be within {MIN_HASH_SIZE}..{MAX_HASH_SIZE}, got {hash_size}")
+    return hash_size
+
+
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
                     max_value: int | None = None) -> DHash:
     """dHash of a 2-D luma array; ``flat`` from :func:`is_flat` (``max_value`` is accepted for
     callers that pass it; flatness is judged in the image's own units and needs no scale)."""
-    if hash_size < 2:
-        raise InputError(f"--hash-size must be at least 2, got {hash_size}")
+    check_hash_size(hash_size)
     cells = area_average(gray, hash_size + 1, hash_size)
     bits = (cells[:, 1:] > cells[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)

@@ -32,12 +32,13 @@ from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
 from .load import DEFAULT_MAX_PIXELS
-from .record import HashRecord, hash_file
-from .search import Entry, Haystack, digest_key
+from .haystack import Entry, Haystack, digest_key
+from .record import DHASH256_SIZE, HashRecord, hash_file
 from .walk import FileEntry, FileError, WalkError, walk_images
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ALGORITHM = "dhash/luma-bt601/area-average/row-major-msb-first"
+DHASH256_BYTES = 32  # the 16x16 dHash, stored big-endian (first bit = most significant)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -52,12 +53,13 @@ CREATE TABLE IF NOT EXISTS files (
     channels INTEGER NOT NULL,
     dtype TEXT NOT NULL,
     sha256 TEXT NOT NULL,
-    pixel_sha256 TEXT NOT NULL,
+    pixel_sha256 TEXT,           -- NULL until needed (computed lazily, then cached)
     dhash TEXT NOT NULL,
     h INTEGER NOT NULL,          -- the 64-bit dHash as a signed integer, for fast loading
+    dhash256 BLOB NOT NULL,      -- the 16x16 dHash, 32 bytes big-endian
     flat INTEGER NOT NULL,
     sha_key INTEGER NOT NULL,    -- first 63 bits of sha256 / pixel_sha256: vectorised candidate
-    pix_key INTEGER NOT NULL     -- filters, the full digests decide
+    pix_key INTEGER              -- filters, the full digests decide (NULL with pixel_sha256)
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_pixel_sha256 ON files (pixel_sha256);
@@ -427,14 +429,17 @@ def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> 
                        removed=len(gone), flat=flat, errors=tuple(errors), seconds=time.perf_counter() - t0)
 
 
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def _store(conn: sqlite3.Connection, r: HashRecord, *, size: int, mtime_ns: int):
-    value = DHash.parse(r.dhash).value
-    signed = value - (1 << 64) if value >= 1 << 63 else value
     conn.execute("DELETE FROM errors WHERE path = ?", (_key(r.path),))
-    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (_key(r.path), size, mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
-                  r.sha256, r.pixel_sha256, r.dhash, signed, int(r.flat), digest_key(r.sha256),
-                  digest_key(r.pixel_sha256)))
+                  r.sha256, r.pixel_sha256, str(r.dhash), _signed(r.dhash.value),
+                  r.dhash256.value.to_bytes(DHASH256_BYTES, "big"), int(r.flat), digest_key(r.sha256),
+                  None if r.pixel_sha256 is None else digest_key(r.pixel_sha256)))
 
 
 def load_haystack(db: str | os.PathLike) -> Haystack:
@@ -444,8 +449,9 @@ def load_haystack(db: str | os.PathLike) -> Haystack:
     db = os.fspath(db)
     conn = open_index(db)
     try:
-        cols = np.array(conn.execute("SELECT rowid, h, flat, sha_key, pix_key FROM files ORDER BY rowid")
-                        .fetchall(), dtype=np.int64).reshape(-1, 5)
+        cols = np.array(conn.execute("SELECT rowid, h, flat, sha_key, COALESCE(pix_key, -1) FROM files "
+                                     "ORDER BY rowid").fetchall(), dtype=np.int64).reshape(-1, 5)
+        fine = b"".join(b for (b,) in conn.execute("SELECT dhash256 FROM files ORDER BY rowid"))
         errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
     except sqlite3.DatabaseError as e:
         raise InputError(f"cannot read index: {e}", path=db) from None
@@ -462,11 +468,12 @@ def load_haystack(db: str | os.PathLike) -> Haystack:
             try:
                 for start in range(0, len(wanted), 500):
                     part = wanted[start:start + 500]
-                    q = ("SELECT rowid, path, dhash, flat, sha256, pixel_sha256, width, height, format FROM files "
-                         f"WHERE rowid IN ({','.join('?' * len(part))})")
-                    for rid, p, d, f, sh, ps, w, h, fmt in c.execute(q, part):
+                    q = ("SELECT rowid, path, dhash, flat, sha256, pixel_sha256, width, height, format, dhash256 "
+                         f"FROM files WHERE rowid IN ({','.join('?' * len(part))})")
+                    for rid, p, d, f, sh, ps, w, h, fmt, d256 in c.execute(q, part):
                         found[rid] = Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps,
-                                           width=w, height=h, format=fmt)
+                                           width=w, height=h, format=fmt,
+                                           dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big")))
             finally:
                 c.close()
         except sqlite3.DatabaseError as e:
@@ -479,7 +486,8 @@ def load_haystack(db: str | os.PathLike) -> Haystack:
 
     return Haystack(hashes=np.ascontiguousarray(cols[:, 1]).view(np.uint64), flat=cols[:, 2].astype(bool),
                     sha_key=np.ascontiguousarray(cols[:, 3]), pix_key=np.ascontiguousarray(cols[:, 4]),
-                    fetch=fetch, errors=tuple(errs), source=db)
+                    fetch=fetch, errors=tuple(errs), source=db,
+                    dhash256=np.frombuffer(fine, dtype=">u8").reshape(-1, 4).astype(np.uint64))
 
 
 def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,

@@ -75,12 +75,12 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     assert len(stored) == 5
     for path, (dh, sha) in stored.items():  # the same definition as `scopecheck hash` / compare
         rec = hash_file(path)
-        assert (dh, sha) == (rec.dhash, rec.sha256), path
+        assert (dh, sha) == (str(rec.dhash), rec.sha256), path
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         meta = dict(c.execute("SELECT key, value FROM meta"))
     assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
-    assert meta["schema_version"] == "1" and meta["hash_size"] == "8"
+    assert meta["schema_version"] == "2" and meta["hash_size"] == "8"
 
     r2 = build_index([tree], db=db, jobs=1)  # nothing changed: only the two broken files are tried again
     assert (r2.hashed, r2.unchanged, len(r2.errors)) == (2, 5, 2)
@@ -92,13 +92,18 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     write(tree / "broken.jpg", picture(11))  # repaired
     r3 = build_index([tree], db=db, jobs=1)
     assert (r3.hashed, r3.unchanged, r3.removed, len(r3.errors)) == (3, 3, 1, 1)
-    assert rows(db)[str(a)][0] == hash_file(a).dhash
+    assert rows(db)[str(a)][0] == str(hash_file(a).dhash)
     hay = load_haystack(db)
     assert len(hay) == 5 and hay.hashes.dtype == np.uint64
     fetched = hay.entries_at(range(5))
     assert sorted(e.path for e in fetched) == sorted(rows(db))
     for k, e in enumerate(fetched):
         assert DHash.parse(e.dhash).value == int(hay.hashes[k]) and e.flat == hay.flat[k]
+        # the 256-bit dHash from the same decode, as a DHash on the entry and 4 words in the array
+        rec = hash_file(e.path)
+        assert e.dhash256 == rec.dhash256 and e.dhash256.size == 16
+        words = [int(w) for w in hay.dhash256[k]]
+        assert sum(w << (64 * (3 - i)) for i, w in enumerate(words)) == rec.dhash256.value
     assert [e.path for e in hay.errors] == [str(tree / "empty.png")]
 
 
@@ -122,6 +127,11 @@ def test_mismatched_parameters_say_reindex(tree, tmp_path):
     r = build_index([tree / "sub dir"], db=db, jobs=1, rebuild=True)
     assert r.hashed == 2
     open_index(db).close()
+    # an index from the previous schema (no dhash256 column) is refused the same way
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(IndexMismatchError, match=r"schema_version = '1'.*re-index"):
+        load_haystack(db)
 
 
 def test_bad_db_and_options(tree, tmp_path):

@@ -144,8 +144,6 @@ class CaptureSession:
         self._started = False
         self._power_line_original: int | None = None
         self._requests = self._merge_requests()
-        if options.correction is not None:
-            options.correction.check_camera(camera.info)
 
     def __enter__(self):
         return self
@@ -177,6 +175,8 @@ class CaptureSession:
 
     def start(self) -> None:
         o = self.options
+        if o.correction is not None:  # before any frame: references of another size/device are refused
+            o.correction.check_camera(self.camera.info)
         if self.camera.info.kind == "recording":
             from .recording import recording_warning
 

@@ -119,3 +119,15 @@ def test_windows_lists_each_camera_once_from_the_first_backend_that_sees_it(monk
     assert [(c.backend, c.index) for c in list_cameras(platform="win32")] == [("msmf", 0)]
     seen[1400] = []
     assert [(c.backend, c.index) for c in list_cameras(platform="win32")] == [("dshow", 0)]
+
+
+def test_readme_listing_is_what_devices_prints(monkeypatch, capsys):
+    from scopecheck import cli
+    from tests.conftest import ROOT
+
+    monkeypatch.setattr(devices, "list_cameras", lambda: [
+        DeviceEntry("Integrated Camera: Integrated C", 0x04F2, 0xB6D9, "/dev/video0", "v4l2", 0, "test"),
+        DeviceEntry("Plugable USB 2.0 Digital Microscope", 0x0AC8, 0x3420, "/dev/video2", "v4l2", 2, "test")])
+    assert cli.main(["devices"]) == 0
+    shown = "\n".join("    " + line for line in capsys.readouterr().out.splitlines())
+    assert shown in open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()

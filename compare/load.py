@@ -266,8 +266,8 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise InputError(f"cannot read: {e.strerror or e}", path=p) from None
 
 
-def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
-    """Decode image bytes after checking the declared size against ``max_pixels``."""
+def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> Header:
+    """The guard every decode goes through: parse the header, refuse a size over ``max_pixels``."""
     try:
         header = read_header(data)
     except DecodeError as e:
@@ -277,6 +277,12 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
         raise LimitError(
             f"declares {header.width}x{header.height} = {npix / 1e6:.1f} megapixels, over the limit "
             f"of {max_pixels / 1e6:g}; raise --max-pixels if the file is trusted", path=path)
+    return header
+
+
+def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+    """Decode image bytes after checking the declared size against ``max_pixels``."""
+    header = check_header(data, path=path, max_pixels=max_pixels)
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
         pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
@@ -303,3 +309,53 @@ def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Im
     """
     p = os.fspath(path)
     return decode(read_bytes(p), path=p, max_pixels=max_pixels)
+
+
+# --------------------------------------------------------------------------- reduced JPEG luma (hashing)
+
+_REDUCED_GRAY = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+
+
+def jpeg_frame(data: bytes) -> tuple[int, int] | None:
+    """``(sample precision, components)`` from a JPEG's frame header, None when there is none."""
+    pos, n = 2, len(data)
+    while pos + 10 <= n and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker in _SOF:
+            return data[pos + 4], data[pos + 9]
+        if marker == 0xDA:
+            return None
+        pos += 2 + struct.unpack(">H", data[pos + 2:pos + 4])[0]
+    return None
+
+
+def decode_jpeg_luma(data: bytes, *, reduction: int, path: str = "<bytes>",
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """The luma (Y) plane of an 8-bit JPEG decoded at ``1/reduction`` scale (2, 4 or 8).
+
+    libjpeg's scaled inverse DCT produces it straight from the coefficients: at 1/8 each output
+    pixel is the DC term, the mean of its 8x8 block, without decoding the full image; the output is
+    ``ceil(width / reduction) x ceil(height / reduction)``. Stored orientation (EXIF ignored), same
+    header guard as :func:`decode`. Which reduction to use is the hashing rule
+    (:func:`compare.hashing.jpeg_reduction`).
+    """
+    if reduction not in _REDUCED_GRAY:
+        raise ValueError(f"reduction must be 2, 4 or 8, got {reduction!r}")
+    header = check_header(data, path=path, max_pixels=max_pixels)
+    if header.format != "jpeg":
+        raise DecodeError(f"a reduced decode is for JPEG files, this is {header.format.upper()}", path=path)
+    flags = _REDUCED_GRAY[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
+    try:
+        y = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    except cv2.error:
+        y = None
+    if y is None or y.ndim != 2 or y.dtype != np.uint8:
+        raise DecodeError("cannot decode this JPEG file (corrupt or truncated)", path=path)
+    return y

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
-from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
-from .load import DEFAULT_MAX_PIXELS, decode, read_bytes
+from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, hash_luma, luma
+from .load import DEFAULT_MAX_PIXELS, check_header, decode, read_bytes
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -49,16 +49,30 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
               max_pixels: int = DEFAULT_MAX_PIXELS, pixels: bool = True) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input.
 
-    ``pixels=False`` skips the pixel SHA-256 (``pixel_sha256`` is None).
+    The dHashes follow the reduction rule of :mod:`compare.hashing`: a large JPEG is decoded only at
+    the DCT-reduced scale, unless ``pixels`` asks for the pixel SHA-256 (which needs every pixel;
+    ``pixels=False`` leaves it None, to be computed when needed).
     """
     p = os.fspath(path)
     data = read_bytes(p)
     st = os.stat(p)
-    img = decode(data, path=p, max_pixels=max_pixels)
-    y = luma(img.pixels)
-    h = dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value)
-    h256 = dhash_from_luma(y, hash_size=DHASH256_SIZE, max_value=img.max_value)
-    return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=img.format,
-                      width=img.width, height=img.height, channels=img.channels, dtype=img.dtype,
-                      sha256=file_sha256(data), dhash=h, dhash256=h256, flat=h.flat,
-                      pixel_sha256=pixel_sha256(img.pixels) if pixels else None)
+    header = check_header(data, path=p, max_pixels=max_pixels)
+    reduced = hash_luma(data, header, hash_size=hash_size, path=p, max_pixels=max_pixels)
+    digest = None
+    if reduced is not None:  # a JPEG hashed from its reduced decode: size and layout from its headers
+        y, max_value = reduced.luma, 255
+        fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
+        channels = 1 if reduced.components == 1 else 3
+        if pixels:
+            digest = pixel_sha256(decode(data, path=p, max_pixels=max_pixels).pixels)
+    else:
+        img = decode(data, path=p, max_pixels=max_pixels)
+        y, max_value = luma(img.pixels), img.max_value
+        fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
+        if pixels:
+            digest = pixel_sha256(img.pixels)
+    h = dhash_from_luma(y, hash_size=hash_size, max_value=max_value)
+    h256 = dhash_from_luma(y, hash_size=DHASH256_SIZE, max_value=max_value)
+    return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
+                      channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
+                      flat=h.flat, pixel_sha256=digest)

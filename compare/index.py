@@ -32,8 +32,8 @@ from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
 from .load import DEFAULT_MAX_PIXELS
+from .haystack import Entry, Haystack, digest_key
 from .record import DHASH256_SIZE, HashRecord, hash_file
-from .search import Entry, Haystack, digest_key
 from .walk import FileEntry, FileError, WalkError, walk_images
 
 SCHEMA_VERSION = 2

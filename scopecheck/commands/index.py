@@ -16,9 +16,11 @@ import csv
 import os
 import sys
 
+from scopecheck.compare.dedupe import find_duplicates, write_sheet
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.index import build_index, default_jobs, haystack_from, hash_tree
-from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, find_duplicates, match_needles, write_sheet
+from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
+from scopecheck.compare.search import match_needles
 
 from .common import Progress, add_json, add_max_pixels, print_json
 

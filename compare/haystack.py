@@ -1,0 +1,106 @@
+"""The haystack: hashed files held as parallel arrays, full records fetched on demand.
+
+Shared by :mod:`compare.search` (needles against a haystack) and :mod:`compare.dedupe` (a haystack
+against itself). Flat frames (``flat`` records: blank or nearly uniform, their dHash is noise) are
+never matched by distance, to each other or to anything; they are still found as exact or
+same-pixel copies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .hamming import equal_runs, to_uint64
+from .hashing import DHash
+
+#: Default ``--max-distance`` for search and dedupe, in bits of 64. Measured by
+#: ``bench/bench_hashing.py --distances`` on 20 scikit-image images: copies re-encoded as JPEG
+#: (q 95/75/50), resized (1/2, 1/4 + JPEG 80, 3/2), shifted by a pixel, brightened or with changed
+#: metadata moved at most 4 bits, except a low-contrast image at 1/4 size (12) and a binary
+#: silhouette upscaled (7); different images were at least 13 bits apart, separate fields of view
+#: of the same specimen at least 10, half-overlapping fields at least 8. 7 finds 99.5 % of the
+#: copies and none of the others.
+DEFAULT_MAX_DISTANCE = 7
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What matching needs of one hashed file (a :class:`compare.record.HashRecord` or a DB row)."""
+
+    path: str
+    dhash: str
+    flat: bool
+    sha256: str
+    pixel_sha256: str
+    width: int = 0
+    height: int = 0
+    format: str = ""
+    dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
+
+    @classmethod
+    def of(cls, rec) -> "Entry":
+        return cls(path=rec.path, dhash=str(rec.dhash), flat=bool(rec.flat), sha256=rec.sha256,
+                   pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
+                   dhash256=getattr(rec, "dhash256", None))
+
+
+def digest_key(hexdigest: str) -> int:
+    """The first 63 bits of a hex digest: a non-negative int64 for vectorised equality tests
+    (a candidate filter; full digests are always compared before anything is called equal)."""
+    return int(hexdigest[:16], 16) >> 1
+
+
+@dataclass(frozen=True)
+class Haystack:
+    """Hashed files to search in, held as arrays so millions of files stay cheap.
+
+    ``hashes`` (uint64 dHash values), ``flat`` (bool) and ``sha_key`` / ``pix_key`` (int64,
+    :func:`digest_key` of the file and pixel SHA-256) are parallel arrays; the full :class:`Entry`
+    of any file is fetched on demand with :meth:`entries_at` (from memory, or from the index file).
+    """
+
+    hashes: np.ndarray = field(repr=False)
+    flat: np.ndarray = field(repr=False)
+    sha_key: np.ndarray = field(repr=False)
+    pix_key: np.ndarray = field(repr=False)
+    fetch: object = field(repr=False)  # callable(list of positions) -> list of Entry, same order
+    errors: tuple = ()
+    source: str = ""
+    #: (n, 4) uint64: the 16x16 dHash of each file, word 0 the most significant 64 bits; None when unknown
+    dhash256: np.ndarray | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return int(self.hashes.size)
+
+    def entries_at(self, positions) -> list[Entry]:
+        positions = [int(k) for k in positions]
+        return list(self.fetch(positions)) if positions else []
+
+    @classmethod
+    def of(cls, entries, *, errors=(), source: str = "") -> "Haystack":
+        """A haystack held in memory (a folder hashed now, or entries built by hand)."""
+        entries = tuple(entries)
+        return cls(hashes=to_uint64([e.dhash for e in entries]),
+                   flat=np.array([e.flat for e in entries], dtype=bool),
+                   sha_key=np.array([digest_key(e.sha256) for e in entries], dtype=np.int64),
+                   pix_key=np.array([digest_key(e.pixel_sha256) for e in entries], dtype=np.int64),
+                   fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source,
+                   dhash256=_pack256([e.dhash256 for e in entries]))
+
+
+def _pack256(hashes) -> np.ndarray | None:
+    """16x16 dHashes as an (n, 4) uint64 array (word 0 most significant); None if any is missing."""
+    if any(h is None for h in hashes):
+        return None
+    raw = b"".join(h.value.to_bytes(32, "big") for h in hashes)
+    return np.frombuffer(raw, dtype=">u8").reshape(-1, 4).astype(np.uint64)
+
+
+def equal_key_runs(keys: np.ndarray) -> list[np.ndarray]:
+    """Positions grouped by equal key, groups of two or more only."""
+    if keys.size < 2:
+        return []
+    order = np.argsort(keys, kind="stable")
+    return equal_runs(order, keys[order])
+

@@ -1,20 +1,52 @@
 """Duplicate groups: exact copies (file SHA-256), same-pixel copies (pixel SHA-256) and
-near-duplicates (dHash within the radius), plus an HTML contact sheet of the groups."""
+near-duplicates, plus an HTML contact sheet of the groups.
+
+Near-duplicates never chain strangers. Two files are *linked* when their 64-bit dHashes are within
+``max_distance`` bits (the candidate, found by :func:`compare.hamming.radius_pairs`) **and** their
+16x16 dHashes (``dhash256``, 256 bits, stored in the index beside the 64-bit one) are within
+``confirm_distance`` bits (the confirmation: a second, finer test that a 6-bit coincidence on the
+coarse grid does not pass). Groups are stars, not connected components: the file linked to the most
+ungrouped files becomes a representative and takes those files; repeat. So every member of a near
+group is linked to, and within ``max_distance`` of, its representative, and a chain a-b-c of
+overlapping stage-scan tiles is never one group.
+"""
 from __future__ import annotations
 
+import heapq
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import InputError
-from .hamming import check_distance, equal_runs, radius_pairs, to_uint64
+from .hamming import check_distance, equal_runs, radius_pairs
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, Haystack, equal_key_runs
 
+#: Default ``confirm_distance``: largest 16x16 dHash distance (bits of 256) that confirms a
+#: candidate link. Measured by ``bench/bench_dedupe.py`` (see the README): CONFIRM_NOTE
+DEFAULT_CONFIRM_DISTANCE = 64
+HASH256_BITS = 256
+
+
+def check_confirm(confirm_distance: int) -> int:
+    if not isinstance(confirm_distance, (int, np.integer)) or isinstance(confirm_distance, bool):
+        raise InputError(f"--confirm-distance must be a whole number of bits, got {confirm_distance!r}")
+    if not 0 <= confirm_distance <= HASH256_BITS:
+        raise InputError(f"--confirm-distance must be between 0 and {HASH256_BITS} bits, got {confirm_distance}")
+    return int(confirm_distance)
+
+
+def hamming256(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise Hamming distances between two ``(n, 4)`` uint64 arrays of 256-bit hashes."""
+    return np.bitwise_count(a ^ b).sum(axis=-1, dtype=np.int64)
+
 
 def connected_groups(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
-    """Connected components (size >= 2) of the graph on ``n`` nodes with edges ``i``-``j``."""
+    """Connected components (size >= 2) of the graph on ``n`` nodes with edges ``i``-``j``.
+
+    Kept for callers that want components; :func:`find_duplicates` uses :func:`star_groups`.
+    """
     if n == 0 or i.size == 0:
         return []
     from scipy.sparse import coo_matrix
@@ -26,25 +58,71 @@ def connected_groups(n: int, i: np.ndarray, j: np.ndarray) -> list[np.ndarray]:
     return equal_runs(order, labels[order])
 
 
+def star_groups(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Cover the linked nodes of a graph with stars: ``(representative, members)`` pairs.
+
+    Greedy by degree: the node with the most ungrouped neighbours (ties: the smallest sum of
+    distances to them, then the lowest index) is a representative; it and its ungrouped neighbours
+    form a group; repeat until no ungrouped node has an ungrouped neighbour. Every member is a
+    direct neighbour of its representative, so no group is held together by a chain. ``members``
+    excludes the representative and is sorted by distance to it, then index.
+    """
+    if n == 0 or i.size == 0:
+        return []
+    a = np.concatenate([i, j]).astype(np.int64)
+    b = np.concatenate([j, i]).astype(np.int64)
+    w = np.concatenate([d, d]).astype(np.int64)
+    order = np.lexsort((b, a))
+    a, b, w = a[order], b[order], w[order]
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(a, minlength=n), out=start[1:])
+    grouped = np.zeros(n, dtype=bool)
+    nodes = np.flatnonzero(np.diff(start) > 0)
+    heap = [(-int(start[k + 1] - start[k]), int(w[start[k]:start[k + 1]].sum()), int(k)) for k in nodes]
+    heapq.heapify(heap)
+    out = []
+    while heap:
+        neg, cost, k = heapq.heappop(heap)
+        if grouped[k]:
+            continue
+        nb, nw = b[start[k]:start[k + 1]], w[start[k]:start[k + 1]]
+        free = ~grouped[nb]
+        deg, tot = int(free.sum()), int(nw[free].sum())
+        if deg == 0:
+            continue
+        if (-deg, tot) != (neg, cost):  # stale key: some neighbours were taken since it was pushed
+            heapq.heappush(heap, (-deg, tot, k))
+            continue
+        members, dist = nb[free], nw[free]
+        o = np.lexsort((members, dist))
+        grouped[k] = True
+        grouped[members] = True
+        out.append((k, members[o]))
+    return out
+
+
 @dataclass(frozen=True)
 class GroupMember:
     path: str
     dhash: str
-    distance: int  # to the group's first member
+    distance: int                # dHash bits (of 64) to the group's representative
+    distance256: int | None      # 16x16 dHash bits (of 256) to the representative; None if unknown
 
     def to_json(self) -> dict:
-        return {"path": self.path, "dhash": self.dhash, "distance": self.distance}
+        return {"path": self.path, "dhash": self.dhash, "distance": self.distance,
+                "distance256": self.distance256}
 
 
 @dataclass(frozen=True)
 class DuplicateGroup:
-    kind: str  # "exact" (same bytes), "pixels" (same pixels, different bytes), "near" (within radius)
+    kind: str  # "exact" (same bytes), "pixels" (same pixels, different bytes), "near" (linked to the representative)
+    representative: str          # path of the member every other one was matched against (members[0])
     members: tuple[GroupMember, ...]
-    max_distance: int  # largest distance between two members; -1 when over 2000 members (not computed)
+    radius: int                  # largest member distance (bits of 64) to the representative: <= max_distance
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "size": len(self.members), "max_distance": self.max_distance,
-                "files": [m.to_json() for m in self.members]}
+        return {"kind": self.kind, "size": len(self.members), "representative": self.representative,
+                "radius": self.radius, "files": [m.to_json() for m in self.members]}
 
 
 @dataclass(frozen=True)
@@ -55,68 +133,99 @@ class DedupeResult:
     source: str
     files: int
     max_distance: int
+    confirm_distance: int
+    candidate_links: int = 0     # pairs within max_distance (64-bit), flat frames excluded
+    confirmed_links: int = 0     # of which the 16x16 dHash confirmed
 
     def to_json(self) -> dict:
         kinds = {k: sum(1 for g in self.groups if g.kind == k) for k in ("exact", "pixels", "near")}
         return {"source": self.source, "files": self.files, "max_distance": self.max_distance,
+                "confirm_distance": self.confirm_distance, "candidate_links": self.candidate_links,
+                "confirmed_links": self.confirmed_links,
                 "counts": kinds, "groups": [g.to_json() for g in self.groups],
                 "flat": list(self.flat), "errors": [{"path": e.path, "error": e.error} for e in self.errors]}
 
 
-def _group(kind: str, entries, ks) -> DuplicateGroup:
+def _group(kind: str, entries, rep: int, others, fine) -> DuplicateGroup:
+    """A group with ``rep`` first, then ``others`` by distance to ``rep``, then path."""
+    ks = [rep] + [int(k) for k in others]
+    h0 = DHash.parse(entries[rep].dhash)
+    members = []
+    for k in ks:
+        e = entries[k]
+        d256 = None if fine is None else int(hamming256(fine[k], fine[rep]))
+        members.append(GroupMember(path=e.path, dhash=e.dhash, distance=DHash.parse(e.dhash) - h0,
+                                   distance256=d256))
+    members[1:] = sorted(members[1:], key=lambda m: (m.distance, m.path))
+    return DuplicateGroup(kind=kind, representative=entries[rep].path, members=tuple(members),
+                          radius=max(m.distance for m in members))
+
+
+def _digest_group(kind: str, entries, ks, fine) -> DuplicateGroup:
     ks = sorted(ks, key=lambda k: entries[k].path)
-    hs = [DHash.parse(entries[k].dhash) for k in ks]
-    members = tuple(GroupMember(path=entries[k].path, dhash=entries[k].dhash, distance=h - hs[0])
-                    for k, h in zip(ks, hs))
-    packed = to_uint64(hs)
-    span = int(np.bitwise_count(packed[:, None] ^ packed[None, :]).max()) if len(ks) <= 2000 else -1
-    return DuplicateGroup(kind=kind, members=members, max_distance=span)
+    return _group(kind, entries, ks[0], ks[1:], fine)
 
 
-def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE) -> DedupeResult:
+def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
+                    confirm_distance: int = DEFAULT_CONFIRM_DISTANCE) -> DedupeResult:
     """Groups of exact copies, of same-pixel copies and of near-duplicates.
 
     * ``exact``: two or more files with the same SHA-256.
     * ``pixels``: files with the same pixel SHA-256 but not all the same bytes (re-encoded
       losslessly, metadata changed).
-    * ``near``: connected components of non-flat files whose dHashes are within ``max_distance``
-      (a chain a-b-c is one group even when a and c are further apart), kept when they hold more
-      than one distinct pixel content.
+    * ``near``: stars of linked non-flat files (see the module docstring): a representative and
+      the files whose 64-bit dHash is within ``max_distance`` of it and whose 16x16 dHash is within
+      ``confirm_distance`` of it. Kept when the group holds more than one distinct content.
 
-    Flat frames are listed in ``flat`` and never join a near group.
+    Flat frames are listed in ``flat`` and never join a near group. Every member's distances to its
+    group's representative are reported (``distance``, ``distance256``).
     """
     max_distance = check_distance(max_distance)
+    confirm_distance = check_confirm(confirm_distance)
+    fine = haystack.dhash256
+    if fine is not None and (fine.ndim != 2 or fine.shape != (len(haystack), 4)):
+        raise InputError(f"dhash256 must be an (n, 4) uint64 array for {len(haystack)} files, got shape {fine.shape}")
     groups: list[DuplicateGroup] = []
-    candidates = []  # (kind, positions): equal digest keys, verified on the full digests below
-    candidates += [("exact", g) for g in equal_key_runs(haystack.sha_key)]
-    candidates += [("pixels", g) for g in equal_key_runs(haystack.pix_key)]
+    digest_candidates = [("exact", g) for g in equal_key_runs(haystack.sha_key)]
+    digest_candidates += [("pixels", g) for g in equal_key_runs(haystack.pix_key)]
+    stars: list[tuple[int, np.ndarray]] = []
+    n_cand = n_conf = 0
     live = np.flatnonzero(~haystack.flat)
     if live.size > 1:
-        i, j, _ = radius_pairs(haystack.hashes[live], max_distance=max_distance)
-        candidates += [("near", live[comp]) for comp in connected_groups(live.size, i, j)]
-    wanted = sorted({int(k) for _, g in candidates for k in g})
+        if fine is None:
+            raise InputError("these records have no 16x16 dHash (dhash256), which dedupe needs to confirm "
+                             "near-duplicates; re-index with this version (scopecheck index --rebuild)",
+                             path=haystack.source or None)
+        i, j, d = radius_pairs(haystack.hashes[live], max_distance=max_distance)
+        n_cand = int(i.size)
+        ok = hamming256(fine[live[i]], fine[live[j]]) <= confirm_distance
+        i, j, d = i[ok], j[ok], d[ok]
+        n_conf = int(i.size)
+        stars = [(int(live[r]), live[m]) for r, m in star_groups(live.size, i, j, d)]
+    wanted = sorted({int(k) for _, g in digest_candidates for k in g}
+                    | {int(k) for r, m in stars for k in [r, *m.tolist()]})
     entries = dict(zip(wanted, haystack.entries_at(wanted)))
-    for kind, g in candidates:
-        ks = [int(k) for k in g]
-        if kind == "near":
-            if len({entries[k].pixel_sha256 for k in ks}) > 1:
-                groups.append(_group("near", entries, ks))
-            continue
+    for kind, g in digest_candidates:
         attr = "sha256" if kind == "exact" else "pixel_sha256"
         full: dict[str, list[int]] = {}
-        for k in ks:
+        for k in (int(k) for k in g):
             full.setdefault(getattr(entries[k], attr), []).append(k)
         for members in full.values():
             if len(members) < 2:
                 continue
             if kind == "pixels" and len({entries[k].sha256 for k in members}) < 2:
                 continue  # all the same bytes: already an exact group
-            groups.append(_group(kind, entries, members))
+            groups.append(_digest_group(kind, entries, members, fine))
+    for rep, members in stars:
+        ks = [rep, *members.tolist()]
+        if len({entries[k].pixel_sha256 or entries[k].sha256 for k in ks}) > 1:
+            groups.append(_group("near", entries, rep, members, fine))
     rank = {"exact": 0, "pixels": 1, "near": 2}
-    groups.sort(key=lambda g: (rank[g.kind], g.members[0].path))
+    groups.sort(key=lambda g: (rank[g.kind], g.representative))
     flat = tuple(sorted(e.path for e in haystack.entries_at(np.flatnonzero(haystack.flat))))
     return DedupeResult(groups=tuple(groups), flat=flat, errors=tuple(haystack.errors), source=haystack.source,
-                        files=len(haystack), max_distance=max_distance)
+                        files=len(haystack), max_distance=max_distance, confirm_distance=confirm_distance,
+                        candidate_links=n_cand, confirmed_links=n_conf)
 
 
 # --------------------------------------------------------------------------- contact sheet
@@ -177,11 +286,14 @@ def write_sheet(result: DedupeResult, out: str | os.PathLike, *, box: int = 160,
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>scopecheck dedupe</title>",
              f"<style>{_SHEET_STYLE}</style></head><body>",
              f"<h1>Duplicate groups in {esc(result.source)}</h1>",
-             f"<p>{result.files} images, {len(result.groups)} groups, near-duplicates within "
-             f"{result.max_distance} bits; {len(result.flat)} flat frames; {len(result.errors)} unreadable.</p>"]
+             (f"<p>{result.files} images, {len(result.groups)} groups, near-duplicates within "
+              f"{result.max_distance} bits of the representative (64-bit dHash), confirmed within "
+              f"{result.confirm_distance} bits of 256 (16x16 dHash); {len(result.flat)} flat frames; "
+              f"{len(result.errors)} unreadable.</p>")]
     cache: dict[str, str | None] = {}
     for n, g in enumerate(result.groups, 1):
-        parts.append(f"<h2>{n}. {esc(g.kind)}: {len(g.members)} files, max distance {g.max_distance}</h2>"
+        parts.append(f"<h2>{n}. {esc(g.kind)}: {len(g.members)} files, all within {g.radius} bits of the "
+                     f"first (the representative)</h2>"
                      "<div class='g'>")
         for m in g.members:
             if m.path not in cache:
@@ -189,7 +301,8 @@ def write_sheet(result: DedupeResult, out: str | os.PathLike, *, box: int = 160,
             uri = cache[m.path]
             img = (f"<img src='{uri}' alt='{esc(os.path.basename(m.path), quote=True)}'>" if uri
                    else "<div class='miss'>unreadable now</div>")
-            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>distance {m.distance}</figcaption></figure>")
+            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>bits from the representative: "
+                         f"{m.distance} of 64{'' if m.distance256 is None else f', {m.distance256} of 256'}</figcaption></figure>")
         parts.append("</div>")
     if result.flat:
         parts.append("<h2>Flat frames (not matched by dHash)</h2><ul>")

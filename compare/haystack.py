@@ -39,7 +39,7 @@ class Entry:
     dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
 
     @classmethod
-    def of(cls, rec) -> "Entry":
+    def of(cls, rec) -> Entry:
         return cls(path=rec.path, dhash=str(rec.dhash), flat=bool(rec.flat), sha256=rec.sha256,
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
                    dhash256=getattr(rec, "dhash256", None))
@@ -78,7 +78,7 @@ class Haystack:
         return list(self.fetch(positions)) if positions else []
 
     @classmethod
-    def of(cls, entries, *, errors=(), source: str = "") -> "Haystack":
+    def of(cls, entries, *, errors=(), source: str = "") -> Haystack:
         """A haystack held in memory (a folder hashed now, or entries built by hand)."""
         entries = tuple(entries)
         return cls(hashes=to_uint64([e.dhash for e in entries]),

@@ -12,12 +12,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .hamming import (HASH_BITS, MULTI_INDEX_MIN_SIZE, HammingIndex, MultiIndex, check_distance,  # noqa: F401
-                      hamming_scan, radius_pairs, to_uint64)
-from .dedupe import (DedupeResult, DuplicateGroup, GroupMember, connected_groups,  # noqa: F401
-                     find_duplicates, write_sheet)
+from .dedupe import (  # noqa: F401
+    DedupeResult,
+    DuplicateGroup,
+    GroupMember,
+    connected_groups,
+    find_duplicates,
+    write_sheet,
+)
+from .hamming import (  # noqa: F401
+    HASH_BITS,
+    MULTI_INDEX_MIN_SIZE,
+    HammingIndex,
+    MultiIndex,
+    check_distance,
+    hamming_scan,
+    radius_pairs,
+    to_uint64,
+)
 from .hashing import DHash
-from .haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack, digest_key  # noqa: F401
+from .haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack, digest_key
+
 
 @dataclass(frozen=True)
 class Match:

@@ -16,10 +16,14 @@ import csv
 import os
 import sys
 
-from scopecheck.compare.dedupe import find_duplicates, write_sheet
+from scopecheck.compare.dedupe import (
+    DEFAULT_CONFIRM_DISTANCE,
+    find_duplicates,
+    write_sheet,
+)
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.index import build_index, default_jobs, haystack_from, hash_tree
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
+from scopecheck.compare.index import build_index, default_jobs, hash_tree, haystack_from
 from scopecheck.compare.search import match_needles
 
 from .common import Progress, add_json, add_max_pixels, print_json
@@ -74,10 +78,14 @@ def register(sub):
 
     p = sub.add_parser("dedupe", help="groups of exact, same-pixel and near-duplicate images",
                        description="Group exact copies (same SHA-256), same-pixel copies (same pixel SHA-256) "
-                       "and near-duplicates (dHash chains within --max-distance). Flat frames are listed "
-                       "apart. Exit 0: duplicates found; 1: none; 2: trouble.")
+                       "and near-duplicates: a representative and the files whose dHash is within --max-distance "
+                       "of it and whose 16x16 dHash confirms it (within --confirm-distance); never chains. "
+                       "Flat frames are listed apart. Exit 0: duplicates found; 1: none; 2: trouble.")
     p.add_argument("source", metavar="DIR|DB", help="folder to hash now, or an index file")
     _distance(p, "near-duplicate")
+    p.add_argument("--confirm-distance", type=int, default=DEFAULT_CONFIRM_DISTANCE, metavar="C",
+                   help="largest 16x16 dHash distance (bits of 256) that confirms a near-duplicate link "
+                        f"(default {DEFAULT_CONFIRM_DISTANCE}, measured: see README)")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
     _jobs(p)
     add_max_pixels(p)
@@ -176,7 +184,7 @@ def run_dedupe(args) -> int:
         hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
     finally:
         bar.close()
-    res = find_duplicates(hay, max_distance=args.max_distance)
+    res = find_duplicates(hay, max_distance=args.max_distance, confirm_distance=args.confirm_distance)
     if args.sheet:
         write_sheet(res, args.sheet, max_pixels=args.max_pixels)
     if args.json:
@@ -184,12 +192,15 @@ def run_dedupe(args) -> int:
     else:
         counts = res.to_json()["counts"]
         print(f"{res.source}: {res.files} images; {counts['exact']} exact-copy groups, {counts['pixels']} "
-              f"same-pixel groups, {counts['near']} near-duplicate groups (within {res.max_distance} bits); "
+              f"same-pixel groups, {counts['near']} near-duplicate groups (within {res.max_distance} bits of "
+              f"a representative, confirmed within {res.confirm_distance} of 256); "
               f"{len(res.flat)} flat; {len(res.errors)} unreadable")
         for g in res.groups:
-            print(f"{g.kind} ({len(g.members)} files, max distance {g.max_distance}):")
+            print(f"{g.kind}: {len(g.members)} files within {g.radius} bits of the representative (first)")
+            print("  bits/64  bits/256  file")
             for m in g.members:
-                print(f"  {m.distance:2d}  {m.path}")
+                d256 = "-" if m.distance256 is None else str(m.distance256)
+                print(f"  {m.distance:7d}  {d256:>8}  {m.path}")
         if args.sheet:
             print(f"contact sheet: {args.sheet}")
     return 0 if res.groups else 1

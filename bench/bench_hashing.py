@@ -41,7 +41,7 @@ import skimage.data
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from scopecheck.compare.hashing import DHash, dhash, dhash_from_luma  # noqa: E402
-from scopecheck.compare.index import tune_malloc  # noqa: E402
+from scopecheck.compare.batch import tune_malloc  # noqa: E402
 from scopecheck.compare.load import load  # noqa: E402
 from scopecheck.compare.record import hash_file  # noqa: E402
 

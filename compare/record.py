@@ -46,7 +46,7 @@ class HashRecord:
 
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
-              max_pixels: int = DEFAULT_MAX_PIXELS, pixels: bool = True) -> HashRecord:
+              max_pixels: int = DEFAULT_MAX_PIXELS, pixels: bool = False) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input.
 
     The dHashes follow the reduction rule of :mod:`compare.hashing`: a large JPEG is decoded only at
@@ -76,3 +76,29 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
                       channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
                       flat=h.flat, pixel_sha256=digest)
+
+
+def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """The pixel SHA-256 of one file (a full decode): what a lazy record fills in when needed."""
+    p = os.fspath(path)
+    return pixel_sha256(decode(read_bytes(p), path=p, max_pixels=max_pixels).pixels)
+
+
+def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str | None]:
+    """:func:`pixel_digest` of each path (None where the file cannot be read or decoded now),
+    decoded on a few threads (OpenCV releases the GIL while decoding)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .errors import ScopecheckError
+
+    def one(p):
+        try:
+            return pixel_digest(p, max_pixels=max_pixels)
+        except ScopecheckError:
+            return None
+
+    paths = list(paths)
+    if len(paths) < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=min(len(paths), len(os.sched_getaffinity(0)) or 1)) as ex:
+        return list(ex.map(one, paths))

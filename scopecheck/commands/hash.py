@@ -11,12 +11,15 @@ from .common import add_hash_size, add_max_pixels, print_json
 
 
 def register(sub):
-    p = sub.add_parser("hash", help="print dHash, SHA-256 and pixel SHA-256 per image",
+    p = sub.add_parser("hash", help="print dHash, SHA-256 (and with --pixels the pixel SHA-256) per image",
                        description="Hash image files; folders are walked recursively (image files "
                        "chosen by extension or content, symlink loops skipped). Exit 0 when every file hashed, 2 when any failed.")
     p.add_argument("paths", nargs="+", metavar="FILE|DIR")
     p.add_argument("--json", action="store_true", help="one JSON object a line, one line per file "
                    "(failures as {path, error})")
+    p.add_argument("--pixels", action="store_true",
+                   help="also compute the pixel SHA-256 (a full decode: slower for large JPEGs, whose dHash "
+                        "comes from a reduced decode); without it the JSON has pixel_sha256 null")
     add_hash_size(p)
     add_max_pixels(p)
     p.set_defaults(func=run)
@@ -34,7 +37,7 @@ def run(args) -> int:
         path = entry.path
         seen += 1
         try:
-            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels).to_json()
+            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels, pixels=args.pixels).to_json()
         except ScopecheckError as e:
             worst = max(worst, e.exit_code)
             rec = {"path": path, "error": str(e)}
@@ -43,7 +46,8 @@ def run(args) -> int:
             print_json(rec, lines=True)
         elif "error" not in rec:
             flat = "  flat" if rec["flat"] else ""
-            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256']}  {path}{flat}\n")
+            pixels = f"{rec['pixel_sha256']}  " if args.pixels else ""
+            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {pixels}{path}{flat}\n")
     if seen == 0:
         raise InputError(f"no image files found in {', '.join(args.paths)}")
     return worst

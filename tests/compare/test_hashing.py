@@ -252,7 +252,9 @@ def test_one_jpeg_hash_everywhere(tmp_path):
     rec = hash_file(a)
     assert rec.dhash == image_dhash(load(a)) == prepare(a).dhash
     assert (rec.width, rec.height, rec.channels, rec.dtype, rec.format) == (1600, 1200, 3, "uint8", "jpeg")
-    assert rec.pixel_sha256 == hash_file(a, pixels=True).pixel_sha256
+    # the pixel digest is lazy: only on request, then that of the full decode
+    assert rec.pixel_sha256 is None
+    assert hash_file(a, pixels=True).pixel_sha256 == prepare(a).pixel_sha256
     # stored pixels, not displayed ones: an EXIF rotation tag changes neither hash
     b = tmp_path / "b.jpg"
     piexif.insert(piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6}}), str(a), str(b))

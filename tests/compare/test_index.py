@@ -15,7 +15,8 @@ import pytest
 
 from scopecheck.compare.errors import IndexMismatchError, InputError
 from scopecheck.compare.hashing import DHash
-from scopecheck.compare.index import build_index, hash_parameters, load_haystack, open_index
+from scopecheck.compare.index import build_index, hash_parameters, open_index
+from scopecheck.compare.indexed import load_haystack
 from scopecheck.compare.record import hash_file
 from scopecheck.compare.walk import walk_images
 
@@ -77,7 +78,8 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
         rec = hash_file(path)
         assert (dh, sha) == (str(rec.dhash), rec.sha256), path
     with sqlite3.connect(db) as c:
-        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # WAL while writing; at rest a rollback journal, so read-only users leave no -wal/-shm
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         meta = dict(c.execute("SELECT key, value FROM meta"))
     assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
     assert meta["schema_version"] == "2" and meta["hash_size"] == "8"

@@ -157,7 +157,7 @@ def _iter_dask(work: list, scheduler: str):
     try:
         if m:
             cluster = LocalCluster(n_workers=int(m.group(1)), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout="10s")

@@ -40,9 +40,10 @@ import cv2
 import numpy as np
 
 from .errors import InputError
-from .load import DEFAULT_MAX_PIXELS, Header, Image, decode_jpeg_luma, jpeg_frame
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Header, Image, decode_jpeg_luma, jpeg_frame
 
 DEFAULT_HASH_SIZE = 8
+MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
 FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
 FLAT_RANGE = 2.0  # gray levels (0-255 scale) between the darkest and brightest cell
@@ -186,11 +187,17 @@ def area_average(gray: np.ndarray, width: int, height: int) -> np.ndarray:
     return area_sums(gray, width, height) / float(gray.shape[0] * gray.shape[1])
 
 
+def check_hash_size(hash_size: int) -> int:
+    """``hash_size`` if it is within 2..64, else InputError naming ``--hash-size``."""
+    if not MIN_HASH_SIZE <= hash_size <= MAX_HASH_SIZE:
+        raise InputError(f"--hash-size must be within {MIN_HASH_SIZE}..{MAX_HASH_SIZE}, got {hash_size}")
+    return hash_size
+
+
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
                     max_value: int | None = None) -> DHash:
     """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test."""
-    if hash_size < 2:
-        raise InputError(f"--hash-size must be at least 2, got {hash_size}")
+    check_hash_size(hash_size)
     sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
     bits = (sums[:, 1:] > sums[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
@@ -232,7 +239,7 @@ class ReducedLuma(NamedTuple):
 
 
 def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE, path: str = "<bytes>",
-              max_pixels: int = DEFAULT_MAX_PIXELS) -> ReducedLuma | None:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> ReducedLuma | None:
     """The reduced JPEG luma the reduction rule hashes for these bytes (``header`` from
     :func:`compare.load.check_header`), or None when the full decode's luma is the one to hash."""
     if header.format != "jpeg":
@@ -241,13 +248,15 @@ def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE
     frame = jpeg_frame(data) if r > 1 else None
     if frame is None or frame[0] != 8 or frame[1] not in (1, 3):
         return None
-    return ReducedLuma(decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels), r, frame[1])
+    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    return ReducedLuma(luma_, r, frame[1])
 
 
 def image_dhash(img: Image, *, hash_size: int = DEFAULT_HASH_SIZE, y: np.ndarray | None = None) -> DHash:
     """The dHash of a decoded file under the reduction rule (``y``: its full luma, if already made)."""
     header = Header(img.format, img.width, img.height)
-    reduced = hash_luma(img.data, header, hash_size=hash_size, path=img.path, max_pixels=img.width * img.height)
+    reduced = hash_luma(img.data, header, hash_size=hash_size, path=img.path, max_pixels=img.width * img.height,
+                        max_bytes=len(img.data))
     if reduced is not None:
         return dhash_from_luma(reduced.luma, hash_size=hash_size, max_value=255)
     return dhash_from_luma(luma(img.pixels) if y is None else y, hash_size=hash_size, max_value=img.max_value)

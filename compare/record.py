@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, hash_luma, luma
-from .load import DEFAULT_MAX_PIXELS, check_header, decode, read_bytes
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_header, decode, read_bytes
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -46,7 +46,8 @@ class HashRecord:
 
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
-              max_pixels: int = DEFAULT_MAX_PIXELS, pixels: bool = False) -> HashRecord:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+              pixels: bool = False) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input.
 
     The dHashes follow the reduction rule of :mod:`compare.hashing`: a large JPEG is decoded only at
@@ -54,19 +55,20 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     ``pixels=False`` leaves it None, to be computed when needed).
     """
     p = os.fspath(path)
-    data = read_bytes(p)
+    data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
-    header = check_header(data, path=p, max_pixels=max_pixels)
-    reduced = hash_luma(data, header, hash_size=hash_size, path=p, max_pixels=max_pixels)
+    limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
+    header = check_header(data, path=p, **limits)
+    reduced = hash_luma(data, header, hash_size=hash_size, path=p, **limits)
     digest = None
     if reduced is not None:  # a JPEG hashed from its reduced decode: size and layout from its headers
         y, max_value = reduced.luma, 255
         fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
         channels = 1 if reduced.components == 1 else 3
         if pixels:
-            digest = pixel_sha256(decode(data, path=p, max_pixels=max_pixels).pixels)
+            digest = pixel_sha256(decode(data, path=p, **limits).pixels)
     else:
-        img = decode(data, path=p, max_pixels=max_pixels)
+        img = decode(data, path=p, **limits)
         y, max_value = luma(img.pixels), img.max_value
         fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
         if pixels:
@@ -78,10 +80,12 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
                       flat=h.flat, pixel_sha256=digest)
 
 
-def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The pixel SHA-256 of one file (a full decode): what a lazy record fills in when needed."""
     p = os.fspath(path)
-    return pixel_sha256(decode(read_bytes(p), path=p, max_pixels=max_pixels).pixels)
+    return pixel_sha256(decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels,
+                               max_bytes=max_bytes).pixels)
 
 
 def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str | None]:

@@ -113,7 +113,7 @@ def test_every_command_has_help(command):
 def test_preview_picture_has_focus_histogram_and_clipping_warning():
     import numpy as np
 
-    from scopecheck.commands.capture import render_preview
+    from scopecheck.commands.preview import render_preview
 
     frame = np.zeros((120, 160), np.uint8)
     frame[:, 80:] = 255  # half black, half white: sharp edge, heavily clipped
@@ -130,7 +130,7 @@ def test_preview_loop_shoots_on_space(tmp_path, monkeypatch, capsys):
     import cv2
 
     from scopecheck import cli
-    from scopecheck.commands import capture as cmd
+    from scopecheck.commands import preview as cmd
 
     shown = []
     monkeypatch.setattr(cmd, "has_display", lambda: True)

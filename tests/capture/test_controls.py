@@ -56,7 +56,7 @@ def test_exposure_units_per_backend():
 def test_request_parsing_names_the_fix():
     assert Request.parse("exposure", "LOCK").mode == "lock"
     assert Request.parse("exposure", "12.5") == Request("exposure", "value", 12.5)
-    with pytest.raises(InputError, match="--white-balance 'warm': expected auto, lock, leave or a number"):
+    with pytest.raises(InputError, match="--white-balance 'warm': expected auto, lock, auto-freeze, leave or a number"):
         Request.parse("white_balance", "warm")
     with pytest.raises(InputError, match="positive"):
         Request.parse("exposure", "-3")

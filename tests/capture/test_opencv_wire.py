@@ -135,8 +135,8 @@ def test_capture_through_opencv_locks_v4l2_controls(tmp_path):
     assert status == {"exposure": "locked", "white_balance": "locked", "gain": "locked", "focus": "locked"}
     sim = FakeV4L2Capture.instances[-1].sim
     assert sim.ae_auto and sim.wb_auto  # restored on exit
-    assert shot.manifest["device"]["backend"] == "v4l2"
-    assert any(q["backend"] == "v4l2" for q in shot.manifest["quirks"])
+    assert shot.manifest.device["backend"] == "v4l2"
+    assert any(q["backend"] == "v4l2" for q in shot.manifest.quirks)
 
 
 def test_first_read_waits_for_a_slow_camera(monkeypatch):

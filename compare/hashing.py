@@ -194,11 +194,34 @@ def check_hash_size(hash_size: int) -> int:
     return hash_size
 
 
+@functools.lru_cache(maxsize=16)
+def _stacked_weights(length: int, sizes: tuple[int, ...]) -> np.ndarray:
+    w = np.vstack([_weights(length, n) for n in sizes])
+    w.flags.writeable = False
+    return w
+
+
+def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: int | None = None) -> tuple[DHash, ...]:
+    """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (what
+    the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode)."""
+    for n in sizes:
+        check_hash_size(n)
+    if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
+        rows = _stacked_weights(gray.shape[0], tuple(sizes)) @ gray.astype(np.float64)
+        starts = np.cumsum((0, *sizes))
+        sums = [rows[a:b] @ _weights(gray.shape[1], n + 1).T for a, b, n in zip(starts, starts[1:], sizes)]
+    else:
+        sums = [area_sums(gray, n + 1, n) for n in sizes]
+    return tuple(dhash_from_luma(gray, hash_size=n, max_value=max_value, sums=s) for n, s in zip(sizes, sums))
+
+
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
-                    max_value: int | None = None) -> DHash:
-    """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test."""
+                    max_value: int | None = None, sums: np.ndarray | None = None) -> DHash:
+    """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test.
+    (``sums``: its :func:`area_sums` when already computed.)"""
     check_hash_size(hash_size)
-    sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
+    if sums is None:
+        sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
     bits = (sums[:, 1:] > sums[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
     if max_value is None:
@@ -240,15 +263,16 @@ class ReducedLuma(NamedTuple):
 
 def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE, path: str = "<bytes>",
               max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> ReducedLuma | None:
-    """The reduced JPEG luma the reduction rule hashes for these bytes (``header`` from
-    :func:`compare.load.check_header`), or None when the full decode's luma is the one to hash."""
+    """The reduced JPEG luma the reduction rule hashes for these bytes (``header``: what
+    :func:`compare.load.check_header` returned for them), or None when the full decode's luma is the
+    one to hash."""
     if header.format != "jpeg":
         return None
     r = jpeg_reduction(header.width, header.height, hash_size=hash_size)
     frame = jpeg_frame(data) if r > 1 else None
     if frame is None or frame[0] != 8 or frame[1] not in (1, 3):
         return None
-    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes, header=header)
     return ReducedLuma(luma_, r, frame[1])
 
 

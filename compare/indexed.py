@@ -218,14 +218,22 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler
     return load_haystack(db, max_pixels=max_pixels)
 
 
+@dataclass(frozen=True)
+class Needles:
+    entries: list        # Entry per needle image, in path order
+    errors: list         # walk and per-file errors
+    digests: object      # callable(paths) -> pixel SHA-256 per path (cached by the needles' own index)
+
+
 def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS, refresh_index: bool = True, progress=None,
-                 notice=None) -> tuple[list[Entry], list]:
+                 notice=None) -> Needles:
     """Needle entries and errors for folders (or files): through the index a folder holds, if any
-    (refreshed like a haystack), else hashed now. Returns ``(entries, errors)`` in path order."""
+    (refreshed like a haystack, and caching the needles' pixel digests), else hashed now."""
     entries: list[Entry] = []
     errors: list = []
     plain = []
+    where: dict[str, tuple[Haystack, int]] = {}
     for r in roots:
         r = os.fspath(r)
         db = folder_index(r) if os.path.isdir(r) else None
@@ -235,11 +243,28 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
         hay = haystack_from(r, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, refresh_index=refresh_index,
                             progress=progress, notice=notice)
         root = os.path.abspath(r)
-        entries.extend(e for e in hay.entries_at(range(len(hay))) if _under(e.path, root))
+        for k, e in enumerate(hay.entries_at(range(len(hay)))):
+            if _under(e.path, root):
+                entries.append(e)
+                where[e.path] = (hay, k)
         errors.extend(e for e in hay.errors if _under(e.path, root))
     if plain:
         records, errs = hash_tree(plain, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, progress=progress)
         entries.extend(Entry.of(r) for r in records)
         errors.extend(errs)
     entries.sort(key=lambda e: e.path)
-    return entries, errors
+
+    def digests(paths):
+        paths = list(paths)
+        out: dict[str, str | None] = {}
+        groups: dict[int, tuple[Haystack, list[str]]] = {}
+        for p in paths:
+            if p in where:
+                groups.setdefault(id(where[p][0]), (where[p][0], []))[1].append(p)
+        for hay, ps in groups.values():
+            out.update(zip(ps, hay.pixel_digests([where[p][1] for p in ps])))
+        rest = [p for p in paths if p not in out]
+        out.update(zip(rest, pixel_digests(rest, max_pixels=max_pixels)))
+        return [out[p] for p in paths]
+
+    return Needles(entries=entries, errors=errors, digests=digests)

@@ -242,18 +242,20 @@ def jpeg_frame(data: bytes) -> tuple[int, int] | None:
 
 
 def decode_jpeg_luma(data: bytes, *, reduction: int, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
-                     max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+                     max_bytes: int = DEFAULT_MAX_BYTES, header: Header | None = None) -> np.ndarray:
     """The luma (Y) plane of an 8-bit JPEG decoded at ``1/reduction`` scale (2, 4 or 8).
 
     libjpeg's scaled inverse DCT produces it straight from the coefficients: at 1/8 each output
     pixel is the DC term, the mean of its 8x8 block, without decoding the full image; the output is
     ``ceil(width / reduction) x ceil(height / reduction)``. Stored orientation (EXIF ignored); the
-    same header guard and decoder-message checks as :func:`decode`. Which reduction to use is the
-    hashing rule (:func:`compare.hashing.jpeg_reduction`).
+    same header guard and decoder-message checks as :func:`decode` (``header``: what
+    :func:`check_header` returned for these bytes with these limits, so the file is walked once).
+    Which reduction to use is the hashing rule (:func:`compare.hashing.jpeg_reduction`).
     """
     if reduction not in _REDUCED_GRAY:
         raise ValueError(f"reduction must be 2, 4 or 8, got {reduction!r}")
-    header = check_header(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    if header is None:
+        header = check_header(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
     if header.format != "jpeg":
         raise DecodeError(f"a reduced decode is for JPEG files, this is {header.format.upper()}", path=path)
     flags = _REDUCED_GRAY[reduction] | cv2.IMREAD_IGNORE_ORIENTATION

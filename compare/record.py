@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
-from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, hash_luma, luma
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_header, decode, read_bytes
+from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_header, decode, read_bytes, sniff_format
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -58,10 +58,12 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
     limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
-    header = check_header(data, path=p, **limits)
-    reduced = hash_luma(data, header, hash_size=hash_size, path=p, **limits)
+    reduced = header = None
+    if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself
+        header = check_header(data, path=p, **limits)
+        reduced = hash_luma(data, header, hash_size=hash_size, path=p, **limits)
     digest = None
-    if reduced is not None:  # a JPEG hashed from its reduced decode: size and layout from its headers
+    if reduced is not None and header is not None:  # a JPEG hashed from its reduced decode
         y, max_value = reduced.luma, 255
         fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
         channels = 1 if reduced.components == 1 else 3
@@ -73,8 +75,7 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
         fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
         if pixels:
             digest = pixel_sha256(img.pixels)
-    h = dhash_from_luma(y, hash_size=hash_size, max_value=max_value)
-    h256 = dhash_from_luma(y, hash_size=DHASH256_SIZE, max_value=max_value)
+    h, h256 = dhashes_from_luma(y, sizes=(hash_size, DHASH256_SIZE), max_value=max_value)
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
                       channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
                       flat=h.flat, pixel_sha256=digest)

@@ -108,14 +108,16 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                  needle_errors=(), method: str = "auto") -> SearchResult:
+                  needle_errors=(), method: str = "auto", needle_digests=None) -> SearchResult:
     """Find each needle's copies in the haystack.
 
     A haystack file matches a needle when it has the same bytes (``file_equal``), the same pixels
     (``pixel_equal``) or, when neither is flat, a dHash within ``max_distance`` bits. A file never
     matches itself (a needle folder inside the haystack is not "found" by its own files). Needle
     folders are the folders that directly contain needle images; a folder is unmatched when none of
-    its images has a match.
+    its images has a match. Pixel digests are computed only for candidates within the radius whose
+    bytes differ (``needle_digests``: callable(paths) giving the needles' digests, e.g. from their
+    index; default: decode them now).
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
@@ -149,7 +151,7 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     hay_digest = dict(zip(sorted(need_h), haystack.pixel_digests(sorted(need_h))))
     lazy = [i for i in sorted(need_n) if not needles[i].pixel_sha256]
     needle_digest = {i: needles[i].pixel_sha256 for i in need_n}
-    needle_digest.update(zip(lazy, pixel_digests([needles[i].path for i in lazy])))
+    needle_digest.update(zip(lazy, (needle_digests or pixel_digests)([needles[i].path for i in lazy])))
     results = []
     for i, (nd, found) in enumerate(zip(needles, candidates)):
         q = DHash.parse(nd.dhash)

@@ -146,13 +146,14 @@ def run_search(args) -> int:
         bar.close()
     bar = Progress("needles")
     try:
-        needles, errors = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
-                                       refresh_index=not args.no_refresh, notice=_warn)
+        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+                               refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
-    if not needles and not errors:
+    if not needles.entries and not needles.errors:
         raise InputError(f"no image files under --needles {' '.join(args.needles)}")
-    res = match_needles(needles, hay, max_distance=args.max_distance, needle_errors=errors)
+    res = match_needles(needles.entries, hay, max_distance=args.max_distance, needle_errors=needles.errors,
+                        needle_digests=needles.digests)
     if not len(hay):
         print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
               file=sys.stderr)

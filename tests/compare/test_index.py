@@ -227,8 +227,8 @@ def test_folder_index_is_used_refreshed_and_read_only_leaves_no_wal(tmp_path):
 
     # read-only use of a fresh index: no hashing, no -wal/-shm left behind
     h = haystack_from(hay)
-    entries, errors = needles_from([needles])
-    res = match_needles(entries, h)
+    nd = needles_from([needles])
+    res = match_needles(nd.entries, h, needle_digests=nd.digests)
     assert h.source == str(db) and len(h) == 4
     assert [n.matches[0].path if n.matches else None for n in res.needles] == [str(hay / "h1.png"), None]
     assert _files(hay) == {"h0.png", "h1.png", "h2.png", "h3.png", DEFAULT_DB_NAME}

@@ -40,9 +40,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCOPECHECK = [sys.executable, "-m", "scopecheck"]
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "hubble_deep_field",
-          "immunohistochemistry", "retina", "cat", "camera", "coins", "moon", "page", "brick", "grass",
-          "gravel", "text", "horse", "colorwheel", "logo")
+PHOTOS = ("astronaut", "motorcycle_left", "hubble_deep_field", "immunohistochemistry", "cat", "camera", "coins",
+          "moon", "page", "brick", "grass", "gravel", "text", "horse", "colorwheel", "logo",
+          "chelsea", "coffee", "rocket", "retina")  # the last four only for new needles
 SIZE = (1600, 1200)
 
 
@@ -66,6 +66,7 @@ def _photos() -> list[np.ndarray]:
 
 
 def _picture(photos, rng) -> np.ndarray:
+    """A random crop of one of ``photos``, brightness-jittered, at SIZE."""
     im = photos[int(rng.integers(len(photos)))]
     h, w = im.shape[:2]
     s = rng.uniform(0.45, 0.9)
@@ -85,6 +86,8 @@ def make_archive(root: Path, *, images: int, ext: str = ".jpg") -> tuple[Path, P
     shutil.rmtree(root, ignore_errors=True)
     rng = np.random.default_rng(2026)
     photos = _photos()
+    # new needles come from photos the haystack never used (crops of one photo can be near-duplicates)
+    photos, unseen = photos[:-4], photos[-4:]
     params = [cv2.IMWRITE_JPEG_QUALITY, 90] if ext == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 3]
     files = []
     for k in range(images):
@@ -106,11 +109,11 @@ def make_archive(root: Path, *, images: int, ext: str = ".jpg") -> tuple[Path, P
     for folder in ("new_a", "new_b"):
         (needles / folder).mkdir(parents=True, exist_ok=True)
         for k in range(per // 2):
-            cv2.imwrite(str(needles / folder / f"NEW_{k:04d}{ext}"), _picture(photos, rng), params)
+            cv2.imwrite(str(needles / folder / f"NEW_{k:04d}{ext}"), _picture(unseen, rng), params)
     (needles / "partly").mkdir(parents=True, exist_ok=True)
     for k in picks[2 * per:2 * per + per // 2].tolist():
         shutil.copy(files[k], needles / "partly" / files[k].name)
-    cv2.imwrite(str(needles / "partly" / f"NEW_partly{ext}"), _picture(photos, rng), params)
+    cv2.imwrite(str(needles / "partly" / f"NEW_partly{ext}"), _picture(unseen, rng), params)
     marker.write_text("ok\n")
     return hay, needles
 

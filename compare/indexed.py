@@ -86,7 +86,8 @@ def freshness(db: str | os.PathLike) -> Freshness:
             new += 1
         elif old != state:
             changed += 1
-    blind = [e.path for e in walk.errors] if walk else []
+    # folders we could not list, and recorded roots that are gone (an unmounted drive): not "removed"
+    blind = ([e.path for e in walk.errors] if walk else []) + [r for r in roots if r not in present]
     removed = sum(1 for p in list(files) + list(failed)
                   if p not in seen and any(_under(p, r) for r in roots) and not any(_under(p, b) for b in blind))
     return Freshness(db=db, roots=roots, new=new, changed=changed, removed=removed)
@@ -183,8 +184,9 @@ def refresh(db: str, *, refresh: bool = True, jobs: int | None = None, scheduler
         return fresh
     what = f"{fresh.new} new, {fresh.changed} changed, {fresh.removed} removed since it was indexed"
     writable = os.access(db, os.W_OK) and os.access(os.path.dirname(os.path.abspath(db)), os.W_OK)
-    if refresh and writable and fresh.roots:
-        build_index([r for r in fresh.roots if os.path.exists(r)] or list(fresh.roots), db=db, jobs=jobs,
+    present = [r for r in fresh.roots if os.path.exists(r)]
+    if refresh and writable and present:
+        build_index(present, db=db, jobs=jobs,
                     scheduler=scheduler, max_pixels=max_pixels, progress=progress)
         return Freshness(db=db, roots=fresh.roots, new=fresh.new, changed=fresh.changed, removed=fresh.removed,
                          refreshed=True)

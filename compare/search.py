@@ -39,7 +39,7 @@ class Match:
     path: str
     distance: int
     file_equal: bool
-    pixel_equal: bool
+    pixel_equal: bool | None  # None: not computed (match_needles(pixel_equal=False))
 
     def to_json(self) -> dict:
         return {"path": self.path, "distance": self.distance, "file_equal": self.file_equal,
@@ -108,7 +108,8 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                  needle_errors=(), method: str = "auto", needle_digests=None) -> SearchResult:
+                  needle_errors=(), method: str = "auto", needle_digests=None,
+                  pixel_equal: bool = True) -> SearchResult:
     """Find each needle's copies in the haystack.
 
     A haystack file matches a needle when it has the same bytes (``file_equal``), the same pixels
@@ -117,7 +118,8 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     folders are the folders that directly contain needle images; a folder is unmatched when none of
     its images has a match. Pixel digests are computed only for candidates within the radius whose
     bytes differ (``needle_digests``: callable(paths) giving the needles' digests, e.g. from their
-    index; default: decode them now).
+    index; default: decode them now). ``pixel_equal=False`` skips them where they do not change
+    which files match (near matches then have ``pixel_equal`` None: not computed).
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
@@ -139,13 +141,17 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
         candidates.append(sorted(found))
     wanted = sorted({k for c in candidates for k in c})
     fetched = dict(zip(wanted, haystack.entries_at(wanted)))
-    # Pixel digests only where they can change the answer: a candidate within the radius whose bytes
-    # differ (computed now, cached by an index), and the needles that have such a candidate.
+    # Pixel digests only for a candidate within the radius whose bytes differ (computed now, cached by
+    # an index), and its needle; with pixel_equal=False only where they decide a match (a flat side,
+    # or beyond --max-distance), not to label near matches.
     need_h, need_n = set(), set()
     for i, (nd, found) in enumerate(zip(needles, candidates)):
         q = DHash.parse(nd.dhash)
         for k in found:
-            if fetched[k].sha256 != nd.sha256 and DHash.parse(fetched[k].dhash) - q <= radius:
+            e = fetched[k]
+            if e.sha256 == nd.sha256 or (d := DHash.parse(e.dhash) - q) > radius:
+                continue
+            if pixel_equal or nd.flat or e.flat or d > max_distance:
                 need_h.add(k)
                 need_n.add(i)
     hay_digest = dict(zip(sorted(need_h), haystack.pixel_digests(sorted(need_h))))
@@ -160,14 +166,16 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
         for k in found:
             e = fetched[k]
             file_equal = e.sha256 == nd.sha256
-            pixel_equal = file_equal or (mine is not None and hay_digest.get(k) == mine)
+            same_pixels = file_equal or (mine is not None and hay_digest.get(k) == mine)
             distance = DHash.parse(e.dhash) - q
-            if not (file_equal or pixel_equal or (not nd.flat and not e.flat and distance <= max_distance)):
+            if not (file_equal or same_pixels or (not nd.flat and not e.flat and distance <= max_distance)):
                 continue  # a digest-key collision, a flat frame or beyond the radius: not a match
             if _same_file(e.path, nd.path):
                 continue
-            matches.append(Match(path=e.path, distance=distance, file_equal=file_equal, pixel_equal=pixel_equal))
-        matches.sort(key=lambda m: (not m.file_equal, not m.pixel_equal, m.distance, m.path))
+            known = file_equal or same_pixels or k in hay_digest
+            matches.append(Match(path=e.path, distance=distance, file_equal=file_equal,
+                                 pixel_equal=same_pixels if known else None))
+        matches.sort(key=lambda m: (not m.file_equal, m.pixel_equal is not True, m.distance, m.path))
         results.append(NeedleResult(path=nd.path, folder=os.path.dirname(nd.path), dhash=nd.dhash,
                                     flat=nd.flat, matches=tuple(matches)))
     folders: dict[str, list[int]] = {}

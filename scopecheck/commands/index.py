@@ -153,7 +153,7 @@ def run_search(args) -> int:
     if not needles.entries and not needles.errors:
         raise InputError(f"no image files under --needles {' '.join(args.needles)}")
     res = match_needles(needles.entries, hay, max_distance=args.max_distance, needle_errors=needles.errors,
-                        needle_digests=needles.digests)
+                        needle_digests=needles.digests, pixel_equal=args.json or args.csv)  # text shows folders
     if not len(hay):
         print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
               file=sys.stderr)

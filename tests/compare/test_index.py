@@ -273,6 +273,11 @@ def test_pixel_digests_are_lazy_and_cached(tmp_path):
     write(needle, load(hay / "h3.png").pixels, params=[cv2.IMWRITE_PNG_COMPRESSION, 0])
     rec = hash_file(needle)
     assert rec.pixel_sha256 is None
+    # the folder answer alone (text output) needs no pixel digest for a non-flat near match
+    (m,) = match_needles([rec], haystack_from(db), pixel_equal=False).needles[0].matches
+    assert m.path == str(hay / "h3.png") and m.pixel_equal is None and m.distance == 0
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM files WHERE pixel_sha256 IS NOT NULL").fetchone()[0] == 0
     res = match_needles([rec], haystack_from(db))
     (m,) = res.needles[0].matches
     assert m.path == str(hay / "h3.png") and m.pixel_equal and not m.file_equal and m.distance == 0

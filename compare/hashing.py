@@ -25,9 +25,10 @@ decode. Agreement with the full-decode hash on real photos (scikit-image's, as J
 800x600 and 400x300, quality 95/75/50): 64-bit mean 0.5-0.7, max 3-4 bits; 256-bit mean about 4,
 max 14-19 bits (``tests/compare/test_hashing.py`` reports it on every run).
 
-A hash is written self-describing as ``dhash:<n>:<hex>``. Frames whose cells span less than
-``FLAT_RANGE`` gray levels (on a 0-255 scale) are **flat**: their bits are noise or all zero and
-two blank frames would otherwise "match", so every consumer must treat them apart.
+A hash is written self-describing as ``dhash:<n>:<hex>``. Frames with no structure above their
+own noise are **flat** (:func:`is_flat`): their bits are noise or all zero and two blank frames
+would otherwise "match", so every consumer must treat them apart. A flat hash never stands in for
+a pixel test: ``compare`` still judges the aligned residual.
 """
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ DEFAULT_HASH_SIZE = 8
 MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
 FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
-FLAT_RANGE = 2.0  # gray levels (0-255 scale) between the darkest and brightest cell
+FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
+FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
+FLAT_SAMPLES = 1 << 18  # is_flat looks at a strided subsample of about this many pixels
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
 
@@ -81,7 +84,7 @@ class DHash:
     def __str__(self) -> str:
         return f"dhash:{self.size}:{self.hex}"
 
-    def __sub__(self, other: "DHash") -> int:
+    def __sub__(self, other: DHash) -> int:
         if not isinstance(other, DHash):
             return NotImplemented
         if other.size != self.size:
@@ -97,7 +100,7 @@ class DHash:
         return hash((self.size, self.value))
 
     @classmethod
-    def parse(cls, text: str) -> "DHash":
+    def parse(cls, text: str) -> DHash:
         """Parse ``dhash:<n>:<hex>``; the size is never guessed from the hex length."""
         m = _TEXT.match(text.strip())
         if not m:
@@ -212,23 +215,54 @@ def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: in
         sums = [rows[a:b] @ _weights(gray.shape[1], n + 1).T for a, b, n in zip(starts, starts[1:], sizes)]
     else:
         sums = [area_sums(gray, n + 1, n) for n in sizes]
-    return tuple(dhash_from_luma(gray, hash_size=n, max_value=max_value, sums=s) for n, s in zip(sizes, sums))
+    first = dhash_from_luma(gray, hash_size=sizes[0], max_value=max_value, sums=sums[0])
+    return (first, *(dhash_from_luma(gray, hash_size=n, max_value=max_value, sums=s, flat=first.flat)
+                     for n, s in zip(sizes[1:], sums[1:])))  # one image, one flatness
 
 
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
-                    max_value: int | None = None, sums: np.ndarray | None = None) -> DHash:
-    """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test.
-    (``sums``: its :func:`area_sums` when already computed.)"""
+                    max_value: int | None = None, sums: np.ndarray | None = None,
+                    flat: bool | None = None) -> DHash:
+    """dHash of a 2-D luma array; ``flat`` from :func:`is_flat` (``max_value`` is accepted for
+    callers that pass it; flatness is judged in the image's own units and needs no scale).
+    (``sums``: its :func:`area_sums`, ``flat``: its :func:`is_flat`, when already computed.)"""
     check_hash_size(hash_size)
     if sums is None:
         sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
     bits = (sums[:, 1:] > sums[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
-    if max_value is None:
-        max_value = int(np.iinfo(gray.dtype).max) if gray.dtype.kind in "ui" else 255
-    cells = sums / float(gray.shape[0] * gray.shape[1])
-    spread = (cells.max() - cells.min()) * 255.0 / max_value
-    return DHash(hash_size, value, flat=bool(spread < FLAT_RANGE))
+    if flat is None:
+        flat = is_flat(gray, cells=sums / float(gray.shape[0] * gray.shape[1]))
+    return DHash(hash_size, value, flat=flat)
+
+
+def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
+    """True when a 2-D luma image has no structure above its own noise (a blank frame).
+
+    Judged in the image's own units, never in 0-255 levels of the full range: a 16-bit
+    fluorescence frame spanning 32978-36863 with noise 11 is full of structure. The noise is
+    estimated from the image itself (Immerkaer's Laplacian-difference mask, robust MAD) on a
+    strided subsample; the structure is the variance left after a light Gaussian smoothing (sigma
+    1 px), less what the noise contributes to it. Flat when that structure variance is at most
+    ``FLAT_SNR`` times the smoothed noise variance, or (noise-free frames) when the dHash cells
+    (``cells``, if given) span less than ``FLAT_RANGE`` sample steps.
+    """
+    if gray.ndim != 2:
+        raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
+    if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
+        return True
+    step = max(1, int(np.sqrt(gray.size / FLAT_SAMPLES)))
+    x = np.ascontiguousarray(gray[::step, ::step], dtype=np.float32)
+    if min(x.shape) < 5:
+        return bool(float(x.max() - x.min()) == 0.0)
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
+    noise = float(1.4826 * np.median(np.abs(r)) / 6.0)
+    g = cv2.getGaussianKernel(9, 1.0)
+    gain2 = float((g ** 2).sum()) ** 2  # variance gain of white noise through the 2-D Gaussian
+    smooth_var = float(cv2.GaussianBlur(x, (0, 0), 1.0)[2:-2, 2:-2].var())
+    noise_var = noise * noise * gain2
+    return bool(smooth_var - noise_var <= FLAT_SNR * noise_var)
 
 
 def dhash(pixels: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE) -> DHash:
@@ -262,17 +296,20 @@ class ReducedLuma(NamedTuple):
 
 
 def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE, path: str = "<bytes>",
-              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> ReducedLuma | None:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+              checked: tuple[Header, bytes] | None = None) -> ReducedLuma | None:
     """The reduced JPEG luma the reduction rule hashes for these bytes (``header``: what
-    :func:`compare.load.check_header` returned for them), or None when the full decode's luma is the
-    one to hash."""
+    :func:`compare.load.check_header` returned for them; ``checked``: what
+    :func:`compare.load.check_input` did, if called), or None when the full decode's luma is the one
+    to hash."""
     if header.format != "jpeg":
         return None
     r = jpeg_reduction(header.width, header.height, hash_size=hash_size)
     frame = jpeg_frame(data) if r > 1 else None
     if frame is None or frame[0] != 8 or frame[1] not in (1, 3):
         return None
-    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes, header=header)
+    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes,
+                             checked=checked)
     return ReducedLuma(luma_, r, frame[1])
 
 

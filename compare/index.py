@@ -325,7 +325,7 @@ def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progre
     for p, e in conn.execute("SELECT path, error FROM errors"):
         if _unkey(p) in seen:
             errors.append(FileError(_unkey(p), e))
-    for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
+    for (p,) in conn.execute("SELECT path FROM files WHERE flat = 1"):
         flat += _unkey(p) in seen
     errors.sort(key=lambda e: e.path)
     return IndexResult(db=db, roots=abs_roots, files=len(files), hashed=hashed, unchanged=unchanged,

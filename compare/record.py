@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_header, decode, read_bytes, sniff_format
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_input, decode, read_bytes, sniff_format
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -60,8 +60,9 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
     reduced = header = None
     if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself
-        header = check_header(data, path=p, **limits)
-        reduced = hash_luma(data, header, hash_size=hash_size, path=p, **limits)
+        checked = check_input(data, path=p, **limits)
+        header = checked[0]
+        reduced = hash_luma(data, header, hash_size=hash_size, path=p, checked=checked, **limits)
     digest = None
     if reduced is not None and header is not None:  # a JPEG hashed from its reduced decode
         y, max_value = reduced.luma, 255

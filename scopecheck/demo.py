@@ -68,6 +68,11 @@ def main() -> int:
     code = _cli("compare", *shots)
     if code not in (0, 1):
         return code
+    from scopecheck.serve.report import write_report  # the HTML report and the browser workstation
+    write_report(os.path.join(OUT, "report.html"), c, overwrite=True)
+    print("\nwrote out/report.html (one self-contained page: open it in a browser, works offline)")
+    print("try the workstation in a browser (simulated camera; shots go to out/shots), then open "
+          "http://127.0.0.1:8765/ :\n  .venv/bin/scopecheck serve --device sim --dir out/shots")
     return flat_field_demo(rec)
 
 

@@ -107,6 +107,13 @@ def make_tiff_width_count_2(d: Path) -> Path:
     return p
 
 
+def make_tiff_short_strips(d: Path) -> Path:
+    """Uncompressed 9000 x 9000 declared, 256 bytes of strip data."""
+    p = d / "short_strips.tif"
+    p.write_bytes(_tiff_gray([(256, 3, 1, _short(9000))], height=9000))
+    return p
+
+
 def make_jpeg_many_scans(d: Path, scans: int = 5000) -> Path:
     """A progressive 2000x2000 JPEG followed by thousands of empty refinement scans."""
     data = small_jpeg((2000, 2000), progressive=True)
@@ -245,6 +252,8 @@ CASES = (
     Case("tiff-long8-width", make_tiff_long8_width, ("compare", "{f}", "{f}"), 2,
          "30000x30000 = 900.0 megapixels, over the limit --max-pixels 100 MP"),
     Case("tiff-width-count-2", make_tiff_width_count_2, ("hash", "{f}"), 2, "not one integer"),
+    Case("tiff-short-strips", make_tiff_short_strips, ("compare", "{f}", "{f}"), 2,
+         "truncated TIFF: declares 9000x9000 (81000000 bytes of samples) but its uncompressed data holds 256"),
     Case("jpeg-many-scans", make_jpeg_many_scans, ("compare", "{f}", "{f}"), 2, "more than 100 scans"),
     Case("jpeg-many-com", make_jpeg_many_com, ("compare", "{f}", "{f}"), 0),
     Case("jpeg-many-com-strip", make_jpeg_many_com, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),

@@ -229,3 +229,12 @@ def test_concurrent_decodes_keep_their_own_messages(tmp_path):
     for t in threads:
         t.join()
     assert errors["good"] == [] and len(errors["bad"]) == 15
+
+
+def test_tiff_strips_must_hold_the_declared_image(tmp_path):
+    with pytest.raises(DecodeError, match="truncated TIFF: declares 9000x9000 .* holds 256 bytes"):
+        read_header(hostile.make_tiff_short_strips(tmp_path).read_bytes())
+    import cv2
+    for comp in (1, 5, 8, 32773):  # the best case of each method passes: all-zero samples
+        _ok, buf = cv2.imencode(".tif", np.zeros((300, 400), np.uint16), [cv2.IMWRITE_TIFF_COMPRESSION, comp])
+        assert read_header(buf.tobytes()).width == 400

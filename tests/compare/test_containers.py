@@ -238,3 +238,12 @@ def test_tiff_strips_must_hold_the_declared_image(tmp_path):
     for comp in (1, 5, 8, 32773):  # the best case of each method passes: all-zero samples
         _ok, buf = cv2.imencode(".tif", np.zeros((300, 400), np.uint16), [cv2.IMWRITE_TIFF_COMPRESSION, comp])
         assert read_header(buf.tobytes()).width == 400
+
+
+def test_other_stderr_writes_pass_through_a_decode(tmp_path, capfd):
+    """A line another thread writes while fd 2 is redirected still reaches the terminal."""
+    from scopecheck.compare import quiet
+    with quiet.captured():
+        os.write(2, b"progress 50%\n")
+        os.write(2, b"libpng warning: iCCP: known incorrect sRGB profile\n")
+    assert capfd.readouterr().err == "progress 50%\n"

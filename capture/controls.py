@@ -60,7 +60,7 @@ class Request:
     value: float | None = None
 
     @classmethod
-    def parse(cls, control: str, text: str | float) -> "Request":
+    def parse(cls, control: str, text: str | float) -> Request:
         if control not in USER_CONTROLS:
             raise InputError(f"unknown control {control!r}; known: {', '.join(USER_CONTROLS)}")
         if isinstance(text, (int, float)) and not isinstance(text, bool):

@@ -114,7 +114,7 @@ class Correction:
         self._dark = d
 
     @classmethod
-    def from_files(cls, *, dark: str | None = None, flat: str | None = None) -> "Correction":
+    def from_files(cls, *, dark: str | None = None, flat: str | None = None) -> Correction:
         return cls(dark=load_reference(dark, "dark") if dark else None,
                    flat=load_reference(flat, "flat") if flat else None)
 

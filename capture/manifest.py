@@ -15,9 +15,10 @@ import json
 import platform
 import sys
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class Manifest:
             if v is not None:
                 object.__setattr__(self, name, _frozen(v))
 
-    def with_file(self, name: str) -> "Manifest":
+    def with_file(self, name: str) -> Manifest:
         """The same manifest for an image saved under another file name."""
         return replace(self, image={**self.image, "file": name})
 
@@ -93,7 +94,7 @@ class Manifest:
         return (json.dumps(self.to_json(), indent=2) + "\n").encode("utf-8")
 
     @classmethod
-    def from_json(cls, doc: Mapping) -> "Manifest":
+    def from_json(cls, doc: Mapping) -> Manifest:
         if not isinstance(doc, Mapping) or doc.get("kind") != MANIFEST_KIND:
             raise InputError(f"not a scopecheck capture manifest (kind {doc.get('kind')!r}, expected "
                              f"{MANIFEST_KIND})" if isinstance(doc, Mapping) else "not a JSON object")

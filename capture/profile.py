@@ -66,7 +66,7 @@ class NoiseProfile:
                 "dhash_distance": {"max": self.dhash_max, "median": self.dhash_median},
                 "shots": self.shots, "pairs": self.shots * (self.shots - 1) // 2, **self.options,
                 "controls": list(self.controls), "software": software_versions(),
-                "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}}
+                "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")}}
 
 
 def spread(images: list[np.ndarray]) -> dict:

@@ -35,7 +35,7 @@ from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
 
 from . import png
 from .camera import Camera, DeviceLostError
-from .controls import ControlOutcome, ControlSession, Request, Restored, USER_CONTROLS, frame_check
+from .controls import USER_CONTROLS, ControlOutcome, ControlSession, Request, Restored, frame_check
 from .devices import open_device
 from .manifest import MANIFEST_KIND, Manifest, software_versions
 from .output import check_output, is_template, manifest_path_for, next_free, refuse_existing, write_pair
@@ -360,7 +360,7 @@ class CaptureSession:
             reference=None if o.reference is None else {"kind": o.reference, "frame_depth": result.frame_depth,
                                                         "device": device_identity(info)},
             software=software_versions(),
-            time={"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            time={"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
                   "series_index": series_index},
         )
 

@@ -159,7 +159,7 @@ class SimulatedCamera(Camera):
         self._last = None
 
     @classmethod
-    def from_spec(cls, spec: str) -> "SimulatedCamera":
+    def from_spec(cls, spec: str) -> SimulatedCamera:
         """Build from ``sim[:PROFILE][?key=value&...]`` (see the module docstring)."""
         body = spec[len("sim"):]
         profile, _, query = body.lstrip(":").partition("?")

@@ -66,7 +66,7 @@ def run(args) -> int:
     def on_signal(sig, frame):  # end the live streams first, or shutdown waits for them
         app.state.stopping.set()
         handle_exit(sig, frame)
-    server.handle_exit = on_signal
+    server.handle_exit = on_signal  # type: ignore[method-assign]
     server.run()  # Ctrl-C: uvicorn stops, the lifespan closes the device and restores its settings
     return 0  # after Ctrl-C uvicorn re-raises SIGINT: the CLI reports "interrupted" and exits 130
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import cv2
 import pytest
+from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.session import CaptureOptions, capture
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import DeviceError
-
-from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 _RAW = {cv2.CAP_PROP_AUTO_EXPOSURE: "auto_exposure", cv2.CAP_PROP_EXPOSURE: "exposure",
         cv2.CAP_PROP_AUTO_WB: "auto_wb", cv2.CAP_PROP_WB_TEMPERATURE: "wb_temperature",

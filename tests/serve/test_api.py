@@ -6,10 +6,10 @@ import threading
 import cv2
 import numpy as np
 import pytest
+
 from scopecheck.compare.digest import pixel_sha256
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.load import load
-
 from tests.conftest import run_cli
 from tests.serve.conftest import PAIR, make_client
 

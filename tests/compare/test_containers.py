@@ -13,13 +13,13 @@ import zlib
 
 import numpy as np
 import pytest
+
 from scopecheck.compare.containers import Limits, inspect, jpeg, png, read_header, tiff
 from scopecheck.compare.containers.inflate import InflateBudget
 from scopecheck.compare.errors import DecodeError, InputError, LimitError
 from scopecheck.compare.hashing import dhash
 from scopecheck.compare.load import decode, read_bytes
 from scopecheck.compare.metadata import diff_metadata, read_metadata
-
 from tests import hostile
 from tests.hostile import chunk, small_jpeg, small_png
 

@@ -51,9 +51,12 @@ def _fresh(camera) -> np.ndarray:
 def _own_exposure(camera, cs: ControlSession, outcome: ControlOutcome) -> tuple[ControlOutcome, dict, int]:
     prof = cs.profile
     flushed = 0
-    if cs.read_raw("auto_exposure") is not None or prof.supports("auto_exposure"):
+    if prof.supports("auto_exposure") and prof.ae_off is not None:
         cs.write_raw("auto_exposure", prof.ae_off)
-    raw = cs.read_raw("exposure")
+    start = cs.read_raw("exposure")
+    if start is None:
+        return replace(outcome, note="exposure cannot be read back; not frozen"), {"steps": []}, 0
+    raw: float = start
     steps = []
     for _ in range(8):
         frame = _fresh(camera)
@@ -74,7 +77,7 @@ def _own_exposure(camera, cs: ControlSession, outcome: ControlOutcome) -> tuple[
         raw = rb if rb is not None else new_raw
     rb = cs.read_raw("exposure")
     auto = prof.auto_is_on("auto_exposure", cs.read_raw("auto_exposure"))
-    ok = rb is not None and steps and abs(rb - raw) <= 1e-6 + 0.005 * abs(raw)
+    ok = rb is not None and bool(steps) and abs(rb - raw) <= 1e-6 + 0.005 * abs(raw)
     status = ControlStatus.LOCKED if ok and auto is False else ControlStatus.SET if ok else ControlStatus.REFUSED
     last = steps[-1] if steps else {}
     note = (f"scopecheck's loop: p{PERCENTILE:g} at {last.get('p99_5_dn')} DN (target {TARGET_DN:g}) after "
@@ -101,7 +104,9 @@ def _own_white_balance(camera, cs: ControlSession, outcome: ControlOutcome) -> t
         if new == kelvin:
             break
         _, rb = cs.write_raw("wb_temperature", new)
-        kelvin = rb if rb is not None else new
+        if rb is None or rb == kelvin:  # the driver clamps here: this is as close as it goes
+            break
+        kelvin = rb
     rb = cs.read_raw("wb_temperature")
     auto = cs.profile.auto_is_on("auto_wb", cs.read_raw("auto_wb"))
     ok = rb is not None and abs(rb - kelvin) <= 1e-6 + 0.005 * kelvin
@@ -119,7 +124,7 @@ def _untrusted_because(o: ControlOutcome, settled: bool, frame) -> str | None:
     if o.status == ControlStatus.DRIFTED:
         return "the image moved across the lock (the read-back was probably a default)"
     if o.status != ControlStatus.LOCKED:
-        return f"the lock was not confirmed ({o.status.value}: {o.note})"
+        return f"the lock was not confirmed ({ControlStatus(o.status).value}: {o.note})"
     if o.control == "exposure" and frame is not None and _measure(frame)[1] >= CLIP_FRACTION:
         return "the camera's exposure clips the image"
     return None

@@ -157,12 +157,15 @@ def open_device(device: str, *, backend: str = "auto", size: tuple[int, int] | N
     from .opencv import BACKENDS, OpenCVCamera
 
     if d.startswith("name:") or d.startswith("usb:"):
+        def target_of(entry: DeviceEntry) -> str:
+            return entry.path if entry.path and entry.backend == "v4l2" else str(entry.index)
+
         entry = find_camera(d, lister())
-        target = entry.path if entry.path and entry.backend == "v4l2" else str(entry.index)
         if backend == "auto" and entry.backend in BACKENDS:
             backend = entry.backend
-        cam = OpenCVCamera(target, backend=backend, size=size, fourcc=fourcc, fps=fps)
+        cam = OpenCVCamera(target_of(entry), backend=backend, size=size, fourcc=fourcc, fps=fps)
         cam.selected = {"spec": d, **entry.to_json()}
+        cam.relocate = lambda: target_of(find_camera(d, lister()))  # after a replug: look it up again
         return cam
     return OpenCVCamera(d, backend=backend, size=size, fourcc=fourcc, fps=fps)
 

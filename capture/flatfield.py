@@ -59,6 +59,7 @@ def load_reference(path: str, kind: str) -> Reference:
         found = "no manifest" if man is None else f"a {ref.get('kind') if ref else 'plain capture'} manifest"
         raise InputError(f"--{kind}: not a {kind} reference ({found}); make one with scopecheck calibrate "
                          f"--{kind} -o {kind}.png", path=path)
+    assert man is not None and ref is not None
     data = read_bytes(path)
     img = load(path).pixels
     if img.dtype != np.uint16:
@@ -108,7 +109,7 @@ class Correction:
                 raise InputError(f"--flat {flat.path}: no signal above the dark frame; shoot the flat on a lit, "
                                  "blank field")
             ok = signal > _MIN_FLAT * mean
-            self.gain = np.where(ok, mean / np.where(ok, signal, 1.0), 1.0)
+            self.gain: np.ndarray | None = np.where(ok, mean / np.where(ok, signal, 1.0), 1.0)
         else:
             self.gain = None
         self._dark = d

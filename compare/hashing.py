@@ -12,9 +12,10 @@ Definition (``n`` = hash size, default 8):
    ``n * n`` bits are taken row-major and the first bit is the most significant bit of the hex,
    the layout the ``imagehash`` library prints.
 
-A hash is written self-describing as ``dhash:<n>:<hex>``. Frames whose cells span less than
-``FLAT_RANGE`` gray levels (on a 0-255 scale) are **flat**: their bits are noise or all zero and
-two blank frames would otherwise "match", so every consumer must treat them apart.
+A hash is written self-describing as ``dhash:<n>:<hex>``. Frames with no structure above their
+own noise are **flat** (:func:`is_flat`): their bits are noise or all zero and two blank frames
+would otherwise "match", so every consumer must treat them apart. A flat hash never stands in for
+a pixel test: ``compare`` still judges the aligned residual.
 """
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from .errors import InputError
 
 DEFAULT_HASH_SIZE = 8
 MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
-FLAT_RANGE = 2.0  # gray levels (0-255 scale) between the darkest and brightest cell
+FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
+FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
+FLAT_SAMPLES = 1 << 18  # is_flat looks at a strided subsample of about this many pixels
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
 
@@ -154,15 +157,42 @@ def check_hash_size(hash_size: int) -> int:
 
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
                     max_value: int | None = None) -> DHash:
-    """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test."""
+    """dHash of a 2-D luma array; ``flat`` from :func:`is_flat` (``max_value`` is accepted for
+    callers that pass it; flatness is judged in the image's own units and needs no scale)."""
     check_hash_size(hash_size)
     cells = area_average(gray, hash_size + 1, hash_size)
     bits = (cells[:, 1:] > cells[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
-    if max_value is None:
-        max_value = int(np.iinfo(gray.dtype).max) if gray.dtype.kind in "ui" else 255
-    spread = (cells.max() - cells.min()) * 255.0 / max_value
-    return DHash(hash_size, value, flat=bool(spread < FLAT_RANGE))
+    return DHash(hash_size, value, flat=is_flat(gray, cells=cells))
+
+
+def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
+    """True when a 2-D luma image has no structure above its own noise (a blank frame).
+
+    Judged in the image's own units, never in 0-255 levels of the full range: a 16-bit
+    fluorescence frame spanning 32978-36863 with noise 11 is full of structure. The noise is
+    estimated from the image itself (Immerkaer's Laplacian-difference mask, robust MAD) on a
+    strided subsample; the structure is the variance left after a light Gaussian smoothing (sigma
+    1 px), less what the noise contributes to it. Flat when that structure variance is at most
+    ``FLAT_SNR`` times the smoothed noise variance, or (noise-free frames) when the dHash cells
+    (``cells``, if given) span less than ``FLAT_RANGE`` sample steps.
+    """
+    if gray.ndim != 2:
+        raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
+    if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
+        return True
+    step = max(1, int(np.sqrt(gray.size / FLAT_SAMPLES)))
+    x = np.ascontiguousarray(gray[::step, ::step], dtype=np.float32)
+    if min(x.shape) < 5:
+        return bool(float(x.max() - x.min()) == 0.0)
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
+    noise = float(1.4826 * np.median(np.abs(r)) / 6.0)
+    g = cv2.getGaussianKernel(9, 1.0)
+    gain2 = float((g ** 2).sum()) ** 2  # variance gain of white noise through the 2-D Gaussian
+    smooth_var = float(cv2.GaussianBlur(x, (0, 0), 1.0)[2:-2, 2:-2].var())
+    noise_var = noise * noise * gain2
+    return bool(smooth_var - noise_var <= FLAT_SNR * noise_var)
 
 
 def dhash(pixels: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE) -> DHash:

@@ -74,7 +74,7 @@ def options(args, **extra):
 
 
 def controls_line(controls) -> str:
-    return ", ".join(f"{c.control} {c.status.value}" for c in controls)
+    return ", ".join(f"{c.control} {str(c.status)}" for c in controls)
 
 
 def run_capture(args) -> int:
@@ -123,7 +123,8 @@ def run_capture(args) -> int:
         if m.settings is not None:
             reconnects = len(m.settings.get("reconnects", ()))
             state = "as saved" if shot.settings_ok else "MISMATCH (see the manifest's settings section)"
-            print(f"  settings {m.settings.get('file')}: {state}" + (f", {reconnects} reconnect(s)" if reconnects else ""))
+            print(f"  settings {m.settings.get('file')}: {state}"
+                  + (f", {plural(reconnects, 'reconnect')} so far" if reconnects else ""))
         sys.stdout.flush()
 
     capture_series(open_camera(args), args.output, opts, count=args.count, interval=args.interval, log=log,

@@ -134,6 +134,11 @@ def test_compare_view_shows_the_verdict_and_the_slider_moves_the_split(server, p
     page.click("button[data-mode=heat]")
     assert float(page.locator(".sv-pane[data-pane='0'] .sv-heat").evaluate("e => e.style.opacity")) > 0
     page.wait_for_function("() => document.querySelector('.sv-heat').naturalWidth === 320")
+    with page.expect_download() as download:
+        page.click("#cmp-report")
+    assert download.value.suggested_filename == "ihc_shot1_vs_ihc_particle.html"
+    with open(download.value.path(), encoding="utf-8") as f:
+        assert 'id="scopecheck-compare"' in f.read()
     assert page.problems == []
 
 

@@ -2,7 +2,7 @@
 
 The loader walks the container (bounded chunk/segment/scan counts, declared-size checks), hands
 libpng the pixel chunks only and captures the decoders' stderr; this prints the median time of
-each and their ratio for 20-megapixel PNG and JPEG files (and a PNG carrying metadata chunks),
+each and their ratio for 20-megapixel PNG and JPEG files (and a PNG carrying metadata chunks, which the loader copies without them),
 plus the header walk alone.
 
 usage: .venv/bin/python bench/bench_load.py [--repeats 7]
@@ -34,9 +34,9 @@ def files() -> dict[str, bytes]:
         out[f"20 MP {ext[1:].upper()}"] = buf.tobytes()
     data = out["20 MP PNG"]
     i = data.index(b"IDAT") - 4
-    extra = pngc.make_chunk(b"iCCP", b"icc\0\0" + zlib.compress(os.urandom(1 << 16))) + \
+    extra = pngc.make_chunk(b"zTXt", b"XML\0\0" + zlib.compress(os.urandom(1 << 16))) + \
         pngc.make_chunk(b"tEXt", b"Comment\0" + b"x" * 1000)
-    out["20 MP PNG + iCCP/tEXt"] = data[:i] + extra + data[i:]
+    out["20 MP PNG + zTXt/tEXt"] = data[:i] + extra + data[i:]
     return out
 
 

@@ -180,12 +180,11 @@ def _imdecode(buf: np.ndarray, fmt: str, flags: int = cv2.IMREAD_UNCHANGED) -> t
     return pixels, problem
 
 
-def _inspect(data: bytes, *, path: str, max_pixels: int, max_bytes: int,
-             decoder_input: bool = True) -> tuple[Header, bytes]:
+def _inspect(data: bytes, *, path: str, max_pixels: int, max_bytes: int) -> tuple[Header, bytes]:
     limits = Limits(max_bytes=max_bytes, max_pixels=max_pixels)
     try:
         check_bytes(len(data), limits)
-        return inspect(data, limits=limits, decoder_input=decoder_input)
+        return inspect(data, limits=limits)
     except InputError as e:
         raise type(e)(str(e), path=path) from None
 
@@ -197,7 +196,7 @@ def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAUL
     Raises :class:`DecodeError` (truncated, corrupt, implausible) or :class:`LimitError` (over
     ``max_bytes``, ``max_pixels`` or a structure limit), with ``path`` in the message.
     """
-    return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes, decoder_input=False)[0]
+    return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)[0]
 
 
 def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,

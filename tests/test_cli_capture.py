@@ -25,7 +25,7 @@ def test_capture_json_summary_and_files(tmp_path):
     assert doc["frames"] == {"stacked": 8, "rejected": 0, "warmup": 0}
     assert os.path.exists(doc["manifest"])
     # the same digests `scopecheck hash` reports for the file
-    h = run_cli("hash", out, "--json")
+    h = run_cli("hash", out, "--json", "--pixels")
     if h.returncode == 0:
         assert doc["sha256"] in h.stdout and doc["pixel_sha256"] in h.stdout
 

@@ -60,14 +60,14 @@ class DeviceEntry:
 def _from_enumerator(platform: str) -> list[DeviceEntry]:
     import cv2_enumerate_cameras as ce
 
-    out: list[DeviceEntry] = []
     for api in _PREFERRED.get(platform, tuple(ce.supported_backends)):
         if api not in ce.supported_backends:
             continue
-        for c in ce.enumerate_cameras(api):
-            out.append(DeviceEntry(str(c.name), c.vid, c.pid, c.path, CV_BACKENDS.get(api, str(api)),
-                                   int(c.index), "cv2-enumerate-cameras"))
-    return out
+        found = [DeviceEntry(str(c.name), c.vid, c.pid, c.path, CV_BACKENDS.get(api, str(api)), int(c.index),
+                             "cv2-enumerate-cameras") for c in ce.enumerate_cameras(api)]
+        if found:  # the first backend that sees cameras (Windows: MSMF, else DirectShow): no duplicates
+            return found
+    return []
 
 
 def _read(path: str) -> str | None:

@@ -53,6 +53,8 @@ def load_reference(path: str, kind: str) -> Reference:
     """Read a reference PNG and its manifest; refuse anything that is not a ``kind`` reference."""
     from scopecheck.compare.load import load, read_bytes
 
+    if not os.path.isfile(path):
+        raise InputError(f"--{kind}: no such file; make one with scopecheck calibrate --{kind} -o {kind}.png", path=path)
     man = read_manifest(manifest_path_for(path)) if os.path.exists(manifest_path_for(path)) else None
     ref = None if man is None else man.reference
     if ref is None or ref.get("kind") != kind:

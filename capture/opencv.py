@@ -17,6 +17,7 @@ import glob
 import os
 import re
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -127,7 +128,7 @@ class OpenCVCamera(Camera):
             if api != cv2.CAP_ANY and not cv2.videoio_registry.hasBackend(api):
                 raise DeviceError(f"this OpenCV build has no {backend} backend; try --backend auto")
         self._target, self._api, self._format = target, api, (size, fourcc, fps)
-        self.relocate = None  # set by devices.open_device for name:/usb: specs: where is it now?
+        self.relocate: Callable[[], str] | None = None  # set by devices.open_device for name:/usb: specs: where is it now?
         try:
             self._cap = cv2.VideoCapture(target, api)
         except cv2.error as e:

@@ -144,8 +144,6 @@ class CaptureSession:
         self._started = False
         self._power_line_original: int | None = None
         self._requests = self._merge_requests()
-        if options.correction is not None:
-            options.correction.check_camera(camera.info)
 
     def __enter__(self):
         return self
@@ -176,7 +174,27 @@ class CaptureSession:
         return (outcome,)
 
     def start(self) -> None:
+        """Warm up, lock, check; a camera lost meanwhile is reopened and warmed up again."""
+        while True:
+            try:
+                return self._start_once()
+            except DeviceLostError as e:
+                self._reopen(e)
+                self.log(f"{self.camera.info.device} was lost during warm-up and came back; warming up again")
+                self.reconnects.append({"shot": None, "during": "warm-up", "found": None, "reapplied": None})
+
+    def _reopen(self, error: DeviceLostError) -> None:
+        if self.camera.info.kind == "recording" or len(self.reconnects) >= self.options.reconnect:
+            raise error
+        try:
+            self.camera.reconnect()
+        except DeviceError as e:
+            raise DeviceError(f"{error}; reconnecting failed: {e}") from None
+
+    def _start_once(self) -> None:
         o = self.options
+        if o.correction is not None:  # before any frame: references of another size/device are refused
+            o.correction.check_camera(self.camera.info)
         if self.camera.info.kind == "recording":
             from .recording import recording_warning
 
@@ -237,12 +255,7 @@ class CaptureSession:
 
     def _reconnect(self, error: DeviceLostError) -> None:
         info = self.camera.info
-        if info.kind == "recording" or len(self.reconnects) >= self.options.reconnect:
-            raise error
-        try:
-            self.camera.reconnect()
-        except DeviceError as e:
-            raise DeviceError(f"{error}; reconnecting failed: {e}") from None
+        self._reopen(error)
         self.log(f"{info.device} was lost and came back (reconnect {len(self.reconnects) + 1} of at most "
                  f"{self.options.reconnect}); checking and re-applying its settings")
         entry: dict = {"shot": self._shot_index, "found": None, "reapplied": None}

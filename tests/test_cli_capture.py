@@ -218,3 +218,15 @@ def test_calibrate_dark_and_flat_then_capture_corrected(tmp_path, capsys):
 def test_devices_on_this_machine_is_a_list_and_exit_0(capsys):
     code, out, err = _main(capsys, "devices", "--json")
     assert code == 0 and isinstance(json.loads(out)["cameras"], list)
+
+
+def test_missing_references_and_existing_settings_file_are_refused_before_any_frame(tmp_path, capsys):
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=32x24", "--dark", tmp_path / "nope.png", "-o",
+                           tmp_path / "q.png")
+    assert code == 2 and err == [f"scopecheck capture: {tmp_path / 'nope.png'}: --dark: no such file; make one with "
+                                 "scopecheck calibrate --dark -o dark.png"]
+    (tmp_path / "bench.json").write_text("keep")
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=32x24&lose_after=0", "--save-settings",
+                           tmp_path / "bench.json", "-o", tmp_path / "q.png")
+    assert code == 2 and len(err) == 1 and "already exists" in err[0]  # lose_after=0: no frame was needed
+    assert (tmp_path / "bench.json").read_text() == "keep" and not (tmp_path / "q.png").exists()

@@ -92,8 +92,11 @@ def _parse_frame(marker: int, body: bytes) -> Frame | str:
     return Frame(marker, p, w, h, tuple(comps))
 
 
-def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
-    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError."""
+def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = False) -> JpegLayout:
+    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError.
+
+    ``stop_at_scan``: return at the first scan header (the frame is known by then; a peek).
+    """
     out = JpegLayout()
     n = len(data)
     if data[:2] != b"\xff\xd8":
@@ -147,6 +150,8 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
                 return out
             out.frame = frame
             precision = {c[0]: [None] * 64 for c in frame.components}
+        if marker == 0xDA and stop_at_scan:
+            return out
         if marker == 0xDA:
             out.scans += 1
             if out.scans > limits.max_scans:
@@ -204,8 +209,8 @@ def _missing(frame: Frame | None, precision: dict[int, list[int | None]]) -> str
     return None
 
 
-def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
-    """Declared (width, height) of a whole JPEG; DecodeError when truncated or implausible.
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, JpegLayout]:
+    """(width, height, layout) of a whole JPEG; DecodeError when truncated or implausible.
 
     Beyond the marker structure, a Huffman-coded image needs at least one bit per 8x8 block of
     entropy-coded data, so a small file declaring a large image is refused before decoding.
@@ -230,7 +235,13 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
                 f"truncated JPEG: declares {frame.width}x{frame.height} ({frame.blocks} blocks of "
                 f"8x8) but carries {layout.entropy_bytes} bytes of image data; a whole image needs "
                 f"at least {need} (one bit per block)")
-    return frame.width, frame.height
+    return frame.width, frame.height, layout
+
+
+def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Declared (width, height) of a whole JPEG (see :func:`inspect`)."""
+    w, h, _ = inspect(data, limits=limits)
+    return w, h
 
 
 def _kind(error: str) -> str:

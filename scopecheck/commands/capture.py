@@ -2,9 +2,10 @@
 ``controls``, ``calibrate``, ``record`` and ``preview`` share (defined once, here)."""
 from __future__ import annotations
 
+import os
 import sys
 
-from scopecheck.compare.errors import InputError
+from scopecheck.compare.errors import InputError, OutputExistsError
 
 from .common import add_json, plural, print_json
 
@@ -94,6 +95,9 @@ def run_capture(args) -> int:
     if args.save_settings:
         if not args.save_settings.lower().endswith(".json"):
             raise InputError(f"--save-settings {args.save_settings!r}: a settings file is a .json file")
+        if os.path.lexists(args.save_settings) and not args.overwrite:  # refuse before any frame is read
+            raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it)",
+                                    path=args.save_settings)
         extra["save_settings"] = args.save_settings
     if args.dark or args.flat:
         from scopecheck.capture.flatfield import Correction

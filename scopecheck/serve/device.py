@@ -68,6 +68,7 @@ class DeviceOwner:
         self._stop = threading.Event()
         self._cam: Any = None                   # the live Camera
         self._controls: Any = None              # its ControlSession (what to restore on close)
+        self._info: dict | None = None          # its CameraInfo.to_json()
         self._state = "opening"
         self._message: str | None = None
         self._latest: LiveFrame | None = None
@@ -101,13 +102,14 @@ class DeviceOwner:
 
         cam = self._cam = self.opener(self.device)
         cs = self._controls = ControlSession(cam)
+        self._info = cam.info.to_json()
         # read every control back as found (no write), so the table is honest before any change
         found = cs.apply([Request.parse(c, "leave") for c in self.requests])
         self.found = {o.control: o.to_json() for o in found}
 
     def _release(self) -> None:
         cam, cs = self._cam, self._controls
-        self._cam = self._controls = None
+        self._cam = self._controls = self._info = None
         if cam is None:
             return
         try:
@@ -185,13 +187,7 @@ class DeviceOwner:
         return None
 
     def status(self) -> DeviceStatus:
-        cam = self._cam
-        info = None
-        if cam is not None:
-            try:
-                info = cam.info.to_json()
-            except ScopecheckError:
-                info = None
+        info = self._info  # read at open: never ask a camera the live thread may be releasing
         rows = tuple({"control": c, "requested": r.label, "outcome": self.outcomes.get(c),
                       "found": self.found.get(c)} for c, r in self.requests.items())
         return DeviceStatus(self.device, self._state, self._message, info, self._frames, self._reopened, rows)

@@ -53,7 +53,8 @@ def test_unconfirmable_lock_uses_scopechecks_loop_and_says_so(tmp_path):
     s = shot(tmp_path, "dshow", profile="dshow")
     af = s.manifest.to_json()["auto_freeze"]
     assert af["exposure"]["loop"] == "scopecheck" and "not confirmed" in af["exposure"]["why"]
-    assert af["gain"]["loop"] == "none"
+    # gain: scopecheck's loop too, already at the driver's lowest gain (0) with the image above target
+    assert af["gain"]["loop"] == "scopecheck" and [st["raw"] for st in af["gain"]["steps"]] == [0.0]
     # log2-second steps: the nearest power of two to the target without clipping
     p, clipped = p995(s.path)
     assert clipped == 0.0 and TARGET_DN / 2 ** 0.5 <= p <= 255
@@ -76,3 +77,18 @@ def test_focus_auto_freeze_is_refused_on_the_command_line(tmp_path):
 
     r = run_cli("capture", "--device", "sim", "--focus", "auto-freeze", "-o", tmp_path / "x.png")
     assert_one_line_error(r, contains="--focus auto-freeze")
+
+
+def test_gain_by_scopechecks_loop_when_exposure_is_fixed_and_unconfirmed(tmp_path):
+    # DirectShow, exposure fixed by the user at 2^-6 s (the image sits near 115 DN): the lock cannot
+    # be confirmed, so scopecheck raises the gain until the percentile reaches the target.
+    reqs = (Request.parse("exposure", 15.625), Request.parse("white_balance", "lock"),
+            Request.parse("gain", "auto-freeze"), Request.parse("focus", "lock"))
+    s = capture(SimulatedCamera("dshow", seed=3, size=(160, 120)), str(tmp_path / "g.png"),
+                CaptureOptions(frames=4, controls=reqs))
+    af = s.manifest.to_json()["auto_freeze"]["gain"]
+    assert af["loop"] == "scopecheck" and af["steps"][0]["p99_5_dn"] < 0.8 * TARGET_DN
+    p, clipped = p995(s.path)
+    assert abs(p / TARGET_DN - 1) <= 0.06 and clipped == 0.0, (p, af["steps"])
+    gain = next(c for c in s.controls if c.control == "gain")
+    assert gain.status == ControlStatus.LOCKED and gain.readback > 0

@@ -101,3 +101,11 @@ def test_references_of_another_size_device_or_depth_are_refused(refs, tmp_path):
     with pytest.raises(InputError, match="not a flat reference"):
         Correction.from_files(flat=str(refs / "dark.png"))
     assert not os.path.exists(tmp_path / "x.png")
+
+
+def test_a_refused_reference_closes_the_camera_untouched(refs, tmp_path):
+    corr = Correction.from_files(flat=str(refs / "flat.png"))
+    c = cam("blank", 1, size=(96, 72))
+    with pytest.raises(InputError):
+        capture(c, str(tmp_path / "x.png"), CaptureOptions(frames=2, correction=corr))
+    assert c.closed and c.frames_read == 0 and c.writes == []

@@ -88,3 +88,15 @@ def test_bad_settings_files_are_one_input_error(tmp_path, content, message):
     p.write_text(content)
     with pytest.raises(InputError, match=message):
         load_settings(str(p))
+
+
+def test_lost_during_warm_up_is_reopened_and_warmed_up_again(tmp_path):
+    cam = SimulatedCamera("v4l2", seed=3, size=SIZE, drop_at=5, forget=True)
+    logs = []
+    shot = capture(cam, str(tmp_path / "w.png"), CaptureOptions(frames=4), log=logs.append)
+    assert cam.reconnects == 1 and any("lost during warm-up" in m for m in logs)
+    assert {c.control: c.status for c in shot.controls}["exposure"] == ControlStatus.LOCKED
+    assert shot.manifest.to_json()["settings"]["reconnects"][0]["during"] == "warm-up"
+    gone = SimulatedCamera("v4l2", seed=3, size=SIZE, lose_after=5)
+    with pytest.raises(Exception, match="reconnecting failed: .*gone for good"):
+        capture(gone, str(tmp_path / "x.png"), CaptureOptions(frames=4))

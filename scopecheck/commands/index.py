@@ -17,9 +17,9 @@ import os
 import sys
 
 from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.batch import default_jobs
 from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.batch import default_jobs
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
 from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
 from scopecheck.compare.indexed import haystack_from, needles_from

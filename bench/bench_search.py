@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_search.py            # 1e5, 1e6, 1e7 queries; pairs at 1e5, 1e6
     .venv/bin/python bench/bench_search.py --quick    # 1e5 and 1e6 only, brute-force pairs extrapolated
     .venv/bin/python bench/bench_search.py --full     # also time the brute-force all-pairs at 1e5 (~10 s)
+    .venv/bin/python bench/bench_search.py --huge 1e8 # only the memory-mapped multi-index at 1e8
+                                                      # (needs ~2.5 GB RAM and 2 x 3.7 GB of disk in out/)
 
 Data: uniform random 64-bit hashes with 1 % planted near-copies (0-4 bits flipped), and a "skewed"
 set whose bits are biased and correlated like real dHashes of similar pictures (bucket sizes of
@@ -21,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scopecheck.compare.search import MultiIndex, hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.hamming import hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.multiindex import MultiIndex, build_file  # noqa: E402
 
 
 def uniform(n, rng):
@@ -94,9 +97,9 @@ def bench_queries(sizes, r=10):
                 for got in (hamming_scan(h, q, max_distance=r), mih.query(q, max_distance=r)):
                     assert np.array_equal(ref[0], got[0]) and np.array_equal(ref[1], got[1])
                 hits += ref[0].size
-            t_plain = median_ms(lambda q: plain_scan(h, q, r), qs)
-            t_scan = median_ms(lambda q: hamming_scan(h, q, max_distance=r), qs)
-            t_mih = median_ms(lambda q: mih.query(q, max_distance=r), qs)
+            t_plain = median_ms(lambda q, h=h: plain_scan(h, q, r), qs)
+            t_scan = median_ms(lambda q, h=h: hamming_scan(h, q, max_distance=r), qs)
+            t_mih = median_ms(lambda q, mih=mih: mih.query(q, max_distance=r), qs)
             print(f"{name:8s} {n:9.0e} {t_plain:12.3f} {t_scan:13.3f} {t_mih:12.3f} {build:7.2f}s "
                   f"{t_plain / t_scan:7.1f} {t_plain / t_mih:7.1f} {hits / 20:7.1f}")
             del h, mih
@@ -150,12 +153,67 @@ def bench_pairs(sizes, r=4, full=False, repeats=3):
             print(f"{name:8s} {n:9.0e} {t_pig:10.3f}s {i.size:9d} {t_bf:11.1f}s {t_bf / t_pig:7.0f}{note}")
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_huge(n: int, radii=(4, 7, 10)):
+    """The memory-mapped multi-index at ``n`` hashes against the plain numpy scan, side by side."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out", "bench_search")
+    os.makedirs(folder, exist_ok=True)
+    print(f"\n== memory-mapped multi-index at N={n:.0e} (median ms per query; plain numpy scan side by side)")
+    rng = np.random.default_rng(5)
+    for name, make in (("uniform", uniform), ("skewed", skewed)):
+        h = np.empty(n, dtype=np.uint64)
+        step = 1_000_000
+        for s in range(0, n, step):  # in slices: the generators hold a few arrays of their size
+            h[s:s + step] = make(min(step, n - s), rng)
+        path = os.path.join(folder, f"mih-{name}-{n:.0e}.bin")
+        t = time.perf_counter()
+        build_file(path, h)
+        build = time.perf_counter() - t
+        rss0 = _rss_mb()
+        mih = MultiIndex.open(path)
+        qs = queries(h, 200, rng)
+        for q in qs[:5]:  # correctness first: identical answers to the plain scan
+            for r in radii:
+                ref = plain_scan(h, q, r)
+                got = mih.query(q, max_distance=r)
+                assert np.array_equal(ref[0], got[0]) and np.array_equal(ref[1], got[1]), (name, r)
+        size = os.path.getsize(path)
+        print(f"{name}: build {build:.0f} s into {path} ({size / 1e9:.2f} GB, layout {mih.layout}); "
+              f"hashes in RAM {h.nbytes / 1e9:.2f} GB")
+        for r in radii:
+            ts = []
+            for q in qs:
+                t = time.perf_counter()
+                mih.query(q, max_distance=r)
+                ts.append(time.perf_counter() - t)
+            t_plain = median_ms(lambda q, h=h, r=r: plain_scan(h, q, r), qs[:5])
+            med, p95 = 1e3 * float(np.median(ts)), 1e3 * float(np.percentile(ts, 95))
+            print(f"  r={r:2d}: multi-index {med:7.2f} ms (p95 {p95:.2f}), plain numpy scan {t_plain:7.1f} ms "
+                  f"({t_plain / med:.0f}x)")
+        print(f"  resident memory of the mapped tables after {len(qs) * len(radii)} queries: "
+              f"{_rss_mb() - rss0:.0f} MB (process RSS {_rss_mb():.0f} MB, of which the hashes {h.nbytes / 1e6:.0f} MB)")
+        del mih, h
+        os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip 1e7")
     ap.add_argument("--full", action="store_true", help="time brute-force pairs at 1e5 instead of extrapolating")
+    ap.add_argument("--huge", type=float, default=None, metavar="N",
+                    help="only time the memory-mapped multi-index at N hashes (e.g. 1e8)")
     args = ap.parse_args()
     print(f"numpy {np.__version__}, {os.cpu_count()} cpus")
+    if args.huge:
+        bench_huge(int(args.huge))
+        return
     sizes = [10_000, 30_000, 100_000, 1_000_000] + ([] if args.quick else [10_000_000])
     bench_queries(sizes)
     bench_pairs([100_000, 1_000_000], full=args.full)

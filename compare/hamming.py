@@ -1,9 +1,8 @@
 """Packed 64-bit Hamming kernels: one dHash (``hash_size=8``) per ``uint64`` element.
 
 :func:`hamming_scan` (XOR + popcount in cache-sized blocks, the floor everything else is measured
-against), :class:`MultiIndex` (multi-index hashing: four 16-bit tables; a hash within ``r`` of the
-query agrees with it to within ``r // 4`` bits on at least one quarter, so only the buckets near the
-query's quarters are verified), :class:`HammingIndex` (picks one by size) and :func:`radius_pairs`
+against), :class:`HammingIndex` (the scan, or :class:`compare.multiindex.MultiIndex` for large
+arrays) and :func:`radius_pairs`
 (all pairs within ``r``: a pigeonhole split into ``m`` chunks, of which at least ``m - r`` agree
 exactly; candidates come from sorting on combinations of exact chunks and are verified with the full
 distance). Nothing here knows about files: arrays in, index arrays out.
@@ -11,6 +10,7 @@ distance). Nothing here knows about files: arrays in, index arrays out.
 from __future__ import annotations
 
 import math
+import os
 from itertools import combinations
 
 import numpy as np
@@ -105,103 +105,33 @@ def hamming_scan(hashes: np.ndarray, query: int, *, max_distance: int) -> tuple[
     return np.concatenate(found_i), np.concatenate(found_d)
 
 
-# --------------------------------------------------------------------------- multi-index hashing
-
-def _masks(bits: int, radius: int) -> np.ndarray:
-    """All ``bits``-bit masks with at most ``radius`` bits set (the probe offsets)."""
-    out = [0]
-    for r in range(1, radius + 1):
-        for combo in combinations(range(bits), r):
-            m = 0
-            for b in combo:
-                m |= 1 << b
-            out.append(m)
-    return np.array(out, dtype=np.int64)
-
-
-class MultiIndex:
-    """Multi-index hashing over four 16-bit quarters of 64-bit hashes.
-
-    If two hashes are within ``r`` bits, at least one of their four quarters differs in at most
-    ``r // 4`` bits (pigeonhole). A query probes, in each quarter's table, every bucket within
-    ``r // 4`` bits of its own quarter (137 buckets for ``r`` up to 11) and verifies the
-    candidates with the full distance. Results are exact, equal to :func:`hamming_scan`.
-
-    Build is four 16-bit radix sorts (about 50 ms at 1e6 hashes); memory is 4 x int32 per hash.
-    """
-
-    CHUNKS = 4
-    CHUNK_BITS = 16
-
-    def __init__(self, hashes: np.ndarray):
-        self.hashes = as_hashes(hashes)
-        n = self.hashes.size
-        if n >= 2**31:
-            raise InputError(f"{n} hashes is more than the multi-index handles (2**31)")
-        nb = 1 << self.CHUNK_BITS
-        orders, offsets = [], []
-        for t in range(self.CHUNKS):
-            keys = ((self.hashes >> np.uint64(t * self.CHUNK_BITS)) & np.uint64(nb - 1)).astype(np.uint16)
-            order = np.argsort(keys, kind="stable").astype(np.int32)  # radix sort for 16-bit keys
-            counts = np.bincount(keys, minlength=nb)
-            off = np.zeros(nb + 1, dtype=np.int64)
-            np.cumsum(counts, out=off[1:])
-            orders.append(order)
-            offsets.append(off[:-1] + t * n)
-        # One flat table: bucket b of quarter t starts at starts[t * 65536 + b] in `order`.
-        self._order = np.concatenate(orders) if n else np.zeros(0, dtype=np.int32)
-        self._starts = np.concatenate(offsets + [np.array([self.CHUNKS * n], dtype=np.int64)])
-        self._probe_cache: dict[int, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return int(self.hashes.size)
-
-    def _probes(self, per_chunk: int) -> np.ndarray:
-        if per_chunk not in self._probe_cache:
-            self._probe_cache[per_chunk] = _masks(self.CHUNK_BITS, per_chunk)
-        return self._probe_cache[per_chunk]
-
-    def query(self, query: int, *, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
-        """Indices (ascending) and distances of the hashes within ``max_distance`` of ``query``."""
-        max_distance = check_distance(max_distance)
-        n = self.hashes.size
-        per_chunk = max_distance // self.CHUNKS
-        if n == 0 or per_chunk > 3:  # beyond 3 bits per quarter the probes cost more than a scan
-            return hamming_scan(self.hashes, query, max_distance=max_distance)
-        q = int(query)
-        masks = self._probes(per_chunk)
-        nb = 1 << self.CHUNK_BITS
-        keys = np.concatenate([((q >> (t * self.CHUNK_BITS)) & (nb - 1)) ^ masks + t * nb
-                               for t in range(self.CHUNKS)])
-        lo = self._starts[keys]
-        hi = self._starts[keys + 1]
-        lengths = hi - lo
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8)
-        # Positions lo[k] .. hi[k]-1 for every probed bucket, without a Python loop.
-        shift = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-        cand = self._order[np.arange(total, dtype=np.int64) + shift]
-        d = np.bitwise_count(self.hashes[cand] ^ np.uint64(q))
-        keep = d <= max_distance
-        idx = np.unique(cand[keep])  # a hash near the query in several quarters is found several times
-        return idx.astype(np.int64), np.bitwise_count(self.hashes[idx] ^ np.uint64(q))
-
-
 class HammingIndex:
     """Radius queries over packed hashes, choosing the fastest exact method for the size.
 
     The blocked scan below :data:`MULTI_INDEX_MIN_SIZE` hashes, the multi-index above (both exact;
-    the crossover is measured in ``bench/bench_search.py``).
+    the crossover is measured in ``bench/bench_search.py``). ``mapped``: the path of a multi-index
+    saved for these hashes (:func:`compare.multiindex.build_file`); it is memory-mapped when it
+    matches them (``self.mapped``), otherwise the tables are built in memory.
     """
 
-    def __init__(self, hashes, *, method: str = "auto"):
+    def __init__(self, hashes, *, method: str = "auto", mapped: str | None = None):
         if method not in ("auto", "scan", "multi-index"):
             raise InputError(f"method must be auto, scan or multi-index, got {method!r}")
         self.hashes = as_hashes(hashes)
         use_mih = method == "multi-index" or (method == "auto" and self.hashes.size >= MULTI_INDEX_MIN_SIZE)
         self.method = "multi-index" if use_mih else "scan"
-        self._mih = MultiIndex(self.hashes) if use_mih else None
+        self._mih = None
+        self.mapped = False
+        if use_mih:
+            from .multiindex import MultiIndex  # imports this module: loaded on first use
+            if mapped is not None and os.path.isfile(mapped):
+                try:
+                    self._mih = MultiIndex.open(mapped, hashes=self.hashes)
+                    self.mapped = True
+                except InputError:  # stale or damaged cache: built in memory instead
+                    self._mih = None
+            if self._mih is None:
+                self._mih = MultiIndex(self.hashes)
 
     def __len__(self) -> int:
         return int(self.hashes.size)

@@ -24,7 +24,6 @@ from .hamming import (  # noqa: F401
     HASH_BITS,
     MULTI_INDEX_MIN_SIZE,
     HammingIndex,
-    MultiIndex,
     check_distance,
     hamming_scan,
     radius_pairs,
@@ -32,6 +31,7 @@ from .hamming import (  # noqa: F401
 )
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack, digest_key
+from .multiindex import MultiIndex, sidecar_path  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
-    index = HammingIndex(haystack.hashes, method=method)
+    mapped = sidecar_path(haystack.source) if haystack.source and os.path.isfile(haystack.source) else None
+    index = HammingIndex(haystack.hashes, method=method, mapped=mapped)
     # Exact and same-pixel candidates for all needles at once, by 63-bit digest keys.
     nsha = np.array([digest_key(n.sha256) for n in needles], dtype=np.int64)
     npix = np.array([digest_key(n.pixel_sha256) for n in needles], dtype=np.int64)

@@ -123,7 +123,9 @@ class HammingIndex:
         self._mih = None
         self.mapped = False
         if use_mih:
-            from .multiindex import MultiIndex  # imports this module: loaded on first use
+            # multiindex imports this module, so it is imported here, on first use
+            from .multiindex import MultiIndex
+
             if mapped is not None and os.path.isfile(mapped):
                 try:
                     self._mih = MultiIndex.open(mapped, hashes=self.hashes)

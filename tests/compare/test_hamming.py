@@ -6,7 +6,12 @@ import itertools
 import numpy as np
 import pytest
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.hamming import HammingIndex, hamming_scan, radius_pairs, to_uint64
+from scopecheck.compare.hamming import (
+    HammingIndex,
+    hamming_scan,
+    radius_pairs,
+    to_uint64,
+)
 from scopecheck.compare.hashing import DHash
 from scopecheck.compare.multiindex import MultiIndex
 

@@ -24,14 +24,12 @@ import zlib
 import numpy as np
 
 from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.containers import png as png_container
 from scopecheck.compare.errors import InputError, OutputExistsError
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = png_container.SIGNATURE
+_chunk = png_container.make_chunk  # the container layer's writer: length, type, body, CRC
 ZLIB_SETTINGS = {"level": 6, "method": zlib.DEFLATED, "wbits": 15, "memLevel": 9, "strategy": zlib.Z_DEFAULT_STRATEGY}
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def _paeth_filter(raw: np.ndarray, bpp: int) -> np.ndarray:
@@ -86,22 +84,18 @@ def encode_png(pixels: np.ndarray, *, verify: bool = True) -> bytes:
 
 
 def chunk_types(data: bytes) -> list[str]:
-    """The chunk types of PNG bytes in order (walks the chunk list; checks CRCs)."""
+    """The chunk types of PNG bytes in order, walked by the container layer (CRCs checked)."""
     if not data.startswith(PNG_SIGNATURE):
         raise InputError("not a PNG file")
-    pos, kinds = 8, []
-    while pos < len(data):
-        if pos + 12 > len(data):
-            raise InputError("truncated PNG chunk")
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
-        if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
-            raise InputError(f"bad CRC in {kind.decode('latin-1')} chunk")
-        kinds.append(kind.decode("latin-1"))
-        pos += 12 + length
-    return kinds
+    layout = png_container.walk(data)
+    bad = next((c for c in layout.chunks if not c.crc_ok), None)
+    if bad is not None:
+        raise InputError(f"bad CRC in {bad.name} chunk")
+    if layout.error:
+        raise InputError(f"truncated or corrupt PNG: {layout.error}")
+    if layout.trailing:
+        raise InputError(f"{layout.trailing} bytes after the IEND chunk")
+    return [c.name for c in layout.chunks]
 
 
 def write_new(path: str | os.PathLike, data: bytes, *, overwrite: bool = False) -> None:

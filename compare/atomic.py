@@ -1,19 +1,38 @@
 """Atomic, durable file writes that never clobber by accident.
 
 :func:`write_atomic` is the one way scopecheck writes a result file (stripped images, captures):
-readers see either the old file or the complete new one, never a partial write, and a crash
-leaves at most a hidden ``.<name>.<random>.tmp`` file behind, never a truncated output.
+readers see either the old file or the complete new one, never a partial write. Every failure
+path (an exception, Ctrl-C, SIGTERM once the CLI has turned it into an exception) removes the
+temporary file; only a hard kill (SIGKILL, power cut) can leave one behind. Temporary files are
+named ``.<name>.scopecheck-tmp-<random>`` so that :func:`is_temp_name` recognises them and the
+folder walker never takes one for an image.
 """
 from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 
 from .errors import InputError, OutputExistsError
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "is_temp_name", "TEMP_MARK"]
+
+TEMP_MARK = ".scopecheck-tmp-"
+# ours, and the ``.<name>.<12 hex>.tmp`` names of versions before 0.2 (still found on disks)
+_TEMP_NAME = re.compile(r"^\..+(?:\.scopecheck-tmp-[0-9a-f]+|\.[0-9a-f]{12}\.tmp)\Z", re.DOTALL)
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the name of a temporary file :func:`write_atomic` creates (never a real output).
+
+    >>> is_temp_name(".shot.png.scopecheck-tmp-1a2b3c4d5e6f")
+    True
+    >>> is_temp_name("shot.png")
+    False
+    """
+    return _TEMP_NAME.match(name) is not None
 
 # os.link fails with these where the file system has no hard links (FAT, some network mounts).
 _NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
@@ -44,16 +63,13 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def _create_temp(directory: str, name: str) -> tuple[str, int]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _temp_names(directory: str, name: str):
     stem = name[:120]  # keep the temporary name within NAME_MAX
     for _ in range(100):
-        tmp = os.path.join(directory, f".{stem}.{secrets.token_hex(6)}.tmp")
-        try:
-            return tmp, os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "could not create a unique temporary file", directory)
+        yield os.path.join(directory, f".{stem}{TEMP_MARK}{secrets.token_hex(6)}")
 
 
 def _publish_no_clobber(tmp: str, path: str) -> None:
@@ -112,7 +128,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
 
     Notes
     -----
-    Sequence: create ``.<name>.<random>.tmp`` in the destination directory with ``O_EXCL``,
+    Sequence: create ``.<name>.scopecheck-tmp-<random>`` in the destination directory with ``O_EXCL``,
     write, flush, ``os.fsync``, set the mode, publish (link or replace), remove the temporary
     name, ``fsync`` the directory so the new name survives a power cut.
 
@@ -124,7 +140,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
     >>> write_atomic(os.path.join(d, "a.txt"), b"two", overwrite=False)
     Traceback (most recent call last):
     ...
-    compare.errors.OutputExistsError: ...a.txt: already exists; not overwriting it
+    scopecheck.compare.errors.OutputExistsError: ...a.txt: already exists; not overwriting it
     """
     p = os.fspath(path)
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -145,11 +161,16 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise InputError("cannot write: is a directory", path=p)
 
+    tmp = None  # set before the file exists, so an interrupt at any point can remove it
     try:
-        tmp, fd = _create_temp(directory, name)
-    except OSError as e:
-        raise _input_error(e, p, directory) from None
-    try:
+        for tmp in _temp_names(directory, name):
+            try:
+                fd = os.open(tmp, _TEMP_FLAGS, 0o666)  # the umask applies, as for any new file
+                break
+            except FileExistsError:  # someone else's file: never ours to remove
+                tmp = None
+        else:
+            raise InputError("cannot write: could not create a unique temporary file", path=p)
         with os.fdopen(fd, "wb") as f:
             if mode is not None:
                 os.fchmod(f.fileno(), mode)
@@ -167,14 +188,14 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
             os.replace(tmp, p)
         else:
             _publish_no_clobber(tmp, p)
+        tmp = None
         _fsync_directory(directory)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        except OSError:  # pragma: no cover - nothing more can be done
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:  # already gone (published), or nothing more can be done
+                pass
         if isinstance(e, FileExistsError):
             raise OutputExistsError(exists_msg, path=p) from None
         if isinstance(e, OSError):

@@ -13,7 +13,6 @@ overlapping stage-scan tiles is never one group.
 from __future__ import annotations
 
 import heapq
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -229,99 +228,3 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
 
 
 # --------------------------------------------------------------------------- contact sheet
-
-def _thumbnail_uri(path: str, *, box: int, max_pixels: int) -> str | None:
-    import base64
-
-    import cv2
-
-    from .errors import ScopecheckError
-    from .load import load
-
-    try:
-        px = load(path, max_pixels=max_pixels).pixels
-    except ScopecheckError:
-        return None
-    if px.dtype == np.uint16:
-        px = (px >> 8).astype(np.uint8)
-    if px.ndim == 3 and px.shape[2] == 4:
-        px = px[:, :, :3]
-    h, w = px.shape[:2]
-    scale = min(1.0, box / max(h, w))
-    if scale < 1.0:
-        px = cv2.resize(px, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(px), [cv2.IMWRITE_JPEG_QUALITY, 80])
-    if not ok:
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
-
-
-_SHEET_STYLE = """
-body{font-family:system-ui,sans-serif;margin:1em;background:#fafafa}
-h2{font-size:1.05em;margin:1.2em 0 .3em}
-.g{display:flex;flex-wrap:wrap;gap:8px}
-figure{margin:0;width:170px;background:#fff;border:1px solid #ddd;padding:4px}
-figure img{max-width:160px;max-height:160px;display:block;margin:auto}
-figcaption{font-size:11px;word-break:break-all}
-.miss{width:160px;height:60px;background:#eee;text-align:center;line-height:60px;color:#a00}
-"""
-
-
-def write_sheet(result: DedupeResult, out: str | os.PathLike, *, box: int = 160,
-                max_pixels: int | None = None) -> str:
-    """Write an HTML contact sheet of ``result``'s groups: a thumbnail (inline JPEG data URI) and
-    the escaped path of every member, group by group. Written atomically; returns the path."""
-    import html
-
-    from .load import DEFAULT_MAX_PIXELS
-
-    out = os.fspath(out)
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise InputError(f"folder {folder} does not exist; create it or choose another --sheet path", path=out)
-    if os.path.isdir(out):
-        raise InputError("is a folder; --sheet takes a file name such as groups.html", path=out)
-    limit = max_pixels or DEFAULT_MAX_PIXELS
-    esc = html.escape
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>scopecheck dedupe</title>",
-             f"<style>{_SHEET_STYLE}</style></head><body>",
-             f"<h1>Duplicate groups in {esc(result.source)}</h1>",
-             (f"<p>{result.files} images, {len(result.groups)} groups, near-duplicates within "
-              f"{result.max_distance} bits of the representative (64-bit dHash), confirmed within "
-              f"{result.confirm_distance} bits of 256 (16x16 dHash); {len(result.flat)} flat frames; "
-              f"{len(result.errors)} unreadable.</p>")]
-    cache: dict[str, str | None] = {}
-    for n, g in enumerate(result.groups, 1):
-        parts.append(f"<h2>{n}. {esc(g.kind)}: {len(g.members)} files, all within {g.radius} bits of the "
-                     f"first (the representative)</h2>"
-                     "<div class='g'>")
-        for m in g.members:
-            if m.path not in cache:
-                cache[m.path] = _thumbnail_uri(m.path, box=box, max_pixels=limit)
-            uri = cache[m.path]
-            img = (f"<img src='{uri}' alt='{esc(os.path.basename(m.path), quote=True)}'>" if uri
-                   else "<div class='miss'>unreadable now</div>")
-            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>bits from the representative: "
-                         f"{m.distance} of 64{'' if m.distance256 is None else f', {m.distance256} of 256'}</figcaption></figure>")
-        parts.append("</div>")
-    if result.flat:
-        parts.append("<h2>Flat frames (not matched by dHash)</h2><ul>")
-        parts.extend(f"<li>{esc(p)}</li>" for p in result.flat)
-        parts.append("</ul>")
-    if result.errors:
-        parts.append("<h2>Unreadable files</h2><ul>")
-        parts.extend(f"<li>{esc(e.path)}: {esc(e.error)}</li>" for e in result.errors)
-        parts.append("</ul>")
-    parts.append("</body></html>\n")
-    tmp = f"{out}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write("".join(parts))
-        os.replace(tmp, out)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise InputError(f"cannot write the sheet: {e.strerror or e}", path=out) from None
-    return out

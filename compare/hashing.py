@@ -27,6 +27,7 @@ import numpy as np
 from .errors import InputError
 
 DEFAULT_HASH_SIZE = 8
+MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
 FLAT_RANGE = 2.0  # gray levels (0-255 scale) between the darkest and brightest cell
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
@@ -144,11 +145,17 @@ def area_average(gray: np.ndarray, width: int, height: int) -> np.ndarray:
     return _area_axis0(np.ascontiguousarray(rows.T), width).T
 
 
+def check_hash_size(hash_size: int) -> int:
+    """``hash_size`` if it is within 2..64, else InputError naming ``--hash-size``."""
+    if not MIN_HASH_SIZE <= hash_size <= MAX_HASH_SIZE:
+        raise InputError(f"--hash-size must be within {MIN_HASH_SIZE}..{MAX_HASH_SIZE}, got {hash_size}")
+    return hash_size
+
+
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
                     max_value: int | None = None) -> DHash:
     """dHash of a 2-D luma array. ``max_value`` (255 or 65535) scales the flatness test."""
-    if hash_size < 2:
-        raise InputError(f"--hash-size must be at least 2, got {hash_size}")
+    check_hash_size(hash_size)
     cells = area_average(gray, hash_size + 1, hash_size)
     bits = (cells[:, 1:] > cells[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)

@@ -2,45 +2,48 @@
 
 Policy, applied by every command:
 
-* **Limits before decoding.** The image header is parsed first and a file that declares more than
-  ``max_pixels`` (default 100 megapixels) is refused before any pixel is decoded, so a
-  decompression bomb costs microseconds, not gigabytes.
+* **Limits before work.** A path is ``stat``-ed before it is opened: anything but a regular file
+  (a directory, a FIFO, a device) is refused without opening it, and so is a file over
+  ``max_bytes`` (default 1 GiB, ``--max-bytes``). The container structure is then walked by
+  :mod:`compare.containers` (bounded chunk, segment, scan and directory-entry counts) and a file
+  that declares more than ``max_pixels`` (default 100 megapixels, ``--max-pixels``) or less
+  entropy-coded data than its declared size needs is refused before any pixel is decoded, so a
+  decompression bomb costs microseconds, not gigabytes. Every refusal names the limit.
 * **Stored pixels, not displayed pixels.** EXIF orientation is *not* applied: two files with the
   same stored pixels and different Orientation tags have the same pixel digest; the tag itself is
   reported as metadata (``EXIF Orientation``) and so shows up as a metadata difference.
 * **Native depth and channels.** 8- and 16-bit, gray, BGR and BGRA are decoded as stored
   (``cv2.IMREAD_UNCHANGED``): gray stays 2-D, alpha is kept (it is part of the pixel digest, it is
   ignored by luma-based hashing and similarity). Floating-point and other sample types are refused.
-* **Whole files only.** A PNG without IEND or a JPEG without its end-of-image marker is truncated
-  and refused, even where the decoder would fill the missing rows with gray.
+* **Whole files only.** A PNG without IEND, a JPEG whose scans stop before every coefficient is
+  coded or whose entropy-coded data ends early (libjpeg's "premature end of data segment", even
+  with an ``FF D9`` appended) is truncated and refused, even where the decoder would fill the
+  missing rows with gray.
+* **One line, ours.** libpng/libjpeg messages never reach the terminal (:mod:`compare.quiet`);
+  when they explain a refusal they are quoted in our error.
 """
 from __future__ import annotations
 
 import os
+import re
 import stat
-import struct
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from .errors import DecodeError, InputError, LimitError
+from . import quiet
+from .containers import Header, read_header, sniff_format
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_bytes
+from .errors import DecodeError, InputError
 
-DEFAULT_MAX_PIXELS = 100_000_000
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "decode", "load",
+           "read_bytes", "read_header", "sniff_format"]
 
-try:  # keep the decoders' own warnings ("Premature end of JPEG file") off the user's terminal
+try:  # keep OpenCV's own log lines off the user's terminal
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 except AttributeError:  # pragma: no cover - older OpenCV builds
     pass
-
-
-@dataclass(frozen=True)
-class Header:
-    """What a file declares before any pixel is decoded."""
-
-    format: str  # png, jpeg, tiff, bmp, webp, gif, pnm
-    width: int
-    height: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,212 +81,111 @@ class Image:
         return int(np.iinfo(self.pixels.dtype).max)
 
 
-# --------------------------------------------------------------------------- header parsing
-
-def sniff_format(head: bytes) -> str | None:
-    """Name of the container format from the first bytes, or None when it is not an image."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if head.startswith(b"BM"):
-        return "bmp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if len(head) >= 2 and head[0:1] == b"P" and head[1:2] in b"123456":
-        return "pnm"
-    return None
-
-
-def _png_header(data: bytes) -> tuple[int, int]:
-    if len(data) < 33 or data[12:16] != b"IHDR":
-        raise DecodeError("truncated PNG: no IHDR chunk")
-    w, h = struct.unpack(">II", data[16:24])
-    # Walk the chunk list: a file cut short has no IEND.
-    pos, n = 8, len(data)
-    while pos + 8 <= n:
-        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
-        pos += 12 + length
-        if ctype == b"IEND":
-            if pos > n:
-                break
-            return w, h
-    raise DecodeError("truncated PNG: the file ends before its IEND chunk")
-
-
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def _jpeg_header(data: bytes) -> tuple[int, int]:
-    pos, n = 2, len(data)
-    size = None
-    while pos + 4 <= n:
-        if data[pos] != 0xFF:
-            raise DecodeError("corrupt JPEG: bad marker structure")
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos += 2
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
-        if marker in _SOF and pos + 9 <= n:
-            h, w = struct.unpack(">HH", data[pos + 5:pos + 9])
-            size = (w, h)
-        if marker == 0xDA:  # start of scan: entropy-coded data follows
-            if size is None:
-                raise DecodeError("corrupt JPEG: no frame header before the scan")
-            if data.rfind(b"\xff\xd9", pos + 2 + length) < 0:
-                raise DecodeError("truncated JPEG: no end-of-image marker")
-            return size
-        pos += 2 + length
-    raise DecodeError("truncated JPEG: the file ends before the image data")
-
-
-def _tiff_header(data: bytes) -> tuple[int, int]:
-    e = "<" if data[:2] == b"II" else ">"
-    try:
-        (ifd,) = struct.unpack(e + "I", data[4:8])
-        (count,) = struct.unpack(e + "H", data[ifd:ifd + 2])
-        w = h = None
-        for i in range(count):
-            off = ifd + 2 + 12 * i
-            tag, typ = struct.unpack(e + "HH", data[off:off + 4])
-            if typ == 3:
-                (val,) = struct.unpack(e + "H", data[off + 8:off + 10])
-            else:
-                (val,) = struct.unpack(e + "I", data[off + 8:off + 12])
-            if tag == 256:
-                w = val
-            elif tag == 257:
-                h = val
-    except struct.error:
-        raise DecodeError("truncated TIFF: the first image directory is cut short") from None
-    if not w or not h:
-        raise DecodeError("corrupt TIFF: no image width/height tags")
-    return w, h
-
-
-def _bmp_header(data: bytes) -> tuple[int, int]:
-    if len(data) < 26:
-        raise DecodeError("truncated BMP header")
-    (hsize,) = struct.unpack("<I", data[14:18])
-    if hsize == 12:
-        w, h = struct.unpack("<HH", data[18:22])
-    else:
-        w, h = struct.unpack("<ii", data[18:26])
-    return abs(w), abs(h)
-
-
-def _webp_header(data: bytes) -> tuple[int, int]:
-    chunk = data[12:16]
-    try:
-        if chunk == b"VP8 ":
-            w, h = struct.unpack("<HH", data[26:30])
-            return w & 0x3FFF, h & 0x3FFF
-        if chunk == b"VP8L":
-            b = int.from_bytes(data[21:25], "little")
-            return (b & 0x3FFF) + 1, ((b >> 14) & 0x3FFF) + 1
-        if chunk == b"VP8X":
-            w = int.from_bytes(data[24:27], "little") + 1
-            h = int.from_bytes(data[27:30], "little") + 1
-            return w, h
-    except struct.error:
-        pass
-    raise DecodeError("truncated or unknown WebP header")
-
-
-def _gif_header(data: bytes) -> tuple[int, int]:
-    if len(data) < 10:
-        raise DecodeError("truncated GIF header")
-    return struct.unpack("<HH", data[6:10])
-
-
-def _pnm_header(data: bytes) -> tuple[int, int]:
-    fields, pos = [], 2
-    while len(fields) < 2 and pos < min(len(data), 4096):
-        c = data[pos:pos + 1]
-        if c == b"#":
-            pos = data.find(b"\n", pos)
-            if pos < 0:
-                break
-        elif c.isdigit():
-            end = pos
-            while end < len(data) and data[end:end + 1].isdigit():
-                end += 1
-            fields.append(int(data[pos:end]))
-            pos = end
-            continue
-        pos += 1
-    if len(fields) < 2:
-        raise DecodeError("truncated PNM header")
-    return fields[0], fields[1]
-
-
-_PARSERS = {"png": _png_header, "jpeg": _jpeg_header, "tiff": _tiff_header, "bmp": _bmp_header,
-            "webp": _webp_header, "gif": _gif_header, "pnm": _pnm_header}
-
-
-def read_header(data: bytes) -> Header:
-    """Parse the declared format and size without decoding pixels.
-
-    Raises :class:`DecodeError` for empty, unknown, truncated or header-only files.
-    """
-    if not data:
-        raise DecodeError("empty file (0 bytes)")
-    fmt = sniff_format(data[:16])
-    if fmt is None:
-        raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
-    w, h = _PARSERS[fmt](data)
-    if w <= 0 or h <= 0:
-        raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
-    return Header(fmt, int(w), int(h))
-
-
 # --------------------------------------------------------------------------- reading
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """Read a regular file whole, turning OS errors into one-line :class:`InputError`."""
+_KINDS = ((stat.S_ISDIR, "is a directory, not an image file"),
+          (stat.S_ISFIFO, "is a FIFO (named pipe), not a regular file; refusing to read it"),
+          (stat.S_ISCHR, "is a character device, not a regular file; refusing to read it"),
+          (stat.S_ISBLK, "is a block device, not a regular file; refusing to read it"),
+          (stat.S_ISSOCK, "is a socket, not a regular file; refusing to read it"))
+
+
+def _check_regular(st: os.stat_result, path: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        for test, words in _KINDS:
+            if test(st.st_mode):
+                raise InputError(words, path=path)
+        raise InputError("not a regular file", path=path)
+
+
+def _nonblocking(path, flags):  # a FIFO swapped in after the stat cannot block the open
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a regular file whole, after ``stat`` shows it is one and no larger than ``max_bytes``.
+
+    OS errors become one-line :class:`InputError`; a file over ``max_bytes`` a
+    :class:`LimitError` naming ``--max-bytes``. Directories, FIFOs, devices and sockets are
+    refused without being opened, so they can never hang the caller.
+    """
     p = os.fspath(path)
+    limits = Limits(max_bytes=max_bytes)
     try:
-        with open(p, "rb") as f:
+        st = os.stat(p)
+        _check_regular(st, p)
+        check_bytes(st.st_size, limits)
+        with open(p, "rb", opener=_nonblocking) as f:
             st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise InputError("not a regular file", path=p)
-            return f.read()
+            _check_regular(st, p)
+            data = f.read(max_bytes + 1)
+        check_bytes(len(data), limits)  # it grew since the stat
+        return data
+    except InputError as e:
+        if e.path is None:
+            raise type(e)(str(e), path=p) from None
+        raise
+    except ValueError:  # os.stat: embedded NUL byte
+        raise InputError("the path contains a NUL byte", path=p.replace("\0", "\\0")) from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("no such file", path=p) from None
     except IsADirectoryError:
         raise InputError("is a directory, not an image file", path=p) from None
-    except FileNotFoundError:
-        raise InputError("no such file", path=p) from None
     except PermissionError:
         raise InputError("permission denied (cannot read)", path=p) from None
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror or e}", path=p) from None
 
 
-def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
-    """Decode image bytes after checking the declared size against ``max_pixels``."""
+# --------------------------------------------------------------------------- decoding
+
+# libjpeg warnings that mean the pixels are not what the file should hold (data missing or
+# corrupt); the decoder fills such blocks with gray and carries on. Other warnings (extraneous
+# bytes before a marker, odd SOS parameters) leave the pixels intact.
+_JPEG_BAD = re.compile(r"Premature end of JPEG file|Corrupt JPEG data: (premature end|bad Huffman|"
+                       r"bad arithmetic|found marker)")
+
+
+def _imdecode(buf: np.ndarray, fmt: str) -> tuple[np.ndarray | None, str | None]:
+    """(pixels or None, the decoder's reason to refuse or None), decoder messages captured."""
+    def attempt():
+        with quiet.captured() as m:
+            try:
+                px = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            except cv2.error:
+                px = None
+        line = quiet.first_line(m.text)
+        if px is None:
+            return px, line or "no reason given", m.overlapped
+        if fmt == "jpeg":
+            bad = next((ln.strip() for ln in m.text.splitlines() if _JPEG_BAD.search(ln)), None)
+            if bad:
+                return px, bad, m.overlapped
+        return px, None, False
+
+    pixels, problem, overlapped = attempt()
+    if problem and overlapped:  # another decode shared the window: confirm the message is ours
+        with quiet.solo():
+            pixels, problem, _ = attempt()
+    return pixels, problem
+
+
+def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
+    """Decode image bytes after checking size, structure and declared pixels against the limits."""
+    limits = Limits(max_bytes=max_bytes, max_pixels=max_pixels)
     try:
-        header = read_header(data)
-    except DecodeError as e:
-        raise DecodeError(str(e), path=path) from None
-    npix = header.width * header.height
-    if npix > max_pixels:
-        raise LimitError(
-            f"declares {header.width}x{header.height} = {npix / 1e6:.1f} megapixels, over the limit "
-            f"of {max_pixels / 1e6:g}; raise --max-pixels if the file is trusted", path=path)
-    buf = np.frombuffer(data, dtype=np.uint8)
-    try:
-        pixels = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        pixels = None
+        check_bytes(len(data), limits)
+        header = read_header(data, limits=limits)
+    except InputError as e:
+        raise type(e)(str(e), path=path) from None
+    fmt = header.format.upper()
+    pixels, problem = _imdecode(np.frombuffer(data, dtype=np.uint8), header.format)
     if pixels is None:
-        raise DecodeError(f"cannot decode this {header.format.upper()} file (corrupt or truncated)", path=path)
+        raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
+    if problem:
+        what = "truncated" if "remature" in problem else "corrupt"
+        raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
     if pixels.dtype not in (np.uint8, np.uint16):
         raise DecodeError(f"unsupported sample type {pixels.dtype}; only 8- and 16-bit images are handled",
                           path=path)
@@ -294,7 +196,8 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     return Image(path=path, data=data, format=header.format, pixels=pixels)
 
 
-def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image:
+def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+         max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
     """Read and decode one image file. Raises an :class:`InputError` subclass on bad input.
 
     >>> img = load("fixtures/compare/cell_repeat_a.png")  # doctest: +SKIP
@@ -302,4 +205,4 @@ def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Im
     (320, 240, 'uint8')
     """
     p = os.fspath(path)
-    return decode(read_bytes(p), path=p, max_pixels=max_pixels)
+    return decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels, max_bytes=max_bytes)

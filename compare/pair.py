@@ -31,7 +31,7 @@ from .align import Analysis, Region, analyse, working_image
 from .digest import file_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
-from .load import DEFAULT_MAX_PIXELS, Image, load
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 
@@ -93,9 +93,9 @@ class Side:
 
 
 def prepare(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
-            max_pixels: int = DEFAULT_MAX_PIXELS) -> Side:
+            max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> Side:
     """Load one file and compute everything a comparison needs from it alone."""
-    img = load(path, max_pixels=max_pixels)
+    img = load(path, max_pixels=max_pixels, max_bytes=max_bytes)
     y = luma(img.pixels)
     return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels),
                 luma=y, dhash=dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value),
@@ -177,13 +177,14 @@ def _pool() -> ThreadPoolExecutor:
 
 def compare_files(path_a, path_b, *, thresholds: Thresholds = Thresholds(),
                   hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_bytes: int = DEFAULT_MAX_BYTES,
                   want_map: bool = False) -> Comparison:
     """Compare two image files. Raises :class:`InputError` for unusable input.
 
     The two files are prepared concurrently; the first error in argument order is raised.
     """
-    fa = _pool().submit(prepare, path_a, hash_size=hash_size, max_pixels=max_pixels)
-    fb = _pool().submit(prepare, path_b, hash_size=hash_size, max_pixels=max_pixels)
+    fa = _pool().submit(prepare, path_a, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes)
+    fb = _pool().submit(prepare, path_b, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes)
     try:
         a = fa.result()
     finally:

@@ -1,4 +1,9 @@
-"""Pictures people look at instead of reading numbers: the SSIM diff heat map and the A|B|diff sheet.
+"""Pictures people look at instead of reading numbers: the SSIM diff heat map, the A|B|diff sheet
+and the HTML contact sheet of duplicate groups.
+
+Every picture is written through :func:`compare.atomic.write_atomic` (no clobbering unless asked)
+in the format its file name's extension names (:func:`picture_format`); an unknown extension is
+refused before any work.
 
 The heat map shows local dissimilarity ``1 - SSIM`` on a fixed scale (0 = same, 1 = unrelated;
 values above 1 -- anti-correlated structure -- are drawn as 1) so that maps of different pairs
@@ -12,6 +17,7 @@ import cv2
 import numpy as np
 
 from .atomic import write_atomic
+from .errors import InputError
 
 COLORMAP = cv2.COLORMAP_INFERNO
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -123,9 +129,131 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     return _stack([head, row, legend])
 
 
-def save_png(path: str, picture: np.ndarray, *, overwrite: bool = True) -> None:
-    """Encode a picture as PNG and write it atomically."""
+# extension -> (OpenCV encoder extension, encoder parameters); lossless where the format allows
+PICTURE_FORMATS: dict[str, tuple[str, list[int]]] = {
+    ".png": (".png", []),
+    ".jpg": (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 95]),
+    ".jpeg": (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 95]),
+    ".webp": (".webp", [cv2.IMWRITE_WEBP_QUALITY, 101]),  # above 100: lossless
+    ".tif": (".tif", []),
+    ".tiff": (".tif", []),
+    ".bmp": (".bmp", []),
+}
+
+
+def picture_format(path: str | os.PathLike, *, option: str = "the output") -> str:
+    """The encoder extension for ``path``, from its own extension; refuses names without one.
+
+    >>> picture_format("out/sheet.JPG")
+    '.jpg'
+    >>> picture_format("out/sheet.gif", option="--sheet")
+    Traceback (most recent call last):
+    ...
+    scopecheck.compare.errors.InputError: out/sheet.gif: --sheet: cannot write '.gif' pictures; ...
+    """
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in PICTURE_FORMATS:
+        known = ", ".join(sorted(PICTURE_FORMATS))
+        what = f"cannot write {ext!r} pictures" if ext else "no file extension to choose the format by"
+        raise InputError(f"{option}: {what}; name it with one of {known}", path=os.fspath(path))
+    return PICTURE_FORMATS[ext][0]
+
+
+def save_picture(path: str | os.PathLike, picture: np.ndarray, *, overwrite: bool) -> None:
+    """Encode ``picture`` (BGR uint8) in the format ``path``'s extension names and write it
+    atomically; refuses an existing ``path`` unless ``overwrite``."""
+    ext, params = PICTURE_FORMATS[picture_format(path)]
+    ok, buf = cv2.imencode(ext, picture, params)
+    if not ok:  # pragma: no cover - every table entry is an encoder OpenCV always has
+        raise InputError(f"OpenCV could not encode a {ext} picture", path=os.fspath(path))
+    write_atomic(path, buf.tobytes(), overwrite=overwrite)
+
+
+def save_png(path: str | os.PathLike, picture: np.ndarray, *, overwrite: bool) -> None:
+    """Write ``picture`` as PNG, whatever the extension (:func:`save_picture` follows it)."""
     ok, buf = cv2.imencode(".png", picture)
     if not ok:  # pragma: no cover
-        raise RuntimeError("PNG encoding failed")
+        raise InputError("OpenCV could not encode a PNG picture", path=os.fspath(path))
     write_atomic(path, buf.tobytes(), overwrite=overwrite)
+
+
+# --------------------------------------------------------------------------- dedupe contact sheet
+
+def _thumbnail_uri(path: str, *, box: int, max_pixels: int) -> str | None:
+    import base64
+
+    from .errors import ScopecheckError
+    from .load import load
+
+    try:
+        px = load(path, max_pixels=max_pixels).pixels
+    except ScopecheckError:
+        return None
+    if px.dtype == np.uint16:
+        px = (px >> 8).astype(np.uint8)
+    if px.ndim == 3 and px.shape[2] == 4:
+        px = px[:, :, :3]
+    h, w = px.shape[:2]
+    scale = min(1.0, box / max(h, w))
+    if scale < 1.0:
+        px = cv2.resize(px, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(px), [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
+
+
+_SHEET_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1em;background:#fafafa}
+h2{font-size:1.05em;margin:1.2em 0 .3em}
+.g{display:flex;flex-wrap:wrap;gap:8px}
+figure{margin:0;width:170px;background:#fff;border:1px solid #ddd;padding:4px}
+figure img{max-width:160px;max-height:160px;display:block;margin:auto}
+figcaption{font-size:11px;word-break:break-all}
+.miss{width:160px;height:60px;background:#eee;text-align:center;line-height:60px;color:#a00}
+"""
+
+HTML_EXTENSIONS = (".html", ".htm")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def dedupe_sheet_html(result, *, box: int = 160, max_pixels: int) -> str:
+    """An HTML contact sheet of a dedupe result's groups: a thumbnail (inline JPEG data URI) and
+    the escaped path of every member, group by group. Write it with :func:`write_atomic`."""
+    import html
+
+    esc = html.escape
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>scopecheck dedupe</title>",
+             f"<style>{_SHEET_STYLE}</style></head><body>",
+             f"<h1>Duplicate groups in {esc(result.source)}</h1>",
+             f"<p>{_count(result.files, 'image')}, {_count(len(result.groups), 'group')}, near-duplicates "
+             f"within {result.max_distance} bits of the representative (64-bit dHash), confirmed within "
+             f"{result.confirm_distance} bits of 256 (16x16 dHash); {_count(len(result.flat), 'flat frame')}; "
+             f"{len(result.errors)} unreadable.</p>"]
+    cache: dict[str, str | None] = {}
+    for n, g in enumerate(result.groups, 1):
+        parts.append(f"<h2>{n}. {esc(str(g.kind))}: {_count(len(g.members), 'file')}, all within {g.radius} "
+                     "bits of the first (the representative)</h2><div class='g'>")
+        for m in g.members:
+            if m.path not in cache:
+                cache[m.path] = _thumbnail_uri(m.path, box=box, max_pixels=max_pixels)
+            uri = cache[m.path]
+            img = (f"<img src='{uri}' alt='{esc(os.path.basename(m.path), quote=True)}'>" if uri
+                   else "<div class='miss'>unreadable now</div>")
+            parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>bits from the representative: "
+                         f"{m.distance} of 64{'' if m.distance256 is None else f', {m.distance256} of 256'}"
+                         "</figcaption></figure>")
+        parts.append("</div>")
+    if result.flat:
+        parts.append("<h2>Flat frames (not matched by dHash)</h2><ul>")
+        parts.extend(f"<li>{esc(p)}</li>" for p in result.flat)
+        parts.append("</ul>")
+    if result.errors:
+        parts.append("<h2>Unreadable files</h2><ul>")
+        parts.extend(f"<li>{esc(e.path)}: {esc(e.error)}</li>" for e in result.errors)
+        parts.append("</ul>")
+    parts.append("</body></html>\n")
+    return "".join(parts)

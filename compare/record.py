@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
-from .load import DEFAULT_MAX_PIXELS, decode, read_bytes
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode, read_bytes
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -46,15 +46,16 @@ class HashRecord:
 
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
-              max_pixels: int = DEFAULT_MAX_PIXELS, pixels: bool = True) -> HashRecord:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+              pixels: bool = True) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input.
 
     ``pixels=False`` skips the pixel SHA-256 (``pixel_sha256`` is None).
     """
     p = os.fspath(path)
-    data = read_bytes(p)
+    data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
-    img = decode(data, path=p, max_pixels=max_pixels)
+    img = decode(data, path=p, max_pixels=max_pixels, max_bytes=max_bytes)
     y = luma(img.pixels)
     h = dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value)
     h256 = dhash_from_luma(y, hash_size=DHASH256_SIZE, max_value=img.max_value)

@@ -18,7 +18,6 @@ from .dedupe import (  # noqa: F401
     GroupMember,
     connected_groups,
     find_duplicates,
-    write_sheet,
 )
 from .hamming import (  # noqa: F401
     HASH_BITS,

@@ -12,6 +12,9 @@ Policy:
   file is listed under the name it was reached by.
 * **Names as the OS gives them.** Paths are ``str`` (undecodable bytes survive as surrogate
   escapes, ``os.fsencode`` gives them back); spaces, unicode and newlines are fine.
+* **Never our own temporary files.** A ``.<name>.scopecheck-tmp-<random>`` file left by a killed
+  writer (:func:`compare.atomic.is_temp_name`) holds a partial image: it is never listed, not even
+  when named explicitly, whatever its content.
 * **Deterministic order.** Directory entries are sorted by name, so two walks of the same tree list
   files in the same order.
 
@@ -23,6 +26,7 @@ import os
 import stat
 from dataclasses import dataclass
 
+from .atomic import is_temp_name
 from .errors import InputError
 from .load import sniff_format
 
@@ -112,6 +116,9 @@ def walk_images(roots, *, sniff: bool = True) -> WalkResult:
         except OSError as e:
             raise InputError(f"cannot read: {e.strerror or e}", path=root) from None
         if stat.S_ISREG(st.st_mode):
+            if is_temp_name(os.path.basename(root)):
+                raise InputError("is a temporary file left by an interrupted write, not an image; "
+                                 "delete it", path=root)
             add(root, st)  # a file named explicitly is always taken; decoding decides
             continue
         if not stat.S_ISDIR(st.st_mode):
@@ -136,6 +143,8 @@ def walk_images(roots, *, sniff: bool = True) -> WalkResult:
                 continue
             subdirs = []
             for entry in entries:
+                if is_temp_name(entry.name):
+                    continue  # a partial write of ours (a killed run), never an image
                 try:
                     if entry.is_dir(follow_symlinks=True):
                         subdirs.append(entry.path)

@@ -47,10 +47,11 @@ def main() -> int:
     a, b = os.path.join(FIX, "ihc_shot1.png"), os.path.join(FIX, "ihc_particle.png")
     c = compare_files(a, b, want_map=True)
     diff, sheet = os.path.join(OUT, "diff.png"), os.path.join(OUT, "sheet.png")
-    save_png(diff, diff_picture(c.ssim_map))
+    save_png(diff, diff_picture(c.ssim_map), overwrite=True)
     save_png(sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map, a_name=a, b_name=b,
                                   verdict=c.verdict, reason=c.reason,
-                                  regions=[(r.x, r.y, r.width, r.height) for r in getattr(c, "regions", ())]))
+                                  regions=[(r.x, r.y, r.width, r.height) for r in getattr(c, "regions", ())]),
+             overwrite=True)
     print(f"\ncompare {os.path.relpath(a, ROOT)} {os.path.relpath(b, ROOT)}: {c.verdict}: {c.reason}")
     print(f"wrote {os.path.relpath(diff, ROOT)} (1 - SSIM heat map) and {os.path.relpath(sheet, ROOT)} (A | B | overlay)")
 

@@ -6,7 +6,7 @@ import sys
 
 from scopecheck.compare.errors import DeviceError, InputError
 
-from .common import add_json, print_json
+from .common import add_json, plural, print_json
 
 _CONTROL_HELP = {
     "exposure": "auto, lock (default), leave, or milliseconds",
@@ -89,7 +89,7 @@ def run_capture(args) -> int:
             print_json(shot.summary(), lines=args.count > 1)
         else:
             noise = "" if shot.noise_stack is None else f", noise {shot.noise_stack:.2f} DN"
-            print(f"{shot.width}x{shot.height}, {shot.frames_stacked} frames stacked ({shot.frames_rejected} "
+            print(f"{shot.width}x{shot.height}, {plural(shot.frames_stacked, 'frame')} stacked ({shot.frames_rejected} "
                   f"rejected, {shot.warmup_frames} warm-up){noise}, pixel sha256 {shot.pixel_sha256[:16]}")
             print(f"  wrote {shot.path} (sha256 {shot.sha256[:16]}) and {shot.manifest_path}")
             print(f"  controls: {_controls_line(shot.controls)}")
@@ -177,7 +177,7 @@ def run_record(args) -> int:
         print_json({"directory": rec.directory, "pattern": rec.pattern, "frames": rec.frames,
                     "controls": rec.controls_path})
     else:
-        print(f"{rec.frames} frames in {rec.directory}; replay with --device {rec.pattern}")
+        print(f"{plural(rec.frames, 'frame')} in {rec.directory}; replay with --device {rec.pattern}")
     return 0
 
 

@@ -1,33 +1,123 @@
 """Options and rendering shared by several commands (defined once)."""
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
 import sys
 import time
 
-from scopecheck.compare.hashing import DEFAULT_HASH_SIZE
-from scopecheck.compare.load import DEFAULT_MAX_PIXELS
+from scopecheck.compare.errors import InputError, OutputExistsError
+from scopecheck.compare.hashing import DEFAULT_HASH_SIZE, check_hash_size
+from scopecheck.compare.load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
 
 def add_json(p):
     p.add_argument("--json", action="store_true", help="print one JSON document (JSON lines for batches)")
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _hash_size(text: str) -> int:
+    try:
+        return check_hash_size(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--hash-size ")) from None
+
+
 def add_max_pixels(p):
-    p.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
+    """Input limits: --max-pixels and --max-bytes (checked before any file is read or decoded)."""
+    p.add_argument("--max-pixels", type=_positive, default=DEFAULT_MAX_PIXELS, metavar="N",
                    help=f"refuse images declaring more pixels than this (default {DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--max-bytes", type=_positive, default=DEFAULT_MAX_BYTES, metavar="N",
+                   help=f"refuse files larger than N bytes, before reading them (default {DEFAULT_MAX_BYTES:,} = 1 GiB)")
 
 
 def add_hash_size(p):
-    p.add_argument("--hash-size", type=int, default=DEFAULT_HASH_SIZE, metavar="N",
-                   help=f"dHash size N: N*N bits (default {DEFAULT_HASH_SIZE})")
+    p.add_argument("--hash-size", type=_hash_size, default=DEFAULT_HASH_SIZE, metavar="N",
+                   help=f"dHash size N: N*N bits, 2..64 (default {DEFAULT_HASH_SIZE})")
+
+
+def add_overwrite(p, what: str = "an existing output file"):
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace {what} (never an input: that is always refused)")
+
+
+# lone surrogates (undecodable file names) and the characters str.splitlines() breaks on
+_ESCAPE = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
+
+
+def json_text(obj, *, lines: bool = False) -> str:
+    r"""``obj`` as JSON text that any UTF-8 reader accepts.
+
+    File names that are not valid UTF-8 reach Python as lone surrogates; they are written as
+    ``\udcXX`` escapes (``json.loads`` gives the same ``str`` back, ``os.fsencode`` the bytes).
+    U+0085, U+2028 and U+2029 are escaped too, so that every JSON line is one line for any reader.
+
+    >>> json_text({"path": "caf\udce9.png"}, lines=True)
+    '{"path":"caf\\udce9.png"}'
+    """
+    text = json.dumps(obj, sort_keys=False, ensure_ascii=False, separators=(",", ":") if lines else None,
+                      indent=None if lines else 2)
+    return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(obj, *, lines: bool = False):
-    text = json.dumps(obj, sort_keys=False, ensure_ascii=False, separators=(",", ":") if lines else None,
-                      indent=None if lines else 2)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(json_text(obj, lines=lines) + "\n")
     sys.stdout.flush()
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 frame``, ``2 frames``.
+
+    >>> plural(1, "frame"), plural(0, "frame"), plural(2, "entry", "entries")
+    ('1 frame', '0 frames', '2 entries')
+    """
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # hard links and symlinks too
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
+    """Refuse an output path before any work: empty, a folder, one of the ``inputs`` (even with
+    ``--overwrite``), or an existing file without ``--overwrite``. The write itself goes through
+    :func:`compare.atomic.write_atomic`, which checks again at the last moment."""
+    if not path or not path.strip():
+        raise InputError(f"{option} needs a file name")
+    if "\0" in path:
+        raise InputError(f"{option}: the file name contains a NUL byte")
+    for i in inputs:
+        if i and "\0" not in i and _same_file(path, i):
+            raise InputError(f"{option} names an input; choose another file "
+                             "(an input is never overwritten, not even with --overwrite)", path=path)
+    if os.path.isdir(path):
+        raise InputError(f"{option}: is a folder; give a file name", path=path)
+    if os.path.lexists(path) and not overwrite:
+        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path)
+
+
+def save_output(path: str, write, *, option: str):
+    """Call ``write()`` (a :func:`write_atomic` user) and word a lost race like :func:`check_output`."""
+    try:
+        return write()
+    except OutputExistsError:
+        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path) from None
 
 
 def err(command: str, message: str):

@@ -1,29 +1,56 @@
 """`scopecheck compare`: are two shots the same? One pair, or a batch with --pairs."""
 from __future__ import annotations
 
+import os
+import stat
 import sys
 
 from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.noise_profile import load_profile
 from scopecheck.compare.pair import Thresholds, compare_files
-from scopecheck.compare.pictures import diff_picture, save_png, sheet_picture
+from scopecheck.compare.pictures import diff_picture, picture_format, save_picture, sheet_picture
 
-from .common import Progress, add_hash_size, add_json, add_max_pixels, print_json
+from .common import (
+    Progress,
+    add_hash_size,
+    add_json,
+    add_max_pixels,
+    add_overwrite,
+    check_output,
+    plural,
+    print_json,
+    save_output,
+)
 
 DEFAULTS = Thresholds()
+PAIRS_MAX_BYTES = 64 * 2**20  # a pair list is text: 64 MiB is about half a million pairs
+
+PAIRS_HELP = """With --pairs LIST, LIST is a UTF-8 text file with one pair a line: two paths separated by a tab
+(lines end at \\n only; empty lines and lines starting with # are skipped). One result is printed
+per pair, in order: with --json one JSON object a line (the single-pair object, or {"a", "b",
+"error"}); without, one tab-separated line "VERDICT<tab>A<tab>B<tab>REASON", VERDICT being
+"error" for a pair that could not be compared. A failing pair never stops the batch. Exit
+status: the worst over the pairs (0 all same, 1 some different, 2 some failed)."""
 
 
 def register(sub):
+    import argparse
+
     p = sub.add_parser("compare", help="compare two shots: exact, same pixels, same scene, or different",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Compare two image files and print a verdict: identical-file, "
-                       "identical-pixels, near-identical or different. Exit 0 same, 1 different, 2 trouble.")
+                       "identical-pixels, near-identical or different.\nExit 0 same, 1 different, 2 "
+                       "trouble.\n\n" + PAIRS_HELP)
     p.add_argument("a", nargs="?", help="first image (A)")
     p.add_argument("b", nargs="?", help="second image (B)")
-    p.add_argument("--pairs", metavar="LIST", help="file of tab-separated path pairs, one pair a line; "
-                   "prints one JSON object a line with --json")
+    p.add_argument("--pairs", metavar="LIST", help="compare every pair listed in LIST (tab-separated "
+                   "paths, one pair a line; see above for the output)")
     add_json(p)
-    p.add_argument("--diff", metavar="PNG", help="write a heat map of local dissimilarity (1 - SSIM)")
-    p.add_argument("--sheet", metavar="PNG", help="write A | B | diff overlay side by side, labelled")
+    p.add_argument("--diff", metavar="PICTURE", help="write a heat map of local dissimilarity (1 - SSIM); "
+                   "the format follows the extension (.png, .jpg, .webp, .tif, .bmp)")
+    p.add_argument("--sheet", metavar="PICTURE", help="write A | B | diff overlay side by side, labelled; "
+                   "the format follows the extension")
+    add_overwrite(p, "an existing --diff/--sheet file")
     t = p.add_argument_group("thresholds (defaults measured by bench/bench_accuracy.py)")
     t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
                    help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
@@ -68,16 +95,24 @@ def run(args) -> int:
         return _run_pairs(args, thresholds)
     if not (args.a and args.b):
         raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
-    want_map = bool(args.diff or args.sheet)
+    outputs = [(o, path) for o, path in (("--diff", args.diff), ("--sheet", args.sheet)) if path is not None]
+    for option, path in outputs:  # refuse before any work: nothing is decoded for a bad name
+        check_output(path, option=option, inputs=(args.a, args.b), overwrite=args.overwrite)
+        picture_format(path, option=option)
+    if len(outputs) == 2 and os.path.abspath(args.diff) == os.path.abspath(args.sheet):
+        raise InputError("--diff and --sheet name the same file; give each its own", path=args.diff)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
-                      max_pixels=args.max_pixels, want_map=want_map)
+                      max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs))
     if args.diff:
-        save_png(args.diff, diff_picture(c.ssim_map))
+        picture = diff_picture(c.ssim_map)
+        save_output(args.diff, lambda: save_picture(args.diff, picture, overwrite=args.overwrite),
+                    option="--diff")
     if args.sheet:
-        save_png(args.sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map,
-                                           a_name=c.a.image.path, b_name=c.b.image.path,
-                                           verdict=c.verdict, reason=c.reason,
-                                           regions=[(r.x, r.y, r.width, r.height) for r in c.regions]))
+        picture = sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map,
+                                a_name=c.a.image.path, b_name=c.b.image.path, verdict=c.verdict,
+                                reason=c.reason, regions=[(r.x, r.y, r.width, r.height) for r in c.regions])
+        save_output(args.sheet, lambda: save_picture(args.sheet, picture, overwrite=args.overwrite),
+                    option="--sheet")
     if args.json:
         print_json(c.to_json())
     else:
@@ -104,7 +139,7 @@ def _summary(c, args):
     if an is not None:
         w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {100 * an.exposure_change:+.1f} %, "
           f"noise {an.noise_sigma:.2f} DN ({an.noise_source}), SSIM {an.ssim_aligned:.4f}, "
-          f"correlation {an.correlation:.3f}, {len(an.regions)} changed region(s)\n")
+          f"correlation {an.correlation:.3f}, {plural(len(an.regions), 'changed region')}\n")
         for r in an.regions[:10]:
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
     for n in c.notes:
@@ -114,38 +149,87 @@ def _summary(c, args):
             w(f"  wrote {label} picture {path}\n")
 
 
-def _read_pairs(path):
-    from scopecheck.compare.load import read_bytes
-    text = read_bytes(path).decode("utf-8", errors="strict")
-    pairs = []
-    for n, line in enumerate(text.splitlines(), 1):
+def _read_list(path: str) -> str:
+    """The pair list's text: its type checked before opening (a FIFO would block), size bounded."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError("no such file (--pairs wants a text file of tab-separated pairs)", path=path) from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"cannot read the pair list: {getattr(e, 'strerror', None) or e}", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder; --pairs wants a text file of tab-separated pairs", path=path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("is not a regular file (a pipe, socket or device); --pairs wants a text file "
+                         "of tab-separated pairs", path=path)
+    if st.st_size > PAIRS_MAX_BYTES:
+        raise InputError(f"pair list of {st.st_size / 2**20:.0f} MiB is over the limit of "
+                         f"{PAIRS_MAX_BYTES // 2**20} MiB; split it", path=path)
+    try:  # O_NONBLOCK: should the file have been swapped for a FIFO since the stat, never wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InputError("is not a regular file", path=path)
+            data = f.read(PAIRS_MAX_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"cannot read the pair list: {e.strerror or e}", path=path) from None
+    if len(data) > PAIRS_MAX_BYTES:
+        raise InputError(f"pair list is over the limit of {PAIRS_MAX_BYTES // 2**20} MiB; split it", path=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"pair list is not UTF-8 text (byte {e.start})", path=path) from None
+
+
+def parse_pairs(text: str) -> list[tuple[str, str | None, str | None]]:
+    r"""``(a, b, problem)`` per listed line. Lines end at ``\n`` only (a ``\r`` before it is
+    dropped); any other character, U+0085 and U+2028 included, can be part of a file name.
+
+    >>> parse_pairs("a.png\tb.png\r\n# note\n\nx\u0085y.png\tz.png\nlonely\n")
+    [('a.png', 'b.png', None), ('x\x85y.png', 'z.png', None), ('lonely', None, 'line 5: want two tab-separated paths, got 1 field')]
+    """
+    pairs: list[tuple[str, str | None, str | None]] = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.endswith("\r"):
+            line = line[:-1]
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
         if len(parts) != 2:
-            pairs.append((line, None, f"line {n}: want two tab-separated paths, got {len(parts)} field(s)"))
+            pairs.append((line, None, f"line {n}: want two tab-separated paths, got {plural(len(parts), 'field')}"))
+        elif "\0" in line:
+            pairs.append((parts[0], parts[1], f"line {n}: a path contains a NUL byte"))
+        elif not parts[0] or not parts[1]:
+            pairs.append((parts[0], parts[1], f"line {n}: an empty path"))
         else:
             pairs.append((parts[0], parts[1], None))
     return pairs
 
 
-def _run_pairs(args, thresholds) -> int:
+def _compare_one(a: str, b: str, args, thresholds) -> tuple[dict, int]:
     try:
-        pairs = _read_pairs(args.pairs)
-    except UnicodeDecodeError:
-        raise InputError("pair list is not UTF-8 text", path=args.pairs) from None
+        c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size, max_pixels=args.max_pixels,
+                          max_bytes=args.max_bytes)
+        return c.to_json(), c.exit_code
+    except ScopecheckError as e:
+        return {"a": a, "b": b, "error": str(e)}, e.exit_code
+    except MemoryError:
+        return {"a": a, "b": b, "error": "out of memory"}, 2
+    except Exception as e:  # noqa: BLE001 - a bug in one pair must not cost the others their answer
+        if args.debug:
+            raise
+        return {"a": a, "b": b, "error": f"internal error ({type(e).__name__}: {e}); please report it"}, 2
+
+
+def _run_pairs(args, thresholds) -> int:
+    pairs = parse_pairs(_read_list(args.pairs))
     worst = 0
     # results stream to stdout line by line; a bar on the same terminal would garble them
     bar = Progress("compare", unit="pairs", enabled=sys.stderr.isatty() and not sys.stdout.isatty())
     errors = 0
     for i, (a, b, problem) in enumerate(pairs):
-        if problem is None:
-            try:
-                c = compare_files(a, b, thresholds=thresholds, hash_size=args.hash_size,
-                                  max_pixels=args.max_pixels)
-                obj, code = c.to_json(), c.exit_code
-            except ScopecheckError as e:
-                obj, code = {"a": a, "b": b, "error": str(e)}, e.exit_code
+        if problem is None and b is not None:
+            obj, code = _compare_one(a, b, args, thresholds)
         else:
             obj, code = {"a": a, "b": b, "error": problem}, 2
         worst = max(worst, code)
@@ -159,4 +243,6 @@ def _run_pairs(args, thresholds) -> int:
         sys.stdout.flush()
         bar(i + 1, len(pairs), errors)
     bar.close()
+    if not pairs:
+        raise InputError("the pair list holds no pair", path=args.pairs)
     return worst

@@ -9,14 +9,19 @@ from scopecheck.compare.walk import walk_images
 
 from .common import add_hash_size, add_max_pixels, print_json
 
+COLUMNS = ("dhash", "sha256", "pixel_sha256", "flat", "path")
+
 
 def register(sub):
     p = sub.add_parser("hash", help="print dHash, SHA-256 and pixel SHA-256 per image",
                        description="Hash image files; folders are walked recursively (image files "
-                       "chosen by extension or content, symlink loops skipped). Exit 0 when every file hashed, 2 when any failed.")
-    p.add_argument("paths", nargs="+", metavar="FILE|DIR")
+                       "chosen by extension or content, symlink loops skipped). Prints a header line and one "
+                       "line per file: " + " ".join(COLUMNS) + " (flat: 'flat' for a blank frame whose "
+                       "dHash matches nothing, else '-'; the path comes last and may hold spaces). "
+                       "Exit 0 when every file hashed, 2 when any failed.")
+    p.add_argument("paths", nargs="+", metavar="FILE|DIR", help="image files, or folders to walk")
     p.add_argument("--json", action="store_true", help="one JSON object a line, one line per file "
-                   "(failures as {path, error})")
+                   "(failures as {path, error}); without it a header line names the columns")
     add_hash_size(p)
     add_max_pixels(p)
     p.set_defaults(func=run)
@@ -30,11 +35,13 @@ def run(args) -> int:
     for e in walk.errors:
         print(f"scopecheck hash: {e.path}: {e.error}", file=sys.stderr)
     seen = 0
+    header_done = False
     for entry in walk.files:
         path = entry.path
         seen += 1
         try:
-            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels).to_json()
+            rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels,
+                            max_bytes=args.max_bytes).to_json()
         except ScopecheckError as e:
             worst = max(worst, e.exit_code)
             rec = {"path": path, "error": str(e)}
@@ -42,8 +49,11 @@ def run(args) -> int:
         if args.json:
             print_json(rec, lines=True)
         elif "error" not in rec:
-            flat = "  flat" if rec["flat"] else ""
-            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256']}  {path}{flat}\n")
+            if not header_done:
+                sys.stdout.write("  ".join(COLUMNS) + "\n")
+                header_done = True
+            flat = "flat" if rec["flat"] else "-"
+            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256']}  {flat}  {path}\n")
     if seen == 0:
         raise InputError(f"no image files found in {', '.join(args.paths)}")
     return worst

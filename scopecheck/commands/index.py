@@ -16,17 +16,15 @@ import csv
 import os
 import sys
 
-from scopecheck.compare.dedupe import (
-    DEFAULT_CONFIRM_DISTANCE,
-    find_duplicates,
-    write_sheet,
-)
+from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
 from scopecheck.compare.index import build_index, default_jobs, hash_tree, haystack_from
+from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import match_needles
 
-from .common import Progress, add_json, add_max_pixels, print_json
+from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
 
 DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
 
@@ -87,6 +85,7 @@ def register(sub):
                    help="largest 16x16 dHash distance (bits of 256) that confirms a near-duplicate link "
                         f"(default {DEFAULT_CONFIRM_DISTANCE}, measured: see README)")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
+    add_overwrite(p, "an existing --sheet file")
     _jobs(p)
     add_max_pixels(p)
     add_json(p)
@@ -112,7 +111,7 @@ def run_index(args) -> int:
     if args.json:
         print_json(res.to_json())
     else:
-        print(f"{res.db}: {res.files} images ({res.hashed} hashed, {res.unchanged} unchanged, "
+        print(f"{res.db}: {plural(res.files, 'image')} ({res.hashed} hashed, {res.unchanged} unchanged, "
               f"{res.removed} removed, {res.flat} flat, {len(res.errors)} unreadable) in {res.seconds:.1f} s")
         for e in res.errors:
             print(f"  unreadable: {e.path}: {e.error}")
@@ -152,7 +151,7 @@ def run_search(args) -> int:
                             int(n.flat)])
     else:
         found = sum(1 for n in res.needles if n.matches)
-        print(f"haystack {res.haystack}: {res.haystack_size} images; needles: {found} of {len(res.needles)} "
+        print(f"haystack {res.haystack}: {plural(res.haystack_size, 'image')}; needles: {found} of {len(res.needles)} "
               f"found within {res.max_distance} bits")
         for f in res.folders:
             state = "found" if f.images and f.matched == f.images else ("MISSING" if not f.matched else "partly")
@@ -168,7 +167,7 @@ def run_search(args) -> int:
         for e in res.needle_errors:
             print(f"  unreadable needle: {e.path}: {e.error}")
         if res.haystack_errors:
-            print(f"  {len(res.haystack_errors)} unreadable haystack files (see --json)")
+            print(f"  {plural(len(res.haystack_errors), 'unreadable haystack file')} (see --json)")
     if res.needle_errors:
         return 2
     return 0 if res.all_found else 1
@@ -177,8 +176,13 @@ def run_search(args) -> int:
 # --------------------------------------------------------------------------- dedupe
 
 def run_dedupe(args) -> int:
-    if args.sheet is not None and not args.sheet.strip():
-        raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
+    if args.sheet is not None:  # refuse before the (long) hashing
+        if not args.sheet.strip():
+            raise InputError("--sheet needs a file name, e.g. --sheet groups.html")
+        check_output(args.sheet, option="--sheet", inputs=(args.source,), overwrite=args.overwrite)
+        if not args.sheet.lower().endswith(HTML_EXTENSIONS):
+            raise InputError("--sheet writes an HTML page; name it .html (e.g. --sheet groups.html)",
+                             path=args.sheet)
     bar = Progress("dedupe")
     try:
         hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
@@ -186,17 +190,20 @@ def run_dedupe(args) -> int:
         bar.close()
     res = find_duplicates(hay, max_distance=args.max_distance, confirm_distance=args.confirm_distance)
     if args.sheet:
-        write_sheet(res, args.sheet, max_pixels=args.max_pixels)
+        page = dedupe_sheet_html(res, max_pixels=args.max_pixels).encode("utf-8", "surrogateescape")
+        save_output(args.sheet, lambda: write_atomic(args.sheet, page, overwrite=args.overwrite),
+                    option="--sheet")
     if args.json:
         print_json(res.to_json())
     else:
         counts = res.to_json()["counts"]
-        print(f"{res.source}: {res.files} images; {counts['exact']} exact-copy groups, {counts['pixels']} "
-              f"same-pixel groups, {counts['near']} near-duplicate groups (within {res.max_distance} bits of "
+        print(f"{res.source}: {plural(res.files, 'image')}; {plural(counts['exact'], 'exact-copy group')}, "
+              f"{plural(counts['pixels'], 'same-pixel group')}, {plural(counts['near'], 'near-duplicate group')} "
+              f"(within {res.max_distance} bits of "
               f"a representative, confirmed within {res.confirm_distance} of 256); "
               f"{len(res.flat)} flat; {len(res.errors)} unreadable")
         for g in res.groups:
-            print(f"{g.kind}: {len(g.members)} files within {g.radius} bits of the representative (first)")
+            print(f"{g.kind}: {plural(len(g.members), 'file')} within {g.radius} bits of the representative (first)")
             print("  bits/64  bits/256  file")
             for m in g.members:
                 d256 = "-" if m.distance256 is None else str(m.distance256)

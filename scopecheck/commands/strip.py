@@ -1,6 +1,6 @@
 """``scopecheck strip IN... (-o OUT | --in-place) [--json]``: remove all metadata, keep the pixels.
 
-Parsing and rendering only; the work is :func:`compare.metadata.strip_verified` (decode, strip
+Parsing and rendering only; the work is :func:`compare.strip.strip_verified` (decode, strip
 without re-encoding, decode again, refuse if the pixel digest changed) and
 :func:`compare.atomic.write_atomic` (no-clobber or atomic replace).
 """
@@ -11,7 +11,7 @@ import os
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.errors import InputError, OutputExistsError, ScopecheckError
 from scopecheck.compare.load import read_bytes
-from scopecheck.compare.metadata import strip_verified
+from scopecheck.compare.strip import strip_verified
 
 from .common import add_json, add_max_pixels, err, print_json
 
@@ -62,12 +62,12 @@ def _plan_outputs(inputs: list[str], output: str | None) -> list[str]:
     return outs
 
 
-def _strip_one(path: str, output: str, *, in_place: bool, max_pixels: int) -> dict:
+def _strip_one(path: str, output: str, *, in_place: bool, max_pixels: int, max_bytes: int) -> dict:
     if not in_place and os.path.lexists(output):  # fail before decoding; write_atomic re-checks
         raise OutputExistsError("already exists; not overwriting it (choose another -o, or use "
                                 "--in-place to rewrite the input)", path=output)
-    data = read_bytes(path)
-    res = strip_verified(data, path=path, max_pixels=max_pixels)
+    data = read_bytes(path, max_bytes=max_bytes)
+    res = strip_verified(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
     written = True
     if in_place:
         if res.changed:
@@ -102,7 +102,8 @@ def run(args) -> int:
     status = 0
     for path, output in zip(args.inputs, outputs):
         try:
-            rec = _strip_one(path, output, in_place=args.in_place, max_pixels=args.max_pixels)
+            rec = _strip_one(path, output, in_place=args.in_place, max_pixels=args.max_pixels,
+                             max_bytes=args.max_bytes)
         except ScopecheckError as e:
             if not batch:
                 raise

@@ -1,0 +1,74 @@
+"""The only walkers of image container structure (PNG, JPEG, TIFF, WebP; BMP/GIF/PNM headers).
+
+Every walker is bounded by :class:`Limits` (chunks, segments, scans, directory entries) and
+always advances, so hostile structure costs at most a linear pass over at most ``max_bytes``.
+:func:`read_header` is the gate :mod:`compare.load` applies before any pixel is decoded;
+:mod:`compare.metadata`, :mod:`compare.strip` and ``capture.png`` use the same walkers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import DecodeError
+from . import jpeg, other, png, tiff, webp
+from .limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_pixels
+
+__all__ = ["Header", "Limits", "DEFAULT_LIMITS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
+           "FORMATS", "sniff_format", "read_header", "jpeg", "png", "tiff", "webp"]
+
+FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "gif", "pnm")
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a file declares before any pixel is decoded."""
+
+    format: str  # png, jpeg, tiff, bmp, webp, gif, pnm
+    width: int
+    height: int
+
+
+def sniff_format(head: bytes) -> str | None:
+    """Name of the container format from the first bytes, or None when it is not an image."""
+    if head.startswith(png.SIGNATURE):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if len(head) >= 2 and head[0:1] == b"P" and head[1:2] in b"123456":
+        return "pnm"
+    return None
+
+
+def read_header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Header:
+    """Parse the declared format and size without decoding pixels.
+
+    Raises :class:`DecodeError` for empty, unknown, truncated, inconsistent or header-only files
+    and :class:`LimitError` for files over ``limits`` (pixels, segments, scans).
+    """
+    if not data:
+        raise DecodeError("empty file (0 bytes)")
+    fmt = sniff_format(data[:16])
+    if fmt is None:
+        raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
+    if fmt == "png":
+        w, h = png.header(data, limits=limits)
+    elif fmt == "jpeg":
+        w, h = jpeg.header(data, limits=limits)
+    elif fmt == "tiff":
+        w, h = tiff.header(data, limits=limits)
+    elif fmt == "webp":
+        w, h = webp.header(data, limits=limits)
+    else:
+        w, h = {"bmp": other.bmp_header, "gif": other.gif_header, "pnm": other.pnm_header}[fmt](data)
+    if w <= 0 or h <= 0:
+        raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
+    check_pixels(w, h, limits)
+    return Header(fmt, int(w), int(h))

@@ -1,0 +1,67 @@
+"""Every bound applied to an input before work starts, in one frozen value.
+
+``max_bytes`` and ``max_pixels`` are command-line options (``--max-bytes``, ``--max-pixels``); the
+others are library limits, generous for any file a camera or an ordinary encoder writes, and are
+named in each refusal (``max_scans``, ...) so a caller that trusts a file knows what to raise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LimitError
+
+DEFAULT_MAX_BYTES = 1 << 30          # 1 GiB
+DEFAULT_MAX_PIXELS = 100_000_000     # 100 megapixels
+
+
+def human_bytes(n: int) -> str:
+    """``1 GiB``, ``16 MiB``, ``3.0 GB`` style sizes for messages (binary units when exact)."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one input file.
+
+    max_bytes : file size (``--max-bytes``), checked with ``stat`` before reading.
+    max_pixels : declared width x height (``--max-pixels``), checked before decoding.
+    max_scans : JPEG scans (progressive files from ordinary encoders use about 10; each scan
+        costs a pass over the whole image).
+    max_segments : JPEG segments, PNG chunks, WebP chunks or TIFF directory entries walked (a
+        1 GiB PNG written in 4 KiB IDAT chunks has 262,144).
+    max_entries : metadata entries listed per file; the rest are summarised in one entry.
+    max_inflate : decompressed bytes of one zTXt/iTXt/iCCP chunk.
+    max_inflate_total : decompressed metadata bytes of one file.
+    """
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_scans: int = 100
+    max_segments: int = 262_144
+    max_entries: int = 1000
+    max_inflate: int = 4 << 20
+    max_inflate_total: int = 16 << 20
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_pixels(width: int, height: int, limits: Limits) -> None:
+    """LimitError when a declared size is over ``max_pixels`` (the option named in the message)."""
+    npix = width * height
+    if npix > limits.max_pixels:
+        raise LimitError(f"declares {width}x{height} = {npix / 1e6:.1f} megapixels, over the limit "
+                         f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
+
+
+def check_bytes(size: int, limits: Limits) -> None:
+    """LimitError when a file is larger than ``max_bytes``."""
+    if size > limits.max_bytes:
+        raise LimitError(f"is {human_bytes(size)}, over the limit --max-bytes "
+                         f"{human_bytes(limits.max_bytes)}; raise it if the file is trusted")

@@ -1,0 +1,67 @@
+"""Headers of the formats without metadata containers: BMP, GIF, PNM."""
+from __future__ import annotations
+
+import struct
+
+from ..errors import DecodeError
+
+
+def bmp_header(data: bytes) -> tuple[int, int]:
+    if len(data) < 26:
+        raise DecodeError("truncated BMP header")
+    (hsize,) = struct.unpack("<I", data[14:18])
+    if hsize == 12:
+        w, h = struct.unpack("<HH", data[18:22])
+    else:
+        w, h = struct.unpack("<ii", data[18:26])
+    return abs(w), abs(h)
+
+
+def gif_header(data: bytes) -> tuple[int, int]:
+    if len(data) < 10:
+        raise DecodeError("truncated GIF header")
+    w, h = struct.unpack("<HH", data[6:10])
+    return w, h
+
+
+def pnm_header(data: bytes) -> tuple[int, int]:
+    """Width and height from a P1..P6 header (comments skipped; the header is read up to 4 KiB)."""
+    fields, pos, n = [], 2, min(len(data), 4096)
+    while len(fields) < 2 and pos < n:
+        c = data[pos:pos + 1]
+        if c == b"#":
+            pos = data.find(b"\n", pos, n)
+            if pos < 0:
+                break
+        elif c.isdigit():
+            end = pos
+            while end < n and data[end:end + 1].isdigit():
+                end += 1
+            fields.append(int(data[pos:end]))
+            pos = end
+            continue
+        pos += 1
+    if len(fields) < 2:
+        raise DecodeError("truncated PNM header")
+    return fields[0], fields[1]
+
+
+def pnm_comments(data: bytes, *, max_entries: int) -> list[bytes]:
+    """The comment lines of a PNM header, at most ``max_entries``."""
+    out: list[bytes] = []
+    needed = 2 if data[1:2] in (b"1", b"4") else 3
+    pos, tokens, n = 2, 0, min(len(data), 1 << 16)
+    while tokens < needed and pos < n and len(out) < max_entries:
+        c = data[pos:pos + 1]
+        if c == b"#":
+            end = data.find(b"\n", pos, n)
+            end = n if end < 0 else end
+            out.append(data[pos + 1:end].strip())
+            pos = end
+        elif c.isdigit():
+            while pos < n and data[pos:pos + 1].isdigit():
+                pos += 1
+            tokens += 1
+            continue
+        pos += 1
+    return out

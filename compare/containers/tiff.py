@@ -1,0 +1,136 @@
+"""TIFF directory structure (classic and BigTIFF): a bounded IFD reader and the image header.
+
+Values are read the way libtiff reads them: by type, inline when they fit in the entry's value
+field (4 bytes, 8 in BigTIFF), else at the offset it holds -- so ImageWidth typed LONG8 is a
+number, not an offset read as one. A first directory that names a layout tag twice (readers
+disagree on which copy wins), gives a dimension as anything but one unsigned integer, or points
+outside the file is refused as inconsistent.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ..errors import DecodeError
+from .limits import DEFAULT_LIMITS, Limits, check_pixels
+
+TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4,
+             16: 8, 17: 8, 18: 8}
+_INT_FORMAT = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+TAG_NAMES = {254: "NewSubfileType", 256: "ImageWidth", 257: "ImageLength", 258: "BitsPerSample",
+             259: "Compression", 262: "PhotometricInterpretation", 273: "StripOffsets",
+             277: "SamplesPerPixel", 278: "RowsPerStrip", 279: "StripByteCounts",
+             284: "PlanarConfiguration", 317: "Predictor", 322: "TileWidth", 323: "TileLength",
+             324: "TileOffsets", 325: "TileByteCounts", 338: "ExtraSamples", 339: "SampleFormat"}
+# Tags whose duplicates or stray values change how the pixels are laid out.
+LAYOUT_TAGS = frozenset(TAG_NAMES) - {254}
+
+
+@dataclass(frozen=True)
+class Entry:
+    tag: int
+    type: int
+    count: int
+    value_pos: int   # where the value bytes are: inside the entry, or the offset it holds
+    inline: bool
+
+    @property
+    def size(self) -> int | None:
+        s = TYPE_SIZE.get(self.type)
+        return None if s is None else s * self.count
+
+
+@dataclass(frozen=True)
+class TiffFile:
+    order: str       # "<" or ">"
+    big: bool        # BigTIFF
+    first_ifd: int
+
+
+def open_tiff(data: bytes) -> TiffFile:
+    """Byte order, flavour and first directory offset; DecodeError for another or a cut header."""
+    if data[:4] in (b"II*\x00", b"MM\x00*") and len(data) >= 8:
+        order = "<" if data[:2] == b"II" else ">"
+        return TiffFile(order, False, struct.unpack(order + "I", data[4:8])[0])
+    if data[:4] in (b"II+\x00", b"MM\x00+") and len(data) >= 16:
+        order = "<" if data[:2] == b"II" else ">"
+        size, zero, off = struct.unpack(order + "HHQ", data[4:16])
+        if size != 8 or zero != 0:
+            raise DecodeError("corrupt BigTIFF header")
+        return TiffFile(order, True, off)
+    raise DecodeError("no TIFF header")
+
+
+def read_ifd(data: bytes, offset: int, *, order: str, big: bool = False,
+             limits: Limits = DEFAULT_LIMITS) -> tuple[list[Entry], int]:
+    """(entries, offset of the next directory) of the directory at ``offset``; DecodeError if cut."""
+    n = len(data)
+    head, esize = (8, 20) if big else (2, 12)
+    if offset < 8 or offset + head > n:
+        raise DecodeError(f"directory at offset {offset} is outside the {n}-byte data")
+    (count,) = struct.unpack(order + ("Q" if big else "H"), data[offset:offset + head])
+    if count > limits.max_segments:
+        raise DecodeError(f"directory declares {count} entries, over the limit max_segments")
+    end = offset + head + esize * count
+    if end + (8 if big else 4) > n:
+        raise DecodeError(f"directory at offset {offset} declares {count} entries, more than the data holds")
+    entries = []
+    fmt = order + ("HHQ" if big else "HHI")
+    field = 8 if big else 4
+    for i in range(count):
+        p = offset + head + esize * i
+        tag, typ, num = struct.unpack(fmt, data[p:p + 4 + field])
+        vpos = p + 4 + field
+        size = TYPE_SIZE.get(typ, 0) * num
+        inline = size <= field
+        if not inline:
+            (vpos,) = struct.unpack(order + ("Q" if big else "I"), data[vpos:vpos + field])
+        entries.append(Entry(tag, typ, num, vpos, inline))
+    (nxt,) = struct.unpack(order + ("Q" if big else "I"), data[end:end + field])
+    return entries, nxt
+
+
+def int_value(data: bytes, entry: Entry, order: str) -> int:
+    """The single unsigned integer an entry holds; DecodeError for any other shape of value."""
+    name = TAG_NAMES.get(entry.tag, f"tag {entry.tag}")
+    f = _INT_FORMAT.get(entry.type)
+    if f is None or entry.count != 1:
+        raise DecodeError(f"{name} is {entry.count} value(s) of type {entry.type}, not one integer")
+    raw = data[entry.value_pos:entry.value_pos + TYPE_SIZE[entry.type]]
+    if len(raw) != TYPE_SIZE[entry.type]:
+        raise DecodeError(f"{name} points beyond the end of the file")
+    (v,) = struct.unpack(order + f, raw)
+    if v < 0:
+        raise DecodeError(f"{name} is negative ({v})")
+    return v
+
+
+def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Declared (width, height) of the first image, after checking its directory is consistent."""
+    try:
+        tf = open_tiff(data)
+        entries, _next = read_ifd(data, tf.first_ifd, order=tf.order, big=tf.big, limits=limits)
+        by_tag: dict[int, Entry] = {}
+        for e in entries:
+            if e.tag in LAYOUT_TAGS:
+                if e.tag in by_tag:
+                    raise DecodeError(f"{TAG_NAMES[e.tag]} (tag {e.tag}) appears twice in the first directory")
+                size = e.size
+                if size is None:
+                    raise DecodeError(f"{TAG_NAMES[e.tag]} has unknown type {e.type}")
+                if not e.inline and e.value_pos + size > len(data):
+                    raise DecodeError(f"{TAG_NAMES[e.tag]} points beyond the end of the file")
+                by_tag[e.tag] = e
+        if 256 not in by_tag or 257 not in by_tag:
+            raise DecodeError("no ImageWidth/ImageLength tags in the first directory")
+        w = int_value(data, by_tag[256], tf.order)
+        h = int_value(data, by_tag[257], tf.order)
+        spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
+        if not 1 <= spp <= 4:
+            raise DecodeError(f"SamplesPerPixel is {spp}; images of 1 to 4 samples are decoded")
+        if 273 not in by_tag and 324 not in by_tag:
+            raise DecodeError("no StripOffsets or TileOffsets: the directory locates no image data")
+    except DecodeError as e:
+        raise DecodeError(f"corrupt TIFF: {e}") from None
+    check_pixels(w, h, limits)
+    return w, h

@@ -1,0 +1,105 @@
+"""Keep the C decoders' messages off the user's terminal and hand them to our error instead.
+
+libpng and libjpeg print to file descriptor 2 ("libpng error: IDAT: CRC error", "Corrupt JPEG
+data: premature end of data segment"), below anything Python or OpenCV's log level controls.
+:func:`captured` points fd 2 at a temporary file for the duration of a decode and returns what
+was written. Decodes run concurrently in threads (``compare`` prepares both images at once), so
+fd 2 is redirected once while any decode is inside and restored when the last one leaves;
+``messages.overlapped`` tells the caller that another decode shared the window, and
+:func:`solo` runs a decode alone when its messages must be attributed with certainty.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+_cond = threading.Condition()
+_active = 0
+_epoch = 0
+_solo_owner: int | None = None
+_saved_fd: int | None = None
+_sink = None
+
+
+@dataclass
+class Messages:
+    text: str = ""
+    overlapped: bool = False
+
+
+def _enter() -> tuple[int, int, int]:
+    global _active, _epoch, _saved_fd, _sink
+    me = threading.get_ident()
+    with _cond:
+        while _solo_owner not in (None, me):
+            _cond.wait()
+        if _active == 0:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            _sink = tempfile.TemporaryFile()
+            _saved_fd = os.dup(2)
+            os.dup2(_sink.fileno(), 2)
+        entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
+        _active += 1
+        _epoch += 1
+        return entry
+
+
+def _leave(entry: tuple[int, int, int], out: Messages) -> None:
+    global _active, _saved_fd, _sink
+    was_active, epoch, pos = entry
+    with _cond:
+        fd = _sink.fileno()
+        size = os.fstat(fd).st_size
+        raw = os.pread(fd, min(size - pos, 4096), pos) if size > pos else b""
+        out.text = raw.decode("utf-8", "replace")
+        out.overlapped = was_active > 0 or _epoch != epoch + 1
+        _active -= 1
+        if _active == 0:
+            os.dup2(_saved_fd, 2)
+            os.close(_saved_fd)
+            _sink.close()
+            _saved_fd, _sink = None, None
+        _cond.notify_all()
+
+
+@contextmanager
+def captured():
+    """``with captured() as m: ...`` -- fd 2 goes to a temporary file; ``m.text`` afterwards."""
+    out = Messages()
+    entry = _enter()
+    try:
+        yield out
+    finally:
+        _leave(entry, out)
+
+
+@contextmanager
+def solo():
+    """Run the body with no other decode inside :func:`captured` at the same time."""
+    global _solo_owner
+    me = threading.get_ident()
+    with _cond:
+        while _solo_owner is not None or _active:
+            _cond.wait()
+        _solo_owner = me
+    try:
+        yield
+    finally:
+        with _cond:
+            _solo_owner = None
+            _cond.notify_all()
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of decoder output, stripped (for our one-line error)."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""

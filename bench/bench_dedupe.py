@@ -241,7 +241,7 @@ def main():
           " the best precision of each method at that recall or more (over the sweep):")
     for name, pts in curves.items():
         ok = [(p, r) for r, (p, rc) in pts.items() if rc >= ours[1]]
-        best = max(ok) if ok else None
+        best = max(ok, key=lambda t: (t[0], -t[1])) if ok else None  # best precision, smallest radius
         print(f"  {name:30s} " + (f"precision {best[0]:.3f} (radius {best[1]})" if best else "never reaches it"))
 
     # 3. Stage-scan tiles.

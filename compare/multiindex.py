@@ -43,6 +43,31 @@ def sidecar_path(index_path: str | os.PathLike) -> str:
     return os.fspath(index_path) + ".mih"
 
 
+def refresh_sidecar(index_path: str | os.PathLike, hashes, *, min_size: int | None = None) -> str | None:
+    """Keep ``<index>.mih`` in step with an index's hashes: (re)written when there are at least
+    ``min_size`` (default :data:`compare.hamming.MULTI_INDEX_MIN_SIZE`) and it does not already
+    match them; removed below that (a scan is faster there). Returns the path written or kept."""
+    from .hamming import MULTI_INDEX_MIN_SIZE
+
+    hashes = as_hashes(hashes)
+    path = sidecar_path(index_path)
+    if hashes.size < (MULTI_INDEX_MIN_SIZE if min_size is None else min_size):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise InputError(f"cannot remove the stale multi-index: {e.strerror or e}", path=path) from None
+        return None
+    if os.path.isfile(path):
+        try:
+            MultiIndex.open(path, hashes=hashes)
+            return path
+        except InputError:
+            pass  # stale or damaged: rebuilt below
+    return build_file(path, hashes)
+
+
 def fingerprint(hashes: np.ndarray) -> str:
     """BLAKE2b of the packed hashes: ties a saved index to the exact array it was built from."""
     return hashlib.blake2b(memoryview(as_hashes(hashes)).cast("B"), digest_size=16).hexdigest()

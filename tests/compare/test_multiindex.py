@@ -138,3 +138,17 @@ def test_hamming_index_maps_a_matching_saved_index(tmp_path):
     q = int(arr[3])
     assert [i.tolist() for i in mapped.query(q, max_distance=9)] == \
         [i.tolist() for i in HammingIndex(arr, method="scan").query(q, max_distance=9)]
+
+
+def test_refresh_sidecar_writes_keeps_and_removes(tmp_path):
+    from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
+
+    db = str(tmp_path / "idx.sqlite")
+    arr = np.array(hashsets(8)["skewed"], dtype=np.uint64)
+    path = refresh_sidecar(db, arr, min_size=10)
+    assert path == sidecar_path(db) and MultiIndex.open(path, hashes=arr).n == arr.size
+    stamp = os.stat(path).st_mtime_ns
+    assert refresh_sidecar(db, arr, min_size=10) == path and os.stat(path).st_mtime_ns == stamp  # kept
+    refresh_sidecar(db, arr[:-1], min_size=10)  # the index changed: rewritten
+    assert MultiIndex.open(path, hashes=arr[:-1]).n == arr.size - 1
+    assert refresh_sidecar(db, arr[:5], min_size=10) is None and not os.path.exists(path)  # small: removed

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import mmap
 import os
 from itertools import combinations
 
@@ -144,6 +145,12 @@ class MultiIndex:
         return self.n
 
     @property
+    def mapped(self) -> bool:
+        """True when the tables are views of a memory-mapped file (:meth:`open`)."""
+        base = self._sorted[0].base if self._sorted else None
+        return isinstance(getattr(base, "obj", None), mmap.mmap)
+
+    @property
     def nbytes(self) -> int:
         """Bytes of the tables (on disk, and the most a memory-mapped index keeps in RAM)."""
         return sum(a.nbytes for a in (*self._sorted, *self._pos, *self._off))
@@ -195,6 +202,18 @@ class MultiIndex:
         pos, first = np.unique(pos, return_index=True)  # found through several substrings: once
         return pos, dist[first]
 
+    def cost(self, query: int, *, max_distance: int) -> tuple[int, int]:
+        """(buckets probed, candidates verified) for one query: what its time is made of."""
+        r = check_distance(max_distance)
+        probes = cands = 0
+        for t, ((shift, width), qt) in enumerate(zip(self.layout, probe_radii(len(self.layout), r))):
+            if qt < 0:
+                continue
+            keys = ((int(query) >> shift) & ((1 << width) - 1)) ^ self._probes(width, qt)
+            probes += keys.size
+            cands += int((np.asarray(self._off[t][keys + 1]) - np.asarray(self._off[t][keys])).sum())
+        return probes, cands
+
     # ------------------------------------------------------------------ file
 
     def save(self, path: str | os.PathLike, *, hashes) -> str:
@@ -207,7 +226,11 @@ class MultiIndex:
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, hashes=None) -> MultiIndex:
-        """Memory-map a saved index (read-only). With ``hashes``, refuse a file built from others."""
+        """Memory-map a saved index (read-only). With ``hashes``, refuse a file built from others.
+
+        One read-only mapping of the file, advised ``MADV_RANDOM`` (queries read short runs at
+        random places: read-ahead would only evict other pages); the arrays are views of it.
+        """
         path = os.fspath(path)
         try:
             with open(path, "rb") as f:
@@ -220,14 +243,20 @@ class MultiIndex:
         try:
             hlen = int.from_bytes(head[len(MAGIC):len(MAGIC) + 8], "little")
             meta = json.loads(head[len(MAGIC) + 8:len(MAGIC) + 8 + hlen])
-            n, layout = int(meta["n"]), [tuple(x) for x in meta["layout"]]
-            arrays = []
+            n, layout = int(meta["n"]), check_layout(meta["layout"])
             for e in meta["arrays"]:
-                dt = np.dtype(e["dtype"])
-                if e["offset"] + e["size"] * dt.itemsize > size:
+                if e["offset"] + e["size"] * np.dtype(e["dtype"]).itemsize > size:
                     raise ValueError("truncated")
-                arrays.append(np.memmap(path, dtype=dt, mode="r", offset=e["offset"], shape=(e["size"],))
-                              if e["size"] else np.zeros(0, dtype=dt))
+            with open(path, "rb") as f:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            if hasattr(mm, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+                mm.madvise(mmap.MADV_RANDOM)
+            arrays = [np.frombuffer(mm, dtype=np.dtype(e["dtype"]), count=e["size"], offset=e["offset"])
+                      for e in meta["arrays"]]
+        except InputError as e:
+            raise InputError(f"damaged multi-index file ({e}); delete it to rebuild", path=path) from None
+        except OSError as e:
+            raise InputError(f"cannot map the multi-index: {e.strerror or e}", path=path) from None
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"damaged multi-index file ({e}); delete it to rebuild", path=path) from None
         m = len(layout)

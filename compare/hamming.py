@@ -157,12 +157,21 @@ def _chunk_layout(m: int) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(n: int, r: int) -> tuple[int, int]:
+_SAMPLE = 1 << 14
+
+
+def _plan(n: int, r: int, uniq: np.ndarray | None = None) -> tuple[int, int]:
     """Choose ``m`` chunks (``k = m - r`` of them must agree exactly) by a cost model.
 
-    Cost ~ one sort per combination of ``k`` chunks plus the expected candidate pairs for
-    uniformly spread hashes. For r=4 at 1e6 this picks m=6, k=2: 15 sorts on 21-bit keys.
+    Cost ~ one sort per combination of ``k`` chunks plus the candidate pairs. For uniformly spread
+    hashes the candidates follow from the key width (r=4 at 1e6: m=6, k=2, 15 sorts on 21-bit
+    keys); for real, skewed hashes (biased, correlated bits: equal keys far more common) they are
+    measured on a sample of ``uniq``: equal-key pairs among the sample's keys for the first
+    combination, scaled by ``(n / sample)**2``.
     """
+    sample = None
+    if uniq is not None and uniq.size > 4 * _SAMPLE:
+        sample = uniq[np.random.default_rng(0).choice(uniq.size, _SAMPLE, replace=False)]
     best = None
     for k in range(1, 6):
         m = r + k
@@ -171,6 +180,13 @@ def _plan(n: int, r: int) -> tuple[int, int]:
         combos = math.comb(m, k)
         key_bits = HASH_BITS * k / m
         candidates = combos * (n * n / 2) / 2 ** key_bits
+        if sample is not None:
+            key = np.zeros(sample.size, dtype=np.uint64)
+            for s, w in _chunk_layout(m)[:k]:
+                key = (key << np.uint64(w)) | ((sample >> np.uint64(s)) & np.uint64((1 << w) - 1))
+            _, counts = np.unique(key, return_counts=True)
+            seen = float((counts * (counts - 1) // 2).sum()) * (n / sample.size) ** 2
+            candidates = max(candidates, combos * seen)
         cost = combos * n * 40 + candidates * 10  # relative: a sort element ~ 4 verifications
         if best is None or cost < best[0]:
             best = (cost, m, k)
@@ -198,7 +214,7 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
     u = uniq.size
     pi, pj = [], []
     if u >= 2 and r > 0:
-        m, k = _plan(u, r)
+        m, k = _plan(u, r, uniq)
         layout = _chunk_layout(m)
         masks = [np.uint64(((1 << w) - 1) << s) for s, w in layout]
         idx_bits = max(1, int(u - 1).bit_length())

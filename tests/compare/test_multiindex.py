@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from scopecheck.compare import multiindex
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import HammingIndex
 from scopecheck.compare.multiindex import (
@@ -45,7 +46,10 @@ def hashsets(seed):
 
 @pytest.mark.parametrize("layout", [None, [(0, 21), (21, 21), (42, 22)], [(0, 8)] + [(8 * k, 8) for k in range(1, 8)],
                                     [(0, 12), (12, 12), (24, 20), (44, 20)]])
-def test_queries_equal_brute_force(layout):
+@pytest.mark.parametrize("adapt", [False, True])
+def test_queries_equal_brute_force(layout, adapt, monkeypatch):
+    if adapt:  # every query re-splits its radius by counting candidates first
+        monkeypatch.setattr(multiindex, "ADAPT_MIN_CANDIDATES", 0)
     for name, values in hashsets(11).items():
         arr = np.array(values, dtype=np.uint64)
         mih = MultiIndex(arr, layout=layout)
@@ -152,3 +156,20 @@ def test_refresh_sidecar_writes_keeps_and_removes(tmp_path):
     refresh_sidecar(db, arr[:-1], min_size=10)  # the index changed: rewritten
     assert MultiIndex.open(path, hashes=arr[:-1]).n == arr.size - 1
     assert refresh_sidecar(db, arr[:5], min_size=10) is None and not os.path.exists(path)  # small: removed
+
+
+def test_adaptive_split_avoids_a_crowded_substring(monkeypatch):
+    # Every hash has the same low 21 bits: probing that substring returns everything.
+    rng = np.random.default_rng(4)
+    values = [(int(v) << 21) | 0x15555 for v in rng.integers(0, 2**43, 3000, dtype=np.int64)]
+    arr = np.array(values, dtype=np.uint64)
+    mih = MultiIndex(arr, layout=[(0, 21), (21, 21), (42, 22)])
+    q = values[10] ^ (1 << 30) ^ (1 << 50)
+    monkeypatch.setattr(multiindex, "ADAPT_MIN_CANDIDATES", 10**12)
+    fixed = mih.cost(q, max_distance=5)
+    monkeypatch.setattr(multiindex, "ADAPT_MIN_CANDIDATES", 0)
+    assert mih._adapt(q, 5, probe_radii(3, 5)) != probe_radii(3, 5)
+    adapted = mih.cost(q, max_distance=5)
+    assert adapted[1] < fixed[1] / 10, (adapted, fixed)
+    got = mih.query(q, max_distance=5)
+    assert list(zip(got[0].tolist(), got[1].tolist())) == brute(values, q, 5)

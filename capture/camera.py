@@ -54,7 +54,7 @@ class CameraInfo:
     fourcc: str | None
     fps: float | None
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {"device": self.device, "kind": self.kind, "backend": self.backend,
                 "backend_name": self.backend_name, "size": f"{self.width}x{self.height}",
                 "width": self.width, "height": self.height, "fourcc": self.fourcc, "fps": self.fps}
@@ -69,6 +69,8 @@ class Camera(ABC):
 
     #: frames a driver may hold queued; :meth:`flush` discards this many after a control change
     buffer_frames: int = 4
+    #: how the device was chosen (``--device name:...``/``usb:...``): the listing entry, for the manifest
+    selected: dict | None = None
 
     def __init__(self):
         self._closed = False
@@ -122,6 +124,18 @@ class Camera(ABC):
         for _ in range(n):
             self.read()
         return n
+
+    def reconnect(self) -> None:
+        """Reopen a device that was lost (unplugged and plugged back); raises DeviceError if it stays away.
+
+        What the device remembers across the reconnect is the device's business: UVC cameras
+        usually keep their controls, some forget them (check them afterwards).
+        """
+        self._check_open()
+        self._do_reconnect()
+
+    def _do_reconnect(self) -> None:
+        raise DeviceError(f"{self.info.device}: this kind of device cannot be reopened")
 
     def close(self) -> None:
         if not self._closed:

@@ -1,4 +1,4 @@
-"""Camera controls: the backend quirk table, and request -> write -> read back -> record.
+"""Camera controls: request -> write -> read back -> record, one status per control.
 
 Users ask for four controls -- ``exposure``, ``white_balance``, ``gain``, ``focus`` -- each as
 
@@ -10,6 +10,8 @@ Users ask for four controls -- ``exposure``, ``white_balance``, ``gain``, ``focu
   a note says so;
 * a number in the control's user unit (exposure in milliseconds, white balance in kelvin, gain and
   focus in the driver's raw units);
+* ``auto-freeze``: like ``lock``, and where the camera's loop cannot be trusted scopecheck runs its
+  own loop on the image before locking (:mod:`capture.autofreeze`); the manifest says which;
 * ``leave``: do not touch it.
 
 Drivers disagree about units and about what ``VideoCapture.set()``'s ``True`` means, so every write
@@ -28,168 +30,23 @@ A lock is never claimed unless the driver confirmed it. The caller must flush qu
 any write (:meth:`ControlSession.changed`), and :meth:`ControlSession.restore` puts every raw value
 this session wrote back to what it read before writing (UVC settings persist in the device).
 
-The quirk table :data:`QUIRKS` records what each backend does and where that is documented; the
-per-backend :data:`PROFILES` implement it. Both go into the manifest.
+The quirk table and the per-backend profiles live in :mod:`capture.quirks`; this module only reads
+them.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 
 from scopecheck.compare.errors import InputError, ScopecheckError
 
 from .camera import Camera
+from .quirks import PROFILES, QUIRKS, Profile, Quirk, profile_for, quirks_for
 
 USER_CONTROLS = ("exposure", "white_balance", "gain", "focus")
-MODES = ("auto", "lock", "leave")
-
-
-@dataclass(frozen=True)
-class Quirk:
-    """One row of the backend quirk table: what a backend does, and the source saying so."""
-
-    backend: str
-    control: str
-    behaviour: str
-    source: str
-
-
-QUIRKS: tuple[Quirk, ...] = (
-    Quirk("v4l2", "auto_exposure",
-          "raw menu index of V4L2_CID_EXPOSURE_AUTO (0x009a0901): 1 = manual, 3 = aperture priority "
-          "(auto); UVC cameras usually offer only 1 and 3",
-          "Linux kernel docs, userspace-api/media/v4l/ext-ctrls-camera.rst (V4L2_CID_EXPOSURE_AUTO)"),
-    Quirk("v4l2", "auto_exposure",
-          "0.25 (manual) / 0.75 (auto) are a legacy mapping from OpenCV's old normalised V4L/libv4l path; "
-          "a read-back of 0.25/0.75 is interpreted in that legacy mode",
-          "opencv/opencv#9738 and #14494 (0.25 works on some builds, not on 4.x V4L2)"),
-    Quirk("v4l2", "exposure",
-          "V4L2_CID_EXPOSURE_ABSOLUTE (0x009a0902) in 100 us units; only writable with auto exposure "
-          "off (the write may be accepted and ignored while auto is on)",
-          "Linux kernel docs, ext-ctrls-camera.rst (V4L2_CID_EXPOSURE_ABSOLUTE); opencv/opencv#5516"),
-    Quirk("v4l2", "exposure",
-          "while auto exposure is on some firmware reads back the default, not the current exposure",
-          "opencv/opencv#5516 (Logitech C525 report)"),
-    Quirk("v4l2", "white_balance",
-          "V4L2_CID_AUTO_WHITE_BALANCE (0x0098090c) 0/1; V4L2_CID_WHITE_BALANCE_TEMPERATURE "
-          "(0x0098091a) in kelvin, writable with auto off",
-          "Linux kernel docs, userspace-api/media/v4l/control.rst"),
-    Quirk("v4l2", "size",
-          "width and height must both be set: the format is renegotiated per call and a lone width "
-          "can leave a mode the camera does not offer",
-          "OpenCV modules/videoio/src/cap_v4l.cpp (setProperty CAP_PROP_FRAME_WIDTH/HEIGHT)"),
-    Quirk("v4l2", "fourcc",
-          "a FOURCC change stops and restarts the stream (buffers re-allocated); queued frames are stale",
-          "OpenCV cap_v4l.cpp (CAP_PROP_FOURCC -> streamOff/reinitialize)"),
-    Quirk("dshow", "exposure",
-          "CameraControl_Exposure in log2 seconds (-5 = 1/32 s), integers only; writing it switches "
-          "the camera to manual",
-          "Microsoft docs, CameraControlProperty enumeration; shimat/opencvsharp#1476"),
-    Quirk("dshow", "auto_exposure",
-          "the auto flag usually reads back -1 (not readable), so a lock cannot be confirmed",
-          "shimat/opencvsharp#1399"),
-    Quirk("msmf", "exposure", "log2 seconds, like DirectShow (KSPROPERTY_CAMERACONTROL_EXPOSURE)",
-          "OpenCV modules/videoio/src/cap_msmf.cpp; Microsoft docs, KSPROPERTY_CAMERACONTROL_EXPOSURE"),
-    Quirk("msmf", "auto_exposure",
-          "any non-zero value means auto; while auto the exposure may read back the default",
-          "OpenCV cap_msmf.cpp (CAP_PROP_AUTO_EXPOSURE: value != 0 -> auto flag)"),
-    Quirk("avfoundation", "*",
-          "exposure, white balance, gain and focus are not exposed through VideoCapture",
-          "OpenCV modules/videoio/src/cap_avfoundation_mac.mm (getProperty/setProperty)"),
-    Quirk("images", "*", "an image-sequence recording has no controls; every request is unsupported",
-          "OpenCV modules/videoio/src/cap_images.cpp"),
-    Quirk("file", "*", "a video-file recording has no controls; every request is unsupported",
-          "OpenCV cap_ffmpeg_impl.hpp"),
-    Quirk("*", "power_line_frequency",
-          "no VideoCapture property; listed by `scopecheck controls` via v4l2-ctl (0x00980918) only",
-          "OpenCV videoio VideoCaptureProperties; Linux kernel docs control.rst"),
-)
-
-
-# --------------------------------------------------------------------------- profiles
-
-def _log2_seconds_to_ms(raw: float) -> float:
-    return 1000.0 * 2.0 ** raw
-
-
-def _ms_to_log2_seconds(ms: float) -> float:
-    return float(round(math.log2(ms / 1000.0)))
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How one backend speaks: which raw controls exist and their units.
-
-    ``exposure_unit`` names the raw unit; ``to_raw``/``from_raw`` convert exposure between
-    milliseconds and raw values. ``ae_on``/``ae_off`` are the raw auto-exposure values to write.
-    """
-
-    name: str
-    controls: frozenset
-    ae_on: float | None = None
-    ae_off: float | None = None
-    exposure_unit: str | None = None
-
-    def supports(self, raw_name: str) -> bool:
-        return raw_name in self.controls
-
-    def exposure_to_raw(self, ms: float) -> float:
-        if self.exposure_unit == "100us":
-            return float(round(ms * 10.0))
-        if self.exposure_unit == "log2 s":
-            return _ms_to_log2_seconds(ms)
-        raise InputError(f"backend {self.name} has no exposure control")
-
-    def exposure_from_raw(self, raw: float) -> float:
-        if self.exposure_unit == "100us":
-            return raw / 10.0
-        return _log2_seconds_to_ms(raw)
-
-    def auto_is_on(self, raw_name: str, raw: float | None) -> bool | None:
-        """Interpret an auto-flag read-back; None when it says nothing (unreadable, -1)."""
-        if raw is None:
-            return None
-        if raw_name == "auto_exposure":
-            if self.name == "v4l2":
-                if abs(raw - 0.25) < 1e-6:  # legacy OpenCV mapping
-                    return False
-                if abs(raw - 0.75) < 1e-6:
-                    return True
-                if raw in (0.0, 2.0, 3.0):  # auto, shutter priority, aperture priority
-                    return True
-                if raw == 1.0:
-                    return False
-                return None
-            if self.name == "dshow" and raw < 0:
-                return None
-            return raw != 0.0  # msmf: any non-zero value means auto
-        if raw < 0:
-            return None
-        return raw != 0.0
-
-
-_ALL = frozenset({"auto_exposure", "exposure", "auto_wb", "wb_temperature", "gain", "autofocus", "focus"})
-PROFILES: dict[str, Profile] = {
-    "v4l2": Profile("v4l2", _ALL, ae_on=3.0, ae_off=1.0, exposure_unit="100us"),
-    "dshow": Profile("dshow", _ALL, ae_on=1.0, ae_off=0.0, exposure_unit="log2 s"),
-    "msmf": Profile("msmf", _ALL, ae_on=1.0, ae_off=0.0, exposure_unit="log2 s"),
-    "gstreamer": Profile("gstreamer", frozenset()),
-    "avfoundation": Profile("avfoundation", frozenset()),
-    "images": Profile("images", frozenset()),
-    "file": Profile("file", frozenset()),
-}
-
-
-def profile_for(backend: str) -> Profile:
-    try:
-        return PROFILES[backend]
-    except KeyError:
-        raise InputError(f"unknown backend profile {backend!r}; known: {', '.join(PROFILES)}") from None
-
-
-def quirks_for(backend: str) -> list[dict]:
-    """Rows of :data:`QUIRKS` that apply to ``backend`` (for the manifest)."""
-    return [asdict(q) for q in QUIRKS if q.backend in (backend, "*")]
+MODES = ("auto", "lock", "leave", "auto-freeze")
+FREEZING = ("lock", "auto-freeze")  # let the automatic loop settle, then lock what it chose
 
 
 # --------------------------------------------------------------------------- requests
@@ -203,7 +60,7 @@ class Request:
     value: float | None = None
 
     @classmethod
-    def parse(cls, control: str, text: str | float) -> "Request":
+    def parse(cls, control: str, text: str | float) -> Request:
         if control not in USER_CONTROLS:
             raise InputError(f"unknown control {control!r}; known: {', '.join(USER_CONTROLS)}")
         if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -215,7 +72,7 @@ class Request:
             try:
                 value = float(t)
             except ValueError:
-                raise InputError(f"--{control.replace('_', '-')} {text!r}: expected auto, lock, leave or a "
+                raise InputError(f"--{control.replace('_', '-')} {text!r}: expected auto, lock, auto-freeze, leave or a "
                                  f"number ({USER_UNITS[control]})") from None
         if not math.isfinite(value) or (control in ("exposure", "white_balance") and value <= 0):
             raise InputError(f"--{control.replace('_', '-')} {text!r}: must be a positive finite number "
@@ -236,13 +93,24 @@ _RAW = {  # user control -> (auto flag raw name or None, value raw name)
 }
 
 
+class ControlStatus(StrEnum):
+    """The outcome of one control (see the module docstring); compares equal to its text."""
+
+    LOCKED = "locked"
+    SET = "set"
+    UNSUPPORTED = "unsupported"
+    REFUSED = "refused"
+    DRIFTED = "drifted"
+    MISMATCH = "mismatch"  # a saved setting (--settings) that did not read back as saved
+
+
 @dataclass(frozen=True)
 class ControlOutcome:
     """The recorded result for one control (or one stream format setting)."""
 
     control: str
     requested: str | float | None
-    status: str  # locked | set | unsupported | refused | drifted
+    status: ControlStatus
     unit: str | None = None
     readback: float | str | None = None
     raw_requested: float | None = None
@@ -251,11 +119,16 @@ class ControlOutcome:
     set_returned: bool | None = None
     note: str = ""
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def __post_init__(self):
+        object.__setattr__(self, "status", ControlStatus(self.status))
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
 
 
-STATUSES = ("locked", "set", "unsupported", "refused", "drifted")
+STATUSES = tuple(ControlStatus)
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -282,7 +155,7 @@ class ControlSession:
     >>> cs = ControlSession(cam)
     >>> cs.prepare([Request.parse("exposure", "lock")])
     >>> _ = [cam.read() for _ in range(30)]          # warm-up: auto exposure settles
-    >>> [o.status for o in cs.apply([Request.parse("exposure", "lock")])]
+    >>> [o.status.value for o in cs.apply([Request.parse("exposure", "lock")])]
     ['locked']
     >>> _ = cs.restore()
     """
@@ -327,6 +200,18 @@ class ControlSession:
         self.writes += 1
         return ok, self.camera.get(raw_name)
 
+    def read_raw(self, raw_name: str) -> float | None:
+        """Read one raw control now (None when this backend cannot read it)."""
+        return self._get(raw_name)
+
+    def write_raw(self, raw_name: str, raw: float) -> tuple[bool, float | None]:
+        """Write one raw control (remembered for :meth:`restore`); returns (set(), read-back)."""
+        return self._write(raw_name, raw)
+
+    def user_value(self, control: str, raw: float | None) -> float | None:
+        """A raw read-back in the user's unit (exposure in ms)."""
+        return self._user(control, raw)
+
     @property
     def changed(self) -> bool:
         """True once anything was written (the caller must flush queued frames)."""
@@ -337,7 +222,7 @@ class ControlSession:
         """Before warm-up: switch the automatic loops on for ``auto`` and ``lock`` requests."""
         for req in requests:
             auto_name, _ = _RAW[req.control]
-            if req.mode in ("auto", "lock") and auto_name and self._readable(auto_name):
+            if req.mode in ("auto", *FREEZING) and auto_name and self._readable(auto_name):
                 on = self.profile.ae_on if auto_name == "auto_exposure" else 1.0
                 current = self.camera.get(auto_name)
                 if self.profile.auto_is_on(auto_name, current) is not True:
@@ -351,13 +236,13 @@ class ControlSession:
         number with auto read back off); otherwise it is recorded as ``set``.
         """
         outcomes = [self._apply_one(r) for r in requests]
-        ae_off = any(o.control == "exposure" and o.status in ("locked", "set") and o.auto_readback is False
+        ae_off = any(o.control == "exposure" and o.status in (ControlStatus.LOCKED, ControlStatus.SET) and o.auto_readback is False
                      for o in outcomes)
         if not ae_off:
             ae_state = self.profile.auto_is_on("auto_exposure", self._get("auto_exposure"))
             ae_off = ae_state is False
-        return tuple(replace(o, status="set", note="automatic exposure is not confirmed off and may still move "
-                             "the gain; lock not confirmed") if o.control == "gain" and o.status == "locked"
+        return tuple(replace(o, status=ControlStatus.SET, note="automatic exposure is not confirmed off and may still move "
+                             "the gain; lock not confirmed") if o.control == "gain" and o.status == ControlStatus.LOCKED
                      and not ae_off else o for o in outcomes)
 
     def _user(self, control: str, raw: float | None) -> float | None:
@@ -372,11 +257,12 @@ class ControlSession:
         unit = USER_UNITS[req.control]
         base = dict(control=req.control, requested=req.label, unit=unit)
         if not self._readable(value_name):
-            return ControlOutcome(status="unsupported", note=f"backend {self.profile.name} has no "
+            return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"backend {self.profile.name} has no "
                                   f"{req.control} control", **base)
         if req.mode == "leave":
             rb = self._get(value_name)
-            return ControlOutcome(status="unsupported" if rb is None else "set", readback=self._user(req.control, rb),
+            return ControlOutcome(status=ControlStatus.UNSUPPORTED if rb is None else ControlStatus.SET,
+                                  readback=self._user(req.control, rb),
                                   raw_readback=rb, note="left as found", **base)
         has_auto = auto_name is not None and self._readable(auto_name)
         off = self.profile.ae_off if auto_name == "auto_exposure" else 0.0
@@ -384,22 +270,23 @@ class ControlSession:
 
         if req.mode == "auto":
             if not has_auto:
-                return ControlOutcome(status="unsupported", note=f"no automatic {req.control} on "
+                return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"no automatic {req.control} on "
                                       f"{self.profile.name}", **base)
             ok, rb_auto = self._write(auto_name, on)
             state = self.profile.auto_is_on(auto_name, rb_auto)
             rb = self._get(value_name)
-            status = "set" if state is True else ("unsupported" if state is None else "refused")
+            status = (ControlStatus.SET if state is True else ControlStatus.UNSUPPORTED if state is None
+                      else ControlStatus.REFUSED)
             note = "" if state is True else (f"auto flag read back {rb_auto!r}" if state is not None
                                              else "auto flag cannot be read back; auto not confirmed")
             return ControlOutcome(status=status, readback=self._user(req.control, rb), raw_readback=rb,
                                   auto_readback=state, set_returned=ok, note=note, **base)
 
         # lock or value
-        if req.mode == "lock":
+        if req.mode in FREEZING:
             target = self._get(value_name)
             if target is None:
-                return ControlOutcome(status="unsupported", note=f"{req.control} cannot be read back, "
+                return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"{req.control} cannot be read back, "
                                       "so there is no value to lock", **base)
         else:
             target = (self.profile.exposure_to_raw(req.value) if req.control == "exposure"
@@ -409,7 +296,7 @@ class ControlSession:
         if has_auto:
             _, rb_auto = self._write(auto_name, off)
             state = self.profile.auto_is_on(auto_name, rb_auto)
-            if req.mode == "lock" and state is False:
+            if req.mode in FREEZING and state is False:
                 # UVC keeps the automatic value when auto is switched off; some drivers only report
                 # it then (in auto mode they read back a default). Prefer the frozen value.
                 frozen = self._get(value_name)
@@ -421,37 +308,37 @@ class ControlSession:
         common = dict(readback=self._user(req.control, rb), raw_requested=target, raw_readback=rb,
                       auto_readback=state, set_returned=ok, **base)
         if rb is None:
-            return ControlOutcome(status="unsupported", note="value cannot be read back after writing", **common)
+            return ControlOutcome(status=ControlStatus.UNSUPPORTED, note="value cannot be read back after writing", **common)
         if state is True:
             notes.append("driver kept automatic mode on after auto-off was written")
-            return ControlOutcome(status="refused", note="; ".join(notes), **common)
+            return ControlOutcome(status=ControlStatus.REFUSED, note="; ".join(notes), **common)
         if not _close(rb, target):
             why = (f"read back {rb:g}, wrote {target:g}"
                    + ("; set() returned True anyway" if ok else "")
                    + "; the driver ignored or clamped the value, or reports a default")
-            return ControlOutcome(status="refused", note=why, **common)
-        if req.mode == "lock":
+            return ControlOutcome(status=ControlStatus.REFUSED, note=why, **common)
+        if req.mode in FREEZING:
             if has_auto and state is False:
-                return ControlOutcome(status="locked", note="; ".join(notes), **common)
+                return ControlOutcome(status=ControlStatus.LOCKED, note="; ".join(notes), **common)
             if not has_auto:
-                return ControlOutcome(status="locked", note="no automatic mode; value held", **common)
-            return ControlOutcome(status="set", note="auto flag cannot be read back; lock not confirmed", **common)
+                return ControlOutcome(status=ControlStatus.LOCKED, note="no automatic mode; value held", **common)
+            return ControlOutcome(status=ControlStatus.SET, note="auto flag cannot be read back; lock not confirmed", **common)
         if req.mode == "value" and req.control == "exposure":
             got = self._user("exposure", rb)
             if got is not None and abs(got - req.value) > 0.01 * req.value:
                 notes.append(f"{req.value:g} ms is not a step of this backend ({self.profile.exposure_unit}); "
                              f"the nearest, {got:g} ms, was set")
-        return ControlOutcome(status="set", note="; ".join(notes), **common)
+        return ControlOutcome(status=ControlStatus.SET, note="; ".join(notes), **common)
 
     def verify(self, outcomes) -> tuple[ControlOutcome, ...]:
         """After the stack: read values again; a confirmed value that moved becomes ``drifted``."""
         out = []
         for o in outcomes:
-            if o.status in ("locked", "set") and o.raw_readback is not None and o.control in _RAW:
+            if o.status in (ControlStatus.LOCKED, ControlStatus.SET) and o.raw_readback is not None and o.control in _RAW:
                 _, value_name = _RAW[o.control]
                 now = self._get(value_name)
                 if now is not None and not _close(now, o.raw_readback):
-                    o = replace(o, status="drifted", readback=self._user(o.control, now), raw_readback=now,
+                    o = replace(o, status=ControlStatus.DRIFTED, readback=self._user(o.control, now), raw_readback=now,
                                 note=f"read back {o.raw_readback:g} after locking, {now:g} after the stack")
             out.append(o)
         return tuple(out)
@@ -499,10 +386,10 @@ def frame_check(outcomes, before: tuple[float, ...], after: tuple[float, ...], *
         if moved and max(moved) > balance:
             notes["white_balance"] = (f"colour balance moved by {100 * max(moved):.1f}% across the lock; the "
                                       "white balance read back before locking was probably a default")
-    return tuple(replace(o, status="drifted", note=notes[o.control])
-                 if o.control in notes and o.requested == "lock" and o.status in ("locked", "set") else o
+    return tuple(replace(o, status=ControlStatus.DRIFTED, note=notes[o.control])
+                 if o.control in notes and o.requested in FREEZING and o.status in (ControlStatus.LOCKED, ControlStatus.SET) else o
                  for o in outcomes)
 
 
 __all__ = ["QUIRKS", "PROFILES", "Profile", "Quirk", "Request", "ControlOutcome", "ControlSession",
-           "Restored", "profile_for", "quirks_for", "USER_CONTROLS", "STATUSES", "frame_check"]
+           "Restored", "ControlStatus", "profile_for", "quirks_for", "USER_CONTROLS", "STATUSES", "frame_check"]

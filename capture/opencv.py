@@ -126,6 +126,7 @@ class OpenCVCamera(Camera):
             api = BACKENDS[backend]
             if api != cv2.CAP_ANY and not cv2.videoio_registry.hasBackend(api):
                 raise DeviceError(f"this OpenCV build has no {backend} backend; try --backend auto")
+        self._target, self._api, self._format = target, api, (size, fourcc, fps)
         try:
             self._cap = cv2.VideoCapture(target, api)
         except cv2.error as e:
@@ -233,6 +234,21 @@ class OpenCVCamera(Camera):
         if self.kind == "recording":
             return False
         return self._cap.set(_PROPS[name], raw)
+
+    def _do_reconnect(self, *, attempts: int = 10, wait: float = 0.5):
+        """Release and reopen the same target (index or path), then apply the stream format again."""
+        if self.kind == "recording":
+            raise DeviceError(f"{self.device}: a recording that ended cannot be reopened")
+        self._cap.release()
+        for _ in range(attempts):
+            self._cap = cv2.VideoCapture(self._target, self._api)
+            if self._cap.isOpened():
+                self.frames_read = 0  # the first read may wait again
+                self.format_outcomes = self._apply_format(*self._format)
+                return
+            self._cap.release()
+            time.sleep(wait)
+        raise DeviceError(f"{self.device}: not back after {attempts * wait:.0f} s")
 
     def _do_close(self):
         self._cap.release()

@@ -66,7 +66,7 @@ class NoiseProfile:
                 "dhash_distance": {"max": self.dhash_max, "median": self.dhash_median},
                 "shots": self.shots, "pairs": self.shots * (self.shots - 1) // 2, **self.options,
                 "controls": list(self.controls), "software": software_versions(),
-                "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}}
+                "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")}}
 
 
 def spread(images: list[np.ndarray]) -> dict:
@@ -105,10 +105,10 @@ def calibrate(camera: Camera, options: CaptureOptions = CaptureOptions(), *, sho
     h, w = images[0].shape[:2]
     opts = {"frames_per_shot": options.frames, "stack": options.method, "depth": options.depth,
             "warmup": options.warmup}
-    return NoiseProfile(info.as_dict(), int(w), int(h), shots, st["noise_sigma"],
+    return NoiseProfile(info.to_json(), int(w), int(h), shots, st["noise_sigma"],
                         float(np.median(frame_sigmas)) if frame_sigmas else None, st["ssim_min"],
                         st["ssim_median"], st["dhash_max"], st["dhash_median"], opts,
-                        tuple(o.as_dict() for o in outcomes))
+                        tuple(o.to_json() for o in outcomes))
 
 
 def write_profile(profile: NoiseProfile, path: str, *, overwrite: bool = False) -> dict:

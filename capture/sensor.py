@@ -76,13 +76,19 @@ def view(scene: np.ndarray, *, origin: tuple[float, float] = (0.0, 0.0),
 
 
 def expose(field: np.ndarray, *, rng: np.random.Generator, model: SensorModel = SensorModel(),
-           exposure: float = 1.0, wb: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
-    """One noisy 8-bit frame of a noiseless field (float [0, 1]): steps 2-6 of the model."""
+           exposure: float = 1.0, wb: tuple[float, float, float] = (1.0, 1.0, 1.0),
+           black: float = 0.0) -> np.ndarray:
+    """One noisy 8-bit frame of a noiseless field (float [0, 1]): steps 2-6 of the model.
+
+    ``black`` is a black level in DN added before quantisation (0 by default, as in the fixtures).
+    """
     signal = field * np.asarray(wb, dtype=np.float32)[None, None, : field.shape[2]] * np.float32(exposure)
     electrons = np.clip(signal, 0, None) * np.float32(model.full_well)
     noisy = electrons + rng.standard_normal(electrons.shape, dtype=np.float32) * np.sqrt(electrons)
     dn = noisy * np.float32(255.0 / model.full_well)
     dn += rng.standard_normal(dn.shape, dtype=np.float32) * np.float32(model.read_noise)
+    if black:
+        dn += np.float32(black)
     frame = np.clip(np.rint(dn), 0, 255).astype(np.uint8)
     if model.jpeg_quality is not None:
         frame = mjpg(frame, model.jpeg_quality)

@@ -29,15 +29,27 @@ The simulation is deterministic for a given ``seed``. It models, per backend ``p
   ``buffer_frames`` reads still show the old settings.
 * **Repeated buffers**: every ``repeat_every``-th read returns the previous frame again.
 * **Sensor noise** (shot + read noise of :class:`capture.sensor.SensorModel`).
-* **Device lost** after ``lose_after`` reads: reads return nothing.
+* **Device lost** after ``lose_after`` reads: reads return nothing, for good. **Lost and found**:
+  at read ``drop_at`` the device disappears once; :meth:`~Camera.reconnect` brings it back.
+  With ``forget`` the camera comes back with its power-on settings (automatic loops on, defaults),
+  as some UVC cameras do after a replug; without it, it keeps them (as most UVC cameras do).
+* **Fresh noise per open**: without ``seed`` every camera draws a new seed (recorded in
+  :attr:`seed` and the manifest), so two captures are near-identical, not identical files;
+  ``seed=N`` makes every frame reproducible.
+* **Vignetting and black level** for dark/flat tests: ``vignette=V`` darkens the field towards the
+  corners as ``1 - V * (r / r_corner)**2``; ``black=B`` adds a black level of B DN; scenes
+  ``blank`` (a uniform bright field, for flat references) and ``dark`` (lens capped).
 
 A device spec for the command line: ``sim`` or ``sim:PROFILE[?key=value&...]`` with keys
-``seed``, ``scene``, ``size`` (WxH), ``lose_after``, ``repeat_every``, ``buffer``, ``gray``,
-``ae_start``, ``readback`` (``auto`` or ``until_written``), e.g. ``sim:msmf?seed=3&lose_after=20``.
+``seed``, ``scene``, ``size`` (WxH), ``lose_after``, ``drop_at``, ``forget``, ``repeat_every``,
+``buffer``, ``gray``, ``ae_start``, ``readback`` (``auto`` or ``until_written``), ``vignette``,
+``black``, ``ae_bias`` (the camera's own exposure loop settles this many times too bright, e.g. 1.6
+clips), e.g. ``sim:msmf?seed=3&lose_after=20``.
 """
 from __future__ import annotations
 
 import math
+import secrets
 from collections import deque
 from urllib.parse import parse_qs
 
@@ -70,12 +82,13 @@ def _wb_gains(kelvin: float) -> tuple[float, float, float]:
 class SimulatedCamera(Camera):
     """See the module docstring. All randomness comes from ``seed``."""
 
-    def __init__(self, profile: str = "v4l2", *, seed: int = 0, scene: str = "immunohistochemistry",
+    def __init__(self, profile: str = "v4l2", *, seed: int | None = None, scene: str = "immunohistochemistry",
                  size: tuple[int, int] = (320, 240), origin: tuple[float, float] = (96.0, 128.0),
                  model: sensor.SensorModel = sensor.SensorModel(), buffer_frames: int = 4,
                  repeat_every: int = 0, lose_after: int | None = None, gray: bool = False,
                  ae_start: float = 1.4, ae_settle: float = 0.6, ae_wander: float = 0.002,
-                 readback: str = "auto"):
+                 readback: str = "auto", drop_at: int | None = None, forget: bool = False,
+                 vignette: float = 0.0, black: float = 0.0, ae_bias: float = 1.0):
         super().__init__()
         if profile not in _PROFILES:
             raise InputError(f"simulated profile {profile!r} unknown; use one of {', '.join(_PROFILES)}")
@@ -84,6 +97,12 @@ class SimulatedCamera(Camera):
             raise InputError(f"simulated size {w}x{h} out of range 8..4096")
         if buffer_frames < 0 or repeat_every < 0 or (lose_after is not None and lose_after < 0):
             raise InputError("buffer_frames, repeat_every and lose_after must be >= 0")
+        if not 0.0 <= vignette < 1.0 or not 0.0 <= black <= 64.0:
+            raise InputError("vignette must be in [0, 1) and black in [0, 64] DN")
+        if not 0.1 <= ae_bias <= 10.0:
+            raise InputError("ae_bias must be in [0.1, 10]")
+        if drop_at is not None and drop_at < 0:
+            raise InputError("drop_at must be >= 0")
         if readback not in ("auto", "until_written"):
             raise InputError(f"simulated readback {readback!r}: use auto or until_written")
         self.profile = profile
@@ -95,29 +114,52 @@ class SimulatedCamera(Camera):
         self.buffer_frames = int(buffer_frames)
         self.repeat_every = int(repeat_every)
         self.lose_after = lose_after
-        self._rng = np.random.default_rng(seed)
-        self._scene = _scene(scene)
+        self.seed = int(secrets.randbits(32)) if seed is None else int(seed)
+        self._rng = np.random.default_rng(self.seed)
+        self.scene_name = scene
+        self._scene = None if scene in ("blank", "dark") else _scene(scene)
+        self.drop_at, self.forget, self._dropped = drop_at, bool(forget), False
+        self.vignette, self.black = float(vignette), float(black)
+        self.reconnects = 0
         self._origin = origin
         self._fields: dict[float, np.ndarray] = {}
         # physical state
-        self.target_ms = _TARGET_MS[profile]
-        self.ae_auto = True
-        self.exposure_ms = self.target_ms * ae_start
+        self.nominal_ms = _TARGET_MS[profile]  # the exposure at which the scene renders as calibrated
+        self.target_ms = self.nominal_ms * ae_bias  # where the camera's own loop settles
+        self.ae_start = ae_start
         self.ae_settle = ae_settle
         self.ae_wander = ae_wander
-        self.wb_auto = True
-        self.wb_kelvin = 6500.0
-        self.gain = 0.0
-        self.af_auto = True
-        self.focus = 120.0
         self.best_focus = 120.0
+        self._power_on()
         self._reads = 0
         self._last: np.ndarray | None = None
         self._queue: deque[np.ndarray] = deque(self._render() for _ in range(self.buffer_frames))
         self.writes: list[tuple[str, float, bool]] = []  # (name, raw, returned) for tests
 
+    def _power_on(self) -> None:
+        """The settings a camera has when it is plugged in: automatic loops on, defaults."""
+        self.ae_auto = True
+        self.exposure_ms = self.target_ms * self.ae_start
+        self.wb_auto = True
+        self.wb_kelvin = 6500.0
+        self.gain = 0.0
+        self.af_auto = True
+        self.focus = 120.0
+        self._written.clear()
+
+    def _do_reconnect(self) -> None:
+        if self.lose_after is not None and self._reads >= self.lose_after:
+            from scopecheck.compare.errors import DeviceError
+
+            raise DeviceError(f"{self.info.device}: gone for good (lose_after={self.lose_after})")
+        self.reconnects += 1
+        if self.forget:
+            self._power_on()
+        self._queue = deque(self._render() for _ in range(self.buffer_frames))
+        self._last = None
+
     @classmethod
-    def from_spec(cls, spec: str) -> "SimulatedCamera":
+    def from_spec(cls, spec: str) -> SimulatedCamera:
         """Build from ``sim[:PROFILE][?key=value&...]`` (see the module docstring)."""
         body = spec[len("sim"):]
         profile, _, query = body.lstrip(":").partition("?")
@@ -125,8 +167,12 @@ class SimulatedCamera(Camera):
         for key, values in parse_qs(query, strict_parsing=False).items():
             v = values[-1]
             try:
-                if key in ("seed", "lose_after", "repeat_every"):
+                if key in ("seed", "lose_after", "repeat_every", "drop_at"):
                     kw[key] = int(v)
+                elif key in ("vignette", "black", "ae_bias"):
+                    kw[key] = float(v)
+                elif key == "forget":
+                    kw[key] = v not in ("0", "false", "no")
                 elif key == "buffer":
                     kw["buffer_frames"] = int(v)
                 elif key in ("ae_start",):
@@ -165,13 +211,22 @@ class SimulatedCamera(Camera):
     def _field(self) -> np.ndarray:
         blur = round(self.model.optics_blur + abs(self.focus - self.best_focus) / 40.0, 2)
         if blur not in self._fields:
-            self._fields[blur] = sensor.view(self._scene, origin=self._origin, size=self.size, blur=blur)
+            w, h = self.size
+            if self._scene is None:  # blank or dark: no texture, focus does not matter
+                f = np.full((h, w, 3), 0.0 if self.scene_name == "dark" else 0.75, np.float32)
+            else:
+                f = sensor.view(self._scene, origin=self._origin, size=self.size, blur=blur)
+            if self.vignette:
+                y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+                r2 = ((x - (w - 1) / 2) ** 2 + (y - (h - 1) / 2) ** 2) / (((w - 1) / 2) ** 2 + ((h - 1) / 2) ** 2)
+                f = f * (1.0 - np.float32(self.vignette) * r2)[:, :, None]
+            self._fields[blur] = f
         return self._fields[blur]
 
     def _render(self) -> np.ndarray:
-        mult = (self.exposure_ms / self.target_ms) * 2.0 ** (self.gain / 20.0)
+        mult = (self.exposure_ms / self.nominal_ms) * 2.0 ** (self.gain / 20.0)
         frame = sensor.expose(self._field(), rng=self._rng, model=self.model, exposure=mult,
-                              wb=_wb_gains(self.wb_kelvin))
+                              wb=_wb_gains(self.wb_kelvin), black=self.black)
         if self.gray:
             frame = np.ascontiguousarray(frame[:, :, 1])
         return frame
@@ -179,6 +234,9 @@ class SimulatedCamera(Camera):
     # ------------------------------------------------------------------ Camera hooks
     def _do_read(self):
         if self.lose_after is not None and self._reads >= self.lose_after:
+            return None
+        if self.drop_at is not None and not self._dropped and self._reads >= self.drop_at:
+            self._dropped = True
             return None
         self._reads += 1
         if self.repeat_every and self._last is not None and self._reads % self.repeat_every == 0:

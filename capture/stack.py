@@ -122,6 +122,7 @@ class StackResult:
     frames_rejected: int
     noise_frame: float | None   # temporal noise of one frame, DN on the 8-bit scale
     noise_stack: float | None   # expected noise of the stacked image, DN on the 8-bit scale
+    frame_depth: int = 8        # bits per sample of the frames stacked
 
 
 class Stacker:
@@ -200,7 +201,12 @@ class Stacker:
         sigma = math.sqrt(self._diff_sq / self._diff_n / 2.0)
         return sigma / 257.0 if self._dtype == np.uint16 else sigma
 
-    def result(self, *, depth: int = 8) -> StackResult:
+    def result(self, *, depth: int = 8, correct=None) -> StackResult:
+        """The stacked image at ``depth`` bits, rounded once.
+
+        ``correct`` (optional) maps the float64 mean on the frames' own scale to a corrected float
+        image (dark/flat correction, :mod:`capture.flatfield`) before the one rounding.
+        """
         if depth not in DEPTHS:
             raise InputError(f"--depth {depth!r}: use 8 or 16")
         if self.count == 0:
@@ -210,7 +216,12 @@ class Stacker:
             scale = 257.0
         elif self._dtype == np.uint16 and depth == 8:
             scale = 1.0 / 257.0
-        if self.method == "mean":  # divide in float64, then round once
+        if correct is not None:
+            mean = (np.multiply(self._acc, 1.0 / self.count, dtype=np.float64) if self.method == "mean"
+                    else np.median(np.stack(self._frames), axis=0).astype(np.float64))
+            mean = np.asarray(correct(mean), dtype=np.float64)
+            mean *= scale
+        elif self.method == "mean":  # divide in float64, then round once
             mean = np.multiply(self._acc, scale / self.count, dtype=np.float64)
         else:
             mean = np.median(np.stack(self._frames), axis=0)
@@ -222,7 +233,8 @@ class Stacker:
         nf = self.noise_frame()
         factor = 1.0 if self.method == "mean" else 1.2533
         ns = None if nf is None else nf * factor / math.sqrt(self.count)
-        return StackResult(image, self.method, depth, self.count, self.rejected, nf, ns)
+        return StackResult(image, self.method, depth, self.count, self.rejected, nf, ns,
+                           16 if self._dtype == np.uint16 else 8)
 
 
 def stack(frames, *, method: str = "mean", depth: int = 8) -> StackResult:

@@ -56,7 +56,7 @@ class V4L2Control:
     flags: tuple[str, ...] = ()
     menu: dict = field(default_factory=dict)
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {"id": f"0x{self.id:08x}", "kernel_name": self.kernel_name, "name": self.name, "type": self.type,
                 "min": self.min, "max": self.max, "step": self.step, "default": self.default, "value": self.value,
                 "flags": list(self.flags), "menu": {str(k): v for k, v in self.menu.items()}}

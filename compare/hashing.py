@@ -63,7 +63,7 @@ class DHash:
     def __str__(self) -> str:
         return f"dhash:{self.size}:{self.hex}"
 
-    def __sub__(self, other: "DHash") -> int:
+    def __sub__(self, other: DHash) -> int:
         if not isinstance(other, DHash):
             return NotImplemented
         if other.size != self.size:
@@ -79,7 +79,7 @@ class DHash:
         return hash((self.size, self.value))
 
     @classmethod
-    def parse(cls, text: str) -> "DHash":
+    def parse(cls, text: str) -> DHash:
         """Parse ``dhash:<n>:<hex>``; the size is never guessed from the hex length."""
         m = _TEXT.match(text.strip())
         if not m:

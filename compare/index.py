@@ -31,8 +31,8 @@ import numpy as np
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
-from .load import DEFAULT_MAX_PIXELS
 from .haystack import Entry, Haystack, digest_key
+from .load import DEFAULT_MAX_PIXELS
 from .record import DHASH256_SIZE, HashRecord, hash_file
 from .walk import FileEntry, FileError, WalkError, walk_images
 
@@ -422,7 +422,7 @@ def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> 
     for p, e in conn.execute("SELECT path, error FROM errors"):
         if _unkey(p) in seen:
             errors.append(FileError(_unkey(p), e))
-    for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
+    for (p,) in conn.execute("SELECT path FROM files WHERE flat = 1"):
         flat += _unkey(p) in seen
     errors.sort(key=lambda e: e.path)
     return IndexResult(db=db, roots=abs_roots, files=len(files), hashed=hashed, unchanged=unchanged,

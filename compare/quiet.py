@@ -16,13 +16,14 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 _cond = threading.Condition()
 _active = 0
 _epoch = 0
 _solo_owner: int | None = None
 _saved_fd: int | None = None
-_sink = None
+_sink: IO[bytes] | None = None
 
 
 @dataclass
@@ -39,12 +40,20 @@ def _enter() -> tuple[int, int, int]:
             _cond.wait()
         if _active == 0:
             try:
-                sys.stderr.flush()
+                if sys.stderr is not None:  # None when started with 2>&-
+                    sys.stderr.flush()
             except (OSError, ValueError):
                 pass
-            _sink = tempfile.TemporaryFile()
-            _saved_fd = os.dup(2)
+            try:
+                _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
+            except OSError:  # no writable temporary directory: lose the text, keep it quiet
+                _sink = open(os.devnull, "w+b")  # noqa: SIM115
+            try:
+                _saved_fd = os.dup(2)
+            except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
+                _saved_fd = None
             os.dup2(_sink.fileno(), 2)
+        assert _sink is not None
         entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
         _active += 1
         _epoch += 1
@@ -55,6 +64,7 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
     global _active, _saved_fd, _sink
     was_active, epoch, pos = entry
     with _cond:
+        assert _sink is not None
         fd = _sink.fileno()
         size = os.fstat(fd).st_size
         raw = os.pread(fd, min(size - pos, 4096), pos) if size > pos else b""
@@ -62,8 +72,12 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
         out.overlapped = was_active > 0 or _epoch != epoch + 1
         _active -= 1
         if _active == 0:
-            os.dup2(_saved_fd, 2)
-            os.close(_saved_fd)
+            if _saved_fd is None:
+                if _sink.fileno() != 2:  # the sink itself may have been given fd 2
+                    os.close(2)
+            else:
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
             _sink.close()
             _saved_fd, _sink = None, None
         _cond.notify_all()

@@ -11,7 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .containers import FORMATS, jpeg, png, read_header, sniff_format
-from .containers.limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits
+from .containers.limits import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+)
 from .digest import file_sha256, pixel_sha256
 from .errors import DecodeError, InputError
 from .load import decode

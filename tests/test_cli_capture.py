@@ -8,7 +8,7 @@ import pytest
 
 from scopecheck.compare.digest import file_sha256, pixel_sha256
 from scopecheck.compare.load import load
-from conftest import FIXTURES, assert_one_line_error, run_cli
+from tests.conftest import FIXTURES, assert_one_line_error, run_cli
 
 STILL_A = os.path.join(FIXTURES, "recordings", "ihc_still_a", "frame_%04d.png")
 SETTLING = os.path.join(FIXTURES, "recordings", "ihc_settling", "frame_%04d.png")
@@ -113,7 +113,7 @@ def test_every_command_has_help(command):
 def test_preview_picture_has_focus_histogram_and_clipping_warning():
     import numpy as np
 
-    from scopecheck.commands.capture import render_preview
+    from scopecheck.commands.preview import render_preview
 
     frame = np.zeros((120, 160), np.uint8)
     frame[:, 80:] = 255  # half black, half white: sharp edge, heavily clipped
@@ -130,7 +130,7 @@ def test_preview_loop_shoots_on_space(tmp_path, monkeypatch, capsys):
     import cv2
 
     from scopecheck import cli
-    from scopecheck.commands import capture as cmd
+    from scopecheck.commands import preview as cmd
 
     shown = []
     monkeypatch.setattr(cmd, "has_display", lambda: True)

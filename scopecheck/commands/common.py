@@ -78,6 +78,11 @@ def print_json(obj, *, lines: bool = False):
     sys.stdout.flush()
 
 
+def reader_gone() -> bool:
+    """True once stdout's reader has gone (``| head -1``): a batch stops working for nobody."""
+    return bool(getattr(sys.stdout, "reader_gone", False))
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 frame``, ``2 frames``.
 
@@ -108,8 +113,11 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
                              "(an input is never overwritten, not even with --overwrite)", path=path)
     if os.path.isdir(path):
         raise InputError(f"{option}: is a folder; give a file name", path=path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option}: folder {folder} does not exist; create it first (mkdir -p)", path=path)
     if os.path.lexists(path) and not overwrite:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path)
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path)
 
 
 def save_output(path: str, write, *, option: str):
@@ -117,7 +125,7 @@ def save_output(path: str, write, *, option: str):
     try:
         return write()
     except OutputExistsError:
-        raise OutputExistsError(f"exists; pass --overwrite to replace it ({option})", path=path) from None
+        raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path) from None
 
 
 def err(command: str, message: str):

@@ -19,6 +19,7 @@ from .common import (
     check_output,
     plural,
     print_json,
+    reader_gone,
     save_output,
 )
 
@@ -26,7 +27,8 @@ DEFAULTS = Thresholds()
 PAIRS_MAX_BYTES = 64 * 2**20  # a pair list is text: 64 MiB is about half a million pairs
 
 PAIRS_HELP = """With --pairs LIST, LIST is a UTF-8 text file with one pair a line: two paths separated by a tab
-(lines end at \\n only; empty lines and lines starting with # are skipped). One result is printed
+(lines end at \\n only; empty lines and lines starting with # are skipped; relative paths are
+taken from the current folder). One result is printed
 per pair, in order: with --json one JSON object a line (the single-pair object, or {"a", "b",
 "error"}); without, one tab-separated line "VERDICT<tab>A<tab>B<tab>REASON", VERDICT being
 "error" for a pair that could not be compared. A failing pair never stops the batch. Exit
@@ -51,6 +53,8 @@ def register(sub):
     p.add_argument("--sheet", metavar="PICTURE", help="write A | B | diff overlay side by side, labelled; "
                    "the format follows the extension")
     add_overwrite(p, "an existing --diff/--sheet file")
+    p.add_argument("--report", metavar="HTML", help="write one self-contained HTML file (images embedded, "
+                   "works offline) with the verdict, the numbers and a side-by-side/swipe/blink/heat-map viewer")
     t = p.add_argument_group("thresholds (defaults measured by bench/bench_accuracy.py)")
     t.add_argument("--ssim-min", type=float, default=DEFAULTS.ssim_min, metavar="S",
                    help=f"near-identical needs the aligned, normalised SSIM at least S (default {DEFAULTS.ssim_min})")
@@ -90,17 +94,21 @@ def _thresholds(args) -> Thresholds:
 def run(args) -> int:
     thresholds = _thresholds(args)
     if args.pairs:
-        if args.a or args.b or args.diff or args.sheet:
-            raise InputError("--pairs takes no A B paths and no --diff/--sheet")
+        if args.a or args.b or args.diff or args.sheet or args.report:
+            raise InputError("--pairs takes no A B paths and no --diff/--sheet/--report")
         return _run_pairs(args, thresholds)
     if not (args.a and args.b):
         raise InputError("need two images: scopecheck compare A B (or --pairs LIST)")
-    outputs = [(o, path) for o, path in (("--diff", args.diff), ("--sheet", args.sheet)) if path is not None]
+    outputs = [(o, path) for o, path in (("--diff", args.diff), ("--sheet", args.sheet), ("--report", args.report)) if path is not None]
     for option, path in outputs:  # refuse before any work: nothing is decoded for a bad name
         check_output(path, option=option, inputs=(args.a, args.b), overwrite=args.overwrite)
-        picture_format(path, option=option)
-    if len(outputs) == 2 and os.path.abspath(args.diff) == os.path.abspath(args.sheet):
-        raise InputError("--diff and --sheet name the same file; give each its own", path=args.diff)
+        if option != "--report":
+            picture_format(path, option=option)
+    if len({os.path.abspath(path) for _, path in outputs}) < len(outputs):
+        raise InputError("two outputs name the same file; give each its own", path=outputs[0][1])
+    if args.report:
+        from scopecheck.serve.report import check_report_path
+        check_report_path(args.report, overwrite=args.overwrite)
     c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
                       max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs))
     if args.diff:
@@ -113,6 +121,9 @@ def run(args) -> int:
                                 reason=c.reason, regions=[(r.x, r.y, r.width, r.height) for r in c.regions])
         save_output(args.sheet, lambda: save_picture(args.sheet, picture, overwrite=args.overwrite),
                     option="--sheet")
+    if args.report:
+        from scopecheck.serve.report import write_report
+        save_output(args.report, lambda: write_report(args.report, c, overwrite=args.overwrite), option="--report")
     if args.json:
         print_json(c.to_json())
     else:
@@ -144,9 +155,9 @@ def _summary(c, args):
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
     for n in c.notes:
         w(f"  note: {n}\n")
-    for label, path in (("diff", args.diff), ("sheet", args.sheet)):
+    for label, path in (("diff picture", args.diff), ("sheet picture", args.sheet), ("HTML report", args.report)):
         if path:
-            w(f"  wrote {label} picture {path}\n")
+            w(f"  wrote {label} {path}\n")
 
 
 def _read_list(path: str) -> str:
@@ -242,6 +253,8 @@ def _run_pairs(args, thresholds) -> int:
             sys.stdout.write(f"{obj['verdict']}\t{a}\t{b}\t{obj['reason']}\n")
         sys.stdout.flush()
         bar(i + 1, len(pairs), errors)
+        if reader_gone():
+            break  # nobody reads the rest (| head): stop, with the worst status seen so far
     bar.close()
     if not pairs:
         raise InputError("the pair list holds no pair", path=args.pairs)

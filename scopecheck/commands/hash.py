@@ -7,7 +7,7 @@ from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.record import hash_file
 from scopecheck.compare.walk import walk_images
 
-from .common import add_hash_size, add_max_pixels, print_json
+from .common import add_hash_size, add_max_pixels, print_json, reader_gone
 
 COLUMNS = ("dhash", "sha256", "pixel_sha256", "flat", "path")
 
@@ -37,6 +37,8 @@ def run(args) -> int:
     seen = 0
     header_done = False
     for entry in walk.files:
+        if reader_gone():
+            break  # nobody reads the rest (| head)
         path = entry.path
         seen += 1
         try:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from scopecheck.capture.camera import Camera, DeviceLostError
-from scopecheck.capture.controls import STATUSES, ControlSession, Request, USER_CONTROLS
+from scopecheck.capture.controls import STATUSES, USER_CONTROLS, ControlSession, Request
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.session import CaptureOptions, capture
 from scopecheck.capture.simulated import SimulatedCamera

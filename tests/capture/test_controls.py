@@ -6,8 +6,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scopecheck.capture.controls import (PROFILES, QUIRKS, ControlSession, Request, USER_CONTROLS, frame_check,
-                              profile_for, quirks_for)
+from scopecheck.capture.controls import (
+    PROFILES,
+    QUIRKS,
+    USER_CONTROLS,
+    ControlSession,
+    Request,
+    frame_check,
+    profile_for,
+    quirks_for,
+)
 from scopecheck.capture.session import CaptureOptions, CaptureSession
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import InputError
@@ -56,7 +64,7 @@ def test_exposure_units_per_backend():
 def test_request_parsing_names_the_fix():
     assert Request.parse("exposure", "LOCK").mode == "lock"
     assert Request.parse("exposure", "12.5") == Request("exposure", "value", 12.5)
-    with pytest.raises(InputError, match="--white-balance 'warm': expected auto, lock, leave or a number"):
+    with pytest.raises(InputError, match="--white-balance 'warm': expected auto, lock, auto-freeze, leave or a number"):
         Request.parse("white_balance", "warm")
     with pytest.raises(InputError, match="positive"):
         Request.parse("exposure", "-3")

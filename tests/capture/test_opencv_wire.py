@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import cv2
 import pytest
+from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.session import CaptureOptions, capture
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import DeviceError
-
-from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 _RAW = {cv2.CAP_PROP_AUTO_EXPOSURE: "auto_exposure", cv2.CAP_PROP_EXPOSURE: "exposure",
         cv2.CAP_PROP_AUTO_WB: "auto_wb", cv2.CAP_PROP_WB_TEMPERATURE: "wb_temperature",
@@ -135,8 +134,8 @@ def test_capture_through_opencv_locks_v4l2_controls(tmp_path):
     assert status == {"exposure": "locked", "white_balance": "locked", "gain": "locked", "focus": "locked"}
     sim = FakeV4L2Capture.instances[-1].sim
     assert sim.ae_auto and sim.wb_auto  # restored on exit
-    assert shot.manifest["device"]["backend"] == "v4l2"
-    assert any(q["backend"] == "v4l2" for q in shot.manifest["quirks"])
+    assert shot.manifest.device["backend"] == "v4l2"
+    assert any(q["backend"] == "v4l2" for q in shot.manifest.quirks)
 
 
 def test_first_read_waits_for_a_slow_camera(monkeypatch):

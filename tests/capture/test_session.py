@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from scopecheck.capture.camera import Camera, CameraInfo
+from scopecheck.capture.devices import open_device
 from scopecheck.capture.opencv import OpenCVCamera
+from scopecheck.capture.output import manifest_path_for
 from scopecheck.capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
-from scopecheck.capture.session import (CaptureOptions, capture, capture_series, manifest_path_for, open_device,
-                             record)
+from scopecheck.capture.recording import record
+from scopecheck.capture.session import CaptureOptions, capture, capture_series
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.digest import file_sha256, pixel_sha256
 from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
@@ -28,7 +30,7 @@ def test_same_recording_and_options_give_byte_identical_png(tmp_path):
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert a.sha256 == b.sha256
     # ... while the manifests differ only by time and file name
-    ma, mb = a.manifest, b.manifest
+    ma, mb = a.manifest.to_json(), b.manifest.to_json()
     for m in (ma, mb):
         m.pop("time")
         m["image"].pop("file")
@@ -76,7 +78,7 @@ def test_name_template_picks_the_next_free_name(tmp_path):
     shots = capture_series(SimulatedCamera("v4l2", seed=1, size=(64, 48)), str(tmp_path / "shot_{n:03d}.png"),
                            CaptureOptions(frames=2, warmup=0), count=2)
     assert [os.path.basename(s.path) for s in shots] == ["shot_003.png", "shot_004.png"]
-    assert [s.manifest["time"]["series_index"] for s in shots] == [0, 1]
+    assert [s.manifest.time["series_index"] for s in shots] == [0, 1]
     assert (tmp_path / "shot_001.png").read_bytes() == b"x"
 
 
@@ -89,7 +91,7 @@ def test_series_waits_the_interval_and_needs_a_template(tmp_path):
         capture_series(SimulatedCamera("v4l2", size=(64, 48)), str(tmp_path / "x.png"), OPTS, count=2)
 
 
-@pytest.mark.parametrize("bad, match", [("out.jpg", "must be a .png"), ("s_{k}.png", "bad name template"),
+@pytest.mark.parametrize("bad, match", [("out.jpg", "must be a .png"), ("s_{k}.png", "field {k} is not allowed"),
                                         ("nodir/s.png", "does not exist")])
 def test_output_validated_before_any_frame(tmp_path, bad, match):
     cam = SimulatedCamera("v4l2", size=(64, 48))
@@ -169,20 +171,22 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path):
     assert_nothing_written(tmp_path)
 
 
-def test_manifest_failure_removes_the_png(tmp_path, monkeypatch):
-    import scopecheck.capture.png as png_mod
+@pytest.mark.parametrize("fail_on", [".png", ".json"])
+def test_png_and_manifest_appear_together_or_not_at_all(tmp_path, monkeypatch, fail_on):
+    # Ctrl-C while publishing either file (the manifest goes first): neither file, no temp file.
+    import scopecheck.capture.output as out_mod
 
-    real = png_mod.write_new
+    real = out_mod._publish
 
-    def failing(path, data, *, overwrite=False):
-        if str(path).endswith(".json"):
+    def failing(tmp, path, overwrite):
+        if path.endswith(fail_on):
             raise KeyboardInterrupt
-        real(path, data, overwrite=overwrite)
+        real(tmp, path, overwrite)
 
-    monkeypatch.setattr(png_mod, "write_new", failing)
+    monkeypatch.setattr(out_mod, "_publish", failing)
     with pytest.raises(KeyboardInterrupt):
         capture(OpenCVCamera(STILL_A), str(tmp_path / "s.png"), OPTS)
-    assert_nothing_written(tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 # --------------------------------------------------------------------------- record and calibrate

@@ -42,7 +42,7 @@ def test_parse_keys_on_ids_not_names(text):
     assert ae.menu == {1: "Manual Mode", 3: "Aperture Priority Mode"}
     assert ctrls["exposure"].flags == ("inactive",) and ctrls["exposure"].default == 157
     assert ctrls["power_line_frequency"].menu[1] == "50 Hz"
-    assert ctrls["auto_wb"].as_dict()["id"] == "0x0098090c"
+    assert ctrls["auto_wb"].to_json()["id"] == "0x0098090c"
 
 
 def test_known_ids_cover_the_controls_scopecheck_uses():

@@ -1,0 +1,211 @@
+"""Where shots go: ``-o`` names and templates, and writing a PNG with its manifest as one unit.
+
+**Templates.** ``-o`` is a plain ``.png`` path or a template whose only field is the shot number
+``n`` with an integer format, e.g. ``shot_{n:03d}.png`` or ``shot_{n}.png``. Attribute or index
+access (``{n.real}``, ``{n[0]}``), conversions (``{n!r}``), other names (``{x}``), positional fields
+(``{}``) and fields in the directory part (``{n}/a.png``) are refused with one line before any
+frame is read, so a template can only ever name files in the directory the user pointed at.
+
+**Together or not at all** (:func:`write_pair`): the PNG and its manifest are first written to
+hidden temporary files beside the targets (``.<name>.<random>.tmp``, the naming of
+:func:`compare.atomic.write_atomic`, which the folder walker skips), fsynced, then published
+manifest first, PNG second, each with a no-clobber hard link (``os.replace`` with
+``overwrite``). If publishing the PNG fails, or Ctrl-C arrives between the two, the manifest just
+published is removed again; the temporary files are removed on every path. A hard kill before
+publishing leaves only the hidden temporaries; a PNG is never visible without its manifest.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import secrets
+import string
+
+from scopecheck.compare.errors import InputError, OutputExistsError
+
+MANIFEST_SUFFIX = ".manifest.json"
+_SPEC = re.compile(r"0?[1-9]?\d?d?")  # '', 'd', '03d', '4', '05'
+_NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
+_EXAMPLE = "use e.g. shot_{n:03d}.png"
+
+
+def manifest_path_for(path: str) -> str:
+    """``dir/name.png`` -> ``dir/name.manifest.json``."""
+    root, _ = os.path.splitext(path)
+    return root + MANIFEST_SUFFIX
+
+
+def is_template(output: str) -> bool:
+    """Any ``{`` makes ``-o`` a name template (validated by :func:`check_output`)."""
+    return "{" in output or "}" in output
+
+
+def _check_template(output: str) -> None:
+    try:
+        fields = list(string.Formatter().parse(output))
+    except ValueError as e:
+        raise InputError(f"-o {output!r}: bad name template ({e}); {_EXAMPLE}") from None
+    named = [(f, spec, conv) for _, f, spec, conv in fields if f is not None]
+    if not named:
+        raise InputError(f"-o {output!r}: the template has no {{n}} field; {_EXAMPLE}")
+    for field, spec, conv in named:
+        if field != "n":
+            what = "an empty field {}" if field == "" else f"field {{{field}}}"
+            raise InputError(f"-o {output!r}: {what} is not allowed; the only field is the shot number n, "
+                             f"{_EXAMPLE}")
+        if conv is not None or not _SPEC.fullmatch(spec or ""):
+            raise InputError(f"-o {output!r}: format {{n{'!' + conv if conv else ''}{':' + spec if spec else ''}}} "
+                             f"is not an integer format; {_EXAMPLE}")
+    head, tail = os.path.split(output)
+    if "{" in head or "}" in head:
+        raise InputError(f"-o {output!r}: the shot number may only appear in the file name, not in the "
+                         f"directory; {_EXAMPLE}")
+    a, b = tail.format(n=1), tail.format(n=2)
+    if a == b:  # pragma: no cover - every accepted field prints n
+        raise InputError(f"-o {output!r}: the template must change with n")
+
+
+def check_output(output: str) -> None:
+    """Validate ``-o`` before any frame is read: a ``.png`` in an existing directory, a sound template."""
+    if not isinstance(output, str) or not output:
+        raise InputError("-o: an output file name is required")
+    if "\0" in output:
+        raise InputError(f"-o {output!r}: NUL byte in the file name")
+    if not output.lower().endswith(".png"):
+        raise InputError(f"-o {output!r}: the output must be a .png file")
+    if is_template(output):
+        _check_template(output)
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise InputError(f"-o {output!r}: directory {directory} does not exist; create it first")
+
+
+def name_for(template: str, n: int) -> str:
+    """The file name for shot ``n`` of a checked template (a plain path is returned as is)."""
+    if not is_template(template):
+        return template
+    head, tail = os.path.split(template)
+    return os.path.join(head, tail.format(n=n)) if head else tail.format(n=n)
+
+
+def next_free(template: str, *, start: int = 1) -> str:
+    """First ``name_for(template, k)``, k >= start, whose PNG and manifest are both absent."""
+    for k in range(start, start + 1_000_000):
+        p = name_for(template, k)
+        if not os.path.lexists(p) and not os.path.lexists(manifest_path_for(p)):
+            return p
+    raise OutputExistsError(f"no free name for {template!r}")
+
+
+def refuse_existing(path: str, overwrite: bool) -> None:
+    """Refuse (exit 2) when ``path`` or its manifest exists, unless ``overwrite``."""
+    if overwrite:
+        return
+    for p in (path, manifest_path_for(path)):
+        if os.path.lexists(p):
+            raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it, "
+                                    "or use a name template such as shot_{n:03d}.png)", path=p)
+
+
+# --------------------------------------------------------------------------- writing both
+
+def _temp(directory: str, name: str, data: bytes) -> str:
+    """Write ``data`` to a new hidden ``.<name>.<random>.tmp`` beside the target and fsync it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name[:120]}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            _unlink(tmp)
+            raise
+        return tmp
+    raise FileExistsError(errno.EEXIST, "could not create a unique temporary file", directory)
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _publish(tmp: str, path: str, overwrite: bool) -> None:
+    if overwrite:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it, "
+                                "or use a name template such as shot_{n:03d}.png)", path=path) from None
+    except OSError as e:
+        if e.errno not in _NO_LINK:
+            raise
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        os.close(fd)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink(path)
+            raise
+
+
+def _fsync_dir(directory: str) -> None:
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_pair(path: str, data: bytes, manifest_path: str, manifest: bytes, *, overwrite: bool = False) -> None:
+    """Publish ``data`` at ``path`` and ``manifest`` at ``manifest_path`` together (see module doc).
+
+    Raises :class:`OutputExistsError` when either exists and ``overwrite`` is False (nothing is
+    written then), :class:`InputError` for an unwritable directory, a full disk and other OS errors.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.dirname(os.path.abspath(manifest_path)) != directory:
+        raise InputError(f"{manifest_path}: the manifest must sit beside its image")
+    refuse_existing(path, overwrite)
+    tmp_png = tmp_man = None
+    published: list[str] = []
+    try:
+        tmp_png = _temp(directory, os.path.basename(path), data)
+        tmp_man = _temp(directory, os.path.basename(manifest_path), manifest)
+        _publish(tmp_man, manifest_path, overwrite)
+        published.append(manifest_path)
+        _publish(tmp_png, path, overwrite)
+        published.append(path)
+        _fsync_dir(directory)
+    except BaseException as e:
+        if len(published) == 1:  # manifest visible without its PNG: take it back
+            _unlink(manifest_path)
+        if isinstance(e, OSError) and not isinstance(e, OutputExistsError):
+            why = ("permission denied" if isinstance(e, PermissionError) else
+                   "no space left on device" if e.errno == errno.ENOSPC else e.strerror or str(e))
+            raise InputError(f"cannot write: {why} in {directory!r}", path=path) from None
+        raise
+    finally:
+        _unlink(tmp_png if (tmp_png and os.path.lexists(tmp_png)) else None)
+        _unlink(tmp_man if (tmp_man and os.path.lexists(tmp_man)) else None)
+
+
+__all__ = ["MANIFEST_SUFFIX", "check_output", "is_template", "manifest_path_for", "name_for", "next_free",
+           "refuse_existing", "write_pair"]

@@ -1,0 +1,1 @@
+"""The web workstation (`scopecheck serve`) and the self-contained HTML compare report."""

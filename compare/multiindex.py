@@ -75,7 +75,7 @@ def refresh_sidecar(index_path: str | os.PathLike, hashes, *, min_size: int | No
 
 def fingerprint(hashes: np.ndarray) -> str:
     """BLAKE2b of the packed hashes: ties a saved index to the exact array it was built from."""
-    return hashlib.blake2b(memoryview(as_hashes(hashes)).cast("B"), digest_size=16).hexdigest()
+    return hashlib.blake2b(as_hashes(hashes).view(np.uint8).data, digest_size=16).hexdigest()
 
 
 def plan_chunks(n: int) -> list[tuple[int, int]]:
@@ -284,8 +284,8 @@ class MultiIndex:
             hlen = int.from_bytes(head[len(MAGIC):len(MAGIC) + 8], "little")
             meta = json.loads(head[len(MAGIC) + 8:len(MAGIC) + 8 + hlen])
             n, layout = int(meta["n"]), check_layout(meta["layout"])
-            for e in meta["arrays"]:
-                if e["offset"] + e["size"] * np.dtype(e["dtype"]).itemsize > size:
+            for spec in meta["arrays"]:
+                if spec["offset"] + spec["size"] * np.dtype(spec["dtype"]).itemsize > size:
                     raise ValueError("truncated")
             with open(path, "rb") as f:
                 mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)

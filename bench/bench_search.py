@@ -69,6 +69,15 @@ def plain_scan(h, q, r):
     return i, d[i]
 
 
+def median_ms_fn(fn, repeats):
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(ts))
+
+
 def median_ms(fn, qs):
     ts = []
     for q in qs:
@@ -218,7 +227,10 @@ def main():
                     help="only time the memory-mapped multi-index at N hashes (e.g. 1e8)")
     ap.add_argument("--kinds", default="uniform,skewed", help="with --huge: which data sets")
     args = ap.parse_args()
-    print(f"numpy {np.__version__}, {os.cpu_count()} cpus")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
+    a = np.random.default_rng(0).integers(0, 2**63, 1_000_000, dtype=np.int64).view(np.uint64)
+    print(f"calibration (scale the times by it on a busy machine): np.sort of 1e6 uint64 takes "
+          f"{median_ms_fn(lambda: np.sort(a), 7):.1f} ms")
     if args.huge:
         bench_huge(int(args.huge), kinds=args.kinds.split(","))
         return

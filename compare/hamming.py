@@ -21,9 +21,9 @@ from .hashing import DHash
 HASH_BITS = 64
 
 #: From this many hashes on, queries use the multi-index (measured in ``bench/bench_search.py``,
-#: radius 10: at 1e4 the scan takes 0.009 ms and the multi-index 0.027 ms; at 3e4 they are even;
-#: at 1e5 0.065 vs 0.036 ms, at 1e6 0.69 vs 0.12 ms).
-MULTI_INDEX_MIN_SIZE = 50_000
+#: radius 10: at 3e4 the scan takes 0.027 ms and the multi-index 0.10 ms (its floor: a few numpy
+#: calls per substring); at 1e5 0.091 vs 0.100 ms; at 1e6 1.0 vs 0.17 ms).
+MULTI_INDEX_MIN_SIZE = 100_000
 
 _BLOCK = 1 << 15  # elements per scan block: 256 KiB of hashes, stays in L2
 
@@ -235,26 +235,29 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
                     key |= uniq & masks[c]
                 order = np.argsort(key, kind="stable")
                 skey = key[order]
-            # run_end[p]: one past the last position with the same key as position p
-            brk = np.flatnonzero(skey[1:] != skey[:-1]) + 1
-            bounds = np.concatenate(([0], brk, [u]))
-            run_end = np.repeat(bounds[1:], np.diff(bounds))
-            active = np.flatnonzero(run_end - np.arange(u) > 1)
+            # Positions p whose key equals the next one's start the runs; position p is compared with
+            # p + d_off while that is still in its run. The hashes are read in key order (one gather
+            # per combination), so the comparisons stream through memory.
+            active = np.flatnonzero(skey[1:] == skey[:-1])
+            if not active.size:
+                continue
+            sh = uniq[order]
             d_off = 1
             earlier_ok = _first_combo_filter(combo, m, masks)
             while active.size:
-                a = order[active]
-                b = order[active + d_off]
-                x = uniq[a] ^ uniq[b]
+                x = sh[active] ^ sh[active + d_off]
                 ok = np.bitwise_count(x) <= r
                 if ok.any():
-                    a, b, x = a[ok], b[ok], x[ok]
-                    keep = earlier_ok(x)
+                    hit = active[ok]
+                    keep = earlier_ok(x[ok])
                     if keep.any():
-                        pi.append(a[keep])
-                        pj.append(b[keep])
+                        pi.append(order[hit[keep]])
+                        pj.append(order[hit[keep] + d_off])
                 d_off += 1
-                active = active[run_end[active] - active > d_off]
+                nxt = active + d_off
+                active = active[nxt < u]
+                if active.size:
+                    active = active[skey[active + d_off] == skey[active]]
     # Expand pairs of distinct values to pairs of items, then add pairs of equal values.
     gi, gj = [], []
     order_items = np.argsort(inverse, kind="stable")

@@ -209,7 +209,7 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8))
     if n < 2:
         return empty
-    uniq, inverse = np.unique(hashes, return_inverse=True)
+    uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     u = uniq.size
     pi, pj = [], []
@@ -219,57 +219,62 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
         masks = [np.uint64(((1 << w) - 1) << s) for s, w in layout]
         idx_bits = max(1, int(u - 1).bit_length())
         all_combos = list(combinations(range(m), k))
+        chunk = [(uniq >> np.uint64(s)) & np.uint64((1 << w) - 1) for s, w in layout]  # each chunk once
+        positions = np.arange(u, dtype=np.uint64)
         for combo in all_combos:
             keybits = sum(layout[c][1] for c in combo)
-            if keybits + idx_bits <= 64:  # sort (key, index) packed into one uint64: SIMD sort
-                key = np.zeros(u, dtype=np.uint64)
-                for c in combo:
-                    s, w = layout[c]
-                    key = (key << np.uint64(w)) | ((uniq >> np.uint64(s)) & np.uint64((1 << w) - 1))
-                packed = np.sort((key << np.uint64(idx_bits)) | np.arange(u, dtype=np.uint64))
+            if keybits + idx_bits <= 64:  # sort (key, index) packed into one uint64: SIMD sort, in place
+                packed = chunk[combo[0]].copy()
+                for c in combo[1:]:
+                    packed <<= np.uint64(layout[c][1])
+                    packed |= chunk[c]
+                packed <<= np.uint64(idx_bits)
+                packed |= positions
+                packed.sort()
                 order = (packed & np.uint64((1 << idx_bits) - 1)).astype(np.int64)
-                skey = packed >> np.uint64(idx_bits)
+                packed >>= np.uint64(idx_bits)
+                skey = packed
             else:
                 key = np.zeros(u, dtype=np.uint64)
                 for c in combo:
                     key |= uniq & masks[c]
                 order = np.argsort(key, kind="stable")
                 skey = key[order]
-            # Positions p whose key equals the next one's start the runs; position p is compared with
-            # p + d_off while that is still in its run. The hashes are read in key order (one gather
-            # per combination), so the comparisons stream through memory.
+            # Positions p whose key equals the next one's start the runs; p is compared with p + d_off
+            # while that is still in its run. Only those positions' hashes are read.
             active = np.flatnonzero(skey[1:] == skey[:-1])
-            if not active.size:
-                continue
-            sh = uniq[order]
+            # Many runs (skewed hashes): read all hashes in key order once, then stream through them;
+            # few runs (uniform hashes): read only the hashes of the runs.
+            sh = uniq[order] if active.size * 8 > u else None
             d_off = 1
             earlier_ok = _first_combo_filter(combo, m, masks)
             while active.size:
-                x = sh[active] ^ sh[active + d_off]
+                x = sh[active] ^ sh[active + d_off] if sh is not None else \
+                    uniq[order[active]] ^ uniq[order[active + d_off]]
                 ok = np.bitwise_count(x) <= r
                 if ok.any():
-                    hit = active[ok]
-                    keep = earlier_ok(x[ok])
+                    hit, x = active[ok], x[ok]
+                    keep = earlier_ok(x)
                     if keep.any():
                         pi.append(order[hit[keep]])
                         pj.append(order[hit[keep] + d_off])
                 d_off += 1
-                nxt = active + d_off
-                active = active[nxt < u]
+                active = active[active + d_off < u]
                 if active.size:
                     active = active[skey[active + d_off] == skey[active]]
     # Expand pairs of distinct values to pairs of items, then add pairs of equal values.
     gi, gj = [], []
-    order_items = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=u)
     starts = np.zeros(u + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
+    # Items of each value, grouped (only needed when some value repeats; else first[v] is its item).
+    order_items = np.argsort(inverse, kind="stable") if u < n else first
     if pi:
         a = np.concatenate(pi)
         b = np.concatenate(pj)
         single = (counts[a] == 1) & (counts[b] == 1)
-        gi.append(order_items[starts[a[single]]])
-        gj.append(order_items[starts[b[single]]])
+        gi.append(first[a[single]])
+        gj.append(first[b[single]])
         if not single.all():
             for va, vb in zip(a[~single].tolist(), b[~single].tolist()):
                 ia = order_items[starts[va]:starts[va + 1]]

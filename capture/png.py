@@ -22,6 +22,7 @@ import struct
 import zlib
 
 import numpy as np
+
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.containers import png as png_container
 from scopecheck.compare.errors import InputError, OutputExistsError

@@ -4,21 +4,9 @@
 ``scopecheck capture`` would make it with the same options, kept in memory) and measures every
 pair of shots. ``scopecheck compare --profile FILE`` reads the result to set its thresholds: two
 captures of an unchanged specimen with this device and these options differ by about this much.
-
-Profile JSON (``kind: scopecheck-noise-profile/1``), all pixel values on the 8-bit scale (DN):
-
-``kind``              ``"scopecheck-noise-profile/1"``
-``device``            device, kind, backend, backend_name, size, width, height, fourcc, fps
-``size``              ``"WxH"`` of the shots
-``noise_sigma``       noise of one shot (DN): median over pairs of ``std(a - b) / sqrt(2)``
-``frame_noise_sigma`` temporal noise of one raw frame (DN), median over shots
-``ssim``              ``{"min", "median"}`` over pairs, Gaussian SSIM (sigma 1.5) on BT.601 luma,
-                      ``data_range`` 255 (65535 for 16-bit shots), via :func:`compare.similarity.ssim`
-``dhash_distance``    ``{"max", "median"}`` Hamming distance of :func:`compare.hashing.dhash` (8x8)
-``shots``             K; ``pairs`` = K (K - 1) / 2
-``frames_per_shot``, ``stack``, ``depth``, ``warmup``   the capture options used
-``controls``          the control outcomes (status per control), as in a capture manifest
-``software``, ``time``  versions and UTC time of the calibration
+The result is the one :class:`scopecheck.compare.noise_profile.NoiseProfile` (its docstring
+describes the JSON); SSIM via :func:`compare.similarity.ssim` (``data_range`` 255, 65535 for
+16-bit shots) and the 8x8 dHash of :func:`compare.hashing.dhash`.
 """
 from __future__ import annotations
 
@@ -26,47 +14,19 @@ import datetime as _dt
 import itertools
 import json
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hashing import dhash, luma
+from scopecheck.compare.noise_profile import PROFILE_KIND, NoiseProfile, load_profile
 from scopecheck.compare.similarity import ssim
 
 from . import png
 from .camera import Camera
 from .session import CaptureOptions, CaptureSession, software_versions
 
-PROFILE_KIND = "scopecheck-noise-profile/1"
-
-
-@dataclass(frozen=True)
-class NoiseProfile:
-    """The measured spread; :meth:`as_dict` is the JSON written to disk."""
-
-    device: dict
-    width: int
-    height: int
-    shots: int
-    noise_sigma: float
-    frame_noise_sigma: float | None
-    ssim_min: float
-    ssim_median: float
-    dhash_max: int
-    dhash_median: float
-    options: dict
-    controls: tuple
-
-    def as_dict(self) -> dict:
-        return {"kind": PROFILE_KIND, "device": self.device, "size": f"{self.width}x{self.height}",
-                "noise_sigma": round(self.noise_sigma, 4),
-                "frame_noise_sigma": None if self.frame_noise_sigma is None else round(self.frame_noise_sigma, 4),
-                "ssim": {"min": round(self.ssim_min, 6), "median": round(self.ssim_median, 6)},
-                "dhash_distance": {"max": self.dhash_max, "median": self.dhash_median},
-                "shots": self.shots, "pairs": self.shots * (self.shots - 1) // 2, **self.options,
-                "controls": list(self.controls), "software": software_versions(),
-                "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")}}
+__all__ = ["PROFILE_KIND", "NoiseProfile", "calibrate", "read_profile", "spread", "write_profile"]
 
 
 def spread(images: list[np.ndarray]) -> dict:
@@ -105,30 +65,23 @@ def calibrate(camera: Camera, options: CaptureOptions = CaptureOptions(), *, sho
     h, w = images[0].shape[:2]
     opts = {"frames_per_shot": options.frames, "stack": options.method, "depth": options.depth,
             "warmup": options.warmup}
-    return NoiseProfile(info.to_json(), int(w), int(h), shots, st["noise_sigma"],
-                        float(np.median(frame_sigmas)) if frame_sigmas else None, st["ssim_min"],
-                        st["ssim_median"], st["dhash_max"], st["dhash_median"], opts,
-                        tuple(o.to_json() for o in outcomes))
+    return NoiseProfile(noise_sigma=st["noise_sigma"], device=info.to_json(), width=int(w), height=int(h),
+                        shots=shots, frame_noise_sigma=float(np.median(frame_sigmas)) if frame_sigmas else None,
+                        ssim_min=st["ssim_min"], ssim_median=st["ssim_median"], dhash_max=st["dhash_max"],
+                        dhash_median=st["dhash_median"], options=opts,
+                        controls=tuple(o.to_json() for o in outcomes), software=software_versions(),
+                        time={"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")})
 
 
 def write_profile(profile: NoiseProfile, path: str, *, overwrite: bool = False) -> dict:
     """Write the profile JSON without clobbering; returns the dict written."""
     if not str(path).lower().endswith(".json"):
         raise InputError(f"-o {path!r}: a noise profile is a .json file")
-    doc = profile.as_dict()
+    doc = profile.to_json()
     png.write_new(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"), overwrite=overwrite)
     return doc
 
 
 def read_profile(path: str) -> dict:
-    """Read and check a profile written by :func:`write_profile` (for ``compare --profile``)."""
-    from scopecheck.compare.load import read_bytes
-
-    try:
-        doc = json.loads(read_bytes(path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"not a noise profile (bad JSON: {e})", path=path) from None
-    if not isinstance(doc, dict) or doc.get("kind") != PROFILE_KIND:
-        raise InputError(f"not a noise profile: kind {doc.get('kind') if isinstance(doc, dict) else None!r}, "
-                         f"expected {PROFILE_KIND!r}; re-run scopecheck calibrate", path=path)
-    return doc
+    """Read and check a profile written by :func:`write_profile`; the document as a dict."""
+    return load_profile(path).to_json()

@@ -69,7 +69,7 @@ class SavedSettings:
                 if not good:
                     o = replace(o, status=ControlStatus.MISMATCH,
                                 note=f"saved {s.value:g} {s.unit} (raw {s.raw:g}), read back "
-                                     f"{o.readback if o.readback is not None else 'nothing'} ({o.status.value}"
+                                     f"{o.readback if o.readback is not None else 'nothing'} ({ControlStatus(o.status).value}"
                                      f"{': ' + o.note if o.note else ''})")
             out.append(o)
         return tuple(out)

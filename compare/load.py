@@ -37,6 +37,7 @@ import numpy as np
 
 from . import quiet
 from .containers import Header, inspect, read_header, sniff_format
+from .containers.jpeg import SOF_MARKERS
 from .containers.limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -45,8 +46,8 @@ from .containers.limits import (
 )
 from .errors import DecodeError, InputError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "check_header", "decode",
-           "load", "read_bytes", "read_header", "sniff_format"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "check_header", "check_input",
+           "decode", "decode_jpeg_luma", "jpeg_frame", "load", "read_bytes", "read_header", "sniff_format"]
 
 try:  # keep OpenCV's own log lines off the user's terminal
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -189,6 +190,12 @@ def _inspect(data: bytes, *, path: str, max_pixels: int, max_bytes: int) -> tupl
         raise type(e)(str(e), path=path) from None
 
 
+def check_input(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Header, bytes]:
+    """:func:`check_header`, plus the bytes to hand the decoder (what :func:`decode` decodes)."""
+    return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
 def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> Header:
     """The guard every decode goes through: bytes, structure, declared pixels and data, bounded.
@@ -230,3 +237,55 @@ def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     """
     p = os.fspath(path)
     return decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
+# --------------------------------------------------------------------------- reduced JPEG luma (hashing)
+
+_REDUCED_GRAY = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+
+
+def jpeg_frame(data: bytes) -> tuple[int, int] | None:
+    """``(sample precision, components)`` of a JPEG's first frame header (a peek at the segments
+    before it, for a file :func:`check_header` has walked), None when there is none."""
+    pos, n = 2, len(data)
+    while pos + 10 <= n and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if marker in SOF_MARKERS:
+            return data[pos + 4], data[pos + 9]
+        if marker == 0xDA:
+            return None
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return None
+
+
+def decode_jpeg_luma(data: bytes, *, reduction: int, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                     max_bytes: int = DEFAULT_MAX_BYTES, checked: tuple[Header, bytes] | None = None) -> np.ndarray:
+    """The luma (Y) plane of an 8-bit JPEG decoded at ``1/reduction`` scale (2, 4 or 8).
+
+    libjpeg's scaled inverse DCT produces it straight from the coefficients: at 1/8 each output
+    pixel is the DC term, the mean of its 8x8 block, without decoding the full image; the output is
+    ``ceil(width / reduction) x ceil(height / reduction)``. Stored orientation (EXIF ignored); the
+    same header guard and decoder-message checks as :func:`decode` (``checked``: what
+    :func:`check_input` returned for these bytes with these limits, so the file is walked once).
+    Which reduction to use is the hashing rule (:func:`compare.hashing.jpeg_reduction`).
+    """
+    if reduction not in _REDUCED_GRAY:
+        raise ValueError(f"reduction must be 2, 4 or 8, got {reduction!r}")
+    header, decoder_input = checked or check_input(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    if header.format != "jpeg":
+        raise DecodeError(f"a reduced decode is for JPEG files, this is {header.format.upper()}", path=path)
+    flags = _REDUCED_GRAY[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
+    y, problem = _imdecode(np.frombuffer(decoder_input, dtype=np.uint8), "jpeg", flags)
+    if y is None or y.ndim != 2 or y.dtype != np.uint8:
+        raise DecodeError(f"cannot decode this JPEG file (corrupt or truncated: {problem})", path=path)
+    if problem:
+        what = "truncated" if "remature" in problem else "corrupt"
+        raise DecodeError(f"{what} JPEG: the image data does not decode whole ({problem})", path=path)
+    return y

@@ -11,6 +11,7 @@ fd 2 is redirected once while any decode is inside and restored when the last on
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -24,6 +25,13 @@ _epoch = 0
 _solo_owner: int | None = None
 _saved_fd: int | None = None
 _sink: IO[bytes] | None = None
+# Lines the C decoders write (libpng, libjpeg, libtiff via OpenCV, OpenCV's own log). Anything
+# else written to fd 2 while it is redirected (another thread's progress or log) is passed on.
+_DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of JPEG|"
+                           rb"Invalid (SOS|JPEG)|Warning: |Unsupported (marker|JPEG)|Bogus|"
+                           rb"Inconsistent progression|JPEG datastream|Application transferred|"
+                           rb"Not a JPEG|Improper|Huffman|Quantization table|TIFF|libtiff|"
+                           rb"\[ *(WARN|ERROR|INFO)|imread_|OpenCV)")
 
 
 @dataclass
@@ -72,6 +80,7 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
         out.overlapped = was_active > 0 or _epoch != epoch + 1
         _active -= 1
         if _active == 0:
+            _pass_on(fd, _saved_fd)
             if _saved_fd is None:
                 if _sink.fileno() != 2:  # the sink itself may have been given fd 2
                     os.close(2)
@@ -81,6 +90,19 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
             _sink.close()
             _saved_fd, _sink = None, None
         _cond.notify_all()
+
+
+def _pass_on(sink_fd: int, real_fd: int | None) -> None:
+    """Write what was not a decoder line back to the real stderr (at most 64 KiB)."""
+    if real_fd is None:
+        return
+    try:
+        text = os.pread(sink_fd, 1 << 16, 0)
+        other = b"".join(ln for ln in text.splitlines(keepends=True) if not _DECODER_LINE.match(ln))
+        if other:
+            os.write(real_fd, other)
+    except OSError:
+        pass
 
 
 @contextmanager

@@ -96,6 +96,9 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
         raise InputError(f"SSIM needs equal shapes, got {a.shape} and {b.shape}")
     if a.ndim != 2:
         raise InputError(f"SSIM works on 2-D (luma) arrays, got shape {a.shape}")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(sigma) or sigma <= 0:
+        raise InputError(f"sigma must be a positive number of pixels (the Gaussian window), got {sigma!r}")
     k = _kernel(sigma)
     win = k.size
     if min(a.shape) < win:

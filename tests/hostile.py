@@ -5,7 +5,8 @@ and returns its path. :data:`CASES` pairs each with the command line that used t
 what must happen now. ``python -m tests.hostile`` reads a JSON list of argument lists on stdin,
 runs each through ``scopecheck.cli.main`` in a forked child (file descriptors 1 and 2 captured)
 and prints, per case, the exit status, stdout, stderr, CPU seconds, wall seconds and peak RSS
-(``os.wait4``), so one interpreter start serves every case.
+(``os.wait4``), so one interpreter start serves every case. ``python -m tests.hostile --table``
+builds every case and prints that as a table.
 """
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ def make_tiff_long8_width(d: Path) -> Path:
 def make_tiff_width_count_2(d: Path) -> Path:
     p = d / "width_count2.tif"
     p.write_bytes(_tiff_gray([(256, 3, 2, _short(16) + _short(30000))]))
+    return p
+
+
+def make_tiff_short_strips(d: Path) -> Path:
+    """Uncompressed 9000 x 9000 declared, 256 bytes of strip data."""
+    p = d / "short_strips.tif"
+    p.write_bytes(_tiff_gray([(256, 3, 1, _short(9000))], height=9000))
     return p
 
 
@@ -245,6 +253,8 @@ CASES = (
     Case("tiff-long8-width", make_tiff_long8_width, ("compare", "{f}", "{f}"), 2,
          "30000x30000 = 900.0 megapixels, over the limit --max-pixels 100 MP"),
     Case("tiff-width-count-2", make_tiff_width_count_2, ("hash", "{f}"), 2, "not one integer"),
+    Case("tiff-short-strips", make_tiff_short_strips, ("compare", "{f}", "{f}"), 2,
+         "truncated TIFF: declares 9000x9000 (81000000 bytes of samples) but its uncompressed data holds 256"),
     Case("jpeg-many-scans", make_jpeg_many_scans, ("compare", "{f}", "{f}"), 2, "more than 100 scans"),
     Case("jpeg-many-com", make_jpeg_many_com, ("compare", "{f}", "{f}"), 0),
     Case("jpeg-many-com-strip", make_jpeg_many_com, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),
@@ -322,11 +332,33 @@ def run_one(argv: list[str], timeout: float = 20.0) -> dict:
                 "maxrss_mb": usage.ru_maxrss / 1024}
 
 
-def main() -> None:
+def _prepare() -> None:
     from scopecheck.cli import build_parser
     build_parser()  # import every command module once, before forking
-    import scopecheck.compare.pair
+    import scopecheck.compare.pair  # noqa: F401
     import scopecheck.compare.strip  # noqa: F401
+
+
+def table() -> None:
+    """Build every case in a temporary folder, run it and print what it cost."""
+    _prepare()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{'case':28s} {'exit':>4s} {'CPU s':>6s} {'wall s':>6s} {'peak RSS MB':>11s} {'file bytes':>12s}")
+        for i, case in enumerate(CASES):
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            f = case.make(d)
+            size = f.stat().st_size if Path(f).is_file() else 0
+            res = run_one([a.format(f=f, d=d) for a in case.argv])
+            print(f"{case.name:28s} {res['exit']:4d} {res['cpu']:6.3f} {res['wall']:6.3f} "
+                  f"{res['maxrss_mb']:11.0f} {size:12d}")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--table"]:
+        table()
+        return
+    _prepare()
     jobs = json.load(sys.stdin)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"parent_maxrss_mb": base, "results": [run_one(a) for a in jobs]}))

@@ -135,7 +135,7 @@ def test_hash_json_lines_against_references(tmp_path):
     shutil.copy(fx("ihc_shot1.png"), d / "a.png")
     shutil.copy(fx("forum_120900.jpg"), d / "sub" / "ü.jpg")
     (d / "notes.txt").write_text("not an image")
-    r = run_cli("hash", d, "--json")
+    r = run_cli("hash", d, "--json", "--pixels")
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert [os.path.basename(x["path"]) for x in recs] == ["a.png", "ü.jpg"]

@@ -72,19 +72,19 @@ def read_header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Header:
     Raises :class:`DecodeError` for empty, unknown, truncated, inconsistent or header-only files
     and :class:`LimitError` for files over ``limits`` (pixels, segments, scans).
     """
-    return inspect(data, limits=limits)[0]
+    return inspect(data, limits=limits, decoder_input=False)[0]
 
 
-def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Header, bytes]:
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool = True) -> tuple[Header, bytes]:
     """:func:`read_header` plus the bytes to hand the decoder (PNG: pixel chunks only)."""
     if not data:
         raise DecodeError("empty file (0 bytes)")
     fmt = sniff_format(data[:16])
     if fmt is None:
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
-    decoder_input = data
+    decoder_bytes = data
     if fmt == "png":
-        w, h, decoder_input = png.inspect(data, limits=limits)
+        w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)
     elif fmt == "jpeg":
         w, h = jpeg.header(data, limits=limits)
     elif fmt == "tiff":
@@ -96,4 +96,4 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[Header, by
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
     check_pixels(w, h, limits)
-    return Header(fmt, int(w), int(h)), decoder_input
+    return Header(fmt, int(w), int(h)), decoder_bytes

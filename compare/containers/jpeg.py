@@ -204,8 +204,8 @@ def _missing(frame: Frame | None, precision: dict[int, list[int | None]]) -> str
     return None
 
 
-def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
-    """Declared (width, height) of a whole JPEG; DecodeError when truncated or implausible.
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, JpegLayout]:
+    """(width, height, layout) of a whole JPEG; DecodeError when truncated or implausible.
 
     Beyond the marker structure, a Huffman-coded image needs at least one bit per 8x8 block of
     entropy-coded data, so a small file declaring a large image is refused before decoding.
@@ -230,7 +230,13 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
                 f"truncated JPEG: declares {frame.width}x{frame.height} ({frame.blocks} blocks of "
                 f"8x8) but carries {layout.entropy_bytes} bytes of image data; a whole image needs "
                 f"at least {need} (one bit per block)")
-    return frame.width, frame.height
+    return frame.width, frame.height, layout
+
+
+def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Declared (width, height) of a whole JPEG (see :func:`inspect`)."""
+    w, h, _ = inspect(data, limits=limits)
+    return w, h
 
 
 def _kind(error: str) -> str:

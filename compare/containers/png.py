@@ -83,7 +83,7 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, check_idat: bool = Fal
             return PngLayout(tuple(chunks), n - pos, None)
 
 
-def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, bytes]:
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool = True) -> tuple[int, int, bytes]:
     """(width, height, the bytes to hand the decoder) of a whole, well-formed PNG.
 
     The decoder gets the pixel chunks only (IHDR, PLTE, tRNS, IDAT, IEND: what ``strip`` keeps):
@@ -112,15 +112,15 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, 
     if idat < raw // 2064:
         raise DecodeError(f"truncated PNG: declares {w}x{h} ({raw} bytes of scanlines) but carries "
                           f"{idat} bytes of image data; deflate needs at least {raw // 2064}")
-    if all(c.type in PIXEL_CHUNKS for c in layout.chunks) and not layout.trailing:
+    if not decoder_input or (all(c.type in PIXEL_CHUNKS for c in layout.chunks) and not layout.trailing):
         return w, h, data
-    kept = b"".join(data[c.start:c.end] for c in layout.chunks if c.type in PIXEL_CHUNKS)
-    return w, h, SIGNATURE + kept
+    view = memoryview(data)
+    return w, h, b"".join([SIGNATURE] + [view[c.start:c.end] for c in layout.chunks if c.type in PIXEL_CHUNKS])
 
 
 def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     """Declared (width, height); DecodeError unless the file is a whole, well-formed chunk list."""
-    w, h, _ = inspect(data, limits=limits)
+    w, h, _ = inspect(data, limits=limits, decoder_input=False)
     return w, h
 
 

@@ -13,13 +13,13 @@ import zlib
 
 import numpy as np
 import pytest
+
 from scopecheck.compare.containers import Limits, inspect, jpeg, png, read_header, tiff
 from scopecheck.compare.containers.inflate import InflateBudget
 from scopecheck.compare.errors import DecodeError, InputError, LimitError
 from scopecheck.compare.hashing import dhash
 from scopecheck.compare.load import decode, read_bytes
 from scopecheck.compare.metadata import diff_metadata, read_metadata
-
 from tests import hostile
 from tests.hostile import chunk, small_jpeg, small_png
 
@@ -229,3 +229,43 @@ def test_concurrent_decodes_keep_their_own_messages(tmp_path):
     for t in threads:
         t.join()
     assert errors["good"] == [] and len(errors["bad"]) == 15
+
+
+def test_tiff_strips_must_hold_the_declared_image(tmp_path):
+    with pytest.raises(DecodeError, match="truncated TIFF: declares 9000x9000 .* holds 256 bytes"):
+        read_header(hostile.make_tiff_short_strips(tmp_path).read_bytes())
+    import cv2
+    for comp in (1, 5, 8, 32773):  # the best case of each method passes: all-zero samples
+        _ok, buf = cv2.imencode(".tif", np.zeros((300, 400), np.uint16), [cv2.IMWRITE_TIFF_COMPRESSION, comp])
+        assert read_header(buf.tobytes()).width == 400
+
+
+def test_other_stderr_writes_pass_through_a_decode(tmp_path, capfd):
+    """A line another thread writes while fd 2 is redirected still reaches the terminal."""
+    from scopecheck.compare import quiet
+    with quiet.captured():
+        os.write(2, b"progress 50%\n")
+        os.write(2, b"libpng warning: iCCP: known incorrect sRGB profile\n")
+    assert capfd.readouterr().err == "progress 50%\n"
+
+
+def _bigtiff(w: int, h: int) -> bytes:
+    """A little-endian BigTIFF: 8-byte counts and offsets, 20-byte entries, width typed LONG8."""
+    pixels = bytes(range(256))[: w * h]
+    entries = [(256, 16, 1, w), (257, 3, 1, h), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 16, 1, 0), (277, 3, 1, 1), (278, 3, 1, h), (279, 16, 1, w * h)]
+    ifd_at = 16
+    data_at = ifd_at + 8 + 20 * len(entries) + 8
+    ifd = struct.pack("<Q", len(entries))
+    for tag, typ, count, value in entries:
+        ifd += struct.pack("<HHQQ", tag, typ, count, data_at if tag == 273 else value)
+    return b"II+\x00" + struct.pack("<HHQ", 8, 0, ifd_at) + ifd + struct.pack("<Q", 0) + pixels
+
+
+def test_bigtiff_directory_read_with_8_byte_fields():
+    data = _bigtiff(16, 8)
+    tf = tiff.open_tiff(data)
+    assert tf.big and tf.first_ifd == 16
+    assert read_header(data).width == 16 and read_header(data).height == 8
+    img = decode(data)  # libtiff reads BigTIFF too
+    assert img.pixels.shape == (8, 16) and img.pixels.ravel().tolist() == list(range(128))

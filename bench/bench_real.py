@@ -1,0 +1,95 @@
+"""Real-data harness (issue 9): the verdict of ``compare`` on labelled pairs of real captures.
+
+Sources and how the pairs are made: ``bench/bench_real_pairs.py`` and ``fixtures/real/README.md``.
+The first run gathers the sources into the cache (``--cache``, default ``out/real-cache``) from
+the installed scikit-image, the mahotas wheel and git snapshots under ``--mirrors``; later runs
+reuse it. Prints a confusion matrix per category; a pair counts as *same* when the verdict is
+identical-file, identical-pixels or near-identical.
+
+usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
+       [--figures]  (per-category figures the thresholds act on: margins)
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_real_pairs import CATEGORIES, SAME, build_cache, labelled_pairs
+from scopecheck.compare.pair import SAME_VERDICTS, compare_files
+
+
+def run(root: str, *, quick: bool = False):
+    table = collections.defaultdict(collections.Counter)
+    misses, figures = [], collections.defaultdict(list)
+    t0 = time.perf_counter()
+    for p in labelled_pairs(root, quick=quick):
+        c = compare_files(p.a, p.b)
+        same = c.verdict in SAME_VERDICTS
+        table[p.category]["same" if same else "different"] += 1
+        an = c.analysis
+        if an is not None:
+            figures[p.category].append({"name": p.name, "same": same, "corr": an.correlation,
+                                        "ssim": an.ssim_aligned, "shift": float(sum(v * v for v in an.shift) ** 0.5),
+                                        "region": max((r.area for r in an.regions), default=0)
+                                        / (c.a.image.width * c.a.image.height) * 100,
+                                        "dhash": c.dhash_distance, "reason": c.reason})
+        if same != p.same:
+            misses.append((p.category, p.name, c.verdict, c.reason))
+    return table, misses, figures, time.perf_counter() - t0
+
+
+def print_table(table) -> None:
+    print(f"{'category':18} {'truth':9} {'same':>6} {'different':>10}  right")
+    for cat in CATEGORIES:
+        row = table.get(cat)
+        if not row:
+            continue
+        truth = "same" if cat in SAME else "different"
+        n = row["same"] + row["different"]
+        print(f"{cat:18} {truth:9} {row['same']:6d} {row['different']:10d}  {100 * row[truth] / max(n, 1):5.1f} %")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default="out/real-cache")
+    ap.add_argument("--mirrors", default="/work/.mirror")
+    ap.add_argument("--quick", action="store_true", help="a few pairs per category")
+    ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
+    ap.add_argument("--json", help="write the figures of every pair to this file")
+    args = ap.parse_args()
+    if not os.path.isdir(os.path.join(args.cache, "src")):
+        build_cache(args.cache, mirrors=args.mirrors, log=lambda m: print(m, file=sys.stderr))
+    table, misses, figures, elapsed = run(args.cache, quick=args.quick)
+    n = sum(sum(r.values()) for r in table.values())
+    print(f"real-data harness: {n} pairs, {elapsed:.1f} s\n")
+    print_table(table)
+    if args.figures:
+        print("\nper category: min/max aligned correlation, SSIM, shift px, largest region %, dHash")
+        for cat in CATEGORIES:
+            f = figures.get(cat)
+            if not f:
+                continue
+            def rng(k):
+                v = [x[k] for x in f]
+                return f"{min(v):.3f}..{max(v):.3f}"
+            print(f"{cat:18} corr {rng('corr')}  ssim {rng('ssim')}  shift {rng('shift')}  "
+                  f"region {rng('region')}  dhash {min(x['dhash'] for x in f)}..{max(x['dhash'] for x in f)}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(figures, fh, indent=1)
+    if misses and (args.show_misses or len(misses) <= 40):
+        print()
+        for m in misses:
+            print("miss:", *m, sep="  ")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The verdict of a comparison and its reason in words, from the figures :mod:`compare.align` made.
+
+Order of the tests (the first that fails decides):
+
+1. another scene: the aligned correlation of the structure (each side's own noise removed from
+   its variance) is below ``min_correlation`` -- asked only when both frames have structure above
+   their noise; a blank frame has no correlation to speak of, and its residual decides;
+2. field moved: the registration shift exceeds ``max_shift``;
+3. focus changed: one side lost (or gained) at least ``refocus`` of its fine detail against the
+   detail both share (:func:`compare.align.sharpness_change`);
+4. local change: a region beyond the noise floor. When every region holds A's structure at
+   another intensity the field is the same and objects dimmed or brightened (bleaching, focus
+   drift); otherwise structure appeared, vanished or moved;
+5. aligned SSIM below ``ssim_min`` (structured frames only) and, if asked, the dHash distance.
+
+``same_field`` in the JSON is True for the same field within noise and for dimming or a refocus
+of an unchanged field, False for new/removed structure, a moved field or another scene.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    IDENTICAL_FILE = "identical-file"
+    IDENTICAL_PIXELS = "identical-pixels"
+    NEAR_IDENTICAL = "near-identical"
+    DIFFERENT = "different"
+
+    @property
+    def same(self) -> bool:
+        return self is not Verdict.DIFFERENT
+
+
+VERDICTS = tuple(v.value for v in Verdict)
+SAME_VERDICTS = frozenset(v for v in Verdict if v.same)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When two different-pixel shots count as ``near-identical``.
+
+    Margins measured on real captures (``bench/bench_real.py``, README "Accuracy") and on the
+    synthetic harness (``bench/bench_accuracy.py``): see the README for the figures per category.
+    The dHash distance is reported but takes no part by default (genuine repeats of low-contrast
+    fields reach 25 bits); ``dhash_max`` adds it back as an extra requirement.
+    """
+
+    ssim_min: float = 0.90        # aligned, normalised SSIM (not the raw ssim key)
+    dhash_max: int | None = None  # extra guard on the dHash distance; off by default (see above)
+    max_shift: float = 4.0        # pixels of A; a larger translation means the field moved
+    min_region: float = 0.25      # percent of A's area; a changed region this large is a change
+    min_correlation: float = 0.8  # aligned structure correlation below this: another scene
+    refocus: float = 0.2          # fraction of fine detail lost or gained: focus changed
+    noise_sigma: float | None = None  # per-frame noise in 8-bit DN from a device profile
+
+    def to_json(self) -> dict:
+        return {"ssim_min": self.ssim_min, "dhash_max": self.dhash_max, "max_shift": self.max_shift,
+                "min_region": self.min_region, "min_correlation": self.min_correlation,
+                "refocus": self.refocus, "noise_sigma": self.noise_sigma}
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+    same_field: bool
+
+
+def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_area: int,
+           codec_note: str = "") -> Decision:
+    """Verdict for two frames whose pixels differ, from their :class:`compare.align.Analysis`."""
+    t = thresholds
+    dx, dy = an.shift
+    if an.blank[0] or an.blank[1]:
+        return _blank(an, size_note, frame_area)
+    if an.overlap < 0.25 or (an.structured and an.correlation < t.min_correlation):
+        return Decision(Verdict.DIFFERENT, f"another scene or specimen: aligned correlation {an.correlation:.2f}, "
+                        f"dHash distance {distance}" + size_note, False)
+    if math.hypot(dx, dy) > t.max_shift:
+        return Decision(Verdict.DIFFERENT, f"field moved by ({dx:+.1f}, {dy:+.1f}) px" + size_note, False)
+    if abs(an.sharpness_change) >= t.refocus:
+        return Decision(Verdict.DIFFERENT, f"same field; focus changed: sharpness {100 * an.sharpness_change:+.0f} %"
+                        + size_note, True)
+    if an.regions:
+        structural = [r for r in an.regions if r.kind == "changed"]
+        if not structural:
+            return Decision(Verdict.DIFFERENT, "same field; " + _intensity_words(an.regions) + size_note, True)
+        return Decision(Verdict.DIFFERENT, "local change" + where(structural, frame_area)
+                        + _also_intensity(an.regions) + size_note, False)
+    if an.structured and an.ssim_aligned < t.ssim_min:
+        return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
+                        f"< {t.ssim_min}", False)
+    if t.dhash_max is not None and distance > t.dhash_max:
+        return Decision(Verdict.DIFFERENT, f"dHash distance {distance} > {t.dhash_max}" + size_note, False)
+    extra = "; ".join(drift_words(an))
+    return Decision(Verdict.NEAR_IDENTICAL,
+                    f"same field within noise{size_note}: aligned SSIM {an.ssim_aligned:.3f}, "
+                    f"dHash distance {distance}, noise {an.noise_sigma:.1f} DN" + codec_note
+                    + (f"; {extra}" if extra else ""), True)
+
+
+def _blank(an, size_note: str, frame_area: int) -> Decision:
+    """At least one side has no structure above its noise: correlation, shift and SSIM mean
+    nothing, the aligned residual alone decides."""
+    if an.blank[0] and an.blank[1]:
+        if not an.regions:
+            return Decision(Verdict.NEAR_IDENTICAL, "flat/blank frames (no structure above noise), equal within "
+                            f"noise {an.noise_sigma:.2f} DN" + size_note, True)
+        return Decision(Verdict.DIFFERENT, "flat/blank frames that differ locally" + where(an.regions, frame_area)
+                        + size_note, False)
+    which = "A" if an.blank[0] else "B"
+    if an.regions or abs(an.correlation) < 0.5:
+        return Decision(Verdict.DIFFERENT, f"{which} is a flat/blank frame (no structure above its noise), the other "
+                        "is not" + where(an.regions, frame_area) + size_note, False)
+    return Decision(Verdict.NEAR_IDENTICAL, f"same field within noise{size_note}: {which} barely rises above its "
+                    f"noise {an.noise_sigma:.2f} DN; no change beyond it", True)
+
+
+def _intensity_words(regions) -> str:
+    dim = [r for r in regions if r.kind == "dimmed"]
+    bright = [r for r in regions if r.kind == "brightened"]
+    parts = []
+    if dim:
+        parts.append(f"{len(dim)} object{'s' if len(dim) > 1 else ''} dimmed by up to "
+                     f"{-100 * min(r.intensity for r in dim):.0f} % (bleaching or focus drift)")
+    if bright:
+        parts.append(f"{len(bright)} object{'s' if len(bright) > 1 else ''} brightened by up to "
+                     f"{100 * max(r.intensity for r in bright):.0f} %")
+    return "; ".join(parts)
+
+
+def _also_intensity(regions) -> str:
+    words = _intensity_words(regions)
+    return f"; also {words}" if words else ""
+
+
+def drift_words(an) -> list[str]:
+    words = []
+    if abs(an.exposure_change) >= 0.02:
+        words.append(f"exposure drifted {100 * an.exposure_change:+.1f} %: lock exposure")
+    if len(an.channel_gains) == 3 and an.gain > 0:
+        rel = [g / an.gain - 1 for g in an.channel_gains]
+        if max(abs(v) for v in rel) >= 0.02:
+            parts = ", ".join(f"{c} {100 * v:+.1f} %" for c, v in zip("BGR", rel) if abs(v) >= 0.01)
+            words.append(f"white balance drifted ({parts}): lock white balance")
+    if an.shading >= 0.01:
+        words.append(f"shading differs by up to {100 * an.shading:.0f} %")
+    dx, dy = an.shift
+    if math.hypot(dx, dy) >= 0.5:
+        words.append(f"shifted ({dx:+.1f}, {dy:+.1f}) px")
+    return words
+
+
+def where(regions, frame_area: int) -> str:
+    if not regions:
+        return ""
+    r = regions[0]
+    pct = 100.0 * r.area / frame_area
+    more = f" and {len(regions) - 1} more region(s)" if len(regions) > 1 else ""
+    return (f" at ({r.x}, {r.y}) size {r.width}x{r.height} px, {pct:.2f} % of the frame, "
+            f"{r.strength:.0f}x the noise{more}")

@@ -125,7 +125,7 @@ class MultiIndex:
     """Exact radius queries over ``n`` packed 64-bit hashes (see the module docstring).
 
     >>> h = np.array([0b1011, 0, 0xFFFF], dtype=np.uint64)
-    >>> MultiIndex(h).query(0b0011, max_distance=1)
+    >>> MultiIndex(h).query(0b0011, max_distance=2)
     (array([0, 1]), array([1, 2], dtype=uint8))
     """
 

@@ -315,7 +315,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     def dedupe(body: DedupeBody):
         from scopecheck.compare.dedupe import find_duplicates
         from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
-        from scopecheck.compare.index import haystack_from
+        from scopecheck.compare.indexed import haystack_from
 
         hay = haystack_from(shots.root, jobs=1)
         d = DEFAULT_MAX_DISTANCE if body.max_distance is None else body.max_distance
@@ -323,8 +323,9 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.post("/api/search", summary="where an image occurs under --dir (as scopecheck search --json)")
     def search(body: SearchBody):
+        from scopecheck.compare.batch import hash_tree
         from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
-        from scopecheck.compare.index import hash_tree, haystack_from
+        from scopecheck.compare.indexed import haystack_from
         from scopecheck.compare.search import match_needles
 
         needle = shots.image(body.needle)

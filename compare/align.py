@@ -39,10 +39,10 @@ from .hashing import is_flat
 from .noise_floor import (
     FLOOR_LSB,
     _codec_sigma,
-    _local_sigma,
     _fit,
     _gauss_noise_gain,
     _interval_residual,
+    _local_sigma,
     _lsb,
     _pixel_noise,
     _remove_shading,
@@ -322,12 +322,13 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     for ca, cb, cname in zip(chans_a, chans_b, names):
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
         if sub.any():
-            # the gain from the structure (lightly smoothed: less noise, same gain) without the
-            # slowly varying part, which shading and illumination drift own; then the offset
+            # fit on lightly smoothed images (less noise, same gain); whether there is structure
+            # to carry a gain is judged without the slowly varying part (shading, illumination)
             big = max(h, w) / 16.0
+            na, nb = noise_a ** 2 * g2, noise_b ** 2 * g2
             ha, hb = sa1 - _coarse(ca, big), sb1 - _coarse(cb, big)
-            g, _ = _fit(ha[sub], hb[sub], na=noise_a ** 2 * g2, nb=noise_b ** 2 * g2, floor=10 * floor)
-            o = float(np.median(sb1[sub] - g * sa1[sub]))
+            weak = float(ha[sub].var()) - na < na or float(hb[sub].var()) - nb < nb
+            g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
         gains.append(g)

@@ -78,15 +78,15 @@ def _robust_sigma(values: np.ndarray) -> float:
 
 
 def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
-         floor: float = 0.5) -> tuple[float, float]:
+         floor: float = 0.5, weak: bool | None = None) -> tuple[float, float]:
     """Robust errors-in-variables (Deming) fit b = g a + o over 1-D samples.
 
     ``na``/``nb`` are the noise variances of the samples of each side (the ratio ``nb/na`` is
     Deming's delta; equal when unknown). Ordinary least squares would bias the gain towards zero
     when A is noisy (regression dilution); a noisy shot against a clean mean needs the ratio.
     When either side's variance is not clearly above its noise, the samples carry no gain
-    information and only an offset is fitted. One robust re-fit drops residuals beyond 3 sigma
-    (at least ``floor``).
+    information and only an offset is fitted (``weak`` overrides that judgement). One robust re-fit
+    drops residuals beyond 3 sigma (at least ``floor``).
     """
     keep = np.ones(a.shape, bool)
     g, o = 1.0, 0.0
@@ -98,8 +98,8 @@ def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
         ma, mb = aa.mean(), bb.mean()
         sxx, syy = aa.var(), bb.var()
         sxy = float(np.mean((aa - ma) * (bb - mb)))
-        weak = sxx - na < na or syy - nb < nb
-        if sxx < 1e-9 or sxy <= 1e-12 or weak:  # flat, unrelated or noise-bound: an offset only
+        noise_bound = (sxx - na < na or syy - nb < nb) if weak is None else weak
+        if sxx < 1e-9 or sxy <= 1e-12 or noise_bound:  # flat, unrelated or noise-bound: an offset only
             g, o = 1.0, float(mb - ma)
         else:
             g = (syy - delta * sxx + math.sqrt((syy - delta * sxx) ** 2 + 4 * delta * sxy * sxy)) / (2 * sxy)

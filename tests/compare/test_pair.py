@@ -5,12 +5,13 @@ import os
 import cv2
 import numpy as np
 import pytest
+from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from tests.conftest import COMPARE_FIX, noisy, scene
 
-MANIFEST = json.load(open(os.path.join(COMPARE_FIX, "MANIFEST.json")))
+with open(os.path.join(COMPARE_FIX, "MANIFEST.json")) as _fh:
+    MANIFEST = json.load(_fh)
 
 
 def fx(name):
@@ -28,7 +29,8 @@ def test_fixture_verdicts(pair):
 def test_fixture_manifest_digests():
     import hashlib
     for name, info in MANIFEST["files"].items():
-        assert hashlib.sha256(open(fx(name), "rb").read()).hexdigest() == info["sha256"], name
+        with open(fx(name), "rb") as fh:
+            assert hashlib.sha256(fh.read()).hexdigest() == info["sha256"], name
     assert {p["expected"] for p in MANIFEST["pairs"]} == set(VERDICTS)
 
 

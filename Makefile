@@ -1,5 +1,5 @@
 # make demo  -- create .venv, install, run the main job on the bundled fixtures
-# make test  -- create .venv, install, run the test suite
+# make test  -- create .venv, install, run the test suite, then ruff and mypy
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,web]'
+	$(PY) -m pip install --quiet -e '.[test,web,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -18,6 +18,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

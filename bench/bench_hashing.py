@@ -12,16 +12,16 @@ OpenCV limited to one thread per process:
 * ``decode``: read the file and ``cv2.imdecode`` it at full size -- the floor for anything that
   must see every pixel.
 * ``reference``: as above.
-* ``hash_file``: the index's per-file work: file SHA-256, decode, luma, exact area average,
-  dHash, pixel SHA-256 (the digests need the full decode, see below).
-* ``dhash only``: decode + luma + area-average dHash, no digests.
+* ``hash_file``: the index's per-file work: file SHA-256, the JPEG reduction rule's DCT-reduced
+  decode (full decode for PNG), luma, exact area average, the 8x8 and 16x16 dHashes. The pixel
+  SHA-256 is lazy (computed by search/dedupe only for candidates), so it is not part of it.
+* ``dhash only``: full decode + luma + area-average dHash, no digests.
 * ``reduced``: JPEG only, ``IMREAD_REDUCED_GRAYSCALE_k`` + area-average dHash, with the number of
-  bits that differ from the full-decode definition. It is *not* used by scopecheck: a file must get
-  the same hash whichever command computed it, and the pixel SHA-256 needs the full decode anyway.
+  bits that differ from the full-decode hash (the reduction rule picks k; see compare/hashing.py).
 
 Then images/s with two worker processes (a warm pool) for hash_file and the reference, and the
 bits a one-pixel shift moves under each definition. Ratios are printed; nothing is asserted.
-Both sides run with the heap tuning the index workers use (``compare.index.tune_malloc``);
+Both sides run with the heap tuning the index workers use (``compare.batch.tune_malloc``);
 ``BENCH_TUNE_MALLOC=0`` measures glibc's defaults instead.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ import skimage.data
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from scopecheck.compare.hashing import DHash, dhash, dhash_from_luma  # noqa: E402
-from scopecheck.compare.index import tune_malloc  # noqa: E402
+from scopecheck.compare.batch import tune_malloc  # noqa: E402
 from scopecheck.compare.load import load  # noqa: E402
 from scopecheck.compare.record import hash_file  # noqa: E402
 
@@ -125,7 +125,7 @@ def _init():
         tune_malloc()
 
 
-TUNE = os.environ.get("BENCH_TUNE_MALLOC", "1") == "1"  # what compare.index workers do; 0 = glibc defaults
+TUNE = os.environ.get("BENCH_TUNE_MALLOC", "1") == "1"  # what compare.batch workers do; 0 = glibc defaults
 
 
 def spin(n: int) -> float:
@@ -188,7 +188,7 @@ def main():
                 k = reduced_factor(w)
                 r_red = per_second(lambda p: reduced_hash(p, k), paths)
                 r_red_dec = per_second(lambda p: reduced_decode(p, k), paths)
-                bits = [reduced_hash(p, k) - DHash.parse(hash_file(p).dhash) for p in paths]
+                bits = [reduced_hash(p, k) - dhash(load(p).pixels) for p in paths]
                 disagree = (k, statistics.mean(bits), max(bits), r_red_dec)
                 red = f"{r_red:8.0f}"
             many = paths * max(2, 240 // len(paths))  # enough work that pool overheads do not dominate

@@ -16,8 +16,11 @@ Otherwise scopecheck runs its own loop with the automatic mode off:
   backend's step size cannot get closer (DirectShow/MSMF step in powers of two);
 * **white balance**: grey-world on the colour means: the temperature is scaled by
   ``mean(R) / mean(B)`` until the two agree within 2 % (at most 6 steps);
-* **gain** has no automatic flag through VideoCapture; it is frozen where the camera's exposure
-  loop left it (``loop: camera`` when that loop was trusted, otherwise ``loop: none``, unchanged).
+* **gain** has no automatic flag through VideoCapture: where the camera's exposure loop was trusted
+  it is frozen where that loop left it (``loop: camera``); otherwise scopecheck moves it (after
+  its own exposure loop, if any) by a secant search on the same percentile target, measuring the
+  response because raw gain units are the driver's (at most 8 steps, stopping within 4 % or at
+  the driver's limit).
 
 The result is locked and read back like any lock; the manifest's ``auto_freeze`` section says
 per control which loop was used, why, and the steps scopecheck's loop took.
@@ -51,9 +54,12 @@ def _fresh(camera) -> np.ndarray:
 def _own_exposure(camera, cs: ControlSession, outcome: ControlOutcome) -> tuple[ControlOutcome, dict, int]:
     prof = cs.profile
     flushed = 0
-    if cs.read_raw("auto_exposure") is not None or prof.supports("auto_exposure"):
+    if prof.supports("auto_exposure") and prof.ae_off is not None:
         cs.write_raw("auto_exposure", prof.ae_off)
-    raw = cs.read_raw("exposure")
+    start = cs.read_raw("exposure")
+    if start is None:
+        return replace(outcome, note="exposure cannot be read back; not frozen"), {"steps": []}, 0
+    raw: float = start
     steps = []
     for _ in range(8):
         frame = _fresh(camera)
@@ -74,13 +80,49 @@ def _own_exposure(camera, cs: ControlSession, outcome: ControlOutcome) -> tuple[
         raw = rb if rb is not None else new_raw
     rb = cs.read_raw("exposure")
     auto = prof.auto_is_on("auto_exposure", cs.read_raw("auto_exposure"))
-    ok = rb is not None and steps and abs(rb - raw) <= 1e-6 + 0.005 * abs(raw)
+    ok = rb is not None and bool(steps) and abs(rb - raw) <= 1e-6 + 0.005 * abs(raw)
     status = ControlStatus.LOCKED if ok and auto is False else ControlStatus.SET if ok else ControlStatus.REFUSED
     last = steps[-1] if steps else {}
     note = (f"scopecheck's loop: p{PERCENTILE:g} at {last.get('p99_5_dn')} DN (target {TARGET_DN:g}) after "
             f"{len(steps)} step(s)" + ("" if status == ControlStatus.LOCKED else "; auto-off not confirmed"))
     out = replace(outcome, status=status, readback=cs.user_value("exposure", rb), raw_readback=rb,
                   raw_requested=raw, auto_readback=auto, note=note)
+    return out, {"steps": steps}, flushed
+
+
+def _own_gain(camera, cs: ControlSession, outcome: ControlOutcome) -> tuple[ControlOutcome, dict, int]:
+    """Secant search on the gain (raw units are the driver's, so the response is measured, not assumed)."""
+    start = cs.read_raw("gain")
+    if start is None:
+        return replace(outcome, note="gain cannot be read back; not frozen"), {"steps": []}, 0
+    g: float = start
+    steps: list[dict] = []
+    flushed, prev = 0, None
+    for _ in range(8):
+        frame = _fresh(camera)
+        flushed += camera.buffer_frames
+        p, clipped = _measure(frame)
+        steps.append({"raw": g, "p99_5_dn": round(p, 2), "clipped": round(clipped, 5)})
+        if clipped < CLIP_FRACTION and abs(p / TARGET_DN - 1.0) <= 0.04:
+            break
+        if clipped >= CLIP_FRACTION:
+            p = max(p, 1.5 * TARGET_DN)  # a clipped percentile understates: push down firmly
+        if prev is None or abs(p - prev[1]) < 0.5:
+            new = g + (1.0 if p < TARGET_DN else -1.0) * max(5.0, 0.2 * abs(g))  # probe the response
+        else:
+            new = g + (TARGET_DN - p) * (g - prev[0]) / (p - prev[1])
+        prev = (g, p)
+        _, rb = cs.write_raw("gain", float(round(new, 3)))
+        if rb is None or abs(rb - g) < 1e-9:  # clamped at the driver's limit
+            break
+        g = rb
+    rb = cs.read_raw("gain")
+    ok = rb is not None and abs(rb - g) <= 1e-6 + 0.005 * abs(g)
+    last = steps[-1] if steps else {}
+    out = replace(outcome, status=ControlStatus.LOCKED if ok else ControlStatus.REFUSED, readback=rb,
+                  raw_readback=rb, raw_requested=g,
+                  note=f"scopecheck's loop: p{PERCENTILE:g} at {last.get('p99_5_dn')} DN (target {TARGET_DN:g}) after "
+                       f"{len(steps)} step(s); gain has no automatic mode to switch off")
     return out, {"steps": steps}, flushed
 
 
@@ -101,7 +143,9 @@ def _own_white_balance(camera, cs: ControlSession, outcome: ControlOutcome) -> t
         if new == kelvin:
             break
         _, rb = cs.write_raw("wb_temperature", new)
-        kelvin = rb if rb is not None else new
+        if rb is None or rb == kelvin:  # the driver clamps here: this is as close as it goes
+            break
+        kelvin = rb
     rb = cs.read_raw("wb_temperature")
     auto = cs.profile.auto_is_on("auto_wb", cs.read_raw("auto_wb"))
     ok = rb is not None and abs(rb - kelvin) <= 1e-6 + 0.005 * kelvin
@@ -119,7 +163,7 @@ def _untrusted_because(o: ControlOutcome, settled: bool, frame) -> str | None:
     if o.status == ControlStatus.DRIFTED:
         return "the image moved across the lock (the read-back was probably a default)"
     if o.status != ControlStatus.LOCKED:
-        return f"the lock was not confirmed ({o.status.value}: {o.note})"
+        return f"the lock was not confirmed ({ControlStatus(o.status).value}: {o.note})"
     if o.control == "exposure" and frame is not None and _measure(frame)[1] >= CLIP_FRACTION:
         return "the camera's exposure clips the image"
     return None
@@ -142,9 +186,16 @@ def freeze(camera, cs: ControlSession, outcomes, requests, *, settled: bool, fra
         why = _untrusted_because(o, settled, frame)
         if control == "gain":
             trusted = exposure_trusted if exposure_trusted is not None else why is None
-            section[control] = {"loop": "camera" if trusted else "none",
-                                "why": None if trusted else "no automatic gain through VideoCapture and the "
-                                "exposure loop was not trusted; gain left where it was"}
+            if trusted:
+                section[control] = {"loop": "camera", "why": "the camera's exposure loop, trusted, set it"}
+                continue
+            if o.status == ControlStatus.UNSUPPORTED or not cs.profile.supports("gain"):
+                section[control] = {"loop": "none", "why": why or "the control is not available"}
+                continue
+            new, info, n = _own_gain(camera, cs, o)
+            flushed += n
+            by[control] = new
+            section[control] = {"loop": "scopecheck", "why": why or "the exposure loop was not trusted", **info}
             continue
         if why is None:
             section[control] = {"loop": "camera", "why": "settled, lock confirmed, image steady"}

@@ -60,7 +60,7 @@ class Request:
     value: float | None = None
 
     @classmethod
-    def parse(cls, control: str, text: str | float) -> "Request":
+    def parse(cls, control: str, text: str | float) -> Request:
         if control not in USER_CONTROLS:
             raise InputError(f"unknown control {control!r}; known: {', '.join(USER_CONTROLS)}")
         if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -110,7 +110,7 @@ class ControlOutcome:
 
     control: str
     requested: str | float | None
-    status: ControlStatus
+    status: ControlStatus | str  # coerced to ControlStatus on construction
     unit: str | None = None
     readback: float | str | None = None
     raw_requested: float | None = None
@@ -124,7 +124,7 @@ class ControlOutcome:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["status"] = self.status.value
+        d["status"] = ControlStatus(self.status).value
         return d
 
 
@@ -155,7 +155,7 @@ class ControlSession:
     >>> cs = ControlSession(cam)
     >>> cs.prepare([Request.parse("exposure", "lock")])
     >>> _ = [cam.read() for _ in range(30)]          # warm-up: auto exposure settles
-    >>> [o.status.value for o in cs.apply([Request.parse("exposure", "lock")])]
+    >>> [str(o.status) for o in cs.apply([Request.parse("exposure", "lock")])]
     ['locked']
     >>> _ = cs.restore()
     """

@@ -60,14 +60,14 @@ class DeviceEntry:
 def _from_enumerator(platform: str) -> list[DeviceEntry]:
     import cv2_enumerate_cameras as ce
 
-    out: list[DeviceEntry] = []
     for api in _PREFERRED.get(platform, tuple(ce.supported_backends)):
         if api not in ce.supported_backends:
             continue
-        for c in ce.enumerate_cameras(api):
-            out.append(DeviceEntry(str(c.name), c.vid, c.pid, c.path, CV_BACKENDS.get(api, str(api)),
-                                   int(c.index), "cv2-enumerate-cameras"))
-    return out
+        found = [DeviceEntry(str(c.name), c.vid, c.pid, c.path, CV_BACKENDS.get(api, str(api)), int(c.index),
+                             "cv2-enumerate-cameras") for c in ce.enumerate_cameras(api)]
+        if found:  # the first backend that sees cameras (Windows: MSMF, else DirectShow): no duplicates
+            return found
+    return []
 
 
 def _read(path: str) -> str | None:
@@ -157,12 +157,15 @@ def open_device(device: str, *, backend: str = "auto", size: tuple[int, int] | N
     from .opencv import BACKENDS, OpenCVCamera
 
     if d.startswith("name:") or d.startswith("usb:"):
+        def target_of(entry: DeviceEntry) -> str:
+            return entry.path if entry.path and entry.backend == "v4l2" else str(entry.index)
+
         entry = find_camera(d, lister())
-        target = entry.path if entry.path and entry.backend == "v4l2" else str(entry.index)
         if backend == "auto" and entry.backend in BACKENDS:
             backend = entry.backend
-        cam = OpenCVCamera(target, backend=backend, size=size, fourcc=fourcc, fps=fps)
+        cam = OpenCVCamera(target_of(entry), backend=backend, size=size, fourcc=fourcc, fps=fps)
         cam.selected = {"spec": d, **entry.to_json()}
+        cam.relocate = lambda: target_of(find_camera(d, lister()))  # after a replug: look it up again
         return cam
     return OpenCVCamera(d, backend=backend, size=size, fourcc=fourcc, fps=fps)
 

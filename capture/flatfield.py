@@ -53,12 +53,15 @@ def load_reference(path: str, kind: str) -> Reference:
     """Read a reference PNG and its manifest; refuse anything that is not a ``kind`` reference."""
     from scopecheck.compare.load import load, read_bytes
 
+    if not os.path.isfile(path):
+        raise InputError(f"--{kind}: no such file; make one with scopecheck calibrate --{kind} -o {kind}.png", path=path)
     man = read_manifest(manifest_path_for(path)) if os.path.exists(manifest_path_for(path)) else None
     ref = None if man is None else man.reference
     if ref is None or ref.get("kind") != kind:
         found = "no manifest" if man is None else f"a {ref.get('kind') if ref else 'plain capture'} manifest"
         raise InputError(f"--{kind}: not a {kind} reference ({found}); make one with scopecheck calibrate "
                          f"--{kind} -o {kind}.png", path=path)
+    assert man is not None and ref is not None
     data = read_bytes(path)
     img = load(path).pixels
     if img.dtype != np.uint16:
@@ -108,13 +111,13 @@ class Correction:
                 raise InputError(f"--flat {flat.path}: no signal above the dark frame; shoot the flat on a lit, "
                                  "blank field")
             ok = signal > _MIN_FLAT * mean
-            self.gain = np.where(ok, mean / np.where(ok, signal, 1.0), 1.0)
+            self.gain: np.ndarray | None = np.where(ok, mean / np.where(ok, signal, 1.0), 1.0)
         else:
             self.gain = None
         self._dark = d
 
     @classmethod
-    def from_files(cls, *, dark: str | None = None, flat: str | None = None) -> "Correction":
+    def from_files(cls, *, dark: str | None = None, flat: str | None = None) -> Correction:
         return cls(dark=load_reference(dark, "dark") if dark else None,
                    flat=load_reference(flat, "flat") if flat else None)
 

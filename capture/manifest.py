@@ -11,13 +11,15 @@ in the manifest, never in the image.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import platform
 import sys
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,9 +60,9 @@ class Manifest:
 
     image: Mapping
     device: Mapping
-    controls: tuple = ()
+    controls: Sequence = ()
     restore_on_exit: bool = True
-    quirks: tuple = ()
+    quirks: Sequence = ()
     warmup: Mapping = field(default_factory=dict)
     stack: Mapping = field(default_factory=dict)
     noise: Mapping = field(default_factory=dict)
@@ -79,7 +81,7 @@ class Manifest:
             if v is not None:
                 object.__setattr__(self, name, _frozen(v))
 
-    def with_file(self, name: str) -> "Manifest":
+    def with_file(self, name: str) -> Manifest:
         """The same manifest for an image saved under another file name."""
         return replace(self, image={**self.image, "file": name})
 
@@ -93,7 +95,7 @@ class Manifest:
         return (json.dumps(self.to_json(), indent=2) + "\n").encode("utf-8")
 
     @classmethod
-    def from_json(cls, doc: Mapping) -> "Manifest":
+    def from_json(cls, doc: Mapping) -> Manifest:
         if not isinstance(doc, Mapping) or doc.get("kind") != MANIFEST_KIND:
             raise InputError(f"not a scopecheck capture manifest (kind {doc.get('kind')!r}, expected "
                              f"{MANIFEST_KIND})" if isinstance(doc, Mapping) else "not a JSON object")
@@ -102,6 +104,59 @@ class Manifest:
             return cls(**{k: v for k, v in doc.items() if k in known})
         except TypeError as e:
             raise InputError(f"incomplete capture manifest: {e}") from None
+
+
+def shot_manifest(session, name: str, result, sha: str, psha: str, series_index: int | None) -> Manifest:
+    """The manifest of one shot of a :class:`capture.session.CaptureSession` saved as ``name``."""
+    from . import png
+    from .quirks import quirks_for
+    from .recording import device_identity
+
+    o, info, img = session.options, session.camera.info, result.image
+    device = info.to_json()
+    if session.camera.selected:
+        device["selected"] = session.camera.selected
+    seed = getattr(session.camera, "seed", None)
+    if seed is not None:
+        device["seed"] = seed
+    settings = None
+    if o.settings is not None:
+        settings = {**o.settings.to_json(), "checks": list(session.settings_log), "reconnects": list(session.reconnects),
+                    "ok": not any(c["mismatch"] for c in session.settings_log)
+                    and not any(c.status == "mismatch" for c in session.outcomes)}
+    elif session.reconnects:
+        settings = {"file": None, "checks": [], "reconnects": list(session.reconnects), "ok": True}
+    return Manifest(
+        image={"file": name, "sha256": sha, "pixel_sha256": psha,
+               "width": int(img.shape[1]), "height": int(img.shape[0]),
+               "channels": 1 if img.ndim == 2 else int(img.shape[2]), "depth": o.depth,
+               "format": "png", "png_chunks": ["IHDR", "IDAT", "IEND"],
+               "png_encoder": {"filter": "paeth", **dict(png.ZLIB_SETTINGS)}},
+        device=device,
+        controls=[c.to_json() for c in session.outcomes],
+        restore_on_exit=not o.keep_settings,
+        quirks=quirks_for(info.backend),
+        warmup={"mode": session.warmup.mode, "frames_discarded": session.warmup.discarded,
+                "settled": session.warmup.settled, "message": session.warmup.message,
+                "tolerance_dn": o.warmup_tolerance, "window": o.warmup_k},
+        stack={"method": result.method, "frames_stacked": result.frames_stacked,
+               "frames_rejected": result.frames_rejected, "frames_flushed": session.flushed},
+        noise={"frame_sigma_dn": _r(result.noise_frame), "stack_sigma_dn": _r(result.noise_stack),
+               "estimator": "std of consecutive-frame differences / sqrt(2), ~64 evenly spaced rows of the "
+                            "first 8 pairs; stack = frame / sqrt(N) (x1.2533 for median)"},
+        settings=settings,
+        correction=o.correction.to_json() if o.correction is not None else None,
+        auto_freeze=session.freeze,
+        reference=None if o.reference is None else {"kind": o.reference, "frame_depth": result.frame_depth,
+                                                    "device": device_identity(info)},
+        software=software_versions(),
+        time={"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds"),
+              "series_index": series_index},
+    )
+
+
+def _r(v):
+    return None if v is None else round(float(v), 4)
 
 
 def read_manifest(path: str) -> Manifest:
@@ -133,4 +188,4 @@ def software_versions() -> dict:
             "pixel_digest": PIXEL_DIGEST_VERSION}
 
 
-__all__ = ["MANIFEST_KIND", "Manifest", "read_manifest", "software_versions"]
+__all__ = ["MANIFEST_KIND", "Manifest", "read_manifest", "shot_manifest", "software_versions"]

@@ -17,6 +17,7 @@ import glob
 import os
 import re
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -127,6 +128,7 @@ class OpenCVCamera(Camera):
             if api != cv2.CAP_ANY and not cv2.videoio_registry.hasBackend(api):
                 raise DeviceError(f"this OpenCV build has no {backend} backend; try --backend auto")
         self._target, self._api, self._format = target, api, (size, fourcc, fps)
+        self.relocate: Callable[[], str] | None = None  # set by devices.open_device for name:/usb: specs: where is it now?
         try:
             self._cap = cv2.VideoCapture(target, api)
         except cv2.error as e:
@@ -241,6 +243,12 @@ class OpenCVCamera(Camera):
             raise DeviceError(f"{self.device}: a recording that ended cannot be reopened")
         self._cap.release()
         for _ in range(attempts):
+            if self.relocate is not None:  # a camera chosen by name may come back under another index
+                try:
+                    self._target = classify(self.relocate())[1]
+                except DeviceError:
+                    time.sleep(wait)
+                    continue
             self._cap = cv2.VideoCapture(self._target, self._api)
             if self._cap.isOpened():
                 self.frames_read = 0  # the first read may wait again

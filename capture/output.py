@@ -7,8 +7,9 @@ access (``{n.real}``, ``{n[0]}``), conversions (``{n!r}``), other names (``{x}``
 frame is read, so a template can only ever name files in the directory the user pointed at.
 
 **Together or not at all** (:func:`write_pair`): the PNG and its manifest are first written to
-hidden temporary files beside the targets (``.<name>.<random>.tmp``, the naming of
-:func:`compare.atomic.write_atomic`, which the folder walker skips), fsynced, then published
+hidden temporary files beside the targets (``.<name>.scopecheck-tmp-<random>``, the naming of
+:func:`compare.atomic.write_atomic`, which :func:`compare.atomic.is_temp_name` recognises and the
+folder walker skips), fsynced, then published
 manifest first, PNG second, each with a no-clobber hard link (``os.replace`` with
 ``overwrite``). If publishing the PNG fails, or Ctrl-C arrives between the two, the manifest just
 published is removed again; the temporary files are removed on every path. A hard kill before
@@ -22,6 +23,7 @@ import re
 import secrets
 import string
 
+from scopecheck.compare.atomic import TEMP_MARK
 from scopecheck.compare.errors import InputError, OutputExistsError
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -111,10 +113,10 @@ def refuse_existing(path: str, overwrite: bool) -> None:
 # --------------------------------------------------------------------------- writing both
 
 def _temp(directory: str, name: str, data: bytes) -> str:
-    """Write ``data`` to a new hidden ``.<name>.<random>.tmp`` beside the target and fsync it."""
+    """Write ``data`` to a new hidden ``.<name>.scopecheck-tmp-<random>`` beside the target and fsync it."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        tmp = os.path.join(directory, f".{name[:120]}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f".{name[:120]}{TEMP_MARK}{secrets.token_hex(6)}")
         try:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:

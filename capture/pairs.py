@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -42,7 +42,7 @@ class LabelledPair:
     detail: str = ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scene(name: str) -> np.ndarray:
     if name == "retina":
         return load_scene(name, scale=0.5)

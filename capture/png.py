@@ -87,7 +87,7 @@ def chunk_types(data: bytes) -> list[str]:
     """The chunk types of PNG bytes in order, walked by the container layer (CRCs checked)."""
     if not data.startswith(PNG_SIGNATURE):
         raise InputError("not a PNG file")
-    layout = png_container.walk(data)
+    layout = png_container.walk(data, check_idat=True)
     bad = next((c for c in layout.chunks if not c.crc_ok), None)
     if bad is not None:
         raise InputError(f"bad CRC in {bad.name} chunk")

@@ -16,6 +16,7 @@ import json
 import math
 
 import numpy as np
+
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hashing import dhash, luma
 from scopecheck.compare.noise_profile import PROFILE_KIND, NoiseProfile, load_profile

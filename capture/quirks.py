@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from scopecheck.compare.errors import InputError
 
+
 @dataclass(frozen=True)
 class Quirk:
     """One row of the backend quirk table: what a backend does, and the source saying so."""

@@ -100,7 +100,7 @@ def record(camera: Camera, directory: str, *, frames: int, warmup: int | str = "
                                                 "settled": wres.settled, "message": wres.message},
                    "raw_controls": raw, "quirks": quirks_for(info.backend), "sha256": digests,
                    "software": software_versions(),
-                   "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}}
+                   "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")}}
             png.write_new(controls_path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
             written.append(controls_path)
     except BaseException:

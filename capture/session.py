@@ -23,10 +23,10 @@ The manifest is described in :mod:`capture.manifest`.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,13 +35,15 @@ from scopecheck.compare.errors import DeviceError, InputError, OutputExistsError
 
 from . import png
 from .camera import Camera, DeviceLostError
-from .controls import ControlOutcome, ControlSession, Request, Restored, USER_CONTROLS, frame_check
+from .controls import USER_CONTROLS, ControlOutcome, ControlSession, Request, Restored, frame_check
 from .devices import open_device
-from .manifest import MANIFEST_KIND, Manifest, software_versions
+from .manifest import MANIFEST_KIND, Manifest, shot_manifest, software_versions
 from .output import check_output, is_template, manifest_path_for, next_free, refuse_existing, write_pair
-from .quirks import quirks_for
-from .recording import device_identity
 from .stack import Stacker, StackResult, WarmupResult, channel_means, warm_up
+
+if TYPE_CHECKING:
+    from .flatfield import Correction
+    from .settings import SavedSettings
 
 __all__ = ["CaptureOptions", "CaptureSession", "Shot", "capture", "capture_series", "open_device",
            "manifest_path_for", "check_output", "software_versions", "MANIFEST_KIND"]
@@ -62,9 +64,9 @@ class CaptureOptions:
     warmup_tolerance: float = 0.5
     warmup_k: int = 5
     warmup_cap: int = 150
-    settings: object | None = None      # capture.settings.SavedSettings to re-apply and check
+    settings: SavedSettings | None = None  # saved settings to re-apply and check
     save_settings: str | None = None    # write the locked values here after locking
-    correction: object | None = None    # capture.flatfield.Correction (dark and/or flat)
+    correction: Correction | None = None  # dark and/or flat references
     reconnect: int = 3                  # attempts to reopen a camera lost mid-series
     reference: str | None = None        # "dark" or "flat": this shot is a correction reference
 
@@ -123,10 +125,6 @@ class Shot:
         return doc
 
 
-def _r(v):
-    return None if v is None else round(float(v), 4)
-
-
 class CaptureSession:
     """Warm-up and lock once (:meth:`start`), then :meth:`shoot` one or more times, then close."""
 
@@ -146,8 +144,6 @@ class CaptureSession:
         self._started = False
         self._power_line_original: int | None = None
         self._requests = self._merge_requests()
-        if options.correction is not None:
-            options.correction.check_camera(camera.info)
 
     def __enter__(self):
         return self
@@ -178,7 +174,27 @@ class CaptureSession:
         return (outcome,)
 
     def start(self) -> None:
+        """Warm up, lock, check; a camera lost meanwhile is reopened and warmed up again."""
+        while True:
+            try:
+                return self._start_once()
+            except DeviceLostError as e:
+                self._reopen(e)
+                self.log(f"{self.camera.info.device} was lost during warm-up and came back; warming up again")
+                self.reconnects.append({"shot": None, "during": "warm-up", "found": None, "reapplied": None})
+
+    def _reopen(self, error: DeviceLostError) -> None:
+        if self.camera.info.kind == "recording" or len(self.reconnects) >= self.options.reconnect:
+            raise error
+        try:
+            self.camera.reconnect()
+        except DeviceError as e:
+            raise DeviceError(f"{error}; reconnecting failed: {e}") from None
+
+    def _start_once(self) -> None:
         o = self.options
+        if o.correction is not None:  # before any frame: references of another size/device are refused
+            o.correction.check_camera(self.camera.info)
         if self.camera.info.kind == "recording":
             from .recording import recording_warning
 
@@ -239,12 +255,7 @@ class CaptureSession:
 
     def _reconnect(self, error: DeviceLostError) -> None:
         info = self.camera.info
-        if info.kind == "recording" or len(self.reconnects) >= self.options.reconnect:
-            raise error
-        try:
-            self.camera.reconnect()
-        except DeviceError as e:
-            raise DeviceError(f"{error}; reconnecting failed: {e}") from None
+        self._reopen(error)
         self.log(f"{info.device} was lost and came back (reconnect {len(self.reconnects) + 1} of at most "
                  f"{self.options.reconnect}); checking and re-applying its settings")
         entry: dict = {"shot": self._shot_index, "found": None, "reapplied": None}
@@ -256,6 +267,9 @@ class CaptureSession:
                       and o.status in ("locked", "set", "mismatch") and isinstance(o.readback, (int, float)))
         outcomes = self.controls.apply(again) if again else ()
         self.flushed += self.camera.flush()
+        if entry["found"]:
+            self.log(f"after the reconnect {', '.join(m['control'] for m in entry['found'])} differed from "
+                     f"{self.options.settings.path} (the camera forgot them); re-applied")
         entry["reapplied"] = [o.to_json() for o in outcomes]
         self.reconnects.append(entry)
         self._check_settings(f"reconnect {len(self.reconnects)}")
@@ -317,52 +331,14 @@ class CaptureSession:
         else:  # pragma: no cover
             raise OutputExistsError(f"no free name for {output!r}")
         img = result.image
+        assert self.warmup is not None
         return Shot(path, mpath, sha, psha, int(img.shape[1]), int(img.shape[0]), result.frames_stacked,
                     result.frames_rejected, self.warmup.discarded, result.noise_frame, result.noise_stack,
                     self.outcomes, manifest, ok)
 
     def _manifest(self, path, result, sha, psha, series_index) -> Manifest:
-        o, info, img = self.options, self.camera.info, result.image
-        device = info.to_json()
-        if self.camera.selected:
-            device["selected"] = self.camera.selected
-        seed = getattr(self.camera, "seed", None)
-        if seed is not None:
-            device["seed"] = seed
-        settings = None
-        if o.settings is not None:
-            settings = {**o.settings.to_json(), "checks": list(self.settings_log), "reconnects": list(self.reconnects),
-                        "ok": not any(c["mismatch"] for c in self.settings_log)
-                        and not any(c.status == "mismatch" for c in self.outcomes)}
-        elif self.reconnects:
-            settings = {"file": None, "checks": [], "reconnects": list(self.reconnects), "ok": True}
-        return Manifest(
-            image={"file": os.path.basename(path), "sha256": sha, "pixel_sha256": psha,
-                   "width": int(img.shape[1]), "height": int(img.shape[0]),
-                   "channels": 1 if img.ndim == 2 else int(img.shape[2]), "depth": o.depth,
-                   "format": "png", "png_chunks": ["IHDR", "IDAT", "IEND"],
-                   "png_encoder": {"filter": "paeth", **dict(png.ZLIB_SETTINGS)}},
-            device=device,
-            controls=[c.to_json() for c in self.outcomes],
-            restore_on_exit=not o.keep_settings,
-            quirks=quirks_for(info.backend),
-            warmup={"mode": self.warmup.mode, "frames_discarded": self.warmup.discarded,
-                    "settled": self.warmup.settled, "message": self.warmup.message,
-                    "tolerance_dn": o.warmup_tolerance, "window": o.warmup_k},
-            stack={"method": result.method, "frames_stacked": result.frames_stacked,
-                   "frames_rejected": result.frames_rejected, "frames_flushed": self.flushed},
-            noise={"frame_sigma_dn": _r(result.noise_frame), "stack_sigma_dn": _r(result.noise_stack),
-                   "estimator": "std of consecutive-frame differences / sqrt(2), ~64 evenly spaced rows of the "
-                                "first 8 pairs; stack = frame / sqrt(N) (x1.2533 for median)"},
-            settings=settings,
-            correction=o.correction.to_json() if o.correction is not None else None,
-            auto_freeze=self.freeze,
-            reference=None if o.reference is None else {"kind": o.reference, "frame_depth": result.frame_depth,
-                                                        "device": device_identity(info)},
-            software=software_versions(),
-            time={"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
-                  "series_index": series_index},
-        )
+        assert self.warmup is not None  # start() ran
+        return shot_manifest(self, os.path.basename(path), result, sha, psha, series_index)
 
     def close(self) -> None:
         try:

@@ -69,7 +69,7 @@ class SavedSettings:
                 if not good:
                     o = replace(o, status=ControlStatus.MISMATCH,
                                 note=f"saved {s.value:g} {s.unit} (raw {s.raw:g}), read back "
-                                     f"{o.readback if o.readback is not None else 'nothing'} ({o.status.value}"
+                                     f"{o.readback if o.readback is not None else 'nothing'} ({ControlStatus(o.status).value}"
                                      f"{': ' + o.note if o.note else ''})")
             out.append(o)
         return tuple(out)
@@ -92,7 +92,7 @@ def settings_document(outcomes, info) -> dict:
                 and o.requested != "auto"):
             saved[o.control] = {"value": float(o.readback), "unit": USER_UNITS[o.control], "raw": float(o.raw_readback)}
     return {"kind": SETTINGS_KIND, "device": info.device, "backend": info.backend, "controls": saved,
-            "time": {"utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}}
+            "time": {"utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}}
 
 
 def save_settings(path: str, outcomes, info, *, overwrite: bool = False) -> dict:

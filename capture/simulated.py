@@ -43,7 +43,7 @@ The simulation is deterministic for a given ``seed``. It models, per backend ``p
 A device spec for the command line: ``sim`` or ``sim:PROFILE[?key=value&...]`` with keys
 ``seed``, ``scene``, ``size`` (WxH), ``lose_after``, ``drop_at``, ``forget``, ``repeat_every``,
 ``buffer``, ``gray``, ``ae_start``, ``readback`` (``auto`` or ``until_written``), ``vignette``,
-``black``, ``ae_bias`` (the camera's own exposure loop settles this many times too bright, e.g. 1.6
+``black``, ``ae_wander`` (relative drift per frame of the automatic exposure), ``ae_bias`` (the camera's own exposure loop settles this many times too bright, e.g. 1.6
 clips), e.g. ``sim:msmf?seed=3&lose_after=20``.
 """
 from __future__ import annotations
@@ -159,7 +159,7 @@ class SimulatedCamera(Camera):
         self._last = None
 
     @classmethod
-    def from_spec(cls, spec: str) -> "SimulatedCamera":
+    def from_spec(cls, spec: str) -> SimulatedCamera:
         """Build from ``sim[:PROFILE][?key=value&...]`` (see the module docstring)."""
         body = spec[len("sim"):]
         profile, _, query = body.lstrip(":").partition("?")
@@ -169,7 +169,7 @@ class SimulatedCamera(Camera):
             try:
                 if key in ("seed", "lose_after", "repeat_every", "drop_at"):
                     kw[key] = int(v)
-                elif key in ("vignette", "black", "ae_bias"):
+                elif key in ("vignette", "black", "ae_bias", "ae_wander"):
                     kw[key] = float(v)
                 elif key == "forget":
                     kw[key] = v not in ("0", "false", "no")

@@ -186,7 +186,8 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
         raise InputError(f"dhash256 must be an (n, 4) uint64 array for {len(haystack)} files, got shape {fine.shape}")
     groups: list[DuplicateGroup] = []
     digest_candidates = [("exact", g) for g in equal_key_runs(haystack.sha_key)]
-    digest_candidates += [("pixels", g) for g in equal_key_runs(haystack.pix_key)]
+    pixel_runs, pixels_of = haystack.same_pixels()  # pixel digests are lazy: computed for candidates only
+    digest_candidates += [("pixels", g) for g in pixel_runs]
     stars: list[tuple[int, np.ndarray]] = []
     n_cand = n_conf = 0
     live = np.flatnonzero(~haystack.flat)
@@ -208,7 +209,7 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
         attr = "sha256" if kind == "exact" else "pixel_sha256"
         full: dict[str, list[int]] = {}
         for k in (int(k) for k in g):
-            full.setdefault(getattr(entries[k], attr), []).append(k)
+            full.setdefault(getattr(entries[k], attr) if kind == "exact" else pixels_of[k], []).append(k)
         for members in full.values():
             if len(members) < 2:
                 continue
@@ -217,7 +218,7 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
             groups.append(_digest_group(kind, entries, members, fine))
     for rep, members in stars:
         ks = [rep, *members.tolist()]
-        if len({entries[k].pixel_sha256 or entries[k].sha256 for k in ks}) > 1:
+        if len({pixels_of.get(k) or entries[k].pixel_sha256 or entries[k].sha256 for k in ks}) > 1:
             groups.append(_group("near", entries, rep, members, fine))
     rank = {"exact": 0, "pixels": 1, "near": 2}
     groups.sort(key=lambda g: (rank[g.kind], g.representative))

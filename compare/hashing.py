@@ -1,16 +1,29 @@
 """Difference hash (dHash): a small value class and a fast, exact area-average computation.
 
-Definition (``n`` = hash size, default 8):
+Definition (``n`` = hash size, default 8; every file also gets a 16x16 one, ``dhash256``):
 
 1. **Luma** of the stored pixels: gray images as they are; BGR/BGRA through OpenCV's BT.601
    ``COLOR_BGR2GRAY`` at the native depth (alpha ignored). 16-bit luma is kept at 16 bits, so it is
    scaled with the data, never clipped.
 2. **Area average** to ``(n + 1) x n`` (width x height): each cell is the exact mean of the luma over
    its rectangle, fractional edge pixels weighted by their overlap -- what ``cv2.resize`` with
-   ``INTER_AREA`` computes in floating point, but 15x faster on 5 MP (see ``bench/``).
-3. **Bits**: bit ``(r, c)`` is set where cell ``(r, c + 1)`` is brighter than cell ``(r, c)``; the
-   ``n * n`` bits are taken row-major and the first bit is the most significant bit of the hex,
-   the layout the ``imagehash`` library prints.
+   ``INTER_AREA`` computes, but in exact integer arithmetic (:func:`area_sums`), so equal cells are
+   equal: a 3x nearest-neighbour upscale has the same hash as the original.
+3. **Bits**: bit ``(r, c)`` is set where cell ``(r, c + 1)`` is strictly brighter than cell
+   ``(r, c)`` (a tie sets no bit); the ``n * n`` bits are taken row-major and the first bit is the
+   most significant bit of the hex, the layout the ``imagehash`` library prints.
+
+**The reduction rule (JPEG).** A JPEG's luma is taken from libjpeg's DCT-domain reduced decode
+(:func:`compare.load.decode_jpeg_luma`): the largest reduction of 1/8, 1/4 and 1/2 that still leaves
+at least ``MIN_PIXELS_PER_CELL`` (4) pixels per cell in each direction for the largest hash computed
+-- ``max(n, 16)``, so the 8x8 and the 16x16 hash always share one decode, and a file's dHash does
+not depend on which command computed it. A 1600x1200 JPEG is hashed at 1/8 (200x150; a 1/8 pixel is
+the mean of its 8x8 block, exactly what the area average needs), a 400x300 one at 1/4, JPEGs
+narrower than 135 or lower than 127 pixels at full size. The luma is then the JPEG's own Y
+channel; the other steps are unchanged. Other formats (and 12-bit or CMYK JPEGs) use the full
+decode. Agreement with the full-decode hash on real photos (scikit-image's, as JPEG at 1600x1200,
+800x600 and 400x300, quality 95/75/50): 64-bit mean 0.5-0.7, max 3-4 bits; 256-bit mean about 4,
+max 14-19 bits (``tests/compare/test_hashing.py`` reports it on every run).
 
 A hash is written self-describing as ``dhash:<n>:<hex>``. Frames with no structure above their
 own noise are **flat** (:func:`is_flat`): their bits are noise or all zero and two blank frames
@@ -19,16 +32,21 @@ a pixel test: ``compare`` still judges the aligned residual.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from .errors import InputError
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Header, Image, decode_jpeg_luma, jpeg_frame
 
 DEFAULT_HASH_SIZE = 8
 MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
+FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
+MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
 FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
 FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
 FLAT_SAMPLES = 1 << 18  # is_flat looks at a strided subsample of about this many pixels
@@ -107,45 +125,69 @@ def luma(pixels: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(pixels, code)
 
 
-def _area_axis0(a: np.ndarray, n: int) -> np.ndarray:
-    """Exact area average of the rows of 2-D ``a`` into ``n`` cells (float64, n x a.shape[1])."""
+@functools.lru_cache(maxsize=64)
+def _weights(length: int, n: int) -> np.ndarray:
+    """Integer overlap weights (``n x length``, held in float64) of ``length`` pixels in ``n`` cells.
+
+    Lengths are counted in units of ``1/n`` pixel, so every boundary is an integer: cell ``k`` covers
+    ``[k * length, (k + 1) * length)`` and pixel ``p`` covers ``[p * n, (p + 1) * n)``. The weight is
+    their overlap (0..n), every cell's weights sum to ``length``.
+    """
+    lo = np.arange(n, dtype=np.int64)[:, None] * length
+    pix = np.arange(length, dtype=np.int64)[None, :] * n
+    w = np.clip(np.minimum(lo + length, pix + n) - np.maximum(lo, pix), 0, None).astype(np.float64)
+    w.flags.writeable = False
+    return w
+
+
+_SMALL = 1 << 16  # pixels: below this, one float64 matrix product per axis is the fastest exact path
+
+
+def _row_sums(a: np.ndarray, n: int) -> np.ndarray:
+    """``_weights(a.shape[0], n) @ a`` for a large integer image, in one pass of SIMD row reductions.
+
+    Whole rows inside a cell are summed by ``cv2.reduce`` (int32 for 8-bit, float64 for 16-bit:
+    exact either way) and weighted ``n``; the two edge rows get their integer partial weights.
+    """
     length = a.shape[0]
-    step = length / n
-    if length < n:  # upscaling: small images only, a plain weight matrix is fine
-        edges = np.arange(n + 1) * step
-        lo, hi = edges[:-1, None], edges[1:, None]
-        pix = np.arange(length)[None, :]
-        w = np.clip(np.minimum(hi, pix + 1) - np.maximum(lo, pix), 0, None) / step
-        return w @ a.astype(np.float64)
-    edges = np.arange(n + 1) * step
-    floors = np.minimum(np.floor(edges).astype(np.int64), length)
-    frac = edges - floors
-    # Sums of whole rows between consecutive floors, in one SIMD reduction each.
-    seg = np.empty((n, a.shape[1]), dtype=np.float64)
+    out = np.empty((n, a.shape[1]), dtype=np.float64)
     dtype = cv2.CV_32S if a.dtype == np.uint8 else cv2.CV_64F
     for k in range(n):
-        lo, hi = floors[k], floors[k + 1]
-        if hi > lo:
-            seg[k] = cv2.reduce(a[lo:hi], 0, cv2.REDUCE_SUM, dtype=dtype)[0]
-        else:
-            seg[k] = 0.0
-    prefix = np.zeros((n + 1, a.shape[1]), dtype=np.float64)
-    np.cumsum(seg, axis=0, out=prefix[1:])
-    partial = np.zeros_like(prefix)
-    inside = floors < length
-    partial[inside] = a[floors[inside]]
-    integral = prefix + frac[:, None] * partial  # integral of the profile up to each edge
-    return (integral[1:] - integral[:-1]) / step
+        lo, hi = k * length, (k + 1) * length
+        p0, p1 = -(-lo // n), hi // n  # first whole pixel, end of the whole pixels
+        row = cv2.reduce(a[p0:p1], 0, cv2.REDUCE_SUM, dtype=dtype)[0].astype(np.float64) * n
+        if p0 * n > lo:
+            row += (p0 * n - lo) * a[p0 - 1].astype(np.float64)
+        if hi > p1 * n:
+            row += (hi - p1 * n) * a[p1].astype(np.float64)
+        out[k] = row
+    return out
+
+
+def area_sums(gray: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area sums of a 2-D integer array over ``height x width`` cells, exactly.
+
+    ``area_sums(g, w, h) / (g.shape[0] * g.shape[1])`` is the area average (each cell's mean over
+    its rectangle, fractional edge pixels weighted by their overlap). The sums are integers (with
+    the weights of :func:`_weights`) held exactly in float64: every partial sum stays below 2**53
+    for 16-bit images up to 100 megapixels; so equal means give equal sums, never a rounding tie-break.
+    """
+    if gray.ndim != 2:
+        raise ValueError(f"area sums need a 2-D array, got shape {gray.shape}")
+    if gray.dtype not in (np.uint8, np.uint16):
+        gray = gray.astype(np.float64)  # not an integer image: plain float arithmetic
+    h, w = gray.shape
+    if gray.size <= _SMALL or h < 4 * height or gray.dtype == np.float64:
+        rows = _weights(h, height) @ gray.astype(np.float64)
+    else:
+        rows = _row_sums(gray, height)
+    return rows @ _weights(w, width).T
 
 
 def area_average(gray: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Exact area-average resize of a 2-D array to ``height x width`` cells (float64)."""
-    if gray.ndim != 2:
-        raise ValueError(f"area_average needs a 2-D array, got shape {gray.shape}")
-    if gray.dtype not in (np.uint8, np.uint16):
-        gray = gray.astype(np.float64)
-    rows = _area_axis0(gray, height)
-    return _area_axis0(np.ascontiguousarray(rows.T), width).T
+    """Exact area-average resize of a 2-D array to ``height x width`` cells (float64): what
+    ``cv2.resize`` with ``INTER_AREA`` computes, without its rounding."""
+    return area_sums(gray, width, height) / float(gray.shape[0] * gray.shape[1])
 
 
 def check_hash_size(hash_size: int) -> int:
@@ -155,15 +197,43 @@ def check_hash_size(hash_size: int) -> int:
     return hash_size
 
 
+@functools.lru_cache(maxsize=16)
+def _stacked_weights(length: int, sizes: tuple[int, ...]) -> np.ndarray:
+    w = np.vstack([_weights(length, n) for n in sizes])
+    w.flags.writeable = False
+    return w
+
+
+def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: int | None = None) -> tuple[DHash, ...]:
+    """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (what
+    the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode)."""
+    for n in sizes:
+        check_hash_size(n)
+    if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
+        rows = _stacked_weights(gray.shape[0], tuple(sizes)) @ gray.astype(np.float64)
+        starts = np.cumsum((0, *sizes))
+        sums = [rows[a:b] @ _weights(gray.shape[1], n + 1).T for a, b, n in zip(starts, starts[1:], sizes)]
+    else:
+        sums = [area_sums(gray, n + 1, n) for n in sizes]
+    first = dhash_from_luma(gray, hash_size=sizes[0], max_value=max_value, sums=sums[0])
+    return (first, *(dhash_from_luma(gray, hash_size=n, max_value=max_value, sums=s, flat=first.flat)
+                     for n, s in zip(sizes[1:], sums[1:])))  # one image, one flatness
+
+
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
-                    max_value: int | None = None) -> DHash:
+                    max_value: int | None = None, sums: np.ndarray | None = None,
+                    flat: bool | None = None) -> DHash:
     """dHash of a 2-D luma array; ``flat`` from :func:`is_flat` (``max_value`` is accepted for
-    callers that pass it; flatness is judged in the image's own units and needs no scale)."""
+    callers that pass it; flatness is judged in the image's own units and needs no scale).
+    (``sums``: its :func:`area_sums`, ``flat``: its :func:`is_flat`, when already computed.)"""
     check_hash_size(hash_size)
-    cells = area_average(gray, hash_size + 1, hash_size)
-    bits = (cells[:, 1:] > cells[:, :-1]).ravel()
+    if sums is None:
+        sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
+    bits = (sums[:, 1:] > sums[:, :-1]).ravel()
     value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
-    return DHash(hash_size, value, flat=is_flat(gray, cells=cells))
+    if flat is None:
+        flat = is_flat(gray, cells=sums / float(gray.shape[0] * gray.shape[1]))
+    return DHash(hash_size, value, flat=flat)
 
 
 def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
@@ -199,3 +269,55 @@ def dhash(pixels: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE) -> DHash:
     """dHash of a decoded image array (gray, BGR or BGRA; uint8 or uint16)."""
     return dhash_from_luma(luma(pixels), hash_size=hash_size,
                            max_value=int(np.iinfo(pixels.dtype).max))
+
+
+# --------------------------------------------------------------------------- the reduction rule
+
+def jpeg_reduction(width: int, height: int, *, hash_size: int = DEFAULT_HASH_SIZE) -> int:
+    """The DCT reduction (8, 4, 2, or 1 = full decode) the hashes of a ``width x height`` JPEG use.
+
+    The largest that leaves at least :data:`MIN_PIXELS_PER_CELL` decoded pixels per cell in each
+    direction for a ``max(hash_size, 16)`` hash.
+
+    >>> jpeg_reduction(1600, 1200), jpeg_reduction(400, 300), jpeg_reduction(200, 150), jpeg_reduction(120, 90)
+    (8, 4, 2, 1)
+    """
+    n = max(hash_size, FINE_HASH_SIZE)
+    for f in (8, 4, 2):
+        if -(-width // f) >= MIN_PIXELS_PER_CELL * (n + 1) and -(-height // f) >= MIN_PIXELS_PER_CELL * n:
+            return f
+    return 1
+
+
+class ReducedLuma(NamedTuple):
+    luma: np.ndarray  # uint8, ceil(width / reduction) x ceil(height / reduction)
+    reduction: int    # 2, 4 or 8
+    components: int   # of the JPEG frame: 1 (gray) or 3 (colour)
+
+
+def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE, path: str = "<bytes>",
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+              checked: tuple[Header, bytes] | None = None) -> ReducedLuma | None:
+    """The reduced JPEG luma the reduction rule hashes for these bytes (``header``: what
+    :func:`compare.load.check_header` returned for them; ``checked``: what
+    :func:`compare.load.check_input` did, if called), or None when the full decode's luma is the one
+    to hash."""
+    if header.format != "jpeg":
+        return None
+    r = jpeg_reduction(header.width, header.height, hash_size=hash_size)
+    frame = jpeg_frame(data) if r > 1 else None
+    if frame is None or frame[0] != 8 or frame[1] not in (1, 3):
+        return None
+    luma_ = decode_jpeg_luma(data, reduction=r, path=path, max_pixels=max_pixels, max_bytes=max_bytes,
+                             checked=checked)
+    return ReducedLuma(luma_, r, frame[1])
+
+
+def image_dhash(img: Image, *, hash_size: int = DEFAULT_HASH_SIZE, y: np.ndarray | None = None) -> DHash:
+    """The dHash of a decoded file under the reduction rule (``y``: its full luma, if already made)."""
+    header = Header(img.format, img.width, img.height)
+    reduced = hash_luma(img.data, header, hash_size=hash_size, path=img.path, max_pixels=img.width * img.height,
+                        max_bytes=len(img.data))
+    if reduced is not None:
+        return dhash_from_luma(reduced.luma, hash_size=hash_size, max_value=255)
+    return dhash_from_luma(luma(img.pixels) if y is None else y, hash_size=hash_size, max_value=img.max_value)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .hamming import equal_runs, to_uint64
+from .hamming import equal_runs, radius_pairs, to_uint64
 from .hashing import DHash
 
 #: Default ``--max-distance`` for search and dedupe, in bits of 64. Measured by
@@ -23,6 +23,11 @@ from .hashing import DHash
 #: copies and none of the others.
 DEFAULT_MAX_DISTANCE = 7
 
+#: Files this close are checked for equal pixels even when ``--max-distance`` is smaller: the same
+#: pixels in a JPEG and in a lossless copy hash up to 4 bits apart (the JPEG's hash comes from its
+#: reduced decode; measured in tests/compare/test_hashing.py), equal pixels in one format 0.
+SAME_PIXELS_RADIUS = 6
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -32,7 +37,7 @@ class Entry:
     dhash: str
     flat: bool
     sha256: str
-    pixel_sha256: str
+    pixel_sha256: str | None  # None until needed: see Haystack.pixel_digests
     width: int = 0
     height: int = 0
     format: str = ""
@@ -69,6 +74,10 @@ class Haystack:
     source: str = ""
     #: (n, 4) uint64: the 16x16 dHash of each file, word 0 the most significant 64 bits; None when unknown
     dhash256: np.ndarray | None = field(default=None, repr=False)
+    #: callable(list of positions) -> list of pixel SHA-256 (None: unreadable now). Pixel digests are
+    #: lazy (``pix_key`` is -1 where not computed yet): they are computed, and cached by an index,
+    #: only for the files that need one (candidates within the radius). None: take the entries' own.
+    digests: object = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.hashes.size)
@@ -77,6 +86,40 @@ class Haystack:
         positions = [int(k) for k in positions]
         return list(self.fetch(positions)) if positions else []
 
+    def pixel_digests(self, positions) -> list[str | None]:
+        """The pixel SHA-256 of the files at ``positions``, computed now where not known yet."""
+        positions = [int(k) for k in positions]
+        if not positions:
+            return []
+        if self.digests is None:
+            return [e.pixel_sha256 for e in self.entries_at(positions)]
+        return list(self.digests(positions))
+
+    def same_pixels(self, *, radius: int = SAME_PIXELS_RADIUS) -> tuple[list[np.ndarray], dict[int, str]]:
+        """Runs of positions whose pixels are equal, and the pixel digests computed to find them.
+
+        Pixel digests are lazy, so only files that could have a same-pixel copy with other bytes are
+        decoded: non-flat files within ``radius`` of one with another SHA-256, and flat files with
+        the exact dHash of one with another SHA-256 (blank frames share hashes by the thousand;
+        pairing them within a radius would be quadratic).
+        """
+        parts = []
+        live = np.flatnonzero(~self.flat)
+        if live.size > 1:
+            i, j, _ = radius_pairs(self.hashes[live], max_distance=radius)
+            other = self.sha_key[live[i]] != self.sha_key[live[j]]
+            parts.append(live[i[other]])
+            parts.append(live[j[other]])
+        dead = np.flatnonzero(self.flat)
+        for run in equal_key_runs(self.hashes[dead].view(np.int64)):
+            if np.unique(self.sha_key[dead[run]]).size > 1:
+                parts.append(dead[run])
+        ks = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        digests = {int(k): d for k, d in zip(ks.tolist(), self.pixel_digests(ks)) if d is not None}
+        known = np.array(sorted(digests), dtype=np.int64)
+        keys = np.array([digest_key(digests[k]) for k in known.tolist()], dtype=np.int64)
+        return [known[r] for r in equal_key_runs(keys)], digests
+
     @classmethod
     def of(cls, entries, *, errors=(), source: str = "") -> Haystack:
         """A haystack held in memory (a folder hashed now, or entries built by hand)."""
@@ -84,9 +127,25 @@ class Haystack:
         return cls(hashes=to_uint64([e.dhash for e in entries]),
                    flat=np.array([e.flat for e in entries], dtype=bool),
                    sha_key=np.array([digest_key(e.sha256) for e in entries], dtype=np.int64),
-                   pix_key=np.array([digest_key(e.pixel_sha256) for e in entries], dtype=np.int64),
+                   pix_key=np.array([digest_key(e.pixel_sha256) if e.pixel_sha256 else -1 for e in entries],
+                                    dtype=np.int64),
                    fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source,
-                   dhash256=_pack256([e.dhash256 for e in entries]))
+                   dhash256=_pack256([e.dhash256 for e in entries]), digests=lazy_digests(entries))
+
+
+def lazy_digests(entries, *, max_pixels: int | None = None):
+    """A ``digests`` callable for entries held in memory: each missing digest computed once."""
+    from .record import pixel_digests
+
+    cache: dict[int, str | None] = {}
+
+    def digests(positions):
+        todo = [k for k in dict.fromkeys(positions) if k not in cache and not entries[k].pixel_sha256]
+        kw = {} if max_pixels is None else {"max_pixels": max_pixels}
+        cache.update(zip(todo, pixel_digests([entries[k].path for k in todo], **kw)))
+        return [entries[k].pixel_sha256 or cache[k] for k in positions]
+
+    return digests
 
 
 def _pack256(hashes) -> np.ndarray | None:

@@ -1,8 +1,10 @@
 """A persistent, incremental, resumable SQLite index of the hashes of image files.
 
 * **One definition of a file's hashes.** Rows are :func:`compare.record.hash_file` records, mapped
-  over the files with a process pool; the index never computes a hash any other way, so a file
-  gets the same dHash from ``scopecheck index``, ``hash`` and ``compare``.
+  over the files by :mod:`compare.batch` (a process pool or a Dask cluster); the index never
+  computes a hash any other way, so a file gets the same dHash from ``scopecheck index``, ``hash``
+  and ``compare``. The pixel SHA-256 is not computed while indexing (it needs the full decode); it
+  is filled in when a search or dedupe first needs it (:mod:`compare.indexed`) and kept.
 * **Self-describing.** The ``meta`` table records the schema version, the hash algorithm and size,
   the flatness threshold, the pixel-digest version and the decoder (OpenCV) version. Opening an
   index built with other values raises :class:`IndexMismatchError` telling the user to re-index
@@ -10,17 +12,16 @@
 * **Incremental.** A file whose ``(size, mtime_ns)`` is unchanged since it was indexed is not read
   again; files that could not be read are tried again on every run (they are few, and the cause
   may be gone); files that vanished from an indexed folder are removed.
-* **Resumable and intact after a kill.** WAL journal, and rows are committed in batches (every
-  ``batch`` files or two seconds): a run killed with SIGKILL loses at most the uncommitted batch,
-  the database passes ``PRAGMA integrity_check``, and the next run hashes only what is missing.
+* **Resumable and intact after a kill.** WAL journal while writing, and rows are committed in
+  batches (every ``batch`` files or two seconds): a run killed with SIGKILL loses at most the
+  uncommitted batch, the database passes ``PRAGMA integrity_check``, and the next run hashes only
+  what is missing. A writer that finishes switches the file back to a rollback journal, so readers
+  (``mode=ro``) leave no ``-wal``/``-shm`` files behind.
 """
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import sqlite3
-import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -28,16 +29,18 @@ from urllib.parse import quote
 import cv2
 import numpy as np
 
+from .batch import check_jobs, check_scheduler, iter_hashes
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
-from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE, DHash
+from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE
+from .haystack import digest_key
 from .load import DEFAULT_MAX_PIXELS
-from .haystack import Entry, Haystack, digest_key
-from .record import DHASH256_SIZE, HashRecord, hash_file
-from .walk import FileEntry, FileError, WalkError, walk_images
+from .record import HashRecord
+from .walk import FileError, walk_images
 
 SCHEMA_VERSION = 2
-ALGORITHM = "dhash/luma-bt601/area-average/row-major-msb-first"
+ALGORITHM = "dhash/luma-bt601/exact-area-average/jpeg-dct-reduced-4px-per-cell/row-major-msb-first"
+DEFAULT_DB_NAME = ".scopecheck-index.sqlite"  # an index inside the folder it describes
 DHASH256_BYTES = 32  # the 16x16 dHash, stored big-endian (first bit = most significant)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -127,120 +130,6 @@ class IndexResult:
                 "errors": [e.to_json() for e in self.errors], "seconds": round(self.seconds, 3)}
 
 
-# --------------------------------------------------------------------------- hashing many files
-
-def tune_malloc() -> bool:
-    """Let glibc keep freed image-sized buffers (up to 32 MB) in the heap for reuse.
-
-    By default each decoded frame over ~128 KB is a fresh ``mmap``: every page is faulted in and
-    zeroed, then unmapped again. Measured on this project's 2-vCPU VMs, two processes decoding
-    1600x1200 JPEGs that way ran *slower* together than one alone (page faults serialise in the
-    hypervisor); with the buffers reused they run 1.9-2x. Returns False where it does not apply
-    (not glibc); the hashes are the same either way.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # musl or another libc: nothing to tune
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) == 1
-    return bool(ok and libc.mallopt(m_trim_threshold, 256 * 1024 * 1024) == 1)
-
-
-def _worker_init():
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    cv2.setNumThreads(1)  # one worker per core; no oversubscription inside OpenCV
-    tune_malloc()
-
-
-def _hash_one(job):
-    path, size, mtime_ns, hash_size, max_pixels = job
-    try:
-        return hash_file(path, hash_size=hash_size, max_pixels=max_pixels)
-    except ScopecheckError as e:
-        return FileError(path, _strip_path(str(e), path)), size, mtime_ns
-    except (OSError, ValueError, cv2.error, MemoryError) as e:  # one bad file never stops the run
-        return FileError(path, f"{type(e).__name__}: {e}"), size, mtime_ns
-
-
-def _strip_path(message: str, path: str) -> str:
-    prefix = f"{path}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def check_jobs(jobs: int | None) -> int:
-    if jobs is None:
-        return default_jobs()
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise InputError(f"--jobs must be a whole number >= 1, got {jobs!r}")
-    return jobs
-
-
-def _context():
-    """Workers start from a clean process, never by forking the caller: a fork of a process whose
-    OpenCV thread pool is running can deadlock in the child's first parallel OpenCV call. The fork
-    server preloads this module (and OpenCV) once, so starting workers stays cheap."""
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["scopecheck.compare.index"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def iter_hashes(files, *, jobs: int | None = None, hash_size: int = DEFAULT_HASH_SIZE,
-                max_pixels: int = DEFAULT_MAX_PIXELS):
-    """Hash ``files`` (:class:`FileEntry`), yielding a :class:`HashRecord` or a
-    ``(FileError, size, mtime_ns)`` per file, in completion order, over ``jobs`` processes."""
-    jobs = check_jobs(jobs)
-    work = [(f.path, f.size, f.mtime_ns, hash_size, max_pixels) for f in files]
-    if jobs == 1 or len(work) < 2:
-        if len(work) > 1:
-            tune_malloc()
-        for job in work:
-            yield _hash_one(job)
-        return
-    chunk = max(1, min(16, len(work) // (jobs * 8)))
-    with _context().Pool(min(jobs, len(work)), initializer=_worker_init) as pool:
-        try:
-            yield from pool.imap_unordered(_hash_one, work, chunksize=chunk)
-        except BaseException:
-            pool.terminate()
-            raise
-
-
-def hash_tree(roots, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-              progress=None) -> tuple[list[HashRecord], list]:
-    """Walk and hash folders without an index (needles, or a haystack given as a folder).
-
-    Returns the records (in walk order) and the errors (walk and per-file).
-    """
-    walk = walk_images(roots)
-    records, errors = {}, list(walk.errors)
-    total = len(walk.files)
-    for n, out in enumerate(iter_hashes(walk.files, jobs=jobs, max_pixels=max_pixels), 1):
-        if isinstance(out, HashRecord):
-            records[out.path] = out
-        else:
-            errors.append(out[0])
-        if progress:
-            progress(n, total, len(errors))
-    order = {f.path: k for k, f in enumerate(walk.files)}
-    errors.sort(key=lambda e: (order.get(e.path, -1), e.path))
-    return [records[f.path] for f in walk.files if f.path in records], errors
-
-
 # --------------------------------------------------------------------------- the database
 
 def _is_sqlite(path: str) -> bool:
@@ -323,12 +212,24 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
     return conn
 
 
+def close_index(conn: sqlite3.Connection, *, wrote: bool = False) -> None:
+    """Close; after writing, leave WAL mode (checkpoint, drop ``-wal``/``-shm``) when no one else
+    has the file open, so that read-only users never need the WAL files."""
+    if wrote:
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")
+        except sqlite3.Error:
+            pass  # another connection is reading or writing: it stays WAL until the last writer ends
+    conn.close()
+
+
 def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                rebuild: bool = False, batch: int = 256, progress=None) -> IndexResult:
+def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, scheduler: str | None = None,
+                max_pixels: int = DEFAULT_MAX_PIXELS, rebuild: bool = False, batch: int = 256,
+                progress=None) -> IndexResult:
     """Walk ``roots`` and bring the index at ``db`` up to date.
 
     Parameters
@@ -336,6 +237,7 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
     roots : list of folders (or files)
     db : path of the index file, created if missing
     jobs : worker processes (default: all cores available to this process)
+    scheduler : hash on a Dask cluster instead: ``tcp://HOST:PORT`` or ``local:N`` (compare.batch)
     rebuild : drop everything stored and start again (the fix for a parameter mismatch)
     batch : files per transaction; a kill loses at most one batch
     progress : optional ``callable(done, total, errors)`` called after each file
@@ -346,6 +248,7 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
     """
     t0 = time.perf_counter()
     jobs = check_jobs(jobs)
+    scheduler = check_scheduler(scheduler)
     if batch < 1:
         raise InputError(f"--batch must be >= 1, got {batch}")
     if max_pixels < 1:
@@ -355,16 +258,16 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, max_pi
     walk = walk_images(roots)  # validates roots before the index is created
     conn = open_index(db, create=True, rebuild=rebuild)
     try:
-        return _update(conn, db, roots, walk, jobs=jobs, max_pixels=max_pixels, batch=batch, progress=progress,
-                       t0=t0)
+        return _update(conn, db, roots, walk, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, batch=batch,
+                       progress=progress, t0=t0)
     except sqlite3.Error as e:
         raise InputError(f"cannot write the index: {e} (is another `scopecheck index` writing to it?)",
                          path=db) from None
     finally:
-        conn.close()
+        close_index(conn, wrote=True)
 
 
-def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> IndexResult:
+def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progress, t0) -> IndexResult:
     """The body of :func:`build_index`, on an open connection."""
     abs_roots = tuple(os.path.abspath(r) for r in roots)
     db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
@@ -394,7 +297,7 @@ def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> 
     last = time.monotonic()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for n, out in enumerate(iter_hashes(todo, jobs=jobs, max_pixels=max_pixels), 1):
+        for n, out in enumerate(iter_hashes(todo, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels), 1):
             if isinstance(out, HashRecord):
                 f = walked[out.path]
                 _store(conn, out, size=f.size, mtime_ns=f.mtime_ns)
@@ -422,7 +325,7 @@ def _update(conn, db, roots, walk, *, jobs, max_pixels, batch, progress, t0) -> 
     for p, e in conn.execute("SELECT path, error FROM errors"):
         if _unkey(p) in seen:
             errors.append(FileError(_unkey(p), e))
-    for p, f in conn.execute("SELECT path, flat FROM files WHERE flat = 1"):
+    for (p,) in conn.execute("SELECT path FROM files WHERE flat = 1"):
         flat += _unkey(p) in seen
     errors.sort(key=lambda e: e.path)
     return IndexResult(db=db, roots=abs_roots, files=len(files), hashed=hashed, unchanged=unchanged,
@@ -442,68 +345,40 @@ def _store(conn: sqlite3.Connection, r: HashRecord, *, size: int, mtime_ns: int)
                   None if r.pixel_sha256 is None else digest_key(r.pixel_sha256)))
 
 
-def load_haystack(db: str | os.PathLike) -> Haystack:
-    """Read an index as a :class:`compare.search.Haystack`: the hash and digest-key columns as
-    arrays (about 1 s per million files); paths and digests are read later, only for the files a
-    search or a group needs."""
+def store_pixel_digests(db: str | os.PathLike, found) -> int:
+    """Cache lazily computed pixel digests: ``found`` is ``(path, size, mtime_ns, pixel_sha256)``;
+    a row is updated only while the file is the one indexed (same size and mtime). Returns the rows
+    updated; 0 when the index cannot be written (read-only file or folder: the digests are simply
+    computed again next time)."""
     db = os.fspath(db)
-    conn = open_index(db)
+    if not found or not os.access(db, os.W_OK) or not os.access(os.path.dirname(os.path.abspath(db)), os.W_OK):
+        return 0
     try:
-        cols = np.array(conn.execute("SELECT rowid, h, flat, sha_key, COALESCE(pix_key, -1) FROM files "
-                                     "ORDER BY rowid").fetchall(), dtype=np.int64).reshape(-1, 5)
-        fine = b"".join(b for (b,) in conn.execute("SELECT dhash256 FROM files ORDER BY rowid"))
-        errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
-    except sqlite3.DatabaseError as e:
-        raise InputError(f"cannot read index: {e}", path=db) from None
+        conn = sqlite3.connect(db, timeout=5, isolation_level=None)
+    except sqlite3.Error:
+        return 0
+    done = 0
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for path, size, mtime_ns, digest in found:
+            cur = conn.execute("UPDATE files SET pixel_sha256 = ?, pix_key = ? WHERE path = ? AND size = ? "
+                               "AND mtime_ns = ?", (digest, digest_key(digest), _key(path), size, mtime_ns))
+            done += cur.rowcount
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        return 0  # busy or locked: a cache, not a result
     finally:
-        conn.close()
-    rowids = cols[:, 0].copy()
-    uri = f"file:{quote(os.path.abspath(db))}?mode=ro"
-
-    def fetch(positions):
-        wanted = [int(rowids[k]) for k in positions]
-        found = {}
-        try:
-            c = sqlite3.connect(uri, uri=True, timeout=30)
-            try:
-                for start in range(0, len(wanted), 500):
-                    part = wanted[start:start + 500]
-                    q = ("SELECT rowid, path, dhash, flat, sha256, pixel_sha256, width, height, format, dhash256 "
-                         f"FROM files WHERE rowid IN ({','.join('?' * len(part))})")
-                    for rid, p, d, f, sh, ps, w, h, fmt, d256 in c.execute(q, part):
-                        found[rid] = Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps,
-                                           width=w, height=h, format=fmt,
-                                           dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big")))
-            finally:
-                c.close()
-        except sqlite3.DatabaseError as e:
-            raise InputError(f"cannot read index: {e}", path=db) from None
-        missing = [r for r in wanted if r not in found]
-        if missing:
-            raise InputError(f"index changed while it was being read ({len(missing)} rows gone); run the "
-                             "command again", path=db)
-        return [found[r] for r in wanted]
-
-    return Haystack(hashes=np.ascontiguousarray(cols[:, 1]).view(np.uint64), flat=cols[:, 2].astype(bool),
-                    sha_key=np.ascontiguousarray(cols[:, 3]), pix_key=np.ascontiguousarray(cols[:, 4]),
-                    fetch=fetch, errors=tuple(errs), source=db,
-                    dhash256=np.frombuffer(fine, dtype=">u8").reshape(-1, 4).astype(np.uint64))
+        close_index(conn, wrote=True)
+    return done
 
 
-def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-                  progress=None) -> Haystack:
-    """A haystack from an index file (read as stored) or a folder (walked and hashed now)."""
-    p = os.fspath(path)
-    if os.path.isfile(p) and _is_sqlite(p):
-        return load_haystack(p)
-    if not os.path.exists(p):
-        raise InputError("no such folder or index file", path=p)
-    if os.path.isfile(p):
-        raise InputError("is a file but not a scopecheck index; pass a folder or an index built by "
-                         "`scopecheck index`", path=p)
-    records, errors = hash_tree([p], jobs=jobs, max_pixels=max_pixels, progress=progress)
-    return Haystack.of([Entry.of(r) for r in records], errors=errors, source=p)
+def stored_state(conn: sqlite3.Connection) -> tuple[dict, dict, tuple[str, ...]]:
+    """``({path: (size, mtime_ns)} of indexed files, same for failed files, recorded roots)``."""
+    files = {_unkey(p): (s, m) for p, s, m in conn.execute("SELECT path, size, mtime_ns FROM files")}
+    failed = {_unkey(p): (s, m) for p, s, m in conn.execute("SELECT path, size, mtime_ns FROM errors")}
+    roots = tuple(_unkey(p) for (p,) in conn.execute("SELECT path FROM roots ORDER BY path"))
+    return files, failed, roots
 
 
-__all__ = ["build_index", "open_index", "load_haystack", "haystack_from", "hash_tree", "iter_hashes",
-           "hash_parameters", "IndexResult", "FileError", "FileEntry", "WalkError", "SCHEMA_VERSION"]
+__all__ = ["DEFAULT_DB_NAME", "SCHEMA_VERSION", "IndexResult", "build_index", "close_index", "hash_parameters",
+           "open_index", "store_pixel_digests", "stored_state"]

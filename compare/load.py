@@ -21,6 +21,9 @@ Policy, applied by every command:
   missing rows with gray.
 * **One line, ours.** libpng/libjpeg messages never reach the terminal (:mod:`compare.quiet`);
   when they explain a refusal they are quoted in our error.
+* **Metadata never reaches the decoder.** libpng is given the pixel chunks of a PNG only (what
+  ``strip`` keeps), so zTXt/iCCP bombs cost nothing at decode time; metadata is read by
+  :mod:`compare.metadata` within its own budget.
 """
 from __future__ import annotations
 
@@ -33,12 +36,17 @@ import cv2
 import numpy as np
 
 from . import quiet
-from .containers import Header, read_header, sniff_format
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_bytes
+from .containers import Header, inspect, jpeg, read_header, sniff_format
+from .containers.limits import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+    check_bytes,
+)
 from .errors import DecodeError, InputError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "decode", "load",
-           "read_bytes", "read_header", "sniff_format"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "check_header", "check_input",
+           "decode", "decode_jpeg_luma", "jpeg_frame", "load", "read_bytes", "read_header", "sniff_format"]
 
 try:  # keep OpenCV's own log lines off the user's terminal
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -118,8 +126,10 @@ def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -
         with open(p, "rb", opener=_nonblocking) as f:
             st = os.fstat(f.fileno())
             _check_regular(st, p)
-            data = f.read(max_bytes + 1)
-        check_bytes(len(data), limits)  # it grew since the stat
+            data = f.read(st.st_size + 1)  # one allocation of the stated size
+            if len(data) > st.st_size:  # it grew since the stat: read on, up to the limit
+                data += f.read(max_bytes + 1 - len(data))
+        check_bytes(len(data), limits)
         return data
     except InputError as e:
         if e.path is None:
@@ -146,12 +156,12 @@ _JPEG_BAD = re.compile(r"Premature end of JPEG file|Corrupt JPEG data: (prematur
                        r"bad arithmetic|found marker)")
 
 
-def _imdecode(buf: np.ndarray, fmt: str) -> tuple[np.ndarray | None, str | None]:
+def _imdecode(buf: np.ndarray, fmt: str, flags: int = cv2.IMREAD_UNCHANGED) -> tuple[np.ndarray | None, str | None]:
     """(pixels or None, the decoder's reason to refuse or None), decoder messages captured."""
     def attempt():
         with quiet.captured() as m:
             try:
-                px = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+                px = cv2.imdecode(buf, flags)
             except cv2.error:
                 px = None
         line = quiet.first_line(m.text)
@@ -170,17 +180,37 @@ def _imdecode(buf: np.ndarray, fmt: str) -> tuple[np.ndarray | None, str | None]
     return pixels, problem
 
 
-def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
-    """Decode image bytes after checking size, structure and declared pixels against the limits."""
+def _inspect(data: bytes, *, path: str, max_pixels: int, max_bytes: int) -> tuple[Header, bytes]:
     limits = Limits(max_bytes=max_bytes, max_pixels=max_pixels)
     try:
         check_bytes(len(data), limits)
-        header = read_header(data, limits=limits)
+        return inspect(data, limits=limits)
     except InputError as e:
         raise type(e)(str(e), path=path) from None
+
+
+def check_input(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Header, bytes]:
+    """:func:`check_header`, plus the bytes to hand the decoder (what :func:`decode` decodes)."""
+    return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
+def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> Header:
+    """The guard every decode goes through: bytes, structure, declared pixels and data, bounded.
+
+    Raises :class:`DecodeError` (truncated, corrupt, implausible) or :class:`LimitError` (over
+    ``max_bytes``, ``max_pixels`` or a structure limit), with ``path`` in the message.
+    """
+    return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)[0]
+
+
+def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
+    """Decode image bytes after :func:`check_header`; libpng/libjpeg complaints become our error."""
+    header, decoder_input = _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
     fmt = header.format.upper()
-    pixels, problem = _imdecode(np.frombuffer(data, dtype=np.uint8), header.format)
+    pixels, problem = _imdecode(np.frombuffer(decoder_input, dtype=np.uint8), header.format)
     if pixels is None:
         raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
     if problem:
@@ -206,3 +236,42 @@ def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     """
     p = os.fspath(path)
     return decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels, max_bytes=max_bytes)
+
+
+# --------------------------------------------------------------------------- reduced JPEG luma (hashing)
+
+_REDUCED_GRAY = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+                 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+
+
+def jpeg_frame(data: bytes) -> tuple[int, int] | None:
+    """``(sample precision, components)`` of a JPEG's frame header (the container walker, stopped
+    at the first scan), None when there is none."""
+    frame = jpeg.walk(data, stop_at_scan=True).frame
+    return None if frame is None else (frame.precision, len(frame.components))
+
+
+def decode_jpeg_luma(data: bytes, *, reduction: int, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+                     max_bytes: int = DEFAULT_MAX_BYTES, checked: tuple[Header, bytes] | None = None) -> np.ndarray:
+    """The luma (Y) plane of an 8-bit JPEG decoded at ``1/reduction`` scale (2, 4 or 8).
+
+    libjpeg's scaled inverse DCT produces it straight from the coefficients: at 1/8 each output
+    pixel is the DC term, the mean of its 8x8 block, without decoding the full image; the output is
+    ``ceil(width / reduction) x ceil(height / reduction)``. Stored orientation (EXIF ignored); the
+    same header guard and decoder-message checks as :func:`decode` (``checked``: what
+    :func:`check_input` returned for these bytes with these limits, so the file is walked once).
+    Which reduction to use is the hashing rule (:func:`compare.hashing.jpeg_reduction`).
+    """
+    if reduction not in _REDUCED_GRAY:
+        raise ValueError(f"reduction must be 2, 4 or 8, got {reduction!r}")
+    header, decoder_input = checked or check_input(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    if header.format != "jpeg":
+        raise DecodeError(f"a reduced decode is for JPEG files, this is {header.format.upper()}", path=path)
+    flags = _REDUCED_GRAY[reduction] | cv2.IMREAD_IGNORE_ORIENTATION
+    y, problem = _imdecode(np.frombuffer(decoder_input, dtype=np.uint8), "jpeg", flags)
+    if y is None or y.ndim != 2 or y.dtype != np.uint8:
+        raise DecodeError(f"cannot decode this JPEG file (corrupt or truncated: {problem})", path=path)
+    if problem:
+        what = "truncated" if "remature" in problem else "corrupt"
+        raise DecodeError(f"{what} JPEG: the image data does not decode whole ({problem})", path=path)
+    return y

@@ -26,7 +26,6 @@ and shows up here as ``EXIF Orientation``.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 from .containers import FORMATS, jpeg, png, webp
@@ -35,10 +34,19 @@ from .containers.limits import DEFAULT_LIMITS, Limits
 from .containers.other import pnm_comments
 from .errors import InputError, LimitError
 from .exif import exif_entries, exif_from_payload
-from .render import Entries, blob, bytes_value, digest12, text, unreadable
+from .render import (
+    Entries,
+    blob,
+    bytes_value,
+    digest12,
+    jfif_value,
+    png_chunk_value,
+    text,
+    unreadable,
+)
 
-__all__ = ["MetadataDifference", "StripResult", "read_metadata", "diff_metadata",
-           "describe_differences", "strip_metadata", "strip_verified", "STRIP_FORMATS"]
+__all__ = ["MetadataDifference", "describe_differences", "diff_metadata", "is_jpeg_metadata",
+           "read_metadata"]
 
 _STRIP_NAMES = ("StripResult", "strip_metadata", "strip_verified", "STRIP_FORMATS")
 
@@ -63,20 +71,9 @@ def _app_id(payload: bytes) -> bytes:
     return payload[:nul] if nul >= 0 else b""
 
 
-_JFIF_UNITS = {0: "(aspect ratio only)", 1: "dpi", 2: "dots per cm"}
 _XMP_ID = b"http://ns.adobe.com/xap/1.0/"
 _XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/"
 
-
-def _jfif(payload: bytes) -> str:
-    if len(payload) < 14:
-        return unreadable(f"{len(payload)}-byte JFIF segment, expected at least 14")
-    major, minor, units = payload[5], payload[6], payload[7]
-    xd, yd = struct.unpack(">HH", payload[8:12])
-    out = f"version {major}.{minor:02d}, density {xd}x{yd} {_JFIF_UNITS.get(units, f'units {units}')}"
-    if payload[12] or payload[13]:
-        out += f", thumbnail {payload[12]}x{payload[13]}"
-    return out
 
 
 def _jpeg_metadata(data: bytes, limits: Limits) -> dict[str, str]:
@@ -100,7 +97,7 @@ def _jpeg_metadata(data: bytes, limits: Limits) -> dict[str, str]:
             continue
         ident = _app_id(payload)
         if n == 0 and ident == b"JFIF":
-            md.add("JPEG APP0 JFIF", _jfif(payload))
+            md.add("JPEG APP0 JFIF", jfif_value(payload))
         elif n == 1 and payload[:4] == b"Exif" and not exif_seen:
             exif_seen = True
             exif_from_payload(payload, md)
@@ -129,10 +126,6 @@ def _jpeg_metadata(data: bytes, limits: Limits) -> dict[str, str]:
 
 # =========================================================================== PNG
 
-_SRGB_INTENT = {0: "perceptual", 1: "relative colorimetric", 2: "saturation",
-                3: "absolute colorimetric"}
-
-
 def _compressed(data: bytes, budget: InflateBudget) -> bytes | str:
     """Decompressed bytes, or an 'unreadable' value that still tells different data apart."""
     try:
@@ -153,46 +146,6 @@ def _png_text(kind: bytes, body: bytes, budget: InflateBudget) -> tuple[str, str
     if t.language:
         value = f"{value} [{t.language}]"
     return t.keyword, value
-
-
-def _png_fixed(body: bytes, size: int, fmt: str, render) -> str:
-    if len(body) != size:
-        return unreadable(f"{len(body)} bytes, expected {size}")
-    return render(*struct.unpack(fmt, body))
-
-
-def _phys(x, y, unit):
-    if unit == 1:
-        return f"{x}x{y} per metre ({x * 0.0254:.4g}x{y * 0.0254:.4g} dpi)"
-    return f"{x}x{y} (aspect ratio only)"
-
-
-def _png_chunk_value(ctype: bytes, body: bytes, budget: InflateBudget) -> str:
-    if ctype == b"tIME":
-        return _png_fixed(body, 7, ">HBBBBB",
-                          lambda y, mo, d, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d} UTC")
-    if ctype == b"gAMA":
-        return _png_fixed(body, 4, ">I", lambda g: f"{g / 100000:g}")
-    if ctype == b"cHRM":
-        return _png_fixed(body, 32, ">8I", lambda *v: "white {:g} {:g}, red {:g} {:g}, green {:g} {:g}, "
-                          "blue {:g} {:g}".format(*(x / 100000 for x in v)))
-    if ctype == b"sRGB":
-        return _png_fixed(body, 1, ">B", lambda i: f"{i} ({_SRGB_INTENT.get(i, 'unknown intent')})")
-    if ctype == b"pHYs":
-        return _png_fixed(body, 9, ">IIB", _phys)
-    if ctype == b"sBIT":
-        return " ".join(str(b) for b in body) if 1 <= len(body) <= 4 else unreadable(
-            f"{len(body)} bytes, expected 1 to 4")
-    if ctype == b"iCCP":
-        nul = body.find(b"\x00", 0, 80)
-        if nul < 0 or nul + 2 > len(body):
-            return unreadable("no profile name terminator")
-        name = body[:nul].decode("latin-1")
-        prof = _compressed(body[nul + 2:], budget)
-        if isinstance(prof, str):
-            return f"{name}, {prof}"
-        return f"{name}, {len(prof)} bytes, sha256 {digest12(prof)}"
-    return blob(body)
 
 
 _PNG_VALUES = (b"tIME", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"sBIT", b"iCCP")
@@ -222,7 +175,7 @@ def _png_metadata(data: bytes, limits: Limits) -> dict[str, str]:
             if bad_crc:
                 md.add("PNG eXIf", "bad CRC")
         elif ch.type in _PNG_VALUES:
-            md.add(f"PNG {name}", _png_chunk_value(ch.type, body, budget) + bad_crc)
+            md.add(f"PNG {name}", png_chunk_value(ch.type, body, lambda z: _compressed(z, budget)) + bad_crc)
         else:
             key = f"PNG {name}"
             if key not in others:
@@ -423,9 +376,9 @@ def describe_differences(diffs: list[MetadataDifference], *, limit: int = 3) -> 
             return f"{keys} {'differs' if len(diffs) == 1 else 'differ'}"
         return f"{keys} {kind}"
     parts = []
-    for kind, keys in groups.items():
-        verb = ("differs" if len(keys) == 1 else "differ") if kind == "differs" else kind
-        parts.append(f"{_join_keys(keys)} {verb}")
+    for kind, names in groups.items():
+        verb = ("differs" if len(names) == 1 else "differ") if kind == "differs" else kind
+        parts.append(f"{_join_keys(names)} {verb}")
     if rest:
         parts.append(f"and {rest} more")
     return "; ".join(parts)

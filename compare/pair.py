@@ -31,7 +31,7 @@ from .align import Analysis, analyse, working_image
 from .codec_noise import JpegTables, jpeg_tables
 from .digest import file_sha256, pixel_sha256
 from .errors import InputError
-from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
+from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
@@ -74,7 +74,7 @@ def prepare(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     img = load(path, max_pixels=max_pixels, max_bytes=max_bytes)
     y = luma(img.pixels)
     return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels),
-                luma=y, dhash=dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value),
+                luma=y, dhash=image_dhash(img, hash_size=hash_size, y=y),  # the reduction rule (hashing)
                 metadata=read_metadata(img.data, img.format), work=working_image(img.pixels),
                 codec=jpeg_tables(img.data) if img.format == "jpeg" else None)
 

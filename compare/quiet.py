@@ -11,18 +11,27 @@ fd 2 is redirected once while any decode is inside and restored when the last on
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 _cond = threading.Condition()
 _active = 0
 _epoch = 0
 _solo_owner: int | None = None
 _saved_fd: int | None = None
-_sink = None
+_sink: IO[bytes] | None = None
+# Lines the C decoders write (libpng, libjpeg, libtiff via OpenCV, OpenCV's own log). Anything
+# else written to fd 2 while it is redirected (another thread's progress or log) is passed on.
+_DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of JPEG|"
+                           rb"Invalid (SOS|JPEG)|Warning: |Unsupported (marker|JPEG)|Bogus|"
+                           rb"Inconsistent progression|JPEG datastream|Application transferred|"
+                           rb"Not a JPEG|Improper|Huffman|Quantization table|TIFF|libtiff|"
+                           rb"\[ *(WARN|ERROR|INFO)|imread_|OpenCV)")
 
 
 @dataclass
@@ -39,12 +48,20 @@ def _enter() -> tuple[int, int, int]:
             _cond.wait()
         if _active == 0:
             try:
-                sys.stderr.flush()
+                if sys.stderr is not None:  # None when started with 2>&-
+                    sys.stderr.flush()
             except (OSError, ValueError):
                 pass
-            _sink = tempfile.TemporaryFile()
-            _saved_fd = os.dup(2)
+            try:
+                _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
+            except OSError:  # no writable temporary directory: lose the text, keep it quiet
+                _sink = open(os.devnull, "w+b")  # noqa: SIM115
+            try:
+                _saved_fd = os.dup(2)
+            except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
+                _saved_fd = None
             os.dup2(_sink.fileno(), 2)
+        assert _sink is not None
         entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
         _active += 1
         _epoch += 1
@@ -55,6 +72,7 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
     global _active, _saved_fd, _sink
     was_active, epoch, pos = entry
     with _cond:
+        assert _sink is not None
         fd = _sink.fileno()
         size = os.fstat(fd).st_size
         raw = os.pread(fd, min(size - pos, 4096), pos) if size > pos else b""
@@ -62,11 +80,29 @@ def _leave(entry: tuple[int, int, int], out: Messages) -> None:
         out.overlapped = was_active > 0 or _epoch != epoch + 1
         _active -= 1
         if _active == 0:
-            os.dup2(_saved_fd, 2)
-            os.close(_saved_fd)
+            _pass_on(fd, _saved_fd)
+            if _saved_fd is None:
+                if _sink.fileno() != 2:  # the sink itself may have been given fd 2
+                    os.close(2)
+            else:
+                os.dup2(_saved_fd, 2)
+                os.close(_saved_fd)
             _sink.close()
             _saved_fd, _sink = None, None
         _cond.notify_all()
+
+
+def _pass_on(sink_fd: int, real_fd: int | None) -> None:
+    """Write what was not a decoder line back to the real stderr (at most 64 KiB)."""
+    if real_fd is None:
+        return
+    try:
+        text = os.pread(sink_fd, 1 << 16, 0)
+        other = b"".join(ln for ln in text.splitlines(keepends=True) if not _DECODER_LINE.match(ln))
+        if other:
+            os.write(real_fd, other)
+    except OSError:
+        pass
 
 
 @contextmanager

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
-from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, luma
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode, read_bytes
+from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_input, decode, read_bytes, sniff_format
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -47,19 +47,64 @@ class HashRecord:
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
               max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
-              pixels: bool = True) -> HashRecord:
+              pixels: bool = False) -> HashRecord:
     """Read, decode and hash one image file. Raises :class:`compare.errors.InputError` on bad input.
 
-    ``pixels=False`` skips the pixel SHA-256 (``pixel_sha256`` is None).
+    The dHashes follow the reduction rule of :mod:`compare.hashing`: a large JPEG is decoded only at
+    the DCT-reduced scale, unless ``pixels`` asks for the pixel SHA-256 (which needs every pixel;
+    ``pixels=False`` leaves it None, to be computed when needed).
     """
     p = os.fspath(path)
     data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
-    img = decode(data, path=p, max_pixels=max_pixels, max_bytes=max_bytes)
-    y = luma(img.pixels)
-    h = dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value)
-    h256 = dhash_from_luma(y, hash_size=DHASH256_SIZE, max_value=img.max_value)
-    return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=img.format,
-                      width=img.width, height=img.height, channels=img.channels, dtype=img.dtype,
-                      sha256=file_sha256(data), dhash=h, dhash256=h256, flat=h.flat,
-                      pixel_sha256=pixel_sha256(img.pixels) if pixels else None)
+    limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
+    reduced = header = None
+    if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself
+        checked = check_input(data, path=p, **limits)
+        header = checked[0]
+        reduced = hash_luma(data, header, hash_size=hash_size, path=p, checked=checked, **limits)
+    digest = None
+    if reduced is not None and header is not None:  # a JPEG hashed from its reduced decode
+        y, max_value = reduced.luma, 255
+        fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
+        channels = 1 if reduced.components == 1 else 3
+        if pixels:
+            digest = pixel_sha256(decode(data, path=p, **limits).pixels)
+    else:
+        img = decode(data, path=p, **limits)
+        y, max_value = luma(img.pixels), img.max_value
+        fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
+        if pixels:
+            digest = pixel_sha256(img.pixels)
+    h, h256 = dhashes_from_luma(y, sizes=(hash_size, DHASH256_SIZE), max_value=max_value)
+    return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
+                      channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
+                      flat=h.flat, pixel_sha256=digest)
+
+
+def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """The pixel SHA-256 of one file (a full decode): what a lazy record fills in when needed."""
+    p = os.fspath(path)
+    return pixel_sha256(decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels,
+                               max_bytes=max_bytes).pixels)
+
+
+def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str | None]:
+    """:func:`pixel_digest` of each path (None where the file cannot be read or decoded now),
+    decoded on a few threads (OpenCV releases the GIL while decoding)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .errors import ScopecheckError
+
+    def one(p):
+        try:
+            return pixel_digest(p, max_pixels=max_pixels)
+        except ScopecheckError:
+            return None
+
+    paths = list(paths)
+    if len(paths) < 2:
+        return [one(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=min(len(paths), len(os.sched_getaffinity(0)) or 1)) as ex:
+        return list(ex.map(one, paths))

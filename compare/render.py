@@ -7,6 +7,7 @@ at most 16 bytes), so two values are equal exactly when the underlying data is.
 from __future__ import annotations
 
 import hashlib
+import struct
 
 from .containers.limits import DEFAULT_LIMITS, Limits
 
@@ -106,3 +107,65 @@ class Entries:
                 f"{self.skipped} more, over the limit of {self.max} entries (max_entries); "
                 f"sha256 {self._digest.hexdigest()[:12]}")
         return out
+
+
+# --------------------------------------------------------------------------- fixed-layout values
+
+_JFIF_UNITS = {0: "(aspect ratio only)", 1: "dpi", 2: "dots per cm"}
+
+
+def jfif_value(payload: bytes) -> str:
+    """The JFIF APP0 segment: version, density, thumbnail size."""
+    if len(payload) < 14:
+        return unreadable(f"{len(payload)}-byte JFIF segment, expected at least 14")
+    major, minor, units = payload[5], payload[6], payload[7]
+    xd, yd = struct.unpack(">HH", payload[8:12])
+    out = f"version {major}.{minor:02d}, density {xd}x{yd} {_JFIF_UNITS.get(units, f'units {units}')}"
+    if payload[12] or payload[13]:
+        out += f", thumbnail {payload[12]}x{payload[13]}"
+    return out
+
+
+_SRGB_INTENT = {0: "perceptual", 1: "relative colorimetric", 2: "saturation",
+                3: "absolute colorimetric"}
+
+
+def _png_fixed(body: bytes, size: int, fmt: str, render) -> str:
+    if len(body) != size:
+        return unreadable(f"{len(body)} bytes, expected {size}")
+    return render(*struct.unpack(fmt, body))
+
+
+def _phys(x, y, unit):
+    if unit == 1:
+        return f"{x}x{y} per metre ({x * 0.0254:.4g}x{y * 0.0254:.4g} dpi)"
+    return f"{x}x{y} (aspect ratio only)"
+
+
+def png_chunk_value(ctype: bytes, body: bytes, inflate) -> str:
+    """tIME, gAMA, cHRM, sRGB, pHYs, sBIT and iCCP values; ``inflate(bytes) -> bytes | str``."""
+    if ctype == b"tIME":
+        return _png_fixed(body, 7, ">HBBBBB",
+                          lambda y, mo, d, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d} UTC")
+    if ctype == b"gAMA":
+        return _png_fixed(body, 4, ">I", lambda g: f"{g / 100000:g}")
+    if ctype == b"cHRM":
+        return _png_fixed(body, 32, ">8I", lambda *v: "white {:g} {:g}, red {:g} {:g}, green {:g} {:g}, "
+                          "blue {:g} {:g}".format(*(x / 100000 for x in v)))
+    if ctype == b"sRGB":
+        return _png_fixed(body, 1, ">B", lambda i: f"{i} ({_SRGB_INTENT.get(i, 'unknown intent')})")
+    if ctype == b"pHYs":
+        return _png_fixed(body, 9, ">IIB", _phys)
+    if ctype == b"sBIT":
+        return " ".join(str(b) for b in body) if 1 <= len(body) <= 4 else unreadable(
+            f"{len(body)} bytes, expected 1 to 4")
+    if ctype == b"iCCP":
+        nul = body.find(b"\x00", 0, 80)
+        if nul < 0 or nul + 2 > len(body):
+            return unreadable("no profile name terminator")
+        name = body[:nul].decode("latin-1")
+        prof = inflate(body[nul + 2:])
+        if isinstance(prof, str):
+            return f"{name}, {prof}"
+        return f"{name}, {len(prof)} bytes, sha256 {digest12(prof)}"
+    return blob(body)

@@ -30,7 +30,8 @@ from .hamming import (  # noqa: F401
     to_uint64,
 )
 from .hashing import DHash
-from .haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack, digest_key
+from .haystack import DEFAULT_MAX_DISTANCE, SAME_PIXELS_RADIUS, Entry, Haystack, digest_key
+from .record import pixel_digests
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Match:
     path: str
     distance: int
     file_equal: bool
-    pixel_equal: bool
+    pixel_equal: bool | None  # None: not computed (match_needles(pixel_equal=False))
 
     def to_json(self) -> dict:
         return {"path": self.path, "distance": self.distance, "file_equal": self.file_equal,
@@ -107,51 +108,74 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                  needle_errors=(), method: str = "auto") -> SearchResult:
+                  needle_errors=(), method: str = "auto", needle_digests=None,
+                  pixel_equal: bool = True) -> SearchResult:
     """Find each needle's copies in the haystack.
 
     A haystack file matches a needle when it has the same bytes (``file_equal``), the same pixels
     (``pixel_equal``) or, when neither is flat, a dHash within ``max_distance`` bits. A file never
     matches itself (a needle folder inside the haystack is not "found" by its own files). Needle
     folders are the folders that directly contain needle images; a folder is unmatched when none of
-    its images has a match.
+    its images has a match. Pixel digests are computed only for candidates within the radius whose
+    bytes differ (``needle_digests``: callable(paths) giving the needles' digests, e.g. from their
+    index; default: decode them now). ``pixel_equal=False`` skips them where they do not change
+    which files match (near matches then have ``pixel_equal`` None: not computed).
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
     index = HammingIndex(haystack.hashes, method=method)
-    # Exact and same-pixel candidates for all needles at once, by 63-bit digest keys.
+    # Same-bytes candidates for all needles at once, by 63-bit digest keys; pixel digests are lazy.
     nsha = np.array([digest_key(n.sha256) for n in needles], dtype=np.int64)
-    npix = np.array([digest_key(n.pixel_sha256) for n in needles], dtype=np.int64)
-    by_key: dict[tuple[str, int], list[int]] = {}
-    for name, keys, mine in (("sha", haystack.sha_key, nsha), ("pix", haystack.pix_key, npix)):
-        for k in np.flatnonzero(np.isin(keys, mine)).tolist():
-            by_key.setdefault((name, int(keys[k])), []).append(k)
+    by_key: dict[int, list[int]] = {}
+    for k in np.flatnonzero(np.isin(haystack.sha_key, nsha)).tolist():
+        by_key.setdefault(int(haystack.sha_key[k]), []).append(k)
+    # Same-pixel copies have (nearly) the same dHash -- equal for one format, a few bits apart across
+    # a JPEG and a lossless copy of its pixels -- so their candidates come from the radius too.
+    radius = max(max_distance, SAME_PIXELS_RADIUS)
     candidates = []
-    for nd, ks, kp in zip(needles, nsha.tolist(), npix.tolist()):
-        found = set(by_key.get(("sha", ks), ())) | set(by_key.get(("pix", kp), ()))
-        q = DHash.parse(nd.dhash)
-        if not nd.flat and len(index):
-            idx, _ = index.query(q.value, max_distance=max_distance)
-            if idx.size:
-                found.update(idx[~haystack.flat[idx]].tolist())
+    for nd, ks in zip(needles, nsha.tolist()):
+        found = set(by_key.get(ks, ()))
+        if len(index):
+            idx, _ = index.query(DHash.parse(nd.dhash).value, max_distance=radius)
+            found.update(idx.tolist())  # flat files too: they can still be pixel-equal
         candidates.append(sorted(found))
     wanted = sorted({k for c in candidates for k in c})
     fetched = dict(zip(wanted, haystack.entries_at(wanted)))
-    results = []
-    for nd, found in zip(needles, candidates):
+    # Pixel digests only for a candidate within the radius whose bytes differ (computed now, cached by
+    # an index), and its needle; with pixel_equal=False only where they decide a match (a flat side,
+    # or beyond --max-distance), not to label near matches.
+    need_h, need_n = set(), set()
+    for i, (nd, found) in enumerate(zip(needles, candidates)):
         q = DHash.parse(nd.dhash)
+        for k in found:
+            e = fetched[k]
+            if e.sha256 == nd.sha256 or (d := DHash.parse(e.dhash) - q) > radius:
+                continue
+            if pixel_equal or nd.flat or e.flat or d > max_distance:
+                need_h.add(k)
+                need_n.add(i)
+    hay_digest = dict(zip(sorted(need_h), haystack.pixel_digests(sorted(need_h))))
+    lazy = [i for i in sorted(need_n) if not needles[i].pixel_sha256]
+    needle_digest = {i: needles[i].pixel_sha256 for i in need_n}
+    needle_digest.update(zip(lazy, (needle_digests or pixel_digests)([needles[i].path for i in lazy])))
+    results = []
+    for i, (nd, found) in enumerate(zip(needles, candidates)):
+        q = DHash.parse(nd.dhash)
+        mine = needle_digest.get(i)
         matches = []
         for k in found:
             e = fetched[k]
             file_equal = e.sha256 == nd.sha256
-            pixel_equal = e.pixel_sha256 == nd.pixel_sha256
+            same_pixels = file_equal or (mine is not None and hay_digest.get(k) == mine)
             distance = DHash.parse(e.dhash) - q
-            if not (file_equal or pixel_equal or (not nd.flat and not e.flat and distance <= max_distance)):
-                continue  # a digest-key collision, not a match
+            if not (file_equal or same_pixels or (not nd.flat and not e.flat and distance <= max_distance)):
+                continue  # a digest-key collision, a flat frame or beyond the radius: not a match
             if _same_file(e.path, nd.path):
                 continue
-            matches.append(Match(path=e.path, distance=distance, file_equal=file_equal, pixel_equal=pixel_equal))
-        matches.sort(key=lambda m: (not m.file_equal, not m.pixel_equal, m.distance, m.path))
+            known = file_equal or same_pixels or k in hay_digest
+            matches.append(Match(path=e.path, distance=distance, file_equal=file_equal,
+                                 pixel_equal=same_pixels if known else None))
+        matches.sort(key=lambda m: (not m.file_equal, m.pixel_equal is not True, m.distance, m.path))
         results.append(NeedleResult(path=nd.path, folder=os.path.dirname(nd.path), dhash=nd.dhash,
                                     flat=nd.flat, matches=tuple(matches)))
     folders: dict[str, list[int]] = {}

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .containers import FORMATS, jpeg, png, read_header, sniff_format
-from .containers.limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits
+from .containers import FORMATS, jpeg, png, sniff_format
+from .containers.limits import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+)
 from .digest import file_sha256, pixel_sha256
 from .errors import DecodeError, InputError
 from .load import decode
@@ -36,7 +41,6 @@ def _validate_for_strip(data: bytes, fmt: str, limits: Limits) -> None:
     if fmt not in STRIP_FORMATS:
         raise InputError(f"cannot strip {fmt.upper()}: strip handles JPEG and PNG only, the formats "
                          "it can rewrite without re-encoding; convert to PNG first")
-    read_header(data, limits=limits)  # truncation and header checks shared with the loader (DecodeError)
 
 
 def strip_metadata(data: bytes, fmt: str, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -82,14 +86,16 @@ def strip_metadata(data: bytes, fmt: str, *, limits: Limits = DEFAULT_LIMITS) ->
     {}
     """
     _validate_for_strip(data, fmt, limits)
+    # One walk, with the loader's truncation and size checks (DecodeError, LimitError).
     if fmt == "jpeg":
-        layout = jpeg.walk(data, limits=limits)
-        if layout.error:
-            raise DecodeError(f"corrupt JPEG: {layout.error}")
+        w, h, layout = jpeg.inspect(data, limits=limits)
         kept = (data[s.start:s.end] for s in layout.segments if not is_jpeg_metadata(data, s))
-        return b"\xff\xd8" + b"".join(kept)
-    chunks = png.walk(data, limits=limits).chunks  # whole: read_header checked it
-    return png.SIGNATURE + b"".join(data[c.start:c.end] for c in chunks if c.type in png.PIXEL_CHUNKS)
+        out = b"\xff\xd8" + b"".join(kept)
+    else:
+        w, h, out = png.inspect(data, limits=limits)  # the pixel chunks only: what the decoder gets
+    if w <= 0 or h <= 0:
+        raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
+    return out
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,9 @@ class _CommandParser(_Parser):
     _inside = False
 
     def parse_known_args(self, args=None, namespace=None):
-        if self._inside:  # parse_known_intermixed_args calls back here
+        # parse_known_intermixed_args calls back here; and it loses "--" (names starting with "-"
+        # after it would be taken for options), so such command lines are parsed the classic way
+        if self._inside or (args is not None and "--" in args):
             return super().parse_known_args(args, namespace)
         self._inside = True
         try:
@@ -188,6 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return _run(argv)
+    except KeyboardInterrupt:  # before the command started (parsing, imports) or after it ended
+        print("scopecheck: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print("scopecheck: terminated", file=sys.stderr)
+        return 143
     finally:
         try:
             sys.stdout.flush()
@@ -221,6 +229,10 @@ def _run(argv: list[str]) -> int:
         return fail("interrupted", 130)
     except _Terminated:
         return fail("terminated", 143)
+    except BrokenPipeError:  # a write that bypassed the wrapper (binary output): the answer is unknown
+        if isinstance(sys.stdout, _QuietStdout):
+            sys.stdout._gone()
+        return fail("the reader of stdout went away before the output was complete", 2)
     except MemoryError:
         return fail("out of memory", 2)
     except Exception as e:  # a bug: still one line, the traceback with --debug

@@ -71,9 +71,10 @@ def main() -> int:
     from scopecheck.serve.report import write_report  # the HTML report and the browser workstation
     write_report(os.path.join(OUT, "report.html"), c, overwrite=True)
     print("\nwrote out/report.html (one self-contained page: open it in a browser, works offline)")
-    print("try the workstation in a browser (simulated camera; shots go to out/shots), then open "
+    code = flat_field_demo(rec)
+    print("\ntry the workstation in a browser (simulated camera; shots go to out/shots), then open "
           "http://127.0.0.1:8765/ :\n  .venv/bin/scopecheck serve --device sim --dir out/shots")
-    return flat_field_demo(rec)
+    return code
 
 
 def _corner_to_centre(path: str, truth: str | None = None) -> float:

@@ -25,7 +25,7 @@ def test_capture_json_summary_and_files(tmp_path):
     assert doc["frames"] == {"stacked": 8, "rejected": 0, "warmup": 0}
     assert os.path.exists(doc["manifest"])
     # the same digests `scopecheck hash` reports for the file
-    h = run_cli("hash", out, "--json")
+    h = run_cli("hash", out, "--json", "--pixels")
     if h.returncode == 0:
         assert doc["sha256"] in h.stdout and doc["pixel_sha256"] in h.stdout
 
@@ -104,10 +104,10 @@ def test_preview_without_a_display_exits_2(tmp_path):
     assert_one_line_error(r, contains="no display")
 
 
-@pytest.mark.parametrize("command", ["capture", "controls", "calibrate", "record", "preview"])
+@pytest.mark.parametrize("command", ["capture", "controls", "calibrate", "record", "preview", "devices"])
 def test_every_command_has_help(command):
     r = run_cli(command, "--help")
-    assert r.returncode == 0 and "--device" in r.stdout and len(r.stdout) > 300
+    assert r.returncode == 0 and ("--device" in r.stdout or command == "devices") and len(r.stdout) > 300
 
 
 def test_preview_picture_has_focus_histogram_and_clipping_warning():
@@ -144,3 +144,89 @@ def test_preview_loop_shoots_on_space(tmp_path, monkeypatch, capsys):
     assert len(shown) == 3 and shown[0] == (64, 96, 3)
     assert (tmp_path / "p_001.png").exists() and (tmp_path / "p_001.manifest.json").exists()
     assert "p_001.png" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- issue 8 C/D and issue 11
+
+def _main(capsys, *args):
+    """The CLI in-process (fast): exit status, stdout, stderr lines."""
+    from scopecheck import cli
+
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, [line for line in err.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("template", ["{n.foo}.png", "x{n[0]}.png", "{n}/x.png", "{k}.png", "{n!r}.png"])
+def test_bad_output_templates_exit_2_with_one_line(tmp_path, capsys, template):
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=32x24", "-o", str(tmp_path) + "/" + template)
+    assert code == 2 and len(err) == 1 and "-o" in err[0] and "Traceback" not in err[0] and out == ""
+    assert os.listdir(tmp_path) == []
+
+
+def test_record_into_an_unwritable_directory_exits_2(capsys):
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("needs Linux sysfs")
+    code, out, err = _main(capsys, "record", "--device", "sim?size=32x24", "/sys/foo")
+    assert code == 2 and err == ["scopecheck record: /sys/foo: cannot create the recording directory: "
+                                 "permission denied"]
+
+
+def test_save_settings_then_reapply_and_a_mismatch_exits_1(tmp_path, capsys):
+    bench = tmp_path / "bench.json"
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=64x48&seed=1", "--frames", "2", "-o",
+                           tmp_path / "a.png", "--save-settings", bench)
+    assert code == 0, err
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=64x48&drop_at=30&forget=1", "--frames", "4", "-o",
+                           tmp_path / "s{n}.png", "--count", "3", "--settings", bench)
+    assert code == 0, err
+    assert "1 reconnect so far" in out and any("lost and came back" in e for e in err)
+    assert any("exposure, white_balance differed from" in e for e in err)
+    doc = json.loads(bench.read_text())
+    doc["controls"]["exposure"] = {"value": 0.01, "unit": "ms", "raw": 0.1}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = run_cli("capture", "--device", "sim?size=64x48", "--frames", "2", "-o", tmp_path / "m.png", "--settings",
+                bad, "--json")  # the real process: its exit status says "settings differ"
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    assert out["settings_ok"] is False and out["settings"]["ok"] is False
+    assert {c["control"]: c["status"] for c in out["controls"]}["exposure"] == "mismatch"
+    assert os.path.exists(tmp_path / "m.png") and os.path.exists(tmp_path / "m.manifest.json")
+
+
+def test_calibrate_dark_and_flat_then_capture_corrected(tmp_path, capsys):
+    dev = "sim?size=96x72&vignette=0.3&black=6&seed={}&scene={}"
+    assert _main(capsys, "calibrate", "--dark", "--device", dev.format(1, "dark"), "--frames", "8", "-o",
+                 tmp_path / "d.png")[0] == 0
+    code, out, err = _main(capsys, "calibrate", "--flat", "--device", dev.format(2, "blank"), "--frames", "8", "-o",
+                           tmp_path / "f.png", "--json")
+    assert code == 0, err
+    assert json.loads(out)["path"].endswith("f.png")
+    code, out, err = _main(capsys, "capture", "--device", dev.format(3, "blank"), "--frames", "8", "--dark",
+                           tmp_path / "d.png", "--flat", tmp_path / "f.png", "--depth", "16", "-o", tmp_path / "c.png")
+    assert code == 0, err
+    assert "corrected with dark and flat" in out
+    assert load(tmp_path / "c.png").pixels.dtype.itemsize == 2
+    code, out, err = _main(capsys, "capture", "--device", dev.format(3, "blank"), "--flat", tmp_path / "d.png", "-o",
+                           tmp_path / "x.png")
+    assert code == 2 and len(err) == 1 and "not a flat reference" in err[0]
+    code, out, err = _main(capsys, "calibrate", "--flat", "--device", "sim", "-o", tmp_path / "f.json")
+    assert code == 2 and len(err) == 1 and "is a .png file" in err[0]
+
+
+def test_devices_on_this_machine_is_a_list_and_exit_0(capsys):
+    code, out, err = _main(capsys, "devices", "--json")
+    assert code == 0 and isinstance(json.loads(out)["cameras"], list)
+
+
+def test_missing_references_and_existing_settings_file_are_refused_before_any_frame(tmp_path, capsys):
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=32x24", "--dark", tmp_path / "nope.png", "-o",
+                           tmp_path / "q.png")
+    assert code == 2 and err == [f"scopecheck capture: {tmp_path / 'nope.png'}: --dark: no such file; make one with "
+                                 "scopecheck calibrate --dark -o dark.png"]
+    (tmp_path / "bench.json").write_text("keep")
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=32x24&lose_after=0", "--save-settings",
+                           tmp_path / "bench.json", "-o", tmp_path / "q.png")
+    assert code == 2 and len(err) == 1 and "already exists" in err[0]  # lose_after=0: no frame was needed
+    assert (tmp_path / "bench.json").read_text() == "keep" and not (tmp_path / "q.png").exists()

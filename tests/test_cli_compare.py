@@ -135,7 +135,7 @@ def test_hash_json_lines_against_references(tmp_path):
     shutil.copy(fx("ihc_shot1.png"), d / "a.png")
     shutil.copy(fx("forum_120900.jpg"), d / "sub" / "ü.jpg")
     (d / "notes.txt").write_text("not an image")
-    r = run_cli("hash", d, "--json")
+    r = run_cli("hash", d, "--json", "--pixels")
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in r.stdout.splitlines()]
     assert [os.path.basename(x["path"]) for x in recs] == ["a.png", "ü.jpg"]
@@ -143,12 +143,6 @@ def test_hash_json_lines_against_references(tmp_path):
     assert recs[0]["sha256"] == hashlib.sha256((d / "a.png").read_bytes()).hexdigest()
     c = json.loads(run_cli("compare", d / "a.png", fx("forum_120900.jpg"), "--json").stdout)
     assert recs[0]["dhash"] == c["a"]["dhash"] and recs[0]["pixel_sha256"] == c["a"]["pixel_sha256"]
-
-
-@pytest.mark.parametrize("command", ["compare", "hash", "strip", "index", "search", "dedupe", "capture"])
-def test_every_command_has_help(command):
-    r = run_cli(command, "--help")
-    assert r.returncode == 0 and "usage:" in r.stdout and len(r.stdout) > 200
 
 
 def test_profile_from_calibrate_feeds_compare(tmp_path):

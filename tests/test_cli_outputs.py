@@ -83,6 +83,12 @@ def test_sheet_unknown_extension_refused_before_work(pair, tmp_path, capsys, nam
     assert not (tmp_path / name).exists()
 
 
+def test_output_folder_checked_before_work(pair, tmp_path, capsys):
+    a, b = pair
+    code, _, err = cli(capsys, "compare", a, b, "--diff", tmp_path / "no" / "d.png")
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+
+
 def test_diff_and_sheet_on_one_file_refused(pair, tmp_path, capsys):
     a, b = pair
     code, _, err = cli(capsys, "compare", a, b, "--diff", tmp_path / "x.png", "--sheet", tmp_path / "x.png")

@@ -128,6 +128,28 @@ def test_closed_stdout_pipe_in_a_shell_pipeline(tmp_path):
     assert r.stdout.strip() == "1" and "Traceback" not in r.stderr and "Broken" not in r.stderr, r.stderr
 
 
+def test_batch_stops_once_the_reader_has_gone(tmp_path, monkeypatch):
+    """`scopecheck compare --pairs L | head -1`: no work for nobody after the reader left."""
+    import io
+
+    import scopecheck.commands.compare as cmd
+
+    class ClosingPipe(io.StringIO):
+        def write(self, s):
+            if self.getvalue():
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(s)
+
+    calls = []
+    real = cmd.compare_files
+    monkeypatch.setattr(cmd, "compare_files", lambda a, b, **kw: calls.append(a) or real(a, b, **kw))
+    monkeypatch.setattr(sys, "stdout", ClosingPipe())
+    lst = tmp_path / "pairs.tsv"
+    lst.write_text(f"{fx('ihc_shot1.png')}\t{fx('ihc_particle.png')}\n" * 50)
+    assert main(["compare", "--pairs", str(lst)]) == 1
+    assert len(calls) == 2  # the first line was read, the second found the pipe closed
+
+
 # ------------------------------------------------------------------ consistency
 
 def test_options_anywhere(tmp_path, capsys):
@@ -137,6 +159,14 @@ def test_options_anywhere(tmp_path, capsys):
     assert code == 0 and json.loads(out)["verdict"] == "identical-file", err
     code, out, err = cli(capsys, "strip", fx("forum_120900.jpg"), "--json", "-o", tmp_path / "s.jpg")
     assert code == 0 and json.loads(out)["output"] == str(tmp_path / "s.jpg"), err
+
+
+def test_double_dash_still_ends_the_options(tmp_path, capsys, monkeypatch):
+    dash = tmp_path / "-dash.png"
+    shutil.copy(fx("ihc_shot1.png"), dash)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "compare", "--json", "--", "-dash.png", fx("ihc_shot1.png"))
+    assert code == 0 and json.loads(out)["verdict"] == "identical-file", err
 
 
 def _subcommands():

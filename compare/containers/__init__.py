@@ -11,10 +11,29 @@ from dataclasses import dataclass
 
 from ..errors import DecodeError
 from . import jpeg, other, png, tiff, webp
-from .limits import DEFAULT_LIMITS, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Limits, check_pixels
+from .limits import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    Limits,
+    check_pixels,
+)
 
-__all__ = ["Header", "Limits", "DEFAULT_LIMITS", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS",
-           "FORMATS", "sniff_format", "read_header", "jpeg", "png", "tiff", "webp"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "FORMATS",
+    "Header",
+    "Limits",
+    "inspect",
+    "jpeg",
+    "png",
+    "read_header",
+    "sniff_format",
+    "tiff",
+    "webp",
+]
 
 FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "gif", "pnm")
 
@@ -53,13 +72,19 @@ def read_header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Header:
     Raises :class:`DecodeError` for empty, unknown, truncated, inconsistent or header-only files
     and :class:`LimitError` for files over ``limits`` (pixels, segments, scans).
     """
+    return inspect(data, limits=limits, decoder_input=False)[0]
+
+
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool = True) -> tuple[Header, bytes]:
+    """:func:`read_header` plus the bytes to hand the decoder (PNG: pixel chunks only)."""
     if not data:
         raise DecodeError("empty file (0 bytes)")
     fmt = sniff_format(data[:16])
     if fmt is None:
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
+    decoder_bytes = data
     if fmt == "png":
-        w, h = png.header(data, limits=limits)
+        w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)
     elif fmt == "jpeg":
         w, h = jpeg.header(data, limits=limits)
     elif fmt == "tiff":
@@ -71,4 +96,4 @@ def read_header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Header:
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
     check_pixels(w, h, limits)
-    return Header(fmt, int(w), int(h))
+    return Header(fmt, int(w), int(h)), decoder_bytes

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
 from .limits import DEFAULT_LIMITS, Limits, check_pixels
@@ -28,8 +29,7 @@ _STANDALONE = frozenset({0x01, 0xD8} | set(range(0xD0, 0xD8)))
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     marker: int  # 0xE0 for APP0, 0xDA for a scan (header plus its entropy-coded data), ...
     start: int   # offset of the 0xFF of the marker
     end: int     # offset just past the segment (past the entropy data for a scan)
@@ -38,6 +38,7 @@ class Segment:
 @dataclass(frozen=True)
 class Frame:
     marker: int
+    precision: int  # bits per sample: 8 (12 and 16 exist)
     width: int
     height: int
     components: tuple[tuple[int, int, int], ...]  # (id, horizontal, vertical sampling)
@@ -78,7 +79,7 @@ class JpegLayout:
 def _parse_frame(marker: int, body: bytes) -> Frame | str:
     if len(body) < 6:
         return "frame header too short"
-    _p, h, w, nf = struct.unpack(">BHHB", body[:6])
+    p, h, w, nf = struct.unpack(">BHHB", body[:6])
     if nf == 0 or len(body) != 6 + 3 * nf:
         return f"frame header declares {nf} components in {len(body)} bytes"
     comps = []
@@ -88,11 +89,14 @@ def _parse_frame(marker: int, body: bytes) -> Frame | str:
         if not (1 <= hs <= 4 and 1 <= vs <= 4):
             return f"component {cid} has sampling factors {hs}x{vs}"
         comps.append((cid, hs, vs))
-    return Frame(marker, w, h, tuple(comps))
+    return Frame(marker, p, w, h, tuple(comps))
 
 
-def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
-    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError."""
+def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = False) -> JpegLayout:
+    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError.
+
+    ``stop_at_scan``: return at the first scan header (the frame is known by then; a peek).
+    """
     out = JpegLayout()
     n = len(data)
     if data[:2] != b"\xff\xd8":
@@ -146,6 +150,8 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
                 return out
             out.frame = frame
             precision = {c[0]: [None] * 64 for c in frame.components}
+        if marker == 0xDA and stop_at_scan:
+            return out
         if marker == 0xDA:
             out.scans += 1
             if out.scans > limits.max_scans:
@@ -203,8 +209,8 @@ def _missing(frame: Frame | None, precision: dict[int, list[int | None]]) -> str
     return None
 
 
-def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
-    """Declared (width, height) of a whole JPEG; DecodeError when truncated or implausible.
+def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int, JpegLayout]:
+    """(width, height, layout) of a whole JPEG; DecodeError when truncated or implausible.
 
     Beyond the marker structure, a Huffman-coded image needs at least one bit per 8x8 block of
     entropy-coded data, so a small file declaring a large image is refused before decoding.
@@ -229,7 +235,13 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
                 f"truncated JPEG: declares {frame.width}x{frame.height} ({frame.blocks} blocks of "
                 f"8x8) but carries {layout.entropy_bytes} bytes of image data; a whole image needs "
                 f"at least {need} (one bit per block)")
-    return frame.width, frame.height
+    return frame.width, frame.height, layout
+
+
+def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Declared (width, height) of a whole JPEG (see :func:`inspect`)."""
+    w, h, _ = inspect(data, limits=limits)
+    return w, h
 
 
 def _kind(error: str) -> str:

@@ -19,9 +19,9 @@ def human_bytes(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size and n % size == 0:
             return f"{n // size} {unit}"
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
     return f"{n} bytes"
 
 
@@ -33,8 +33,9 @@ class Limits:
     max_pixels : declared width x height (``--max-pixels``), checked before decoding.
     max_scans : JPEG scans (progressive files from ordinary encoders use about 10; each scan
         costs a pass over the whole image).
-    max_segments : JPEG segments, PNG chunks, WebP chunks or TIFF directory entries walked (a
-        1 GiB PNG written in 4 KiB IDAT chunks has 262,144).
+    max_segments : JPEG segments, PNG chunks, WebP chunks or TIFF directory entries walked. PNG
+        files may hold one chunk per 4 KiB beyond it (libpng writes 8 KiB IDAT chunks, so a
+        600 MB PNG has 75,000), which keeps the walk linear in the file's size.
     max_entries : metadata entries listed per file; the rest are summarised in one entry.
     max_inflate : decompressed bytes of one zTXt/iTXt/iCCP chunk.
     max_inflate_total : decompressed metadata bytes of one file.
@@ -43,7 +44,7 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_scans: int = 100
-    max_segments: int = 262_144
+    max_segments: int = 65_536
     max_entries: int = 1000
     max_inflate: int = 4 << 20
     max_inflate_total: int = 16 << 20

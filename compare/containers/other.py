@@ -26,7 +26,8 @@ def gif_header(data: bytes) -> tuple[int, int]:
 
 def pnm_header(data: bytes) -> tuple[int, int]:
     """Width and height from a P1..P6 header (comments skipped; the header is read up to 4 KiB)."""
-    fields, pos, n = [], 2, min(len(data), 4096)
+    fields: list[int] = []
+    pos, n = 2, min(len(data), 4096)
     while len(fields) < 2 and pos < n:
         c = data[pos:pos + 1]
         if c == b"#":

@@ -105,6 +105,36 @@ def int_value(data: bytes, entry: Entry, order: str) -> int:
     return v
 
 
+def int_values(data: bytes, entry: Entry, order: str) -> list[int]:
+    """All values of an integer entry (its size was checked to lie inside the file)."""
+    f = _INT_FORMAT.get(entry.type)
+    if f is None:
+        name = TAG_NAMES.get(entry.tag, f"tag {entry.tag}")
+        raise DecodeError(f"{name} has type {entry.type}, not integers")
+    size = TYPE_SIZE[entry.type] * entry.count
+    return list(struct.unpack(f"{order}{entry.count}{f}", data[entry.value_pos:entry.value_pos + size]))
+
+
+# Best compression each method can reach (bytes of samples per stored byte): uncompressed 1,
+# PackBits 128:2, Deflate 1032:1, LZW (12-bit codes, strings up to 4096 bytes) under 4096:1.
+_MAX_RATIO = {1: 1, 32773: 64, 8: 1032, 32946: 1032, 5: 4096}
+_COMPRESSION = {1: "uncompressed", 32773: "PackBits", 8: "Deflate", 32946: "Deflate", 5: "LZW"}
+
+
+def _check_data_size(data: bytes, by_tag: dict[int, Entry], order: str, w: int, h: int, spp: int) -> None:
+    """Refuse a directory whose strips/tiles cannot hold the declared image, before decoding."""
+    comp = int_value(data, by_tag[259], order) if 259 in by_tag else 1
+    counts = by_tag.get(279) or by_tag.get(325)
+    if comp not in _MAX_RATIO or counts is None:
+        return
+    bps = int_values(data, by_tag[258], order)[0] if 258 in by_tag else 1
+    raw = w * h * spp * bps // 8
+    stored = sum(int_values(data, counts, order))
+    if stored * _MAX_RATIO[comp] < raw:
+        raise DecodeError(f"declares {w}x{h} ({raw} bytes of samples) but its {_COMPRESSION[comp]} "
+                          f"data holds {stored} bytes; at least {-(-raw // _MAX_RATIO[comp])} needed")
+
+
 def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     """Declared (width, height) of the first image, after checking its directory is consistent."""
     try:
@@ -133,4 +163,8 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     except DecodeError as e:
         raise DecodeError(f"corrupt TIFF: {e}") from None
     check_pixels(w, h, limits)
+    try:
+        _check_data_size(data, by_tag, tf.order, w, h, spp)
+    except DecodeError as e:
+        raise DecodeError(f"truncated TIFF: {e}") from None
     return w, h

@@ -2,9 +2,10 @@
 ``controls``, ``calibrate``, ``record`` and ``preview`` share (defined once, here)."""
 from __future__ import annotations
 
+import os
 import sys
 
-from scopecheck.compare.errors import InputError
+from scopecheck.compare.errors import InputError, OutputExistsError
 
 from .common import add_json, plural, print_json
 
@@ -74,7 +75,7 @@ def options(args, **extra):
 
 
 def controls_line(controls) -> str:
-    return ", ".join(f"{c.control} {c.status.value}" for c in controls)
+    return ", ".join(f"{c.control} {str(c.status)}" for c in controls)
 
 
 def run_capture(args) -> int:
@@ -94,6 +95,9 @@ def run_capture(args) -> int:
     if args.save_settings:
         if not args.save_settings.lower().endswith(".json"):
             raise InputError(f"--save-settings {args.save_settings!r}: a settings file is a .json file")
+        if os.path.lexists(args.save_settings) and not args.overwrite:  # refuse before any frame is read
+            raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it)",
+                                    path=args.save_settings)
         extra["save_settings"] = args.save_settings
     if args.dark or args.flat:
         from scopecheck.capture.flatfield import Correction
@@ -123,7 +127,8 @@ def run_capture(args) -> int:
         if m.settings is not None:
             reconnects = len(m.settings.get("reconnects", ()))
             state = "as saved" if shot.settings_ok else "MISMATCH (see the manifest's settings section)"
-            print(f"  settings {m.settings.get('file')}: {state}" + (f", {reconnects} reconnect(s)" if reconnects else ""))
+            print(f"  settings {m.settings.get('file')}: {state}"
+                  + (f", {plural(reconnects, 'reconnect')} so far" if reconnects else ""))
         sys.stdout.flush()
 
     capture_series(open_camera(args), args.output, opts, count=args.count, interval=args.interval, log=log,

@@ -78,6 +78,11 @@ def print_json(obj, *, lines: bool = False):
     sys.stdout.flush()
 
 
+def reader_gone() -> bool:
+    """True once stdout's reader has gone (``| head -1``): a batch stops working for nobody."""
+    return bool(getattr(sys.stdout, "reader_gone", False))
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``1 frame``, ``2 frames``.
 
@@ -108,6 +113,9 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
                              "(an input is never overwritten, not even with --overwrite)", path=path)
     if os.path.isdir(path):
         raise InputError(f"{option}: is a folder; give a file name", path=path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"{option}: folder {folder} does not exist; create it first (mkdir -p)", path=path)
     if os.path.lexists(path) and not overwrite:
         raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path)
 

@@ -19,6 +19,7 @@ from .common import (
     check_output,
     plural,
     print_json,
+    reader_gone,
     save_output,
 )
 
@@ -26,7 +27,8 @@ DEFAULTS = Thresholds()
 PAIRS_MAX_BYTES = 64 * 2**20  # a pair list is text: 64 MiB is about half a million pairs
 
 PAIRS_HELP = """With --pairs LIST, LIST is a UTF-8 text file with one pair a line: two paths separated by a tab
-(lines end at \\n only; empty lines and lines starting with # are skipped). One result is printed
+(lines end at \\n only; empty lines and lines starting with # are skipped; relative paths are
+taken from the current folder). One result is printed
 per pair, in order: with --json one JSON object a line (the single-pair object, or {"a", "b",
 "error"}); without, one tab-separated line "VERDICT<tab>A<tab>B<tab>REASON", VERDICT being
 "error" for a pair that could not be compared. A failing pair never stops the batch. Exit
@@ -257,6 +259,8 @@ def _run_pairs(args, thresholds) -> int:
             sys.stdout.write(f"{obj['verdict']}\t{a}\t{b}\t{obj['reason']}\n")
         sys.stdout.flush()
         bar(i + 1, len(pairs), errors)
+        if reader_gone():
+            break  # nobody reads the rest (| head): stop, with the worst status seen so far
     bar.close()
     if not pairs:
         raise InputError("the pair list holds no pair", path=args.pairs)

@@ -7,13 +7,13 @@ from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.record import hash_file
 from scopecheck.compare.walk import walk_images
 
-from .common import add_hash_size, add_max_pixels, print_json
+from .common import add_hash_size, add_max_pixels, print_json, reader_gone
 
 COLUMNS = ("dhash", "sha256", "pixel_sha256", "flat", "path")
 
 
 def register(sub):
-    p = sub.add_parser("hash", help="print dHash, SHA-256 and pixel SHA-256 per image",
+    p = sub.add_parser("hash", help="print dHash, SHA-256 (and with --pixels the pixel SHA-256) per image",
                        description="Hash image files; folders are walked recursively (image files "
                        "chosen by extension or content, symlink loops skipped). Prints a header line and one "
                        "line per file: " + " ".join(COLUMNS) + " (flat: 'flat' for a blank frame whose "
@@ -22,6 +22,9 @@ def register(sub):
     p.add_argument("paths", nargs="+", metavar="FILE|DIR", help="image files, or folders to walk")
     p.add_argument("--json", action="store_true", help="one JSON object a line, one line per file "
                    "(failures as {path, error}); without it a header line names the columns")
+    p.add_argument("--pixels", action="store_true",
+                   help="also compute the pixel SHA-256 (a full decode: slower for large JPEGs, whose dHash "
+                        "comes from a reduced decode); without it the column shows '-' and the JSON null")
     add_hash_size(p)
     add_max_pixels(p)
     p.set_defaults(func=run)
@@ -37,11 +40,13 @@ def run(args) -> int:
     seen = 0
     header_done = False
     for entry in walk.files:
+        if reader_gone():
+            break  # nobody reads the rest (| head)
         path = entry.path
         seen += 1
         try:
             rec = hash_file(path, hash_size=args.hash_size, max_pixels=args.max_pixels,
-                            max_bytes=args.max_bytes).to_json()
+                            max_bytes=args.max_bytes, pixels=args.pixels).to_json()
         except ScopecheckError as e:
             worst = max(worst, e.exit_code)
             rec = {"path": path, "error": str(e)}
@@ -53,7 +58,7 @@ def run(args) -> int:
                 sys.stdout.write("  ".join(COLUMNS) + "\n")
                 header_done = True
             flat = "flat" if rec["flat"] else "-"
-            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256']}  {flat}  {path}\n")
+            sys.stdout.write(f"{rec['dhash']}  {rec['sha256']}  {rec['pixel_sha256'] or '-'}  {flat}  {path}\n")
     if seen == 0:
         raise InputError(f"no image files found in {', '.join(args.paths)}")
     return worst

@@ -19,19 +19,29 @@ import sys
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
-from scopecheck.compare.index import build_index, default_jobs, hash_tree, haystack_from
+from scopecheck.compare.batch import default_jobs
+from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
+from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
+from scopecheck.compare.indexed import haystack_from, needles_from
 from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import match_needles
 
 from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
 
-DEFAULT_DB_NAME = ".scopecheck-index.sqlite"
-
 
 def _jobs(p):
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help=f"worker processes for hashing (default: all cores, here {default_jobs()})")
+
+
+def _refresh(p):
+    p.add_argument("--no-refresh", action="store_true",
+                   help="read an index (a DB, or the one inside a folder) as it is, without hashing the files "
+                        "changed since; the number changed is reported on stderr")
+
+
+def _warn(message: str):
+    print(f"scopecheck: warning: {message}", file=sys.stderr)
 
 
 def _distance(p, what: str):
@@ -51,6 +61,9 @@ def register(sub):
                    help="drop everything stored and hash again (needed after a hash-parameter change)")
     p.add_argument("--batch", type=int, default=256, metavar="N",
                    help="files per transaction (default 256); a killed run loses at most this many")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="hash on a Dask cluster: tcp://HOST:8786 (a running scheduler; every worker must see the "
+                        "same paths) or local:N (N local worker processes); needs scopecheck[dask]")
     _jobs(p)
     add_max_pixels(p)
     add_json(p)
@@ -62,14 +75,16 @@ def register(sub):
                        "the folders with no image in the haystack. Exit 0: every needle found; 1: some "
                        "needle not found; 2: trouble (including an unreadable needle).")
     p.add_argument("--haystack", required=True, metavar="DIR|DB",
-                   help="folder to hash now, or an index file built by `scopecheck index`")
+                   help="folder (read through the index inside it, if `scopecheck index DIR` made one; else "
+                        "hashed now), or an index file built by `scopecheck index`; indexes are refreshed first")
     p.add_argument("--needles", required=True, action="append", metavar="DIR",
-                   help="folder (or image) to look for; repeat for several")
+                   help="folder (or image) to look for, read through its index like --haystack; repeat for several")
     _distance(p, "a match")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document")
     out.add_argument("--csv", action="store_true",
                      help="print CSV: one row per needle and match (a needle with no match has an empty match)")
+    _refresh(p)
     _jobs(p)
     add_max_pixels(p)
     p.set_defaults(func=run_search)
@@ -79,13 +94,15 @@ def register(sub):
                        "and near-duplicates: a representative and the files whose dHash is within --max-distance "
                        "of it and whose 16x16 dHash confirms it (within --confirm-distance); never chains. "
                        "Flat frames are listed apart. Exit 0: duplicates found; 1: none; 2: trouble.")
-    p.add_argument("source", metavar="DIR|DB", help="folder to hash now, or an index file")
+    p.add_argument("source", metavar="DIR|DB", help="folder (through the index inside it, if any; else hashed now) "
+                   "or an index file; indexes are refreshed first")
     _distance(p, "near-duplicate")
     p.add_argument("--confirm-distance", type=int, default=DEFAULT_CONFIRM_DISTANCE, metavar="C",
                    help="largest 16x16 dHash distance (bits of 256) that confirms a near-duplicate link "
                         f"(default {DEFAULT_CONFIRM_DISTANCE}, measured: see README)")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
     add_overwrite(p, "an existing --sheet file")
+    _refresh(p)
     _jobs(p)
     add_max_pixels(p)
     add_json(p)
@@ -104,8 +121,8 @@ def run_index(args) -> int:
         db = os.path.join(args.dirs[0], DEFAULT_DB_NAME)
     bar = Progress("index")
     try:
-        res = build_index(args.dirs, db=db, jobs=args.jobs, max_pixels=args.max_pixels, rebuild=args.rebuild,
-                          batch=args.batch, progress=bar)
+        res = build_index(args.dirs, db=db, jobs=args.jobs, scheduler=args.scheduler, max_pixels=args.max_pixels,
+                          rebuild=args.rebuild, batch=args.batch, progress=bar)
     finally:
         bar.close()
     if args.json:
@@ -123,18 +140,20 @@ def run_index(args) -> int:
 def run_search(args) -> int:
     bar = Progress("haystack")
     try:
-        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+                            refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
     bar = Progress("needles")
     try:
-        records, errors = hash_tree(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+                               refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
-    if not records and not errors:
+    if not needles.entries and not needles.errors:
         raise InputError(f"no image files under --needles {' '.join(args.needles)}")
-    res = match_needles([Entry.of(r) for r in records], hay, max_distance=args.max_distance,
-                        needle_errors=errors)
+    res = match_needles(needles.entries, hay, max_distance=args.max_distance, needle_errors=needles.errors,
+                        needle_digests=needles.digests, pixel_equal=args.json or args.csv)  # text shows folders
     if not len(hay):
         print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
               file=sys.stderr)
@@ -185,7 +204,8 @@ def run_dedupe(args) -> int:
                              path=args.sheet)
     bar = Progress("dedupe")
     try:
-        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar)
+        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+                            refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
     res = find_duplicates(hay, max_distance=args.max_distance, confirm_distance=args.confirm_distance)

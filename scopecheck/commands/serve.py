@@ -59,36 +59,41 @@ def run(args) -> int:
     app = create_app(args.dir, device=args.device, token=token, host=args.host, fps=args.fps, log=log)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=3, lifespan="on")
-    server = uvicorn.Server(config)
-    _announce(server, args, token)
-    handle_exit = server.handle_exit
-
-    def on_signal(sig, frame):  # end the live streams first, or shutdown waits for them
-        app.state.stopping.set()
-        handle_exit(sig, frame)
-    server.handle_exit = on_signal
+    server = _server_class(uvicorn)(config, app=app, args=args, token=token)
     server.run()  # Ctrl-C: uvicorn stops, the lifespan closes the device and restores its settings
     return 0  # after Ctrl-C uvicorn re-raises SIGINT: the CLI reports "interrupted" and exits 130
 
 
+def _server_class(uvicorn):
+    class Server(uvicorn.Server):
+        """uvicorn's server that prints the address once bound and ends live streams on Ctrl-C."""
+
+        def __init__(self, config, *, app, args, token):
+            super().__init__(config)
+            self.scopecheck = (app, args, token)
+
+        def handle_exit(self, sig, frame):  # end the live streams first, or shutdown waits for them
+            self.scopecheck[0].state.stopping.set()
+            super().handle_exit(sig, frame)
+
+        async def startup(self, sockets=None):
+            await super().startup(sockets=sockets)
+            if self.started:
+                _announce(self, *self.scopecheck[1:])
+    return Server
+
+
 def _announce(server, args, token):
     """Print the address once the socket is bound (so --port 0 shows the real port)."""
-    original = server.startup
-
-    async def startup(sockets=None):
-        await original(sockets=sockets)
-        if not server.started:
-            return
-        port = args.port
-        for s in server.servers:
-            for sock in s.sockets:
-                port = sock.getsockname()[1]
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
-        if args.json:
-            print_json({"url": url, "host": args.host, "port": port, "dir": os.path.abspath(args.dir),
-                        "device": args.device, "api": f"http://{host}:{port}/openapi.json"})
-        else:
-            print(f"scopecheck workstation on {url}  (shots in {os.path.abspath(args.dir)}; Ctrl-C to stop)",
-                  flush=True)
-    server.startup = startup
+    port = args.port
+    for s in server.servers:
+        for sock in s.sockets:
+            port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+    if args.json:
+        print_json({"url": url, "host": args.host, "port": port, "dir": os.path.abspath(args.dir),
+                    "device": args.device, "api": f"http://{host}:{port}/openapi.json"})
+    else:
+        print(f"scopecheck workstation on {url}  (shots in {os.path.abspath(args.dir)}; Ctrl-C to stop)",
+              flush=True)

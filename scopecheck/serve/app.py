@@ -112,6 +112,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
                          "could otherwise use the camera and read the shots)")
     owner = DeviceOwner(device, opener=opener, fps=fps, log=log) if device else None
     heat_cache: OrderedDict[tuple, bytes | None] = OrderedDict()
+    thumbs: OrderedDict[tuple, bytes] = OrderedDict()
     cache_lock = threading.Lock()
 
     @asynccontextmanager
@@ -162,7 +163,7 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
         if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers["Content-Security-Policy"] = PAGE_CSP
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
     # ------------------------------------------------------------------ pages
@@ -193,14 +194,14 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         lf = o.latest()
         return {"status": o.status().to_json(), "frame": None if lf is None else lf.to_json()}
 
-    @app.get("/api/live.jpg", summary="the newest live frame as JPEG (poll with ?after=<seq>)",
+    @app.get("/api/live.jpg", summary="the newest live frame as JPEG (poll with ?after=<seq>; 204 when "
+             "none came within timeout seconds)",
              response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
     def live_jpeg(after: int = 0, timeout: float = 5.0):
         o = need_owner()
         lf = o.wait_frame(after, timeout=min(max(timeout, 0.0), 10.0))
-        if lf is None:
-            st = o.status()
-            raise DeviceError(st.message or f"no new frame from {o.device} yet ({st.state})")
+        if lf is None:  # nothing new (shooting, lost, reopening): not an error, see /api/device for why
+            return Response(status_code=204, headers={"X-Device-State": o.status().state})
         return Response(lf.jpeg, media_type="image/jpeg", headers={"X-Frame-Seq": str(lf.seq),
                                                                     "Cache-Control": "no-store"})
 
@@ -252,8 +253,18 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     def thumb(name: str, box: int = 160):
         if not 16 <= box <= 1024:
             raise InputError(f"box {box}: use 16..1024 pixels")
-        return Response(thumbnail(shots.image(name), box=box), media_type="image/jpeg",
-                        headers={"Cache-Control": "no-cache"})
+        path = shots.image(name)
+        st = os.stat(path)
+        key = (path, st.st_mtime_ns, st.st_size, box)
+        with cache_lock:
+            data = thumbs.get(key)
+        if data is None:
+            data = thumbnail(path, box=box)
+            with cache_lock:
+                thumbs[key] = data
+                while len(thumbs) > 512:
+                    thumbs.popitem(last=False)
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
 
     # ------------------------------------------------------------------ compare, dedupe, search
     def _key(a: str, b: str) -> tuple:
@@ -273,6 +284,19 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     def compare(body: CompareBody):
         return _compare(shots.image(body.a), shots.image(body.b)).to_json()
 
+    @app.get("/api/report", summary="the self-contained HTML report of a pair (as compare --report)",
+             response_class=Response, responses={200: {"content": {"text/html": {}}}})
+    def report(a: str, b: str):
+        from .report import CSP, build_report
+
+        pa, pb = shots.image(a), shots.image(b)
+        html = build_report(_compare(pa, pb))
+        name = f"{os.path.splitext(os.path.basename(pa))[0]}_vs_{os.path.splitext(os.path.basename(pb))[0]}.html"
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+        return Response(html, media_type="text/html; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"',
+                                 "Content-Security-Policy": CSP})
+
     @app.get("/api/heat", summary="the 1 - SSIM heat map of a pair, as PNG", response_class=Response,
              responses={200: {"content": {"image/png": {}}}})
     def heat(a: str, b: str):
@@ -289,8 +313,9 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.post("/api/dedupe", summary="duplicate groups under --dir (as scopecheck dedupe --json)")
     def dedupe(body: DedupeBody):
-        from scopecheck.compare.index import haystack_from
-        from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, find_duplicates
+        from scopecheck.compare.dedupe import find_duplicates
+        from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
+        from scopecheck.compare.indexed import haystack_from
 
         hay = haystack_from(shots.root, jobs=1)
         d = DEFAULT_MAX_DISTANCE if body.max_distance is None else body.max_distance
@@ -298,8 +323,10 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.post("/api/search", summary="where an image occurs under --dir (as scopecheck search --json)")
     def search(body: SearchBody):
-        from scopecheck.compare.index import hash_tree, haystack_from
-        from scopecheck.compare.search import DEFAULT_MAX_DISTANCE, Entry, match_needles
+        from scopecheck.compare.batch import hash_tree
+        from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
+        from scopecheck.compare.indexed import haystack_from
+        from scopecheck.compare.search import match_needles
 
         needle = shots.image(body.needle)
         hay = haystack_from(shots.root, jobs=1)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from scopecheck.compare.errors import InputError, ScopecheckError
 
@@ -47,7 +48,7 @@ class DeviceOwner:
     """See the module docstring. ``opener(device)`` returns a :class:`capture.camera.Camera`."""
 
     def __init__(self, device: str, *, opener=None, fps: float = 8.0, reopen_delay: float = 1.0,
-                 max_side: int = 960, log=None):
+                 max_side: int = 1280, log=None):
         from scopecheck.capture.controls import USER_CONTROLS, Request
         from scopecheck.capture.session import open_device
 
@@ -65,8 +66,9 @@ class DeviceOwner:
         self._lock = threading.RLock()          # the device: one user at a time
         self._frame_ready = threading.Condition()
         self._stop = threading.Event()
-        self._cam = None
-        self._controls = None                   # ControlSession of the live camera (what to restore)
+        self._cam: Any = None                   # the live Camera
+        self._controls: Any = None              # its ControlSession (what to restore on close)
+        self._info: dict | None = None          # its CameraInfo.to_json()
         self._state = "opening"
         self._message: str | None = None
         self._latest: LiveFrame | None = None
@@ -98,15 +100,16 @@ class DeviceOwner:
     def _open(self) -> None:
         from scopecheck.capture.controls import ControlSession, Request
 
-        self._cam = self.opener(self.device)
-        self._controls = ControlSession(self._cam)
+        cam = self._cam = self.opener(self.device)
+        cs = self._controls = ControlSession(cam)
+        self._info = cam.info.to_json()
         # read every control back as found (no write), so the table is honest before any change
-        found = self._controls.apply([Request.parse(c, "leave") for c in self.requests])
+        found = cs.apply([Request.parse(c, "leave") for c in self.requests])
         self.found = {o.control: o.to_json() for o in found}
 
     def _release(self) -> None:
         cam, cs = self._cam, self._controls
-        self._cam = self._controls = None
+        self._cam = self._controls = self._info = None
         if cam is None:
             return
         try:
@@ -184,13 +187,7 @@ class DeviceOwner:
         return None
 
     def status(self) -> DeviceStatus:
-        cam = self._cam
-        info = None
-        if cam is not None:
-            try:
-                info = cam.info.to_json()
-            except ScopecheckError:
-                info = None
+        info = self._info  # read at open: never ask a camera the live thread may be releasing
         rows = tuple({"control": c, "requested": r.label, "outcome": self.outcomes.get(c),
                       "found": self.found.get(c)} for c, r in self.requests.items())
         return DeviceStatus(self.device, self._state, self._message, info, self._frames, self._reopened, rows)

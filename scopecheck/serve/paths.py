@@ -62,7 +62,11 @@ class ShotDir:
             raise InputError(f"bad file name {name!r}: give a name under the shot directory")
         p = name if os.path.isabs(name) else os.path.join(self.root, name)
         real = os.path.realpath(p)
-        if real != self.root and os.path.commonpath([self.root, real]) != self.root:
+        try:
+            inside = real == self.root or os.path.commonpath([self.root, real]) == self.root
+        except ValueError:  # another drive (Windows)
+            inside = False
+        if not inside:
             raise OutsideError(f"{name!r} is outside the shot directory {self.root}; only files under "
                                "--dir are served")
         return real

@@ -57,13 +57,15 @@ def data_uri(data: bytes, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def fit(picture: np.ndarray, box: int) -> np.ndarray:
-    """Shrink (never enlarge) so that the longer side is at most ``box`` pixels."""
+def fit(picture: np.ndarray, box: int, *, fast: bool = False) -> np.ndarray:
+    """Shrink (never enlarge) so that the longer side is at most ``box`` pixels (area averaging;
+    ``fast``: bilinear, ~15x cheaper, for the live view)."""
     h, w = picture.shape[:2]
     k = box / max(h, w)
     if k >= 1.0:
         return picture
-    return cv2.resize(picture, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(picture, (max(1, round(w * k)), max(1, round(h * k))),
+                      interpolation=cv2.INTER_LINEAR if fast else cv2.INTER_AREA)
 
 
 def thumbnail(path: str, *, box: int = 160, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
@@ -100,7 +102,7 @@ class LiveFrame:
                 "clipping": self.clipping, "histogram": list(self.histogram), "time": self.time}
 
 
-def live_frame(frame: np.ndarray, *, seq: int, time: float, max_side: int = 960) -> LiveFrame:
+def live_frame(frame: np.ndarray, *, seq: int, time: float, max_side: int = 1280) -> LiveFrame:
     """Focus measure, clipping and a 64-bin luma histogram of ``frame``, plus a JPEG of it."""
     from scopecheck.capture.stack import clipping, focus_measure
 
@@ -108,5 +110,5 @@ def live_frame(frame: np.ndarray, *, seq: int, time: float, max_side: int = 960)
     gray = cv2.cvtColor(view, cv2.COLOR_BGR2GRAY)
     hist = cv2.calcHist([gray], [0], None, [HIST_BINS], [0, 256]).ravel()
     lo, hi = clipping(frame)
-    return LiveFrame(seq, encode(fit(view, max_side), "jpeg"), int(frame.shape[1]), int(frame.shape[0]),
+    return LiveFrame(seq, encode(fit(view, max_side, fast=True), "jpeg"), int(frame.shape[1]), int(frame.shape[0]),
                      focus_measure(frame), lo, hi, tuple(int(v) for v in hist), time)

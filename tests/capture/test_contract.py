@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from scopecheck.capture.camera import Camera, DeviceLostError
-from scopecheck.capture.controls import STATUSES, ControlSession, Request, USER_CONTROLS
+from scopecheck.capture.controls import STATUSES, USER_CONTROLS, ControlSession, Request
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.session import CaptureOptions, capture
 from scopecheck.capture.simulated import SimulatedCamera
@@ -88,6 +88,25 @@ class CameraContract:
                 c.read()
             with pytest.raises(DeviceLostError, match="after 3 frame"):
                 c.read()
+
+    def test_reconnect_brings_frames_back_or_says_why_not(self, tmp_path, monkeypatch):
+        # After a loss, reconnect() either delivers frames again or raises one DeviceError; never
+        # anything else, never a wait without end (reopen attempts are bounded).
+        import scopecheck.capture.opencv as ocv
+
+        monkeypatch.setattr(ocv.time, "sleep", lambda s: None)
+        c = self.make_camera(tmp_path, lose_after=3)
+        with c:
+            for _ in range(3):
+                c.read()
+            with pytest.raises(DeviceLostError):
+                c.read()
+            try:
+                c.reconnect()
+            except DeviceError as e:
+                assert str(e)
+            else:
+                assert c.read().shape[:2] == (c.info.height, c.info.width)
 
     def test_control_outcomes_are_honest(self, cam):
         reqs = [Request.parse(c, "lock") for c in USER_CONTROLS]

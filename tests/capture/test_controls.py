@@ -6,8 +6,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from scopecheck.capture.controls import (PROFILES, QUIRKS, ControlSession, Request, USER_CONTROLS, frame_check,
-                              profile_for, quirks_for)
+from scopecheck.capture.controls import (
+    PROFILES,
+    QUIRKS,
+    USER_CONTROLS,
+    ControlSession,
+    Request,
+    frame_check,
+    profile_for,
+    quirks_for,
+)
 from scopecheck.capture.session import CaptureOptions, CaptureSession
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import InputError

@@ -109,3 +109,25 @@ def test_cli_devices_json_lists_cameras_and_empty_exits_0(monkeypatch, capsys):
     assert cli.main(["devices"]) == 0
     out = capsys.readouterr().out
     assert "0ac8:3420" in out and "/dev/video2" in out and "Plugable" in out
+
+
+def test_windows_lists_each_camera_once_from_the_first_backend_that_sees_it(monkeypatch):
+    seen = {1400: [_fake(0, "Plugable", "\\\\?\\usb#vid_0ac8&pid_3420", 0x0AC8, 0x3420, 1400)],
+            700: [_fake(0, "Plugable", "\\\\?\\usb#vid_0ac8&pid_3420", 0x0AC8, 0x3420, 700)]}
+    monkeypatch.setattr(ce, "supported_backends", (1400, 700))
+    monkeypatch.setattr(ce, "enumerate_cameras", lambda api: seen[api])
+    assert [(c.backend, c.index) for c in list_cameras(platform="win32")] == [("msmf", 0)]
+    seen[1400] = []
+    assert [(c.backend, c.index) for c in list_cameras(platform="win32")] == [("dshow", 0)]
+
+
+def test_readme_listing_is_what_devices_prints(monkeypatch, capsys):
+    from scopecheck import cli
+    from tests.conftest import ROOT
+
+    monkeypatch.setattr(devices, "list_cameras", lambda: [
+        DeviceEntry("Integrated Camera: Integrated C", 0x04F2, 0xB6D9, "/dev/video0", "v4l2", 0, "test"),
+        DeviceEntry("Plugable USB 2.0 Digital Microscope", 0x0AC8, 0x3420, "/dev/video2", "v4l2", 2, "test")])
+    assert cli.main(["devices"]) == 0
+    shown = "\n".join("    " + line for line in capsys.readouterr().out.splitlines())
+    assert shown in open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import cv2
 import pytest
+from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.session import CaptureOptions, capture
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import DeviceError
-
-from test_contract import CameraContract  # tests/capture is on sys.path (pytest rootdir-relative import)
 
 _RAW = {cv2.CAP_PROP_AUTO_EXPOSURE: "auto_exposure", cv2.CAP_PROP_EXPOSURE: "exposure",
         cv2.CAP_PROP_AUTO_WB: "auto_wb", cv2.CAP_PROP_WB_TEMPERATURE: "wb_temperature",
@@ -148,3 +147,21 @@ def test_first_read_waits_for_a_slow_camera(monkeypatch):
         real, fails = fake.read, iter([True, True, True])
         fake.read = lambda: (False, None) if next(fails, False) else real()
         assert c.read().shape == (120, 160, 3)
+
+
+def test_a_camera_chosen_by_name_is_found_again_under_a_new_index_after_a_replug(monkeypatch):
+    import scopecheck.capture.opencv as ocv
+    from scopecheck.capture.devices import DeviceEntry, open_device
+
+    monkeypatch.setattr(ocv.time, "sleep", lambda s: None)
+    listing = [DeviceEntry("Plugable USB Microscope", 0x0AC8, 0x3420, None, "gstreamer", 2, "test")]
+    cam = open_device("usb:0ac8:3420", lister=lambda: listing)
+    assert FakeV4L2Capture.instances[-1].target == 2
+    cam.read()
+    listing[:] = [DeviceEntry("Plugable USB Microscope", 0x0AC8, 0x3420, None, "gstreamer", 4, "test")]
+    cam.reconnect()  # unplugged and plugged into another port: index 4 now
+    assert FakeV4L2Capture.instances[-1].target == 4 and cam.read().ndim == 3
+    listing.clear()
+    with pytest.raises(DeviceError, match="not back after"):
+        cam.reconnect()
+    cam.close()

@@ -63,12 +63,21 @@ def test_a_kill_before_publishing_leaves_only_hidden_temporaries(tmp_path, monke
 
     monkeypatch.setattr(output, "_publish", killed)
     monkeypatch.setattr(output, "_unlink", lambda p: None)  # a killed process removes nothing
+    import numpy as np
+
+    from scopecheck.capture.png import encode_png
+
     with pytest.raises(SystemExit):
-        write_pair(str(tmp_path / "a.png"), b"png", str(tmp_path / "a.manifest.json"), b"{}")
+        write_pair(str(tmp_path / "a.png"), encode_png(np.zeros((4, 4), np.uint8)), str(tmp_path / "a.manifest.json"),
+                   b"{}")
     left = sorted(os.listdir(tmp_path))
     assert left == seen and len(left) == 2
-    # hidden, named after their target, ending .tmp: what compare.atomic writes and the walker skips
-    assert all(n.startswith(".a.") and n.endswith(".tmp") for n in left)
+    # hidden, named after their target, recognised as ours: the folder walker never lists them
+    from scopecheck.compare.atomic import is_temp_name
+    from scopecheck.compare.walk import walk_images
+
+    assert all(n.startswith(".a.") and is_temp_name(n) for n in left)
+    assert walk_images([str(tmp_path)]).files == ()  # a real PNG inside, yet never listed
 
 
 @pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux sysfs (unwritable even for root)")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from scopecheck.capture.camera import Camera, CameraInfo
-from scopecheck.capture.opencv import OpenCVCamera
-from scopecheck.capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
 from scopecheck.capture.devices import open_device
+from scopecheck.capture.opencv import OpenCVCamera
 from scopecheck.capture.output import manifest_path_for
+from scopecheck.capture.profile import PROFILE_KIND, calibrate, read_profile, write_profile
 from scopecheck.capture.recording import record
 from scopecheck.capture.session import CaptureOptions, capture, capture_series
 from scopecheck.capture.simulated import SimulatedCamera

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import skimage
 import skimage.data
+
 from scopecheck.compare.dedupe import (
     DEFAULT_CONFIRM_DISTANCE,
     connected_groups,

@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import (
     HammingIndex,

@@ -1,6 +1,7 @@
 """compare.index and compare.walk: incremental, self-describing, resumable after SIGKILL."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -15,7 +16,8 @@ import pytest
 
 from scopecheck.compare.errors import IndexMismatchError, InputError
 from scopecheck.compare.hashing import DHash
-from scopecheck.compare.index import build_index, hash_parameters, load_haystack, open_index
+from scopecheck.compare.index import build_index, hash_parameters, open_index
+from scopecheck.compare.indexed import load_haystack
 from scopecheck.compare.record import hash_file
 from scopecheck.compare.walk import walk_images
 
@@ -77,7 +79,8 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
         rec = hash_file(path)
         assert (dh, sha) == (str(rec.dhash), rec.sha256), path
     with sqlite3.connect(db) as c:
-        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # WAL while writing; at rest a rollback journal, so read-only users leave no -wal/-shm
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         meta = dict(c.execute("SELECT key, value FROM meta"))
     assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
     assert meta["schema_version"] == "2" and meta["hash_size"] == "8"
@@ -198,3 +201,114 @@ def test_killed_index_resumes_without_rehashing(tmp_path):
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         after = {p: s for p, s in c.execute("SELECT path, sha256 FROM files")}
     assert len(after) == total and all(after[p] == s for p, s in before.items())
+
+
+# --------------------------------------------------------------------------- part 3: used, fresh, lazy
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_folder_index_is_used_refreshed_and_read_only_leaves_no_wal(tmp_path):
+    from scopecheck.compare.index import DEFAULT_DB_NAME
+    from scopecheck.compare.indexed import freshness, haystack_from, needles_from
+    from scopecheck.compare.search import match_needles
+
+    hay = tmp_path / "hay"
+    for k in range(4):
+        write(hay / f"h{k}.png", picture(20 + k))
+    needles = tmp_path / "needles"
+    write(needles / "new.png", picture(99))
+    (needles / "copy.png").write_bytes((hay / "h1.png").read_bytes())
+    db = hay / DEFAULT_DB_NAME
+    build_index([hay], db=db, jobs=1)
+    assert _files(hay) == {"h0.png", "h1.png", "h2.png", "h3.png", DEFAULT_DB_NAME}  # no -wal/-shm at rest
+    assert freshness(db).stale == 0
+
+    # read-only use of a fresh index: no hashing, no -wal/-shm left behind
+    h = haystack_from(hay)
+    nd = needles_from([needles])
+    res = match_needles(nd.entries, h, needle_digests=nd.digests)
+    assert h.source == str(db) and len(h) == 4
+    assert [n.matches[0].path if n.matches else None for n in res.needles] == [str(hay / "h1.png"), None]
+    assert _files(hay) == {"h0.png", "h1.png", "h2.png", "h3.png", DEFAULT_DB_NAME}
+
+    # a changed folder: reported with --no-refresh (and read as it is) ...
+    write(hay / "h4.png", picture(30))
+    (hay / "h0.png").unlink()
+    write(hay / "h2.png", picture(31))
+    os.utime(hay / "h2.png", ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
+    f = freshness(db)
+    assert (f.new, f.changed, f.removed) == (1, 1, 1)
+    said = []
+    h = haystack_from(hay, refresh_index=False, notice=said.append)
+    assert len(h) == 4 and len(said) == 1 and "1 new, 1 changed, 1 removed" in said[0] and "--no-refresh" in said[0]
+    # ... and refreshed by default: only the changes are hashed
+    h = haystack_from(hay)
+    assert len(h) == 4 and freshness(db).stale == 0
+    assert sorted(os.path.basename(e.path) for e in h.entries_at(range(4))) == ["h1.png", "h2.png", "h3.png", "h4.png"]
+    assert {p: d for p, (d, _) in rows(db).items()}[str(hay / "h2.png")] == str(hash_file(hay / "h2.png").dhash)
+    assert _files(hay) == {"h1.png", "h2.png", "h3.png", "h4.png", DEFAULT_DB_NAME}
+
+
+def test_pixel_digests_are_lazy_and_cached(tmp_path):
+    from scopecheck.compare.dedupe import find_duplicates
+    from scopecheck.compare.digest import pixel_sha256
+    from scopecheck.compare.indexed import haystack_from
+    from scopecheck.compare.load import load
+    from scopecheck.compare.search import match_needles
+
+    hay = tmp_path / "hay"
+    for k in range(6):
+        write(hay / f"h{k}.png", picture(40 + k))
+    # the same pixels in other bytes: a PNG at another compression level, and a TIFF
+    write(hay / "h0-again.png", load(hay / "h0.png").pixels, params=[cv2.IMWRITE_PNG_COMPRESSION, 9])
+    write(hay / "h0.tif", load(hay / "h0.png").pixels)
+    db = tmp_path / "i.sqlite"
+    build_index([hay], db=db, jobs=1)
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM files WHERE pixel_sha256 IS NULL").fetchone()[0] == 8
+
+    needle = tmp_path / "needles" / "n.png"
+    write(needle, load(hay / "h3.png").pixels, params=[cv2.IMWRITE_PNG_COMPRESSION, 0])
+    rec = hash_file(needle)
+    assert rec.pixel_sha256 is None
+    # the folder answer alone (text output) needs no pixel digest for a non-flat near match
+    (m,) = match_needles([rec], haystack_from(db), pixel_equal=False).needles[0].matches
+    assert m.path == str(hay / "h3.png") and m.pixel_equal is None and m.distance == 0
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT count(*) FROM files WHERE pixel_sha256 IS NOT NULL").fetchone()[0] == 0
+    res = match_needles([rec], haystack_from(db))
+    (m,) = res.needles[0].matches
+    assert m.path == str(hay / "h3.png") and m.pixel_equal and not m.file_equal and m.distance == 0
+    with sqlite3.connect(db) as c:  # only the candidate's digest was computed, and it was kept
+        cached = dict(c.execute("SELECT path, pixel_sha256 FROM files WHERE pixel_sha256 IS NOT NULL"))
+    assert cached == {str(hay / "h3.png"): pixel_sha256(load(hay / "h3.png").pixels)}
+
+    groups = find_duplicates(haystack_from(db)).groups
+    pixels = [g for g in groups if g.kind == "pixels"]
+    assert len(pixels) == 1
+    assert sorted(os.path.basename(m.path) for m in pixels[0].members) == ["h0-again.png", "h0.png", "h0.tif"]
+    with sqlite3.connect(db) as c:
+        n_cached = c.execute("SELECT count(*) FROM files WHERE pixel_sha256 IS NOT NULL").fetchone()[0]
+    assert n_cached == 4  # h3 from the search, the three h0 copies from dedupe: nothing else decoded
+
+
+def test_cli_search_no_refresh_says_how_many_changed(tmp_path):
+    from scopecheck.compare.index import DEFAULT_DB_NAME
+
+    hay = tmp_path / "hay"
+    write(hay / "a.png", picture(1))
+    needles = tmp_path / "needles"
+    (needles).mkdir()
+    (needles / "a.png").write_bytes((hay / "a.png").read_bytes())
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "scopecheck", *map(str, a)], env=env,  # noqa: E731
+                                    capture_output=True, text=True)
+    assert run("index", hay).returncode == 0 and (hay / DEFAULT_DB_NAME).exists()
+    write(hay / "b.png", picture(2))
+    r = run("search", "--haystack", hay, "--needles", needles, "--no-refresh")
+    assert r.returncode == 0, r.stderr
+    assert "out of date (1 new, 0 changed, 0 removed" in r.stderr and "--no-refresh" in r.stderr
+    r = run("search", "--haystack", hay, "--needles", needles, "--json")
+    assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["haystack_size"] == 2

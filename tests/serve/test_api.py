@@ -6,10 +6,10 @@ import threading
 import cv2
 import numpy as np
 import pytest
+
 from scopecheck.compare.digest import pixel_sha256
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.load import load
-
 from tests.conftest import run_cli
 from tests.serve.conftest import PAIR, make_client
 
@@ -95,6 +95,8 @@ def test_live_frame_and_numbers(sim_client):
     seq = int(r.headers["x-frame-seq"])
     later = sim_client.get("/api/live.jpg", params={"after": seq})
     assert int(later.headers["x-frame-seq"]) > seq
+    none = sim_client.get("/api/live.jpg", params={"after": 10**9, "timeout": 0.05})
+    assert none.status_code == 204 and none.headers["x-device-state"] == "live"
     frame = sim_client.get("/api/live").json()["frame"]
     assert len(frame["histogram"]) == 64 and sum(frame["histogram"]) == 320 * 240
     assert frame["focus"] > 0 and isinstance(frame["clipping"], bool)
@@ -216,3 +218,15 @@ def test_page_headers_and_openapi(client):
                       ("/api/dedupe", "post"), ("/api/search", "post")):
         assert method in paths[p], p
     assert "CompareBody" in json.dumps(client.get("/openapi.json").json()["components"])
+
+
+def test_report_download_is_the_compare_report(client, shot_dir):
+    from scopecheck.compare.pair import compare_files
+    from scopecheck.serve.report import build_report
+
+    r = client.get("/api/report", params={"a": PAIR[0], "b": PAIR[1]})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert 'filename="ihc_shot1_vs_ihc_particle.html"' in r.headers["content-disposition"]
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    c = compare_files(*(os.path.realpath(shot_dir / n) for n in PAIR), want_map=True)
+    assert r.text == build_report(c)

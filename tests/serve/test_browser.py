@@ -134,7 +134,31 @@ def test_compare_view_shows_the_verdict_and_the_slider_moves_the_split(server, p
     page.click("button[data-mode=heat]")
     assert float(page.locator(".sv-pane[data-pane='0'] .sv-heat").evaluate("e => e.style.opacity")) > 0
     page.wait_for_function("() => document.querySelector('.sv-heat').naturalWidth === 320")
+    with page.expect_download() as download:
+        page.click("#cmp-report")
+    assert download.value.suggested_filename == "ihc_shot1_vs_ihc_particle.html"
+    with open(download.value.path(), encoding="utf-8") as f:
+        assert 'id="scopecheck-compare"' in f.read()
     assert page.problems == []
+
+
+def test_recording_that_ends_shows_a_message_and_recovers(browser, page, tmp_path):
+    from scopecheck.serve.app import create_app
+
+    rec = os.path.join(ROOT, "fixtures", "recordings", "ihc_still_a", "frame_%04d.png")  # 11 frames
+    with LiveServer(create_app(str(tmp_path), device=rec, fps=30)) as s:
+        page.goto(s.url + "/")
+        page.wait_for_function("() => /ended after \\d+ frame/.test(document.querySelector('#live-status').textContent)")
+        page.wait_for_selector("#live-status[data-state=live]")  # reopened: frames flow again
+        def seq():
+            return page.evaluate("() => fetch('/api/live').then(r => r.json()).then(j => j.frame.seq)")
+        first = seq()
+        for _ in range(50):
+            if seq() > first:
+                break
+            page.wait_for_timeout(100)
+        assert seq() > first
+        assert page.problems == []
 
 
 def test_duplicates_with_thumbnails(server, page):
@@ -171,6 +195,9 @@ def test_report_renders_offline(browser, tmp_path):
     pg.keyboard.press("End")
     assert pg.locator(".sv-split").evaluate("e => e.style.left") == "100%"
     pg.keyboard.press("Home")
+    assert pg.locator(".sv-split").evaluate("e => e.style.left") == "0%"
+    pg.click("button[data-mode=heat]")
+    assert pg.locator(".sv").get_attribute("data-mode") == "heat"
     snap(pg, "report")
     assert [u for u in requests if u != out.as_uri()] == []
     assert problems == []

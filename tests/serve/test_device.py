@@ -4,9 +4,9 @@ import threading
 import time
 
 import pytest
+
 from scopecheck.capture.simulated import SimulatedCamera
 from scopecheck.compare.errors import DeviceError
-
 from scopecheck.serve.device import DeviceOwner
 from scopecheck.serve.paths import ShotDir
 from tests.conftest import FIXTURES

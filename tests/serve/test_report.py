@@ -43,7 +43,7 @@ def test_report_does_not_clobber(tmp_path):
     out = tmp_path / "r.html"
     out.write_text("keep me")
     r = run_cli("compare", A, B, "--report", out)
-    assert_one_line_error(r, contains="already exists")
+    assert_one_line_error(r, contains="exists; pass --overwrite")
     assert out.read_text() == "keep me"
     assert_one_line_error(run_cli("compare", A, B, "--report", tmp_path / "r.png"), contains=".html")
     assert_one_line_error(run_cli("compare", A, B, "--report", tmp_path / "no" / "r.html"), contains="does not exist")

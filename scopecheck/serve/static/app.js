@@ -87,6 +87,7 @@
     if (state.tab !== "live" || document.hidden) { setTimeout(liveLoop, 500); return; }
     fetch("/api/live.jpg?after=" + state.liveSeq + "&timeout=3", {credentials: "same-origin", cache: "no-store"})
       .then(function (r) {
+        if (r.status === 204) throw new Error("no new frame");  // shooting, lost or reopening
         if (!r.ok) throw new Error("no frame");
         state.liveSeq = Number(r.headers.get("X-Frame-Seq")) || state.liveSeq;
         return r.blob();
@@ -109,7 +110,7 @@
         }
         setTimeout(liveLoop, 150);
       })
-      .catch(function () { refreshDevice().catch(function () {}); setTimeout(liveLoop, 1000); });
+      .catch(function () { refreshDevice().catch(function () {}); setTimeout(liveLoop, 300); });
   }
 
   $("#shoot-form").addEventListener("submit", function (ev) {
@@ -188,6 +189,8 @@
     $("#cmp-error").textContent = "comparing…";
     return api("POST", "/api/compare", {a: a, b: b}).then(function (c) {
       $("#cmp-error").textContent = "";
+      $("#cmp-report").href = "/api/report?a=" + q(a) + "&b=" + q(b);
+      $("#cmp-report").hidden = false;
       ScopeViewer.summary($("#cmp-summary"), c);
       if (state.viewer) state.viewer.destroy();
       state.viewer = ScopeViewer.mount($("#cmp-viewer"), {

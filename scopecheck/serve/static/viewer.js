@@ -24,7 +24,7 @@
 
   function mount(root, cfg) {
     var W = cfg.width, H = cfg.height;
-    var st = {mode: "side", amount: 50, shown: "a", blinking: true, regions: true, s: 1, tx: 0, ty: 0, fitted: true};
+    var st = {mode: "side", amounts: {swipe: 50, onion: 50, heat: 60}, shown: "a", blinking: true, regions: true, s: 1, tx: 0, ty: 0, fitted: true};
     var timer = null;
     root.innerHTML = "";
     root.classList.add("sv");
@@ -95,12 +95,12 @@
         if (m === "side") { showA = i === 0; showB = i === 1; label = i === 0 ? "A " + cfg.a.name : "B " + cfg.b.name; }
         else if (m === "swipe") {
           showB = true;
-          var p0 = paneSize(), x = p0.w * st.amount / 100, wx = (x - st.tx) / st.s;
+          var p0 = paneSize(), x = p0.w * st.amounts.swipe / 100, wx = (x - st.tx) / st.s;
           clip = "inset(0 0 0 " + Math.max(0, Math.min(W, wx)) + "px)";
           label = "A | B";
         } else if (m === "blink") { showA = st.shown === "a"; showB = !showA; label = showA ? "A " + cfg.a.name : "B " + cfg.b.name; }
-        else if (m === "onion") { showB = true; bOp = st.amount / 100; label = "A + " + st.amount + " % B"; }
-        else if (m === "heat") { heatOp = st.amount / 100; label = "A + heat map (1 - SSIM)"; }
+        else if (m === "onion") { showB = true; bOp = st.amounts.onion / 100; label = "A + " + Math.round(st.amounts.onion) + " % B"; }
+        else if (m === "heat") { heatOp = st.amounts.heat / 100; label = "A + heat map (1 - SSIM)"; }
         p.a.style.visibility = showA ? "visible" : "hidden";
         p.b.style.visibility = showB ? "visible" : "hidden";
         p.b.style.opacity = String(bOp);
@@ -110,7 +110,7 @@
       });
       var sp = panes[0].split;
       sp.style.display = m === "swipe" ? "" : "none";
-      sp.style.left = st.amount + "%";
+      sp.style.left = st.amounts.swipe + "%";
       var useAmount = m === "swipe" || m === "onion" || m === "heat";
       amount.disabled = !useAmount;
       amountLabel.textContent = m === "swipe" ? "split " : m === "onion" ? "B opacity " : m === "heat" ? "heat opacity " : "";
@@ -122,8 +122,7 @@
     function setMode(m) {
       st.mode = m;
       if (m === "heat" && !cfg.heat) st.mode = "onion";
-      if (m === "heat" && st.amount === 50) st.amount = 60;
-      amount.value = String(st.amount);
+      if (st.amounts[st.mode] !== undefined) amount.value = String(Math.round(st.amounts[st.mode]));
       panes[1].el.style.display = st.mode === "side" ? "" : "none";
       if (timer) { clearInterval(timer); timer = null; }
       if (st.mode === "blink" && st.blinking) {
@@ -139,7 +138,9 @@
         setMode(b.getAttribute("data-mode"));
       });
     });
-    amount.addEventListener("input", function () { st.amount = Number(amount.value); render(); });
+    amount.addEventListener("input", function () {
+      if (st.amounts[st.mode] !== undefined) { st.amounts[st.mode] = Number(amount.value); render(); }
+    });
     regionsBox.addEventListener("change", function () { st.regions = regionsBox.checked; render(); });
     fitBtn.addEventListener("click", fit);
     oneBtn.addEventListener("click", function () { var p = paneSize(); zoomAt(1 / st.s, p.w / 2, p.h / 2); });
@@ -153,7 +154,7 @@
       var drag = null;
       p.el.addEventListener("pointerdown", function (ev) {
         var r = p.el.getBoundingClientRect();
-        if (st.mode === "swipe" && Math.abs(ev.clientX - r.left - r.width * st.amount / 100) < 8) {
+        if (st.mode === "swipe" && Math.abs(ev.clientX - r.left - r.width * st.amounts.swipe / 100) < 8) {
           drag = {split: true, left: r.left, width: r.width};
         } else {
           drag = {x: ev.clientX, y: ev.clientY, tx: st.tx, ty: st.ty};
@@ -164,8 +165,8 @@
       p.el.addEventListener("pointermove", function (ev) {
         if (!drag) return;
         if (drag.split) {
-          st.amount = Math.max(0, Math.min(100, (ev.clientX - drag.left) / drag.width * 100));
-          amount.value = String(Math.round(st.amount));
+          st.amounts.swipe = Math.max(0, Math.min(100, (ev.clientX - drag.left) / drag.width * 100));
+          amount.value = String(Math.round(st.amounts.swipe));
         } else { st.tx = drag.tx + ev.clientX - drag.x; st.ty = drag.ty + ev.clientY - drag.y; st.fitted = false; }
         render();
       });

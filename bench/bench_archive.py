@@ -1,0 +1,324 @@
+"""The second seed's whole job -- which needle folders are not in the haystack yet -- against a
+reference implementation of the seed's pipeline, on one generated archive, in one run.
+
+    .venv/bin/python bench/bench_archive.py                 # 400 haystack + 120 needle JPEGs, 3 runs
+    .venv/bin/python bench/bench_archive.py --images 1000 --runs 5
+
+The archive (written once under ``out/bench_archive/``, reused by later runs) is made from
+scikit-image's bundled photos: random crops of them, brightness-jittered, resized to 1600x1200 and
+saved as JPEG (quality 90) in haystack folders of 50; needle folders hold exact copies, re-encoded
+copies (quality 75) and new pictures. A PNG archive (``--png``, 60 + 30 files) is made the same way.
+
+Measured, each as the median of ``--runs`` (ratios are against the seed reference of the same run):
+
+* **seed** -- our own re-implementation of the seed's pipeline (imread, gray, INTER_LINEAR to 9x8,
+  a Python bit loop, a dict of hashes; exact-hash matches), one process, whole ``python`` process.
+* **scopecheck, fresh** -- one ``scopecheck search --haystack HAY --needles NEEDLES`` (no index:
+  both folders hashed in memory), and ``scopecheck index HAY``, ``index NEEDLES`` and the same
+  search as three processes; with ``--jobs 2`` (2 cores) and ``--jobs 1`` (per core). Text output
+  (the folders to import), as the seed prints.
+* **scopecheck, warm** -- the search again after the indexes: both are used and found up to date.
+* **floor** -- reading the files and the reduced DCT decode alone (1/8, what the hash needs), one
+  core, in-process; against it, ``hash_file`` over the same files in-process.
+* **Dask** -- ``scopecheck index HAY --scheduler local:1`` and ``local:2`` (cluster start included).
+* **imagehash / imagededup** -- their dHash of every file, one process, when they are installed
+  (bench-only: ``pip install imagehash imagededup``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCOPECHECK = [sys.executable, "-m", "scopecheck"]
+PHOTOS = ("astronaut", "motorcycle_left", "hubble_deep_field", "immunohistochemistry", "cat", "camera", "coins",
+          "moon", "page", "brick", "grass", "gravel", "text", "horse", "colorwheel", "logo",
+          "chelsea", "coffee", "rocket", "retina")  # the last four only for new needles
+SIZE = (1600, 1200)
+
+
+# --------------------------------------------------------------------------- the archive
+
+def _photos() -> list[np.ndarray]:
+    from skimage import data
+
+    out = []
+    for name in PHOTOS:
+        try:
+            im = getattr(data, name)()
+        except Exception:  # noqa: BLE001 - a photo that needs a download (pooch): skip it
+            continue
+        if im.dtype != np.uint8:
+            im = (im.astype(np.float64) * (255.0 / max(1, im.max()))).astype(np.uint8)
+        if im.ndim == 2:
+            im = cv2.cvtColor(im, cv2.COLOR_GRAY2BGR)
+        out.append(np.ascontiguousarray(im[..., :3][..., ::-1]))
+    return out
+
+
+def _picture(photos, rng) -> np.ndarray:
+    """A random crop of one of ``photos``, brightness-jittered, at SIZE."""
+    im = photos[int(rng.integers(len(photos)))]
+    h, w = im.shape[:2]
+    s = rng.uniform(0.45, 0.9)
+    ch, cw = max(16, int(h * s)), max(16, int(w * s))
+    y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    crop = im[y:y + ch, x:x + cw].astype(np.float32) * rng.uniform(0.8, 1.15) + rng.uniform(-12, 12)
+    interp = cv2.INTER_AREA if cw > SIZE[0] else cv2.INTER_CUBIC
+    return np.clip(cv2.resize(crop, SIZE, interpolation=interp), 0, 255).astype(np.uint8)
+
+
+def make_archive(root: Path, *, images: int, ext: str = ".jpg") -> tuple[Path, Path]:
+    """Haystack and needles folders under ``root`` (made once; a marker file records the size)."""
+    hay, needles = root / "haystack", root / "needles"
+    marker = root / f"made-{images}{ext}"
+    if marker.exists():
+        return hay, needles
+    shutil.rmtree(root, ignore_errors=True)
+    rng = np.random.default_rng(2026)
+    photos = _photos()
+    # new needles come from photos the haystack never used (crops of one photo can be near-duplicates)
+    photos, unseen = photos[:-4], photos[-4:]
+    params = [cv2.IMWRITE_JPEG_QUALITY, 90] if ext == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    files = []
+    for k in range(images):
+        p = hay / f"{2010 + k // 50}" / f"IMG_{k:05d}{ext}"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(p), _picture(photos, rng), params)
+        files.append(p)
+    per = max(2, images // 12)
+    picks = rng.choice(len(files), size=3 * per, replace=False)
+    plan = {"imported_copies": picks[:per], "imported_reencoded": picks[per:2 * per]}
+    for folder, ks in plan.items():
+        (needles / folder).mkdir(parents=True, exist_ok=True)
+        for k in ks.tolist():
+            src = files[k]
+            if folder == "imported_copies" or ext != ".jpg":
+                shutil.copy(src, needles / folder / src.name)
+            else:
+                cv2.imwrite(str(needles / folder / src.name), cv2.imread(str(src)), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    for folder in ("new_a", "new_b"):
+        (needles / folder).mkdir(parents=True, exist_ok=True)
+        for k in range(per // 2):
+            cv2.imwrite(str(needles / folder / f"NEW_{k:04d}{ext}"), _picture(unseen, rng), params)
+    (needles / "partly").mkdir(parents=True, exist_ok=True)
+    for k in picks[2 * per:2 * per + per // 2].tolist():
+        shutil.copy(files[k], needles / "partly" / files[k].name)
+    cv2.imwrite(str(needles / "partly" / f"NEW_partly{ext}"), _picture(unseen, rng), params)
+    marker.write_text("ok\n")
+    return hay, needles
+
+
+def image_files(folder: Path) -> list[str]:
+    exts = (".jpg", ".jpeg", ".png")
+    return sorted(str(Path(d) / f) for d, _, fs in os.walk(folder) for f in fs if f.lower().endswith(exts))
+
+
+# --------------------------------------------------------------------------- the seed's pipeline
+
+SEED = r'''
+import os, sys, cv2
+def dhash(image, hash_size=8):
+    resized = cv2.resize(image, (hash_size + 1, hash_size))   # INTER_LINEAR, as the seed
+    diff = resized[:, 1:] > resized[:, :-1]
+    return sum([2 ** i for (i, v) in enumerate(diff.flatten()) if v])
+def paths(folder):
+    for d, _, fs in os.walk(folder):
+        for f in sorted(fs):
+            if f.lower().endswith((".jpg", ".jpeg", ".png")):
+                yield os.path.join(d, f)
+hashes = {}
+for p in paths(sys.argv[1]):
+    image = cv2.imread(p)
+    if image is None:
+        continue
+    hashes.setdefault(dhash(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)), []).append(p)
+todo = set()
+for p in paths(sys.argv[2]):
+    image = cv2.imread(p)
+    if image is not None and dhash(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) not in hashes:
+        todo.add(os.path.dirname(p))
+print("\n".join(sorted(todo)))
+'''
+
+
+def timed(cmd, **kw) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    dt = time.perf_counter() - t0
+    if r.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({r.returncode}): {r.stderr.strip()}")
+    return dt, r.stdout
+
+
+def drop_indexes(*folders: Path):
+    for f in folders:
+        for sfx in ("", "-wal", "-shm", "-journal"):
+            try:
+                (f / (".scopecheck-index.sqlite" + sfx)).unlink()
+            except FileNotFoundError:
+                pass
+
+
+def ours_fresh(hay: Path, needles: Path, jobs: int) -> tuple[float, str]:
+    drop_indexes(hay, needles)
+    total = 0.0
+    for cmd in (["index", hay, "--jobs", jobs], ["index", needles, "--jobs", jobs]):
+        total += timed([*SCOPECHECK, *map(str, cmd)])[0]
+    dt, out = timed([*SCOPECHECK, "search", "--haystack", str(hay), "--needles", str(needles), "--jobs", str(jobs)])
+    return total + dt, out
+
+
+def ours_one_process(hay: Path, needles: Path, jobs: int) -> tuple[float, str]:
+    """The same job as one ``search`` of two folders without indexes (hashed in memory)."""
+    drop_indexes(hay, needles)
+    return timed([*SCOPECHECK, "search", "--haystack", str(hay), "--needles", str(needles), "--jobs", str(jobs)])
+
+
+def ours_warm(hay: Path, needles: Path) -> tuple[float, str]:
+    return timed([*SCOPECHECK, "search", "--haystack", str(hay), "--needles", str(needles)])
+
+
+def to_import(text: str) -> list[str]:
+    """The folders the text output lists as having no image in the haystack."""
+    lines = text.splitlines()
+    if "folders with no image in the haystack:" not in lines:
+        return []
+    start = lines.index("folders with no image in the haystack:") + 1
+    return sorted(ln.strip() for ln in lines[start:] if ln.startswith("  ") and not ln.startswith("   "))
+
+
+# --------------------------------------------------------------------------- in-process floors
+
+def floor_decode(files) -> float:
+    t0 = time.perf_counter()
+    for p in files:
+        with open(p, "rb") as f:
+            buf = np.frombuffer(f.read(), np.uint8)
+        cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION)
+    return time.perf_counter() - t0
+
+
+def ours_in_process(files) -> float:
+    from scopecheck.compare.record import hash_file
+
+    t0 = time.perf_counter()
+    for p in files:
+        hash_file(p)
+    return time.perf_counter() - t0
+
+
+def imagehash_job(files) -> float | None:
+    try:
+        import imagehash
+        from PIL import Image
+    except ImportError:
+        return None
+    t0 = time.perf_counter()
+    for p in files:
+        with Image.open(p) as im:
+            imagehash.dhash(im)
+    return time.perf_counter() - t0
+
+
+def imagededup_job(folder: Path) -> float | None:
+    code = ("import logging, sys, time; logging.disable(logging.WARNING); "
+            "from imagededup.methods import DHash; t = time.perf_counter(); "
+            "DHash(verbose=False).encode_images(image_dir=sys.argv[1], recursive=True, num_enc_workers=1); "
+            "print(time.perf_counter() - t)")
+    r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None
+    return float(r.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- main
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--images", type=int, default=400, help="haystack images (default 400)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", default=str(ROOT / "out" / "bench_archive"))
+    ap.add_argument("--png", type=int, default=60, help="haystack images of the PNG archive (0: skip)")
+    ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--no-peers", action="store_true", help="skip imagehash and imagededup")
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    out = Path(args.out)
+    hay, needles = make_archive(out / "jpeg", images=args.images)
+    files = image_files(hay) + image_files(needles)
+    seed_py = out / "seed_reference.py"
+    seed_py.write_text(SEED)
+    n = len(files)
+    print(f"JPEG archive: {len(image_files(hay))} haystack + {len(image_files(needles))} needle files, "
+          f"{SIZE[0]}x{SIZE[1]}, {sum(os.path.getsize(p) for p in files) / 1e6:.0f} MB; {args.runs} runs, medians")
+    rows: dict[str, list[float]] = {}
+    answers = {}
+    for _ in range(args.runs):
+        t, s = timed([sys.executable, str(seed_py), str(hay), str(needles)])
+        rows.setdefault("seed", []).append(t)
+        answers["seed"] = s.split()
+        for jobs in (1, 2):
+            t, s = ours_one_process(hay, needles, jobs)
+            rows.setdefault(f"scopecheck search of 2 folders, no index, --jobs {jobs}", []).append(t)
+        for jobs in (1, 2):
+            t, s = ours_fresh(hay, needles, jobs)
+            rows.setdefault(f"scopecheck index x2 + search, --jobs {jobs}", []).append(t)
+            answers["ours"] = to_import(s)
+        t, s = ours_warm(hay, needles)
+        rows.setdefault("scopecheck search again, indexes warm", []).append(t)
+        assert to_import(s) == answers["ours"], (to_import(s), answers["ours"])
+        rows.setdefault("floor: read + 1/8 DCT decode, 1 core", []).append(floor_decode(files))
+        rows.setdefault("hash_file in-process, 1 core", []).append(ours_in_process(files))
+        ih = None if args.no_peers else imagehash_job(files)
+        if ih is not None:
+            rows.setdefault("imagehash dhash, 1 core (in-process)", []).append(ih)
+        idd = None if args.no_peers else imagededup_job(out / "jpeg")
+        if idd is not None:
+            rows.setdefault("imagededup DHash, 1 worker (in-process)", []).append(idd)
+        if not args.no_dask:
+            for w in (1, 2):
+                drop_indexes(hay)
+                t, _ = timed([*SCOPECHECK, "index", str(hay), "--scheduler", f"local:{w}"])
+                rows.setdefault(f"index HAY, Dask local:{w} (cluster start included)", []).append(t)
+            drop_indexes(hay)
+            rows.setdefault("index HAY, process pool --jobs 2", []).append(
+                timed([*SCOPECHECK, "index", str(hay), "--jobs", "2"])[0])
+    seed = median(rows["seed"])
+    short = lambda fs: [os.path.basename(f) for f in fs]  # noqa: E731
+    print(f"folders still to import -- seed (exact hash): {short(answers['seed'])}; scopecheck (within 7 bits, "
+          f"re-encoded copies found): {short(answers['ours'])}")
+    print(f"{'':55s} {'seconds':>8s} {'ms/file':>8s} {'vs seed':>8s}")
+    for name, ts in rows.items():
+        m = median(ts)
+        print(f"{name:55s} {m:8.2f} {m / n * 1e3:8.2f} {seed / m:7.2f}x")
+    floor = median(rows["floor: read + 1/8 DCT decode, 1 core"])
+    mine = median(rows["hash_file in-process, 1 core"])
+    print(f"hash_file / decode floor, per core: {mine / floor:.2f} (target <= 1.15)")
+    if args.png:
+        phay, pneedles = make_archive(out / "png", images=args.png, ext=".png")
+        pn = len(image_files(phay)) + len(image_files(pneedles))
+        ps, po = [], []
+        for _ in range(args.runs):
+            ps.append(timed([sys.executable, str(seed_py), str(phay), str(pneedles)])[0])
+            po.append(ours_one_process(phay, pneedles, 2)[0])
+        print(f"PNG archive ({pn} files): seed {median(ps):.2f} s, scopecheck search (no index) --jobs 2 "
+              f"{median(po):.2f} s: {median(ps) / median(po):.2f}x (target >= 1.0)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""compare.batch: the process pool and a REAL Dask LocalCluster (two worker processes) build the
+same index; a worker killed mid-run loses nothing; the default path never imports Dask."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from scopecheck.compare import batch
+from scopecheck.compare.errors import InputError
+from scopecheck.compare.index import build_index
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def picture(seed: int, h=96, w=128) -> np.ndarray:
+    r = np.random.default_rng(seed)
+    small = r.uniform(0, 255, (h // 16, w // 16, 3)).astype(np.float32)
+    return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    d = tmp_path_factory.mktemp("batch") / "archive"
+    for k in range(120):
+        sub = d / f"f{k % 3}"
+        sub.mkdir(parents=True, exist_ok=True)
+        ext = ".jpg" if k % 4 == 0 else ".png"
+        ok, buf = cv2.imencode(ext, picture(k, 240 if k % 4 == 0 else 96, 320 if k % 4 == 0 else 128))
+        (sub / f"img{k:03d}{ext}").write_bytes(buf.tobytes())
+    (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    return d
+
+
+@pytest.fixture(scope="module")
+def pool_rows(archive, tmp_path_factory):
+    db = tmp_path_factory.mktemp("pool") / "pool.sqlite"
+    build_index([archive], db=db, jobs=2)
+    return table(db)
+
+
+def table(db) -> tuple[dict, dict]:
+    with sqlite3.connect(db) as c:
+        files = {r[0]: r[1:] for r in c.execute(
+            "SELECT path, size, mtime_ns, format, width, height, channels, dtype, sha256, pixel_sha256, dhash, h, "
+            "dhash256, flat, sha_key, pix_key FROM files")}
+        errors = dict(c.execute("SELECT path, error FROM errors"))
+    return files, errors
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as c:
+        yield c
+
+
+def test_dask_cluster_index_equals_the_pools(archive, pool_rows, cluster, tmp_path):
+    db = tmp_path / "dask.sqlite"
+    r = build_index([archive], db=db, scheduler=cluster.scheduler_address, batch=7)
+    assert (r.files, r.hashed, len(r.errors)) == (121, 121, 1)
+    files, errors = table(db)
+    assert files == pool_rows[0] and errors == pool_rows[1] and len(files) == 120
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_worker_killed_mid_run_loses_nothing(archive, pool_rows, cluster, tmp_path, monkeypatch):
+    from distributed import Client
+
+    monkeypatch.setattr(batch, "DASK_CHUNK", 2)  # many small tasks: the kill lands while work is queued
+    with Client(cluster.scheduler_address) as client:
+        pids = sorted(client.run(os.getpid).values())
+    killed = []
+
+    def progress(done, total, _errors):
+        if done == 10 and not killed:
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+    db = tmp_path / "killed.sqlite"
+    r = build_index([archive], db=db, scheduler=cluster.scheduler_address, batch=5, progress=progress)
+    assert killed and r.hashed == 121
+    assert table(db) == pool_rows  # every record arrived once the scheduler re-ran the lost tasks
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed[0], 0)
+
+
+def test_local_scheduler_starts_its_own_cluster(archive, pool_rows, tmp_path):
+    pytest.importorskip("distributed")
+    files = [f for f in batch.walk_images([archive / "f0"]).files][:6]
+    got = {out.path: out for out in batch.iter_hashes(files, scheduler="local:2")}
+    assert sorted(got) == sorted(f.path for f in files)
+    for path, rec in got.items():
+        assert str(rec.dhash) == pool_rows[0][path][9] and rec.sha256 == pool_rows[0][path][7]
+
+
+def test_scheduler_option_is_checked_and_dask_stays_unimported(archive, tmp_path):
+    for bad in ("localhost:8786", "local:0", "local:x", "tcp://"):
+        with pytest.raises(InputError, match="--scheduler must be"):
+            batch.check_scheduler(bad)
+    assert batch.check_scheduler("tcp://10.0.0.5:8786") == "tcp://10.0.0.5:8786"
+    code = ("import sys; from scopecheck.compare.index import build_index; "
+            f"build_index([{str(archive / 'f1')!r}], db={str(tmp_path / 'p.sqlite')!r}, jobs=2); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.stdout.strip() == "[]"
+
+
+def test_unreachable_scheduler_is_one_clear_error(archive, tmp_path):
+    pytest.importorskip("distributed")
+    r = subprocess.run([sys.executable, "-m", "scopecheck", "index", str(archive / "f2"), "--db",
+                        str(tmp_path / "x.sqlite"), "--scheduler", "tcp://127.0.0.1:9"],
+                       capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr

@@ -1,0 +1,368 @@
+"""Hostile input files (issue 8 B) and a runner that measures what each one costs.
+
+Each ``make_*`` function writes one small file (sparse where it must look large) into a folder
+and returns its path. :data:`CASES` pairs each with the command line that used to go wrong and
+what must happen now. ``python -m tests.hostile`` reads a JSON list of argument lists on stdin,
+runs each through ``scopecheck.cli.main`` in a forked child (file descriptors 1 and 2 captured)
+and prints, per case, the exit status, stdout, stderr, CPU seconds, wall seconds and peak RSS
+(``os.wait4``), so one interpreter start serves every case. ``python -m tests.hostile --table``
+builds every case and prints that as a table.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+GIB = 1 << 30
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:  # written out here, independently of the library
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def small_png(extra: bytes = b"", size=(8, 8)) -> bytes:
+    _ok, buf = cv2.imencode(".png", np.full(size, 128, np.uint8))
+    data = buf.tobytes()
+    i = data.index(b"IDAT") - 4
+    return data[:i] + extra + data[i:]
+
+
+def small_jpeg(shape=(16, 16), *, progressive=False, seed=None, quality=90) -> bytes:
+    if seed is None:
+        img = np.full(shape, 128, np.uint8)
+    else:
+        img = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    _ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality,
+                                         cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])
+    return buf.tobytes()
+
+
+def tiff(entries: list[tuple[int, int, int, bytes]], *, strip: bytes = b"\0" * 256) -> bytes:
+    """Little-endian classic TIFF, one IFD at offset 8; values longer than 4 bytes go after it.
+
+    ``entries`` are (tag, type, count, value bytes); StripOffsets (273) given as b"" is filled in.
+    """
+    ifd_size = 2 + 12 * len(entries) + 4
+    extra_at = 8 + ifd_size
+    extra = b""
+    out = []
+    strip_at = extra_at + sum(len(v) + (len(v) & 1) for _t, _y, _c, v in entries if len(v) > 4)
+    for tag, typ, count, value in entries:
+        if tag == 273 and not value:
+            value = struct.pack("<I", strip_at)
+        if len(value) > 4:
+            out.append(struct.pack("<HHII", tag, typ, count, extra_at + len(extra)))
+            extra += value + b"\0" * (len(value) & 1)
+        else:
+            out.append(struct.pack("<HHI", tag, typ, count) + value.ljust(4, b"\0"))
+    return (b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(entries)) + b"".join(out)
+            + b"\0\0\0\0" + extra + strip)
+
+
+def _short(v: int) -> bytes:
+    return struct.pack("<H", v)
+
+
+def _long(v: int) -> bytes:
+    return struct.pack("<I", v)
+
+
+def _tiff_gray(width_entries, height=16):
+    return tiff(width_entries + [(257, 3, 1, _short(height)), (258, 3, 1, _short(8)),
+                                 (259, 3, 1, _short(1)), (262, 3, 1, _short(1)), (273, 4, 1, b""),
+                                 (277, 3, 1, _short(1)), (278, 3, 1, _short(height)),
+                                 (279, 4, 1, _long(256))])
+
+
+# --------------------------------------------------------------------------- the files
+
+def make_tiff_duplicate_width(d: Path) -> Path:
+    """Two ImageWidth tags: libtiff reads the first (30000), a naive guard the last (16)."""
+    p = d / "dup_width.tif"
+    p.write_bytes(_tiff_gray([(256, 4, 1, _long(30000)), (256, 3, 1, _short(16))], height=30000))
+    return p
+
+
+def make_tiff_long8_width(d: Path) -> Path:
+    """ImageWidth typed LONG8: 8 bytes at an offset, 30000 x 30000 declared."""
+    p = d / "long8_width.tif"
+    p.write_bytes(_tiff_gray([(256, 16, 1, struct.pack("<Q", 30000))], height=30000))
+    return p
+
+
+def make_tiff_width_count_2(d: Path) -> Path:
+    p = d / "width_count2.tif"
+    p.write_bytes(_tiff_gray([(256, 3, 2, _short(16) + _short(30000))]))
+    return p
+
+
+def make_tiff_short_strips(d: Path) -> Path:
+    """Uncompressed 9000 x 9000 declared, 256 bytes of strip data."""
+    p = d / "short_strips.tif"
+    p.write_bytes(_tiff_gray([(256, 3, 1, _short(9000))], height=9000))
+    return p
+
+
+def make_jpeg_many_scans(d: Path, scans: int = 5000) -> Path:
+    """A progressive 2000x2000 JPEG followed by thousands of empty refinement scans."""
+    data = small_jpeg((2000, 2000), progressive=True)
+    empty_scan = b"\xff\xda\x00\x08\x01\x01\x00\x01\x3f\x10"  # Y, AC 1..63, Ah=1 Al=0, no data
+    p = d / "many_scans.jpg"
+    p.write_bytes(data[:-2] + empty_scan * scans + b"\xff\xd9")
+    return p
+
+
+def make_jpeg_many_com(d: Path, n: int = 20_000) -> Path:
+    data = small_jpeg()
+    p = d / "many_com.jpg"
+    p.write_bytes(data[:2] + b"".join(b"\xff\xfe" + struct.pack(">H", 2 + len(c)) + c
+                                      for c in (b"c%d" % i for i in range(n))) + data[2:])
+    return p
+
+
+def make_png_many_text(d: Path, n: int = 20_000) -> Path:
+    p = d / "many_text.png"
+    p.write_bytes(small_png(b"".join(chunk(b"tEXt", b"Comment\0v%d" % i) for i in range(n))))
+    return p
+
+
+def make_png_max_chunks(d: Path, n: int = 65_000) -> Path:
+    """Just under the chunk limit (max_segments 65,536 for a small file): the worst walk allowed."""
+    p = d / "max_chunks.png"
+    p.write_bytes(small_png(chunk(b"teXt", b"") * n))
+    return p
+
+
+def make_png_over_max_chunks(d: Path) -> Path:
+    return make_png_max_chunks(d, 70_000)
+
+
+def make_jpeg_max_segments(d: Path, n: int = 65_000) -> Path:
+    data = small_jpeg()
+    p = d / "max_segments.jpg"
+    p.write_bytes(data[:2] + b"\xff\xfe\x00\x02" * n + data[2:])
+    return p
+
+
+def make_png_ztxt_bombs(d: Path, n: int = 20) -> Path:
+    """20 zTXt chunks of 16 MiB each when decompressed (about 330 KB on disk)."""
+    z = zlib.compress(b"\0" * (16 << 20), 9)
+    p = d / "ztxt_bombs.png"
+    p.write_bytes(small_png(b"".join(chunk(b"zTXt", b"k%d\0\0" % i + z) for i in range(n))))
+    return p
+
+
+def make_jpeg_99mp_early_eoi(d: Path) -> Path:
+    """A few hundred bytes declaring 9950 x 9950 (99 MP), its scan ending at once in EOI."""
+    data = bytearray(small_jpeg())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 9950, 9950)
+    p = d / "99mp_early_eoi.jpg"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def make_png_99mp_tiny(d: Path) -> Path:
+    """A PNG declaring 9950 x 9950 gray with 20 bytes of IDAT."""
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 9950, 9950, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(9951 * 10))) + chunk(b"IEND", b""))
+    p = d / "99mp_tiny.png"
+    p.write_bytes(data)
+    return p
+
+
+def make_jpeg_cut_third(d: Path, *, progressive: bool = False) -> Path:
+    """A noisy 640x480 JPEG cut to a third, with FF D9 appended."""
+    data = small_jpeg((480, 640), progressive=progressive, seed=1)
+    p = d / f"cut_third{'_progressive' if progressive else ''}.jpg"
+    p.write_bytes(data[:len(data) // 3] + b"\xff\xd9")
+    return p
+
+
+def make_jpeg_extraneous_bytes(d: Path) -> Path:
+    """Harmless junk before EOI: libjpeg warns ("Corrupt JPEG data: 3 extraneous bytes").
+
+    The pixels are whole, so the file is accepted -- and the warning must not reach stderr."""
+    data = small_jpeg((32, 32), seed=2)
+    p = d / "extraneous.jpg"
+    p.write_bytes(data[:-2] + b"\x01\x02\x03\xff\xd9")
+    return p
+
+
+def make_sparse(d: Path, size: int = 3 * GIB, head: bytes = b"\x89PNG\r\n\x1a\n") -> Path:
+    """A sparse file of ``size`` bytes (no disk used) that starts like a PNG, zeros after."""
+    p = d / f"sparse_{size}.png"
+    with open(p, "wb") as f:
+        f.write(head)
+        f.truncate(size)
+    return p
+
+
+def make_png_signature_zeros(d: Path) -> Path:
+    return make_sparse(d, 64 << 20)
+
+
+def make_png_bad_filter(d: Path) -> Path:
+    """Valid chunks and CRCs, but scanline filter type 9: libpng says 'bad adaptive filter value'."""
+    w, h = 8, 8
+    raw = b"".join(b"\x09" + bytes(w) for _ in range(h))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    p = d / "bad_filter.png"
+    p.write_bytes(data)
+    return p
+
+
+def make_fifo(d: Path) -> Path:
+    p = d / "fifo.png"
+    os.mkfifo(p)
+    return p
+
+
+def make_good_png(d: Path) -> Path:
+    p = d / "good.png"
+    p.write_bytes(small_png(size=(32, 32)))
+    return p
+
+
+@dataclass(frozen=True)
+class Case:
+    """A hostile file, the command run on it ({f} is the file, {d} the folder) and the outcome."""
+
+    name: str
+    make: object
+    argv: tuple[str, ...]
+    exit: int
+    words: str = ""   # must appear in the one stderr line (exit 2)
+
+
+CASES = (
+    Case("tiff-duplicate-width", make_tiff_duplicate_width, ("compare", "{f}", "{f}"), 2, "appears twice"),
+    Case("tiff-long8-width", make_tiff_long8_width, ("compare", "{f}", "{f}"), 2,
+         "30000x30000 = 900.0 megapixels, over the limit --max-pixels 100 MP"),
+    Case("tiff-width-count-2", make_tiff_width_count_2, ("hash", "{f}"), 2, "not one integer"),
+    Case("tiff-short-strips", make_tiff_short_strips, ("compare", "{f}", "{f}"), 2,
+         "truncated TIFF: declares 9000x9000 (81000000 bytes of samples) but its uncompressed data holds 256"),
+    Case("jpeg-many-scans", make_jpeg_many_scans, ("compare", "{f}", "{f}"), 2, "more than 100 scans"),
+    Case("jpeg-many-com", make_jpeg_many_com, ("compare", "{f}", "{f}"), 0),
+    Case("jpeg-many-com-strip", make_jpeg_many_com, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),
+    Case("png-many-text", make_png_many_text, ("compare", "{f}", "{f}"), 0),
+    Case("png-many-text-strip", make_png_many_text, ("strip", "{f}", "-o", "{d}/out.png"), 0),
+    Case("png-max-chunks", make_png_max_chunks, ("compare", "{f}", "{f}"), 0),
+    Case("png-max-chunks-strip", make_png_max_chunks, ("strip", "{f}", "-o", "{d}/out.png"), 0),
+    Case("png-over-max-chunks", make_png_over_max_chunks, ("hash", "{f}"), 2,
+         "more than 65536 PNG chunks, over the limit max_segments"),
+    Case("jpeg-max-segments", make_jpeg_max_segments, ("compare", "{f}", "{f}"), 0),
+    Case("jpeg-max-segments-strip", make_jpeg_max_segments, ("strip", "{f}", "-o", "{d}/out.jpg"), 0),
+    Case("png-ztxt-bombs", make_png_ztxt_bombs, ("compare", "{f}", "{f}"), 0),
+    Case("jpeg-99mp-early-eoi", make_jpeg_99mp_early_eoi, ("compare", "{f}", "{f}"), 2,
+         "truncated JPEG: declares 9950x9950"),
+    Case("png-99mp-tiny", make_png_99mp_tiny, ("compare", "{f}", "{f}"), 2,
+         "truncated PNG: declares 9950x9950"),
+    Case("jpeg-cut-third", make_jpeg_cut_third, ("compare", "{f}", "{f}"), 2,
+         "truncated JPEG: the image data does not decode whole"),
+    Case("jpeg-cut-third-progressive", lambda d: make_jpeg_cut_third(d, progressive=True),
+         ("compare", "{f}", "{f}"), 2, "truncated JPEG"),
+    Case("jpeg-extraneous-bytes", make_jpeg_extraneous_bytes, ("compare", "{f}", "{f}"), 0),
+    Case("sparse-3gb", make_sparse, ("compare", "{f}", "{f}"), 2,
+         "is 3 GiB, over the limit --max-bytes 1 GiB"),
+    Case("sparse-3gb-strip", make_sparse, ("strip", "{f}", "-o", "{d}/out.png"), 2, "--max-bytes"),
+    Case("sparse-3gb-hash", make_sparse, ("hash", "{f}"), 2, "--max-bytes"),
+    Case("png-signature-zeros", make_png_signature_zeros, ("compare", "{f}", "{f}"), 2,
+         "corrupt PNG: corrupt chunk header at byte 8"),
+    Case("max-bytes-option", make_good_png, ("compare", "--max-bytes", "100", "{f}", "{f}"), 2,
+         "over the limit --max-bytes 100 bytes"),
+    Case("hash-size-20000", make_good_png, ("hash", "--hash-size", "20000", "{f}"), 2, "2..64"),
+    Case("compare-hash-size-20000", make_good_png, ("compare", "--hash-size", "20000", "{f}", "{f}"), 2,
+         "2..64"),
+    Case("png-bad-filter", make_png_bad_filter, ("compare", "{f}", "{f}"), 2, "bad adaptive filter value"),
+    Case("fifo-compare", make_fifo, ("compare", "{f}", "{f}"), 2, "FIFO"),
+    Case("fifo-strip", make_fifo, ("strip", "{f}", "-o", "{d}/out.png"), 2, "FIFO"),
+    Case("device-compare", lambda d: Path("/dev/zero"), ("compare", "{f}", "{f}"), 2, "character device"),
+    Case("directory-strip", lambda d: d, ("strip", "{f}", "-o", "{d}/out.png"), 2, "directory"),
+)
+
+
+# --------------------------------------------------------------------------- the runner
+
+def run_one(argv: list[str], timeout: float = 20.0) -> dict:
+    """Run ``scopecheck argv`` in a forked child; exit status, output and cost."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 99
+            try:
+                signal.alarm(int(timeout))
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdout = os.fdopen(1, "w", closefd=False)
+                sys.stderr = os.fdopen(2, "w", closefd=False)
+                from scopecheck.cli import main
+                code = main(argv)
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 2
+            except BaseException:  # noqa: BLE001 - reported as a traceback on stderr
+                import traceback
+                traceback.print_exc()
+                code = 98
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(code)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        return {"argv": argv, "exit": os.waitstatus_to_exitcode(status),
+                "stdout": out.read().decode("utf-8", "replace"),
+                "stderr": err.read().decode("utf-8", "replace"),
+                "cpu": usage.ru_utime + usage.ru_stime, "wall": wall,
+                "maxrss_mb": usage.ru_maxrss / 1024}
+
+
+def _prepare() -> None:
+    from scopecheck.cli import build_parser
+    build_parser()  # import every command module once, before forking
+    import scopecheck.compare.pair  # noqa: F401
+    import scopecheck.compare.strip  # noqa: F401
+
+
+def table() -> None:
+    """Build every case in a temporary folder, run it and print what it cost."""
+    _prepare()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{'case':28s} {'exit':>4s} {'CPU s':>6s} {'wall s':>6s} {'peak RSS MB':>11s} {'file bytes':>12s}")
+        for i, case in enumerate(CASES):
+            d = Path(tmp) / str(i)
+            d.mkdir()
+            f = case.make(d)
+            size = f.stat().st_size if Path(f).is_file() else 0
+            res = run_one([a.format(f=f, d=d) for a in case.argv])
+            print(f"{case.name:28s} {res['exit']:4d} {res['cpu']:6.3f} {res['wall']:6.3f} "
+                  f"{res['maxrss_mb']:11.0f} {size:12d}")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--table"]:
+        table()
+        return
+    _prepare()
+    jobs = json.load(sys.stdin)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"parent_maxrss_mb": base, "results": [run_one(a) for a in jobs]}))
+
+
+if __name__ == "__main__":
+    main()

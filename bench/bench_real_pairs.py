@@ -248,7 +248,7 @@ def labelled_pairs(root: str, *, quick: bool = False, seed: int = 9):
 
     # lossy re-encodes, q >= 70
     qs = (70, 75, 80, 85, 90, 95)
-    for k, (n, p) in enumerate(stills.items()):
+    for n, p in stills.items():
         img = _read(p)
         if img.dtype != np.uint8:
             continue
@@ -341,7 +341,7 @@ def labelled_pairs(root: str, *, quick: bool = False, seed: int = 9):
                     out[dy:dy + side, dx:dx + side] = patch
                     return out
         return None
-    for k, (n, p) in enumerate(stills.items()):
+    for n, p in stills.items():
         img = _read(p)
         for frac in ((0.015, 0.04) if not quick else (0.04,)):
             b = pasted(img, frac, rng)

@@ -52,11 +52,10 @@ class NoiseProfile:
     path: str | None = None                       # where it was read from
 
     def to_json(self) -> dict:
-        r6 = (lambda v: None if v is None else round(v, 6))
         return {"kind": PROFILE_KIND, "device": self.device, "size": f"{self.width}x{self.height}",
                 "noise_sigma": round(self.noise_sigma, 4),
                 "frame_noise_sigma": None if self.frame_noise_sigma is None else round(self.frame_noise_sigma, 4),
-                "ssim": {"min": r6(self.ssim_min), "median": r6(self.ssim_median)},
+                "ssim": {"min": _round6(self.ssim_min), "median": _round6(self.ssim_median)},
                 "dhash_distance": {"max": self.dhash_max, "median": self.dhash_median},
                 "shots": self.shots, "pairs": self.shots * (self.shots - 1) // 2, **self.options,
                 "controls": list(self.controls), "software": self.software, "time": self.time}
@@ -72,8 +71,10 @@ class NoiseProfile:
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma < 0:
             raise InputError(f"profile noise_sigma must be a non-negative number, got {sigma!r}", path=path)
         w, _, h = str(doc.get("size", "0x0")).partition("x")
-        ssim_d = doc.get("ssim") if isinstance(doc.get("ssim"), dict) else {}
-        dh = doc.get("dhash_distance") if isinstance(doc.get("dhash_distance"), dict) else {}
+        ssim_d = doc.get("ssim")
+        ssim_d = ssim_d if isinstance(ssim_d, dict) else {}
+        dh = doc.get("dhash_distance")
+        dh = dh if isinstance(dh, dict) else {}
         opts = {k: doc[k] for k in ("frames_per_shot", "stack", "depth", "warmup") if k in doc}
         return cls(noise_sigma=float(sigma), device=doc.get("device") or {},
                    width=int(w) if w.isdigit() else 0, height=int(h) if h.isdigit() else 0,
@@ -81,6 +82,10 @@ class NoiseProfile:
                    ssim_min=ssim_d.get("min"), ssim_median=ssim_d.get("median"), dhash_max=dh.get("max"),
                    dhash_median=dh.get("median"), options=opts, controls=tuple(doc.get("controls") or ()),
                    software=doc.get("software") or {}, time=doc.get("time") or {}, path=path)
+
+
+def _round6(v: float | None) -> float | None:
+    return None if v is None else round(v, 6)
 
 
 def load_profile(path) -> NoiseProfile:

@@ -5,9 +5,9 @@ import os
 import cv2
 import numpy as np
 import pytest
-from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from tests.conftest import COMPARE_FIX, noisy, scene
 
 with open(os.path.join(COMPARE_FIX, "MANIFEST.json")) as _fh:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import skimage
+
 from scopecheck.compare.codec_noise import jpeg_tables
 from scopecheck.compare.hashing import dhash, is_flat
 from scopecheck.compare.pair import Verdict, compare_files

@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_dedupe.py                 # build the set under out/, measure
     .venv/bin/python bench/bench_dedupe.py --radius 7      # the radius the comparison is made at
 
+The peers are a bench-only extra (imagededup pulls in PyTorch): ``.venv/bin/pip install -e '.[bench]'``.
+
 **The set** (written under ``out/bench_dedupe/``, rebuilt when missing). Real photos that ship in
 Python packages: scikit-image's bundled pictures (its synthetic ones left out, except the colour
 wheel, the issue's hard case), scikit-learn's two sample photos, matplotlib's two sample photos and
@@ -56,20 +58,24 @@ VERSIONS = ["orig", "q95", "q75", "q50", "half", "crop", "bright", "meta"]
 # --------------------------------------------------------------------------- the set
 
 def _sources():
-    import matplotlib
     import skimage
-    import sklearn.datasets
 
     sk = os.path.join(os.path.dirname(skimage.__file__), "data")
     for name in SKIMAGE:
         fn = next(f for f in os.listdir(sk) if f.split(".")[0] == name)
         yield f"skimage-{name}", cv2.imread(os.path.join(sk, fn), cv2.IMREAD_COLOR)
-    skl = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
-    for fn in ("china.jpg", "flower.jpg"):
-        yield f"sklearn-{fn.split('.')[0]}", cv2.imread(os.path.join(skl, fn), cv2.IMREAD_COLOR)
-    mpl = os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "sample_data")
-    for fn in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png"):
-        yield f"mpl-{fn.split('.')[0]}", cv2.imread(os.path.join(mpl, fn), cv2.IMREAD_COLOR)
+    try:  # installed with the bench extra (imagededup needs both): pip install -e '.[bench]'
+        import matplotlib
+        import sklearn.datasets
+    except ImportError:
+        print("scikit-learn / matplotlib not installed: their 4 sample photos left out", file=sys.stderr)
+    else:
+        skl = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
+        for fn in ("china.jpg", "flower.jpg"):
+            yield f"sklearn-{fn.split('.')[0]}", cv2.imread(os.path.join(skl, fn), cv2.IMREAD_COLOR)
+        mpl = os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "sample_data")
+        for fn in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png"):
+            yield f"mpl-{fn.split('.')[0]}", cv2.imread(os.path.join(mpl, fn), cv2.IMREAD_COLOR)
     faces = np.load(os.path.join(sk, "lfw_subset.npy"))
     for k in range(0, 80, 2):  # 40 faces
         f = np.clip(faces[k] * 255.0, 0, 255).astype(np.uint8)
@@ -241,7 +247,7 @@ def main():
           " the best precision of each method at that recall or more (over the sweep):")
     for name, pts in curves.items():
         ok = [(p, r) for r, (p, rc) in pts.items() if rc >= ours[1]]
-        best = max(ok) if ok else None
+        best = max(ok, key=lambda t: (t[0], -t[1])) if ok else None  # best precision, smallest radius
         print(f"  {name:30s} " + (f"precision {best[0]:.3f} (radius {best[1]})" if best else "never reaches it"))
 
     # 3. Stage-scan tiles.

@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_search.py            # 1e5, 1e6, 1e7 queries; pairs at 1e5, 1e6
     .venv/bin/python bench/bench_search.py --quick    # 1e5 and 1e6 only, brute-force pairs extrapolated
     .venv/bin/python bench/bench_search.py --full     # also time the brute-force all-pairs at 1e5 (~10 s)
+    .venv/bin/python bench/bench_search.py --huge 1e8 # only the memory-mapped multi-index at 1e8
+                                                      # (needs ~2.5 GB RAM and 2 x 3.7 GB of disk in out/)
 
 Data: uniform random 64-bit hashes with 1 % planted near-copies (0-4 bits flipped), and a "skewed"
 set whose bits are biased and correlated like real dHashes of similar pictures (bucket sizes of
@@ -21,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scopecheck.compare.search import MultiIndex, hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.hamming import hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.multiindex import MultiIndex, build_file  # noqa: E402
 
 
 def uniform(n, rng):
@@ -30,11 +33,11 @@ def uniform(n, rng):
     return plant(h, rng)
 
 
-def skewed(n, rng):
+def skewed(n, rng, p=None):
     """Bits biased (p from 0.1 to 0.9) and in runs: like dHashes of one kind of picture."""
-    p = rng.uniform(0.1, 0.9, 64)
-    bits = rng.random((n, 64)) < p
-    bits[:, 1::2] ^= bits[:, ::2] & (rng.random((n, 32)) < 0.5)  # neighbouring bits correlated
+    p = rng.uniform(0.1, 0.9, 64) if p is None else p
+    bits = rng.integers(0, 256, (n, 64), dtype=np.uint8) < np.round(p * 256).astype(np.uint8)
+    bits[:, 1::2] ^= bits[:, ::2] & (rng.integers(0, 2, (n, 32), dtype=np.uint8) == 1)  # neighbours correlated
     h = np.packbits(bits, axis=1).view(">u8").ravel().astype(np.uint64)
     return plant(h, rng)
 
@@ -66,6 +69,15 @@ def plain_scan(h, q, r):
     return i, d[i]
 
 
+def median_ms_fn(fn, repeats):
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(ts))
+
+
 def median_ms(fn, qs):
     ts = []
     for q in qs:
@@ -94,9 +106,9 @@ def bench_queries(sizes, r=10):
                 for got in (hamming_scan(h, q, max_distance=r), mih.query(q, max_distance=r)):
                     assert np.array_equal(ref[0], got[0]) and np.array_equal(ref[1], got[1])
                 hits += ref[0].size
-            t_plain = median_ms(lambda q: plain_scan(h, q, r), qs)
-            t_scan = median_ms(lambda q: hamming_scan(h, q, max_distance=r), qs)
-            t_mih = median_ms(lambda q: mih.query(q, max_distance=r), qs)
+            t_plain = median_ms(lambda q, h=h: plain_scan(h, q, r), qs)
+            t_scan = median_ms(lambda q, h=h: hamming_scan(h, q, max_distance=r), qs)
+            t_mih = median_ms(lambda q, mih=mih: mih.query(q, max_distance=r), qs)
             print(f"{name:8s} {n:9.0e} {t_plain:12.3f} {t_scan:13.3f} {t_mih:12.3f} {build:7.2f}s "
                   f"{t_plain / t_scan:7.1f} {t_plain / t_mih:7.1f} {hits / 20:7.1f}")
             del h, mih
@@ -150,12 +162,78 @@ def bench_pairs(sizes, r=4, full=False, repeats=3):
             print(f"{name:8s} {n:9.0e} {t_pig:10.3f}s {i.size:9d} {t_bf:11.1f}s {t_bf / t_pig:7.0f}{note}")
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_huge(n: int, radii=(4, 7, 10), kinds=("uniform", "skewed"), keep=False):
+    """The memory-mapped multi-index at ``n`` hashes against the plain numpy scan, side by side."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out", "bench_search")
+    os.makedirs(folder, exist_ok=True)
+    print(f"\n== memory-mapped multi-index at N={n:.0e} (ms per query; plain numpy scan side by side)")
+    rng = np.random.default_rng(5)
+    for name in kinds:
+        h = np.empty(n, dtype=np.uint64)
+        step = 1_000_000
+        p = rng.uniform(0.1, 0.9, 64)  # one skewed distribution for the whole set
+        for s in range(0, n, step):  # in slices: the generators hold a few arrays of their size
+            k = min(step, n - s)
+            h[s:s + k] = uniform(k, rng) if name == "uniform" else skewed(k, rng, p)
+        path = os.path.join(folder, f"mih-{name}-{n:.0e}.bin")
+        t = time.perf_counter()
+        build_file(path, h)
+        build = time.perf_counter() - t
+        mih = MultiIndex.open(path)
+        qs = queries(h, 200, rng)
+        for q in qs[:5]:  # correctness first: identical answers to the plain scan
+            for r in radii:
+                ref = plain_scan(h, q, r)
+                got = mih.query(q, max_distance=r)
+                assert np.array_equal(ref[0], got[0]) and np.array_equal(ref[1], got[1]), (name, r)
+        size = os.path.getsize(path)
+        print(f"{name}: built in {build:.0f} s into {path}: {size / 1e9:.2f} GB ({size / n:.1f} bytes a hash), "
+              f"layout {mih.layout}; the hashes themselves {h.nbytes / 1e9:.2f} GB")
+        for r in radii:
+            cost = np.array([mih.cost(q, max_distance=r) for q in qs[:50]])
+            passes = []
+            for _ in range(2):  # first pass maps the pages it touches; second pass: a warm index
+                ts = []
+                for q in qs:
+                    t = time.perf_counter()
+                    mih.query(q, max_distance=r)
+                    ts.append(time.perf_counter() - t)
+                passes.append((1e3 * float(np.median(ts)), 1e3 * float(np.percentile(ts, 95))))
+            t_plain = median_ms(lambda q, h=h, r=r: plain_scan(h, q, r), qs[:5])
+            (m1, p1), (m2, p2) = passes
+            print(f"  r={r:2d}: multi-index {m2:6.2f} ms (p95 {p2:.2f}; first pass {m1:.2f}, p95 {p1:.2f}), "
+                  f"plain numpy scan {t_plain:7.1f} ms ({t_plain / m2:.0f}x); "
+                  f"{cost[:, 0].mean():.0f} buckets, {np.median(cost[:, 1]):.0f} candidates a query")
+        print(f"  process RSS after the queries {_rss_mb():.0f} MB (mapped pages touched + the {h.nbytes / 1e6:.0f} MB "
+              "of hashes the plain scan needs)")
+        del mih, h
+        if not keep:
+            os.unlink(path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip 1e7")
     ap.add_argument("--full", action="store_true", help="time brute-force pairs at 1e5 instead of extrapolating")
+    ap.add_argument("--huge", type=float, default=None, metavar="N",
+                    help="only time the memory-mapped multi-index at N hashes (e.g. 1e8)")
+    ap.add_argument("--kinds", default="uniform,skewed", help="with --huge: which data sets")
     args = ap.parse_args()
-    print(f"numpy {np.__version__}, {os.cpu_count()} cpus")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
+    a = np.random.default_rng(0).integers(0, 2**63, 1_000_000, dtype=np.int64).view(np.uint64)
+    print(f"calibration (scale the times by it on a busy machine): np.sort of 1e6 uint64 takes "
+          f"{median_ms_fn(lambda: np.sort(a), 7):.1f} ms")
+    if args.huge:
+        bench_huge(int(args.huge), kinds=args.kinds.split(","))
+        return
     sizes = [10_000, 30_000, 100_000, 1_000_000] + ([] if args.quick else [10_000_000])
     bench_queries(sizes)
     bench_pairs([100_000, 1_000_000], full=args.full)

@@ -1,9 +1,8 @@
 """Packed 64-bit Hamming kernels: one dHash (``hash_size=8``) per ``uint64`` element.
 
 :func:`hamming_scan` (XOR + popcount in cache-sized blocks, the floor everything else is measured
-against), :class:`MultiIndex` (multi-index hashing: four 16-bit tables; a hash within ``r`` of the
-query agrees with it to within ``r // 4`` bits on at least one quarter, so only the buckets near the
-query's quarters are verified), :class:`HammingIndex` (picks one by size) and :func:`radius_pairs`
+against), :class:`HammingIndex` (the scan, or :class:`compare.multiindex.MultiIndex` for large
+arrays) and :func:`radius_pairs`
 (all pairs within ``r``: a pigeonhole split into ``m`` chunks, of which at least ``m - r`` agree
 exactly; candidates come from sorting on combinations of exact chunks and are verified with the full
 distance). Nothing here knows about files: arrays in, index arrays out.
@@ -11,6 +10,7 @@ distance). Nothing here knows about files: arrays in, index arrays out.
 from __future__ import annotations
 
 import math
+import os
 from itertools import combinations
 
 import numpy as np
@@ -21,9 +21,9 @@ from .hashing import DHash
 HASH_BITS = 64
 
 #: From this many hashes on, queries use the multi-index (measured in ``bench/bench_search.py``,
-#: radius 10: at 1e4 the scan takes 0.009 ms and the multi-index 0.027 ms; at 3e4 they are even;
-#: at 1e5 0.065 vs 0.036 ms, at 1e6 0.69 vs 0.12 ms).
-MULTI_INDEX_MIN_SIZE = 50_000
+#: radius 10: at 3e4 the scan takes 0.027 ms and the multi-index 0.10 ms (its floor: a few numpy
+#: calls per substring); at 1e5 0.091 vs 0.100 ms; at 1e6 1.0 vs 0.17 ms).
+MULTI_INDEX_MIN_SIZE = 100_000
 
 _BLOCK = 1 << 15  # elements per scan block: 256 KiB of hashes, stays in L2
 
@@ -105,103 +105,35 @@ def hamming_scan(hashes: np.ndarray, query: int, *, max_distance: int) -> tuple[
     return np.concatenate(found_i), np.concatenate(found_d)
 
 
-# --------------------------------------------------------------------------- multi-index hashing
-
-def _masks(bits: int, radius: int) -> np.ndarray:
-    """All ``bits``-bit masks with at most ``radius`` bits set (the probe offsets)."""
-    out = [0]
-    for r in range(1, radius + 1):
-        for combo in combinations(range(bits), r):
-            m = 0
-            for b in combo:
-                m |= 1 << b
-            out.append(m)
-    return np.array(out, dtype=np.int64)
-
-
-class MultiIndex:
-    """Multi-index hashing over four 16-bit quarters of 64-bit hashes.
-
-    If two hashes are within ``r`` bits, at least one of their four quarters differs in at most
-    ``r // 4`` bits (pigeonhole). A query probes, in each quarter's table, every bucket within
-    ``r // 4`` bits of its own quarter (137 buckets for ``r`` up to 11) and verifies the
-    candidates with the full distance. Results are exact, equal to :func:`hamming_scan`.
-
-    Build is four 16-bit radix sorts (about 50 ms at 1e6 hashes); memory is 4 x int32 per hash.
-    """
-
-    CHUNKS = 4
-    CHUNK_BITS = 16
-
-    def __init__(self, hashes: np.ndarray):
-        self.hashes = as_hashes(hashes)
-        n = self.hashes.size
-        if n >= 2**31:
-            raise InputError(f"{n} hashes is more than the multi-index handles (2**31)")
-        nb = 1 << self.CHUNK_BITS
-        orders, offsets = [], []
-        for t in range(self.CHUNKS):
-            keys = ((self.hashes >> np.uint64(t * self.CHUNK_BITS)) & np.uint64(nb - 1)).astype(np.uint16)
-            order = np.argsort(keys, kind="stable").astype(np.int32)  # radix sort for 16-bit keys
-            counts = np.bincount(keys, minlength=nb)
-            off = np.zeros(nb + 1, dtype=np.int64)
-            np.cumsum(counts, out=off[1:])
-            orders.append(order)
-            offsets.append(off[:-1] + t * n)
-        # One flat table: bucket b of quarter t starts at starts[t * 65536 + b] in `order`.
-        self._order = np.concatenate(orders) if n else np.zeros(0, dtype=np.int32)
-        self._starts = np.concatenate(offsets + [np.array([self.CHUNKS * n], dtype=np.int64)])
-        self._probe_cache: dict[int, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return int(self.hashes.size)
-
-    def _probes(self, per_chunk: int) -> np.ndarray:
-        if per_chunk not in self._probe_cache:
-            self._probe_cache[per_chunk] = _masks(self.CHUNK_BITS, per_chunk)
-        return self._probe_cache[per_chunk]
-
-    def query(self, query: int, *, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
-        """Indices (ascending) and distances of the hashes within ``max_distance`` of ``query``."""
-        max_distance = check_distance(max_distance)
-        n = self.hashes.size
-        per_chunk = max_distance // self.CHUNKS
-        if n == 0 or per_chunk > 3:  # beyond 3 bits per quarter the probes cost more than a scan
-            return hamming_scan(self.hashes, query, max_distance=max_distance)
-        q = int(query)
-        masks = self._probes(per_chunk)
-        nb = 1 << self.CHUNK_BITS
-        keys = np.concatenate([((q >> (t * self.CHUNK_BITS)) & (nb - 1)) ^ masks + t * nb
-                               for t in range(self.CHUNKS)])
-        lo = self._starts[keys]
-        hi = self._starts[keys + 1]
-        lengths = hi - lo
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8)
-        # Positions lo[k] .. hi[k]-1 for every probed bucket, without a Python loop.
-        shift = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
-        cand = self._order[np.arange(total, dtype=np.int64) + shift]
-        d = np.bitwise_count(self.hashes[cand] ^ np.uint64(q))
-        keep = d <= max_distance
-        idx = np.unique(cand[keep])  # a hash near the query in several quarters is found several times
-        return idx.astype(np.int64), np.bitwise_count(self.hashes[idx] ^ np.uint64(q))
-
-
 class HammingIndex:
     """Radius queries over packed hashes, choosing the fastest exact method for the size.
 
     The blocked scan below :data:`MULTI_INDEX_MIN_SIZE` hashes, the multi-index above (both exact;
-    the crossover is measured in ``bench/bench_search.py``).
+    the crossover is measured in ``bench/bench_search.py``). ``mapped``: the path of a multi-index
+    saved for these hashes (:func:`compare.multiindex.build_file`); it is memory-mapped when it
+    matches them (``self.mapped``), otherwise the tables are built in memory.
     """
 
-    def __init__(self, hashes, *, method: str = "auto"):
+    def __init__(self, hashes, *, method: str = "auto", mapped: str | None = None):
         if method not in ("auto", "scan", "multi-index"):
             raise InputError(f"method must be auto, scan or multi-index, got {method!r}")
         self.hashes = as_hashes(hashes)
         use_mih = method == "multi-index" or (method == "auto" and self.hashes.size >= MULTI_INDEX_MIN_SIZE)
         self.method = "multi-index" if use_mih else "scan"
-        self._mih = MultiIndex(self.hashes) if use_mih else None
+        self._mih = None
+        self.mapped = False
+        if use_mih:
+            # multiindex imports this module, so it is imported here, on first use
+            from .multiindex import MultiIndex
+
+            if mapped is not None and os.path.isfile(mapped):
+                try:
+                    self._mih = MultiIndex.open(mapped, hashes=self.hashes)
+                    self.mapped = True
+                except InputError:  # stale or damaged cache: built in memory instead
+                    self._mih = None
+            if self._mih is None:
+                self._mih = MultiIndex(self.hashes)
 
     def __len__(self) -> int:
         return int(self.hashes.size)
@@ -225,12 +157,21 @@ def _chunk_layout(m: int) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(n: int, r: int) -> tuple[int, int]:
+_SAMPLE = 1 << 14
+
+
+def _plan(n: int, r: int, uniq: np.ndarray | None = None) -> tuple[int, int]:
     """Choose ``m`` chunks (``k = m - r`` of them must agree exactly) by a cost model.
 
-    Cost ~ one sort per combination of ``k`` chunks plus the expected candidate pairs for
-    uniformly spread hashes. For r=4 at 1e6 this picks m=6, k=2: 15 sorts on 21-bit keys.
+    Cost ~ one sort per combination of ``k`` chunks plus the candidate pairs. For uniformly spread
+    hashes the candidates follow from the key width (r=4 at 1e6: m=6, k=2, 15 sorts on 21-bit
+    keys); for real, skewed hashes (biased, correlated bits: equal keys far more common) they are
+    measured on a sample of ``uniq``: equal-key pairs among the sample's keys for the first
+    combination, scaled by ``(n / sample)**2``.
     """
+    sample = None
+    if uniq is not None and uniq.size > 4 * _SAMPLE:
+        sample = uniq[np.random.default_rng(0).choice(uniq.size, _SAMPLE, replace=False)]
     best = None
     for k in range(1, 6):
         m = r + k
@@ -239,6 +180,13 @@ def _plan(n: int, r: int) -> tuple[int, int]:
         combos = math.comb(m, k)
         key_bits = HASH_BITS * k / m
         candidates = combos * (n * n / 2) / 2 ** key_bits
+        if sample is not None:
+            key = np.zeros(sample.size, dtype=np.uint64)
+            for s, w in _chunk_layout(m)[:k]:
+                key = (key << np.uint64(w)) | ((sample >> np.uint64(s)) & np.uint64((1 << w) - 1))
+            _, counts = np.unique(key, return_counts=True)
+            seen = float((counts * (counts - 1) // 2).sum()) * (n / sample.size) ** 2
+            candidates = max(candidates, combos * seen)
         cost = combos * n * 40 + candidates * 10  # relative: a sort element ~ 4 verifications
         if best is None or cost < best[0]:
             best = (cost, m, k)
@@ -261,64 +209,72 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8))
     if n < 2:
         return empty
-    uniq, inverse = np.unique(hashes, return_inverse=True)
+    uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     u = uniq.size
     pi, pj = [], []
     if u >= 2 and r > 0:
-        m, k = _plan(u, r)
+        m, k = _plan(u, r, uniq)
         layout = _chunk_layout(m)
         masks = [np.uint64(((1 << w) - 1) << s) for s, w in layout]
         idx_bits = max(1, int(u - 1).bit_length())
         all_combos = list(combinations(range(m), k))
+        chunk = [(uniq >> np.uint64(s)) & np.uint64((1 << w) - 1) for s, w in layout]  # each chunk once
+        positions = np.arange(u, dtype=np.uint64)
         for combo in all_combos:
             keybits = sum(layout[c][1] for c in combo)
-            if keybits + idx_bits <= 64:  # sort (key, index) packed into one uint64: SIMD sort
-                key = np.zeros(u, dtype=np.uint64)
-                for c in combo:
-                    s, w = layout[c]
-                    key = (key << np.uint64(w)) | ((uniq >> np.uint64(s)) & np.uint64((1 << w) - 1))
-                packed = np.sort((key << np.uint64(idx_bits)) | np.arange(u, dtype=np.uint64))
+            if keybits + idx_bits <= 64:  # sort (key, index) packed into one uint64: SIMD sort, in place
+                packed = chunk[combo[0]].copy()
+                for c in combo[1:]:
+                    packed <<= np.uint64(layout[c][1])
+                    packed |= chunk[c]
+                packed <<= np.uint64(idx_bits)
+                packed |= positions
+                packed.sort()
                 order = (packed & np.uint64((1 << idx_bits) - 1)).astype(np.int64)
-                skey = packed >> np.uint64(idx_bits)
+                packed >>= np.uint64(idx_bits)
+                skey = packed
             else:
                 key = np.zeros(u, dtype=np.uint64)
                 for c in combo:
                     key |= uniq & masks[c]
                 order = np.argsort(key, kind="stable")
                 skey = key[order]
-            # run_end[p]: one past the last position with the same key as position p
-            brk = np.flatnonzero(skey[1:] != skey[:-1]) + 1
-            bounds = np.concatenate(([0], brk, [u]))
-            run_end = np.repeat(bounds[1:], np.diff(bounds))
-            active = np.flatnonzero(run_end - np.arange(u) > 1)
+            # Positions p whose key equals the next one's start the runs; p is compared with p + d_off
+            # while that is still in its run. Only those positions' hashes are read.
+            active = np.flatnonzero(skey[1:] == skey[:-1])
+            # Many runs (skewed hashes): read all hashes in key order once, then stream through them;
+            # few runs (uniform hashes): read only the hashes of the runs.
+            sh = uniq[order] if active.size * 8 > u else None
             d_off = 1
             earlier_ok = _first_combo_filter(combo, m, masks)
             while active.size:
-                a = order[active]
-                b = order[active + d_off]
-                x = uniq[a] ^ uniq[b]
+                x = sh[active] ^ sh[active + d_off] if sh is not None else \
+                    uniq[order[active]] ^ uniq[order[active + d_off]]
                 ok = np.bitwise_count(x) <= r
                 if ok.any():
-                    a, b, x = a[ok], b[ok], x[ok]
+                    hit, x = active[ok], x[ok]
                     keep = earlier_ok(x)
                     if keep.any():
-                        pi.append(a[keep])
-                        pj.append(b[keep])
+                        pi.append(order[hit[keep]])
+                        pj.append(order[hit[keep] + d_off])
                 d_off += 1
-                active = active[run_end[active] - active > d_off]
+                active = active[active + d_off < u]
+                if active.size:
+                    active = active[skey[active + d_off] == skey[active]]
     # Expand pairs of distinct values to pairs of items, then add pairs of equal values.
     gi, gj = [], []
-    order_items = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=u)
     starts = np.zeros(u + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
+    # Items of each value, grouped (only needed when some value repeats; else first[v] is its item).
+    order_items = np.argsort(inverse, kind="stable") if u < n else first
     if pi:
         a = np.concatenate(pi)
         b = np.concatenate(pj)
         single = (counts[a] == 1) & (counts[b] == 1)
-        gi.append(order_items[starts[a[single]]])
-        gj.append(order_items[starts[b[single]]])
+        gi.append(first[a[single]])
+        gj.append(first[b[single]])
         if not single.all():
             for va, vb in zip(a[~single].tolist(), b[~single].tolist()):
                 ia = order_items[starts[va]:starts[va + 1]]

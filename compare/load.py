@@ -36,8 +36,7 @@ import cv2
 import numpy as np
 
 from . import quiet
-from .containers import Header, inspect, read_header, sniff_format
-from .containers.jpeg import SOF_MARKERS
+from .containers import Header, inspect, jpeg, read_header, sniff_format
 from .containers.limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -246,23 +245,10 @@ _REDUCED_GRAY = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSC
 
 
 def jpeg_frame(data: bytes) -> tuple[int, int] | None:
-    """``(sample precision, components)`` of a JPEG's first frame header (a peek at the segments
-    before it, for a file :func:`check_header` has walked), None when there is none."""
-    pos, n = 2, len(data)
-    while pos + 10 <= n and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos += 2
-            continue
-        if marker in SOF_MARKERS:
-            return data[pos + 4], data[pos + 9]
-        if marker == 0xDA:
-            return None
-        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
-    return None
+    """``(sample precision, components)`` of a JPEG's frame header (the container walker, stopped
+    at the first scan), None when there is none."""
+    frame = jpeg.walk(data, stop_at_scan=True).frame
+    return None if frame is None else (frame.precision, len(frame.components))
 
 
 def decode_jpeg_luma(data: bytes, *, reduction: int, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,

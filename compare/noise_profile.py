@@ -50,13 +50,10 @@ class NoiseProfile:
     path: str | None = None                       # where it was read from
 
     def to_json(self) -> dict:
-        def r6(v):
-            return None if v is None else round(v, 6)
-
         return {"kind": PROFILE_KIND, "device": self.device, "size": f"{self.width}x{self.height}",
                 "noise_sigma": round(self.noise_sigma, 4),
                 "frame_noise_sigma": None if self.frame_noise_sigma is None else round(self.frame_noise_sigma, 4),
-                "ssim": {"min": r6(self.ssim_min), "median": r6(self.ssim_median)},
+                "ssim": {"min": _round6(self.ssim_min), "median": _round6(self.ssim_median)},
                 "dhash_distance": {"max": self.dhash_max, "median": self.dhash_median},
                 "shots": self.shots, "pairs": self.shots * (self.shots - 1) // 2, **self.options,
                 "controls": list(self.controls), "software": self.software, "time": self.time}
@@ -114,6 +111,10 @@ def _number(doc: dict, key: str, path: str | None, *, required: bool = False, in
         what = "a whole number" if integer else "a number"
         raise InputError(f"profile {name or key} must be {what} from 0 to {top:g}, got {value!r}"[:200], path=path)
     return float(value)
+
+
+def _round6(v: float | None) -> float | None:
+    return None if v is None else round(v, 6)
 
 
 def load_profile(path) -> NoiseProfile:

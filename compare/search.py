@@ -23,7 +23,6 @@ from .hamming import (  # noqa: F401
     HASH_BITS,
     MULTI_INDEX_MIN_SIZE,
     HammingIndex,
-    MultiIndex,
     check_distance,
     hamming_scan,
     radius_pairs,
@@ -31,6 +30,7 @@ from .hamming import (  # noqa: F401
 )
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, SAME_PIXELS_RADIUS, Entry, Haystack, digest_key
+from .multiindex import MultiIndex, sidecar_path  # noqa: F401
 from .record import pixel_digests
 
 
@@ -123,7 +123,8 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
-    index = HammingIndex(haystack.hashes, method=method)
+    mapped = sidecar_path(haystack.source) if haystack.source and os.path.isfile(haystack.source) else None
+    index = HammingIndex(haystack.hashes, method=method, mapped=mapped)
     # Same-bytes candidates for all needles at once, by 63-bit digest keys; pixel digests are lazy.
     nsha = np.array([digest_key(n.sha256) for n in needles], dtype=np.int64)
     by_key: dict[int, list[int]] = {}

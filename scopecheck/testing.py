@@ -32,12 +32,12 @@ Example (``examples/test_capture_baseline.py``, also in the README)::
 """
 from __future__ import annotations
 
+# Loaded into every pytest run of an environment that has scopecheck installed: import nothing
+# heavy here (numpy, OpenCV and the comparison load when a test first uses the plugin).
 import os
 import shutil
 
 import pytest
-
-from scopecheck.compare.pair import VERDICTS
 
 _UPDATE = {"on": False}
 _SAVED: list[bool] = []  # nested pytest runs (pytester) restore the outer run's setting
@@ -116,7 +116,7 @@ def assert_same_capture(actual, expected, *, profile=None, allow: str = "near-id
     Returns the comparison (``None`` when the baseline was written by ``--scopecheck-update``).
     """
     from scopecheck.compare.noise_profile import load_profile
-    from scopecheck.compare.pair import Thresholds, compare_files
+    from scopecheck.compare.pair import VERDICTS, Thresholds, compare_files
 
     if allow not in VERDICTS[:3]:
         raise ValueError(f"allow={allow!r}: use one of {', '.join(VERDICTS[:3])}")

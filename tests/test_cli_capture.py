@@ -177,7 +177,7 @@ def test_save_settings_then_reapply_and_a_mismatch_exits_1(tmp_path, capsys):
     code, out, err = _main(capsys, "capture", "--device", "sim?size=64x48&seed=1", "--frames", "2", "-o",
                            tmp_path / "a.png", "--save-settings", bench)
     assert code == 0, err
-    code, out, err = _main(capsys, "capture", "--device", "sim?size=64x48&drop_at=30&forget=1", "--frames", "4", "-o",
+    code, out, err = _main(capsys, "capture", "--device", "sim?size=64x48&seed=2&drop_at=30&forget=1", "--frames", "4", "-o",
                            tmp_path / "s{n}.png", "--count", "3", "--settings", bench)
     assert code == 0, err
     assert "1 reconnect so far" in out and any("lost and came back" in e for e in err)

@@ -90,3 +90,13 @@ def test_profile_sets_the_noise_floor(tmp_path):
     b = capture(OpenCVCamera(rec.format("ihc_still_b")), str(tmp_path / "b.png"), CaptureOptions(frames=4, warmup=0))
     c = assert_same_capture(b.path, a.path, profile=tmp_path / "p.json")
     assert c.verdict == "near-identical" and c.thresholds.noise_sigma == pytest.approx(prof.noise_sigma, abs=1e-4)  # stored rounded
+
+
+def test_the_plugin_loads_nothing_heavy():
+    # it is loaded into every pytest run of an environment with scopecheck installed
+    import subprocess
+    import sys
+
+    code = "import sys, scopecheck.testing; print(sorted(m for m in ('numpy', 'cv2', 'skimage') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip() == "[]"

@@ -92,8 +92,11 @@ def _parse_frame(marker: int, body: bytes) -> Frame | str:
     return Frame(marker, p, w, h, tuple(comps))
 
 
-def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
-    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError."""
+def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = False) -> JpegLayout:
+    """Split a JPEG into its segments, up to and including EOI. Raises only LimitError.
+
+    ``stop_at_scan``: return at the first scan header (the frame is known by then; a peek).
+    """
     out = JpegLayout()
     n = len(data)
     if data[:2] != b"\xff\xd8":
@@ -147,6 +150,8 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> JpegLayout:
                 return out
             out.frame = frame
             precision = {c[0]: [None] * 64 for c in frame.components}
+        if marker == 0xDA and stop_at_scan:
+            return out
         if marker == 0xDA:
             out.scans += 1
             if out.scans > limits.max_scans:

@@ -17,12 +17,14 @@ import os
 import sys
 
 from scopecheck.compare.atomic import write_atomic
+from scopecheck.compare.batch import default_jobs
 from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.batch import default_jobs
+from scopecheck.compare.hamming import MULTI_INDEX_MIN_SIZE
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
 from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
-from scopecheck.compare.indexed import haystack_from, needles_from
+from scopecheck.compare.indexed import haystack_from, load_haystack, needles_from
+from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
 from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import match_needles
 
@@ -125,6 +127,8 @@ def run_index(args) -> int:
                           rebuild=args.rebuild, batch=args.batch, progress=bar)
     finally:
         bar.close()
+    if res.files >= MULTI_INDEX_MIN_SIZE or os.path.exists(sidecar_path(res.db)):
+        refresh_sidecar(res.db, load_haystack(res.db).hashes)  # <db>.mih: search memory-maps it
     if args.json:
         print_json(res.to_json())
     else:

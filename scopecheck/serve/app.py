@@ -323,8 +323,8 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.post("/api/search", summary="where an image occurs under --dir (as scopecheck search --json)")
     def search(body: SearchBody):
-        from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
         from scopecheck.compare.batch import hash_tree
+        from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry
         from scopecheck.compare.indexed import haystack_from
         from scopecheck.compare.search import match_needles
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from scopecheck.compare import batch
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.index import build_index

@@ -9,12 +9,12 @@ import pytest
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import (
     HammingIndex,
-    MultiIndex,
     hamming_scan,
     radius_pairs,
     to_uint64,
 )
 from scopecheck.compare.hashing import DHash
+from scopecheck.compare.multiindex import MultiIndex
 
 
 def popcount(x: int) -> int:  # the independent reference: Python's own integer bit count

@@ -1,12 +1,14 @@
 """Fixtures for the web workstation: a shot folder, an API client, a live server and Chromium."""
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from tests.conftest import COMPARE_FIX
+from tests.conftest import COMPARE_FIX, ROOT
 
 pytest.importorskip("fastapi")
 
@@ -97,3 +99,14 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def run_cli_many(*argvs, timeout=120):
+    """Run several command lines at once (each as run_cli would); results in the same order."""
+    procs = [subprocess.Popen([sys.executable, "-m", "scopecheck", *map(str, a)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT) for a in argvs]
+    out = []
+    for p, a in zip(procs, argvs):
+        stdout, stderr = p.communicate(timeout=timeout)
+        out.append(subprocess.CompletedProcess(a, p.returncode, stdout, stderr))
+    return out

@@ -161,6 +161,26 @@ def test_recording_that_ends_shows_a_message_and_recovers(browser, page, tmp_pat
         assert page.problems == []
 
 
+def test_token_opens_the_page_once_then_a_cookie_carries_it(browser, tmp_path):
+    from scopecheck.serve.app import create_app
+
+    fill(tmp_path)
+    # as started with --host 0.0.0.0 --token T (the test still listens on loopback only)
+    with LiveServer(create_app(str(tmp_path), host="0.0.0.0", token="bench-token-1234")) as s:
+        context = browser.new_context(viewport=VIEWPORT)
+        assert context.new_page().goto(s.url + "/").status == 401
+        pg = context.new_page()  # its own console: the 401 page's favicon request logs a late 401
+        problems = []
+        pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        pg.goto(s.url + "/?token=bench-token-1234")
+        assert pg.url == s.url + "/"  # the token left the address bar
+        pg.click("nav a[data-tab=shots]")
+        pg.wait_for_selector(f"figure.card[data-name='{PAIR[0]}']")
+        pg.wait_for_function("() => [...document.querySelectorAll('.card img')].every(i => i.complete && i.naturalWidth > 0)")
+        assert problems == []
+        context.close()
+
+
 def test_duplicates_with_thumbnails(server, page):
     page.goto(server.url + "/#dupes")
     page.click("#dedupe-go")

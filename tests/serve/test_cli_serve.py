@@ -7,7 +7,8 @@ import sys
 import time
 import urllib.request
 
-from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tests.conftest import ROOT, assert_one_line_error
+from tests.serve.conftest import run_cli_many
 
 
 def test_serve_answers_then_ctrl_c_stops_it(tmp_path):
@@ -47,10 +48,11 @@ def test_serve_answers_then_ctrl_c_stops_it(tmp_path):
 
 
 def test_bad_serve_options_are_one_line(tmp_path):
-    assert_one_line_error(run_cli("serve", "--dir", tmp_path, "--host", "0.0.0.0"), contains="needs --token")
-    assert_one_line_error(run_cli("serve", "--dir", tmp_path, "--host", "0.0.0.0", "--token", "short"),
-                          contains="at least 8")
     f = tmp_path / "file"
     f.write_text("x")
-    assert_one_line_error(run_cli("serve", "--dir", f), contains="not a directory")
-    assert_one_line_error(run_cli("serve", "--dir", tmp_path, "--port", "70000"), contains="--port")
+    cases = [(("serve", "--dir", tmp_path, "--host", "0.0.0.0"), "needs --token"),
+             (("serve", "--dir", tmp_path, "--host", "0.0.0.0", "--token", "short"), "at least 8"),
+             (("serve", "--dir", f), "not a directory"),
+             (("serve", "--dir", tmp_path, "--port", "70000"), "--port")]
+    for r, (_, message) in zip(run_cli_many(*(a for a, _ in cases)), cases):
+        assert_one_line_error(r, contains=message)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from tests.conftest import COMPARE_FIX, assert_one_line_error, run_cli
-from tests.serve.conftest import PAIR
+from tests.serve.conftest import PAIR, run_cli_many
 
 A, B = (f"{COMPARE_FIX}/{n}" for n in PAIR)
 
@@ -42,11 +42,13 @@ def test_report_is_self_contained_and_holds_the_cli_json(tmp_path):
 def test_report_does_not_clobber(tmp_path):
     out = tmp_path / "r.html"
     out.write_text("keep me")
-    r = run_cli("compare", A, B, "--report", out)
-    assert_one_line_error(r, contains="exists; pass --overwrite")
+    exists, png, nodir = run_cli_many(("compare", A, B, "--report", out),
+                                      ("compare", A, B, "--report", tmp_path / "r.png"),
+                                      ("compare", A, B, "--report", tmp_path / "no" / "r.html"))
+    assert_one_line_error(exists, contains="exists; pass --overwrite")
     assert out.read_text() == "keep me"
-    assert_one_line_error(run_cli("compare", A, B, "--report", tmp_path / "r.png"), contains=".html")
-    assert_one_line_error(run_cli("compare", A, B, "--report", tmp_path / "no" / "r.html"), contains="does not exist")
+    assert_one_line_error(png, contains=".html")
+    assert_one_line_error(nodir, contains="does not exist")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]  # no stray temporary file
 
 

@@ -52,7 +52,8 @@
       var b = el("img", {class: "sv-img sv-b", alt: "B " + cfg.b.name, src: cfg.b.src, draggable: "false"});
       var h = cfg.heat ? el("img", {class: "sv-img sv-heat", alt: "heat map", src: cfg.heat, draggable: "false"}) : null;
       var regs = el("div", {class: "sv-regions"}, (cfg.regions || []).map(function (r) {
-        var box = el("div", {class: "sv-region", title: r.width + "x" + r.height + " px at (" + r.x + ", " + r.y + ")"});
+        var box = el("div", {class: "sv-region" + (r.kind && r.kind !== "changed" ? " sv-" + r.kind : ""),
+                             title: (r.kind || "changed") + ": " + r.width + "x" + r.height + " px at (" + r.x + ", " + r.y + ")"});
         box.style.left = r.x + "px"; box.style.top = r.y + "px";
         box.style.width = r.width + "px"; box.style.height = r.height + "px";
         return box;

@@ -18,6 +18,7 @@ manifest's ``correction`` section records each reference's file and digests and 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,25 +52,32 @@ class Reference:
 
 def load_reference(path: str, kind: str) -> Reference:
     """Read a reference PNG and its manifest; refuse anything that is not a ``kind`` reference."""
-    from scopecheck.compare.load import load, read_bytes
+    from scopecheck.compare.load import decode, read_bytes
 
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         raise InputError(f"--{kind}: no such file; make one with scopecheck calibrate --{kind} -o {kind}.png", path=path)
+    data = read_bytes(path)  # bounded; folders, FIFOs and devices refused without being opened
     man = read_manifest(manifest_path_for(path)) if os.path.exists(manifest_path_for(path)) else None
-    ref = None if man is None else man.reference
+    ref = man.reference if man is not None and isinstance(man.reference, Mapping) else None
     if ref is None or ref.get("kind") != kind:
         found = "no manifest" if man is None else f"a {ref.get('kind') if ref else 'plain capture'} manifest"
         raise InputError(f"--{kind}: not a {kind} reference ({found}); make one with scopecheck calibrate "
                          f"--{kind} -o {kind}.png", path=path)
     assert man is not None and ref is not None
-    data = read_bytes(path)
-    img = load(path).pixels
+    img = decode(data, path=path).pixels
     if img.dtype != np.uint16:
         raise InputError(f"--{kind}: a reference is a 16-bit PNG, this is {img.dtype}", path=path)
-    depth = int(ref.get("frame_depth", 8))
+    depth = ref.get("frame_depth", 8)
+    if depth not in (8, 16) or isinstance(depth, bool):
+        raise InputError(f"--{kind}: the manifest's reference.frame_depth is {depth!r}, not 8 or 16; make the "
+                         f"reference again with scopecheck calibrate --{kind}", path=path)
     scale = 1.0 / 257.0 if depth == 8 else 1.0
     return Reference(kind, path, file_sha256(data), pixel_sha256(img), str(ref.get("device")), depth,
-                     int(man.stack.get("frames_stacked", 0)), img.astype(np.float64) * scale)
+                     _count(man.stack.get("frames_stacked") if isinstance(man.stack, Mapping) else None), img.astype(np.float64) * scale)
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def make_reference(camera, output: str, kind: str, options, *, log=None):

@@ -43,13 +43,17 @@ class Recording:
                 "controls": self.controls_path, "settled": self.settled, "warmup_frames": self.warmup_frames}
 
 
-def _prepare_directory(d: str) -> bool:
-    """Check ``d`` and create it if missing; True if created. Unwritable places are one InputError."""
+def _prepare_directory(d: str, frames: int) -> bool:
+    """Check ``d`` and create it if missing; True if created. Unwritable places are one InputError.
+    Any of the ``frames`` frame files already there (a recording's, or a stray one) is refused
+    before the camera starts."""
     if os.path.exists(d) and not os.path.isdir(d):
         raise InputError("exists and is not a directory", path=d)
-    for p in (os.path.join(d, "frame_0000.png"), os.path.join(d, CONTROLS_FILE)):
-        if os.path.lexists(p):
-            raise OutputExistsError("already holds a recording; choose a new directory", path=d)
+    if os.path.isdir(d):
+        for p in [os.path.join(d, CONTROLS_FILE)] + [os.path.join(d, f"frame_{i:04d}.png") for i in range(frames)]:
+            if os.path.lexists(p):
+                raise OutputExistsError(f"already holds a recording ({os.path.basename(p)}); choose a new "
+                                        "directory", path=d)
     if os.path.isdir(d):
         if not os.access(d, os.W_OK | os.X_OK):
             raise InputError("cannot write: permission denied", path=d)
@@ -74,7 +78,7 @@ def record(camera: Camera, directory: str, *, frames: int, warmup: int | str = "
         raise InputError(f"--frames {frames!r}: must be between 1 and 100000")
     d = os.fspath(directory)
     try:
-        created = _prepare_directory(d)
+        created = _prepare_directory(d, frames)
     except BaseException:
         camera.close()
         raise

@@ -287,6 +287,8 @@ class CaptureSession:
         s = Stacker(method=o.method, expected=o.frames)
         pending, self._pending = self._pending, []
         corr = o.correction
+        if corr is not None and pending:  # warm-up frames kept for the stack are checked too
+            corr.check_frame(pending[0])
         for f in pending[: o.frames]:
             s.add(f)
         while s.count < o.frames:

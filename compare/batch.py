@@ -116,7 +116,48 @@ def check_scheduler(scheduler: str | None) -> str | None:
     if not m or (m.group(1) is not None and int(m.group(1)) < 1):
         raise InputError(f"--scheduler must be tcp://HOST:PORT (a running Dask scheduler) or local:N "
                          f"(N >= 1 local workers), got {scheduler!r}")
+    most = MAX_LOCAL_WORKERS_PER_CORE * (os.cpu_count() or 1)
+    if m.group(1) is not None and int(m.group(1)) > most:
+        raise InputError(f"--scheduler local:{m.group(1)}: at most {most} local workers on this machine "
+                         f"({MAX_LOCAL_WORKERS_PER_CORE} per core)")
     return scheduler.strip()
+
+
+#: ``local:N`` starts N processes; more than this per core only slows the start-up down.
+MAX_LOCAL_WORKERS_PER_CORE = 4
+#: Seconds a scheduler address may take to connect and greet (a Dask scheduler speaks first).
+CONNECT_SECONDS = 10.0
+
+
+def _probe(address: str, *, timeout: float = CONNECT_SECONDS) -> None:
+    """Refuse in bounded time a ``tcp://`` address that is not a Dask scheduler. Dask's own connect
+    waits without limit for the greeting of a server that never sends one (an HTTP port), and a
+    server that sends something else makes it allocate whatever length the first bytes spell."""
+    import socket
+    import struct
+
+    host, sep, port = address.removeprefix("tcp://").rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--scheduler {address!r}: use tcp://HOST:PORT (IPv6 as tcp://[::1]:8786)")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            head = b""
+            while len(head) < 8:
+                chunk = sock.recv(8 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: no answer within {timeout:g} s; "
+                         "is it a Dask scheduler, and running?") from None
+    except (OSError, UnicodeError) as e:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {getattr(e, 'strerror', None) or e}; "
+                         "is it running?") from None
+    if len(head) < 8 or not 0 < struct.unpack("<Q", head)[0] < 1 << 20:  # Dask's greeting: a short frame
+        raise InputError(f"{address} answers, but not as a Dask scheduler; check the host and port "
+                         "(the scheduler's default is 8786, its dashboard 8787)")
 
 
 def _context():
@@ -160,8 +201,10 @@ def _iter_dask(work: list, scheduler: str):
                                    dashboard_address=":0")
             client = Client(cluster)
         else:
-            client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as e:
+            if scheduler.startswith("tcp://"):
+                _probe(scheduler)
+            client = Client(scheduler, timeout=f"{CONNECT_SECONDS:g}s")
+    except (OSError, TimeoutError, ValueError, MemoryError) as e:
         if cluster is not None:
             cluster.close()
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {e}; is it running?") from None

@@ -154,6 +154,14 @@ def _check_meta(conn: sqlite3.Connection, db: str, expected: dict[str, str]):
                 f"run `scopecheck index DIR... --db {db} --rebuild`", path=db)
 
 
+def damaged_index(e: sqlite3.Error, db: str) -> InputError:
+    """One line for an index SQLite cannot read (truncated, overwritten, from a crash): re-index."""
+    if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
+        return InputError(f"index is locked by another program ({e}); try again when it has finished", path=db)
+    return InputError(f"damaged or not an index (SQLite: {e}); delete it and re-index: "
+                      f"`scopecheck index DIR... --db {db}`", path=db)
+
+
 def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = False,
                hash_size: int = DEFAULT_HASH_SIZE) -> sqlite3.Connection:
     """Open (or create) an index, checking its schema and hash parameters.
@@ -183,7 +191,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as e:
-        raise InputError(f"cannot open index: {e}", path=db) from None
+        raise damaged_index(e, db) from None
     expected = hash_parameters(hash_size=hash_size)
     try:
         fresh = not conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
@@ -205,7 +213,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
         _check_meta(conn, db, expected)
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise InputError(f"cannot use index: {e}", path=db) from None
+        raise damaged_index(e, db) from None
     except ScopecheckError:
         conn.close()
         raise

@@ -32,6 +32,7 @@ from .index import (
     _unkey,
     build_index,
     close_index,
+    damaged_index,
     open_index,
     store_pixel_digests,
     stored_state,
@@ -72,7 +73,7 @@ def freshness(db: str | os.PathLike) -> Freshness:
     try:
         files, failed, roots = stored_state(conn)
     except sqlite3.DatabaseError as e:
-        raise InputError(f"cannot read index: {e}", path=db) from None
+        raise damaged_index(e, db) from None
     finally:
         close_index(conn)
     present = [r for r in roots if os.path.exists(r)]
@@ -105,7 +106,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         fine = b"".join(b for (b,) in conn.execute("SELECT dhash256 FROM files ORDER BY rowid"))
         errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
     except sqlite3.DatabaseError as e:
-        raise InputError(f"cannot read index: {e}", path=db) from None
+        raise damaged_index(e, db) from None
     finally:
         close_index(conn)
     rowids = cols[:, 0].copy()
@@ -125,7 +126,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
             finally:
                 c.close()
         except sqlite3.DatabaseError as e:
-            raise InputError(f"cannot read index: {e}", path=db) from None
+            raise damaged_index(e, db) from None
         missing = [r for r in wanted if r not in found]
         if missing:
             raise InputError(f"index changed while it was being read ({len(missing)} rows gone); run the "

@@ -7,7 +7,7 @@ import sys
 
 from scopecheck.compare.errors import InputError, OutputExistsError
 
-from .common import add_json, plural, print_json
+from .common import add_json, plural, print_json, refuse_inputs, same_file
 
 _CONTROL_HELP = {
     "exposure": "auto, lock (default), auto-freeze, leave, or milliseconds",
@@ -78,11 +78,31 @@ def controls_line(controls) -> str:
     return ", ".join(f"{c.control} {str(c.status)}" for c in controls)
 
 
+def _refuse_inputs_as_outputs(args) -> None:
+    """-o (and its manifest) and --save-settings never name --dark, --flat (or their manifests) or
+    --settings, nor each other."""
+    from scopecheck.capture.output import is_template, manifest_path_for
+
+    outputs = [("--save-settings", args.save_settings)]
+    if not is_template(args.output):
+        outputs += [("-o", args.output), ("-o's manifest", manifest_path_for(args.output))]
+        if args.save_settings and same_file(args.save_settings, manifest_path_for(args.output)):
+            raise InputError("--save-settings names the manifest that -o writes; choose another file",
+                             path=args.save_settings)
+    inputs = [("--settings", args.settings)]
+    for kind in ("dark", "flat"):
+        ref = getattr(args, kind)
+        if ref:
+            inputs += [(f"--{kind}", ref), (f"--{kind}'s manifest", manifest_path_for(ref))]
+    refuse_inputs(outputs, inputs)
+
+
 def run_capture(args) -> int:
     from scopecheck.capture.output import check_output
     from scopecheck.capture.session import capture_series
 
     check_output(args.output)
+    _refuse_inputs_as_outputs(args)
     if args.count < 1:
         raise InputError(f"--count {args.count}: must be >= 1")
     if args.interval < 0:

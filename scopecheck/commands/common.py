@@ -92,11 +92,22 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_file(a: str, b: str) -> bool:
+    """``a`` and ``b`` name one file (hard links, symlinks, ``./x`` and ``x`` alike)."""
     try:
         return os.path.samefile(a, b)  # hard links and symlinks too
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_inputs(outputs, inputs) -> None:
+    """Refuse before any work when an output ``(option, path)`` names an input ``(option, path)``;
+    an input is never overwritten, not even with ``--overwrite``."""
+    for o_opt, o in outputs:
+        for i_opt, i in inputs:
+            if o and i and "\0" not in o + i and same_file(o, i):
+                raise InputError(f"{o_opt} names the {i_opt} input; choose another file (an input is never "
+                                 "overwritten, not even with --overwrite)", path=o)
 
 
 def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
@@ -108,7 +119,7 @@ def check_output(path: str, *, option: str, inputs=(), overwrite: bool) -> None:
     if "\0" in path:
         raise InputError(f"{option}: the file name contains a NUL byte")
     for i in inputs:
-        if i and "\0" not in i and _same_file(path, i):
+        if i and "\0" not in i and same_file(path, i):
             raise InputError(f"{option} names an input; choose another file "
                              "(an input is never overwritten, not even with --overwrite)", path=path)
     if os.path.isdir(path):

@@ -31,15 +31,15 @@ from scopecheck.compare.search import match_needles
 from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
 
 
-def _jobs(p):
+def _hashing(p, *, refresh: bool = True):
+    """--no-refresh (search, dedupe), --jobs and the input limits: how files are read and hashed."""
+    if refresh:
+        p.add_argument("--no-refresh", action="store_true",
+                       help="read an index (a DB, or the one inside a folder) as it is, without hashing the files "
+                            "changed since; the number changed is reported on stderr")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help=f"worker processes for hashing (default: all cores, here {default_jobs()})")
-
-
-def _refresh(p):
-    p.add_argument("--no-refresh", action="store_true",
-                   help="read an index (a DB, or the one inside a folder) as it is, without hashing the files "
-                        "changed since; the number changed is reported on stderr")
+    add_max_pixels(p)
 
 
 def _warn(message: str):
@@ -66,8 +66,7 @@ def register(sub):
     p.add_argument("--scheduler", metavar="ADDR",
                    help="hash on a Dask cluster: tcp://HOST:8786 (a running scheduler; every worker must see the "
                         "same paths) or local:N (N local worker processes); needs scopecheck[dask]")
-    _jobs(p)
-    add_max_pixels(p)
+    _hashing(p, refresh=False)
     add_json(p)
     p.set_defaults(func=run_index)
 
@@ -86,9 +85,7 @@ def register(sub):
     out.add_argument("--json", action="store_true", help="print one JSON document")
     out.add_argument("--csv", action="store_true",
                      help="print CSV: one row per needle and match (a needle with no match has an empty match)")
-    _refresh(p)
-    _jobs(p)
-    add_max_pixels(p)
+    _hashing(p)
     p.set_defaults(func=run_search)
 
     p = sub.add_parser("dedupe", help="groups of exact, same-pixel and near-duplicate images",
@@ -104,9 +101,7 @@ def register(sub):
                         f"(default {DEFAULT_CONFIRM_DISTANCE}, measured: see README)")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
     add_overwrite(p, "an existing --sheet file")
-    _refresh(p)
-    _jobs(p)
-    add_max_pixels(p)
+    _hashing(p)
     add_json(p)
     p.set_defaults(func=run_dedupe)
 

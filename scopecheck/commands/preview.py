@@ -7,6 +7,7 @@ import sys
 from scopecheck.compare.errors import DeviceError
 
 from .capture import add_device, add_stacking, log, open_camera, options
+from .common import add_json, print_json
 
 
 def has_display() -> bool:
@@ -73,7 +74,10 @@ def run_preview(args) -> int:
                 if key == ord(" "):
                     with CaptureSession(cam, options(args), log=log) as s:
                         shot = s.shoot(args.output)
-                    print(f"{shot.path}  sha256 {shot.sha256[:16]}  pixel sha256 {shot.pixel_sha256[:16]}")
+                    if args.json:
+                        print_json(shot.to_json())
+                    else:
+                        print(f"{shot.path}  sha256 {shot.sha256[:16]}  pixel sha256 {shot.pixel_sha256[:16]}")
                     return 0
         finally:
             cv2.destroyAllWindows()
@@ -90,4 +94,5 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", default="shot_{n:03d}.png", metavar="PNG",
                    help="where the space key saves (default shot_{n:03d}.png)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_json(p)
     p.set_defaults(func=run_preview)

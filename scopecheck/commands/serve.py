@@ -1,6 +1,7 @@
 """`scopecheck serve`: the workstation in a browser (live view, shoot, gallery, compare viewer)."""
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import sys
@@ -51,7 +52,11 @@ def run(args) -> int:
     if not os.path.isdir(args.dir):
         if os.path.lexists(args.dir):
             raise InputError(f"--dir {args.dir!r}: exists and is not a directory")
-        os.makedirs(args.dir)
+        try:
+            os.makedirs(args.dir)
+        except OSError as e:
+            raise InputError(f"--dir {args.dir!r}: cannot create it: {e.strerror or e}") from None
+    sock = _listen(args.host, args.port)  # a port in use or a bad --host: one line, before the app starts
 
     def log(msg):
         print(f"scopecheck serve: {msg}", file=sys.stderr, flush=True)
@@ -60,8 +65,30 @@ def run(args) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=3, lifespan="on")
     server = _server_class(uvicorn)(config, app=app, args=args, token=token)
-    server.run()  # Ctrl-C: uvicorn stops, the lifespan closes the device and restores its settings
+    server.run(sockets=[sock])  # Ctrl-C: uvicorn stops, the lifespan closes the device and restores its settings
     return 0  # after Ctrl-C uvicorn re-raises SIGINT: the CLI reports "interrupted" and exits 130
+
+
+def _listen(host: str, port: int):
+    """A socket bound to ``host:port`` (uvicorn listens on it), or one InputError saying why not."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as e:
+        raise InputError(f"--host {host!r}: not an address of this machine ({getattr(e, 'strerror', None) or e})") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError as e:
+        sock.close()
+        hint = "; choose another --port (0 picks a free one)" if e.errno == errno.EADDRINUSE else ""
+        raise InputError(f"cannot listen on {host} port {port}: {e.strerror or e}{hint}") from None
+    return sock
 
 
 def _server_class(uvicorn):

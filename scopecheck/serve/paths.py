@@ -105,7 +105,8 @@ class ShotDir:
         try:
             return read_json(m, what="manifest", max_bytes=MAX_MANIFEST_BYTES)
         except InputError as e:  # the message names the served (relative) path, not the real one
-            raise InputError(str(e).replace(m, self.relative(m), 1)) from None
+            why = str(e).removeprefix(f"{m}: manifest: ")
+            raise InputError(f"{self.relative(m)}: not a JSON manifest ({why})") from None
 
     def _entry(self, path: str, st: os.stat_result) -> ShotFile:
         m = self.manifest_for(path)

@@ -77,7 +77,7 @@ def main():
             f = figures.get(cat)
             if not f:
                 continue
-            def rng(k):
+            def rng(k, f=f):
                 v = [x[k] for x in f]
                 return f"{min(v):.3f}..{max(v):.3f}"
             print(f"{cat:18} corr {rng('corr')}  ssim {rng('ssim')}  shift {rng('shift')}  "

@@ -25,6 +25,7 @@ import numpy as np
 
 from scopecheck.compare.digest import PIXEL_DIGEST_VERSION
 from scopecheck.compare.errors import InputError
+from scopecheck.compare.jsonfile import read_json
 
 MANIFEST_KIND = "scopecheck-capture/1"
 _MAX_MANIFEST_BYTES = 4 << 20
@@ -160,18 +161,8 @@ def _r(v):
 
 
 def read_manifest(path: str) -> Manifest:
-    """Read and check a ``.manifest.json`` (bounded to 4 MiB)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_MANIFEST_BYTES + 1)
-    except OSError as e:
-        raise InputError(f"cannot read manifest: {e.strerror or e}", path=path) from None
-    if len(data) > _MAX_MANIFEST_BYTES:
-        raise InputError("manifest larger than 4 MiB; not a scopecheck manifest", path=path)
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InputError(f"manifest is not JSON ({e})", path=path) from None
+    """Read and check a ``.manifest.json`` (bounded to 4 MiB, see :func:`compare.jsonfile.read_json`)."""
+    doc = read_json(path, what="manifest", max_bytes=_MAX_MANIFEST_BYTES)
     try:
         return Manifest.from_json(doc)
     except InputError as e:

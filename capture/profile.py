@@ -26,6 +26,8 @@ from . import png
 from .camera import Camera
 from .session import CaptureOptions, CaptureSession, software_versions
 
+_DEFAULT_OPTIONS = CaptureOptions()
+
 __all__ = ["PROFILE_KIND", "NoiseProfile", "calibrate", "read_profile", "spread", "write_profile"]
 
 
@@ -47,7 +49,7 @@ def spread(images: list[np.ndarray]) -> dict:
             "dhash_median": float(np.median(dists)), "noise_sigma": float(np.median(sigmas))}
 
 
-def calibrate(camera: Camera, options: CaptureOptions = CaptureOptions(), *, shots: int = 5,
+def calibrate(camera: Camera, options: CaptureOptions = _DEFAULT_OPTIONS, *, shots: int = 5,
               log=None) -> NoiseProfile:
     """Take ``shots`` shots with ``camera`` (closed afterwards, settings restored) and measure them."""
     if not isinstance(shots, int) or shots < 2:

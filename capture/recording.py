@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from scopecheck.compare.digest import file_sha256
 from scopecheck.compare.errors import InputError, OutputExistsError
+from scopecheck.compare.jsonfile import read_json
 
 from . import png
 from .camera import Camera
@@ -123,10 +124,8 @@ def read_recording_info(device: str) -> dict | None:
     """``controls.json`` of the recording a ``--device`` pattern replays, or None (bounded to 4 MiB)."""
     path = os.path.join(os.path.dirname(os.fspath(device)) or ".", CONTROLS_FILE)
     try:
-        with open(path, "rb") as f:
-            data = f.read((4 << 20) + 1)
-        doc = json.loads(data) if len(data) <= 4 << 20 else None
-    except (OSError, ValueError, UnicodeDecodeError):
+        doc = read_json(path, what=CONTROLS_FILE, max_bytes=4 << 20)
+    except InputError:
         return None
     return doc if isinstance(doc, dict) and doc.get("kind") == RECORDING_KIND else None
 

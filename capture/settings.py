@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.errors import InputError
+from scopecheck.compare.jsonfile import read_json_bytes
 
 from .controls import USER_CONTROLS, USER_UNITS, ControlSession, ControlStatus, Request
 
@@ -106,20 +107,11 @@ def save_settings(path: str, outcomes, info, *, overwrite: bool = False) -> dict
 
 
 def load_settings(path: str) -> SavedSettings:
-    """Read and validate a settings file (bounded to 1 MiB)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read(_MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(f"--settings: cannot read: {e.strerror or e}", path=path) from None
-    if len(data) > _MAX_BYTES:
-        raise InputError("--settings: larger than 1 MiB; not a settings file", path=path)
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("--settings: not JSON; write one with capture --save-settings", path=path) from None
-    if not isinstance(doc, dict) or doc.get("kind") != SETTINGS_KIND or not isinstance(doc.get("controls"), dict):
-        raise InputError(f"--settings: not a {SETTINGS_KIND} file; write one with capture --save-settings", path=path)
+    """Read and validate a settings file (bounded to 1 MiB, see :func:`compare.jsonfile.read_json`)."""
+    fix = "write one with capture --save-settings"
+    doc, data = read_json_bytes(path, what="--settings", max_bytes=_MAX_BYTES, fix=fix)
+    if doc.get("kind") != SETTINGS_KIND or not isinstance(doc.get("controls"), dict):
+        raise InputError(f"--settings: not a {SETTINGS_KIND} file; {fix}", path=path)
     controls = []
     for name, entry in doc["controls"].items():
         if name not in USER_CONTROLS:

@@ -34,41 +34,29 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .changes import Region, _regions, _structure_correlation, sharpness_change
 from .hashing import is_flat
+from .noise_floor import (
+    FLOOR_LSB,
+    _codec_sigma,
+    _fit,
+    _gauss_noise_gain,
+    _interval_residual,
+    _local_sigma,
+    _lsb,
+    _pixel_noise,
+    _remove_shading,
+    _robust_sigma,
+    clip_levels,
+)
 from .similarity import ssim
+
+__all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 
 WORK_SIDE = 640          # long side of the working image, pixels
 SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pixels
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
-Z_HIGH = 6.0             # seed threshold, in tolerances
-Z_LOW = 3.5              # growth threshold, in tolerances
-Z_STRONG = 7.0           # a region this strong (mean, in tolerances) counts below min_region
-STRONG_PX = 12           # ... over at least this many working pixels
-SHARED_DETAIL = 0.25     # cross energy of a band, as a fraction of a side's: detail, not noise
-SAME_STRUCTURE = 0.9     # correlation inside a region for "same structure, other intensity"
-CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit samples treated as clipped (MJPG black crush, highlights)
-CLIP_LSB = 4             # deeper samples: within this many steps of 0 or of full scale
-PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a saturation level
 MIN_WORK = 16            # shortest side of the working image, pixels
-FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
-SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
-
-
-@dataclass(frozen=True)
-class Region:
-    x: int
-    y: int
-    width: int
-    height: int
-    area: int          # changed pixels, in A's pixels
-    strength: float    # mean |residual| in tolerances
-    kind: str = "changed"        # "dimmed" / "brightened": same structure, other intensity
-    intensity: float = 0.0       # relative intensity change of the structure (-0.3 = 30 % dimmer)
-
-    def to_json(self) -> dict:
-        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height,
-                "area": self.area, "strength": round(self.strength, 2), "kind": self.kind,
-                "intensity_change": round(self.intensity, 4)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,85 +215,40 @@ def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
     return dx, dy
 
 
-def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
-                       clip_a=(CLIP_LOW, CLIP_HIGH), clip_b=(CLIP_LOW, CLIP_HIGH)) -> np.ndarray:
-    """``b_norm - a`` where neither is clipped; across clipping, only what clipping cannot explain.
-
-    A clipped sample only bounds its true value: at or below the low clip level it may be anything
-    darker, at or above the high one anything brighter (levels per side, see :func:`clip_levels`).
-    Each sample is an interval and the residual is the signed gap between A's and normalised B's
-    intervals (0 where they overlap): a brighter exposure that saturates a fundus's red is no
-    change, a bubble that lights up a black background is.
-    """
-    inf = np.float32(np.inf)
-    a_lo = np.where(a <= clip_a[0], -inf, a)
-    a_hi = np.where(a >= clip_a[1], inf, a)
-    b_lo = np.where(b_raw <= clip_b[0], -inf, b_norm)
-    b_hi = np.where(b_raw >= clip_b[1], inf, b_norm)
-    above = b_lo - a_hi
-    below = b_hi - a_lo
-    out = np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
-    return out.astype(np.float32, copy=False)
+def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of large ``sigma`` computed on a reduced image (cheap), at full size."""
+    h, w = x.shape
+    k = max(1, int(sigma // 4))
+    small = cv2.resize(x, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
-    """Clip levels of one image on the 8-bit working scale.
-
-    8-bit: ``CLIP_LOW``/``CLIP_HIGH`` (black crush and highlights of cheap cameras). Deeper
-    samples: within ``CLIP_LSB`` steps of 0 or of full scale, and a maximum held by a plateau of
-    ``PLATEAU`` of the pixels (a 12-bit sensor saturating inside a 16-bit container) -- judged
-    in the image's own units, never in 0-255 levels of the full range.
-    """
-    if pixels.dtype == np.uint8:
-        return CLIP_LOW, CLIP_HIGH
-    full = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
-    k = 255.0 / full
-    lo, hi = CLIP_LSB * k, (full - CLIP_LSB) * k
-    sub = pixels[::4, ::4]
-    mx = sub.max()
-    if np.count_nonzero(sub == mx) >= PLATEAU * sub.size and mx > 0:
-        hi = min(hi, float(mx) * k - 1e-6)
-    return lo, hi
-
-
-def _robust_sigma(values: np.ndarray) -> float:
-    if values.size == 0:
+def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float) -> float:
+    """:func:`sharpness_change` at full resolution on five tiles (centre and quadrants, at most
+    256 px), B's tiles taken at the registered shift, both resampled half-way like the analysis."""
+    h, w = a_pixels.shape[:2]
+    t = min(256, h // 3, w // 3)
+    if t < 32:
         return 0.0
-    med = np.median(values)
-    return float(1.4826 * np.median(np.abs(values - med)))
-
-
-def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
-         floor: float = 0.5) -> tuple[float, float]:
-    """Robust errors-in-variables (Deming) fit b = g a + o over 1-D samples.
-
-    ``na``/``nb`` are the noise variances of the samples of each side (the ratio ``nb/na`` is
-    Deming's delta; equal when unknown). Ordinary least squares would bias the gain towards zero
-    when A is noisy (regression dilution); a noisy shot against a clean mean needs the ratio.
-    When either side's variance is not clearly above its noise, the samples carry no gain
-    information and only an offset is fitted. One robust re-fit drops residuals beyond 3 sigma
-    (at least ``floor``).
-    """
-    keep = np.ones(a.shape, bool)
-    g, o = 1.0, 0.0
-    delta = nb / na if na > 0 and nb > 0 else 1.0
-    for _ in range(2):
-        aa, bb = a[keep].astype(np.float64), b[keep].astype(np.float64)
-        if aa.size < 16:
-            break
-        ma, mb = aa.mean(), bb.mean()
-        sxx, syy = aa.var(), bb.var()
-        sxy = float(np.mean((aa - ma) * (bb - mb)))
-        weak = sxx - na < na or syy - nb < nb
-        if sxx < 1e-9 or sxy <= 1e-12 or weak:  # flat, unrelated or noise-bound: an offset only
-            g, o = 1.0, float(mb - ma)
-        else:
-            g = (syy - delta * sxx + math.sqrt((syy - delta * sxx) ** 2 + 4 * delta * sxy * sxy)) / (2 * sxy)
-            o = mb - g * ma
-        res = b - (g * a + o)
-        sig = _robust_sigma(res)
-        keep = np.abs(res) <= 3 * max(sig, floor)
-    return float(g), float(o)
+    ta, tb = [], []
+    for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+        x, y = int(fx * w) - t // 2, int(fy * h) - t // 2
+        ix, iy = round(dx), round(dy)
+        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h and x >= 0 and y >= 0):
+            continue
+        ca = _working(a_pixels[y:y + t, x:x + t], 1)
+        cb = _working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1)
+        ca, cb = _luma(ca), _luma(cb)
+        rx, ry = (dx - ix) / 2, (dy - iy) / 2
+        m = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
+        ca = cv2.warpAffine(ca, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        m = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
+        cb = cv2.warpAffine(cb, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        ta.append(ca[4:-4, 4:-4])
+        tb.append(cb[4:-4, 4:-4])
+    if not ta:
+        return 0.0
+    return sharpness_change(np.hstack(ta), np.hstack(tb))
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
@@ -378,8 +321,14 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
     for ca, cb, cname in zip(chans_a, chans_b, names):
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
-        if sub.any():  # fit on lightly smoothed images: less noise, same gain
-            g, o = _fit(sa1[sub], sb1[sub], na=noise_a ** 2 * g2, nb=noise_b ** 2 * g2, floor=10 * floor)
+        if sub.any():
+            # fit on lightly smoothed images (less noise, same gain); whether there is structure
+            # to carry a gain is judged without the slowly varying part (shading, illumination)
+            big = max(h, w) / 16.0
+            na, nb = noise_a ** 2 * g2, noise_b ** 2 * g2
+            ha, hb = sa1 - _coarse(ca, big), sb1 - _coarse(cb, big)
+            weak = float(ha[sub].var()) - na < na or float(hb[sub].var()) - nb < nb
+            g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
         gains.append(g)
@@ -398,7 +347,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
-        cf = _codec_sigma(codecs, codec_scales, factor, cname)
+        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA)
         if cf > s_sigma:
             codec_bound = True
         codec_floor = max(codec_floor, cf)
@@ -406,7 +355,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
-        tol = np.sqrt(np.float32(s_sigma) ** 2 + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
+        s_local = _local_sigma(smooth, valid, s_sigma)
+        tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
         np.maximum(z_max, z, out=z_max)
@@ -446,195 +396,3 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b))
-
-
-def _lsb(pixels: np.ndarray) -> float:
-    """One step of the image's samples on the 8-bit working scale."""
-    return 255.0 / float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 255.0 / 65535.0
-
-
-def _codec_sigma(codecs, scales, factor: int, channel: str) -> float:
-    """Quantisation noise of the lossy sides in the smoothed working residual (8-bit DN)."""
-    var = 0.0
-    for tables, scale in zip(codecs, scales):
-        if tables is None:
-            continue
-        k = factor * scale  # full-resolution pixels of this side per working pixel
-        sigma = k * math.sqrt(SMOOTH_SIGMA ** 2 + (1.0 / 12.0 if k > 1 else 0.0))
-        var += tables.pixel_sigma(smooth_sigma=sigma, channel=channel) ** 2
-    return math.sqrt(var)
-
-
-def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> float:
-    """Subtract a slowly varying gain field (vignetting, shading, uneven illumination) from the
-    residual, in place; at most ``SHADING_MAX`` of the local level. Returns its largest relative
-    size. The field is the residual's average over an eighth of the frame with every sample
-    limited to 3 robust sigmas (two passes), so a compact change leaks into it only by
-    3 sigma times its share of that window."""
-    h, w = resid.shape
-    k = max(1, min(h, w) // 32)
-    if k < 2:
-        return 0.0
-    size = (w // k, h // k)
-    m = cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    s = max(h, w) / 8.0 / k
-    den = np.maximum(cv2.GaussianBlur(m, (0, 0), s), 1e-3)
-    lim = np.float32(SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
-    total = np.zeros_like(resid)
-    for _ in range(2):
-        r = resid - total
-        sig = max(_robust_sigma(r[valid][::7]) if valid.any() else 0.0, 1e-3)
-        r = np.clip(r, -3 * sig, 3 * sig)
-        small = cv2.resize(r, size, interpolation=cv2.INTER_AREA)
-        field = cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
-        total = np.clip(total + field, -lim, lim)
-    total[~valid] = 0
-    resid -= total
-    return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
-
-
-def _pixel_noise(x: np.ndarray) -> float:
-    """Robust per-pixel noise of one image (Immerkaer's Laplacian-difference mask, MAD):
-    content-insensitive where most of the frame is smooth."""
-    if min(x.shape) < 3:
-        return 0.0
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
-    return float(1.4826 * np.median(np.abs(r)) / 6.0)
-
-
-def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[float, bool]:
-    """Correlation of the aligned, smoothed luma with each side's own noise removed from its
-    variance (disattenuated): one noisy shot against a clean mean correlates 1, not 0.6. Frames
-    with no structure above their noise have no meaningful correlation: ``structured`` is False
-    and only the residual tests can answer."""
-    g2 = _gauss_noise_gain(1.0) ** 2
-    na = (noise_a ** 2) * g2
-    nb = (noise_b ** 2) * g2
-    va, vb = float(sa.var()), float(sb.var())
-    cov = float(np.mean((sa - sa.mean()) * (sb - sb.mean())))
-    siga, sigb = va - na, vb - nb
-    structured = min(siga - na, sigb - nb) > 0  # signal variance above its noise variance on both
-    if not structured:
-        return (cov / math.sqrt(va * vb) if va > 0 and vb > 0 else 0.0), False
-    return max(-1.0, min(1.0, cov / math.sqrt(siga * sigb))), True
-
-
-def sharpness_change(a: np.ndarray, b: np.ndarray) -> float:
-    """Relative change of fine detail from A to B (``-0.35`` = B 35 % less sharp).
-
-    With ``D`` a band-pass of each image, independent noise only adds to ``E[D_a^2]`` and
-    ``E[D_b^2]`` while the cross energy ``E[D_a D_b]`` holds the shared detail. A blur (filter
-    gain ``|H| <= 1``) leaves its side with less energy than the cross energy; noise, dropped
-    coefficients (JPEG) or a common band limit cannot. So the side whose own energy falls below
-    the cross energy is the blurrier one, by that ratio. Two octave bands (sigma 0.7-1.4 and
-    1.4-2.8 working pixels); a band counts only where the shared detail is at least
-    ``SHARED_DETAIL`` of each side's energy (not noise), and the larger change wins.
-    """
-    ga = [a] + [cv2.GaussianBlur(a, (0, 0), s) for s in (0.7, 1.4, 2.8)]
-    gb = [b] + [cv2.GaussianBlur(b, (0, 0), s) for s in (0.7, 1.4, 2.8)]
-    best = 0.0
-    for i in (1, 2):
-        da, db = ga[i] - ga[i + 1], gb[i] - gb[i + 1]
-        eaa, ebb, eab = float(np.mean(da * da)), float(np.mean(db * db)), float(np.mean(da * db))
-        if eab <= 1e-12 or eab < SHARED_DETAIL * max(eaa, ebb):
-            continue
-        change = ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
-        if abs(change) > abs(best):
-            best = change
-    return best
-
-
-def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float) -> float:
-    """:func:`sharpness_change` at full resolution on five tiles (centre and quadrants, at most
-    256 px), B's tiles taken at the registered shift, both resampled half-way like the analysis."""
-    h, w = a_pixels.shape[:2]
-    t = min(256, h // 3, w // 3)
-    if t < 32:
-        return 0.0
-    ta, tb = [], []
-    for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
-        x, y = int(fx * w) - t // 2, int(fy * h) - t // 2
-        ix, iy = int(round(dx)), int(round(dy))
-        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h and x >= 0 and y >= 0):
-            continue
-        ca = _working(a_pixels[y:y + t, x:x + t], 1)
-        cb = _working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1)
-        ca, cb = _luma(ca), _luma(cb)
-        rx, ry = (dx - ix) / 2, (dy - iy) / 2
-        m = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-        ca = cv2.warpAffine(ca, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        m = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-        cb = cv2.warpAffine(cb, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        ta.append(ca[4:-4, 4:-4])
-        tb.append(cb[4:-4, 4:-4])
-    if not ta:
-        return 0.0
-    return sharpness_change(np.hstack(ta), np.hstack(tb))
-
-
-def _gauss_noise_gain(sigma: float) -> float:
-    """Std of white noise after a 2-D Gaussian blur of this sigma, per unit input std."""
-    k = cv2.getGaussianKernel(int(2 * math.ceil(3 * sigma) + 1), sigma)
-    return float(np.sqrt((k ** 2).sum()) ** 2)
-
-
-def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
-             offset: tuple[float, float] = (0.0, 0.0), a=None, b=None):
-    """Hysteresis-thresholded connected regions of ``z`` in A's pixel units.
-
-    ``offset`` maps the common grid back to A (A's x = u + offset, working pixels). A region
-    smaller than ``min_region_px`` still counts when it is strong: mean ``Z_STRONG`` tolerances
-    over at least ``STRONG_PX`` working pixels (a nucleus that dimmed is small but far beyond
-    noise). With the aligned luma ``a``/``b`` each region is classified (:func:`_classify`).
-    """
-    low = ((z > Z_LOW) & valid).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
-    if n <= 1:
-        return [], 0
-    high = (z > Z_HIGH) & valid
-    seeded = np.zeros(n, bool)
-    seeded[np.unique(labels[high])] = True
-    seeded[0] = False
-    regions = []
-    changed = 0
-    sums = np.bincount(labels.ravel(), weights=z.ravel(), minlength=n)
-    for i in np.nonzero(seeded)[0]:
-        x, y, w, h, area = (int(v) for v in stats[i])
-        area_full = area * factor * factor
-        strength = float(sums[i] / area)
-        strong = strength >= Z_STRONG and area >= STRONG_PX
-        if area_full < max(min_region_px, 1) and not strong:
-            continue
-        changed += area
-        kind, inten = ("changed", 0.0) if a is None else _classify(a, b, labels, i, (x, y, w, h))
-        ax = max(0, round((x + offset[0]) * factor))
-        ay = max(0, round((y + offset[1]) * factor))
-        regions.append(Region(x=ax, y=ay, width=w * factor, height=h * factor,
-                              area=area_full, strength=strength, kind=kind, intensity=inten))
-    regions.sort(key=lambda r: -r.area)
-    return regions, changed
-
-
-def _classify(a, b, labels, i, box) -> tuple[str, float]:
-    """``dimmed``/``brightened`` when B holds A's structure at another intensity inside the
-    region (correlation of the two at least ``SAME_STRUCTURE`` over the region's box, slope of B
-    on A off 1 by more than 3 %); ``changed`` otherwise (new, removed or moved structure)."""
-    x, y, w, h = box
-    pad = 3
-    ys = slice(max(0, y - pad), min(a.shape[0], y + h + pad))
-    xs = slice(max(0, x - pad), min(a.shape[1], x + w + pad))
-    pa, pb = a[ys, xs].astype(np.float64), b[ys, xs].astype(np.float64)
-    if pa.size < 9:
-        return "changed", 0.0
-    da, db = pa - pa.mean(), pb - pb.mean()
-    va, vb = float((da * da).mean()), float((db * db).mean())
-    if va <= 1e-9 or vb <= 1e-9:
-        return "changed", 0.0
-    r = float((da * db).mean()) / math.sqrt(va * vb)
-    slope = float((da * db).mean()) / va
-    if r >= SAME_STRUCTURE and 0.2 <= slope <= 0.97:
-        return "dimmed", slope - 1.0
-    if r >= SAME_STRUCTURE and 1.03 <= slope <= 5.0:
-        return "brightened", slope - 1.0
-    return "changed", 0.0

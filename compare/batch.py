@@ -169,7 +169,12 @@ def _iter_dask(work: list, scheduler: str):
         chunks = [work[i:i + DASK_CHUNK] for i in range(0, len(work), DASK_CHUNK)]
         futures = client.map(hash_chunk, chunks, pure=False)
         for fut in as_completed(futures):
-            yield from fut.result()
+            try:
+                done = fut.result()
+            except Exception as e:  # noqa: BLE001 - e.g. KilledWorker: a chunk that killed its workers
+                raise InputError(f"the Dask cluster at {scheduler} failed: {type(e).__name__}: {e}; what was "
+                                 "hashed is kept, run the command again to resume") from None
+            yield from done
             fut.release()
     finally:
         client.close()

@@ -43,6 +43,7 @@ __all__ = ["SAME_VERDICTS", "VERDICTS", "Comparison", "Side", "Thresholds", "Ver
 REPORT_VERSION = 1
 MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
 RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
+DEFAULT_THRESHOLDS = Thresholds()
 BAND_LIMIT = 1.0  # Gaussian sigma (pixels of the smaller) applied to both sides of a rescaled pair
 
 
@@ -153,7 +154,7 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def compare_files(path_a, path_b, *, thresholds: Thresholds = Thresholds(),
+def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES,
                   want_map: bool = False) -> Comparison:
@@ -186,7 +187,7 @@ def _common_luma(a: Side, b: Side) -> tuple[np.ndarray, np.ndarray, float, list[
     return ya, yb, float(a.image.max_value), notes
 
 
-def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = Thresholds(),
+def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   want_map: bool = False) -> Comparison:
     """Compare two prepared sides (see :func:`prepare`)."""
     if a.dhash.size != b.dhash.size:
@@ -317,7 +318,7 @@ def side_from_pixels(pixels: np.ndarray, *, name: str = "<array>", hash_size: in
                 dhash=dhash_from_luma(y, hash_size=hash_size, max_value=img.max_value), metadata={})
 
 
-def compare_arrays(a: np.ndarray, b: np.ndarray, *, thresholds: Thresholds = Thresholds(),
+def compare_arrays(a: np.ndarray, b: np.ndarray, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                    want_map: bool = False) -> Comparison:
     """Compare two in-memory images (uint8/uint16, gray/BGR/BGRA) as :func:`compare_files` would."""
     return compare_sides(side_from_pixels(a, name="A"), side_from_pixels(b, name="B"),

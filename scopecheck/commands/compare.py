@@ -68,6 +68,9 @@ def register(sub):
                    f"(default {DEFAULTS.min_region})")
     t.add_argument("--min-correlation", type=float, default=DEFAULTS.min_correlation, metavar="R",
                    help=f"aligned correlation below R means another scene (default {DEFAULTS.min_correlation})")
+    t.add_argument("--refocus", type=float, default=DEFAULTS.refocus, metavar="F",
+                   help=f"a loss or gain of fine detail of F (0.2 = 20 %%) or more means the focus changed "
+                   f"(default {DEFAULTS.refocus})")
     t.add_argument("--profile", metavar="JSON", help="device noise profile written by `scopecheck calibrate`: "
                    "its noise level is a floor under the noise measured on the pair")
     add_hash_size(p)
@@ -86,9 +89,12 @@ def _thresholds(args) -> Thresholds:
         raise InputError(f"--min-region is a percentage of the frame, 0..100, got {args.min_region}")
     if not -1.0 <= args.min_correlation <= 1.0:
         raise InputError(f"--min-correlation must be within -1..1, got {args.min_correlation}")
+    if not 0.0 < args.refocus <= 10.0:
+        raise InputError(f"--refocus is a fraction of the fine detail, above 0 (0.2 = 20 %), got {args.refocus}")
     noise = load_profile(args.profile).noise_sigma if args.profile else None
     return Thresholds(ssim_min=args.ssim_min, dhash_max=args.dhash_max, max_shift=args.max_shift,
-                      min_region=args.min_region, min_correlation=args.min_correlation, noise_sigma=noise)
+                      min_region=args.min_region, min_correlation=args.min_correlation, refocus=args.refocus,
+                      noise_sigma=noise)
 
 
 def run(args) -> int:

@@ -8,12 +8,12 @@ out alike. Listing is bounded (:data:`MAX_LISTED` files) and never follows links
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import stat
 from dataclasses import dataclass
 
 from scopecheck.compare.errors import InputError
+from scopecheck.compare.jsonfile import read_json
 from scopecheck.compare.walk import IMAGE_EXTENSIONS
 
 MAX_LISTED = 5000          # files shown in the gallery
@@ -102,17 +102,10 @@ class ShotDir:
         m = self.manifest_for(real)
         if m is None:
             raise InputError(f"{name!r}: no manifest beside it (only shots taken by scopecheck have one)")
-        with open(m, "rb") as f:
-            data = f.read(MAX_MANIFEST_BYTES + 1)
-        if len(data) > MAX_MANIFEST_BYTES:
-            raise InputError(f"{self.relative(m)}: manifest larger than {MAX_MANIFEST_BYTES} bytes")
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InputError(f"{self.relative(m)}: not a JSON manifest ({e})") from None
-        if not isinstance(doc, dict):
-            raise InputError(f"{self.relative(m)}: not a JSON manifest")
-        return doc
+            return read_json(m, what="manifest", max_bytes=MAX_MANIFEST_BYTES)
+        except InputError as e:  # the message names the served (relative) path, not the real one
+            raise InputError(str(e).replace(m, self.relative(m), 1)) from None
 
     def _entry(self, path: str, st: os.stat_result) -> ShotFile:
         m = self.manifest_for(path)

@@ -10,7 +10,8 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from scopecheck.compare.pair import VERDICTS, compare_arrays, compare_files
 from tests.conftest import COMPARE_FIX, noisy, scene
 
-MANIFEST = json.load(open(os.path.join(COMPARE_FIX, "MANIFEST.json")))
+with open(os.path.join(COMPARE_FIX, "MANIFEST.json")) as _fh:
+    MANIFEST = json.load(_fh)
 
 
 def fx(name):
@@ -28,7 +29,8 @@ def test_fixture_verdicts(pair):
 def test_fixture_manifest_digests():
     import hashlib
     for name, info in MANIFEST["files"].items():
-        assert hashlib.sha256(open(fx(name), "rb").read()).hexdigest() == info["sha256"], name
+        with open(fx(name), "rb") as fh:
+            assert hashlib.sha256(fh.read()).hexdigest() == info["sha256"], name
     assert {p["expected"] for p in MANIFEST["pairs"]} == set(VERDICTS)
 
 
@@ -122,3 +124,36 @@ def test_images_too_small_for_ssim():
     assert c.verdict == "different" and "too small" in c.reason
     assert json.loads(json.dumps(c.to_json()))["ssim"] is None
     assert compare_arrays(a, a.copy()).verdict == "identical-file"  # same pixels, same in-memory PNG
+
+
+def test_verdict_is_a_str_enum():
+    from scopecheck.compare.pair import Verdict
+    c = compare_files(fx("ihc_shot1.png"), fx("ihc_shot2.png"))
+    assert isinstance(c.verdict, Verdict) and isinstance(c.verdict, str)
+    assert c.verdict == "near-identical" and str(c.verdict) == "near-identical" and c.verdict.same
+    assert json.loads(json.dumps(c.to_json()))["verdict"] == "near-identical"
+    assert [v.value for v in Verdict] == list(VERDICTS)
+
+
+@pytest.mark.parametrize("shape", [(20, 12800), (16, 10240), (12800, 20), (12, 7700), (3, 5000)])
+def test_extreme_aspect_ratios_never_crash(shape):
+    # issue 8 C: a 640:1 strip once crashed the alignment with cv2.error
+    rng = np.random.default_rng(0)
+    f = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 3)
+    f = (f - f.min()) / (f.max() - f.min()) * 200 + 20
+    a = np.clip(f + rng.normal(0, 1, shape), 0, 255).astype(np.uint8)
+    b = np.clip(f + rng.normal(0, 1, shape), 0, 255).astype(np.uint8)
+    c = compare_arrays(a, b)
+    if min(shape) >= 16:
+        assert c.verdict == "near-identical", c.reason
+    else:
+        assert c.verdict == "different" and "too small for SSIM and alignment" in c.reason
+
+
+@pytest.mark.parametrize("sigma", [0, -1.0, float("nan"), float("inf")])
+def test_ssim_sigma_is_validated(sigma):
+    from scopecheck.compare.errors import InputError
+    from scopecheck.compare.similarity import ssim
+    x = np.zeros((32, 32), np.float32)
+    with pytest.raises(InputError, match="sigma must be a positive number"):
+        ssim(x, x, data_range=1.0, sigma=sigma)

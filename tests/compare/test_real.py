@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import skimage
+
 from scopecheck.compare.codec_noise import jpeg_tables
 from scopecheck.compare.hashing import dhash, is_flat
 from scopecheck.compare.pair import Verdict, compare_files
@@ -135,7 +136,7 @@ def test_jpeg_tables_give_the_quality_and_the_q2_over_12_noise(tmp_path):
     # coefficient that is large against q
     img = cv2.imread(sk("grass.png"), cv2.IMREAD_GRAYSCALE)
     for q in (70, 90):
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
         t = jpeg_tables(buf.tobytes())
         assert t.quality == q and t.chroma is None
         err = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE).astype(np.float32) - img

@@ -1,0 +1,192 @@
+"""The noise floor of a comparison: clipping, the residual's noise, codec noise and shading.
+
+Pieces :func:`compare.align.analyse` uses to decide what is noise (see its module docstring):
+
+* **clipping** (:func:`clip_levels`, :func:`_interval_residual`): a clipped sample only bounds its
+  value; levels are judged in the image's own units (8-bit black crush; a 16-bit plateau);
+* **gain fit** (:func:`_fit`): errors-in-variables with each side's own noise;
+* **noise** (:func:`_pixel_noise`, :func:`_robust_sigma`): per image from a Laplacian-difference
+  mask, and of the residual itself, robustly;
+* **codec** (:func:`_codec_sigma`): the quantisation noise a JPEG side carries, from its tables
+  (:mod:`compare.codec_noise`), through the comparison's own smoothing;
+* **local noise** (:func:`_local_sigma`): noise varies over a frame (JPEG error gathers in
+  texture, shot noise in bright parts); each block is judged against its own robust noise;
+* **shading** (:func:`_remove_shading`): a slowly varying gain field, limited, removed.
+"""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit samples treated as clipped (MJPG black crush, highlights)
+CLIP_LSB = 4             # deeper samples: within this many steps of 0 or of full scale
+PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a saturation level
+FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
+LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged per block this size
+LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
+SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
+
+
+def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
+                       clip_a=(CLIP_LOW, CLIP_HIGH), clip_b=(CLIP_LOW, CLIP_HIGH)) -> np.ndarray:
+    """``b_norm - a`` where neither is clipped; across clipping, only what clipping cannot explain.
+
+    A clipped sample only bounds its true value: at or below the low clip level it may be anything
+    darker, at or above the high one anything brighter (levels per side, see :func:`clip_levels`).
+    Each sample is an interval and the residual is the signed gap between A's and normalised B's
+    intervals (0 where they overlap): a brighter exposure that saturates a fundus's red is no
+    change, a bubble that lights up a black background is.
+    """
+    inf = np.float32(np.inf)
+    a_lo = np.where(a <= clip_a[0], -inf, a)
+    a_hi = np.where(a >= clip_a[1], inf, a)
+    b_lo = np.where(b_raw <= clip_b[0], -inf, b_norm)
+    b_hi = np.where(b_raw >= clip_b[1], inf, b_norm)
+    above = b_lo - a_hi
+    below = b_hi - a_lo
+    out = np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
+    return out.astype(np.float32, copy=False)
+
+
+def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
+    """Clip levels of one image on the 8-bit working scale.
+
+    8-bit: ``CLIP_LOW``/``CLIP_HIGH`` (black crush and highlights of cheap cameras). Deeper
+    samples: within ``CLIP_LSB`` steps of 0 or of full scale, and a maximum held by a plateau of
+    ``PLATEAU`` of the pixels (a 12-bit sensor saturating inside a 16-bit container) -- judged
+    in the image's own units, never in 0-255 levels of the full range.
+    """
+    if pixels.dtype == np.uint8:
+        return CLIP_LOW, CLIP_HIGH
+    full = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
+    k = 255.0 / full
+    lo, hi = CLIP_LSB * k, (full - CLIP_LSB) * k
+    sub = pixels[::4, ::4]
+    mx = sub.max()
+    if np.count_nonzero(sub == mx) >= PLATEAU * sub.size and mx > 0:
+        hi = min(hi, float(mx) * k - 1e-6)
+    return lo, hi
+
+
+def _robust_sigma(values: np.ndarray) -> float:
+    if values.size == 0:
+        return 0.0
+    med = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
+         floor: float = 0.5, weak: bool | None = None) -> tuple[float, float]:
+    """Robust errors-in-variables (Deming) fit b = g a + o over 1-D samples.
+
+    ``na``/``nb`` are the noise variances of the samples of each side (the ratio ``nb/na`` is
+    Deming's delta; equal when unknown). Ordinary least squares would bias the gain towards zero
+    when A is noisy (regression dilution); a noisy shot against a clean mean needs the ratio.
+    When either side's variance is not clearly above its noise, the samples carry no gain
+    information and only an offset is fitted (``weak`` overrides that judgement). One robust re-fit
+    drops residuals beyond 3 sigma (at least ``floor``).
+    """
+    keep = np.ones(a.shape, bool)
+    g, o = 1.0, 0.0
+    delta = nb / na if na > 0 and nb > 0 else 1.0
+    for _ in range(2):
+        aa, bb = a[keep].astype(np.float64), b[keep].astype(np.float64)
+        if aa.size < 16:
+            break
+        ma, mb = aa.mean(), bb.mean()
+        sxx, syy = aa.var(), bb.var()
+        sxy = float(np.mean((aa - ma) * (bb - mb)))
+        noise_bound = (sxx - na < na or syy - nb < nb) if weak is None else weak
+        if sxx < 1e-9 or sxy <= 1e-12 or noise_bound:  # flat, unrelated or noise-bound: an offset only
+            g, o = 1.0, float(mb - ma)
+        else:
+            g = (syy - delta * sxx + math.sqrt((syy - delta * sxx) ** 2 + 4 * delta * sxy * sxy)) / (2 * sxy)
+            o = mb - g * ma
+        res = b - (g * a + o)
+        sig = _robust_sigma(res)
+        keep = np.abs(res) <= 3 * max(sig, floor)
+    return float(g), float(o)
+
+
+def _lsb(pixels: np.ndarray) -> float:
+    """One step of the image's samples on the 8-bit working scale."""
+    return 255.0 / float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 255.0 / 65535.0
+
+
+def _codec_sigma(codecs, scales, factor: int, channel: str, smooth_sigma: float) -> float:
+    """Quantisation noise of the lossy sides in the smoothed working residual (8-bit DN)."""
+    var = 0.0
+    for tables, scale in zip(codecs, scales):
+        if tables is None:
+            continue
+        k = factor * scale  # full-resolution pixels of this side per working pixel
+        sigma = k * math.sqrt(smooth_sigma ** 2 + (1.0 / 12.0 if k > 1 else 0.0))
+        var += tables.pixel_sigma(smooth_sigma=sigma, channel=channel) ** 2
+    return math.sqrt(var)
+
+
+def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> float:
+    """Subtract a slowly varying gain field (vignetting, shading, uneven illumination) from the
+    residual, in place; at most ``SHADING_MAX`` of the local level. Returns its largest relative
+    size. The field is the residual's average over an eighth of the frame with every sample
+    limited to 3 robust sigmas (two passes), so a compact change leaks into it only by
+    3 sigma times its share of that window."""
+    h, w = resid.shape
+    k = max(1, min(h, w) // 32)
+    if k < 2:
+        return 0.0
+    size = (w // k, h // k)
+    m = cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    s = max(h, w) / 8.0 / k
+    den = np.maximum(cv2.GaussianBlur(m, (0, 0), s), 1e-3)
+    lim = np.float32(SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
+    total = np.zeros_like(resid)
+    for _ in range(2):
+        r = resid - total
+        sig = max(_robust_sigma(r[valid][::7]) if valid.any() else 0.0, 1e-3)
+        r = np.clip(r, -3 * sig, 3 * sig)
+        small = cv2.resize(r, size, interpolation=cv2.INTER_AREA)
+        field = cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
+        total = np.clip(total + field, -lim, lim)
+    total[~valid] = 0
+    resid -= total
+    return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
+
+
+def _pixel_noise(x: np.ndarray) -> float:
+    """Robust per-pixel noise of one image (Immerkaer's Laplacian-difference mask, MAD):
+    content-insensitive where most of the frame is smooth."""
+    if min(x.shape) < 3:
+        return 0.0
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
+    return float(1.4826 * np.median(np.abs(r)) / 6.0)
+
+
+def _gauss_noise_gain(sigma: float) -> float:
+    """Std of white noise after a 2-D Gaussian blur of this sigma, per unit input std."""
+    k = cv2.getGaussianKernel(int(2 * math.ceil(3 * sigma) + 1), sigma)
+    return float(np.sqrt((k ** 2).sum()) ** 2)
+
+
+def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
+    """Noise of the smoothed residual per ``LOCAL_BLOCK`` block (1.4826 x MAD, robust to a change
+    covering less than half a block), never below the frame's ``sigma`` and at most ``LOCAL_MAX``
+    times it, spread back to pixels by bilinear interpolation (float32, ``smooth``'s shape)."""
+    h, w = smooth.shape
+    b = LOCAL_BLOCK
+    ny, nx = h // b, w // b
+    if ny < 2 or nx < 2:
+        return np.full((h, w), np.float32(sigma))
+    blocks = smooth[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
+    ok = valid[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
+    empty = ~ok.any(axis=2)
+    ok[empty] = True  # blocks outside the overlap: computed on zeros, then set to the frame's sigma
+    data = np.where(ok, blocks, np.nan)
+    med = np.nanmedian(data, axis=2, keepdims=True)
+    local = 1.4826 * np.nanmedian(np.abs(data - med), axis=2)
+    local[empty] = sigma
+    local = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
+    return cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)

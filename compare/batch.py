@@ -25,7 +25,7 @@ import cv2
 
 from .errors import InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE
-from .load import DEFAULT_MAX_PIXELS
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
 from .walk import FileError, walk_images
 
@@ -74,13 +74,13 @@ def _worker_init():
 
 
 def hash_one(job):
-    """``(path, size, mtime_ns, hash_size, max_pixels)`` -> HashRecord or (FileError, size, mtime_ns).
+    """``(path, size, mtime_ns, hash_size, max_pixels, max_bytes)`` -> HashRecord or (FileError, size, mtime_ns).
 
     One bad file never stops a run: every expected failure becomes its record's error.
     """
-    path, size, mtime_ns, hash_size, max_pixels = job
+    path, size, mtime_ns, hash_size, max_pixels, max_bytes = job
     try:
-        return hash_file(path, hash_size=hash_size, max_pixels=max_pixels, pixels=False)
+        return hash_file(path, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes, pixels=False)
     except ScopecheckError as e:
         return FileError(path, str(e).removeprefix(f"{path}: ")), size, mtime_ns
     except (OSError, ValueError, cv2.error, MemoryError) as e:
@@ -226,12 +226,13 @@ def _iter_dask(work: list, scheduler: str):
 
 
 def iter_hashes(files, *, jobs: int | None = None, scheduler: str | None = None,
-                hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS):
+                hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
+                max_bytes: int = DEFAULT_MAX_BYTES):
     """Hash ``files`` (:class:`compare.walk.FileEntry`), yielding a :class:`HashRecord` or a
     ``(FileError, size, mtime_ns)`` per file, in completion order: over ``jobs`` processes, or over
     a Dask cluster when ``scheduler`` is given (see the module docstring)."""
     scheduler = check_scheduler(scheduler)
-    work = [(f.path, f.size, f.mtime_ns, hash_size, max_pixels) for f in files]
+    work = [(f.path, f.size, f.mtime_ns, hash_size, max_pixels, max_bytes) for f in files]
     if scheduler is not None and work:
         yield from _iter_dask(work, scheduler)
     else:
@@ -239,7 +240,8 @@ def iter_hashes(files, *, jobs: int | None = None, scheduler: str | None = None,
 
 
 def hash_tree(roots, *, jobs: int | None = None, scheduler: str | None = None,
-              max_pixels: int = DEFAULT_MAX_PIXELS, progress=None) -> tuple[list[HashRecord], list]:
+              max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+              progress=None) -> tuple[list[HashRecord], list]:
     """Walk and hash folders without an index (needles, or a haystack folder without one).
 
     Returns the records (in walk order) and the errors (walk and per-file).
@@ -247,7 +249,8 @@ def hash_tree(roots, *, jobs: int | None = None, scheduler: str | None = None,
     walk = walk_images(roots)
     records, errors = {}, list(walk.errors)
     total = len(walk.files)
-    for n, out in enumerate(iter_hashes(walk.files, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels), 1):
+    for n, out in enumerate(iter_hashes(walk.files, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels,
+                                        max_bytes=max_bytes), 1):
         if isinstance(out, HashRecord):
             records[out.path] = out
         else:

@@ -34,7 +34,7 @@ from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE
 from .haystack import digest_key
-from .load import DEFAULT_MAX_PIXELS
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord
 from .walk import FileError, walk_images
 
@@ -236,8 +236,8 @@ def _under(path: str, root: str) -> bool:
 
 
 def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, scheduler: str | None = None,
-                max_pixels: int = DEFAULT_MAX_PIXELS, rebuild: bool = False, batch: int = 256,
-                progress=None) -> IndexResult:
+                max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES, rebuild: bool = False,
+                batch: int = 256, progress=None) -> IndexResult:
     """Walk ``roots`` and bring the index at ``db`` up to date.
 
     Parameters
@@ -267,7 +267,7 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, schedu
     conn = open_index(db, create=True, rebuild=rebuild)
     try:
         return _update(conn, db, roots, walk, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, batch=batch,
-                       progress=progress, t0=t0)
+                       progress=progress, t0=t0, max_bytes=max_bytes)
     except sqlite3.Error as e:
         raise InputError(f"cannot write the index: {e} (is another `scopecheck index` writing to it?)",
                          path=db) from None
@@ -275,7 +275,8 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, schedu
         close_index(conn, wrote=True)
 
 
-def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progress, t0) -> IndexResult:
+def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progress, t0,
+            max_bytes=DEFAULT_MAX_BYTES) -> IndexResult:
     """The body of :func:`build_index`, on an open connection."""
     abs_roots = tuple(os.path.abspath(r) for r in roots)
     db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
@@ -305,7 +306,8 @@ def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progre
     last = time.monotonic()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for n, out in enumerate(iter_hashes(todo, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels), 1):
+        for n, out in enumerate(iter_hashes(todo, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels,
+                                                max_bytes=max_bytes), 1):
             if isinstance(out, HashRecord):
                 f = walked[out.path]
                 _store(conn, out, size=f.size, mtime_ns=f.mtime_ns)

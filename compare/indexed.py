@@ -37,7 +37,7 @@ from .index import (
     store_pixel_digests,
     stored_state,
 )
-from .load import DEFAULT_MAX_PIXELS
+from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
 
@@ -94,7 +94,8 @@ def freshness(db: str | os.PathLike) -> Freshness:
     return Freshness(db=db, roots=roots, new=new, changed=changed, removed=removed)
 
 
-def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Haystack:
+def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> Haystack:
     """Read an index as a :class:`compare.haystack.Haystack`: the hash and digest-key columns as
     arrays (about 1 s per million files); paths are read later, only for the files a search or a
     group needs, and so are pixel digests (computed then, and cached in the index)."""
@@ -149,7 +150,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
             state = rows(todo, "path, size, mtime_ns, pixel_sha256")
             lazy = [(k, _unkey(p), s, m) for k, (p, s, m, d) in zip(todo, state) if d is None]
             computed.update((k, d) for k, (_, _, _, d) in zip(todo, state) if d is not None)
-            made = pixel_digests([p for _, p, _, _ in lazy], max_pixels=max_pixels)
+            made = pixel_digests([p for _, p, _, _ in lazy], max_pixels=max_pixels, max_bytes=max_bytes)
             computed.update((k, d) for (k, _, _, _), d in zip(lazy, made))
             store_pixel_digests(db, [(p, s, m, d) for (_, p, s, m), d in zip(lazy, made) if d is not None])
         return [computed[k] for k in positions]
@@ -175,7 +176,8 @@ def folder_index(folder: str) -> str | None:
 
 
 def refresh(db: str, *, refresh: bool = True, jobs: int | None = None, scheduler: str | None = None,
-            max_pixels: int = DEFAULT_MAX_PIXELS, progress=None, notice=None) -> Freshness:
+            max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES, progress=None,
+            notice=None) -> Freshness:
     """Bring an index up to date with the folders it records (or only count, ``refresh=False``).
 
     ``notice(message)`` receives one line when the index is read out of date.
@@ -188,7 +190,7 @@ def refresh(db: str, *, refresh: bool = True, jobs: int | None = None, scheduler
     present = [r for r in fresh.roots if os.path.exists(r)]
     if refresh and writable and present:
         build_index(present, db=db, jobs=jobs,
-                    scheduler=scheduler, max_pixels=max_pixels, progress=progress)
+                    scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes, progress=progress)
         return Freshness(db=db, roots=fresh.roots, new=fresh.new, changed=fresh.changed, removed=fresh.removed,
                          refreshed=True)
     if notice:
@@ -199,8 +201,8 @@ def refresh(db: str, *, refresh: bool = True, jobs: int | None = None, scheduler
 
 
 def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler: str | None = None,
-                  max_pixels: int = DEFAULT_MAX_PIXELS, refresh_index: bool = True, progress=None,
-                  notice=None) -> Haystack:
+                  max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+                  refresh_index: bool = True, progress=None, notice=None) -> Haystack:
     """A haystack from an index file, a folder holding an index (both refreshed first, see
     :func:`refresh`), or a folder without one (walked and hashed now, in memory)."""
     p = os.fspath(path)
@@ -214,11 +216,12 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler
         raise InputError("is a file but not a scopecheck index; pass a folder or an index built by "
                          "`scopecheck index`", path=p)
     else:
-        records, errors = hash_tree([p], jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, progress=progress)
+        records, errors = hash_tree([p], jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
+                                    progress=progress)
         return Haystack.of([Entry.of(r) for r in records], errors=errors, source=p)
-    refresh(db, refresh=refresh_index, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, progress=progress,
-            notice=notice)
-    return load_haystack(db, max_pixels=max_pixels)
+    refresh(db, refresh=refresh_index, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
+            progress=progress, notice=notice)
+    return load_haystack(db, max_pixels=max_pixels, max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)
@@ -229,8 +232,8 @@ class Needles:
 
 
 def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, refresh_index: bool = True, progress=None,
-                 notice=None) -> Needles:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
+                 refresh_index: bool = True, progress=None, notice=None) -> Needles:
     """Needle entries and errors for folders (or files): through the index a folder holds, if any
     (refreshed like a haystack, and caching the needles' pixel digests), else hashed now."""
     entries: list[Entry] = []
@@ -243,8 +246,8 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
         if db is None:
             plain.append(r)
             continue
-        hay = haystack_from(r, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, refresh_index=refresh_index,
-                            progress=progress, notice=notice)
+        hay = haystack_from(r, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
+                            refresh_index=refresh_index, progress=progress, notice=notice)
         root = os.path.abspath(r)
         for k, e in enumerate(hay.entries_at(range(len(hay)))):
             if _under(e.path, root):
@@ -252,7 +255,8 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
                 where[e.path] = (hay, k)
         errors.extend(e for e in hay.errors if _under(e.path, root))
     if plain:
-        records, errs = hash_tree(plain, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, progress=progress)
+        records, errs = hash_tree(plain, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
+                                  progress=progress)
         entries.extend(Entry.of(r) for r in records)
         errors.extend(errs)
     entries.sort(key=lambda e: e.path)
@@ -267,7 +271,7 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
         for hay, ps in groups.values():
             out.update(zip(ps, hay.pixel_digests([where[p][1] for p in ps])))
         rest = [p for p in paths if p not in out]
-        out.update(zip(rest, pixel_digests(rest, max_pixels=max_pixels)))
+        out.update(zip(rest, pixel_digests(rest, max_pixels=max_pixels, max_bytes=max_bytes)))
         return [out[p] for p in paths]
 
     return Needles(entries=entries, errors=errors, digests=digests)

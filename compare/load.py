@@ -8,7 +8,10 @@ Policy, applied by every command:
   :mod:`compare.containers` (bounded chunk, segment, scan and directory-entry counts) and a file
   that declares more than ``max_pixels`` (default 100 megapixels, ``--max-pixels``) or less
   entropy-coded data than its declared size needs is refused before any pixel is decoded, so a
-  decompression bomb costs microseconds, not gigabytes. Every refusal names the limit.
+  decompression bomb costs microseconds, not gigabytes. Formats with no such floor whose decoder
+  keeps a whole-image working copy (lossless/animated WebP, GIF) must also fit the memory
+  ``max_pixels`` stands for, 3 bytes per pixel (:func:`compare.containers.limits.check_working_memory`).
+  Every refusal names the limit.
 * **Stored pixels, not displayed pixels.** EXIF orientation is *not* applied: two files with the
   same stored pixels and different Orientation tags have the same pixel digest; the tag itself is
   reported as metadata (``EXIF Orientation``) and so shows up as a metadata difference.

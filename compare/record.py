@@ -90,7 +90,8 @@ def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXEL
                                max_bytes=max_bytes).pixels)
 
 
-def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str | None]:
+def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[str | None]:
     """:func:`pixel_digest` of each path (None where the file cannot be read or decoded now),
     decoded on a few threads (OpenCV releases the GIL while decoding)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +100,7 @@ def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str | 
 
     def one(p):
         try:
-            return pixel_digest(p, max_pixels=max_pixels)
+            return pixel_digest(p, max_pixels=max_pixels, max_bytes=max_bytes)
         except ScopecheckError:
             return None
 

@@ -183,6 +183,53 @@ def make_png_99mp_tiny(d: Path) -> Path:
     return p
 
 
+def vp8l_one_colour(width: int, height: int, *, alpha: bool = False) -> bytes:
+    """A lossless WebP of one colour, any size, in 32 bytes: no transform, no colour cache and five
+    one-symbol prefix codes (zero bits per pixel), per the WebP lossless bitstream specification."""
+    fields = [(0x2F, 8), (width - 1, 14), (height - 1, 14), (int(alpha), 1), (0, 3),  # header
+              (0, 1), (0, 1), (0, 1)]  # no transform, no colour cache, no meta prefix codes
+    fields += [(1, 1), (0, 1), (0, 1), (0, 1)] * 5  # simple code: 1 symbol, 1-bit symbol 0
+    v = n = 0
+    for value, bits in fields:
+        v |= value << n
+        n += bits
+    body = v.to_bytes((n + 7) // 8, "little") + bytes(4)  # libwebp reads ahead: pad
+    body += bytes(len(body) & 1)
+    riff = b"WEBP" + b"VP8L" + struct.pack("<I", len(body)) + body
+    return b"RIFF" + struct.pack("<I", len(riff)) + riff
+
+
+def make_webp_lossless_99mp(d: Path, *, alpha: bool = False) -> Path:
+    """32 bytes declaring 9950 x 9950 lossless: libwebp decodes it (one colour) through a 4-byte
+    ARGB copy of the whole image; it used to take 714 MB (793 MB with alpha) and 1.3 s."""
+    p = d / f"99mp_lossless{'_alpha' if alpha else ''}.webp"
+    p.write_bytes(vp8l_one_colour(9950, 9950, alpha=alpha))
+    return p
+
+
+def make_gif_99mp_canvas(d: Path) -> Path:
+    """A 1x1 GIF frame on a 9950 x 9950 logical screen: OpenCV decodes onto a canvas of the
+    screen's size: these 35 bytes used to take 720 MB and 1.2 s."""
+    lzw = bytes([0x02, 0x02, 0x44, 0x01, 0x00])  # min code size 2; clear, index 0, end; terminator
+    data = (b"GIF89a" + struct.pack("<HHBBB", 9950, 9950, 0x80, 0, 0) + bytes(6)  # 2-colour table
+            + b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + lzw + b";")
+    p = d / "99mp_canvas.gif"
+    p.write_bytes(data)
+    return p
+
+
+def make_bmp_rle8_99mp(d: Path) -> Path:
+    """A 9950 x 9950 RLE8 BMP of 1 KB that ends at once (legal: the rest is background). RLE
+    decodes straight into the output (1-3 bytes per pixel), so --max-pixels bounds it (245 MB)."""
+    palette = bytes(4 * 256)
+    bits = b"\x00\x01"  # end of bitmap
+    off = 14 + 40 + len(palette)
+    info = struct.pack("<IiiHHIIiiII", 40, 9950, 9950, 1, 8, 1, len(bits), 2835, 2835, 256, 0)
+    p = d / "99mp_rle8.bmp"
+    p.write_bytes(b"BM" + struct.pack("<IHHI", off + len(bits), 0, 0, off) + info + palette + bits)
+    return p
+
+
 def make_jpeg_cut_third(d: Path, *, progressive: bool = False) -> Path:
     """A noisy 640x480 JPEG cut to a third, with FF D9 appended."""
     data = small_jpeg((480, 640), progressive=progressive, seed=1)
@@ -271,6 +318,12 @@ CASES = (
          "truncated JPEG: declares 9950x9950"),
     Case("png-99mp-tiny", make_png_99mp_tiny, ("compare", "{f}", "{f}"), 2,
          "truncated PNG: declares 9950x9950"),
+    Case("webp-lossless-99mp", make_webp_lossless_99mp, ("compare", "{f}", "{f}"), 2,
+         "lossless or animated WebP 9950x9950 needs about 693.0 MB"),
+    Case("webp-lossless-alpha-99mp", lambda d: make_webp_lossless_99mp(d, alpha=True), ("hash", "{f}"), 2,
+         "raise --max-pixels"),
+    Case("gif-99mp-canvas", make_gif_99mp_canvas, ("compare", "{f}", "{f}"), 2, "GIF 9950x9950 needs about"),
+    Case("bmp-rle8-99mp", make_bmp_rle8_99mp, ("hash", "{f}"), 0),
     Case("jpeg-cut-third", make_jpeg_cut_third, ("compare", "{f}", "{f}"), 2,
          "truncated JPEG: the image data does not decode whole"),
     Case("jpeg-cut-third-progressive", lambda d: make_jpeg_cut_third(d, progressive=True),

@@ -17,6 +17,7 @@ from .limits import (
     DEFAULT_MAX_PIXELS,
     Limits,
     check_pixels,
+    check_working_memory,
 )
 
 __all__ = [
@@ -96,4 +97,6 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
     check_pixels(w, h, limits)
+    if fmt == "gif":  # OpenCV keeps a 1-byte index image and a 4-byte BGRA canvas beside the output
+        check_working_memory(w, h, bytes_per_pixel=1 + 4 + 3, what="GIF", limits=limits)
     return Header(fmt, int(w), int(h)), decoder_bytes

@@ -61,6 +61,29 @@ def check_pixels(width: int, height: int, limits: Limits) -> None:
                          f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
 
 
+#: Decoded bytes per pixel that ``--max-pixels`` stands for: an 8-bit RGB image (what PNG, JPEG,
+#: TIFF and BMP decoders hold, the output only), so the default 100 MP is a 300 MB decode.
+BUDGET_BYTES_PER_PIXEL = 3
+
+
+def check_working_memory(width: int, height: int, *, bytes_per_pixel: int, what: str, limits: Limits) -> None:
+    """LimitError when a decoder that keeps a whole-image working copy beside its output would
+    hold more than ``max_pixels`` x :data:`BUDGET_BYTES_PER_PIXEL` bytes.
+
+    For formats whose compressed data has no size floor (lossless WebP codes a one-colour image of
+    any size in 32 bytes; GIF's LZW in about 1 byte per 3,000 pixels), the declared size is the
+    only thing that bounds the decode, so it is bounded by the memory it costs, not by the file
+    size: a rule that refuses by decoded memory only, never a real file for being small.
+    """
+    need = width * height * bytes_per_pixel
+    budget = limits.max_pixels * BUDGET_BYTES_PER_PIXEL
+    if need > budget:
+        raise LimitError(f"{what} {width}x{height} needs about {human_bytes(need)} to decode "
+                         f"({bytes_per_pixel} bytes per pixel), over the {human_bytes(budget)} that --max-pixels "
+                         f"{limits.max_pixels / 1e6:g} MP allows ({BUDGET_BYTES_PER_PIXEL} bytes per pixel); "
+                         f"raise --max-pixels if the file is trusted")
+
+
 def check_bytes(size: int, limits: Limits) -> None:
     """LimitError when a file is larger than ``max_bytes``."""
     if size > limits.max_bytes:

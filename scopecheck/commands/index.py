@@ -119,6 +119,7 @@ def run_index(args) -> int:
     bar = Progress("index")
     try:
         res = build_index(args.dirs, db=db, jobs=args.jobs, scheduler=args.scheduler, max_pixels=args.max_pixels,
+                          max_bytes=args.max_bytes,
                           rebuild=args.rebuild, batch=args.batch, progress=bar)
     finally:
         bar.close()
@@ -139,13 +140,15 @@ def run_index(args) -> int:
 def run_search(args) -> int:
     bar = Progress("haystack")
     try:
-        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
+                            progress=bar,
                             refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
     bar = Progress("needles")
     try:
-        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
+                               progress=bar,
                                refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
@@ -203,7 +206,8 @@ def run_dedupe(args) -> int:
                              path=args.sheet)
     bar = Progress("dedupe")
     try:
-        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, progress=bar,
+        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
+                            progress=bar,
                             refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()

@@ -21,11 +21,9 @@ import os
 import re
 import sys
 
-import cv2
-
 from .errors import InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
 from .walk import FileError, walk_images
 
@@ -61,6 +59,8 @@ def _tune_worker():
     """Once per worker process: one OpenCV thread (one worker per core) and reused buffers."""
     global _tuned
     if not _tuned:
+        import cv2
+
         cv2.setNumThreads(1)
         tune_malloc()
         _tuned = True
@@ -78,6 +78,8 @@ def hash_one(job):
 
     One bad file never stops a run: every expected failure becomes its record's error.
     """
+    import cv2  # loaded once per worker (a reading-only run never needs it)
+
     path, size, mtime_ns, hash_size, max_pixels, max_bytes = job
     try:
         return hash_file(path, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes, pixels=False)

@@ -37,11 +37,16 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import cv2
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from .containers import Header
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Header, Image, decode_jpeg_luma, jpeg_frame
+
+if TYPE_CHECKING:  # OpenCV and the decoder load when a pixel is first touched: reading an index needs neither
+    from .load import Image
 
 DEFAULT_HASH_SIZE = 8
 MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
@@ -49,7 +54,7 @@ FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
 FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
 FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
-FLAT_SAMPLES = 1 << 18  # is_flat looks at a strided subsample of about this many pixels
+FLAT_SAMPLES = 1 << 15  # is_flat judges area means of blocks that leave at most about this many samples
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
 
@@ -121,6 +126,8 @@ def luma(pixels: np.ndarray) -> np.ndarray:
     """Luma at the native depth: the array itself for gray, BT.601 for BGR/BGRA (alpha ignored)."""
     if pixels.ndim == 2:
         return pixels
+    import cv2
+
     code = cv2.COLOR_BGRA2GRAY if pixels.shape[2] == 4 else cv2.COLOR_BGR2GRAY
     return cv2.cvtColor(pixels, code)
 
@@ -149,6 +156,8 @@ def _row_sums(a: np.ndarray, n: int) -> np.ndarray:
     Whole rows inside a cell are summed by ``cv2.reduce`` (int32 for 8-bit, float64 for 16-bit:
     exact either way) and weighted ``n``; the two edge rows get their integer partial weights.
     """
+    import cv2
+
     length = a.shape[0]
     out = np.empty((n, a.shape[1]), dtype=np.float64)
     dtype = cv2.CV_32S if a.dtype == np.uint8 else cv2.CV_64F
@@ -236,13 +245,35 @@ def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
     return DHash(hash_size, value, flat=flat)
 
 
+def flat_samples(gray: np.ndarray) -> np.ndarray:
+    """The float32 samples :func:`is_flat` judges: means of ``f x f`` blocks (``f`` the smallest
+    integer leaving at most :data:`FLAT_SAMPLES`; 1 for small images; a partial edge block is left
+    out). Block means keep white noise white (its variance / ``f**2``) and keep every structure."""
+    f = max(1, int(np.ceil(np.sqrt(gray.size / FLAT_SAMPLES))))
+    if f == 1:
+        return np.ascontiguousarray(gray, dtype=np.float32)
+    h, w = gray.shape[0] // f, gray.shape[1] // f
+    if min(h, w) == 0:
+        return np.ascontiguousarray(gray[::f, ::f], dtype=np.float32)
+    a = gray[:h * f, :w * f]
+    rows = np.zeros((h, w * f), np.float32)
+    for k in range(f):  # strided whole-row adds: vectorised, one small float buffer
+        rows += a[k::f]
+    out = np.zeros((h, w), np.float32)
+    for k in range(f):
+        out += rows[:, k::f]
+    out *= np.float32(1.0 / (f * f))
+    return out
+
+
 def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
     """True when a 2-D luma image has no structure above its own noise (a blank frame).
 
     Judged in the image's own units, never in 0-255 levels of the full range: a 16-bit
     fluorescence frame spanning 32978-36863 with noise 11 is full of structure. The noise is
-    estimated from the image itself (Immerkaer's Laplacian-difference mask, robust MAD) on a
-    strided subsample; the structure is the variance left after a light Gaussian smoothing (sigma
+    estimated from the image itself (Immerkaer's Laplacian-difference mask, robust MAD) on its
+    :func:`flat_samples` (area means, so a 1/8 DCT-reduced JPEG decode and the full decode are judged
+    at the same scale, and a sparse feature is averaged in, never stepped over); the structure is the variance left after a light Gaussian smoothing (sigma
     1 px), less what the noise contributes to it. Flat when that structure variance is at most
     ``FLAT_SNR`` times the smoothed noise variance, or (noise-free frames) when the dHash cells
     (``cells``, if given) span less than ``FLAT_RANGE`` sample steps.
@@ -251,10 +282,11 @@ def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
         raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
     if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
         return True
-    step = max(1, int(np.sqrt(gray.size / FLAT_SAMPLES)))
-    x = np.ascontiguousarray(gray[::step, ::step], dtype=np.float32)
+    x = flat_samples(gray)
     if min(x.shape) < 5:
         return bool(float(x.max() - x.min()) == 0.0)
+    import cv2
+
     k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
     r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
     noise = float(1.4826 * np.median(np.abs(r)) / 6.0)
@@ -304,6 +336,8 @@ def hash_luma(data: bytes, header: Header, *, hash_size: int = DEFAULT_HASH_SIZE
     to hash."""
     if header.format != "jpeg":
         return None
+    from .load import decode_jpeg_luma, jpeg_frame
+
     r = jpeg_reduction(header.width, header.height, hash_size=hash_size)
     frame = jpeg_frame(data) if r > 1 else None
     if frame is None or frame[0] != 8 or frame[1] not in (1, 3):

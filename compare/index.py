@@ -20,13 +20,13 @@
 """
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import cv2
 import numpy as np
 
 from .batch import check_jobs, check_scheduler, iter_hashes
@@ -34,7 +34,7 @@ from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE
 from .haystack import digest_key
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord
 from .walk import FileError, walk_images
 
@@ -76,6 +76,32 @@ CREATE TABLE IF NOT EXISTS roots (path TEXT PRIMARY KEY, indexed_ns INTEGER NOT 
 """
 
 
+@functools.lru_cache(maxsize=1)
+def opencv_version() -> str:
+    """``cv2.__version__`` without loading OpenCV when it is not loaded yet: a fresh index is read,
+    never decoded, so checking it should not cost the decoder's start-up. The opencv-python wheels
+    record it in ``cv2/version.py`` (``opencv_version = "5.0.0.93"``: the first three parts)."""
+    import sys
+
+    if "cv2" not in sys.modules:
+        import importlib.util
+        import re
+
+        try:
+            spec = importlib.util.find_spec("cv2")
+            if spec is not None and spec.origin:
+                with open(os.path.join(os.path.dirname(spec.origin), "version.py"), encoding="utf-8") as f:
+                    text = f.read(4096)
+                m = re.search(r"^opencv_version\s*=\s*[\"'](\d+\.\d+\.\d+)", text, re.M)
+                if m:
+                    return m.group(1)
+        except (OSError, ImportError, ValueError):
+            pass
+    import cv2
+
+    return cv2.__version__
+
+
 def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
     """The values that define the stored hashes; all must match for an index to be reused."""
     return {
@@ -84,7 +110,7 @@ def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
         "hash_size": str(hash_size),
         "flat_range": repr(FLAT_RANGE),
         "pixel_digest": PIXEL_DIGEST_VERSION,
-        "decoder": f"opencv {cv2.__version__}",
+        "decoder": f"opencv {opencv_version()}",
     }
 
 

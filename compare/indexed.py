@@ -37,7 +37,7 @@ from .index import (
     store_pixel_digests,
     stored_state,
 )
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
-from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, check_input, decode, read_bytes, sniff_format
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -54,6 +54,8 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     the DCT-reduced scale, unless ``pixels`` asks for the pixel SHA-256 (which needs every pixel;
     ``pixels=False`` leaves it None, to be computed when needed).
     """
+    from .load import check_input, decode, read_bytes, sniff_format  # the decoder (OpenCV) loads on first use
+
     p = os.fspath(path)
     data = read_bytes(p, max_bytes=max_bytes)
     st = os.stat(p)
@@ -85,6 +87,8 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
 def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The pixel SHA-256 of one file (a full decode): what a lazy record fills in when needed."""
+    from .load import decode, read_bytes
+
     p = os.fspath(path)
     return pixel_sha256(decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels,
                                max_bytes=max_bytes).pixels)

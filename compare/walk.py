@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .atomic import is_temp_name
 from .errors import InputError
-from .load import sniff_format
+from .containers import sniff_format
 
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",

@@ -25,7 +25,6 @@ from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
 from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
 from scopecheck.compare.indexed import haystack_from, load_haystack, needles_from
 from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
-from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html
 from scopecheck.compare.search import match_needles
 
 from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
@@ -197,6 +196,8 @@ def run_search(args) -> int:
 # --------------------------------------------------------------------------- dedupe
 
 def run_dedupe(args) -> int:
+    from scopecheck.compare.pictures import HTML_EXTENSIONS, dedupe_sheet_html  # OpenCV: only dedupe draws
+
     if args.sheet is not None:  # refuse before the (long) hashing
         if not args.sheet.strip():
             raise InputError("--sheet needs a file name, e.g. --sheet groups.html")

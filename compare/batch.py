@@ -21,9 +21,9 @@ import os
 import re
 import sys
 
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord, hash_file
 from .walk import FileError, walk_images
 

@@ -30,11 +30,11 @@ from urllib.parse import quote
 import numpy as np
 
 from .batch import check_jobs, check_scheduler, iter_hashes
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE
 from .haystack import digest_key
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import HashRecord
 from .walk import FileError, walk_images
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import numpy as np
 
 from .batch import hash_tree
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
 from .hashing import DHash
 from .haystack import Entry, Haystack
@@ -37,7 +38,6 @@ from .index import (
     store_pixel_digests,
     stored_state,
 )
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
 

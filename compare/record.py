@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
-from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16

@@ -27,8 +27,8 @@ import stat
 from dataclasses import dataclass
 
 from .atomic import is_temp_name
-from .errors import InputError
 from .containers import sniff_format
+from .errors import InputError
 
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",

@@ -8,9 +8,9 @@ import re
 import sys
 import time
 
+from scopecheck.compare.containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from scopecheck.compare.errors import InputError, OutputExistsError
 from scopecheck.compare.hashing import DEFAULT_HASH_SIZE, check_hash_size
-from scopecheck.compare.containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
 
 def add_json(p):

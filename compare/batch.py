@@ -169,7 +169,8 @@ def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["scopecheck.compare.batch"])
+        # the decoder too: this module loads OpenCV lazily (a reading-only run never needs it)
+        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -115,8 +115,15 @@ def list_cameras(*, platform: str | None = None, sysfs_root: str = "/sys/class/v
         return []
 
 
+#: Longest ``name:TEXT`` / ``usb:...`` accepted (V4L2 card names are at most 32 bytes).
+MAX_SPEC = 256
+
+
 def find_camera(spec: str, cameras: list[DeviceEntry]) -> DeviceEntry:
     """The one camera ``name:TEXT`` or ``usb:VVVV:PPPP`` designates."""
+    if len(spec) > MAX_SPEC:
+        raise InputError(f"--device {spec[:40]!r}...: {len(spec)} characters, over the {MAX_SPEC} a camera "
+                         "name or USB id can need")
     if spec.startswith("name:"):
         text = spec[5:].strip()
         if not text:

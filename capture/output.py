@@ -23,12 +23,11 @@ import re
 import secrets
 import string
 
-from scopecheck.compare.atomic import TEMP_MARK
+from scopecheck.compare.atomic import TEMP_MARK, publish_no_clobber
 from scopecheck.compare.errors import InputError, OutputExistsError
 
 MANIFEST_SUFFIX = ".manifest.json"
 _SPEC = re.compile(r"0?[1-9]?\d?d?")  # '', 'd', '03d', '4', '05'
-_NO_LINK = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
 _EXAMPLE = "use e.g. shot_{n:03d}.png"
 
 
@@ -148,20 +147,10 @@ def _publish(tmp: str, path: str, overwrite: bool) -> None:
         os.replace(tmp, path)
         return
     try:
-        os.link(tmp, path)
+        publish_no_clobber(tmp, path)
     except FileExistsError:
         raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it, "
                                 "or use a name template such as shot_{n:03d}.png)", path=path) from None
-    except OSError as e:
-        if e.errno not in _NO_LINK:
-            raise
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-        os.close(fd)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink(path)
-            raise
 
 
 def _fsync_dir(directory: str) -> None:

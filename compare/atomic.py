@@ -72,7 +72,7 @@ def _temp_names(directory: str, name: str):
         yield os.path.join(directory, f".{stem}{TEMP_MARK}{secrets.token_hex(6)}")
 
 
-def _publish_no_clobber(tmp: str, path: str) -> None:
+def publish_no_clobber(tmp: str, path: str) -> None:
     """Give ``tmp`` the name ``path`` only if ``path`` does not exist, without a race."""
     try:
         os.link(tmp, path)  # fails with FileExistsError if path exists, atomically
@@ -187,7 +187,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
         if overwrite:
             os.replace(tmp, p)
         else:
-            _publish_no_clobber(tmp, p)
+            publish_no_clobber(tmp, p)
         tmp = None
         _fsync_directory(directory)
     except BaseException as e:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
 from .limits import DEFAULT_LIMITS, Limits, check_pixels
+from .memo import walk_once
 
 SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7,
                          0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
@@ -92,6 +93,7 @@ def _parse_frame(marker: int, body: bytes) -> Frame | str:
     return Frame(marker, p, w, h, tuple(comps))
 
 
+@walk_once
 def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = False) -> JpegLayout:
     """Split a JPEG into its segments, up to and including EOI. Raises only LimitError.
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
 from .limits import DEFAULT_LIMITS, Limits, check_pixels
+from .memo import walk_once
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEAD = struct.Struct(">I4s")
@@ -52,6 +53,7 @@ class PngLayout:
     error: str | None
 
 
+@walk_once
 def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, check_idat: bool = False) -> PngLayout:
     """Split PNG bytes into chunks. Structure problems go in ``error``; raises only LimitError."""
     if not data.startswith(SIGNATURE):

@@ -131,3 +131,12 @@ def test_readme_listing_is_what_devices_prints(monkeypatch, capsys):
     assert cli.main(["devices"]) == 0
     shown = "\n".join("    " + line for line in capsys.readouterr().out.splitlines())
     assert shown in open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+
+
+def test_an_absurdly_long_name_is_refused_without_echoing_it():
+    from scopecheck.capture.devices import find_camera
+    from scopecheck.compare.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        find_camera("name:" + "x" * 100_000, [])
+    assert len(str(e.value)) < 200

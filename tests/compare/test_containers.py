@@ -269,3 +269,16 @@ def test_bigtiff_directory_read_with_8_byte_fields():
     assert read_header(data).width == 16 and read_header(data).height == 8
     img = decode(data)  # libtiff reads BigTIFF too
     assert img.pixels.shape == (8, 16) and img.pixels.ravel().tolist() == list(range(128))
+
+
+def test_a_file_is_walked_once_per_bytes_object():
+    """The loader and the metadata reader share one walk of the same bytes (containers.memo)."""
+    from scopecheck.compare.containers import png as png_mod
+
+    data = bytes(open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "compare",
+                                   "ihc_shot1.png"), "rb").read())
+    first = png_mod.walk(data)
+    assert png_mod.walk(data) is first                      # same object, same options: remembered
+    assert png_mod.walk(data, check_idat=True) is not first  # other options: walked again
+    assert png_mod.walk(bytearray(data)) is not first        # mutable input: never remembered
+    assert png_mod.walk(bytearray(data)).chunks == first.chunks

@@ -51,5 +51,5 @@ def test_manifest_fields_in_the_listing(shot_dir):
     shot = by_name[PAIR[0]].to_json()
     assert shot["manifest"] == "ihc_shot1.manifest.json" and shot["pixel_sha256"] == "cd" * 32
     assert by_name[PAIR[1]].pixel_sha256 is None  # a broken manifest is listed, not trusted
-    with pytest.raises(InputError, match="manifest: not JSON"):
+    with pytest.raises(InputError, match="not JSON"):
         ShotDir(shot_dir).read_manifest(PAIR[1])

@@ -265,3 +265,17 @@ def test_one_jpeg_hash_everywhere(tmp_path):
     ok, buf = cv2.imencode(".jpg", cv2.resize(load(a).pixels, (120, 90), interpolation=cv2.INTER_AREA))
     small.write_bytes(buf.tobytes())
     assert hash_file(small).dhash == dhash(load(small).pixels)
+
+
+def test_flat_samples_are_block_means():
+    from scopecheck.compare.hashing import FLAT_SAMPLES, flat_samples
+
+    rng = np.random.default_rng(5)
+    for shape, dtype in (((1203, 1601), np.uint8), ((700, 500), np.uint16), ((100, 120), np.uint8)):
+        g = rng.integers(0, 4000 if dtype == np.uint16 else 256, shape).astype(dtype)
+        x = flat_samples(g)
+        f = int(np.ceil(np.sqrt(g.size / FLAT_SAMPLES)))
+        h, w = shape[0] // f, shape[1] // f
+        ref = g[:h * f, :w * f].astype(np.float64).reshape(h, f, w, f).mean(axis=(1, 3))  # plain numpy
+        assert x.dtype == np.float32 and x.shape == (h, w) and x.size <= FLAT_SAMPLES
+        np.testing.assert_allclose(x, ref, rtol=1e-6, atol=1e-3)

@@ -171,6 +171,16 @@ def _gauss_noise_gain(sigma: float) -> float:
     return float(np.sqrt((k ** 2).sum()) ** 2)
 
 
+def nanmedian_last(data: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(data, axis=-1)`` in one sort (NaNs sort last), for rows with at least one
+    number: numpy's nanmedian loops over the rows in Python when any NaN is present."""
+    s = np.sort(data, axis=-1)
+    n = np.count_nonzero(~np.isnan(data), axis=-1)[..., None]
+    lo = np.take_along_axis(s, (n - 1) // 2, axis=-1)[..., 0]
+    hi = np.take_along_axis(s, n // 2, axis=-1)[..., 0]
+    return (lo + hi) / 2
+
+
 def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
     """Noise of the smoothed residual per ``LOCAL_BLOCK`` block (1.4826 x MAD, robust to a change
     covering less than half a block), never below the frame's ``sigma`` and at most ``LOCAL_MAX``
@@ -185,8 +195,8 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     empty = ~ok.any(axis=2)
     ok[empty] = True  # blocks outside the overlap: computed on zeros, then set to the frame's sigma
     data = np.where(ok, blocks, np.nan)
-    med = np.nanmedian(data, axis=2, keepdims=True)
-    local = 1.4826 * np.nanmedian(np.abs(data - med), axis=2)
+    med = nanmedian_last(data)
+    local = 1.4826 * nanmedian_last(np.abs(data - med[..., None]))
     local[empty] = sigma
     local = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
     return cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -53,6 +53,8 @@ MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in 
 FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
 FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
 FLAT_SAMPLES = 1 << 15  # is_flat judges area means of blocks that leave at most about this many samples
+#: What "flat" means, recorded in every index: a new definition makes old indexes say "re-index".
+FLATNESS = f"noise-relative/2 range {FLAT_RANGE} snr {FLAT_SNR} samples {FLAT_SAMPLES}"
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
 

@@ -6,7 +6,7 @@
   and ``compare``. The pixel SHA-256 is not computed while indexing (it needs the full decode); it
   is filled in when a search or dedupe first needs it (:mod:`compare.indexed`) and kept.
 * **Self-describing.** The ``meta`` table records the schema version, the hash algorithm and size,
-  the flatness threshold, the pixel-digest version and the decoder (OpenCV) version. Opening an
+  the flatness definition, the pixel-digest version and the decoder (OpenCV) version. Opening an
   index built with other values raises :class:`IndexMismatchError` telling the user to re-index
   (``--rebuild``); it never mixes hashes made under different definitions.
 * **Incremental.** A file whose ``(size, mtime_ns)`` is unchanged since it was indexed is not read
@@ -33,7 +33,7 @@ from .batch import check_jobs, check_scheduler, iter_hashes
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
-from .hashing import DEFAULT_HASH_SIZE, FLAT_RANGE
+from .hashing import DEFAULT_HASH_SIZE, FLATNESS
 from .haystack import digest_key
 from .record import HashRecord
 from .walk import FileError, walk_images
@@ -108,7 +108,7 @@ def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
         "schema_version": str(SCHEMA_VERSION),
         "algorithm": ALGORITHM,
         "hash_size": str(hash_size),
-        "flat_range": repr(FLAT_RANGE),
+        "flatness": FLATNESS,
         "pixel_digest": PIXEL_DIGEST_VERSION,
         "decoder": f"opencv {opencv_version()}",
     }
@@ -158,7 +158,8 @@ class IndexResult:
 
 # --------------------------------------------------------------------------- the database
 
-def _is_sqlite(path: str) -> bool:
+def is_sqlite(path: str) -> bool:
+    """Whether ``path`` starts like an SQLite database (its 16-byte header)."""
     try:
         with open(path, "rb") as f:
             return f.read(16) == SQLITE_MAGIC
@@ -199,7 +200,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
     exists = os.path.exists(db)
     if exists and not os.path.isfile(db):
         raise InputError("is not a file; --db takes the path of an index file", path=db)
-    if exists and os.path.getsize(db) > 0 and not _is_sqlite(db):
+    if exists and os.path.getsize(db) > 0 and not is_sqlite(db):
         raise InputError("exists and is not a scopecheck index (not SQLite); choose another --db path", path=db)
     if not exists and not create:
         raise InputError("no such index; build it with `scopecheck index DIR --db PATH`", path=db)

@@ -29,11 +29,11 @@ from .hashing import DHash
 from .haystack import Entry, Haystack
 from .index import (
     DEFAULT_DB_NAME,
-    SQLITE_MAGIC,
     _unkey,
     build_index,
     close_index,
     damaged_index,
+    is_sqlite,
     open_index,
     store_pixel_digests,
     stored_state,
@@ -161,14 +161,6 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
                     dhash256=np.frombuffer(fine, dtype=">u8").reshape(-1, 4).astype(np.uint64), digests=digests)
 
 
-def _is_index(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
 def folder_index(folder: str) -> str | None:
     """The index kept inside ``folder`` (``scopecheck index DIR``'s default), if there is one."""
     db = os.path.join(folder, DEFAULT_DB_NAME)
@@ -206,7 +198,7 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler
     """A haystack from an index file, a folder holding an index (both refreshed first, see
     :func:`refresh`), or a folder without one (walked and hashed now, in memory)."""
     p = os.fspath(path)
-    if os.path.isfile(p) and _is_index(p):
+    if os.path.isfile(p) and is_sqlite(p):
         db = p
     elif os.path.isdir(p) and folder_index(p):
         db = folder_index(p)

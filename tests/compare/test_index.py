@@ -312,3 +312,15 @@ def test_cli_search_no_refresh_says_how_many_changed(tmp_path):
     assert "out of date (1 new, 0 changed, 0 removed" in r.stderr and "--no-refresh" in r.stderr
     r = run("search", "--haystack", hay, "--needles", needles, "--json")
     assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["haystack_size"] == 2
+
+
+def test_an_index_from_the_old_flatness_says_reindex(tree, tmp_path):
+    """Flat frames are kept out of distance matches, so an index whose flags came from another
+    definition of "flat" (the 0-255 range rule before issue 9: no ``flatness`` key) is refused."""
+    db = tmp_path / "idx.sqlite"
+    build_index([tree / "sub dir"], db=db, jobs=1)
+    with sqlite3.connect(db) as c:
+        c.execute("DELETE FROM meta WHERE key = 'flatness'")
+        c.execute("INSERT INTO meta VALUES ('flat_range', '2.0')")
+    with pytest.raises(IndexMismatchError, match=r"flatness = None.*re-index"):
+        load_haystack(db)

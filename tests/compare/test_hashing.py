@@ -166,7 +166,7 @@ def test_bits_match_exact_integer_reference(shape):
 
 def test_agrees_with_imagehash_where_definitions_coincide():
     """On (n+1) x n images no resampling happens in either library, so the bits must be equal."""
-    imagehash = pytest.importorskip("imagehash")  # a bench-only dependency
+    imagehash = pytest.importorskip("imagehash")  # a test dependency (pyproject), the peer reference
     from PIL import Image
 
     rng = np.random.default_rng(7)

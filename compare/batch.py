@@ -15,6 +15,7 @@ batch commits, resume and kill-safety do not depend on where the hashing ran.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -175,6 +176,32 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+#: The pool kept open by :func:`shared_pool` (``[jobs, pool or None]``), or ``None`` outside one.
+_SHARED: list | None = None
+
+
+@contextlib.contextmanager
+def shared_pool():
+    """Within this block every process-pool hashing run reuses one pool (started on first need), so
+    a search that hashes a haystack and then its needles pays the pool's start-up (a quarter of a
+    second) once. The pool is closed when the block ends, or terminated on an error."""
+    global _SHARED
+    if _SHARED is not None:  # nested: the outer block owns the pool
+        yield
+        return
+    _SHARED = mine = [0, None]
+    try:
+        yield
+    finally:
+        _SHARED = None
+        if mine[1] is not None:
+            mine[1].terminate()  # idle here: every run drained its results
+
+
+def _new_pool(jobs: int):
+    return _context().Pool(jobs, initializer=_worker_init)
+
+
 def _iter_pool(work: list, jobs: int):
     if jobs == 1 or len(work) < 2:
         if len(work) > 1:
@@ -183,12 +210,26 @@ def _iter_pool(work: list, jobs: int):
             yield hash_one(job)
         return
     chunk = max(1, min(16, len(work) // (jobs * 8)))
-    with _context().Pool(min(jobs, len(work)), initializer=_worker_init) as pool:
-        try:
-            yield from pool.imap_unordered(hash_one, work, chunksize=chunk)
-        except BaseException:
-            pool.terminate()
-            raise
+    shared = _SHARED
+    if shared is None:
+        with _new_pool(min(jobs, len(work))) as pool:
+            try:
+                yield from pool.imap_unordered(hash_one, work, chunksize=chunk)
+            except BaseException:
+                pool.terminate()
+                raise
+        return
+    if shared[1] is None or shared[0] != jobs:
+        if shared[1] is not None:
+            shared[1].terminate()
+        shared[:] = [jobs, _new_pool(jobs)]
+    pool = shared[1]
+    try:
+        yield from pool.imap_unordered(hash_one, work, chunksize=chunk)
+    except BaseException:
+        shared[:] = [0, None]  # a run abandoned mid-way: its tasks may still be queued
+        pool.terminate()
+        raise
 
 
 def _iter_dask(work: list, scheduler: str):

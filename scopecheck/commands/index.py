@@ -17,7 +17,7 @@ import os
 import sys
 
 from scopecheck.compare.atomic import write_atomic
-from scopecheck.compare.batch import default_jobs
+from scopecheck.compare.batch import default_jobs, shared_pool
 from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import MULTI_INDEX_MIN_SIZE
@@ -136,7 +136,7 @@ def run_index(args) -> int:
 
 # --------------------------------------------------------------------------- search
 
-def run_search(args) -> int:
+def _search_inputs(args):
     bar = Progress("haystack")
     try:
         hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
@@ -151,6 +151,12 @@ def run_search(args) -> int:
                                refresh_index=not args.no_refresh, notice=_warn)
     finally:
         bar.close()
+    return hay, needles
+
+
+def run_search(args) -> int:
+    with shared_pool():  # the haystack and the needles hashed by one worker pool
+        hay, needles = _search_inputs(args)
     if not needles.entries and not needles.errors:
         raise InputError(f"no image files under --needles {' '.join(args.needles)}")
     res = match_needles(needles.entries, hay, max_distance=args.max_distance, needle_errors=needles.errors,

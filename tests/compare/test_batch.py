@@ -123,3 +123,23 @@ def test_unreachable_scheduler_is_one_clear_error(archive, tmp_path):
                        capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr
+
+
+def test_shared_pool_hashes_two_runs_with_one_pool_and_the_same_records(archive, monkeypatch):
+    from scopecheck.compare.walk import walk_images
+    files = walk_images([archive]).files
+    first, second = files[: len(files) // 2], files[len(files) // 2:]
+    alone = {out.path: out for out in batch.iter_hashes(files, jobs=1) if isinstance(out, batch.HashRecord)}
+    started = []
+    real = batch._new_pool
+    monkeypatch.setattr(batch, "_new_pool", lambda jobs: started.append(jobs) or real(jobs))
+    with batch.shared_pool():
+        got = {out.path: out for out in batch.iter_hashes(first, jobs=2) if isinstance(out, batch.HashRecord)}
+        got.update((o.path, o) for o in batch.iter_hashes(second, jobs=2) if isinstance(o, batch.HashRecord))
+    assert started == [2]  # one pool for both runs
+    assert batch._SHARED is None
+    assert got == alone and len(got) == len(files) - 1  # broken.png is an error in both
+    with pytest.raises(RuntimeError), batch.shared_pool():  # an abandoned run: the pool is dropped
+        for _ in batch.iter_hashes(files, jobs=2):
+            raise RuntimeError("stop")
+    assert batch._SHARED is None

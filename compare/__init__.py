@@ -2,9 +2,18 @@
 
 This package imports nothing from ``capture``.
 """
-from importlib.metadata import PackageNotFoundError, version as _version
+from __future__ import annotations
 
-try:
-    __version__ = _version("scopecheck")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` on first use: importlib.metadata costs ~40 ms of every command's start-up
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("scopecheck")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        v = "0+unknown"
+    globals()["__version__"] = v
+    return v

@@ -29,8 +29,6 @@ import threading
 
 from scopecheck.compare.errors import ScopecheckError
 
-from . import __version__
-
 # Command modules, in the order their commands appear in --help.
 COMMAND_MODULES = ("compare", "hash", "strip", "capture", "controls", "calibrate", "record", "preview", "devices",
                    "index", "serve")
@@ -81,11 +79,21 @@ def _command_of(argv: list[str]) -> str | None:
     return None
 
 
+class _Version(argparse.Action):
+    """``--version``, reading the installed version only when asked (importlib.metadata is slow)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import scopecheck
+
+        print(f"scopecheck {scopecheck.__version__}")
+        parser.exit()
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The full parser, or with ``command`` one holding only the module that defines it."""
     parser = _Parser(prog="scopecheck", description="Repeatable microscope shots and a trustworthy "
                      "answer to 'are these two captures the same?'")
-    parser.add_argument("--version", action="version", version=f"scopecheck {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES

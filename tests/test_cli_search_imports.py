@@ -1,4 +1,5 @@
-"""A search against fresh indexes reads SQLite and stats files: it never loads OpenCV or the decoder."""
+"""A search against fresh indexes reads SQLite and stats files: it never loads OpenCV, the decoder
+or importlib.metadata (the version is read only for ``--version``)."""
 from __future__ import annotations
 
 import subprocess
@@ -13,7 +14,7 @@ PROBE = """
 import sys
 from scopecheck.cli import main
 code = main(sys.argv[1:])
-heavy = ("cv2", "scopecheck.compare.load", "scopecheck.compare.pictures")
+heavy = ("cv2", "scopecheck.compare.load", "scopecheck.compare.pictures", "importlib.metadata")
 print("LOADED", [m for m in heavy if m in sys.modules], file=sys.stderr)
 sys.exit(code)
 """
@@ -51,3 +52,10 @@ def test_opencv_version_without_loading_it():
             "print('cv2' in sys.modules); import cv2; print(v == cv2.__version__)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.stdout.split() == ["False", "True"], r.stdout + r.stderr
+
+
+def test_version_is_read_only_when_asked():
+    from importlib.metadata import version
+
+    r = _run("--version")
+    assert r.returncode == 0 and r.stdout == f"scopecheck {version('scopecheck')}\n", r.stdout + r.stderr

@@ -9,6 +9,6 @@ __all__ = ["__version__"]
 def __getattr__(name: str) -> str:
     if name != "__version__":  # the version is read on first use (see scopecheck.compare)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import scopecheck.compare
+    from scopecheck.compare import __version__ as v
 
-    return scopecheck.compare.__version__
+    return v

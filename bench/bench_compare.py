@@ -6,6 +6,7 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * reference: read + ``cv2.imdecode`` of A, then of B, one after the other (the floor);
 * ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
   registration, photometric normalisation, noise floor and regions;
+* the same with the analysis run after the SSIM instead of beside it (the pipeline before);
 * the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 
@@ -25,6 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from scopecheck.capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
+from concurrent.futures import Future  # noqa: E402
+
+import scopecheck.compare.pair as pair  # noqa: E402
 from scopecheck.compare.pair import _pool, compare_files, prepare  # noqa: E402
 from scopecheck.compare.similarity import diff_stats, ssim  # noqa: E402
 from scopecheck.compare.pictures import diff_picture, sheet_picture  # noqa: E402
@@ -64,6 +68,20 @@ def main():
         def compare_basic():
             return compare_files(pa, pb)
 
+        class _Inline:  # runs the analysis in the calling thread: the pipeline before the overlap
+            def submit(self, fn, *args, **kw):
+                f: Future = Future()
+                f.set_result(fn(*args, **kw))
+                return f
+
+        def compare_sequential():
+            overlapped = pair._analysis_pool
+            pair._analysis_pool = _Inline  # type: ignore[assignment]
+            try:
+                return compare_files(pa, pb)
+            finally:
+                pair._analysis_pool = overlapped
+
         def compare_no_alignment():
             # the same pieces minus compare.align: digests, metadata, dHash, raw SSIM, PSNR, diffs
             fa, fb = _pool().submit(prepare, pa), _pool().submit(prepare, pb)
@@ -79,6 +97,7 @@ def main():
 
         ref = median_ms(decode_both, args.repeats)
         basic = median_ms(compare_basic, args.repeats)
+        sequential = median_ms(compare_sequential, args.repeats)
         no_align = median_ms(compare_no_alignment, args.repeats)
         pics = median_ms(compare_pictures, args.repeats)
         c = compare_basic()
@@ -86,6 +105,7 @@ def main():
         print(f"2592x1944 {kind}, medians of {args.repeats}:")
         print(f"  decode A then B (reference)      {ref:7.1f} ms   1.00x")
         print(f"  compare (aligned, regions)       {basic:7.1f} ms   {basic / ref:.2f}x")
+        print(f"    analysis after SSIM, not beside {sequential:6.1f} ms   {sequential / ref:.2f}x")
         print(f"    of which without alignment     {no_align:7.1f} ms   {no_align / ref:.2f}x")
         print(f"  compare + diff map + pictures    {pics:7.1f} ms   {pics / ref:.2f}x")
         print(f"  verdict: {c.verdict}: {c.reason}")

@@ -154,6 +154,18 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+_ANALYSIS_POOL: ThreadPoolExecutor | None = None
+
+
+def _analysis_pool() -> ThreadPoolExecutor:
+    """Threads for :func:`compare.align.analyse` only (it never waits on this pool, so callers
+    that are themselves pool threads cannot deadlock it)."""
+    global _ANALYSIS_POOL
+    if _ANALYSIS_POOL is None:
+        _ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse")
+    return _ANALYSIS_POOL
+
+
 def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES,
@@ -239,6 +251,14 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                               max_abs_diff=mx, diff_fraction=st.diff_fraction if st else 1.0,
                               resized=resized, common_luma=common, notes=tuple(notes), thresholds=thresholds,
                               ssim_map=np.zeros(ya.shape, np.float32) if want_map else None)
+        # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM and
+        # difference statistics (which fill both cores in bands); the same calls, in parallel
+        pending = _analysis_pool().submit(
+            analyse, pa, pb, noise_sigma=thresholds.noise_sigma,
+            min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
+            a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
+            codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
+            **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
         r = ssim(ya, yb, data_range=data_range, want_map=want_map)
         s, smap = r.mean, (r.map if want_map else None)
         if shape_a == shape_b and a.image.dtype == b.image.dtype:
@@ -249,11 +269,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
-        analysis = analyse(pa, pb, noise_sigma=thresholds.noise_sigma,
-                           min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
-                           a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
-                           codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
-                           **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
+        analysis = pending.result()
         scale_a = a.image.width / pa.shape[1]
         if scale_a != 1.0:
             analysis = _rescale(analysis, scale_a)

@@ -52,6 +52,15 @@ def sim_client(shot_dir):
         yield c
 
 
+def run_together(fn, n: int = 2, timeout: float = 60.0) -> None:
+    """Run ``fn`` in ``n`` threads at once (two browsers, two users) and wait for all of them."""
+    threads = [threading.Thread(target=fn) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+
+
 def wait_live(c, timeout=10.0):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:

@@ -1,7 +1,6 @@
 """The HTTP API through FastAPI's TestClient: same JSON as the CLI, paths confined to --dir, guards."""
 import json
 import os
-import threading
 
 import cv2
 import numpy as np
@@ -11,7 +10,7 @@ from scopecheck.compare.digest import pixel_sha256
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.load import load
 from tests.conftest import run_cli
-from tests.serve.conftest import PAIR, make_client
+from tests.serve.conftest import PAIR, make_client, run_together
 
 
 def cli_json(*args):
@@ -75,11 +74,7 @@ def test_two_clients_shoot_at_once(sim_client):
         r = sim_client.post("/api/shots", json={"frames": 3, "warmup": "0"})
         (results if r.status_code == 200 else errors).append(r.json())
 
-    threads = [threading.Thread(target=shoot) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    run_together(shoot)
     assert not errors, errors
     assert len({r["path"] for r in results}) == 2
     assert all(os.path.exists(r["manifest"]) for r in results)

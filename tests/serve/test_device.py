@@ -1,6 +1,5 @@
 """The device owner: loss and recovery, two users at once, settings restored on close."""
 import os
-import threading
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from scopecheck.compare.errors import DeviceError
 from scopecheck.serve.device import DeviceOwner
 from scopecheck.serve.paths import ShotDir
 from tests.conftest import FIXTURES
+from tests.serve.conftest import run_together
 
 
 def wait(pred, timeout=10.0):
@@ -98,11 +98,7 @@ def test_two_users_shoot_while_the_live_view_runs(tmp_path):
 
     try:
         wait(lambda: owner.status().state == "live")
-        threads = [threading.Thread(target=shoot) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        run_together(shoot)
         assert not errors, errors
         assert sorted(os.path.basename(s.path) for s in shots) == ["shot_001.png", "shot_002.png"]
         seq = owner.latest().seq

@@ -29,11 +29,7 @@ HASH256_BITS = 256
 
 
 def check_confirm(confirm_distance: int) -> int:
-    if not isinstance(confirm_distance, (int, np.integer)) or isinstance(confirm_distance, bool):
-        raise InputError(f"--confirm-distance must be a whole number of bits, got {confirm_distance!r}")
-    if not 0 <= confirm_distance <= HASH256_BITS:
-        raise InputError(f"--confirm-distance must be between 0 and {HASH256_BITS} bits, got {confirm_distance}")
-    return int(confirm_distance)
+    return check_distance(confirm_distance, bits=HASH256_BITS, option="--confirm-distance")
 
 
 def hamming256(a: np.ndarray, b: np.ndarray) -> np.ndarray:

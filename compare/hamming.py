@@ -44,11 +44,12 @@ def to_uint64(values) -> np.ndarray:
     return np.array(out, dtype=np.uint64) if out else np.zeros(0, dtype=np.uint64)
 
 
-def check_distance(max_distance: int) -> int:
+def check_distance(max_distance: int, *, bits: int = HASH_BITS, option: str = "--max-distance") -> int:
+    """``max_distance`` as an int within 0..``bits``, else InputError naming ``option``."""
     if not isinstance(max_distance, (int, np.integer)) or isinstance(max_distance, bool):
-        raise InputError(f"--max-distance must be a whole number of bits, got {max_distance!r}")
-    if not 0 <= max_distance <= HASH_BITS:
-        raise InputError(f"--max-distance must be between 0 and {HASH_BITS} bits, got {max_distance}")
+        raise InputError(f"{option} must be a whole number of bits, got {max_distance!r}")
+    if not 0 <= max_distance <= bits:
+        raise InputError(f"{option} must be between 0 and {bits} bits, got {max_distance}")
     return int(max_distance)
 
 

@@ -14,8 +14,10 @@ and a BGR one) never share a digest.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with the first pixels digested
+    import numpy as np
 
 PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
 
@@ -33,6 +35,8 @@ def pixel_header(pixels: np.ndarray) -> bytes:
 
 def pixel_sha256(pixels: np.ndarray) -> str:
     """SHA-256 of the canonical pixel form described in the module docstring."""
+    import numpy as np
+
     if pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
     h = hashlib.sha256(pixel_header(pixels))

@@ -13,7 +13,6 @@ and a BGR one) never share a digest.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy loads with the first pixels digested
@@ -24,6 +23,8 @@ PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
 
 def file_sha256(data: bytes) -> str:
     """SHA-256 of raw bytes, as lowercase hex (what ``sha256sum`` prints)."""
+    import hashlib  # on first use: reading an index needs no OpenSSL
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -35,6 +36,8 @@ def pixel_header(pixels: np.ndarray) -> bytes:
 
 def pixel_sha256(pixels: np.ndarray) -> str:
     """SHA-256 of the canonical pixel form described in the module docstring."""
+    import hashlib
+
     import numpy as np
 
     if pixels.dtype not in (np.uint8, np.uint16):

@@ -12,7 +12,6 @@ worker pool nor the dedupe code, and so answers in about the time Python takes t
 """
 from __future__ import annotations
 
-import csv
 import sys
 
 from scopecheck.compare.batch import default_jobs, shared_pool
@@ -96,6 +95,8 @@ def run_search(args) -> int:
     if args.json:
         print_json(res.to_json())
     elif args.csv:
+        import csv
+
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["needle", "folder", "match", "distance", "file_equal", "pixel_equal", "flat"])
         for n in res.needles:

@@ -61,12 +61,15 @@ _tuned = False
 
 
 def _tune_worker():
-    """Once per worker process: one OpenCV thread (one worker per core) and reused buffers."""
+    """Once per worker process: one OpenCV thread and one BLAS thread (one worker per core; numpy's
+    BLAS would otherwise run the dHash's small matrix products on helper threads) and reused buffers."""
     global _tuned
     if not _tuned:
         import cv2
+        from threadpoolctl import threadpool_limits
 
         cv2.setNumThreads(1)
+        threadpool_limits(limits=1, user_api="blas")
         tune_malloc()
         _tuned = True
 
@@ -177,7 +180,7 @@ def _context():
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the decoder too: this module loads OpenCV lazily (a reading-only run never needs it)
-        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load"])
+        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load", "threadpoolctl"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -257,15 +260,18 @@ POOL_MIN_FILES = 16
 
 @contextlib.contextmanager
 def _one_thread():
-    """OpenCV on one thread while this process hashes (a --jobs run uses exactly its processes;
-    --jobs 1 is one core), restored afterwards for a caller that uses OpenCV itself."""
+    """OpenCV and numpy's BLAS on one thread while this process hashes (a --jobs run uses exactly
+    its processes; --jobs 1 is one core), restored afterwards for a caller that uses them itself."""
     import cv2
+    from threadpoolctl import threadpool_limits
 
     before = cv2.getNumThreads()
     cv2.setNumThreads(1)
+    blas = threadpool_limits(limits=1, user_api="blas")
     try:
         yield
     finally:
+        blas.restore_original_limits()
         cv2.setNumThreads(before)
 
 

@@ -13,8 +13,7 @@ and a BGR one) never share a digest.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy loads with the first pixels digested
     import numpy as np
 

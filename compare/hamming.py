@@ -13,11 +13,11 @@ import math
 import operator
 import os
 from itertools import combinations
-from typing import TYPE_CHECKING
 
 from .errors import InputError
 from .hashing import DHash
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy loads on first use: a search of a small fresh index needs none of it
     import numpy as np
 

@@ -36,12 +36,12 @@ import functools
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
 
 from .containers import Header
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy, OpenCV and the decoder load when a pixel is first touched: a search of
     import numpy as np  # fresh indexes handles DHash values only and needs none of them
 
@@ -418,7 +418,8 @@ def jpeg_reduction(width: int, height: int, *, hash_size: int = DEFAULT_HASH_SIZ
     return 1
 
 
-class ReducedLuma(NamedTuple):
+@dataclass(frozen=True)
+class ReducedLuma:
     luma: np.ndarray  # uint8, ceil(width / reduction) x ceil(height / reduction)
     reduction: int    # 2, 4 or 8
     components: int   # of the JPEG frame: 1 (gray) or 3 (colour)

@@ -8,11 +8,11 @@ same-pixel copies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .hamming import equal_runs, radius_pairs, to_uint64
 from .hashing import DHash
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy loads on first use (see HashList)
     import numpy as np
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from .batch import hash_tree
@@ -43,6 +42,10 @@ from .index import (
 )
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
     finally:
         close_index(conn)
     lean = lean and top < MULTI_INDEX_MIN_SIZE
-    rowids: Any
+    rowids: list[int] | np.ndarray
     if lean:
         rowids = [r[0] for r in rows]
     else:

@@ -8,7 +8,6 @@ always advances, so hostile structure costs at most a linear pass over at most `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import DecodeError
 from .limits import (
@@ -39,6 +38,7 @@ __all__ = [
 FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "gif", "pnm")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:
     from . import jpeg, png, tiff, webp
 

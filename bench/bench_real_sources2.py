@@ -1,0 +1,183 @@
+"""More real sources for the real-data harness (issue 9): other instruments, other cameras.
+
+Added to the pairs of ``bench_real_pairs.labelled_pairs`` (which yields these after its own).
+Every image here is a real capture as published; nothing comes from our sensor model, and
+no change is synthesised: each pair is two captures (or a capture and a published mean of
+many captures) exactly as shipped, at most cut to one window or stored losslessly as PNG.
+Sources and licences: ``fixtures/real/README.md`` ("More sources").
+
+Categories (truth in brackets):
+
+* ``repeat-scmos`` [same] -- frames of one TIRF field from an sCMOS camera at 200 Hz (5 ms
+  apart; 16-bit, values 24-181, noise-dominated), consecutive and up to 19 frames apart. The
+  mean brightness of the 20 frames varies by 0.2 %: nothing moved, nothing bleached.
+* ``shot-vs-mean-fluo`` [same] -- one raw fluorescence capture against the published mean of
+  many captures of the same field: W2S widefield (mean of 400; 8-bit as converted by the
+  redistributing repository, each image stretched to its own range), FMD two-photon (mean of
+  50), a two-photon bacteria field (16-bit, mean of a stack), and the TIRF frames against the
+  mean of the 19 others (16-bit).
+* ``timelapse-phase`` [different] -- consecutive frames (and 5 apart) of a 16-bit
+  phase-contrast time-lapse of migrating T98G glioblastoma cells (1022x1024): cells move and
+  change shape between frames.
+* ``another-field-fluo`` [different] -- two fields of the same kind of specimen on the same
+  widefield microscope (W2S field *i* against field *i+1*, same channel): mean against mean and
+  single shot against the other field's mean.
+
+``gather(root)`` copies the source files into ``root/src2`` from git snapshots under
+``--mirrors`` (the search tool's ``fetch``); a missing source is skipped with a note, never
+faked.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+
+import cv2
+import numpy as np
+
+SAME2 = ("repeat-scmos", "shot-vs-mean-fluo")
+DIFFERENT2 = ("timelapse-phase", "another-field-fluo")
+
+_IID = "Plugins/Model_validation"
+W2S_FIELDS = range(1, 121)
+T98G_FRAMES = range(1, 38)
+# repository -> [(revision, path in repo, name in src2)]; revisions pinned where a file was
+# later deleted from the repository.
+SOURCES2: dict[str, list[tuple[str, str, str]]] = {
+    "ShuJiaLab/ACsN": [("22e100a1d787bd51c88fce64c773162ff8513f2d", "Test Images/TIRF_200Hz.tif", "acsn_tirf_200hz.tif")],
+    "ND-HowardGroup/Instant-Image-Denoising": (
+        [("HEAD", f"{_IID}/W2S_data_analysis/W2S_dataset_8bit/images_avg1_8bit/input_avg1_{f:03d}_{c}.tif",
+          f"w2s_avg1_{f:03d}_{c}.tif") for f in W2S_FIELDS for c in range(3)]
+        + [("HEAD", f"{_IID}/W2S_data_analysis/W2S_dataset_8bit/images_avg400_8bit/target_avg400_{f:03d}_{c}.tif",
+            f"w2s_avg400_{f:03d}_{c}.tif") for f in W2S_FIELDS for c in range(3)]
+        + [("HEAD", f"{_IID}/Bias_free_out_of_distribution_noise/FMD_bias_free_test/image_R_1_001.png",
+            "fmd_tp_bpae_r_1_raw001.png"),
+           ("HEAD", f"{_IID}/Bias_free_out_of_distribution_noise/FMD_bias_free_test/image_R_1_avg50.png",
+            "fmd_tp_bpae_r_1_avg50.png"),
+           ("HEAD", f"{_IID}/N2V_Comparison/FMD_dataset/BPAE_R_Channel_noisy_image.png", "fmd_bpae_r_noisy_rgb.png"),
+           ("HEAD", f"{_IID}/N2V_Comparison/FMD_dataset/BPAE_R_Channel_gt_image.png", "fmd_bpae_r_gt_rgb.png"),
+           ("HEAD", f"{_IID}/Bacteria_dataset/16bit_images/Noisy_images_avg1_16bit.png", "bacteria_avg1_16bit.png"),
+           ("HEAD", f"{_IID}/Bacteria_dataset/16bit_images/AVG_2mw_OD=0_Myxo_1mM Ferri in 240mM KNO3_CV_9_16bit_target.png",
+            "bacteria_avg_16bit.png")]),
+    "oist/Usiigaci": [("HEAD", f"ExampleData/T98G_sample/20180101ef002xy01t{t:02d}.tif", f"t98g_t{t:02d}.tif")
+                      for t in T98G_FRAMES],
+}
+
+
+def _git_blob(mirror: str, rev: str, path: str) -> bytes | None:
+    for gd in (os.path.join(mirror, "repo"), os.path.join(mirror, "repo", ".git")):
+        if os.path.isdir(gd):
+            r = subprocess.run(["git", "--git-dir", gd, "show", f"{rev}:{path}"], capture_output=True, check=False)
+            if r.returncode == 0 and r.stdout:
+                return r.stdout
+    return None
+
+
+def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
+    """Copy the sources into ``root/src2`` (files already there are kept); return that folder."""
+    src = os.path.join(root, "src2")
+    os.makedirs(src, exist_ok=True)
+    for repo, files in SOURCES2.items():
+        mirror = os.path.join(mirrors, repo.replace("/", "+"))
+        missing = 0
+        for rev, path, name in files:
+            dst = os.path.join(src, name)
+            if os.path.exists(dst):
+                continue
+            data = _git_blob(mirror, rev, path)
+            if data is None:
+                missing += 1
+                continue
+            with open(dst + ".part", "wb") as fh:
+                fh.write(data)
+            os.replace(dst + ".part", dst)
+        if missing:
+            log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
+    return src
+
+
+def _read(path: str) -> np.ndarray | None:
+    if not os.path.exists(path):
+        return None
+    if path.endswith(".tif"):
+        import tifffile
+        return np.asarray(tifffile.imread(path))
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is not None and img.ndim == 3 and img.shape[2] == 4:
+        img = img[:, :, :3]
+    return img
+
+
+def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",
+                    log: Callable[[str], object] = print, pair=None) -> Iterator:
+    """Yield ``pair(category, name, a, b)`` for the sources above (``pair`` defaults to a tuple)."""
+    mk = pair or (lambda *t: t)
+    src = gather(root, mirrors=mirrors, log=log)
+    out = os.path.join(root, "pairs2")
+    os.makedirs(out, exist_ok=True)
+
+    def png(name: str, img: np.ndarray) -> str:
+        p = os.path.join(out, name + ".png")
+        if not os.path.exists(p):
+            cv2.imwrite(p + ".part.png", img, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+            os.replace(p + ".part.png", p)
+        return p
+
+    def s(name: str) -> str:
+        return os.path.join(src, name)
+
+    # repeats of an unchanged field: sCMOS TIRF frames 5 ms apart
+    tirf = _read(s("acsn_tirf_200hz.tif"))
+    if tirf is not None:
+        frames = [png(f"acsn_tirf_t{i:02d}", tirf[i]) for i in range(len(tirf))]
+        lags = (1,) if quick else (1, 3, 9, 19)
+        for lag in lags:
+            for i in range(0, len(frames) - lag):
+                yield mk("repeat-scmos", f"TIRF sCMOS t{i}-t{i + lag}", frames[i], frames[i + lag])
+                if quick:
+                    break
+        # each frame against the mean of the other 19 (16-bit, rounded once)
+        for i in range(len(tirf)):
+            m = np.delete(tirf, i, axis=0).astype(np.float64).mean(axis=0)
+            mp = png(f"acsn_tirf_mean19_without_t{i:02d}", np.rint(m).astype(np.uint16))
+            yield mk("shot-vs-mean-fluo", f"TIRF sCMOS t{i} vs mean of 19 (16-bit)", frames[i], mp)
+            if quick:
+                break
+
+    # one shot vs the mean of many: W2S widefield (mean of 400), FMD (mean of 50), bacteria
+    fields = list(W2S_FIELDS)[:3] if quick else list(W2S_FIELDS)
+    for f in fields:
+        c = f % 3  # one channel a field: 120 pairs over the three channels
+        a, m = s(f"w2s_avg1_{f:03d}_{c}.tif"), s(f"w2s_avg400_{f:03d}_{c}.tif")
+        if os.path.exists(a) and os.path.exists(m):
+            yield mk("shot-vs-mean-fluo", f"W2S widefield field {f:03d} ch{c} shot vs mean of 400", a, m)
+    for a, m, what in (("fmd_tp_bpae_r_1_raw001.png", "fmd_tp_bpae_r_1_avg50.png", "FMD BPAE R shot vs mean of 50"),
+                       ("fmd_bpae_r_noisy_rgb.png", "fmd_bpae_r_gt_rgb.png", "FMD BPAE R shot vs mean of 50 (RGB)"),
+                       ("bacteria_avg1_16bit.png", "bacteria_avg_16bit.png", "bacteria 16-bit shot vs mean")):
+        if os.path.exists(s(a)) and os.path.exists(s(m)):
+            yield mk("shot-vs-mean-fluo", what, s(a), s(m))
+
+    # another field of the same kind of specimen, same microscope and channel
+    step = 1 if not quick else 100
+    for f in list(W2S_FIELDS)[:-1:step][: (2 if quick else 119)]:
+        c = f % 3
+        m1, m2 = s(f"w2s_avg400_{f:03d}_{c}.tif"), s(f"w2s_avg400_{f + 1:03d}_{c}.tif")
+        a1 = s(f"w2s_avg1_{f:03d}_{c}.tif")
+        if not all(os.path.exists(p) for p in (m1, m2, a1)):
+            continue
+        if f % 2:
+            yield mk("another-field-fluo", f"W2S field {f:03d} vs {f + 1:03d} ch{c} mean vs mean", m1, m2)
+        else:
+            yield mk("another-field-fluo", f"W2S field {f:03d} shot vs field {f + 1:03d} mean ch{c}", a1, m2)
+
+    # time-lapse, phase contrast, 16-bit: cells migrate and change shape
+    t98 = [s(f"t98g_t{t:02d}.tif") for t in T98G_FRAMES]
+    t98 = [p for p in t98 if os.path.exists(p)]
+    if t98:
+        last = 2 if quick else len(t98)
+        for i in range(last - 1):
+            yield mk("timelapse-phase", f"T98G phase contrast t{i + 1}-t{i + 2}", t98[i], t98[i + 1])
+        if not quick:
+            for i in range(0, len(t98) - 5, 5):
+                yield mk("timelapse-phase", f"T98G phase contrast t{i + 1}-t{i + 6}", t98[i], t98[i + 5])

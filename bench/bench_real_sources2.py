@@ -19,9 +19,13 @@ Categories (truth in brackets):
 * ``timelapse-phase`` [different] -- consecutive frames (and 5 apart) of a 16-bit
   phase-contrast time-lapse of migrating T98G glioblastoma cells (1022x1024): cells move and
   change shape between frames.
+* ``shot-vs-mean-photo`` [same] -- PolyU real-noise set: 100 crops (512x512) of one shot
+  against the mean of the shots of a static scene, five cameras (Canon 5D II, 80D, 600D, Nikon
+  D800, Sony A7 II), ISO 800-12800, JPEG as shipped.
 * ``another-field-fluo`` [different] -- two fields of the same kind of specimen on the same
   widefield microscope (W2S field *i* against field *i+1*, same channel): mean against mean and
-  single shot against the other field's mean.
+  single shot against the other field's mean; and, in the noise-dominated 16-bit frames (TIRF,
+  bacteria), two windows of one capture 12-40 % of the frame apart (the stage moved).
 
 ``gather(root)`` copies the source files into ``root/src2`` from git snapshots under
 ``--mirrors`` (the search tool's ``fetch``); a missing source is skipped with a note, never
@@ -36,11 +40,16 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-SAME2 = ("repeat-scmos", "shot-vs-mean-fluo")
+SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo")
 DIFFERENT2 = ("timelapse-phase", "another-field-fluo")
 
 _IID = "Plugins/Model_validation"
 W2S_FIELDS = range(1, 121)
+# W2S fields f whose next field f+1 shows the same cell again (re-imaged, other focus): left out of
+# "another-field-fluo". Found with an independent check (skimage phase correlation, then Pearson
+# correlation of the two means > 0.8) and confirmed by eye; the other 116 neighbours are other cells
+# or the stage moved by 13-249 px.
+W2S_SAME_CELL_AS_NEXT = frozenset({33, 36, 61})
 T98G_FRAMES = range(1, 38)
 # repository -> [(revision, path in repo, name in src2)]; revisions pinned where a file was
 # later deleted from the repository.
@@ -60,9 +69,20 @@ SOURCES2: dict[str, list[tuple[str, str, str]]] = {
            ("HEAD", f"{_IID}/Bacteria_dataset/16bit_images/Noisy_images_avg1_16bit.png", "bacteria_avg1_16bit.png"),
            ("HEAD", f"{_IID}/Bacteria_dataset/16bit_images/AVG_2mw_OD=0_Myxo_1mM Ferri in 240mM KNO3_CV_9_16bit_target.png",
             "bacteria_avg_16bit.png")]),
+    "csjunxu/PolyU-Real-World-Noisy-Images-Dataset": [],  # filled below from its CroppedImages/ listing
     "oist/Usiigaci": [("HEAD", f"ExampleData/T98G_sample/20180101ef002xy01t{t:02d}.tif", f"t98g_t{t:02d}.tif")
                       for t in T98G_FRAMES],
 }
+
+
+def _polyu_listing(mirror: str) -> list[str]:
+    """Names of the 100 cropped shot/mean pairs (``CroppedImages/<name>_real.JPG``) in the snapshot."""
+    gd = os.path.join(mirror, "repo")
+    r = subprocess.run(["git", "--git-dir", gd, "ls-tree", "--name-only", "HEAD", "CroppedImages/"],
+                       capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        return []
+    return sorted(n[len("CroppedImages/"):-len("_real.JPG")] for n in r.stdout.splitlines() if n.endswith("_real.JPG"))
 
 
 def _git_blob(mirror: str, rev: str, path: str) -> bytes | None:
@@ -80,6 +100,11 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
     os.makedirs(src, exist_ok=True)
     for repo, files in SOURCES2.items():
         mirror = os.path.join(mirrors, repo.replace("/", "+"))
+        if repo == "csjunxu/PolyU-Real-World-Noisy-Images-Dataset":
+            files = [("HEAD", f"CroppedImages/{n}_{k}.JPG", f"polyu_{n}_{k}.jpg")
+                     for n in _polyu_listing(mirror) for k in ("real", "mean")]
+            if not files:
+                log(f"note: {repo} not found under {mirrors} (fetch github:{repo}); skipped")
         missing = 0
         for rev, path, name in files:
             dst = os.path.join(src, name)
@@ -158,9 +183,16 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if os.path.exists(s(a)) and os.path.exists(s(m)):
             yield mk("shot-vs-mean-fluo", what, s(a), s(m))
 
+    # one shot vs the mean of many, photographs: PolyU (5 cameras, 512x512 crops, JPEG as shipped)
+    polyu = sorted(n[6:-9] for n in os.listdir(src) if n.startswith("polyu_") and n.endswith("_real.jpg"))
+    for n in polyu[:2] if quick else polyu:
+        if os.path.exists(s(f"polyu_{n}_mean.jpg")):
+            yield mk("shot-vs-mean-photo", f"PolyU {n} shot vs mean", s(f"polyu_{n}_real.jpg"), s(f"polyu_{n}_mean.jpg"))
+
     # another field of the same kind of specimen, same microscope and channel
-    step = 1 if not quick else 100
-    for f in list(W2S_FIELDS)[:-1:step][: (2 if quick else 119)]:
+    for f in list(W2S_FIELDS)[:-1][: (2 if quick else 119)]:
+        if f in W2S_SAME_CELL_AS_NEXT:
+            continue
         c = f % 3
         m1, m2 = s(f"w2s_avg400_{f:03d}_{c}.tif"), s(f"w2s_avg400_{f + 1:03d}_{c}.tif")
         a1 = s(f"w2s_avg1_{f:03d}_{c}.tif")
@@ -170,6 +202,22 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             yield mk("another-field-fluo", f"W2S field {f:03d} vs {f + 1:03d} ch{c} mean vs mean", m1, m2)
         else:
             yield mk("another-field-fluo", f"W2S field {f:03d} shot vs field {f + 1:03d} mean ch{c}", a1, m2)
+
+    # a neighbouring field in the noise-dominated 16-bit frames: two windows of one capture, the
+    # second 12-40 % of the frame away (the stage moved; what a verifier must never call the same)
+    wins = ((0.12, 0.0), (0.0, 0.2), (0.3, 0.3)) if not quick else ((0.3, 0.3),)
+    for tag, img in (("TIRF sCMOS t0", tirf[0] if tirf is not None else None),
+                     ("bacteria 16-bit shot", _read(s("bacteria_avg1_16bit.png")))):
+        if img is None:
+            continue
+        h, wd = img.shape[:2]
+        cw, ch = int(wd * 0.6), int(h * 0.6)
+        key = tag.split()[0].lower()
+        for fx, fy in wins:
+            ox, oy = int(fx * wd), int(fy * h)
+            a = png(f"{key}_win0", img[0:ch, 0:cw])
+            b = png(f"{key}_win{ox}_{oy}", img[oy:oy + ch, ox:ox + cw])
+            yield mk("another-field-fluo", f"{tag} window offset {fx:.2f},{fy:.2f} (16-bit)", a, b)
 
     # time-lapse, phase contrast, 16-bit: cells migrate and change shape
     t98 = [s(f"t98g_t{t:02d}.tif") for t in T98G_FRAMES]

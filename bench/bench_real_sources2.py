@@ -229,3 +229,43 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if not quick:
             for i in range(0, len(t98) - 5, 5):
                 yield mk("timelapse-phase", f"T98G phase contrast t{i + 1}-t{i + 6}", t98[i], t98[i + 5])
+
+
+def write_fixtures(root: str, dst: str) -> list[str]:
+    """Write the small subset used by ``tests/compare/test_real_sources2.py`` into ``dst``.
+
+    Run ``bench/bench_real.py`` (or :func:`gather`) first. Each file is a real capture as
+    published, stored as PNG (lossless) or copied (JPEG), the T98G frames cut to their
+    central 512x512 window. Returns the paths written.
+    """
+    src = os.path.join(root, "src2")
+    out = []
+
+    def put(name: str, img: np.ndarray) -> None:
+        p = os.path.join(dst, name)
+        cv2.imwrite(p, img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        out.append(p)
+
+    tirf = _read(os.path.join(src, "acsn_tirf_200hz.tif"))
+    if tirf is not None:
+        put("acsn_tirf_t00.png", tirf[0])
+        put("acsn_tirf_t01.png", tirf[1])
+    for f, c in ((3, 0), (2, 2)):  # W2S: one called the same (aligned SSIM 0.93), a typical miss (0.83)
+        for k in ("avg1", "avg400"):
+            img = _read(os.path.join(src, f"w2s_{k}_{f:03d}_{c}.tif"))
+            if img is not None:
+                put(f"w2s_{k}_{f:03d}_{c}.png", img)
+    for t in (1, 2):
+        img = _read(os.path.join(src, f"t98g_t{t:02d}.tif"))
+        if img is not None:
+            h, w = img.shape
+            put(f"t98g_t{t:02d}_crop512.png", img[h // 2 - 256:h // 2 + 256, w // 2 - 256:w // 2 + 256])
+    n = "Canon80D_8_8_3200_ball_1"
+    for k in ("real", "mean"):
+        p = os.path.join(src, f"polyu_{n}_{k}.jpg")
+        if os.path.exists(p):
+            q = os.path.join(dst, f"polyu_{n}_{k}.jpg")
+            with open(p, "rb") as fi, open(q, "wb") as fo:
+                fo.write(fi.read())
+            out.append(q)
+    return out

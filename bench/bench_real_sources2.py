@@ -8,9 +8,10 @@ Sources and licences: ``fixtures/real/README.md`` ("More sources").
 
 Categories (truth in brackets):
 
-* ``repeat-scmos`` [same] -- frames of one TIRF field from an sCMOS camera at 200 Hz (5 ms
-  apart; 16-bit, values 24-181, noise-dominated), consecutive and up to 19 frames apart. The
-  mean brightness of the 20 frames varies by 0.2 %: nothing moved, nothing bleached.
+* ``repeat-scmos`` [same] -- frames of one TIRF field (fixed microtubules) from an sCMOS camera
+  at 200 Hz (5 ms apart; 16-bit, values 24-181, noise-dominated), consecutive and up to 19
+  frames apart; the mean brightness of the 20 frames varies by 0.2 %: nothing moved, nothing
+  bleached. Also one frame of the same field at 100 Hz and at 9 Hz (other exposures).
 * ``shot-vs-mean-fluo`` [same] -- one raw fluorescence capture against the published mean of
   many captures of the same field: W2S widefield (mean of 400; 8-bit as converted by the
   redistributing repository, each image stretched to its own range), FMD two-photon (mean of
@@ -54,7 +55,8 @@ T98G_FRAMES = range(1, 38)
 # repository -> [(revision, path in repo, name in src2)]; revisions pinned where a file was
 # later deleted from the repository.
 SOURCES2: dict[str, list[tuple[str, str, str]]] = {
-    "ShuJiaLab/ACsN": [("22e100a1d787bd51c88fce64c773162ff8513f2d", "Test Images/TIRF_200Hz.tif", "acsn_tirf_200hz.tif")],
+    "ShuJiaLab/ACsN": [("22e100a1d787bd51c88fce64c773162ff8513f2d", f"Test Images/TIRF_{r}.tif", f"acsn_tirf_{r.lower()}.tif")
+                       for r in ("200Hz", "100Hz", "9Hz")],
     "ND-HowardGroup/Instant-Image-Denoising": (
         [("HEAD", f"{_IID}/W2S_data_analysis/W2S_dataset_8bit/images_avg1_8bit/input_avg1_{f:03d}_{c}.tif",
           f"w2s_avg1_{f:03d}_{c}.tif") for f in W2S_FIELDS for c in range(3)]
@@ -162,6 +164,13 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
                 yield mk("repeat-scmos", f"TIRF sCMOS t{i}-t{i + lag}", frames[i], frames[i + lag])
                 if quick:
                     break
+        # the same field at other exposures: one frame at 100 Hz (10 ms) and at 9 Hz (~110 ms)
+        others = {r: _read(s(f"acsn_tirf_{r}.tif")) for r in ("100hz", "9hz")}
+        op = {r: png(f"acsn_tirf_{r}", im) for r, im in others.items() if im is not None}
+        for r, p in op.items():
+            yield mk("repeat-scmos", f"TIRF sCMOS 200 Hz t0 vs one {r[:-2]} Hz frame (other exposure)", frames[0], p)
+        if len(op) == 2 and not quick:
+            yield mk("repeat-scmos", "TIRF sCMOS one 100 Hz vs one 9 Hz frame (other exposure)", op["100hz"], op["9hz"])
         # each frame against the mean of the other 19 (16-bit, rounded once)
         for i in range(len(tirf)):
             m = np.delete(tirf, i, axis=0).astype(np.float64).mean(axis=0)

@@ -39,11 +39,11 @@ def pixel_sha256(pixels: np.ndarray) -> str:
 
     import numpy as np
 
-    if pixels.dtype not in (np.uint8, np.uint16):
+    if pixels.dtype.kind != "u" or pixels.dtype.itemsize not in (1, 2):  # either byte order
         raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
     h = hashlib.sha256(pixel_header(pixels))
-    arr = pixels.astype("<u2", copy=False) if pixels.dtype == np.uint16 else pixels
+    arr = pixels.astype("<u2", copy=False) if pixels.dtype.itemsize == 2 else pixels
     if not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
-    h.update(memoryview(arr).cast("B"))
+    h.update(arr.data.cast("B"))
     return h.hexdigest()

@@ -251,9 +251,11 @@ def hash_many(jobs: list) -> list:
     return [hash_one(j) for j in jobs]
 
 
-#: Files per worker task, and tasks queued per worker: small, so that this process and the workers
-#: run out of work within a few files of each other.
-POOL_CHUNK, POOL_QUEUED = 4, 2
+#: A worker task holds about this many seconds of hashing (as this process measures its own files:
+#: 1600x1200 JPEGs go 6 at a time, large PNGs one by one), at most POOL_CHUNK files, and each worker
+#: has at most POOL_QUEUED tasks: this process and the workers run out of work within a few tens of
+#: milliseconds of each other.
+POOL_CHUNK_SECONDS, POOL_CHUNK, POOL_QUEUED = 0.02, 16, 2
 #: Fewer files than this are hashed here alone: done before a worker would have started.
 POOL_MIN_FILES = 16
 
@@ -304,19 +306,23 @@ def _together(work: list, workers: _Workers):
     """Hash ``work`` here (from the front) and in the workers (chunks from the back), yielding each
     result as it is ready."""
     import queue
+    import time
 
     tune_malloc()
     pending = deque(work)
     done: queue.SimpleQueue = queue.SimpleQueue()
     limit = POOL_QUEUED * max(1, workers.jobs - 1)
-    inflight = 0
+    inflight = mine = 0
+    spent = 0.0
     pool = None
     with _one_thread():
         while pending or inflight:
             if pool is None:
                 pool = workers.pool(wait=not pending)
             while pool is not None and pending and inflight < limit:
-                part = [pending.pop() for _ in range(min(POOL_CHUNK, len(pending)))]
+                per_file = spent / mine if mine else POOL_CHUNK_SECONDS
+                size = max(1, min(POOL_CHUNK, round(POOL_CHUNK_SECONDS / max(per_file, 1e-6)), len(pending)))
+                part = [pending.pop() for _ in range(size)]
                 pool.apply_async(hash_many, (part,), callback=done.put, error_callback=done.put)
                 inflight += 1
             while inflight:
@@ -329,7 +335,11 @@ def _together(work: list, workers: _Workers):
                     raise out
                 yield from out
             if pending:
-                yield hash_one(pending.popleft())
+                t = time.perf_counter()
+                out = hash_one(pending.popleft())
+                spent += time.perf_counter() - t
+                mine += 1
+                yield out
 
 
 def _iter_dask(work: list, scheduler: str):

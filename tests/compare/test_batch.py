@@ -143,3 +143,25 @@ def test_shared_pool_hashes_two_runs_with_one_pool_and_the_same_records(archive,
         for _ in batch.iter_hashes(files, jobs=2):
             raise RuntimeError("stop")
     assert batch._SHARED is None
+
+
+def test_this_process_and_the_worker_share_a_run(archive, monkeypatch):
+    """--jobs 2: this process hashes from the front while the worker (started in the background)
+    takes chunks from the back; together they give the records one process gives alone."""
+    import time
+
+    from scopecheck.compare.walk import walk_images
+    files = walk_images([archive]).files
+    alone = {out.path: out for out in batch.iter_hashes(files, jobs=1) if isinstance(out, batch.HashRecord)}
+    here = []
+    real = batch.hash_one
+
+    def slow_here(job):  # this process only (the worker runs its own hash_one): the worker must start
+        here.append(job[0])
+        time.sleep(0.03)
+        return real(job)
+
+    monkeypatch.setattr(batch, "hash_one", slow_here)
+    got = {out.path: out for out in batch.iter_hashes(files, jobs=2) if isinstance(out, batch.HashRecord)}
+    assert got == alone
+    assert 0 < len(here) < len(files)  # both sides hashed some

@@ -272,8 +272,8 @@ def write_fixtures(root: str, dst: str) -> list[str]:
     """Write the small subset used by ``tests/compare/test_real_sources2.py`` into ``dst``.
 
     Run ``bench/bench_real.py`` (or :func:`gather`) first. Each file is a real capture as
-    published, stored as PNG (lossless) or copied (JPEG), the T98G frames cut to their
-    central 512x512 window. Returns the paths written.
+    published, stored as PNG (lossless) or copied (JPEG), the T98G and yeast frames cut to
+    their central 512x512 window. Returns the paths written.
     """
     src = os.path.join(root, "src2")
     out = []
@@ -297,6 +297,11 @@ def write_fixtures(root: str, dst: str) -> list[str]:
         if img is not None:
             h, w = img.shape
             put(f"t98g_t{t:02d}_crop512.png", img[h // 2 - 256:h // 2 + 256, w // 2 - 256:w // 2 + 256])
+    for pos, t in ((12, 10), (12, 20), (4, 10)):  # yeast YFP, 16-bit, values ~240-850
+        img = _read(os.path.join(src, f"rcell2_yfp_pos{pos:02d}_t{t}.tif"))
+        if img is not None:
+            h, w = img.shape
+            put(f"rcell2_yfp_pos{pos:02d}_t{t}_crop512.png", img[h // 2 - 256:h // 2 + 256, w // 2 - 256:w // 2 + 256])
     n = "Canon80D_8_8_3200_ball_1"
     for k in ("real", "mean"):
         p = os.path.join(src, f"polyu_{n}_{k}.jpg")

@@ -11,7 +11,6 @@ fd 2 is redirected once while any decode is inside and restored when the last on
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import sys
@@ -52,7 +51,14 @@ def _open_sink() -> int:
         except OSError:  # no writable temporary directory: lose the text, keep it quiet
             f = open(os.devnull, "w+b")  # noqa: SIM115
         with f:
-            _sink = fcntl.fcntl(f.fileno(), fcntl.F_DUPFD_CLOEXEC, 3)
+            low = []  # a closed standard stream would hand its number to the copy: hold them until fd >= 3
+            fd = os.dup(f.fileno())
+            while fd <= 2:
+                low.append(fd)
+                fd = os.dup(f.fileno())
+            for held in low:
+                os.close(held)
+            _sink = fd
         _sink_pid = os.getpid()
     return _sink
 

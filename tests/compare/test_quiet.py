@@ -19,3 +19,18 @@ def test_sink_reused_and_emptied(capfd):
     err = capfd.readouterr().err
     assert "some other line" in err and "after" in err and "libpng" not in err and "Corrupt" not in err
     assert os.fstat(quiet._sink).st_size == 0
+
+
+def test_closed_stderr_stays_closed_and_the_sink_is_not_fd_2():
+    """Started with 2>&-: the sink never takes fd 2 itself, messages are still captured, and fd 2
+    is closed again afterwards."""
+    import subprocess
+    import sys
+
+    code = ("import os\nfrom scopecheck.compare import quiet\n"
+            "with quiet.captured() as m:\n    os.write(2, b'Corrupt JPEG data: x\\n')\n"
+            "try:\n    os.fstat(2); closed = False\nexcept OSError:\n    closed = True\n"
+            "os.write(1, f'{m.text.strip()}|{quiet._sink > 2}|{closed}'.encode())\n")
+    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       preexec_fn=lambda: os.close(2))
+    assert r.returncode == 0 and r.stdout.decode() == "Corrupt JPEG data: x|True|True"

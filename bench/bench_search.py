@@ -23,8 +23,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scopecheck.compare.hamming import hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.hamming import hamming_scan  # noqa: E402
 from scopecheck.compare.multiindex import MultiIndex, build_file  # noqa: E402
+from scopecheck.compare.pairs import radius_pairs  # noqa: E402
 
 
 def uniform(n, rng):

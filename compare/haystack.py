@@ -7,12 +7,16 @@ same-pixel copies.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from .hamming import equal_runs, radius_pairs, to_uint64
+from .errors import InputError
+from .hamming import HASH_BITS, equal_runs, to_uint64
 from .hashing import DHash
+from .pairs import radius_pairs
 
 #: Default ``--max-distance`` for search and dedupe, in bits of 64. Measured by
 #: ``bench/bench_hashing.py --distances`` on 20 scikit-image images: copies re-encoded as JPEG
@@ -34,7 +38,7 @@ class Entry:
     """What matching needs of one hashed file (a :class:`compare.record.HashRecord` or a DB row)."""
 
     path: str
-    dhash: str
+    dhash: DHash       # the 64-bit dHash, as a value (never a string parsed again)
     flat: bool
     sha256: str
     pixel_sha256: str | None  # None until needed: see Haystack.pixel_digests
@@ -43,9 +47,13 @@ class Entry:
     format: str = ""
     dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.dhash, DHash) or self.dhash.bits != HASH_BITS:
+            raise InputError(f"Entry.dhash must be a 64-bit DHash, got {self.dhash!r}", path=self.path)
+
     @classmethod
-    def of(cls, rec) -> Entry:
-        return cls(path=rec.path, dhash=str(rec.dhash), flat=bool(rec.flat), sha256=rec.sha256,
+    def of(cls, rec: Any) -> Entry:
+        return cls(path=rec.path, dhash=rec.dhash, flat=bool(rec.flat), sha256=rec.sha256,
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
                    dhash256=getattr(rec, "dhash256", None))
 
@@ -69,7 +77,7 @@ class Haystack:
     flat: np.ndarray = field(repr=False)
     sha_key: np.ndarray = field(repr=False)
     pix_key: np.ndarray = field(repr=False)
-    fetch: object = field(repr=False)  # callable(list of positions) -> list of Entry, same order
+    fetch: Callable[[list[int]], Sequence[Entry]] = field(repr=False)  # positions -> their Entry, same order
     errors: tuple = ()
     source: str = ""
     #: (n, 4) uint64: the 16x16 dHash of each file, word 0 the most significant 64 bits; None when unknown
@@ -77,7 +85,7 @@ class Haystack:
     #: callable(list of positions) -> list of pixel SHA-256 (None: unreadable now). Pixel digests are
     #: lazy (``pix_key`` is -1 where not computed yet): they are computed, and cached by an index,
     #: only for the files that need one (candidates within the radius). None: take the entries' own.
-    digests: object = field(default=None, repr=False)
+    digests: Callable[[list[int]], Sequence[str | None]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return int(self.hashes.size)

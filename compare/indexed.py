@@ -25,7 +25,7 @@ import numpy as np
 from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
-from .hashing import DHash
+from .hashing import DEFAULT_HASH_SIZE, DHash
 from .haystack import Entry, Haystack
 from .index import (
     DEFAULT_DB_NAME,
@@ -40,6 +40,8 @@ from .index import (
 )
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
+
+_U64 = (1 << 64) - 1  # the index's `h` column holds the 64-bit dHash as a signed integer
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,11 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
 
     def fetch(positions):
         out = []
-        for p, d, f, sh, ps, w, h, fmt, d256 in rows(positions, "path, dhash, flat, sha256, pixel_sha256, width, "
-                                                     "height, format, dhash256"):
-            out.append(Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps, width=w, height=h,
-                             format=fmt, dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
+        for p, h64, f, sh, ps, w, h, fmt, d256 in rows(positions, "path, h, flat, sha256, pixel_sha256, width, "
+                                                       "height, format, dhash256"):
+            out.append(Entry(path=_unkey(p), dhash=DHash(DEFAULT_HASH_SIZE, h64 & _U64, flat=bool(f)), flat=bool(f),
+                             sha256=sh, pixel_sha256=ps, width=w, height=h, format=fmt,
+                             dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
         return out
 
     computed: dict[int, str | None] = {}

@@ -37,12 +37,16 @@ from .hamming import HASH_BITS, as_hashes, check_distance
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
-#: Costs in nanoseconds, measured with ``bench/bench_search.py`` at 1e6 hashes (numpy 2.4, AVX-512
-#: sort, one core): one hash in one combination (mask, multiply, pack, sort, find runs), one
-#: candidate pair verified, one pair compared by the blockwise brute force.
-NS_PER_HASH_AND_COMBO = 22.0
-NS_PER_CANDIDATE = 30.0
-NS_PER_BRUTE_PAIR = 1.2
+#: Costs in nanoseconds of CPU time, fitted to forced plans at 1e6 hashes (numpy 2.4, AVX-512 sort,
+#: one core, the machine shared): one hash in one combination (mask, multiply, pack, sort, find
+#: runs: 18 ms a combination), one candidate pair verified (three gathers, mostly random reads of
+#: the hashes), the fixed numpy overhead of a combination, one pair compared by the brute force.
+#: Uniform hashes: 6 chunks / 2 exact 0.49 s (model 0.51), 7 / 3 0.63 s (0.65); skewed: 7 / 3
+#: 1.00 s (0.95), 8 / 4 1.31 s (1.35).
+NS_PER_HASH_AND_COMBO = 18.0
+NS_PER_CANDIDATE = 75.0
+NS_PER_COMBO = 30_000.0
+NS_PER_BRUTE_PAIR = 6.0
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd: x -> x * _MULT is a bijection of 64-bit words
 _SAMPLE = 1 << 14        # hashes sampled to count equal keys per plan
@@ -241,7 +245,7 @@ def _plan(uniq: U64, r: int, *, force: bool = False) -> tuple[list[np.uint64], i
         if m > HASH_BITS:
             break
         n_combos = math.comb(m, k)
-        per_pass = n_combos * u * NS_PER_HASH_AND_COMBO
+        per_pass = n_combos * (u * NS_PER_HASH_AND_COMBO + NS_PER_COMBO)
         if n_combos > _MAX_COMBOS or (best is not None and per_pass >= best[0]) \
                 or (not force and per_pass >= brute):
             continue

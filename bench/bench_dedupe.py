@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from scopecheck.compare.dedupe import (DEFAULT_CONFIRM_DISTANCE, connected_groups, find_duplicates,  # noqa: E402
                                        hamming256)
-from scopecheck.compare.hamming import radius_pairs  # noqa: E402
+from scopecheck.compare.pairs import radius_pairs  # noqa: E402
 from scopecheck.compare.hashing import dhash  # noqa: E402
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack  # noqa: E402
 from scopecheck.compare.record import hash_file  # noqa: E402
@@ -256,15 +256,14 @@ def main():
     for name, px in ts:
         h64, h256 = dhash(px), dhash(px, hash_size=16)
         dig = hashlib.sha256(px.tobytes()).hexdigest()
-        tent.append(Entry(path=name, dhash=str(h64), flat=h64.flat, sha256=dig, pixel_sha256=dig, dhash256=h256))
+        tent.append(Entry(path=name, dhash=h64, flat=h64.flat, sha256=dig, pixel_sha256=dig, dhash256=h256))
     th = Haystack.of(tent, source="tiles")
     res = find_duplicates(th, max_distance=args.radius, confirm_distance=args.confirm)
     by = {e.path: e for e in tent}
     worst = 0
     for g in res.groups:
-        from scopecheck.compare.hashing import DHash
-        rep = DHash.parse(by[g.representative].dhash)
-        worst = max([worst] + [DHash.parse(by[m.path].dhash) - rep for m in g.members])
+        rep = by[g.representative].dhash
+        worst = max([worst] + [by[m.path].dhash - rep for m in g.members])
     sizes = sorted((len(g.members) for g in res.groups), reverse=True)
     comps = chain_groups(th, tent, radius=args.radius)
     print(f"\n{len(ts)} overlapping stage-scan tiles, radius {args.radius}: {len(res.groups)} groups "

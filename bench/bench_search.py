@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_search.py            # 1e5, 1e6, 1e7 queries; pairs at 1e5, 1e6
     .venv/bin/python bench/bench_search.py --quick    # 1e5 and 1e6 only, brute-force pairs extrapolated
     .venv/bin/python bench/bench_search.py --full     # also time the brute-force all-pairs at 1e5 (~10 s)
+    .venv/bin/python bench/bench_search.py --pairs    # only the all-pairs section
     .venv/bin/python bench/bench_search.py --huge 1e8 # only the memory-mapped multi-index at 1e8
                                                       # (needs ~2.5 GB RAM and 2 x 3.7 GB of disk in out/)
 
@@ -18,13 +19,15 @@ import argparse
 import os
 import sys
 import time
+import tracemalloc
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scopecheck.compare.hamming import hamming_scan, radius_pairs  # noqa: E402
+from scopecheck.compare.hamming import hamming_scan  # noqa: E402
 from scopecheck.compare.multiindex import MultiIndex, build_file  # noqa: E402
+from scopecheck.compare.pairs import _plan, radius_pairs  # noqa: E402
 
 
 def uniform(n, rng):
@@ -129,8 +132,8 @@ def brute_pairs(h, r, block=256):
     return np.concatenate(out_i), np.concatenate(out_j)
 
 
-def bench_pairs(sizes, r=4, full=False, repeats=3):
-    print(f"\n== all pairs within r={r} (median of {repeats} runs, seconds)")
+def bench_pairs(sizes, r=4, full=False, repeats=5):
+    print(f"\n== all pairs within r={r} (median of {repeats} runs, seconds; load average {os.getloadavg()[0]:.1f})")
     rng = np.random.default_rng(2)
     check_n = 20_000
     h = uniform(check_n, rng)
@@ -143,23 +146,36 @@ def bench_pairs(sizes, r=4, full=False, repeats=3):
     t_small = time.perf_counter() - t
     print(f"(check: pigeonhole == brute force on {check_n} hashes, {i.size} pairs; brute force took "
           f"{t_small:.2f} s there)")
-    print(f"{'data':8s} {'N':>9s} {'pigeonhole':>11s} {'pairs':>9s} {'brute force':>12s} {'ratio':>7s}")
+    print("(pigeonhole: median wall time, and CPU time of this process, which other jobs on the machine "
+          "inflate less; plan: chunks m, of which k exact; memory: peak of numpy's allocations, tracemalloc)")
+    print(f"{'data':8s} {'N':>9s} {'pigeonhole':>11s} {'CPU':>7s} {'plan':>6s} {'memory':>9s} {'pairs':>9s} "
+          f"{'brute force':>12s} {'ratio':>7s}")
     for name, make in (("uniform", uniform), ("skewed", skewed)):
         for n in sizes:
             h = make(n, rng)
-            ts = []
+            ts, cs = [], []
             for _ in range(repeats):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 i, j, _ = radius_pairs(h, max_distance=r)
                 ts.append(time.perf_counter() - t)
+                cs.append(time.process_time() - c)
             t_pig = float(np.median(ts))
+            uniq = np.unique(h)
+            plan = _plan(uniq, r)
+            plan_s = "brute" if plan is None else f"{len(plan[0])}/{plan[1]}"
+            del uniq
+            tracemalloc.start()
+            radius_pairs(h, max_distance=r)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             if full and n <= 100_000:
                 t = time.perf_counter()
                 brute_pairs(h, r)
                 t_bf, note = time.perf_counter() - t, ""
             else:
                 t_bf, note = t_small * (n / check_n) ** 2, " (extrapolated n^2)"
-            print(f"{name:8s} {n:9.0e} {t_pig:10.3f}s {i.size:9d} {t_bf:11.1f}s {t_bf / t_pig:7.0f}{note}")
+            print(f"{name:8s} {n:9.0e} {t_pig:10.3f}s {float(np.median(cs)):6.3f}s {plan_s:>6s} {peak / 1e6:6.0f} MB "
+                  f"{i.size:9d} {t_bf:11.1f}s {t_bf / t_pig:7.0f}{note}")
 
 
 def _rss_mb() -> float:
@@ -226,6 +242,7 @@ def main():
     ap.add_argument("--huge", type=float, default=None, metavar="N",
                     help="only time the memory-mapped multi-index at N hashes (e.g. 1e8)")
     ap.add_argument("--kinds", default="uniform,skewed", help="with --huge: which data sets")
+    ap.add_argument("--pairs", action="store_true", help="only the all-pairs section")
     args = ap.parse_args()
     print(f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
     a = np.random.default_rng(0).integers(0, 2**63, 1_000_000, dtype=np.int64).view(np.uint64)
@@ -235,7 +252,8 @@ def main():
         bench_huge(int(args.huge), kinds=args.kinds.split(","))
         return
     sizes = [10_000, 30_000, 100_000, 1_000_000] + ([] if args.quick else [10_000_000])
-    bench_queries(sizes)
+    if not args.pairs:
+        bench_queries(sizes)
     bench_pairs([100_000, 1_000_000], full=args.full)
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .hamming import check_distance, equal_runs, radius_pairs
+from .hamming import check_distance, equal_runs
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, Haystack, equal_key_runs
+from .pairs import radius_pairs
 
 #: Default ``confirm_distance``: largest 16x16 dHash distance (bits of 256) that confirms a
 #: candidate link. Measured by ``bench/bench_dedupe.py`` (see the README): CONFIRM_NOTE
@@ -99,12 +100,12 @@ def star_groups(n: int, i: np.ndarray, j: np.ndarray, d: np.ndarray) -> list[tup
 @dataclass(frozen=True)
 class GroupMember:
     path: str
-    dhash: str
+    dhash: DHash
     distance: int                # dHash bits (of 64) to the group's representative
     distance256: int | None      # 16x16 dHash bits (of 256) to the representative; None if unknown
 
     def to_json(self) -> dict:
-        return {"path": self.path, "dhash": self.dhash, "distance": self.distance,
+        return {"path": self.path, "dhash": str(self.dhash), "distance": self.distance,
                 "distance256": self.distance256}
 
 
@@ -144,12 +145,12 @@ class DedupeResult:
 def _group(kind: str, entries, rep: int, others, fine) -> DuplicateGroup:
     """A group with ``rep`` first, then ``others`` by distance to ``rep``, then path."""
     ks = [rep] + [int(k) for k in others]
-    h0 = DHash.parse(entries[rep].dhash)
+    h0 = entries[rep].dhash
     members = []
     for k in ks:
         e = entries[k]
         d256 = None if fine is None else int(hamming256(fine[k], fine[rep]))
-        members.append(GroupMember(path=e.path, dhash=e.dhash, distance=DHash.parse(e.dhash) - h0,
+        members.append(GroupMember(path=e.path, dhash=e.dhash, distance=e.dhash - h0,
                                    distance256=d256))
     members[1:] = sorted(members[1:], key=lambda m: (m.distance, m.path))
     return DuplicateGroup(kind=kind, representative=entries[rep].path, members=tuple(members),
@@ -206,12 +207,12 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
         full: dict[str, list[int]] = {}
         for k in (int(k) for k in g):
             full.setdefault(getattr(entries[k], attr) if kind == "exact" else pixels_of[k], []).append(k)
-        for members in full.values():
-            if len(members) < 2:
+        for same in full.values():
+            if len(same) < 2:
                 continue
-            if kind == "pixels" and len({entries[k].sha256 for k in members}) < 2:
+            if kind == "pixels" and len({entries[k].sha256 for k in same}) < 2:
                 continue  # all the same bytes: already an exact group
-            groups.append(_digest_group(kind, entries, members, fine))
+            groups.append(_digest_group(kind, entries, same, fine))
     for rep, members in stars:
         ks = [rep, *members.tolist()]
         if len({pixels_of.get(k) or entries[k].pixel_sha256 or entries[k].sha256 for k in ks}) > 1:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .hamming import equal_runs, radius_pairs, to_uint64
+from .errors import InputError
+from .hamming import HASH_BITS, equal_runs, to_uint64
 from .hashing import DHash
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
@@ -36,7 +37,7 @@ class Entry:
     """What matching needs of one hashed file (a :class:`compare.record.HashRecord` or a DB row)."""
 
     path: str
-    dhash: str
+    dhash: DHash       # the 64-bit dHash, as a value (never a string parsed again)
     flat: bool
     sha256: str
     pixel_sha256: str | None  # None until needed: see Haystack.pixel_digests
@@ -45,9 +46,13 @@ class Entry:
     format: str = ""
     dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.dhash, DHash) or self.dhash.bits != HASH_BITS:
+            raise InputError(f"Entry.dhash must be a 64-bit DHash, got {self.dhash!r}", path=self.path)
+
     @classmethod
     def of(cls, rec) -> Entry:
-        return cls(path=rec.path, dhash=str(rec.dhash), flat=bool(rec.flat), sha256=rec.sha256,
+        return cls(path=rec.path, dhash=rec.dhash, flat=bool(rec.flat), sha256=rec.sha256,
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
                    dhash256=getattr(rec, "dhash256", None))
 
@@ -122,6 +127,8 @@ class Haystack(_Files):
         pairing them within a radius would be quadratic).
         """
         import numpy as np
+
+        from .pairs import radius_pairs  # numpy and the all-pairs kernel load on first use
 
         parts = []
         live = np.flatnonzero(~self.flat)

@@ -27,7 +27,7 @@ from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
 from .hamming import MULTI_INDEX_MIN_SIZE
-from .hashing import DHash
+from .hashing import DEFAULT_HASH_SIZE, DHash
 from .haystack import Entry, HashList, Haystack
 from .index import (
     DEFAULT_DB_NAME,
@@ -157,10 +157,12 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
 
     def fetch(positions):
         out = []
-        for p, d, f, sh, ps, w, h, fmt, d256 in select(positions, "path, dhash, flat, sha256, pixel_sha256, width, "
-                                                     "height, format, dhash256"):
-            out.append(Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps, width=w, height=h,
-                             format=fmt, dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
+        # the 64-bit dHash from the `h` column (a signed integer), not the text column parsed again
+        for p, h64, f, sh, ps, w, h, fmt, d256 in select(positions, "path, h, flat, sha256, pixel_sha256, width, "
+                                                         "height, format, dhash256"):
+            out.append(Entry(path=_unkey(p), dhash=DHash(DEFAULT_HASH_SIZE, h64 & _MASK64, flat=bool(f)), flat=bool(f),
+                             sha256=sh, pixel_sha256=ps, width=w, height=h, format=fmt,
+                             dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
         return out
 
     computed: dict[int, str | None] = {}

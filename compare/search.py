@@ -17,7 +17,6 @@ from .hamming import (  # noqa: F401
     HammingIndex,
     check_distance,
     hamming_scan,
-    radius_pairs,
     to_uint64,
 )
 from .hashing import DHash
@@ -27,7 +26,7 @@ from .record import pixel_digests
 # Re-exported, loaded on first use: they bring numpy, which a search of a small fresh index never needs.
 _LAZY = {"DedupeResult": "dedupe", "DuplicateGroup": "dedupe", "GroupMember": "dedupe",
          "connected_groups": "dedupe", "find_duplicates": "dedupe", "MultiIndex": "multiindex",
-         "sidecar_path": "multiindex"}
+         "sidecar_path": "multiindex", "radius_pairs": "pairs"}
 
 
 def __getattr__(name: str):
@@ -54,12 +53,12 @@ class Match:
 class NeedleResult:
     path: str
     folder: str
-    dhash: str
+    dhash: DHash
     flat: bool
     matches: tuple[Match, ...]
 
     def to_json(self) -> dict:
-        return {"path": self.path, "folder": self.folder, "dhash": self.dhash, "flat": self.flat,
+        return {"path": self.path, "folder": self.folder, "dhash": str(self.dhash), "flat": self.flat,
                 "matches": [m.to_json() for m in self.matches]}
 
 
@@ -142,24 +141,24 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
     # Same-pixel copies have (nearly) the same dHash -- equal for one format, a few bits apart across
     # a JPEG and a lossless copy of its pixels -- so their candidates come from the radius too.
     radius = max(max_distance, SAME_PIXELS_RADIUS)
-    candidates = []
+    candidates: list[list[int]] = []
     for nd, ks in zip(needles, nsha):
-        found = set(by_key.get(ks, ()))
+        near = set(by_key.get(ks, ()))
         if len(index):
-            idx, _ = index.query(DHash.parse(nd.dhash).value, max_distance=radius)
-            found.update(int(k) for k in idx)  # flat files too: they can still be pixel-equal
-        candidates.append(sorted(found))
+            idx, _ = index.query(nd.dhash.value, max_distance=radius)
+            near.update(int(k) for k in idx)  # flat files too: they can still be pixel-equal
+        candidates.append(sorted(near))
     wanted = sorted({k for c in candidates for k in c})
     fetched = dict(zip(wanted, haystack.entries_at(wanted)))
     # Pixel digests only for a candidate within the radius whose bytes differ (computed now, cached by
     # an index), and its needle; with pixel_equal=False only where they decide a match (a flat side,
     # or beyond --max-distance), not to label near matches.
-    need_h, need_n = set(), set()
+    need_h: set[int] = set()
+    need_n: set[int] = set()
     for i, (nd, found) in enumerate(zip(needles, candidates)):
-        q = DHash.parse(nd.dhash)
         for k in found:
             e = fetched[k]
-            if e.sha256 == nd.sha256 or (d := DHash.parse(e.dhash) - q) > radius:
+            if e.sha256 == nd.sha256 or (d := e.dhash - nd.dhash) > radius:
                 continue
             if pixel_equal or nd.flat or e.flat or d > max_distance:
                 need_h.add(k)
@@ -170,14 +169,13 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
     needle_digest.update(zip(lazy, (needle_digests or pixel_digests)([needles[i].path for i in lazy])))
     results = []
     for i, (nd, found) in enumerate(zip(needles, candidates)):
-        q = DHash.parse(nd.dhash)
         mine = needle_digest.get(i)
         matches = []
         for k in found:
             e = fetched[k]
             file_equal = e.sha256 == nd.sha256
             same_pixels = file_equal or (mine is not None and hay_digest.get(k) == mine)
-            distance = DHash.parse(e.dhash) - q
+            distance = e.dhash - nd.dhash
             if not (file_equal or same_pixels or (not nd.flat and not e.flat and distance <= max_distance)):
                 continue  # a digest-key collision, a flat frame or beyond the radius: not a match
             if _same_file(e.path, nd.path):

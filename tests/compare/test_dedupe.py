@@ -23,9 +23,9 @@ from scopecheck.compare.dedupe import (
     star_groups,
 )
 from scopecheck.compare.errors import InputError
-from scopecheck.compare.hamming import radius_pairs
 from scopecheck.compare.hashing import DHash, area_average, dhash
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack
+from scopecheck.compare.pairs import radius_pairs
 from scopecheck.compare.record import hash_file
 
 D = DEFAULT_MAX_DISTANCE
@@ -137,7 +137,7 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
         t = np.ascontiguousarray(img[y:y + 256, x:x + 256])
         digest = hashlib.sha256(t.tobytes()).hexdigest()
         h = dhash(t)
-        entries.append(Entry(path=f"tile@{x},{y}", dhash=str(h), flat=h.flat, sha256=digest, pixel_sha256=digest,
+        entries.append(Entry(path=f"tile@{x},{y}", dhash=h, flat=h.flat, sha256=digest, pixel_sha256=digest,
                              dhash256=dhash(t, hash_size=16)))
     hay = Haystack.of(entries)
     # The case is real: chaining the links within D makes a group whose members are farther apart.
@@ -154,7 +154,7 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
             rep = by[g.representative]
             assert g.members[0].path == g.representative
             for m in g.members:
-                d64 = DHash.parse(by[m.path].dhash) - DHash.parse(rep.dhash)
+                d64 = by[m.path].dhash - rep.dhash
                 assert m.distance == d64 <= D
                 assert m.distance256 == by[m.path].dhash256 - rep.dhash256 <= confirm
             assert g.radius == max(m.distance for m in g.members)
@@ -172,7 +172,7 @@ def digest(label: str) -> str:
 
 def entry(path, value, *, flat=False, sha=None, pix=None, fine=None):
     fine = value * (1 + (1 << 64) + (1 << 128) + (1 << 192)) if fine is None else fine  # 4 copies of the 64 bits
-    return Entry(path=path, dhash=str(DHash(8, value)), flat=flat, sha256=digest(sha or f"s-{path}"),
+    return Entry(path=path, dhash=DHash(8, value), flat=flat, sha256=digest(sha or f"s-{path}"),
                  pixel_sha256=digest(pix or f"p-{path}"), dhash256=DHash(16, fine))
 
 

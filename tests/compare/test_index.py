@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from scopecheck.compare.errors import IndexMismatchError, InputError
-from scopecheck.compare.hashing import DHash
 from scopecheck.compare.index import build_index, hash_parameters, open_index
 from scopecheck.compare.indexed import load_haystack
 from scopecheck.compare.record import hash_file
@@ -101,9 +100,11 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
     fetched = hay.entries_at(range(5))
     assert sorted(e.path for e in fetched) == sorted(rows(db))
     for k, e in enumerate(fetched):
-        assert DHash.parse(e.dhash).value == int(hay.hashes[k]) and e.flat == hay.flat[k]
-        # the 256-bit dHash from the same decode, as a DHash on the entry and 4 words in the array
+        assert e.dhash.value == int(hay.hashes[k]) and e.flat == hay.flat[k]
+        # both dHashes as DHash values on the entry (the 64-bit one from the `h` column, not text
+        # parsed again), the 256-bit one also as 4 words in the array
         rec = hash_file(e.path)
+        assert e.dhash == rec.dhash and e.dhash.flat == rec.flat
         assert e.dhash256 == rec.dhash256 and e.dhash256.size == 16
         words = [int(w) for w in hay.dhash256[k]]
         assert sum(w << (64 * (3 - i)) for i, w in enumerate(words)) == rec.dhash256.value

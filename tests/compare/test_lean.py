@@ -53,7 +53,7 @@ def test_hashlist_search_equals_the_arrays(max_distance, monkeypatch):
     values = [rng.getrandbits(64) for _ in range(60)]
     values += [v ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)) for v in values[:30]]
     for k, v in enumerate(values):
-        entries.append(Entry(path=f"/h/{k // 20}/f{k}.png", dhash=str(DHash(8, v)), flat=k % 17 == 0,
+        entries.append(Entry(path=f"/h/{k // 20}/f{k}.png", dhash=DHash(8, v), flat=k % 17 == 0,
                              sha256=_digest(f"s{k % 50}"), pixel_sha256=_digest(f"p{k % 40}"),
                              dhash256=DHash(16, rng.getrandbits(256))))
     hay = Haystack.of(entries)
@@ -61,7 +61,7 @@ def test_hashlist_search_equals_the_arrays(max_distance, monkeypatch):
     assert lean.arrays().hashes.tolist() == hay.hashes.tolist()
     assert (lean.arrays().dhash256 == hay.dhash256).all()
     needles = [replace(e, path=e.path.replace("/h/", "/n/")) for e in entries[::3]]
-    needles += [Entry(path=f"/n/new/x{k}.png", dhash=str(DHash(8, values[k] ^ 0b1011)), flat=False,
+    needles += [Entry(path=f"/n/new/x{k}.png", dhash=DHash(8, values[k] ^ 0b1011), flat=False,
                       sha256=_digest(f"new{k}"), pixel_sha256=_digest(f"pnew{k}")) for k in range(10)]
     want = match_needles(needles, hay, max_distance=max_distance).to_json()
     assert match_needles(needles, lean, max_distance=max_distance).to_json() == want

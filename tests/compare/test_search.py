@@ -13,7 +13,7 @@ def digest(label: str) -> str:
 
 
 def entry(path, value, *, flat=False, sha=None, pix=None):
-    return Entry(path=path, dhash=str(DHash(8, value)), flat=flat, sha256=digest(sha or f"s-{path}"),
+    return Entry(path=path, dhash=DHash(8, value), flat=flat, sha256=digest(sha or f"s-{path}"),
                  pixel_sha256=digest(pix or f"p-{path}"))
 
 

@@ -34,7 +34,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .changes import Region, _regions, _structure_correlation, sharpness_change
+from .changes import (
+    BANDS_SIGMA,
+    Region,
+    _regions,
+    _structure_correlation,
+    band_energies,
+    sharpness_change,
+    sharpness_from_energies,
+)
 from .hashing import is_flat
 from .noise_floor import (
     FLOOR_LSB,
@@ -57,6 +65,9 @@ WORK_SIDE = 640          # long side of the working image, pixels
 SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pixels
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 MIN_WORK = 16            # shortest side of the working image, pixels
+FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
+FINE_PIXELS = 1_000_000  # ... at most this many pixels of them (spread over the whole frame)
+CHROMA_SIGMA = 1.0       # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,32 +234,62 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float) -> float:
-    """:func:`sharpness_change` at full resolution on five tiles (centre and quadrants, at most
-    256 px), B's tiles taken at the registered shift, both resampled half-way like the analysis."""
+def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float,
+                    band_limit: float = 0.0) -> float:
+    """:func:`sharpness_change` at full resolution over the whole frame: a grid of ``FINE_TILE``
+    tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
+    k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
+    blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up."""
     h, w = a_pixels.shape[:2]
-    t = min(256, h // 3, w // 3)
+    t = min(FINE_TILE, h, w)
     if t < 32:
         return 0.0
-    ta, tb = [], []
-    for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
-        x, y = int(fx * w) - t // 2, int(fy * h) - t // 2
-        ix, iy = round(dx), round(dy)
-        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h and x >= 0 and y >= 0):
+    ix, iy = round(dx), round(dy)
+    rx, ry = (dx - ix) / 2, (dy - iy) / 2
+    ny, nx = h // t, w // t
+    cells = [(j, i) for j in range(ny) for i in range(nx)]
+    k = max(1, math.ceil(len(cells) * t * t / FINE_PIXELS))
+    pad = 8
+    total = np.zeros((len(BANDS_SIGMA) - 1, 4))
+    ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
+    mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
+    for j, i in cells[k // 2::k]:
+        x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
+        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
-        ca = _working(a_pixels[y:y + t, x:x + t], 1)
-        cb = _working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1)
-        ca, cb = _luma(ca), _luma(cb)
-        rx, ry = (dx - ix) / 2, (dy - iy) / 2
-        m = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-        ca = cv2.warpAffine(ca, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        m = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-        cb = cv2.warpAffine(cb, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        ta.append(ca[4:-4, 4:-4])
-        tb.append(cb[4:-4, 4:-4])
-    if not ta:
-        return 0.0
-    return sharpness_change(np.hstack(ta), np.hstack(tb))
+        ca = _luma(_working(a_pixels[y:y + t, x:x + t], 1))
+        cb = _luma(_working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1))
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        if band_limit > 0:
+            ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
+            cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
+        total += band_energies(ca, cb, crop=pad)
+    return sharpness_from_energies(total)
+
+
+def _chroma_limit(codecs, scales, factor: int) -> tuple[float, float]:
+    """Gaussian sigma (x, y; working pixels) of the chroma band limit of the comparison: a JPEG
+    side with subsampled chroma (4:2:0: one chroma sample per 2x2 luma samples) stores no chroma
+    detail finer than its chroma grid, so both sides are compared without it (0: no limit)."""
+    sx = sy = 0.0
+    for tables, scale in zip(codecs, scales):
+        if tables is None or tables.chroma is None:
+            continue
+        kx, ky = (CHROMA_SIGMA * s * scale / factor for s in tables.chroma_step)
+        sx = max(sx, kx if tables.chroma_step[0] > 1 else 0.0)
+        sy = max(sy, ky if tables.chroma_step[1] > 1 else 0.0)
+    return (sx, sy) if max(sx, sy) >= 0.25 else (0.0, 0.0)
+
+
+def _chroma_blur(img: np.ndarray, sigma: tuple[float, float]) -> np.ndarray:
+    """``img`` (BGR, float32) with its chroma (YCrCb) blurred by ``sigma`` (x, y), luma kept."""
+    ycc = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
+    sx, sy = max(sigma[0], 0.1), max(sigma[1], 0.1)
+    for c in (1, 2):
+        ycc[:, :, c] = cv2.GaussianBlur(ycc[:, :, c], (0, 0), sigmaX=sx, sigmaY=sy)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
@@ -276,6 +317,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if band_limit > 0 and factor == 1:
         wa = cv2.GaussianBlur(wa, (0, 0), band_limit)
         wb = cv2.GaussianBlur(wb, (0, 0), band_limit)
+    chroma = _chroma_limit(codecs, codec_scales, factor) if wa.ndim == 3 else (0.0, 0.0)
+    if max(chroma) > 0:  # a side stores coarser chroma: both compared at that chroma resolution
+        wa, wb = _chroma_blur(wa, chroma), _chroma_blur(wb, chroma)
     clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
     floor = FLOOR_LSB * max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
@@ -383,7 +427,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_al = ssim(sa, sb, data_range=255.0, want_map=False).mean if min(sa.shape) >= 11 else corr
         sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
-            fine = _fine_sharpness(a_pixels, b_pixels, dx * factor, dy * factor)
+            fine = _fine_sharpness(a_pixels, b_pixels, dx * factor, dy * factor, band_limit=band_limit)
             if abs(fine) > abs(sharp):
                 sharp = fine
     else:

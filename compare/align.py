@@ -81,7 +81,7 @@ class Analysis:
     noise_sigma: float                 # temporal noise of one frame, full resolution, 8-bit DN (mean of channels)
     noise_source: str                  # "images" or "profile"
     correlation: float                 # Pearson correlation of the aligned, smoothed luma
-    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap
+    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap, noise removed
     overlap: float                     # fraction of A covered by B after alignment
     changed_fraction: float            # fraction of the overlap inside regions
     regions: tuple[Region, ...]
@@ -423,8 +423,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
-        corr, structured = _structure_correlation(noise_a, noise_b / max(abs(gain), 1e-3), sa, sb)
-        s_al = ssim(sa, sb, data_range=255.0, want_map=False).mean if min(sa.shape) >= 11 else corr
+        nb_norm = noise_b / max(abs(gain), 1e-3)
+        corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
+        # SSIM of the signals: the two sides' own noise is no structure. Its variance is that of
+        # their difference, measured robustly on it (a change covering less than half the overlap
+        # does not move it): real noise is correlated (demosaicing, processing) and survives the
+        # smoothing far more than white noise of the per-pixel estimate would
+        d = (sb - sa)[::2, ::2]
+        nvar = max(_robust_sigma(d.ravel()) ** 2, g2 * (noise_a ** 2 + nb_norm ** 2))
+        s_al = ssim(sa, sb, data_range=255.0, want_map=False, noise_var=nvar).mean if min(sa.shape) >= 11 else corr
         sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
             fine = _fine_sharpness(a_pixels, b_pixels, dx * factor, dy * factor, band_limit=band_limit)

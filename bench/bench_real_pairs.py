@@ -32,8 +32,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "resized")
-DIFFERENT = ("timelapse", "another-field", "another-scene", "local-change", "dimming", "refocus")
+from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
+
+SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "resized") + SAME2
+DIFFERENT = ("timelapse", "another-field", "another-scene", "local-change", "dimming", "refocus") + DIFFERENT2
 CATEGORIES = SAME + DIFFERENT
 
 SKIMAGE = ["astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "coffee.png",
@@ -196,8 +198,14 @@ def _dim(img: np.ndarray, masks, factors) -> np.ndarray:
     return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
 
 
-def labelled_pairs(root: str, *, quick: bool = False, seed: int = 9):
-    """Yield :class:`RealPair` for every category from the sources in ``root/src``."""
+def labelled_pairs(root: str, *, quick: bool = False, seed: int = 9, mirrors: str = "/work/.mirror"):
+    """Yield :class:`RealPair` for every category from the sources in ``root/src`` (and ``root/src2``)."""
+    yield from _labelled_pairs1(root, quick=quick, seed=seed)
+    yield from labelled_pairs2(root, quick=quick, mirrors=mirrors, pair=RealPair,
+                               log=lambda m: print(m, file=sys.stderr))
+
+
+def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
     src = os.path.join(root, "src")
     w = _Writer(root)
     rng = np.random.default_rng(seed)

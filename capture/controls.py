@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
+from functools import partial
 
 from scopecheck.compare.errors import InputError, ScopecheckError
 
@@ -58,6 +59,11 @@ class Request:
     control: str
     mode: str
     value: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.mode == "value") != (self.value is not None):
+            raise InputError(f"{self.control}: mode {self.mode!r} with value {self.value!r}; a value goes "
+                             "with mode 'value' only (use Request.parse)")
 
     @classmethod
     def parse(cls, control: str, text: str | float) -> Request:
@@ -81,7 +87,14 @@ class Request:
 
     @property
     def label(self) -> str | float:
-        return self.value if self.mode == "value" else self.mode
+        return self.mode if self.value is None else self.value  # a value only with mode "value"
+
+    @property
+    def number(self) -> float:
+        """The requested number (mode ``value``)."""
+        if self.value is None:
+            raise InputError(f"{self.control}: mode {self.mode!r} has no number")
+        return self.value
 
 
 USER_UNITS = {"exposure": "ms", "white_balance": "K", "gain": "raw", "focus": "raw"}
@@ -177,24 +190,25 @@ class ControlSession:
             return None
         return self.camera.get(raw_name)
 
-    def _take_snapshot(self) -> None:
+    def _take_snapshot(self) -> dict[str, float]:
         """Read every readable raw control once, before the first write (what restore puts back).
 
         Taken up front because a write changes others: switching auto exposure on moves the
         exposure value, so reading it just before writing it would record the automatic value.
         """
-        self._snapshot = {}
+        snapshot: dict[str, float] = {}
         for name in sorted(self.profile.controls):
             v = self.camera.get(name)
             if v is not None and (not name.startswith("auto") or self.profile.auto_is_on(name, v) is not None):
-                self._snapshot[name] = v
+                snapshot[name] = v
+        self._snapshot = snapshot
+        return snapshot
 
     def _write(self, raw_name: str, raw: float) -> tuple[bool, float | None]:
         """Write, remembering the value found at the start; returns (set(), read-back)."""
-        if self._snapshot is None:
-            self._take_snapshot()
-        if raw_name not in self._original and raw_name in self._snapshot:
-            self._original[raw_name] = self._snapshot[raw_name]
+        snapshot = self._snapshot if self._snapshot is not None else self._take_snapshot()
+        if raw_name not in self._original and raw_name in snapshot:
+            self._original[raw_name] = snapshot[raw_name]
             self._order.append(raw_name)
         ok = self.camera.set(raw_name, raw)
         self.writes += 1
@@ -223,9 +237,9 @@ class ControlSession:
         for req in requests:
             auto_name, _ = _RAW[req.control]
             if req.mode in ("auto", *FREEZING) and auto_name and self._readable(auto_name):
-                on = self.profile.ae_on if auto_name == "auto_exposure" else 1.0
                 current = self.camera.get(auto_name)
                 if self.profile.auto_is_on(auto_name, current) is not True:
+                    on, _ = self.profile.auto_values(auto_name)
                     self._write(auto_name, on)
 
     def apply(self, requests) -> tuple[ControlOutcome, ...]:
@@ -255,47 +269,47 @@ class ControlSession:
     def _apply_one(self, req: Request) -> ControlOutcome:
         auto_name, value_name = _RAW[req.control]
         unit = USER_UNITS[req.control]
-        base = dict(control=req.control, requested=req.label, unit=unit)
+        base = partial(ControlOutcome, control=req.control, requested=req.label, unit=unit)
         if not self._readable(value_name):
-            return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"backend {self.profile.name} has no "
-                                  f"{req.control} control", **base)
+            return base(status=ControlStatus.UNSUPPORTED, note=f"backend {self.profile.name} has no "
+                        f"{req.control} control")
         if req.mode == "leave":
             rb = self._get(value_name)
-            return ControlOutcome(status=ControlStatus.UNSUPPORTED if rb is None else ControlStatus.SET,
-                                  readback=self._user(req.control, rb),
-                                  raw_readback=rb, note="left as found", **base)
-        has_auto = auto_name is not None and self._readable(auto_name)
-        off = self.profile.ae_off if auto_name == "auto_exposure" else 0.0
-        on = self.profile.ae_on if auto_name == "auto_exposure" else 1.0
+            return base(status=ControlStatus.UNSUPPORTED if rb is None else ControlStatus.SET,
+                        readback=self._user(req.control, rb), raw_readback=rb, note="left as found")
+        auto = auto_name if auto_name is not None and self._readable(auto_name) else None  # None: no auto flag
+        has_auto = auto is not None
 
         if req.mode == "auto":
-            if not has_auto:
-                return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"no automatic {req.control} on "
-                                      f"{self.profile.name}", **base)
-            ok, rb_auto = self._write(auto_name, on)
-            state = self.profile.auto_is_on(auto_name, rb_auto)
+            if auto is None:
+                return base(status=ControlStatus.UNSUPPORTED, note=f"no automatic {req.control} on "
+                            f"{self.profile.name}")
+            on, _ = self.profile.auto_values(auto)
+            ok, rb_auto = self._write(auto, on)
+            state = self.profile.auto_is_on(auto, rb_auto)
             rb = self._get(value_name)
             status = (ControlStatus.SET if state is True else ControlStatus.UNSUPPORTED if state is None
                       else ControlStatus.REFUSED)
             note = "" if state is True else (f"auto flag read back {rb_auto!r}" if state is not None
                                              else "auto flag cannot be read back; auto not confirmed")
-            return ControlOutcome(status=status, readback=self._user(req.control, rb), raw_readback=rb,
-                                  auto_readback=state, set_returned=ok, note=note, **base)
+            return base(status=status, readback=self._user(req.control, rb), raw_readback=rb,
+                        auto_readback=state, set_returned=ok, note=note)
 
         # lock or value
         if req.mode in FREEZING:
             target = self._get(value_name)
             if target is None:
-                return ControlOutcome(status=ControlStatus.UNSUPPORTED, note=f"{req.control} cannot be read back, "
-                                      "so there is no value to lock", **base)
+                return base(status=ControlStatus.UNSUPPORTED, note=f"{req.control} cannot be read back, "
+                            "so there is no value to lock")
         else:
-            target = (self.profile.exposure_to_raw(req.value) if req.control == "exposure"
-                      else float(req.value))
+            target = (self.profile.exposure_to_raw(req.number) if req.control == "exposure"
+                      else float(req.number))
         state = None
         notes = []
-        if has_auto:
-            _, rb_auto = self._write(auto_name, off)
-            state = self.profile.auto_is_on(auto_name, rb_auto)
+        if auto is not None:
+            _, off = self.profile.auto_values(auto)
+            _, rb_auto = self._write(auto, off)
+            state = self.profile.auto_is_on(auto, rb_auto)
             if req.mode in FREEZING and state is False:
                 # UVC keeps the automatic value when auto is switched off; some drivers only report
                 # it then (in auto mode they read back a default). Prefer the frozen value.
@@ -305,30 +319,31 @@ class ControlSession:
                                  "locked the latter (the automatic-mode read-back was a default)")
                     target = frozen
         ok, rb = self._write(value_name, target)
-        common = dict(readback=self._user(req.control, rb), raw_requested=target, raw_readback=rb,
-                      auto_readback=state, set_returned=ok, **base)
+        common = partial(ControlOutcome, control=req.control, requested=req.label, unit=unit,
+                         readback=self._user(req.control, rb), raw_requested=target, raw_readback=rb,
+                         auto_readback=state, set_returned=ok)
         if rb is None:
-            return ControlOutcome(status=ControlStatus.UNSUPPORTED, note="value cannot be read back after writing", **common)
+            return common(status=ControlStatus.UNSUPPORTED, note="value cannot be read back after writing")
         if state is True:
             notes.append("driver kept automatic mode on after auto-off was written")
-            return ControlOutcome(status=ControlStatus.REFUSED, note="; ".join(notes), **common)
+            return common(status=ControlStatus.REFUSED, note="; ".join(notes))
         if not _close(rb, target):
             why = (f"read back {rb:g}, wrote {target:g}"
                    + ("; set() returned True anyway" if ok else "")
                    + "; the driver ignored or clamped the value, or reports a default")
-            return ControlOutcome(status=ControlStatus.REFUSED, note=why, **common)
+            return common(status=ControlStatus.REFUSED, note=why)
         if req.mode in FREEZING:
             if has_auto and state is False:
-                return ControlOutcome(status=ControlStatus.LOCKED, note="; ".join(notes), **common)
+                return common(status=ControlStatus.LOCKED, note="; ".join(notes))
             if not has_auto:
-                return ControlOutcome(status=ControlStatus.LOCKED, note="no automatic mode; value held", **common)
-            return ControlOutcome(status=ControlStatus.SET, note="auto flag cannot be read back; lock not confirmed", **common)
+                return common(status=ControlStatus.LOCKED, note="no automatic mode; value held")
+            return common(status=ControlStatus.SET, note="auto flag cannot be read back; lock not confirmed")
         if req.mode == "value" and req.control == "exposure":
             got = self._user("exposure", rb)
-            if got is not None and abs(got - req.value) > 0.01 * req.value:
-                notes.append(f"{req.value:g} ms is not a step of this backend ({self.profile.exposure_unit}); "
+            if got is not None and abs(got - req.number) > 0.01 * req.number:
+                notes.append(f"{req.number:g} ms is not a step of this backend ({self.profile.exposure_unit}); "
                              f"the nearest, {got:g} ms, was set")
-        return ControlOutcome(status=ControlStatus.SET, note="; ".join(notes), **common)
+        return common(status=ControlStatus.SET, note="; ".join(notes))
 
     def verify(self, outcomes) -> tuple[ControlOutcome, ...]:
         """After the stack: read values again; a confirmed value that moved becomes ``drifted``."""

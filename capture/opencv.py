@@ -110,7 +110,7 @@ class OpenCVCamera(Camera):
         if self.kind == "recording" and backend != "auto":
             raise InputError(f"--backend {backend} applies to cameras; {self.device} is a recording")
         if kind == "sequence":
-            if _first_sequence_frame(target) is None:
+            if _first_sequence_frame(str(target)) is None:
                 raise DeviceError(f"no recording at {target}: no frame file matches the pattern "
                                   f"(looked for {target % 0} and {target % 1}); check the path")
             api = cv2.CAP_IMAGES
@@ -169,7 +169,7 @@ class OpenCVCamera(Camera):
                                               note="a recording plays back as recorded"))
             return tuple(out)
         if fourcc is not None:
-            ok = cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc))
+            ok = cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*fourcc))
             rb = _fourcc_text(cap.get(cv2.CAP_PROP_FOURCC))
             out.append(ControlOutcome(control="fourcc", requested=fourcc, readback=rb, set_returned=ok,
                                       status="set" if rb == fourcc else "refused",
@@ -186,9 +186,9 @@ class OpenCVCamera(Camera):
             self.flush()
         if fps is not None:
             ok = cap.set(cv2.CAP_PROP_FPS, fps)
-            rb = cap.get(cv2.CAP_PROP_FPS)
-            out.append(ControlOutcome(control="fps", requested=fps, readback=rb, set_returned=ok,
-                                      status="set" if rb and abs(rb - fps) <= 0.01 * fps else "refused"))
+            rb_fps = cap.get(cv2.CAP_PROP_FPS)
+            out.append(ControlOutcome(control="fps", requested=fps, readback=rb_fps, set_returned=ok,
+                                      status="set" if rb_fps and abs(rb_fps - fps) <= 0.01 * fps else "refused"))
         return tuple(out)
 
     # ------------------------------------------------------------------ Camera hooks

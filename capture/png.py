@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from typing import TypedDict
 
 import numpy as np
 
@@ -29,7 +30,19 @@ from scopecheck.compare.errors import InputError, OutputExistsError
 
 PNG_SIGNATURE = png_container.SIGNATURE
 _chunk = png_container.make_chunk  # the container layer's writer: length, type, body, CRC
-ZLIB_SETTINGS = {"level": 6, "method": zlib.DEFLATED, "wbits": 15, "memLevel": 9, "strategy": zlib.Z_DEFAULT_STRATEGY}
+
+
+class ZlibSettings(TypedDict):
+    """Keyword arguments of :func:`zlib.compressobj` (recorded in the manifest)."""
+
+    level: int
+    method: int
+    wbits: int
+    memLevel: int  # zlib's own keyword
+    strategy: int
+
+
+ZLIB_SETTINGS = ZlibSettings(level=6, method=zlib.DEFLATED, wbits=15, memLevel=9, strategy=zlib.Z_DEFAULT_STRATEGY)
 
 
 def _paeth_filter(raw: np.ndarray, bpp: int) -> np.ndarray:

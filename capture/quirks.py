@@ -124,6 +124,18 @@ class Profile:
             return raw / 10.0
         return _log2_seconds_to_ms(raw)
 
+    def auto_values(self, raw_name: str) -> tuple[float, float]:
+        """The raw ``(on, off)`` values to write to auto flag ``raw_name``.
+
+        Auto exposure uses this backend's ``ae_on``/``ae_off``; the other flags are 0/1 everywhere.
+        """
+        if raw_name != "auto_exposure":
+            return 1.0, 0.0
+        if self.ae_on is None or self.ae_off is None:
+            raise InputError(f"backend {self.name} has no raw values for switching auto exposure on and off "
+                             "(profile needs ae_on and ae_off)")
+        return self.ae_on, self.ae_off
+
     def auto_is_on(self, raw_name: str, raw: float | None) -> bool | None:
         """Interpret an auto-flag read-back; None when it says nothing (unreadable, -1, unknown)."""
         if raw is None:

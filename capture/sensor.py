@@ -98,9 +98,10 @@ def expose(field: np.ndarray, *, rng: np.random.Generator, model: SensorModel = 
 def mjpg(frame: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip a frame through JPEG, as a UVC camera streaming MJPG does."""
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:  # pragma: no cover - OpenCV always encodes uint8 BGR
-        raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else None
+    if out is None:  # pragma: no cover - OpenCV always round-trips uint8 BGR
+        raise RuntimeError("JPEG round trip failed")
+    return out
 
 
 def render(scene: np.ndarray, *, rng: np.random.Generator, model: SensorModel = SensorModel(),

@@ -246,12 +246,12 @@ class CaptureSession:
         saved = self.options.settings
         if saved is None:
             return True
-        entry = {"after": when, "mismatch": saved.check(self.controls)}
-        self.settings_log.append(entry)
-        if entry["mismatch"]:
-            names = ", ".join(m["control"] for m in entry["mismatch"])
+        mismatch = saved.check(self.controls)
+        self.settings_log.append({"after": when, "mismatch": mismatch})
+        if mismatch:
+            names = ", ".join(m["control"] for m in mismatch)
             self.log(f"settings differ from {saved.path} after {when}: {names}")
-        return not entry["mismatch"]
+        return not mismatch
 
     def _reconnect(self, error: DeviceLostError) -> None:
         info = self.camera.info
@@ -259,17 +259,18 @@ class CaptureSession:
         self.log(f"{info.device} was lost and came back (reconnect {len(self.reconnects) + 1} of at most "
                  f"{self.options.reconnect}); checking and re-applying its settings")
         entry: dict = {"shot": self._shot_index, "found": None, "reapplied": None}
-        if self.options.settings is not None:
-            entry["found"] = self.options.settings.check(self.controls)
+        saved = self.options.settings
+        found = saved.check(self.controls) if saved is not None else None
+        entry["found"] = found
         # The camera may have forgotten everything: apply the locked values again, then check.
         again = tuple(Request(o.control, "value", float(o.readback))
                       for o in self.outcomes if o.control in USER_CONTROLS and o.readback is not None
                       and o.status in ("locked", "set", "mismatch") and isinstance(o.readback, (int, float)))
         outcomes = self.controls.apply(again) if again else ()
         self.flushed += self.camera.flush()
-        if entry["found"]:
-            self.log(f"after the reconnect {', '.join(m['control'] for m in entry['found'])} differed from "
-                     f"{self.options.settings.path} (the camera forgot them); re-applied")
+        if saved is not None and found:
+            self.log(f"after the reconnect {', '.join(m['control'] for m in found)} differed from "
+                     f"{saved.path} (the camera forgot them); re-applied")
         entry["reapplied"] = [o.to_json() for o in outcomes]
         self.reconnects.append(entry)
         self._check_settings(f"reconnect {len(self.reconnects)}")

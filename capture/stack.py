@@ -90,7 +90,8 @@ def warm_up(camera, mode: int | str, *, tolerance: float = 0.5, k: int = 5, cap:
     n = int(mode)
     if n < 0:
         raise InputError(f"--warmup {mode!r}: must be auto or a count >= 0")
-    seen, means = [], ()
+    seen = []
+    means: tuple[float, ...] = ()
     for _ in range(n):
         f = camera.read()
         seen.append(brightness(f))
@@ -187,12 +188,18 @@ class Stacker:
                 self._diff_n += d.size
                 self._pairs += 1
         if self.method == "mean":
-            np.add(self._acc, frame, out=self._acc)
+            acc = self._sum()
+            np.add(acc, frame, out=acc)
         else:
             self._frames.append(frame.copy())
         np.copyto(self._prev, frame)
         self.count += 1
         return True
+
+    def _sum(self) -> np.ndarray:
+        """The mean-mode accumulator (allocated by the first :meth:`add`)."""
+        assert self._acc is not None, "the accumulator is allocated with the first frame in mean mode"
+        return self._acc
 
     def noise_frame(self) -> float | None:
         """Temporal noise of one frame (8-bit scale DN), None with fewer than 2 frames."""
@@ -217,12 +224,12 @@ class Stacker:
         elif self._dtype == np.uint16 and depth == 8:
             scale = 1.0 / 257.0
         if correct is not None:
-            mean = (np.multiply(self._acc, 1.0 / self.count, dtype=np.float64) if self.method == "mean"
+            mean = (np.multiply(self._sum(), 1.0 / self.count, dtype=np.float64) if self.method == "mean"
                     else np.median(np.stack(self._frames), axis=0).astype(np.float64))
             mean = np.asarray(correct(mean), dtype=np.float64)
             mean *= scale
         elif self.method == "mean":  # divide in float64, then round once
-            mean = np.multiply(self._acc, scale / self.count, dtype=np.float64)
+            mean = np.multiply(self._sum(), scale / self.count, dtype=np.float64)
         else:
             mean = np.median(np.stack(self._frames), axis=0)
             mean *= scale

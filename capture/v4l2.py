@@ -17,8 +17,13 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
 from scopecheck.compare.errors import DeviceError
+
+if TYPE_CHECKING:
+    from .controls import ControlOutcome
 
 KNOWN_IDS = {  # V4L2 control ID -> scopecheck raw control name (linux/v4l2-controls.h)
     0x009A0901: "auto_exposure",        # V4L2_CID_EXPOSURE_AUTO (menu: 1 manual, 3 aperture priority)
@@ -54,12 +59,20 @@ class V4L2Control:
     default: int | None = None
     value: int | None = None
     flags: tuple[str, ...] = ()
-    menu: dict = field(default_factory=dict)
+    menu: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"id": f"0x{self.id:08x}", "kernel_name": self.kernel_name, "name": self.name, "type": self.type,
                 "min": self.min, "max": self.max, "step": self.step, "default": self.default, "value": self.value,
                 "flags": list(self.flags), "menu": {str(k): v for k, v in self.menu.items()}}
+
+
+def _int(kv: dict[str, str], key: str) -> int | None:
+    """``key=<int>`` from a control line; None when absent or not an integer."""
+    try:
+        return int(kv[key]) if key in kv else None
+    except ValueError:
+        return None
 
 
 def parse_list_ctrls(text: str) -> list[V4L2Control]:
@@ -69,16 +82,12 @@ def parse_list_ctrls(text: str) -> list[V4L2Control]:
     for line in text.splitlines():
         m = _LINE.match(line)
         if m:
-            kv = dict(re.findall(r"(\w+)=(\S+)", m.group("rest")))
-            ints = {}
-            for k in ("min", "max", "step", "default", "value"):
-                try:
-                    ints[k] = int(kv[k]) if k in kv else None
-                except ValueError:
-                    ints[k] = None
+            kv: dict[str, str] = dict(re.findall(r"(\w+)=(\S+)", m.group("rest")))
             cid = int(m.group("id"), 16)
             current = V4L2Control(cid, m.group("name"), KNOWN_IDS.get(cid), m.group("type"),
-                                  flags=tuple(f for f in kv.get("flags", "").split(",") if f), **ints)
+                                  min=_int(kv, "min"), max=_int(kv, "max"), step=_int(kv, "step"),
+                                  default=_int(kv, "default"), value=_int(kv, "value"),
+                                  flags=tuple(f for f in kv.get("flags", "").split(",") if f))
             controls.append(current)
             continue
         mm = _MENU.match(line)
@@ -129,7 +138,7 @@ def set_control(device: str, control_id: int, value: int, *, timeout: float = 10
     return {c.id: c for c in list_controls(device, timeout=timeout)}.get(control_id)
 
 
-def apply_power_line(device: str, want: str):
+def apply_power_line(device: str, want: str) -> tuple[ControlOutcome, int | None]:
     """Set the anti-flicker filter (``off``, ``50``, ``60``) by control ID; request -> read back -> record.
 
     Returns ``(ControlOutcome, original)`` where ``original`` is the raw menu value found before
@@ -139,20 +148,20 @@ def apply_power_line(device: str, want: str):
 
     if want not in POWER_LINE_VALUES:
         raise DeviceError(f"--power-line {want!r}: use off, 50 or 60")
-    base = dict(control="power_line_frequency", requested=want, unit="Hz", raw_requested=float(POWER_LINE_VALUES[want]))
+    base = partial(ControlOutcome, control="power_line_frequency", requested=want, unit="Hz",
+                   raw_requested=float(POWER_LINE_VALUES[want]))
     try:
         before = {c.id: c for c in list_controls(device)}.get(POWER_LINE_ID)
         if before is None:
-            return ControlOutcome(status="unsupported", note="the device has no power_line_frequency control "
-                                  "(0x00980918)", **base), None
+            return base(status="unsupported", note="the device has no power_line_frequency control "
+                        "(0x00980918)"), None
         after = set_control(device, POWER_LINE_ID, POWER_LINE_VALUES[want])
     except V4L2Unavailable as e:
-        return ControlOutcome(status="unsupported", note=str(e), **base), None
+        return base(status="unsupported", note=str(e)), None
     rb = None if after is None else after.value
     ok = rb == POWER_LINE_VALUES[want]
-    label = None if after is None else after.menu.get(rb, rb)
-    outcome = ControlOutcome(status="set" if ok else "refused", readback=label,
-                             raw_readback=None if rb is None else float(rb),
-                             note="" if ok else f"read back {rb!r} after writing {POWER_LINE_VALUES[want]}", **base)
+    label = None if after is None or rb is None else after.menu.get(rb, rb)
+    outcome = base(status="set" if ok else "refused", readback=label, raw_readback=None if rb is None else float(rb),
+                   note="" if ok else f"read back {rb!r} after writing {POWER_LINE_VALUES[want]}")
     changed = before.value is not None and before.value != rb
     return outcome, (before.value if changed else None)

@@ -33,11 +33,11 @@ def pixel_header(pixels: np.ndarray) -> bytes:
 
 def pixel_sha256(pixels: np.ndarray) -> str:
     """SHA-256 of the canonical pixel form described in the module docstring."""
-    if pixels.dtype not in (np.uint8, np.uint16):
+    if pixels.dtype.kind != "u" or pixels.dtype.itemsize not in (1, 2):  # either byte order
         raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
     h = hashlib.sha256(pixel_header(pixels))
-    arr = pixels.astype("<u2", copy=False) if pixels.dtype == np.uint16 else pixels
+    arr = pixels.astype("<u2", copy=False) if pixels.dtype.itemsize == 2 else pixels
     if not arr.flags.c_contiguous:
         arr = np.ascontiguousarray(arr)
-    h.update(memoryview(arr).cast("B"))
+    h.update(arr.data.cast("B"))
     return h.hexdigest()

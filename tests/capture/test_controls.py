@@ -217,3 +217,26 @@ def test_exposure_between_log2_steps_says_which_step_was_set():
     (o,) = s.outcomes
     assert o.status == "set" and o.raw_readback == -7.0 and o.readback == pytest.approx(7.8125)
     assert "nearest" in o.note
+
+
+def test_a_value_goes_with_mode_value_only():
+    assert Request.parse("gain", "7").label == 7.0 and Request.parse("gain", "lock").label == "lock"
+    assert Request("gain", "value", 2.0).number == 2.0
+    with pytest.raises(InputError, match="Request.parse"):
+        Request("gain", "value")  # would have reached arithmetic with None
+    with pytest.raises(InputError, match="Request.parse"):
+        Request("gain", "lock", 2.0)
+    with pytest.raises(InputError, match="no number"):
+        _ = Request.parse("gain", "lock").number
+
+
+def test_auto_flag_values_come_from_the_profile():
+    # V4L2_CID_EXPOSURE_AUTO menu (linux/v4l2-controls.h): 3 aperture priority = auto, 1 manual
+    assert PROFILES["v4l2"].auto_values("auto_exposure") == (3.0, 1.0)
+    assert PROFILES["dshow"].auto_values("auto_exposure") == (1.0, 0.0)
+    assert PROFILES["v4l2"].auto_values("autofocus") == (1.0, 0.0)
+    cam = SimulatedCamera("v4l2", **SMALL)
+    cs = ControlSession(cam, profile=replace(PROFILES["v4l2"], ae_off=None))
+    with pytest.raises(InputError, match="backend v4l2 has no raw values .* ae_on and ae_off"):
+        cs.apply([Request.parse("exposure", "5")])
+    assert cs.writes == 0  # refused before anything reached the camera

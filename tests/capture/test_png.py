@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from scopecheck.capture.png import encode_png, write_new
+from scopecheck.capture.png import ZLIB_SETTINGS, encode_png, write_new
 from scopecheck.compare.errors import InputError, OutputExistsError
 from scopecheck.compare.load import decode, load
 
@@ -86,3 +86,9 @@ def test_write_new_refuses_to_clobber(tmp_path):
     write_new(p, encode_png(CASES["bgr8"]), overwrite=True)
     assert np.array_equal(load(p).pixels, CASES["bgr8"])
     assert sorted(os.listdir(tmp_path)) == ["x.png"]  # no temporary files left
+
+
+def test_zlib_settings_recorded_in_the_manifest_are_pinned():
+    # zlib.h: Z_DEFLATED = 8, Z_DEFAULT_STRATEGY = 0; the manifest lists them in this order
+    assert list(ZLIB_SETTINGS.items()) == [("level", 6), ("method", 8), ("wbits", 15), ("memLevel", 9),
+                                           ("strategy", 0)]

@@ -45,6 +45,11 @@ def test_parse_keys_on_ids_not_names(text):
     assert ctrls["auto_wb"].to_json()["id"] == "0x0098090c"
 
 
+def test_missing_or_non_integer_fields_are_none():
+    (c,) = parse_list_ctrls("                           gain 0x00980913 (int)    : min=0 max=x step=1 value=12\n")
+    assert (c.name, c.min, c.max, c.step, c.default, c.value, c.flags) == ("gain", 0, None, 1, None, 12, ())
+
+
 def test_known_ids_cover_the_controls_scopecheck_uses():
     assert {"auto_exposure", "exposure", "auto_wb", "wb_temperature", "gain", "autofocus", "focus",
             "power_line_frequency"} <= set(KNOWN_IDS.values())

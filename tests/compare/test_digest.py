@@ -44,3 +44,10 @@ def test_non_contiguous_view_hashes_like_its_copy():
     img = np.random.default_rng(1).integers(0, 256, (30, 40, 3), dtype=np.uint8)
     view = img[::2, ::2]
     assert pixel_sha256(view) == pixel_sha256(view.copy())
+
+
+def test_big_endian_uint16_hashes_like_native():
+    # the canonical form stores 16-bit samples little-endian whatever the array's byte order
+    img = np.arange(12, dtype=np.uint16).reshape(3, 4) * 4099
+    expected = hashlib.sha256(b"scopecheck-pixels/1\n3x4x1 uint16\n" + img.astype("<u2").tobytes()).hexdigest()
+    assert pixel_sha256(img.astype(">u2")) == expected == pixel_sha256(img)

@@ -48,11 +48,8 @@ def test_widefield_shot_against_mean_of_400_is_same():
     assert c.verdict is Verdict.NEAR_IDENTICAL, c.reason
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9, reported to the lead: the aligned-SSIM gate (0.90) is not "
-                   "noise-aware; a W2S single shot (SNR ~2) against its mean of 400 scores 0.83 with "
-                   "noise-corrected correlation 0.997 -- 106 of 120 such pairs are called different. "
-                   "Remove this mark when the verdict holds.")
 def test_noisy_widefield_shot_against_mean_of_400_is_same():
+    # SNR ~2: the aligned SSIM takes the pair's own (correlated) noise out of its structure term
     c = compare_files(real("w2s_avg1_002_2.png"), real("w2s_avg400_002_2.png"))
     assert c.verdict is Verdict.NEAR_IDENTICAL, c.reason
 

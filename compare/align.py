@@ -43,7 +43,7 @@ from .changes import (
     sharpness_change,
     sharpness_from_energies,
 )
-from .hashing import is_flat
+from .hashing import is_flat, luma
 from .noise_floor import (
     FLOOR_LSB,
     _codec_sigma,
@@ -66,7 +66,7 @@ SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pix
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 MIN_WORK = 16            # shortest side of the working image, pixels
 FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
-FINE_PIXELS = 1_000_000  # ... at most this many pixels of them (spread over the whole frame)
+FINE_PIXELS = 500_000    # ... at most this many pixels of them (spread over the whole frame)
 CHROMA_SIGMA = 1.0       # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
 
 
@@ -234,13 +234,15 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float,
+def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
                     band_limit: float = 0.0) -> float:
     """:func:`sharpness_change` at full resolution over the whole frame: a grid of ``FINE_TILE``
     tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
     k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
-    blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up."""
-    h, w = a_pixels.shape[:2]
+    blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up.
+    ``a_luma``/``b_luma`` are the full-resolution luma in any units (only ratios of energies
+    count)."""
+    h, w = a_luma.shape[:2]
     t = min(FINE_TILE, h, w)
     if t < 32:
         return 0.0
@@ -257,8 +259,8 @@ def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: f
         x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
         if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
-        ca = _luma(_working(a_pixels[y:y + t, x:x + t], 1))
-        cb = _luma(_working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1))
+        ca = a_luma[y:y + t, x:x + t].astype(np.float32)
+        cb = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
         cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
@@ -295,7 +297,8 @@ def _chroma_blur(img: np.ndarray, sigma: tuple[float, float]) -> np.ndarray:
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
             min_region_px: int = 0, a_work: np.ndarray | None = None,
             b_work: np.ndarray | None = None, codecs=(None, None), codec_scales=(1.0, 1.0),
-            band_limit: float = 0.0, edge_slack: float = EDGE_SLACK) -> Analysis:
+            band_limit: float = 0.0, edge_slack: float = EDGE_SLACK,
+            lumas: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
@@ -306,6 +309,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     the images given; their quantisation noise is part of the floor. ``band_limit`` (pixels)
     blurs both alike first (a resized copy against a reduced original); ``edge_slack`` is the
     misregistration (working pixels) tolerated at edges -- wider when two resampling filters met.
+    ``lumas`` are the inputs' full-resolution luma when the caller has them (the refocus test).
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
@@ -434,7 +438,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_al = ssim(sa, sb, data_range=255.0, want_map=False, noise_var=nvar).mean if min(sa.shape) >= 11 else corr
         sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
-            fine = _fine_sharpness(a_pixels, b_pixels, dx * factor, dy * factor, band_limit=band_limit)
+            ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
+            fine = _fine_sharpness(ya, yb, dx * factor, dy * factor, band_limit=band_limit)
             if abs(fine) > abs(sharp):
                 sharp = fine
     else:

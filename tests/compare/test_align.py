@@ -136,3 +136,27 @@ def test_block_median_equals_numpys_nanmedian():
         holes[..., 0] = False
         d[holes] = np.nan
         np.testing.assert_allclose(nanmedian_last(d), np.nanmedian(d, axis=-1), rtol=0, atol=1e-6)
+
+
+def test_local_noise_follows_the_noise_not_a_change_as_large_as_a_block():
+    """noise_floor._local_sigma against the noise the residual was made with (the reference):
+    white noise smoothed like the residual (sigma 1.5), twice as strong in one part of the frame,
+    and a constant offset of 5 noise sigmas over a 40 px square across four blocks (a particle
+    that darkened). The spread of the residual itself read 2.2x the noise inside the square."""
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
+
+    rng = np.random.default_rng(11)
+    h, w = 240, 320
+    level = np.ones((h, w), np.float32)
+    level[:, 224:] = 2.0                                    # noisier right part (bright, textured)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5) * level
+    quiet = float(np.std(noise[:, :192]))                   # the true noise of the left part
+    resid = noise.copy()
+    resid[112:152, 48:88] -= 5 * quiet                      # the change: an offset, no new noise
+    sigma = _robust_sigma(resid.ravel())                    # the frame's noise, as analyse has it
+    local = _local_sigma(resid, np.ones((h, w), bool), sigma)
+    assert local.min() >= sigma and local.max() <= LOCAL_MAX * sigma
+    inside = float(np.median(local[112:152, 48:88]))
+    assert inside < 1.3 * quiet, inside / quiet             # the offset did not raise its own noise
+    right = float(np.median(local[:, 260:]))
+    assert right == pytest.approx(2.0 * quiet, rel=0.2)     # the noisier part is judged noisier

@@ -19,7 +19,8 @@ Measured, each as the median of ``--runs`` (ratios are against the seed referenc
   (the folders to import), as the seed prints.
 * **scopecheck, warm** -- the search again after the indexes: both are used and found up to date.
 * **floor** -- reading the files and the reduced DCT decode alone (1/8, what the hash needs), one
-  core, in-process; against it, ``hash_file`` over the same files in-process.
+  core, in-process; against it, ``hash_file`` over the same files in-process (OpenCV and numpy's
+  BLAS limited to one thread: no helper thread does part of the work on another core).
 * **Dask** -- ``scopecheck index HAY --scheduler local:1`` and ``local:2`` (cluster start included).
 * **imagehash / imagededup** -- their dHash of every file, one process, when they are installed
   (bench-only: ``pip install imagehash imagededup``).
@@ -264,7 +265,10 @@ def main():
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-peers", action="store_true", help="skip imagehash and imagededup")
     args = ap.parse_args()
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(1)  # per core means one thread: OpenCV's and numpy's BLAS (the dHash's matrix products)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
     out = Path(args.out)
     hay, needles = make_archive(out / "jpeg", images=args.images)
     files = image_files(hay) + image_files(needles)

@@ -17,16 +17,21 @@ Categories (truth in brackets):
   redistributing repository, each image stretched to its own range), FMD two-photon (mean of
   50), a two-photon bacteria field (16-bit, mean of a stack), and the TIRF frames against the
   mean of the 19 others (16-bit).
-* ``timelapse-phase`` [different] -- consecutive frames (and 5 apart) of a 16-bit
-  phase-contrast time-lapse of migrating T98G glioblastoma cells (1022x1024): cells move and
-  change shape between frames.
+* ``timelapse-phase`` [different] -- transmitted light: consecutive frames (and 5 apart) of a
+  16-bit phase-contrast time-lapse of migrating T98G glioblastoma cells (1022x1024), cells move
+  and change shape between frames; and brightfield frames of growing yeast (below).
+* ``timelapse-fluo16`` [different] -- 16-bit widefield fluorescence of yeast (YFP, values
+  ~240-850 of 65535; TFP ~3200-16400), 1392x1040, frames 10 or 20 time points apart at three
+  positions: cells grow and bud, and the stage drifted by ~4.7 px.
 * ``shot-vs-mean-photo`` [same] -- PolyU real-noise set: 100 crops (512x512) of one shot
   against the mean of the shots of a static scene, five cameras (Canon 5D II, 80D, 600D, Nikon
   D800, Sony A7 II), ISO 800-12800, JPEG as shipped.
 * ``another-field-fluo`` [different] -- two fields of the same kind of specimen on the same
   widefield microscope (W2S field *i* against field *i+1*, same channel): mean against mean and
   single shot against the other field's mean; and, in the noise-dominated 16-bit frames (TIRF,
-  bacteria), two windows of one capture 12-40 % of the frame apart (the stage moved).
+  bacteria), two windows of one capture 12-40 % of the frame apart (the stage moved); and two
+  positions of the yeast time-lapse at the same time point (YFP, TFP; brightfield goes to the
+  existing ``another-field``).
 
 ``gather(root)`` copies the source files into ``root/src2`` from git snapshots under
 ``--mirrors`` (the search tool's ``fetch``); a missing source is skipped with a note, never
@@ -42,7 +47,7 @@ import cv2
 import numpy as np
 
 SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo")
-DIFFERENT2 = ("timelapse-phase", "another-field-fluo")
+DIFFERENT2 = ("timelapse-phase", "timelapse-fluo16", "another-field-fluo")
 
 _IID = "Plugins/Model_validation"
 W2S_FIELDS = range(1, 121)
@@ -72,6 +77,11 @@ SOURCES2: dict[str, list[tuple[str, str, str]]] = {
            ("HEAD", f"{_IID}/Bacteria_dataset/16bit_images/AVG_2mw_OD=0_Myxo_1mM Ferri in 240mM KNO3_CV_9_16bit_target.png",
             "bacteria_avg_16bit.png")]),
     "csjunxu/PolyU-Real-World-Noisy-Images-Dataset": [],  # filled below from its CroppedImages/ listing
+    "darksideoftheshmoo/rcell2.examples": (
+        [("HEAD", f"inst/extdata/sample_datasets/sample_time_series/{c}_Position{p}_time{t}.tif",
+          f"rcell2_{c.lower()}_pos{p:02d}_t{t}.tif") for c in ("YFP", "TFP", "BF") for p in (4, 12) for t in (10, 20, 30)]
+        + [("HEAD", f"inst/extdata/sample_datasets/flat_dark_correction/{c}_Position07_time{t}.tif",
+            f"rcell2_{c.lower()}_pos07_t{t}.tif") for c in ("YFP", "BF") for t in ("01", "11")]),
     "oist/Usiigaci": [("HEAD", f"ExampleData/T98G_sample/20180101ef002xy01t{t:02d}.tif", f"t98g_t{t:02d}.tif")
                       for t in T98G_FRAMES],
 }
@@ -228,6 +238,24 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             b = png(f"{key}_win{ox}_{oy}", img[oy:oy + ch, ox:ox + cw])
             yield mk("another-field-fluo", f"{tag} window offset {fx:.2f},{fy:.2f} (16-bit)", a, b)
 
+    # time-lapse, yeast (16-bit widefield): YFP (values ~240-850) and TFP fluorescence and
+    # brightfield, frames 10 apart; cells grow, bud and drift. Positions 4 and 12 are two fields.
+    def rc(c: str, pos: int, t: object) -> str:
+        return s(f"rcell2_{c}_pos{pos:02d}_t{t}.tif")
+    for c in ("yfp", "tfp", "bf"):
+        cat = "timelapse-fluo16" if c != "bf" else "timelapse-phase"
+        what = {"yfp": "YFP", "tfp": "TFP", "bf": "brightfield"}[c]
+        for pos in (4, 12) if not quick else (12,):
+            for t1, t2 in ((10, 20), (20, 30), (10, 30)) if not quick else ((10, 20),):
+                if os.path.exists(rc(c, pos, t1)) and os.path.exists(rc(c, pos, t2)):
+                    yield mk(cat, f"yeast {what} position {pos} t{t1}-t{t2}", rc(c, pos, t1), rc(c, pos, t2))
+        if c != "tfp" and not quick and os.path.exists(rc(c, 7, "01")) and os.path.exists(rc(c, 7, "11")):
+            yield mk(cat, f"yeast {what} position 7 t1-t11", rc(c, 7, "01"), rc(c, 7, "11"))
+        for t in (10, 20, 30) if not quick else (10,):
+            if os.path.exists(rc(c, 4, t)) and os.path.exists(rc(c, 12, t)):
+                yield mk("another-field-fluo" if c != "bf" else "another-field", f"yeast {what} position 4 vs 12, t{t}",
+                         rc(c, 4, t), rc(c, 12, t))
+
     # time-lapse, phase contrast, 16-bit: cells migrate and change shape
     t98 = [s(f"t98g_t{t:02d}.tif") for t in T98G_FRAMES]
     t98 = [p for p in t98 if os.path.exists(p)]
@@ -244,8 +272,8 @@ def write_fixtures(root: str, dst: str) -> list[str]:
     """Write the small subset used by ``tests/compare/test_real_sources2.py`` into ``dst``.
 
     Run ``bench/bench_real.py`` (or :func:`gather`) first. Each file is a real capture as
-    published, stored as PNG (lossless) or copied (JPEG), the T98G frames cut to their
-    central 512x512 window. Returns the paths written.
+    published, stored as PNG (lossless) or copied (JPEG), the T98G and yeast frames cut to
+    their central 512x512 window. Returns the paths written.
     """
     src = os.path.join(root, "src2")
     out = []
@@ -269,6 +297,11 @@ def write_fixtures(root: str, dst: str) -> list[str]:
         if img is not None:
             h, w = img.shape
             put(f"t98g_t{t:02d}_crop512.png", img[h // 2 - 256:h // 2 + 256, w // 2 - 256:w // 2 + 256])
+    for pos, t in ((12, 10), (12, 20), (4, 10)):  # yeast YFP, 16-bit, values ~240-850
+        img = _read(os.path.join(src, f"rcell2_yfp_pos{pos:02d}_t{t}.tif"))
+        if img is not None:
+            h, w = img.shape
+            put(f"rcell2_yfp_pos{pos:02d}_t{t}_crop512.png", img[h // 2 - 256:h // 2 + 256, w // 2 - 256:w // 2 + 256])
     n = "Canon80D_8_8_3200_ball_1"
     for k in ("real", "mean"):
         p = os.path.join(src, f"polyu_{n}_{k}.jpg")

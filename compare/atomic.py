@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import re
-import secrets
 import stat
 
 from .errors import InputError, OutputExistsError
@@ -67,6 +66,8 @@ _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 def _temp_names(directory: str, name: str):
+    import secrets  # on first write (it loads OpenSSL): a command that only reads never needs it
+
     stem = name[:120]  # keep the temporary name within NAME_MAX
     for _ in range(100):
         yield os.path.join(directory, f".{stem}{TEMP_MARK}{secrets.token_hex(6)}")

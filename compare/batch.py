@@ -4,8 +4,10 @@ Both executors yield, per file, a :class:`HashRecord` or a ``(FileError, size, m
 completion order; the one SQLite writer (:mod:`compare.index`) consumes them the same way, so
 batch commits, resume and kill-safety do not depend on where the hashing ran.
 
-* **Process pool** (default): ``jobs`` worker processes on this machine, started from a fork server
-  (never by forking a process whose OpenCV thread pool is running).
+* **Process pool** (default): ``jobs`` processes hash at once -- this one and ``jobs - 1`` workers
+  started from a fork server (never by forking a process whose OpenCV thread pool is running).
+  The workers start in the background while this process hashes from the front of the list and
+  they take chunks from the back, so their start-up (a quarter of a second) costs no idle core.
 * **Dask distributed** (``scheduler="tcp://host:8786"`` or ``"local:N"``): chunks of files are
   submitted to an existing cluster (or a :class:`LocalCluster` of ``N`` one-thread worker processes)
   and their records stream back with ``as_completed``. The workers open the files by the paths the
@@ -16,11 +18,11 @@ batch commits, resume and kill-safety do not depend on where the hashing ran.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
 import os
 import re
 import sys
+import threading
+from collections import deque
 
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError, ScopecheckError
@@ -44,6 +46,8 @@ def tune_malloc() -> bool:
     """
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # musl or another libc: nothing to tune
@@ -57,12 +61,15 @@ _tuned = False
 
 
 def _tune_worker():
-    """Once per worker process: one OpenCV thread (one worker per core) and reused buffers."""
+    """Once per worker process: one OpenCV thread and one BLAS thread (one worker per core; numpy's
+    BLAS would otherwise run the dHash's small matrix products on helper threads) and reused buffers."""
     global _tuned
     if not _tuned:
         import cv2
+        from threadpoolctl import threadpool_limits
 
         cv2.setNumThreads(1)
+        threadpool_limits(limits=1, user_api="blas")
         tune_malloc()
         _tuned = True
 
@@ -167,69 +174,162 @@ def _context():
     """Workers start from a clean process, never by forking the caller: a fork of a process whose
     OpenCV thread pool is running can deadlock in the child's first parallel OpenCV call. The fork
     server preloads this module (and OpenCV) once, so starting workers stays cheap."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the decoder too: this module loads OpenCV lazily (a reading-only run never needs it)
-        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load"])
+        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load", "threadpoolctl"])
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-#: The pool kept open by :func:`shared_pool` (``[jobs, pool or None]``), or ``None`` outside one.
+class _Workers:
+    """The worker processes of a ``--jobs N`` run (``N - 1``: this process is the N-th), started on
+    a background thread: a pool's start blocks until the fork server has loaded OpenCV and forked,
+    and this process hashes meanwhile."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._pool = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._start, name="scopecheck-pool-start", daemon=True).start()
+
+    def _start(self):
+        try:
+            self._pool = _new_pool(self.jobs)
+        except BaseException as e:  # noqa: BLE001 - handed to the thread that uses the pool
+            self._error = e
+        finally:
+            self._ready.set()
+
+    def pool(self, *, wait: bool):
+        """The pool, or None while it is still starting (``wait=False``)."""
+        if not self._ready.wait(None if wait else 0):
+            return None
+        if self._error is not None:
+            raise self._error
+        return self._pool
+
+    def terminate(self):
+        self._ready.wait()
+        if self._pool is not None:
+            self._pool.terminate()
+
+
+#: The workers kept by :func:`shared_pool` (a :class:`_Workers` or None), or ``None`` outside one.
 _SHARED: list | None = None
 
 
 @contextlib.contextmanager
 def shared_pool():
     """Within this block every process-pool hashing run reuses one pool (started on first need), so
-    a search that hashes a haystack and then its needles pays the pool's start-up (a quarter of a
-    second) once. The pool is closed when the block ends, or terminated on an error."""
+    a search that hashes a haystack and then its needles pays the pool's start-up once. The pool is
+    closed when the block ends, or terminated on an error."""
     global _SHARED
     if _SHARED is not None:  # nested: the outer block owns the pool
         yield
         return
-    _SHARED = mine = [0, None]
+    _SHARED = mine = [None]
     try:
         yield
     finally:
         _SHARED = None
-        if mine[1] is not None:
-            mine[1].terminate()  # idle here: every run drained its results
+        if mine[0] is not None:
+            mine[0].terminate()  # idle here: every run drained its results
 
 
 def _new_pool(jobs: int):
-    return _context().Pool(jobs, initializer=_worker_init)
+    """The pool of a ``--jobs`` run: ``jobs - 1`` worker processes (this process is the other)."""
+    return _context().Pool(max(1, jobs - 1), initializer=_worker_init)
+
+
+def hash_many(jobs: list) -> list:
+    """A worker's task: :func:`hash_one` over a few files."""
+    return [hash_one(j) for j in jobs]
+
+
+#: Files per worker task, and tasks queued per worker: small, so that this process and the workers
+#: run out of work within a few files of each other.
+POOL_CHUNK, POOL_QUEUED = 4, 2
+#: Fewer files than this are hashed here alone: done before a worker would have started.
+POOL_MIN_FILES = 16
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """OpenCV and numpy's BLAS on one thread while this process hashes (a --jobs run uses exactly
+    its processes; --jobs 1 is one core), restored afterwards for a caller that uses them itself."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    blas = threadpool_limits(limits=1, user_api="blas")
+    try:
+        yield
+    finally:
+        blas.restore_original_limits()
+        cv2.setNumThreads(before)
 
 
 def _iter_pool(work: list, jobs: int):
-    if jobs == 1 or len(work) < 2:
+    if jobs == 1 or len(work) < POOL_MIN_FILES:
         if len(work) > 1:
             tune_malloc()
-        for job in work:
-            yield hash_one(job)
+        with _one_thread():
+            for job in work:
+                yield hash_one(job)
         return
-    chunk = max(1, min(16, len(work) // (jobs * 8)))
     shared = _SHARED
-    if shared is None:
-        with _new_pool(min(jobs, len(work))) as pool:
-            try:
-                yield from pool.imap_unordered(hash_one, work, chunksize=chunk)
-            except BaseException:
-                pool.terminate()
-                raise
-        return
-    if shared[1] is None or shared[0] != jobs:
-        if shared[1] is not None:
-            shared[1].terminate()
-        shared[:] = [jobs, _new_pool(jobs)]
-    pool = shared[1]
+    if shared is not None and (shared[0] is None or shared[0].jobs != jobs):
+        if shared[0] is not None:
+            shared[0].terminate()
+        shared[0] = _Workers(jobs)
+    workers = shared[0] if shared is not None else _Workers(jobs)
     try:
-        yield from pool.imap_unordered(hash_one, work, chunksize=chunk)
+        yield from _together(work, workers)
     except BaseException:
-        shared[:] = [0, None]  # a run abandoned mid-way: its tasks may still be queued
-        pool.terminate()
+        if shared is not None:
+            shared[0] = None  # a run abandoned mid-way: its tasks may still be queued
+        workers.terminate()
         raise
+    if shared is None:
+        workers.terminate()
+
+
+def _together(work: list, workers: _Workers):
+    """Hash ``work`` here (from the front) and in the workers (chunks from the back), yielding each
+    result as it is ready."""
+    import queue
+
+    tune_malloc()
+    pending = deque(work)
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    limit = POOL_QUEUED * max(1, workers.jobs - 1)
+    inflight = 0
+    pool = None
+    with _one_thread():
+        while pending or inflight:
+            if pool is None:
+                pool = workers.pool(wait=not pending)
+            while pool is not None and pending and inflight < limit:
+                part = [pending.pop() for _ in range(min(POOL_CHUNK, len(pending)))]
+                pool.apply_async(hash_many, (part,), callback=done.put, error_callback=done.put)
+                inflight += 1
+            while inflight:
+                try:
+                    out = done.get(block=not pending)
+                except queue.Empty:
+                    break
+                inflight -= 1
+                if isinstance(out, BaseException):
+                    raise out
+                yield from out
+            if pending:
+                yield hash_one(pending.popleft())
 
 
 def _iter_dask(work: list, scheduler: str):

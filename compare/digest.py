@@ -13,15 +13,17 @@ and a BGR one) never share a digest.
 """
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:  # numpy loads with the first pixels digested
+    import numpy as np
 
 PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
 
 
 def file_sha256(data: bytes) -> str:
     """SHA-256 of raw bytes, as lowercase hex (what ``sha256sum`` prints)."""
+    import hashlib  # on first use: reading an index needs no OpenSSL
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -33,6 +35,10 @@ def pixel_header(pixels: np.ndarray) -> bytes:
 
 def pixel_sha256(pixels: np.ndarray) -> str:
     """SHA-256 of the canonical pixel form described in the module docstring."""
+    import hashlib
+
+    import numpy as np
+
     if pixels.dtype.kind != "u" or pixels.dtype.itemsize not in (1, 2):  # either byte order
         raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
     h = hashlib.sha256(pixel_header(pixels))

@@ -10,13 +10,16 @@ distance). Nothing here knows about files: arrays in, index arrays out.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from itertools import combinations
 
-import numpy as np
-
 from .errors import InputError
 from .hashing import DHash
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:  # numpy loads on first use: a search of a small fresh index needs none of it
+    import numpy as np
 
 HASH_BITS = 64
 
@@ -32,6 +35,8 @@ _BLOCK = 1 << 15  # elements per scan block: 256 KiB of hashes, stays in L2
 
 def to_uint64(values) -> np.ndarray:
     """Pack hash values (ints, :class:`DHash` or ``dhash:8:<hex>`` strings) into ``uint64``."""
+    import numpy as np
+
     out = []
     for v in values:
         if isinstance(v, str):
@@ -46,15 +51,18 @@ def to_uint64(values) -> np.ndarray:
 
 def check_distance(max_distance: int, *, bits: int = HASH_BITS, option: str = "--max-distance") -> int:
     """``max_distance`` as an int within 0..``bits``, else InputError naming ``option``."""
-    if not isinstance(max_distance, (int, np.integer)) or isinstance(max_distance, bool):
+    if isinstance(max_distance, bool) or not hasattr(type(max_distance), "__index__"):  # int, numpy integers
         raise InputError(f"{option} must be a whole number of bits, got {max_distance!r}")
+    max_distance = operator.index(max_distance)
     if not 0 <= max_distance <= bits:
         raise InputError(f"{option} must be between 0 and {bits} bits, got {max_distance}")
-    return int(max_distance)
+    return max_distance
 
 
 def as_hashes(hashes) -> np.ndarray:
     """``hashes`` as a contiguous 1-D ``uint64`` array (int64 input is reinterpreted, not converted)."""
+    import numpy as np
+
     arr = np.asarray(hashes)
     if arr.dtype != np.uint64:
         if arr.size and arr.dtype == np.int64:
@@ -78,6 +86,8 @@ def hamming_scan(hashes: np.ndarray, query: int, *, max_distance: int) -> tuple[
     >>> hamming_scan(h, 0b0011, max_distance=2)
     (array([0, 1]), array([1, 2], dtype=uint8))
     """
+    import numpy as np
+
     max_distance = check_distance(max_distance)
     hashes = as_hashes(hashes)
     q = np.uint64(int(query))
@@ -106,18 +116,44 @@ def hamming_scan(hashes: np.ndarray, query: int, *, max_distance: int) -> tuple[
     return np.concatenate(found_i), np.concatenate(found_d)
 
 
+def scan_list(hashes: list[int], query: int, *, max_distance: int) -> tuple[list[int], list[int]]:
+    """:func:`hamming_scan` of a Python list of ``uint64`` values, in plain Python
+    (``(a ^ b).bit_count()``): no numpy, whose import costs more than scanning a few thousand hashes
+    for a few hundred queries. Same indices and distances as :func:`hamming_scan`, as lists.
+
+    >>> scan_list([0b1011, 0b0000, 0xFFFF], 0b0011, max_distance=2)
+    ([0, 1], [1, 2])
+    """
+    r = check_distance(max_distance)
+    q = int(query)
+    found = [(k, d) for k, h in enumerate(hashes) if (d := (h ^ q).bit_count()) <= r]
+    return [k for k, _ in found], [d for _, d in found]
+
+
+#: A haystack held as a Python list (:class:`compare.haystack.HashList`) is scanned in Python while
+#: hashes x queries stays below this (about 50 ns a pair: under a twentieth of a second, what
+#: importing numpy alone costs); above it, it becomes a numpy array first.
+LIST_SCAN_MAX_PAIRS = 1_000_000
+
+
 class HammingIndex:
     """Radius queries over packed hashes, choosing the fastest exact method for the size.
 
     The blocked scan below :data:`MULTI_INDEX_MIN_SIZE` hashes, the multi-index above (both exact;
     the crossover is measured in ``bench/bench_search.py``). ``mapped``: the path of a multi-index
     saved for these hashes (:func:`compare.multiindex.build_file`); it is memory-mapped when it
-    matches them (``self.mapped``), otherwise the tables are built in memory.
+    matches them (``self.mapped``), otherwise the tables are built in memory. ``hashes`` given as
+    a Python ``list`` of ints (a small haystack, see :data:`LIST_SCAN_MAX_PAIRS`) is scanned by
+    :func:`scan_list` and queries return lists.
     """
 
     def __init__(self, hashes, *, method: str = "auto", mapped: str | None = None):
         if method not in ("auto", "scan", "multi-index"):
             raise InputError(f"method must be auto, scan or multi-index, got {method!r}")
+        self._list: list[int] | None = None
+        if isinstance(hashes, list) and method in ("auto", "scan") and len(hashes) < MULTI_INDEX_MIN_SIZE:
+            self._list, self.method, self._mih, self.mapped = hashes, "scan", None, False
+            return
         self.hashes = as_hashes(hashes)
         use_mih = method == "multi-index" or (method == "auto" and self.hashes.size >= MULTI_INDEX_MIN_SIZE)
         self.method = "multi-index" if use_mih else "scan"
@@ -137,9 +173,11 @@ class HammingIndex:
                 self._mih = MultiIndex(self.hashes)
 
     def __len__(self) -> int:
-        return int(self.hashes.size)
+        return len(self._list) if self._list is not None else int(self.hashes.size)
 
-    def query(self, query: int, *, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    def query(self, query: int, *, max_distance: int):
+        if self._list is not None:
+            return scan_list(self._list, query, max_distance=max_distance)
         if self._mih is not None:
             return self._mih.query(query, max_distance=max_distance)
         return hamming_scan(self.hashes, query, max_distance=max_distance)
@@ -170,6 +208,8 @@ def _plan(n: int, r: int, uniq: np.ndarray | None = None) -> tuple[int, int]:
     measured on a sample of ``uniq``: equal-key pairs among the sample's keys for the first
     combination, scaled by ``(n / sample)**2``.
     """
+    import numpy as np
+
     sample = None
     if uniq is not None and uniq.size > 4 * _SAMPLE:
         sample = uniq[np.random.default_rng(0).choice(uniq.size, _SAMPLE, replace=False)]
@@ -204,6 +244,8 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
     so each pair is reported once. Equal hashes are collapsed first so a cluster of identical
     frames costs its size, not its square, until the pairs are expanded at the end.
     """
+    import numpy as np
+
     r = check_distance(max_distance)
     hashes = as_hashes(hashes)
     n = hashes.size
@@ -300,6 +342,8 @@ def radius_pairs(hashes, *, max_distance: int) -> tuple[np.ndarray, np.ndarray, 
 def _first_combo_filter(combo, m, masks):
     """Keep a verified pair only in the first (lexicographic) combination of exactly-equal chunks
     it has, so no pair is reported twice."""
+    import numpy as np
+
     k = len(combo)
 
     def keep(x: np.ndarray) -> np.ndarray:
@@ -319,6 +363,8 @@ def _first_combo_filter(combo, m, masks):
 
 def equal_runs(order: np.ndarray, sorted_keys: np.ndarray) -> list[np.ndarray]:
     """Slices of ``order`` where ``sorted_keys`` is constant, two or more long (no per-singleton cost)."""
+    import numpy as np
+
     bounds = np.concatenate(([0], np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1, [sorted_keys.size]))
     long = np.flatnonzero(np.diff(bounds) > 1)
     return [order[bounds[r]:bounds[r + 1]] for r in long.tolist()]

@@ -33,17 +33,18 @@ a pixel test: ``compare`` still judges the aligned residual.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
-
-import numpy as np
 
 from .containers import Header
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
 
-if TYPE_CHECKING:  # OpenCV and the decoder load when a pixel is first touched: reading an index needs neither
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:  # numpy, OpenCV and the decoder load when a pixel is first touched: a search of
+    import numpy as np  # fresh indexes handles DHash values only and needs none of them
+
     from .load import Image
 
 DEFAULT_HASH_SIZE = 8
@@ -118,6 +119,8 @@ class DHash:
 
     def to_bits(self) -> np.ndarray:
         """The bits as a ``(size, size)`` bool array, row-major, first bit first."""
+        import numpy as np
+
         s = format(self.value, f"0{self.bits}b")
         return np.frombuffer(s.encode(), dtype=np.uint8).reshape(self.size, self.size) == ord("1")
 
@@ -133,21 +136,23 @@ def luma(pixels: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _weights(length: int, n: int) -> np.ndarray:
-    """Integer overlap weights (``n x length``, held in float64) of ``length`` pixels in ``n`` cells.
+def _weights(length: int, n: int, dtype: str = "float64") -> np.ndarray:
+    """Integer overlap weights (``n x length``, held in float64 or float32) of ``length`` pixels in ``n`` cells.
 
     Lengths are counted in units of ``1/n`` pixel, so every boundary is an integer: cell ``k`` covers
     ``[k * length, (k + 1) * length)`` and pixel ``p`` covers ``[p * n, (p + 1) * n)``. The weight is
     their overlap (0..n), every cell's weights sum to ``length``.
     """
+    import numpy as np
+
     lo = np.arange(n, dtype=np.int64)[:, None] * length
     pix = np.arange(length, dtype=np.int64)[None, :] * n
-    w = np.clip(np.minimum(lo + length, pix + n) - np.maximum(lo, pix), 0, None).astype(np.float64)
+    w = np.clip(np.minimum(lo + length, pix + n) - np.maximum(lo, pix), 0, None).astype(dtype)
     w.flags.writeable = False
     return w
 
 
-_SMALL = 1 << 16  # pixels: below this, one float64 matrix product per axis is the fastest exact path
+_SMALL = 1 << 16  # pixels: below this, one matrix product per axis is the fastest exact path
 
 
 def _row_sums(a: np.ndarray, n: int) -> np.ndarray:
@@ -157,6 +162,7 @@ def _row_sums(a: np.ndarray, n: int) -> np.ndarray:
     exact either way) and weighted ``n``; the two edge rows get their integer partial weights.
     """
     import cv2
+    import numpy as np
 
     length = a.shape[0]
     out = np.empty((n, a.shape[1]), dtype=np.float64)
@@ -181,6 +187,8 @@ def area_sums(gray: np.ndarray, width: int, height: int) -> np.ndarray:
     the weights of :func:`_weights`) held exactly in float64: every partial sum stays below 2**53
     for 16-bit images up to 100 megapixels; so equal means give equal sums, never a rounding tie-break.
     """
+    import numpy as np
+
     if gray.ndim != 2:
         raise ValueError(f"area sums need a 2-D array, got shape {gray.shape}")
     if gray.dtype not in (np.uint8, np.uint16):
@@ -207,26 +215,75 @@ def check_hash_size(hash_size: int) -> int:
 
 
 @functools.lru_cache(maxsize=16)
-def _stacked_weights(length: int, sizes: tuple[int, ...]) -> np.ndarray:
-    w = np.vstack([_weights(length, n) for n in sizes])
+def _stacked_weights(length: int, sizes: tuple[int, ...], dtype: str = "float64") -> np.ndarray:
+    import numpy as np
+
+    w = np.vstack([_weights(length, n, dtype) for n in sizes])
     w.flags.writeable = False
     return w
+
+
+@functools.lru_cache(maxsize=16)
+def _column_weights(length: int, sizes: tuple[int, ...], dtype: str) -> tuple[np.ndarray, ...]:
+    """``_weights(length, n + 1).T`` per hash size, contiguous (the second factor of the sums)."""
+    import numpy as np
+
+    out = []
+    for n in sizes:
+        w = np.ascontiguousarray(_weights(length, n + 1, dtype).T)
+        w.flags.writeable = False
+        out.append(w)
+    return tuple(out)
+
+
+def _small_sums(gray: np.ndarray, sizes: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Exact area sums of a small 2-D integer image for several hash sizes (float64 integers), and the
+    image as float32 when that is the precision they were computed in (else None).
+
+    Both factors of ``rows @ cols`` hold small integers, so every product and partial sum is an
+    integer no larger than ``max_value * height * width``: below 2**24 it is exact in float32 (a
+    1/8-reduced 1600x1200 JPEG: 255 x 200 x 150 = 7.7e6), otherwise float64 is used. Either way the
+    sums are the same integers as :func:`area_sums`'.
+    """
+    import numpy as np
+
+    h, w = gray.shape
+    top = 255 if gray.dtype == np.uint8 else 65535
+    dtype = "float32" if top * h * w < (1 << 24) else "float64"
+    g = gray.astype(dtype)
+    rows = _stacked_weights(h, sizes, dtype) @ g
+    sums, start = [], 0
+    for n, cols in zip(sizes, _column_weights(w, sizes, dtype)):
+        sums.append((rows[start:start + n] @ cols).astype(np.float64))
+        start += n
+    return sums, (g if dtype == "float32" else None)
 
 
 def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: int | None = None) -> tuple[DHash, ...]:
     """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (what
     the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode)."""
+    import numpy as np
+
+    sizes = tuple(sizes)
     for n in sizes:
         check_hash_size(n)
+    samples = None
     if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
-        rows = _stacked_weights(gray.shape[0], tuple(sizes)) @ gray.astype(np.float64)
-        starts = np.cumsum((0, *sizes))
-        sums = [rows[a:b] @ _weights(gray.shape[1], n + 1).T for a, b, n in zip(starts, starts[1:], sizes)]
+        sums, as32 = _small_sums(gray, sizes)
+        if as32 is not None and _block(gray) == 1:  # flat_samples(gray) would be this very array
+            samples = as32
     else:
         sums = [area_sums(gray, n + 1, n) for n in sizes]
-    first = dhash_from_luma(gray, hash_size=sizes[0], max_value=max_value, sums=sums[0])
-    return (first, *(dhash_from_luma(gray, hash_size=n, max_value=max_value, sums=s, flat=first.flat)
-                     for n, s in zip(sizes[1:], sums[1:])))  # one image, one flatness
+    flat = _judge_flat(gray, cells=sums[0] / float(gray.shape[0] * gray.shape[1]), samples=samples)
+    return tuple(_dhash_of_sums(s, n, flat) for n, s in zip(sizes, sums))  # one image, one flatness
+
+
+def _dhash_of_sums(sums: np.ndarray, hash_size: int, flat: bool) -> DHash:
+    import numpy as np
+
+    bits = (sums[:, 1:] > sums[:, :-1]).ravel()  # exact sums: a tie is a tie, never a set bit
+    value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
+    return DHash(hash_size, value, flat=flat)
 
 
 def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
@@ -238,18 +295,23 @@ def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
     check_hash_size(hash_size)
     if sums is None:
         sums = area_sums(gray, hash_size + 1, hash_size)  # exact: a tie is a tie, never a set bit
-    bits = (sums[:, 1:] > sums[:, :-1]).ravel()
-    value = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
     if flat is None:
         flat = is_flat(gray, cells=sums / float(gray.shape[0] * gray.shape[1]))
-    return DHash(hash_size, value, flat=flat)
+    return _dhash_of_sums(sums, hash_size, flat)
+
+
+def _block(gray: np.ndarray) -> int:
+    """The block size ``f`` of :func:`flat_samples`."""
+    return max(1, math.ceil(math.sqrt(gray.size / FLAT_SAMPLES)))
 
 
 def flat_samples(gray: np.ndarray) -> np.ndarray:
     """The float32 samples :func:`is_flat` judges: means of ``f x f`` blocks (``f`` the smallest
     integer leaving at most :data:`FLAT_SAMPLES`; 1 for small images; a partial edge block is left
     out). Block means keep white noise white (its variance / ``f**2``) and keep every structure."""
-    f = max(1, int(np.ceil(np.sqrt(gray.size / FLAT_SAMPLES))))
+    import numpy as np
+
+    f = _block(gray)
     if f == 1:
         return np.ascontiguousarray(gray, dtype=np.float32)
     h, w = gray.shape[0] // f, gray.shape[1] // f
@@ -280,20 +342,51 @@ def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
     """
     if gray.ndim != 2:
         raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
+    return _judge_flat(gray, cells=cells)
+
+
+@functools.lru_cache(maxsize=1)
+def _flat_kernels() -> tuple[np.ndarray, float]:
+    """Immerkaer's mask and the variance gain of white noise through the sigma-1 Gaussian."""
+    import cv2
+    import numpy as np
+
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    k.flags.writeable = False
+    g = cv2.getGaussianKernel(9, 1.0)
+    return k, float((g ** 2).sum()) ** 2
+
+
+def _median(a: np.ndarray):
+    """``np.median(a)`` of a 1-D float array without NaN, the same value (the middle order
+    statistics, averaged by ``np.mean`` as numpy does), from a one-pivot partition."""
+    import numpy as np
+
+    k = a.size // 2
+    part = np.partition(a, k)
+    if a.size % 2:
+        return part[k:k + 1].mean()
+    return np.array([part[:k].max(), part[k]], dtype=a.dtype).mean()
+
+
+def _judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None) -> bool:
+    """:func:`is_flat` (``samples``: its :func:`flat_samples`, when already made)."""
+    import numpy as np
+
     if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
         return True
-    x = flat_samples(gray)
+    x = flat_samples(gray) if samples is None else samples
     if min(x.shape) < 5:
         return bool(float(x.max() - x.min()) == 0.0)
     import cv2
 
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    k, gain2 = _flat_kernels()
     r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
     if r.size > 4 * 4096:  # the 3x3 mask correlates neighbouring residuals: every other one is as good
         r = r[::2, ::2]
-    noise = float(1.4826 * np.median(np.abs(r)) / 6.0)
-    g = cv2.getGaussianKernel(9, 1.0)
-    gain2 = float((g ** 2).sum()) ** 2  # variance gain of white noise through the 2-D Gaussian
+    a = np.abs(r).ravel()
+    med = _median(a) if gray.dtype.kind in "ui" else np.median(a)  # integer images: no NaN
+    noise = float(1.4826 * med / 6.0)
     smooth_var = float(cv2.GaussianBlur(x, (0, 0), 1.0)[2:-2, 2:-2].var())
     noise_var = noise * noise * gain2
     return bool(smooth_var - noise_var <= FLAT_SNR * noise_var)
@@ -301,6 +394,8 @@ def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
 
 def dhash(pixels: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE) -> DHash:
     """dHash of a decoded image array (gray, BGR or BGRA; uint8 or uint16)."""
+    import numpy as np
+
     return dhash_from_luma(luma(pixels), hash_size=hash_size,
                            max_value=int(np.iinfo(pixels.dtype).max))
 
@@ -323,7 +418,8 @@ def jpeg_reduction(width: int, height: int, *, hash_size: int = DEFAULT_HASH_SIZ
     return 1
 
 
-class ReducedLuma(NamedTuple):
+@dataclass(frozen=True)
+class ReducedLuma:
     luma: np.ndarray  # uint8, ceil(width / reduction) x ceil(height / reduction)
     reduction: int    # 2, 4 or 8
     components: int   # of the JPEG frame: 1 (gray) or 3 (colour)

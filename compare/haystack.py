@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .hamming import equal_runs, radius_pairs, to_uint64
 from .hashing import DHash
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:  # numpy loads on first use (see HashList)
+    import numpy as np
 
 #: Default ``--max-distance`` for search and dedupe, in bits of 64. Measured by
 #: ``bench/bench_hashing.py --distances`` on 20 scikit-image images: copies re-encoded as JPEG
@@ -56,8 +58,28 @@ def digest_key(hexdigest: str) -> int:
     return int(hexdigest[:16], 16) >> 1
 
 
+class _Files:
+    """What both haystack forms fetch on demand: entries and pixel digests (``fetch``, ``digests``)."""
+
+    fetch: object
+    digests: object
+
+    def entries_at(self, positions) -> list[Entry]:
+        positions = [int(k) for k in positions]
+        return list(self.fetch(positions)) if positions else []  # type: ignore[operator]
+
+    def pixel_digests(self, positions) -> list[str | None]:
+        """The pixel SHA-256 of the files at ``positions``, computed now where not known yet."""
+        positions = [int(k) for k in positions]
+        if not positions:
+            return []
+        if self.digests is None:
+            return [e.pixel_sha256 for e in self.entries_at(positions)]
+        return list(self.digests(positions))  # type: ignore[operator]
+
+
 @dataclass(frozen=True)
-class Haystack:
+class Haystack(_Files):
     """Hashed files to search in, held as arrays so millions of files stay cheap.
 
     ``hashes`` (uint64 dHash values), ``flat`` (bool) and ``sha_key`` / ``pix_key`` (int64,
@@ -82,18 +104,14 @@ class Haystack:
     def __len__(self) -> int:
         return int(self.hashes.size)
 
-    def entries_at(self, positions) -> list[Entry]:
-        positions = [int(k) for k in positions]
-        return list(self.fetch(positions)) if positions else []
+    def positions_of_keys(self, keys) -> dict[int, list[int]]:
+        """``{key: positions}`` of the files whose ``sha_key`` is one of ``keys``."""
+        import numpy as np
 
-    def pixel_digests(self, positions) -> list[str | None]:
-        """The pixel SHA-256 of the files at ``positions``, computed now where not known yet."""
-        positions = [int(k) for k in positions]
-        if not positions:
-            return []
-        if self.digests is None:
-            return [e.pixel_sha256 for e in self.entries_at(positions)]
-        return list(self.digests(positions))
+        found: dict[int, list[int]] = {}
+        for k in np.flatnonzero(np.isin(self.sha_key, np.array(list(keys), dtype=np.int64))).tolist():
+            found.setdefault(int(self.sha_key[k]), []).append(k)
+        return found
 
     def same_pixels(self, *, radius: int = SAME_PIXELS_RADIUS) -> tuple[list[np.ndarray], dict[int, str]]:
         """Runs of positions whose pixels are equal, and the pixel digests computed to find them.
@@ -103,6 +121,8 @@ class Haystack:
         the exact dHash of one with another SHA-256 (blank frames share hashes by the thousand;
         pairing them within a radius would be quadratic).
         """
+        import numpy as np
+
         parts = []
         live = np.flatnonzero(~self.flat)
         if live.size > 1:
@@ -123,6 +143,8 @@ class Haystack:
     @classmethod
     def of(cls, entries, *, errors=(), source: str = "") -> Haystack:
         """A haystack held in memory (a folder hashed now, or entries built by hand)."""
+        import numpy as np
+
         entries = tuple(entries)
         return cls(hashes=to_uint64([e.dhash for e in entries]),
                    flat=np.array([e.flat for e in entries], dtype=bool),
@@ -131,6 +153,45 @@ class Haystack:
                                     dtype=np.int64),
                    fetch=lambda ks: [entries[k] for k in ks], errors=tuple(errors), source=source,
                    dhash256=_pack256([e.dhash256 for e in entries]), digests=lazy_digests(entries))
+
+
+@dataclass(frozen=True)
+class HashList(_Files):
+    """A small haystack read from an index for a search, without numpy: the columns of
+    :class:`Haystack` as Python lists (``dhash256``: the 32-byte big-endian values, concatenated).
+    :meth:`arrays` gives the :class:`Haystack` for work that needs numpy (dedupe, a large search)."""
+
+    hashes: list[int] = field(repr=False)
+    flat: list[bool] = field(repr=False)
+    sha_key: list[int] = field(repr=False)
+    pix_key: list[int] = field(repr=False)
+    fetch: object = field(repr=False)
+    errors: tuple = ()
+    source: str = ""
+    dhash256: bytes | None = field(default=None, repr=False)
+    digests: object = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def positions_of_keys(self, keys) -> dict[int, list[int]]:
+        """``{key: positions}`` of the files whose ``sha_key`` is one of ``keys``."""
+        wanted = set(keys)
+        found: dict[int, list[int]] = {}
+        for k, key in enumerate(self.sha_key):
+            if key in wanted:
+                found.setdefault(key, []).append(k)
+        return found
+
+    def arrays(self) -> Haystack:
+        import numpy as np
+
+        fine = None
+        if self.dhash256 is not None:
+            fine = np.frombuffer(self.dhash256, dtype=">u8").reshape(-1, 4).astype(np.uint64)
+        return Haystack(hashes=np.array(self.hashes, dtype=np.uint64), flat=np.array(self.flat, dtype=bool),
+                        sha_key=np.array(self.sha_key, dtype=np.int64), pix_key=np.array(self.pix_key, dtype=np.int64),
+                        fetch=self.fetch, errors=self.errors, source=self.source, dhash256=fine, digests=self.digests)
 
 
 def lazy_digests(entries, *, max_pixels: int | None = None):
@@ -150,6 +211,8 @@ def lazy_digests(entries, *, max_pixels: int | None = None):
 
 def _pack256(hashes) -> np.ndarray | None:
     """16x16 dHashes as an (n, 4) uint64 array (word 0 most significant); None if any is missing."""
+    import numpy as np
+
     if any(h is None for h in hashes):
         return None
     raw = b"".join(h.value.to_bytes(32, "big") for h in hashes)
@@ -158,6 +221,8 @@ def _pack256(hashes) -> np.ndarray | None:
 
 def equal_key_runs(keys: np.ndarray) -> list[np.ndarray]:
     """Positions grouped by equal key, groups of two or more only."""
+    import numpy as np
+
     if keys.size < 2:
         return []
     order = np.argsort(keys, kind="stable")

@@ -27,8 +27,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import numpy as np
-
 from .batch import check_jobs, check_scheduler, iter_hashes
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import PIXEL_DIGEST_VERSION
@@ -116,6 +114,8 @@ def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
 
 def _recorded_versions() -> dict[str, str]:
     """Recorded for the record, not checked (they do not change the hashes)."""
+    import numpy as np
+
     from scopecheck.compare import __version__
 
     return {"scopecheck": __version__, "numpy": np.__version__}

@@ -9,6 +9,9 @@
   number of changed files is reported. A file that failed before and has not changed does not count.
 * **Read-only when nothing changed.** The index is then opened ``mode=ro``; it is at rest in
   rollback-journal mode (:func:`compare.index.close_index`), so no ``-wal``/``-shm`` file appears.
+* **Small and lean.** Read for a search (``lean=True``), an index of fewer than
+  :data:`compare.hamming.MULTI_INDEX_MIN_SIZE` files becomes a :class:`compare.haystack.HashList`
+  of Python lists: a fresh index is then searched without loading numpy (or OpenCV) at all.
 * **Lazy pixel digests.** The index stores no pixel SHA-256 until a search or dedupe needs one (a
   candidate within the radius whose bytes differ); it is computed then and written back, if the index
   is writable and the file is still the one indexed.
@@ -20,13 +23,12 @@ import sqlite3
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import numpy as np
-
 from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
+from .hamming import MULTI_INDEX_MIN_SIZE
 from .hashing import DHash
-from .haystack import Entry, Haystack
+from .haystack import Entry, HashList, Haystack
 from .index import (
     DEFAULT_DB_NAME,
     _unkey,
@@ -40,6 +42,10 @@ from .index import (
 )
 from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -94,26 +100,41 @@ def freshness(db: str | os.PathLike) -> Freshness:
     return Freshness(db=db, roots=roots, new=new, changed=changed, removed=removed)
 
 
+_MASK64 = (1 << 64) - 1
+
+
 def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> Haystack:
+                  max_bytes: int = DEFAULT_MAX_BYTES, lean: bool = False) -> Haystack | HashList:
     """Read an index as a :class:`compare.haystack.Haystack`: the hash and digest-key columns as
     arrays (about 1 s per million files); paths are read later, only for the files a search or a
-    group needs, and so are pixel digests (computed then, and cached in the index)."""
+    group needs, and so are pixel digests (computed then, and cached in the index). ``lean``: a
+    small index (under :data:`compare.hamming.MULTI_INDEX_MIN_SIZE` files) as a
+    :class:`compare.haystack.HashList` instead, without numpy."""
     db = os.fspath(db)
     conn = open_index(db)
     try:
-        cols = np.array(conn.execute("SELECT rowid, h, flat, sha_key, COALESCE(pix_key, -1) FROM files "
-                                     "ORDER BY rowid").fetchall(), dtype=np.int64).reshape(-1, 5)
+        top = conn.execute("SELECT MAX(rowid) FROM files").fetchone()[0] or 0  # O(log n): at least the count
+        rows = conn.execute("SELECT rowid, h, flat, sha_key, COALESCE(pix_key, -1) FROM files "
+                            "ORDER BY rowid").fetchall()
         fine = b"".join(b for (b,) in conn.execute("SELECT dhash256 FROM files ORDER BY rowid"))
         errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
     except sqlite3.DatabaseError as e:
         raise damaged_index(e, db) from None
     finally:
         close_index(conn)
-    rowids = cols[:, 0].copy()
+    lean = lean and top < MULTI_INDEX_MIN_SIZE
+    rowids: list[int] | np.ndarray
+    if lean:
+        rowids = [r[0] for r in rows]
+    else:
+        import numpy as np
+
+        cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        del rows
+        rowids = cols[:, 0].copy()
     uri = f"file:{quote(os.path.abspath(db))}?mode=ro"
 
-    def rows(positions, columns):
+    def select(positions, columns):
         wanted = [int(rowids[k]) for k in positions]
         found = {}
         try:
@@ -136,7 +157,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
 
     def fetch(positions):
         out = []
-        for p, d, f, sh, ps, w, h, fmt, d256 in rows(positions, "path, dhash, flat, sha256, pixel_sha256, width, "
+        for p, d, f, sh, ps, w, h, fmt, d256 in select(positions, "path, dhash, flat, sha256, pixel_sha256, width, "
                                                      "height, format, dhash256"):
             out.append(Entry(path=_unkey(p), dhash=d, flat=bool(f), sha256=sh, pixel_sha256=ps, width=w, height=h,
                              format=fmt, dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
@@ -147,7 +168,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
     def digests(positions):
         todo = [k for k in dict.fromkeys(positions) if k not in computed]
         if todo:
-            state = rows(todo, "path, size, mtime_ns, pixel_sha256")
+            state = select(todo, "path, size, mtime_ns, pixel_sha256")
             lazy = [(k, _unkey(p), s, m) for k, (p, s, m, d) in zip(todo, state) if d is None]
             computed.update((k, d) for k, (_, _, _, d) in zip(todo, state) if d is not None)
             made = pixel_digests([p for _, p, _, _ in lazy], max_pixels=max_pixels, max_bytes=max_bytes)
@@ -155,6 +176,10 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
             store_pixel_digests(db, [(p, s, m, d) for (_, p, s, m), d in zip(lazy, made) if d is not None])
         return [computed[k] for k in positions]
 
+    if lean:
+        return HashList(hashes=[r[1] & _MASK64 for r in rows], flat=[bool(r[2]) for r in rows],
+                        sha_key=[r[3] for r in rows], pix_key=[r[4] for r in rows], fetch=fetch, errors=tuple(errs),
+                        source=db, dhash256=fine, digests=digests)
     return Haystack(hashes=np.ascontiguousarray(cols[:, 1]).view(np.uint64), flat=cols[:, 2].astype(bool),
                     sha_key=np.ascontiguousarray(cols[:, 3]), pix_key=np.ascontiguousarray(cols[:, 4]),
                     fetch=fetch, errors=tuple(errs), source=db,
@@ -194,9 +219,10 @@ def refresh(db: str, *, refresh: bool = True, jobs: int | None = None, scheduler
 
 def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler: str | None = None,
                   max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES,
-                  refresh_index: bool = True, progress=None, notice=None) -> Haystack:
+                  refresh_index: bool = True, progress=None, notice=None, lean: bool = False) -> Haystack | HashList:
     """A haystack from an index file, a folder holding an index (both refreshed first, see
-    :func:`refresh`), or a folder without one (walked and hashed now, in memory)."""
+    :func:`refresh`), or a folder without one (walked and hashed now, in memory). ``lean``: see
+    :func:`load_haystack`."""
     p = os.fspath(path)
     if os.path.isfile(p) and is_sqlite(p):
         db = p
@@ -213,7 +239,7 @@ def haystack_from(path: str | os.PathLike, *, jobs: int | None = None, scheduler
         return Haystack.of([Entry.of(r) for r in records], errors=errors, source=p)
     refresh(db, refresh=refresh_index, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
             progress=progress, notice=notice)
-    return load_haystack(db, max_pixels=max_pixels, max_bytes=max_bytes)
+    return load_haystack(db, max_pixels=max_pixels, max_bytes=max_bytes, lean=lean)
 
 
 @dataclass(frozen=True)
@@ -231,7 +257,7 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
     entries: list[Entry] = []
     errors: list = []
     plain = []
-    where: dict[str, tuple[Haystack, int]] = {}
+    where: dict[str, tuple[Haystack | HashList, int]] = {}
     for r in roots:
         r = os.fspath(r)
         db = folder_index(r) if os.path.isdir(r) else None
@@ -239,7 +265,7 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
             plain.append(r)
             continue
         hay = haystack_from(r, jobs=jobs, scheduler=scheduler, max_pixels=max_pixels, max_bytes=max_bytes,
-                            refresh_index=refresh_index, progress=progress, notice=notice)
+                            refresh_index=refresh_index, progress=progress, notice=notice, lean=True)
         root = os.path.abspath(r)
         for k, e in enumerate(hay.entries_at(range(len(hay)))):
             if _under(e.path, root):
@@ -256,7 +282,7 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
     def digests(paths):
         paths = list(paths)
         out: dict[str, str | None] = {}
-        groups: dict[int, tuple[Haystack, list[str]]] = {}
+        groups: dict[int, tuple[Haystack | HashList, list[str]]] = {}
         for p in paths:
             if p in where:
                 groups.setdefault(id(where[p][0]), (where[p][0], []))[1].append(p)

@@ -248,9 +248,9 @@ _REDUCED_GRAY = {2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSC
 
 
 def jpeg_frame(data: bytes) -> tuple[int, int] | None:
-    """``(sample precision, components)`` of a JPEG's frame header (the container walker, stopped
-    at the first scan), None when there is none."""
-    frame = jpeg.walk(data, stop_at_scan=True).frame
+    """``(sample precision, components)`` of a JPEG's frame header (the container walker's, from
+    the walk already made of these bytes or one stopped at the first scan), None when there is none."""
+    frame = jpeg.frame_header(data)
     return None if frame is None else (frame.precision, len(frame.components))
 
 

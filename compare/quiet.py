@@ -3,13 +3,15 @@
 libpng and libjpeg print to file descriptor 2 ("libpng error: IDAT: CRC error", "Corrupt JPEG
 data: premature end of data segment"), below anything Python or OpenCV's log level controls.
 :func:`captured` points fd 2 at a temporary file for the duration of a decode and returns what
-was written. Decodes run concurrently in threads (``compare`` prepares both images at once), so
+was written. The file is made once per process and emptied when something was written to it, so a
+clean decode costs a few system calls, not a file created and removed. Decodes run concurrently in threads (``compare`` prepares both images at once), so
 fd 2 is redirected once while any decode is inside and restored when the last one leaves;
 ``messages.overlapped`` tells the caller that another decode shared the window, and
 :func:`solo` runs a decode alone when its messages must be attributed with certainty.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import sys
@@ -17,14 +19,14 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
 
 _cond = threading.Condition()
 _active = 0
 _epoch = 0
 _solo_owner: int | None = None
 _saved_fd: int | None = None
-_sink: IO[bytes] | None = None
+_sink: int | None = None  # fd of the temporary file, kept open between decodes (never 0, 1 or 2)
+_sink_pid = 0             # the process that made it (a forked child makes its own)
 # Lines the C decoders write (libpng, libjpeg, libtiff via OpenCV, OpenCV's own log). Anything
 # else written to fd 2 while it is redirected (another thread's progress or log) is passed on.
 _DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of JPEG|"
@@ -40,12 +42,28 @@ class Messages:
     overlapped: bool = False
 
 
+def _open_sink() -> int:
+    """This process's sink, made on first use (a child forked from us makes its own). Its fd is
+    3 or above even when the caller closed a standard stream (2>&-), so it is never fd 2 itself."""
+    global _sink, _sink_pid
+    if _sink is None or _sink_pid != os.getpid():
+        try:
+            f = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, its fd duplicated
+        except OSError:  # no writable temporary directory: lose the text, keep it quiet
+            f = open(os.devnull, "w+b")  # noqa: SIM115
+        with f:
+            _sink = fcntl.fcntl(f.fileno(), fcntl.F_DUPFD_CLOEXEC, 3)
+        _sink_pid = os.getpid()
+    return _sink
+
+
 def _enter() -> tuple[int, int, int]:
-    global _active, _epoch, _saved_fd, _sink
+    global _active, _epoch, _saved_fd
     me = threading.get_ident()
     with _cond:
         while _solo_owner not in (None, me):
             _cond.wait()
+        sink = _open_sink()
         if _active == 0:
             try:
                 if sys.stderr is not None:  # None when started with 2>&-
@@ -53,42 +71,39 @@ def _enter() -> tuple[int, int, int]:
             except (OSError, ValueError):
                 pass
             try:
-                _sink = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the last _leave
-            except OSError:  # no writable temporary directory: lose the text, keep it quiet
-                _sink = open(os.devnull, "w+b")  # noqa: SIM115
-            try:
                 _saved_fd = os.dup(2)
             except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
                 _saved_fd = None
-            os.dup2(_sink.fileno(), 2)
-        assert _sink is not None
-        entry = (_active, _epoch, os.fstat(_sink.fileno()).st_size)
+            os.dup2(sink, 2)
+        entry = (_active, _epoch, os.fstat(sink).st_size)
         _active += 1
         _epoch += 1
         return entry
 
 
 def _leave(entry: tuple[int, int, int], out: Messages) -> None:
-    global _active, _saved_fd, _sink
+    global _active, _saved_fd
     was_active, epoch, pos = entry
     with _cond:
         assert _sink is not None
-        fd = _sink.fileno()
+        fd = _sink
         size = os.fstat(fd).st_size
         raw = os.pread(fd, min(size - pos, 4096), pos) if size > pos else b""
         out.text = raw.decode("utf-8", "replace")
         out.overlapped = was_active > 0 or _epoch != epoch + 1
         _active -= 1
         if _active == 0:
-            _pass_on(fd, _saved_fd)
-            if _saved_fd is None:
-                if _sink.fileno() != 2:  # the sink itself may have been given fd 2
-                    os.close(2)
+            if size:
+                _pass_on(fd, _saved_fd)
+            if _saved_fd is None:  # fd 2 was closed: close it again
+                os.close(2)
             else:
                 os.dup2(_saved_fd, 2)
                 os.close(_saved_fd)
-            _sink.close()
-            _saved_fd, _sink = None, None
+            _saved_fd = None
+            if size:  # empty it for the next decode (fd 2 no longer shares its offset)
+                os.ftruncate(fd, 0)
+                os.lseek(fd, 0, os.SEEK_SET)
         _cond.notify_all()
 
 

@@ -98,6 +98,9 @@ def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> list[str | None]:
     """:func:`pixel_digest` of each path (None where the file cannot be read or decoded now),
     decoded on a few threads (OpenCV releases the GIL while decoding)."""
+    paths = list(paths)
+    if not paths:
+        return []
     from concurrent.futures import ThreadPoolExecutor
 
     from .errors import ScopecheckError
@@ -108,7 +111,6 @@ def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS,
         except ScopecheckError:
             return None
 
-    paths = list(paths)
     if len(paths) < 2:
         return [one(p) for p in paths]
     with ThreadPoolExecutor(max_workers=min(len(paths), len(os.sched_getaffinity(0)) or 1)) as ex:

@@ -10,17 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
-from .dedupe import (  # noqa: F401
-    DedupeResult,
-    DuplicateGroup,
-    GroupMember,
-    connected_groups,
-    find_duplicates,
-)
 from .hamming import (  # noqa: F401
     HASH_BITS,
+    LIST_SCAN_MAX_PAIRS,
     MULTI_INDEX_MIN_SIZE,
     HammingIndex,
     check_distance,
@@ -29,9 +21,21 @@ from .hamming import (  # noqa: F401
     to_uint64,
 )
 from .hashing import DHash
-from .haystack import DEFAULT_MAX_DISTANCE, SAME_PIXELS_RADIUS, Entry, Haystack, digest_key
-from .multiindex import MultiIndex, sidecar_path  # noqa: F401
+from .haystack import DEFAULT_MAX_DISTANCE, SAME_PIXELS_RADIUS, Entry, HashList, Haystack, digest_key
 from .record import pixel_digests
+
+# Re-exported, loaded on first use: they bring numpy, which a search of a small fresh index never needs.
+_LAZY = {"DedupeResult": "dedupe", "DuplicateGroup": "dedupe", "GroupMember": "dedupe",
+         "connected_groups": "dedupe", "find_duplicates": "dedupe", "MultiIndex": "multiindex",
+         "sidecar_path": "multiindex"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
+def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int = DEFAULT_MAX_DISTANCE,
                   needle_errors=(), method: str = "auto", needle_digests=None,
                   pixel_equal: bool = True) -> SearchResult:
     """Find each needle's copies in the haystack.
@@ -123,22 +127,27 @@ def match_needles(needles, haystack: Haystack, *, max_distance: int = DEFAULT_MA
     """
     max_distance = check_distance(max_distance)
     needles = [Entry.of(n) if not isinstance(n, Entry) else n for n in needles]
-    mapped = sidecar_path(haystack.source) if haystack.source and os.path.isfile(haystack.source) else None
-    index = HammingIndex(haystack.hashes, method=method, mapped=mapped)
+    if isinstance(haystack, HashList) and (method != "auto" or len(haystack) * len(needles) > LIST_SCAN_MAX_PAIRS):
+        haystack = haystack.arrays()  # a Python scan only while it is cheaper than loading numpy
+    if isinstance(haystack, HashList):
+        index = HammingIndex(haystack.hashes, method=method)
+    else:
+        from .multiindex import sidecar_path
+
+        mapped = sidecar_path(haystack.source) if haystack.source and os.path.isfile(haystack.source) else None
+        index = HammingIndex(haystack.hashes, method=method, mapped=mapped)
     # Same-bytes candidates for all needles at once, by 63-bit digest keys; pixel digests are lazy.
-    nsha = np.array([digest_key(n.sha256) for n in needles], dtype=np.int64)
-    by_key: dict[int, list[int]] = {}
-    for k in np.flatnonzero(np.isin(haystack.sha_key, nsha)).tolist():
-        by_key.setdefault(int(haystack.sha_key[k]), []).append(k)
+    nsha = [digest_key(n.sha256) for n in needles]
+    by_key = haystack.positions_of_keys(nsha)
     # Same-pixel copies have (nearly) the same dHash -- equal for one format, a few bits apart across
     # a JPEG and a lossless copy of its pixels -- so their candidates come from the radius too.
     radius = max(max_distance, SAME_PIXELS_RADIUS)
     candidates = []
-    for nd, ks in zip(needles, nsha.tolist()):
+    for nd, ks in zip(needles, nsha):
         found = set(by_key.get(ks, ()))
         if len(index):
             idx, _ = index.query(DHash.parse(nd.dhash).value, max_distance=radius)
-            found.update(idx.tolist())  # flat files too: they can still be pixel-equal
+            found.update(int(k) for k in idx)  # flat files too: they can still be pixel-equal
         candidates.append(sorted(found))
     wanted = sorted({k for c in candidates for k in c})
     fetched = dict(zip(wanted, haystack.entries_at(wanted)))

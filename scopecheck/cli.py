@@ -37,7 +37,7 @@ COMMANDS = {
     "compare": "compare", "hash": "hash", "strip": "strip",
     "capture": "capture", "controls": "controls", "calibrate": "calibrate", "record": "record",
     "preview": "preview", "devices": "devices",
-    "index": "index", "search": "index", "dedupe": "index", "serve": "serve",
+    "index": "index", "search": "search", "dedupe": "index", "serve": "serve",
 }
 TOP_OPTIONS = {"-h", "--help", "--version", "--debug"}
 

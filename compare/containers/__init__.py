@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DecodeError
-from . import jpeg, other, png, tiff, webp
 from .limits import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_BYTES,
@@ -37,6 +36,22 @@ __all__ = [
 ]
 
 FORMATS = ("png", "jpeg", "tiff", "bmp", "webp", "gif", "pnm")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
+if TYPE_CHECKING:
+    from . import jpeg, png, tiff, webp
+
+_WALKERS = ("jpeg", "other", "png", "tiff", "webp")
+
+
+def __getattr__(name: str):
+    """The walker modules load on first use: listing a folder of images needs none of them."""
+    if name in _WALKERS:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ class Header:
 
 def sniff_format(head: bytes) -> str | None:
     """Name of the container format from the first bytes, or None when it is not an image."""
-    if head.startswith(png.SIGNATURE):
+    if head.startswith(PNG_SIGNATURE):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -83,6 +98,8 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     fmt = sniff_format(data[:16])
     if fmt is None:
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
+    from . import jpeg, other, png, tiff, webp
+
     decoder_bytes = data
     if fmt == "png":
         w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)

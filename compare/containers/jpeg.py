@@ -176,6 +176,18 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = F
         pos = end
 
 
+def frame_header(data: bytes) -> Frame | None:
+    """The frame header of a JPEG: from a walk of these bytes already made (the loader's guard
+    walks every file whole), else from a walk stopped at the first scan. None when there is none."""
+    for layout in walk.done(data):  # type: ignore[attr-defined]
+        if layout.frame is not None:
+            return layout.frame
+    return walk(data, stop_at_scan=True).frame
+
+
+_FULL = [0] * 64  # every coefficient coded at full precision (a sequential scan)
+
+
 def _code_scan(frame: Frame, body: bytes, precision: dict[int, list[int | None]]) -> str | None:
     """Record which coefficients a scan codes; a reason string when its header is inconsistent."""
     if not body or len(body) != 4 + 2 * body[0] or not 1 <= body[0] <= 4:
@@ -186,16 +198,14 @@ def _code_scan(frame: Frame, body: bytes, precision: dict[int, list[int | None]]
     for cid in ids:
         if cid not in precision:
             return f"refers to component {cid}, which the frame does not have"
-    if frame.progressive:
-        if ss > se or se > 63:
-            return f"spectral selection {ss}..{se}"
-        coeffs, al = range(ss, se + 1), a & 15
-    else:  # sequential and lossless scans code every coefficient of their components
-        coeffs, al = range(64), 0
+    if not frame.progressive:  # sequential and lossless scans code every coefficient of their components
+        for cid in ids:
+            precision[cid][:] = _FULL
+        return None
+    if ss > se or se > 63:
+        return f"spectral selection {ss}..{se}"
     for cid in ids:
-        p = precision[cid]
-        for k in coeffs:
-            p[k] = al
+        precision[cid][ss:se + 1] = [a & 15] * (se + 1 - ss)
     return None
 
 
@@ -203,6 +213,8 @@ def _missing(frame: Frame | None, precision: dict[int, list[int | None]]) -> str
     if frame is None:
         return "no frame header"
     for cid, p in precision.items():
+        if p == _FULL:
+            continue
         lacking = [k for k, al in enumerate(p) if al != 0]
         if lacking:
             what = f"coefficients {lacking[0]}-{lacking[-1]}" if len(lacking) > 1 else f"coefficient {lacking[0]}"

@@ -3,7 +3,8 @@ the same bytes, and a file at the segment limit costs a quarter of a second a wa
 
 :func:`walk_once` remembers the last few results by the identity of the (immutable) ``bytes``
 object and the walk's options; the entries hold the bytes alive, so only a couple are kept (a
-comparison's two sides). A walk that raises is not remembered.
+comparison's two sides). A walk that raises is not remembered. ``walker.done(data)`` lists the
+results already remembered for ``data`` (any options), for a caller that any of them can serve.
 """
 from __future__ import annotations
 
@@ -35,4 +36,9 @@ def walk_once(fn: Callable[..., T]) -> Callable[..., T]:
             del cache[SLOTS:]
         return result
 
+    def done(data) -> list[T]:
+        with lock:
+            return [result for d, _, result in cache if d is data]
+
+    wrapper.done = done  # type: ignore[attr-defined]
     return wrapper

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -68,6 +67,8 @@ def json_text(obj, *, lines: bool = False) -> str:
     >>> json_text({"path": "caf\udce9.png"}, lines=True)
     '{"path":"caf\\udce9.png"}'
     """
+    import json  # loaded when JSON is printed
+
     text = json.dumps(obj, sort_keys=False, ensure_ascii=False, separators=(",", ":") if lines else None,
                       indent=None if lines else 2)
     return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -1,4 +1,4 @@
-"""``index``, ``search`` and ``dedupe``: parse, call :mod:`compare.index` / :mod:`compare.search`, render.
+"""``index`` and ``dedupe`` (and, from :mod:`.search`, ``search``): parse, call the library, render.
 
 Exit statuses (like ``grep``):
 
@@ -12,43 +12,18 @@ Exit statuses (like ``grep``):
 """
 from __future__ import annotations
 
-import csv
 import os
-import sys
 
 from scopecheck.compare.atomic import write_atomic
-from scopecheck.compare.batch import default_jobs, shared_pool
 from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import MULTI_INDEX_MIN_SIZE
-from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
 from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
-from scopecheck.compare.indexed import haystack_from, load_haystack, needles_from
+from scopecheck.compare.indexed import haystack_from, load_haystack
 from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
-from scopecheck.compare.search import match_needles
 
-from .common import Progress, add_json, add_max_pixels, add_overwrite, check_output, plural, print_json, save_output
-
-
-def _hashing(p, *, refresh: bool = True):
-    """--no-refresh (search, dedupe), --jobs and the input limits: how files are read and hashed."""
-    if refresh:
-        p.add_argument("--no-refresh", action="store_true",
-                       help="read an index (a DB, or the one inside a folder) as it is, without hashing the files "
-                            "changed since; the number changed is reported on stderr")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help=f"worker processes for hashing (default: all cores, here {default_jobs()})")
-    add_max_pixels(p)
-
-
-def _warn(message: str):
-    print(f"scopecheck: warning: {message}", file=sys.stderr)
-
-
-def _distance(p, what: str):
-    p.add_argument("--max-distance", type=int, default=DEFAULT_MAX_DISTANCE, metavar="D",
-                   help=f"largest dHash distance (bits of 64) counted as {what} (default {DEFAULT_MAX_DISTANCE}, "
-                        "chosen from measurements: see README)")
+from .common import Progress, add_json, add_overwrite, check_output, plural, print_json, save_output
+from .search import _distance, _hashing, _warn, register as register_search
 
 
 def register(sub):
@@ -69,23 +44,7 @@ def register(sub):
     add_json(p)
     p.set_defaults(func=run_index)
 
-    p = sub.add_parser("search", help="which needle images and folders are already in a haystack",
-                       description="For each needle image, its copies in the haystack (same bytes, same "
-                       "pixels, or dHash within --max-distance); per needle folder how many matched; and "
-                       "the folders with no image in the haystack. Exit 0: every needle found; 1: some "
-                       "needle not found; 2: trouble (including an unreadable needle).")
-    p.add_argument("--haystack", required=True, metavar="DIR|DB",
-                   help="folder (read through the index inside it, if `scopecheck index DIR` made one; else "
-                        "hashed now), or an index file built by `scopecheck index`; indexes are refreshed first")
-    p.add_argument("--needles", required=True, action="append", metavar="DIR",
-                   help="folder (or image) to look for, read through its index like --haystack; repeat for several")
-    _distance(p, "a match")
-    out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print one JSON document")
-    out.add_argument("--csv", action="store_true",
-                     help="print CSV: one row per needle and match (a needle with no match has an empty match)")
-    _hashing(p)
-    p.set_defaults(func=run_search)
+    register_search(sub)  # its own module: a search imports only what it needs
 
     p = sub.add_parser("dedupe", help="groups of exact, same-pixel and near-duplicate images",
                        description="Group exact copies (same SHA-256), same-pixel copies (same pixel SHA-256) "
@@ -132,71 +91,6 @@ def run_index(args) -> int:
         for e in res.errors:
             print(f"  unreadable: {e.path}: {e.error}")
     return 0
-
-
-# --------------------------------------------------------------------------- search
-
-def _search_inputs(args):
-    bar = Progress("haystack")
-    try:
-        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                            progress=bar,
-                            refresh_index=not args.no_refresh, notice=_warn)
-    finally:
-        bar.close()
-    bar = Progress("needles")
-    try:
-        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                               progress=bar,
-                               refresh_index=not args.no_refresh, notice=_warn)
-    finally:
-        bar.close()
-    return hay, needles
-
-
-def run_search(args) -> int:
-    with shared_pool():  # the haystack and the needles hashed by one worker pool
-        hay, needles = _search_inputs(args)
-    if not needles.entries and not needles.errors:
-        raise InputError(f"no image files under --needles {' '.join(args.needles)}")
-    res = match_needles(needles.entries, hay, max_distance=args.max_distance, needle_errors=needles.errors,
-                        needle_digests=needles.digests, pixel_equal=args.json or args.csv)  # text shows folders
-    if not len(hay):
-        print(f"scopecheck search: warning: the haystack {args.haystack} holds no readable image",
-              file=sys.stderr)
-    if args.json:
-        print_json(res.to_json())
-    elif args.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["needle", "folder", "match", "distance", "file_equal", "pixel_equal", "flat"])
-        for n in res.needles:
-            if not n.matches:
-                w.writerow([n.path, n.folder, "", "", "", "", int(n.flat)])
-            for m in n.matches:
-                w.writerow([n.path, n.folder, m.path, m.distance, int(m.file_equal), int(m.pixel_equal),
-                            int(n.flat)])
-    else:
-        found = sum(1 for n in res.needles if n.matches)
-        print(f"haystack {res.haystack}: {plural(res.haystack_size, 'image')}; needles: {found} of {len(res.needles)} "
-              f"found within {res.max_distance} bits")
-        for f in res.folders:
-            state = "found" if f.images and f.matched == f.images else ("MISSING" if not f.matched else "partly")
-            extra = f", {f.errors} unreadable" if f.errors else ""
-            print(f"  {state:8s} {f.matched}/{f.images} {f.folder}{extra}")
-        if res.unmatched_folders:
-            print("folders with no image in the haystack:")
-            for f in res.unmatched_folders:
-                print(f"  {f}")
-        flat = [n.path for n in res.needles if n.flat]
-        if flat:
-            print(f"flat (blank) needles, matched only by identical bytes or pixels: {len(flat)}")
-        for e in res.needle_errors:
-            print(f"  unreadable needle: {e.path}: {e.error}")
-        if res.haystack_errors:
-            print(f"  {plural(len(res.haystack_errors), 'unreadable haystack file')} (see --json)")
-    if res.needle_errors:
-        return 2
-    return 0 if res.all_found else 1
 
 
 # --------------------------------------------------------------------------- dedupe

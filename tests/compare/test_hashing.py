@@ -279,3 +279,33 @@ def test_flat_samples_are_block_means():
         ref = g[:h * f, :w * f].astype(np.float64).reshape(h, f, w, f).mean(axis=(1, 3))  # plain numpy
         assert x.dtype == np.float32 and x.shape == (h, w) and x.size <= FLAT_SAMPLES
         np.testing.assert_allclose(x, ref, rtol=1e-6, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape,dtype", [((150, 200), np.uint8), ((255, 257), np.uint8),  # float32 / float64
+                                         ((9, 12), np.uint16), ((200, 300), np.uint16), ((65, 40), np.uint8)])
+def test_shared_pass_equals_the_exact_integer_reference(shape, dtype):
+    """The record's shared pass (8x8 and 16x16 from one product, float32 where every partial sum
+    is an integer below 2**24: 255 x 150 x 200 is, 255 x 255 x 257 is not) gives the bits of the
+    plain int64 reference, ties included (a nearest-neighbour upscale of 4x4 random levels)."""
+    from scopecheck.compare.hashing import dhashes_from_luma, is_flat
+
+    rng = np.random.default_rng(7)
+    top = np.iinfo(dtype).max
+    noisy = rng.integers(0, top + 1, shape).astype(dtype)
+    blocky = cv2.resize(rng.integers(0, top + 1, (4, 4)).astype(dtype), shape[::-1], interpolation=cv2.INTER_NEAREST)
+    for g in (noisy, blocky):
+        h8, h16 = dhashes_from_luma(g, sizes=(8, 16))
+        assert (h8.hex, h16.hex) == (exact_dhash_hex(g, 8), exact_dhash_hex(g, 16))
+        assert h8.flat == h16.flat == is_flat(g)
+
+
+def test_median_is_numpys():
+    """is_flat's noise estimate takes the median from one partition; the value (and type) is
+    np.median's, for odd and even sizes and many ties."""
+    from scopecheck.compare.hashing import _median
+
+    rng = np.random.default_rng(3)
+    for n in [*range(1, 40), 7326, 7327]:
+        a = rng.integers(0, 4, n).astype(np.float32) * np.float32(0.37)
+        want, got = np.median(a), _median(a)
+        assert got == want and type(got) is type(want), (n, got, want)

@@ -65,3 +65,17 @@ def test_phase_contrast_time_lapse_with_migrating_cells_is_different():
     assert a.dtype == np.uint16
     c = compare_files(real("t98g_t01_crop512.png"), real("t98g_t02_crop512.png"))
     assert c.verdict is Verdict.DIFFERENT, c.reason
+
+
+def test_low_contrast_16bit_fluorescence_time_lapse_is_different():
+    # yeast YFP, 16-bit, values ~240-850 of 65535: cells grew and budded between time points 10 and 20
+    a = cv2.imread(real("rcell2_yfp_pos12_t10_crop512.png"), cv2.IMREAD_UNCHANGED)
+    assert a.dtype == np.uint16 and a.max() < 1000
+    c = compare_files(real("rcell2_yfp_pos12_t10_crop512.png"), real("rcell2_yfp_pos12_t20_crop512.png"))
+    assert c.verdict is Verdict.DIFFERENT, c.reason
+
+
+def test_another_field_in_low_contrast_16bit_fluorescence_is_not_the_same_field():
+    c = compare_files(real("rcell2_yfp_pos04_t10_crop512.png"), real("rcell2_yfp_pos12_t10_crop512.png"))
+    assert c.verdict is Verdict.DIFFERENT, c.reason
+    assert not c.same_field

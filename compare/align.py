@@ -67,6 +67,7 @@ EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 MIN_WORK = 16            # shortest side of the working image, pixels
 SSIM_SCALES = (0.0, 2.0, 3.0)  # extra Gaussian smoothing (working pixels) the aligned SSIM may take
 SSIM_NOISE_C2 = 0.1      # ... the finest where the pair's noise variance is below this part of C2
+SSIM_NOISE_CORR = 0.95   # structures agree this well: their difference is noise (measured on it)
 FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
 FINE_PIXELS = 500_000    # ... at most this many pixels of them (spread over the whole frame)
 CHROMA_SIGMA = 1.0       # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
@@ -273,22 +274,28 @@ def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float
     return sharpness_from_energies(total)
 
 
-def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float) -> float:
+def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
     """SSIM of the signals of two aligned, normalised, lightly smoothed images: the two sides' own
-    noise is no structure. Its variance is that of their difference, measured robustly on it (a
-    change covering less than half the overlap does not move it; real noise is correlated by
-    demosaicing and processing and survives smoothing far more than the per-pixel ``white_var``
-    says). SSIM's structure term can only tell structure from noise whose variance is small
-    against its own constant ``C2``: the images are judged at the finest of ``SSIM_SCALES``
-    (extra smoothing) where the noise variance is below ``SSIM_NOISE_C2`` of ``C2``."""
+    noise is no structure (:func:`compare.similarity.ssim`'s ``noise_var``).
+
+    ``white_var`` is the noise variance the per-pixel (white) estimates give. Real noise is
+    correlated by demosaicing and processing and survives smoothing far more; when the structures
+    ``agree`` (disattenuated correlation at least ``SSIM_NOISE_CORR``) the difference of the two is
+    that noise, and its variance is measured on it robustly (a change covering less than half the
+    overlap does not move it). When they do not agree, the difference may be the change itself and
+    only ``white_var`` is taken out. SSIM's structure term can only tell structure from noise whose
+    variance is small against its own constant ``C2``: the images are judged at the finest of
+    ``SSIM_SCALES`` (extra smoothing) where the noise variance is below ``SSIM_NOISE_C2`` of ``C2``."""
     c2 = (K2 * 255.0) ** 2
+    ga, gb, nvar = sa, sb, white_var
     for extra in SSIM_SCALES:
         if extra > 0:
             ga, gb = cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)
         else:
             ga, gb = sa, sb
-        nvar = max(_robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2,
-                   white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2)
+        nvar = white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2
+        if agree:
+            nvar = max(nvar, _robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2)
         if nvar <= SSIM_NOISE_C2 * c2:
             break
     return float(ssim(ga, gb, data_range=255.0, want_map=False, noise_var=nvar).mean)
@@ -452,7 +459,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
-        s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2)) if min(sa.shape) >= 11 else corr
+        agree = structured and corr >= SSIM_NOISE_CORR
+        s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) if min(sa.shape) >= 11 else corr
         sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
             ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))

@@ -160,3 +160,30 @@ def test_local_noise_follows_the_noise_not_a_change_as_large_as_a_block():
     assert inside < 1.3 * quiet, inside / quiet             # the offset did not raise its own noise
     right = float(np.median(local[:, 260:]))
     assert right == pytest.approx(2.0 * quiet, rel=0.2)     # the noisier part is judged noisier
+
+
+def test_aligned_ssim_judges_structure_where_the_noise_is_small():
+    """align._signal_ssim: a shot buried in correlated noise (SNR ~1, as a widefield single shot)
+    against the clean mean of the same field scores as the same structure; a neighbouring field
+    (a window 40 px away) does not, with or without that noise."""
+    from skimage.data import cell
+
+    from scopecheck.compare.align import _signal_ssim
+    from scopecheck.compare.noise_floor import _gauss_noise_gain
+
+    rng = np.random.default_rng(5)
+    img = cell().astype(np.float32)
+    clean, other = img[:560, :450], img[40:600, 40:490]
+    noise = cv2.GaussianBlur(rng.normal(0, 1, clean.shape).astype(np.float32), (0, 0), 0.8)
+    noise *= np.float32(1.5 * clean.std() / noise.std())
+    shot = clean + noise
+
+    def smooth(x):
+        return cv2.GaussianBlur(x, (0, 0), 1.0)
+
+    white = _gauss_noise_gain(1.0) ** 2  # what a white-noise estimate of 1 DN would say
+    assert _signal_ssim(smooth(shot), smooth(clean), white, agree=True) > 0.95
+    assert _signal_ssim(smooth(shot), smooth(clean), white, agree=False) < 0.9  # white noise only
+    # structures that do not agree: their difference is no noise, whatever its spread
+    assert _signal_ssim(smooth(clean), smooth(other), white, agree=False) < 0.9
+    assert _signal_ssim(smooth(shot), smooth(other), white, agree=False) < 0.9

@@ -44,6 +44,7 @@ from .changes import (
     sharpness_from_energies,
 )
 from .hashing import is_flat, luma
+from .levels import level_scale
 from .noise_floor import (
     FLOOR_LSB,
     _codec_sigma,
@@ -354,11 +355,18 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     chroma = _chroma_limit(codecs, codec_scales, factor) if wa.ndim == 3 else (0.0, 0.0)
     if max(chroma) > 0:  # a side stores coarser chroma: both compared at that chroma resolution
         wa, wb = _chroma_blur(wa, chroma), _chroma_blur(wb, chroma)
-    clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
-    floor = FLOOR_LSB * max(_lsb(a_pixels), _lsb(b_pixels))
+    # every level is judged in the pair's own used range, never the container's (compare.levels):
+    # SSIM's constants, clip levels, noise floors; the reported figures are converted back
+    step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
+    blank_a, blank_b = is_flat(la), is_flat(lb)  # noise-relative: before scaling (no rounding)
+    lv = level_scale(la, lb, step=step)
+    if lv != 1.0:
+        wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
+        noise_sigma = None if noise_sigma is None else noise_sigma * lv
+    clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_levels(a_pixels), clip_levels(b_pixels)))
+    floor = FLOOR_LSB * step * lv
     h, w = la.shape
-    blank_a, blank_b = is_flat(la), is_flat(lb)
     if blank_a and blank_b:  # nothing to register: the residual at zero shift decides
         dx, dy, response = 0.0, 0.0, 0.0
     else:
@@ -425,7 +433,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
-        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA)
+        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
         if cf > s_sigma:
             codec_bound = True
         codec_floor = max(codec_floor, cf)
@@ -470,6 +478,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
+    noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN
     return Analysis(scale=factor, shift=(dx * factor, dy * factor), shift_response=response,
                     gain=gain, offset=offset, channel_gains=tuple(float(g) for g in gains),
                     noise_sigma=noise, noise_source="profile" if noise_sigma is not None else "images",

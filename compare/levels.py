@@ -18,7 +18,7 @@ import numpy as np
 LEVELS = 255.0         # the scale the comparison's constants are written for
 RANGE_TAIL = 0.001     # quantile of each tail left out of the used range (hot pixels, outliers)
 MIN_STEPS = 2.0        # the used range is taken as at least this many sample steps
-SAMPLES = 100_000      # at most this many samples per side for the quantiles
+SAMPLES = 50_000       # at most this many samples per side for the quantiles
 
 
 def used_range(*lumas: np.ndarray) -> tuple[float, float]:

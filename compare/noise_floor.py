@@ -201,30 +201,35 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     A block's noise is judged from differences of samples ``LOCAL_LAG`` apart (across and down):
     noise gives them a spread, an offset does not -- so a change as large as a block (a particle
     that darkened) cannot raise its own block's noise and hide itself, as the spread of the
-    residual itself would. The block's spread relative to the frame's, times ``sigma``."""
+    residual itself would. The block's spread relative to the median block's, times ``sigma``."""
     h, w = smooth.shape
     b = LOCAL_BLOCK
     ny, nx = h // b, w // b
     if ny < 2 or nx < 2:
         return np.full((h, w), np.float32(sigma))
     k = LOCAL_LAG
-    dx = np.full((h, w), np.nan, np.float32)
-    dy = np.full((h, w), np.nan, np.float32)
-    both = valid[:, k:] & valid[:, :-k]
-    dx[:, :-k] = np.where(both, smooth[:, k:] - smooth[:, :-k], np.nan)
-    both = valid[k:, :] & valid[:-k, :]
-    dy[:-k, :] = np.where(both, smooth[k:, :] - smooth[:-k, :], np.nan)
-    d = np.where(np.arange(w)[None, :] % 2 == np.arange(h)[:, None] % 2, dx, dy)  # both, interleaved
-    ok = np.isfinite(d)
-    if ok.sum() < 64:
+    # one difference per sample: across on the even squares of a checkerboard, down on the odd
+    odd = np.zeros((h, w), bool)
+    odd[0::2, 1::2] = True
+    odd[1::2, 0::2] = True
+    d = np.zeros((h, w), np.float32)
+    ok = np.zeros((h, w), bool)
+    d[:, :-k] = smooth[:, k:] - smooth[:, :-k]
+    ok[:, :-k] = valid[:, k:] & valid[:, :-k]
+    o = odd[:-k]
+    np.copyto(d[:-k], smooth[k:] - smooth[:-k], where=o)
+    np.copyto(ok[:-k], valid[k:] & valid[:-k], where=o)
+    ok[-k:] &= ~odd[-k:]
+    inside = ok[:ny * b, :nx * b]
+    empty = ~inside.reshape(ny, b, nx, b).any(axis=(1, 3))
+    if empty.all():
         return np.full((h, w), np.float32(sigma))
-    frame = _robust_sigma(d[ok])
+    inside |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)  # blocks outside the overlap: zeros
+    spread = _block_mad(d, ok, b)
+    frame = float(np.median(spread[~empty]))  # the frame's spread: the typical block's
     if frame <= 0:
         return np.full((h, w), np.float32(sigma))
-    empty = ~ok[:ny * b, :nx * b].reshape(ny, b, nx, b).any(axis=(1, 3))
-    ok_f = ok.copy()
-    ok_f[:ny * b, :nx * b] |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)  # all-NaN blocks
-    local = _block_mad(np.nan_to_num(d, nan=0.0), ok_f, b) * (sigma / frame)
+    local = spread * (sigma / frame)
     local[empty] = sigma
     local = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
     return cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -349,7 +349,13 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     wb = b_work if b_work is not None else _working(b_pixels, factor)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
+    pre_noise = None
     if band_limit > 0 and factor == 1:
+        # the pixel noise is measured before the band limit (after it, a Laplacian-difference
+        # estimate sees almost none) and carried through it: the noise the sigma-1 smoothing of
+        # the fit then sees is that of one Gaussian of sqrt(band_limit^2 + 1)
+        carry = _gauss_noise_gain(math.hypot(band_limit, 1.0)) / _gauss_noise_gain(1.0)
+        pre_noise = (_pixel_noise(_luma(wa)) * carry, _pixel_noise(_luma(wb)) * carry)
         wa = cv2.GaussianBlur(wa, (0, 0), band_limit)
         wb = cv2.GaussianBlur(wb, (0, 0), band_limit)
     chroma = _chroma_limit(codecs, codec_scales, factor) if wa.ndim == 3 else (0.0, 0.0)
@@ -372,6 +378,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     else:
         dx, dy, response = _register(la, lb)
     noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
+    if pre_noise is not None:
+        noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
     g2 = _gauss_noise_gain(1.0) ** 2  # noise variance through the fit's sigma-1 smoothing
 
     # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each

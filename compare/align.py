@@ -263,8 +263,8 @@ def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float
         x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
         if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
-        ca = a_luma[y:y + t, x:x + t].astype(np.float32)
-        cb = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
+        ca: np.ndarray = a_luma[y:y + t, x:x + t].astype(np.float32)
+        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
         cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)

@@ -25,11 +25,13 @@ from bench_real_pairs import CATEGORIES, SAME, build_cache, labelled_pairs
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 
-def run(root: str, *, quick: bool = False):
+def run(root: str, *, quick: bool = False, match: str | None = None):
     table = collections.defaultdict(collections.Counter)
     misses, figures = [], collections.defaultdict(list)
     t0 = time.perf_counter()
     for p in labelled_pairs(root, quick=quick):
+        if match and match not in f"{p.category} {p.name}":
+            continue
         c = compare_files(p.a, p.b)
         same = c.verdict in SAME_VERDICTS
         table[p.category]["same" if same else "different"] += 1
@@ -39,7 +41,8 @@ def run(root: str, *, quick: bool = False):
                                         "ssim": an.ssim_aligned, "shift": float(sum(v * v for v in an.shift) ** 0.5),
                                         "region": max((r.area for r in an.regions), default=0)
                                         / (c.a.image.width * c.a.image.height) * 100,
-                                        "dhash": c.dhash_distance, "reason": c.reason})
+                                        "dhash": c.dhash_distance, "reason": c.reason,
+                                        "sharpness": an.sharpness_change})
         if same != p.same:
             misses.append((p.category, p.name, c.verdict, c.reason))
     return table, misses, figures, time.perf_counter() - t0
@@ -64,10 +67,11 @@ def main():
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
     ap.add_argument("--json", help="write the figures of every pair to this file")
+    ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
     args = ap.parse_args()
     if not os.path.isdir(os.path.join(args.cache, "src")):
         build_cache(args.cache, mirrors=args.mirrors, log=lambda m: print(m, file=sys.stderr))
-    table, misses, figures, elapsed = run(args.cache, quick=args.quick)
+    table, misses, figures, elapsed = run(args.cache, quick=args.quick, match=args.match)
     n = sum(sum(r.values()) for r in table.values())
     print(f"real-data harness: {n} pairs, {elapsed:.1f} s\n")
     print_table(table)
@@ -81,7 +85,8 @@ def main():
                 v = [x[k] for x in f]
                 return f"{min(v):.3f}..{max(v):.3f}"
             print(f"{cat:18} corr {rng('corr')}  ssim {rng('ssim')}  shift {rng('shift')}  "
-                  f"region {rng('region')}  dhash {min(x['dhash'] for x in f)}..{max(x['dhash'] for x in f)}")
+                  f"region {rng('region')}  sharp {rng('sharpness')}  "
+                  f"dhash {min(x['dhash'] for x in f)}..{max(x['dhash'] for x in f)}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)

@@ -34,8 +34,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .changes import Region, _regions, _structure_correlation, sharpness_change
-from .hashing import is_flat
+from .changes import (
+    BANDS_SIGMA,
+    Region,
+    _regions,
+    _structure_correlation,
+    band_energies,
+    sharpness_change,
+    sharpness_from_energies,
+)
+from .hashing import is_flat, luma
+from .levels import level_scale
 from .noise_floor import (
     FLOOR_LSB,
     _codec_sigma,
@@ -49,7 +58,7 @@ from .noise_floor import (
     _robust_sigma,
     clip_levels,
 )
-from .similarity import ssim
+from .similarity import K2, ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 
@@ -57,6 +66,12 @@ WORK_SIDE = 640          # long side of the working image, pixels
 SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pixels
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 MIN_WORK = 16            # shortest side of the working image, pixels
+SSIM_SCALES = (0.0, 2.0, 3.0)  # extra Gaussian smoothing (working pixels) the aligned SSIM may take
+SSIM_NOISE_C2 = 0.1      # ... the finest where the pair's noise variance is below this part of C2
+SSIM_NOISE_CORR = 0.95   # structures agree this well: their difference is noise (measured on it)
+FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
+FINE_PIXELS = 500_000    # ... at most this many pixels of them (spread over the whole frame)
+CHROMA_SIGMA = 1.0       # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +85,7 @@ class Analysis:
     noise_sigma: float                 # temporal noise of one frame, full resolution, 8-bit DN (mean of channels)
     noise_source: str                  # "images" or "profile"
     correlation: float                 # Pearson correlation of the aligned, smoothed luma
-    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap
+    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap, noise removed
     overlap: float                     # fraction of A covered by B after alignment
     changed_fraction: float            # fraction of the overlap inside regions
     regions: tuple[Region, ...]
@@ -223,38 +238,98 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _fine_sharpness(a_pixels: np.ndarray, b_pixels: np.ndarray, dx: float, dy: float) -> float:
-    """:func:`sharpness_change` at full resolution on five tiles (centre and quadrants, at most
-    256 px), B's tiles taken at the registered shift, both resampled half-way like the analysis."""
-    h, w = a_pixels.shape[:2]
-    t = min(256, h // 3, w // 3)
+def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
+                    band_limit: float = 0.0) -> float:
+    """:func:`sharpness_change` at full resolution over the whole frame: a grid of ``FINE_TILE``
+    tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
+    k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
+    blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up.
+    ``a_luma``/``b_luma`` are the full-resolution luma in any units (only ratios of energies
+    count)."""
+    h, w = a_luma.shape[:2]
+    t = min(FINE_TILE, h, w)
     if t < 32:
         return 0.0
-    ta, tb = [], []
-    for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
-        x, y = int(fx * w) - t // 2, int(fy * h) - t // 2
-        ix, iy = round(dx), round(dy)
-        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h and x >= 0 and y >= 0):
+    ix, iy = round(dx), round(dy)
+    rx, ry = (dx - ix) / 2, (dy - iy) / 2
+    ny, nx = h // t, w // t
+    cells = [(j, i) for j in range(ny) for i in range(nx)]
+    k = max(1, math.ceil(len(cells) * t * t / FINE_PIXELS))
+    pad = 8
+    total = np.zeros((len(BANDS_SIGMA) - 1, 4))
+    ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
+    mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
+    for j, i in cells[k // 2::k]:
+        x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
+        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
-        ca = _working(a_pixels[y:y + t, x:x + t], 1)
-        cb = _working(b_pixels[y + iy:y + iy + t, x + ix:x + ix + t], 1)
-        ca, cb = _luma(ca), _luma(cb)
-        rx, ry = (dx - ix) / 2, (dy - iy) / 2
-        m = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-        ca = cv2.warpAffine(ca, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        m = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-        cb = cv2.warpAffine(cb, m, (t, t), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        ta.append(ca[4:-4, 4:-4])
-        tb.append(cb[4:-4, 4:-4])
-    if not ta:
-        return 0.0
-    return sharpness_change(np.hstack(ta), np.hstack(tb))
+        ca: np.ndarray = a_luma[y:y + t, x:x + t].astype(np.float32)
+        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        if band_limit > 0:
+            ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
+            cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
+        total += band_energies(ca, cb, crop=pad)
+    return sharpness_from_energies(total)
+
+
+def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
+    """SSIM of the signals of two aligned, normalised, lightly smoothed images: the two sides' own
+    noise is no structure (:func:`compare.similarity.ssim`'s ``noise_var``).
+
+    ``white_var`` is the noise variance the per-pixel (white) estimates give. Real noise is
+    correlated by demosaicing and processing and survives smoothing far more; when the structures
+    ``agree`` (disattenuated correlation at least ``SSIM_NOISE_CORR``) the difference of the two is
+    that noise, and its variance is measured on it robustly (a change covering less than half the
+    overlap does not move it). When they do not agree, the difference may be the change itself and
+    only ``white_var`` is taken out. SSIM's structure term can only tell structure from noise whose
+    variance is small against its own constant ``C2``: the images are judged at the finest of
+    ``SSIM_SCALES`` (extra smoothing) where the noise variance is below ``SSIM_NOISE_C2`` of ``C2``."""
+    c2 = (K2 * 255.0) ** 2
+    ga, gb, nvar = sa, sb, white_var
+    for extra in SSIM_SCALES:
+        if extra > 0:
+            ga, gb = cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)
+        else:
+            ga, gb = sa, sb
+        nvar = white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2
+        if agree:
+            nvar = max(nvar, _robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2)
+        if nvar <= SSIM_NOISE_C2 * c2:
+            break
+    return float(ssim(ga, gb, data_range=255.0, want_map=False, noise_var=nvar).mean)
+
+
+def _chroma_limit(codecs, scales, factor: int) -> tuple[float, float]:
+    """Gaussian sigma (x, y; working pixels) of the chroma band limit of the comparison: a JPEG
+    side with subsampled chroma (4:2:0: one chroma sample per 2x2 luma samples) stores no chroma
+    detail finer than its chroma grid, so both sides are compared without it (0: no limit)."""
+    sx = sy = 0.0
+    for tables, scale in zip(codecs, scales):
+        if tables is None or tables.chroma is None:
+            continue
+        kx, ky = (CHROMA_SIGMA * s * scale / factor for s in tables.chroma_step)
+        sx = max(sx, kx if tables.chroma_step[0] > 1 else 0.0)
+        sy = max(sy, ky if tables.chroma_step[1] > 1 else 0.0)
+    return (sx, sy) if max(sx, sy) >= 0.25 else (0.0, 0.0)
+
+
+def _chroma_blur(img: np.ndarray, sigma: tuple[float, float]) -> np.ndarray:
+    """``img`` (BGR, float32) with its chroma (YCrCb) blurred by ``sigma`` (x, y), luma kept."""
+    ycc = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
+    sx, sy = max(sigma[0], 0.1), max(sigma[1], 0.1)
+    for c in (1, 2):
+        ycc[:, :, c] = cv2.GaussianBlur(ycc[:, :, c], (0, 0), sigmaX=sx, sigmaY=sy)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
             min_region_px: int = 0, a_work: np.ndarray | None = None,
             b_work: np.ndarray | None = None, codecs=(None, None), codec_scales=(1.0, 1.0),
-            band_limit: float = 0.0, edge_slack: float = EDGE_SLACK) -> Analysis:
+            band_limit: float = 0.0, edge_slack: float = EDGE_SLACK,
+            lumas: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
@@ -265,6 +340,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     the images given; their quantisation noise is part of the floor. ``band_limit`` (pixels)
     blurs both alike first (a resized copy against a reduced original); ``edge_slack`` is the
     misregistration (working pixels) tolerated at edges -- wider when two resampling filters met.
+    ``lumas`` are the inputs' full-resolution luma when the caller has them (the refocus test).
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
@@ -273,19 +349,37 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     wb = b_work if b_work is not None else _working(b_pixels, factor)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
+    pre_noise = None
     if band_limit > 0 and factor == 1:
+        # the pixel noise is measured before the band limit (after it, a Laplacian-difference
+        # estimate sees almost none) and carried through it: the noise the sigma-1 smoothing of
+        # the fit then sees is that of one Gaussian of sqrt(band_limit^2 + 1)
+        carry = _gauss_noise_gain(math.hypot(band_limit, 1.0)) / _gauss_noise_gain(1.0)
+        pre_noise = (_pixel_noise(_luma(wa)) * carry, _pixel_noise(_luma(wb)) * carry)
         wa = cv2.GaussianBlur(wa, (0, 0), band_limit)
         wb = cv2.GaussianBlur(wb, (0, 0), band_limit)
-    clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
-    floor = FLOOR_LSB * max(_lsb(a_pixels), _lsb(b_pixels))
+    chroma = _chroma_limit(codecs, codec_scales, factor) if wa.ndim == 3 else (0.0, 0.0)
+    if max(chroma) > 0:  # a side stores coarser chroma: both compared at that chroma resolution
+        wa, wb = _chroma_blur(wa, chroma), _chroma_blur(wb, chroma)
+    # every level is judged in the pair's own used range, never the container's (compare.levels):
+    # SSIM's constants, clip levels, noise floors; the reported figures are converted back
+    step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
+    blank_a, blank_b = is_flat(la), is_flat(lb)  # noise-relative: before scaling (no rounding)
+    lv = level_scale(la, lb, step=step)
+    if lv != 1.0:
+        wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
+        noise_sigma = None if noise_sigma is None else noise_sigma * lv
+    clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_levels(a_pixels), clip_levels(b_pixels)))
+    floor = FLOOR_LSB * step * lv
     h, w = la.shape
-    blank_a, blank_b = is_flat(la), is_flat(lb)
     if blank_a and blank_b:  # nothing to register: the residual at zero shift decides
         dx, dy, response = 0.0, 0.0, 0.0
     else:
         dx, dy, response = _register(la, lb)
     noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
+    if pre_noise is not None:
+        noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
     g2 = _gauss_noise_gain(1.0) ** 2  # noise variance through the fit's sigma-1 smoothing
 
     # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each
@@ -347,7 +441,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
-        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA)
+        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
         if cf > s_sigma:
             codec_bound = True
         codec_floor = max(codec_floor, cf)
@@ -379,16 +473,20 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
-        corr, structured = _structure_correlation(noise_a, noise_b / max(abs(gain), 1e-3), sa, sb)
-        s_al = ssim(sa, sb, data_range=255.0, want_map=False).mean if min(sa.shape) >= 11 else corr
+        nb_norm = noise_b / max(abs(gain), 1e-3)
+        corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
+        agree = structured and corr >= SSIM_NOISE_CORR
+        s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) if min(sa.shape) >= 11 else corr
         sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
-            fine = _fine_sharpness(a_pixels, b_pixels, dx * factor, dy * factor)
+            ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
+            fine = _fine_sharpness(ya, yb, dx * factor, dy * factor, band_limit=band_limit)
             if abs(fine) > abs(sharp):
                 sharp = fine
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
+    noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN
     return Analysis(scale=factor, shift=(dx * factor, dy * factor), shift_response=response,
                     gain=gain, offset=offset, channel_gains=tuple(float(g) for g in gains),
                     noise_sigma=noise, noise_source="profile" if noise_sigma is not None else "images",

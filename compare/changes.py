@@ -20,7 +20,8 @@ Z_HIGH = 6.0             # seed threshold, in tolerances
 Z_LOW = 3.5              # growth threshold, in tolerances
 Z_STRONG = 7.0           # a region this strong (mean, in tolerances) counts below min_region
 STRONG_PX = 12           # ... over at least this many working pixels
-SHARED_DETAIL = 0.25     # cross energy of a band, as a fraction of a side's: detail, not noise
+SHARED_Z = 4.0           # cross energy of a band, in standard errors of noise alone: detail
+BANDS_SIGMA = (0.7, 1.4, 2.8)  # Gaussian sigmas bounding the octave bands of the sharpness test
 SAME_STRUCTURE = 0.9     # correlation inside a region for "same structure, other intensity"
 
 
@@ -58,29 +59,53 @@ def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[floa
     return max(-1.0, min(1.0, cov / math.sqrt(siga * sigb))), True
 
 
-def sharpness_change(a: np.ndarray, b: np.ndarray) -> float:
-    """Relative change of fine detail from A to B (``-0.35`` = B 35 % less sharp).
+def band_energies(a: np.ndarray, b: np.ndarray, *, crop: int = 0) -> np.ndarray:
+    """Band-pass energy sums of two aligned images: one row per band of ``BANDS`` (sigma ``s`` to
+    ``2 s``), columns ``sum Da^2``, ``sum Db^2``, ``sum Da Db`` and the sample count, over the
+    images less ``crop`` pixels at each border (the blur's reach into a tile's padding). Rows of
+    several tiles add up (:func:`sharpness_from_energies`)."""
+    ga = [a] + [cv2.GaussianBlur(a, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
+    gb = [b] + [cv2.GaussianBlur(b, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
+    out = np.zeros((len(BANDS_SIGMA) - 1, 4), np.float64)
+    inner = (slice(crop, a.shape[0] - crop), slice(crop, a.shape[1] - crop)) if crop else (slice(None),) * 2
+    for i in range(1, len(BANDS_SIGMA)):
+        da, db = (ga[i] - ga[i + 1])[inner], (gb[i] - gb[i + 1])[inner]
+        out[i - 1] = (float(np.sum(da * da)), float(np.sum(db * db)), float(np.sum(da * db)), da.size)
+    return out
+
+
+def sharpness_from_energies(energies: np.ndarray) -> float:
+    """Relative change of fine detail from A to B (``-0.35`` = B 35 % less sharp) from the band
+    energies of :func:`band_energies`.
 
     With ``D`` a band-pass of each image, independent noise only adds to ``E[D_a^2]`` and
     ``E[D_b^2]`` while the cross energy ``E[D_a D_b]`` holds the shared detail. A blur (filter
     gain ``|H| <= 1``) leaves its side with less energy than the cross energy; noise, dropped
     coefficients (JPEG) or a common band limit cannot. So the side whose own energy falls below
-    the cross energy is the blurrier one, by that ratio. Two octave bands (sigma 0.7-1.4 and
-    1.4-2.8 working pixels); a band counts only where the shared detail is at least
-    ``SHARED_DETAIL`` of each side's energy (not noise), and the larger change wins.
+    the cross energy is the blurrier one, by that ratio. A band counts only where the shared detail
+    stands out of the spread noise alone gives the cross energy: ``SHARED_Z`` standard errors,
+    ``sqrt(E[D_a^2] E[D_b^2] / n_eff)`` with ``n_eff`` the samples over the band's correlation
+    area (``4 pi s^2``) -- so the whole frame at full resolution can judge a faint, noisy band
+    that a few tiles could not. The larger change of the bands wins.
     """
-    ga = [a] + [cv2.GaussianBlur(a, (0, 0), s) for s in (0.7, 1.4, 2.8)]
-    gb = [b] + [cv2.GaussianBlur(b, (0, 0), s) for s in (0.7, 1.4, 2.8)]
     best = 0.0
-    for i in (1, 2):
-        da, db = ga[i] - ga[i + 1], gb[i] - gb[i + 1]
-        eaa, ebb, eab = float(np.mean(da * da)), float(np.mean(db * db)), float(np.mean(da * db))
-        if eab <= 1e-12 or eab < SHARED_DETAIL * max(eaa, ebb):
+    for (saa, sbb, sab, n), s in zip(energies, BANDS_SIGMA[1:]):
+        if n <= 0:
+            continue
+        eaa, ebb, eab = saa / n, sbb / n, sab / n
+        n_eff = max(1.0, n / (4 * math.pi * s * s))
+        if eab <= 1e-12 or eab < SHARED_Z * math.sqrt(eaa * ebb / n_eff):
             continue
         change = ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
         if abs(change) > abs(best):
             best = change
     return best
+
+
+def sharpness_change(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`sharpness_from_energies` of two aligned images (two octave bands, sigma 0.7-1.4
+    and 1.4-2.8 pixels)."""
+    return sharpness_from_energies(band_energies(a, b))
 
 
 def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,

@@ -26,6 +26,7 @@ PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a sa
 FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
 LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged per block this size
 LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
+LOCAL_LAG = 4            # working pixels between the samples whose differences judge a block's noise
 SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
 
 
@@ -181,22 +182,54 @@ def nanmedian_last(data: np.ndarray) -> np.ndarray:
     return (lo + hi) / 2
 
 
+def _block_mad(x: np.ndarray, ok: np.ndarray, b: int) -> np.ndarray:
+    """1.4826 x MAD of ``x`` per ``b x b`` block over the samples where ``ok`` (NaN-free blocks)."""
+    h, w = x.shape
+    ny, nx = h // b, w // b
+    blocks = x[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
+    oks = ok[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
+    data = np.where(oks, blocks, np.nan)
+    med = nanmedian_last(data)
+    return 1.4826 * nanmedian_last(np.abs(data - med[..., None]))
+
+
 def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
-    """Noise of the smoothed residual per ``LOCAL_BLOCK`` block (1.4826 x MAD, robust to a change
-    covering less than half a block), never below the frame's ``sigma`` and at most ``LOCAL_MAX``
-    times it, spread back to pixels by bilinear interpolation (float32, ``smooth``'s shape)."""
+    """Noise of the smoothed residual per ``LOCAL_BLOCK`` block, never below the frame's ``sigma``
+    and at most ``LOCAL_MAX`` times it, spread back to pixels by bilinear interpolation (float32,
+    ``smooth``'s shape).
+
+    A block's noise is judged from differences of samples ``LOCAL_LAG`` apart (across and down):
+    noise gives them a spread, an offset does not -- so a change as large as a block (a particle
+    that darkened) cannot raise its own block's noise and hide itself, as the spread of the
+    residual itself would. The block's spread relative to the median block's, times ``sigma``."""
     h, w = smooth.shape
     b = LOCAL_BLOCK
     ny, nx = h // b, w // b
     if ny < 2 or nx < 2:
         return np.full((h, w), np.float32(sigma))
-    blocks = smooth[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
-    ok = valid[:ny * b, :nx * b].reshape(ny, b, nx, b).transpose(0, 2, 1, 3).reshape(ny, nx, b * b)
-    empty = ~ok.any(axis=2)
-    ok[empty] = True  # blocks outside the overlap: computed on zeros, then set to the frame's sigma
-    data = np.where(ok, blocks, np.nan)
-    med = nanmedian_last(data)
-    local = 1.4826 * nanmedian_last(np.abs(data - med[..., None]))
+    k = LOCAL_LAG
+    # one difference per sample: across on the even squares of a checkerboard, down on the odd
+    odd = np.zeros((h, w), bool)
+    odd[0::2, 1::2] = True
+    odd[1::2, 0::2] = True
+    d = np.zeros((h, w), np.float32)
+    ok = np.zeros((h, w), bool)
+    d[:, :-k] = smooth[:, k:] - smooth[:, :-k]
+    ok[:, :-k] = valid[:, k:] & valid[:, :-k]
+    o = odd[:-k]
+    np.copyto(d[:-k], smooth[k:] - smooth[:-k], where=o)
+    np.copyto(ok[:-k], valid[k:] & valid[:-k], where=o)
+    ok[-k:] &= ~odd[-k:]
+    inside = ok[:ny * b, :nx * b]
+    empty = ~inside.reshape(ny, b, nx, b).any(axis=(1, 3))
+    if empty.all():
+        return np.full((h, w), np.float32(sigma))
+    inside |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)  # blocks outside the overlap: zeros
+    spread = _block_mad(d, ok, b)
+    frame = float(np.median(spread[~empty]))  # the frame's spread: the typical block's
+    if frame <= 0:
+        return np.full((h, w), np.float32(sigma))
+    local = spread * (sigma / frame)
     local[empty] = sigma
     local = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
     return cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -258,6 +258,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
             a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
             codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
+            lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
             **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
         r = ssim(ya, yb, data_range=data_range, want_map=want_map)
         s, smap = r.mean, (r.map if want_map else None)

@@ -56,7 +56,7 @@ def _kernel(sigma: float) -> np.ndarray:
 
 
 def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGMA,
-         want_map: bool = True) -> SSIMResult:
+         want_map: bool = True, noise_var: float = 0.0) -> SSIMResult:
     """Gaussian-window SSIM of two 2-D images of the same shape.
 
     Parameters
@@ -70,6 +70,12 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
         Gaussian window sigma in pixels.
     want_map : bool
         Return the SSIM map as well (costs one extra image).
+    noise_var : float
+        Summed variance of the two images' own (independent) noise, in squared sample units.
+        Default 0: the standard SSIM. When given, the structure term compares the signals:
+        ``vx + vy`` loses the noise variance, never below ``2 |vxy|`` (the signals' own
+        Cauchy-Schwarz bound), so a noisy shot against a clean mean of the same field scores
+        near 1 while different structure still scores low.
 
     Returns
     -------
@@ -105,7 +111,10 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
         raise InputError(f"images of {a.shape[1]}x{a.shape[0]} are smaller than the {win}x{win} SSIM window")
     if not data_range > 0:
         raise InputError(f"data_range must be positive, got {data_range}")
+    if not (np.isfinite(noise_var) and noise_var >= 0):
+        raise InputError(f"noise_var must be a non-negative variance, got {noise_var!r}")
     scale = 1.0 / float(data_range)
+    nv = float(noise_var) * scale * scale
     ca = float(np.median(a[::7, ::7])) * scale
     cb = float(np.median(b[::7, ::7])) * scale
     h = a.shape[0]
@@ -113,9 +122,9 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     out = np.empty(a.shape, np.float32) if want_map else None
     bands = _bands(h, a.size)
     if len(bands) == 1:
-        total = _ssim_rows(a, b, 0, h, k, scale, ca, cb, out)
+        total = _ssim_rows(a, b, 0, h, k, scale, ca, cb, out, nv)
     else:
-        futures = [_band_pool().submit(_ssim_rows, a, b, r0, r1, k, scale, ca, cb, out) for r0, r1 in bands]
+        futures = [_band_pool().submit(_ssim_rows, a, b, r0, r1, k, scale, ca, cb, out, nv) for r0, r1 in bands]
         total = sum(f.result() for f in futures)
     inner = (a.shape[0] - 2 * pad) * (a.shape[1] - 2 * pad)
     return SSIMResult(mean=total / inner, map=out if want_map else np.empty(0, np.float32))
@@ -147,7 +156,7 @@ def _bands(h: int, size: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1]) for i in range(n) if edges[i + 1] > edges[i]]
 
 
-def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out) -> float:
+def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out, nv=0.0) -> float:
     """SSIM map rows ``r0:r1`` (written to ``out`` when given); returns the sum over the rows that
     lie inside the cropped mean region. Rows are computed from a band with a ``pad``-row halo, so
     interior band edges see real neighbours and only the image's own edges are reflected."""
@@ -182,6 +191,11 @@ def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out) -> float:
     np.multiply(uy, uy, out=q)
     e -= q
     np.copyto(w2, e, casting="unsafe")                 # w2 = vx + vy
+    if nv > 0:  # the signals' variances: noise removed, at least 2 |vxy| (Cauchy-Schwarz)
+        w2 -= np.float32(nv)
+        np.abs(w1, out=y)
+        y *= np.float32(2)
+        np.maximum(w2, y, out=w2)
     ux += ca
     uy += cb
     np.copyto(x, ux, casting="unsafe")                 # x = mu_x

@@ -7,11 +7,13 @@ Order of the tests (the first that fails decides):
    their noise; a blank frame has no correlation to speak of, and its residual decides;
 2. field moved: the registration shift exceeds ``max_shift``;
 3. focus changed: one side lost (or gained) at least ``refocus`` of its fine detail against the
-   detail both share (:func:`compare.align.sharpness_change`);
+   detail both share (:func:`compare.align.sharpness_change`), at the working scale and at full
+   resolution over the whole frame;
 4. local change: a region beyond the noise floor. When every region holds A's structure at
    another intensity the field is the same and objects dimmed or brightened (bleaching, focus
    drift); otherwise structure appeared, vanished or moved;
-5. aligned SSIM below ``ssim_min`` (structured frames only) and, if asked, the dHash distance.
+5. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
+   noise taken out of its structure term) and, if asked, the dHash distance.
 
 ``same_field`` in the JSON is True for the same field within noise and for dimming or a refocus
 of an unchanged field, False for new/removed structure, a moved field or another scene.

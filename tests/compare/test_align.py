@@ -136,3 +136,54 @@ def test_block_median_equals_numpys_nanmedian():
         holes[..., 0] = False
         d[holes] = np.nan
         np.testing.assert_allclose(nanmedian_last(d), np.nanmedian(d, axis=-1), rtol=0, atol=1e-6)
+
+
+def test_local_noise_follows_the_noise_not_a_change_as_large_as_a_block():
+    """noise_floor._local_sigma against the noise the residual was made with (the reference):
+    white noise smoothed like the residual (sigma 1.5), twice as strong in one part of the frame,
+    and a constant offset of 5 noise sigmas over a 40 px square across four blocks (a particle
+    that darkened). The spread of the residual itself read 2.2x the noise inside the square."""
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
+
+    rng = np.random.default_rng(11)
+    h, w = 240, 320
+    level = np.ones((h, w), np.float32)
+    level[:, 224:] = 2.0                                    # noisier right part (bright, textured)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5) * level
+    quiet = float(np.std(noise[:, :192]))                   # the true noise of the left part
+    resid = noise.copy()
+    resid[112:152, 48:88] -= 5 * quiet                      # the change: an offset, no new noise
+    sigma = _robust_sigma(resid.ravel())                    # the frame's noise, as analyse has it
+    local = _local_sigma(resid, np.ones((h, w), bool), sigma)
+    assert local.min() >= sigma and local.max() <= LOCAL_MAX * sigma
+    inside = float(np.median(local[112:152, 48:88]))
+    assert inside < 1.3 * quiet, inside / quiet             # the offset did not raise its own noise
+    right = float(np.median(local[:, 260:]))
+    assert right == pytest.approx(2.0 * quiet, rel=0.2)     # the noisier part is judged noisier
+
+
+def test_aligned_ssim_judges_structure_where_the_noise_is_small():
+    """align._signal_ssim: a shot buried in correlated noise (SNR ~1, as a widefield single shot)
+    against the clean mean of the same field scores as the same structure; a neighbouring field
+    (a window 40 px away) does not, with or without that noise."""
+    from skimage.data import cell
+
+    from scopecheck.compare.align import _signal_ssim
+    from scopecheck.compare.noise_floor import _gauss_noise_gain
+
+    rng = np.random.default_rng(5)
+    img = cell().astype(np.float32)
+    clean, other = img[:560, :450], img[40:600, 40:490]
+    noise = cv2.GaussianBlur(rng.normal(0, 1, clean.shape).astype(np.float32), (0, 0), 0.8)
+    noise *= np.float32(1.5 * clean.std() / noise.std())
+    shot = clean + noise
+
+    def smooth(x):
+        return cv2.GaussianBlur(x, (0, 0), 1.0)
+
+    white = _gauss_noise_gain(1.0) ** 2  # what a white-noise estimate of 1 DN would say
+    assert _signal_ssim(smooth(shot), smooth(clean), white, agree=True) > 0.95
+    assert _signal_ssim(smooth(shot), smooth(clean), white, agree=False) < 0.9  # white noise only
+    # structures that do not agree: their difference is no noise, whatever its spread
+    assert _signal_ssim(smooth(clean), smooth(other), white, agree=False) < 0.9
+    assert _signal_ssim(smooth(shot), smooth(other), white, agree=False) < 0.9

@@ -70,3 +70,37 @@ def test_banded_ssim_equals_skimage_on_a_megapixel():
     mean, smap = oracle(a, b, 255)
     r = ssim(a, b, data_range=255)
     assert abs(r.mean - mean) < 1e-4 and np.abs(r.map - smap).max() < 1e-4
+
+
+def _noise_corrected_ssim_reference(a, b, noise_var, data_range):
+    """Plain formula with scipy.ndimage filters (an independent implementation): SSIM whose
+    ``vx + vy`` loses the summed noise variance, never below ``2 |vxy|``."""
+    from scipy.ndimage import gaussian_filter
+
+    a, b = a.astype(np.float64) / data_range, b.astype(np.float64) / data_range
+    nv = noise_var / data_range ** 2
+
+    def g(x):
+        return gaussian_filter(x, 1.5, truncate=3.5, mode="reflect")
+
+    ma, mb = g(a), g(b)
+    va, vb, vab = g(a * a) - ma * ma, g(b * b) - mb * mb, g(a * b) - ma * mb
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    den = np.maximum(va + vb - nv, 2 * np.abs(vab))
+    s = (2 * ma * mb + c1) * (2 * vab + c2) / ((ma * ma + mb * mb + c1) * (den + c2))
+    return s[5:-5, 5:-5].mean()
+
+
+def test_ssim_with_noise_variance_equals_the_plain_formula():
+    f = scene(5, 200, 240, channels=1)
+    a, b = noisy(f, 8.0, 1), noisy(f, 1.0, 2)  # a noisy shot against a clean one
+    for nv in (0.0, 40.0, 65.0, 400.0):
+        r = ssim(a, b, data_range=255, noise_var=nv)
+        assert r.mean == pytest.approx(_noise_corrected_ssim_reference(a, b, nv, 255), abs=1e-4), nv
+    assert ssim(a, b, data_range=255, noise_var=0.0).mean == pytest.approx(oracle(a, b, 255)[0], abs=1e-4)
+    # the noise variance of the pair (8^2 + 1^2) takes the SSIM near 1; other structure stays low
+    assert ssim(a, b, data_range=255, noise_var=65.0).mean > 0.9 > 0.75 > ssim(a, b, data_range=255).mean
+    other = noisy(scene(6, 200, 240, channels=1), 1.0, 3)
+    assert ssim(a, other, data_range=255, noise_var=65.0).mean < 0.85  # below the verdict's 0.90
+    with pytest.raises(InputError, match="noise_var"):
+        ssim(a, b, data_range=255, noise_var=-1.0)

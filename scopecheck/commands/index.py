@@ -23,7 +23,7 @@ from scopecheck.compare.indexed import haystack_from, load_haystack
 from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
 
 from .common import Progress, add_json, add_overwrite, check_output, plural, print_json, save_output
-from .search import _distance, _hashing, _warn, register as register_search
+from .search import _distance, _hashing, hashed_folder, register as register_search
 
 
 def register(sub):
@@ -105,13 +105,7 @@ def run_dedupe(args) -> int:
         if not args.sheet.lower().endswith(HTML_EXTENSIONS):
             raise InputError("--sheet writes an HTML page; name it .html (e.g. --sheet groups.html)",
                              path=args.sheet)
-    bar = Progress("dedupe")
-    try:
-        hay = haystack_from(args.source, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                            progress=bar,
-                            refresh_index=not args.no_refresh, notice=_warn)
-    finally:
-        bar.close()
+    hay = hashed_folder("dedupe", haystack_from, args.source, args)
     res = find_duplicates(hay, max_distance=args.max_distance, confirm_distance=args.confirm_distance)
     if args.sheet:
         page = dedupe_sheet_html(res, max_pixels=args.max_pixels).encode("utf-8", "surrogateescape")

@@ -63,20 +63,20 @@ def register(sub):
     p.set_defaults(func=run_search)
 
 
+def hashed_folder(label: str, build, path, args, **options):
+    """``build`` (:func:`haystack_from` or :func:`needles_from`) over ``path`` with the command's
+    limits and index refresh, a progress bar named ``label`` on a TTY."""
+    bar = Progress(label)
+    try:
+        return build(path, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
+                     progress=bar, refresh_index=not args.no_refresh, notice=_warn, **options)
+    finally:
+        bar.close()
+
+
 def _search_inputs(args):
-    bar = Progress("haystack")
-    try:
-        hay = haystack_from(args.haystack, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                            progress=bar, refresh_index=not args.no_refresh, notice=_warn, lean=True)
-    finally:
-        bar.close()
-    bar = Progress("needles")
-    try:
-        needles = needles_from(args.needles, jobs=args.jobs, max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                               progress=bar,
-                               refresh_index=not args.no_refresh, notice=_warn)
-    finally:
-        bar.close()
+    hay = hashed_folder("haystack", haystack_from, args.haystack, args, lean=True)
+    needles = hashed_folder("needles", needles_from, args.needles, args)
     return hay, needles
 
 

@@ -288,12 +288,8 @@ def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: boo
     variance is small against its own constant ``C2``: the images are judged at the finest of
     ``SSIM_SCALES`` (extra smoothing) where the noise variance is below ``SSIM_NOISE_C2`` of ``C2``."""
     c2 = (K2 * 255.0) ** 2
-    ga, gb, nvar = sa, sb, white_var
     for extra in SSIM_SCALES:
-        if extra > 0:
-            ga, gb = cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)
-        else:
-            ga, gb = sa, sb
+        ga, gb = (cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)) if extra > 0 else (sa, sb)
         nvar = white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2
         if agree:
             nvar = max(nvar, _robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2)

@@ -8,6 +8,8 @@ identical-file, identical-pixels or near-identical.
 
 usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
        [--figures]  (per-category figures the thresholds act on: margins)
+       [--heldout]  (the held-out validation split, ``bench/bench_real_sources3.py``, never tuned on;
+                     its own cache, default ``out/heldout-cache``)
 """
 from __future__ import annotations
 
@@ -22,14 +24,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_real_pairs import CATEGORIES, SAME, build_cache, labelled_pairs
+from bench_real_sources3 import CATEGORIES3, SAME3, labelled_pairs3
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 
-def run(root: str, *, quick: bool = False, match: str | None = None):
+def run(root: str, *, quick: bool = False, match: str | None = None, pairs=None):
     table = collections.defaultdict(collections.Counter)
     misses, figures = [], collections.defaultdict(list)
     t0 = time.perf_counter()
-    for p in labelled_pairs(root, quick=quick):
+    for p in pairs if pairs is not None else labelled_pairs(root, quick=quick):
         if match and match not in f"{p.category} {p.name}":
             continue
         c = compare_files(p.a, p.b)
@@ -44,40 +47,53 @@ def run(root: str, *, quick: bool = False, match: str | None = None):
                                         "dhash": c.dhash_distance, "reason": c.reason,
                                         "sharpness": an.sharpness_change})
         if same != p.same:
-            misses.append((p.category, p.name, c.verdict, c.reason))
+            fig = figures[p.category][-1] if an is not None else None
+            misses.append((p.category, p.name, c.verdict, c.reason) + ((
+                f"corr {fig['corr']:.3f} ssim {fig['ssim']:.3f} shift {fig['shift']:.1f} px region {fig['region']:.2f} % "
+                f"dhash {fig['dhash']} sharp {fig['sharpness']}",) if fig else ()))
     return table, misses, figures, time.perf_counter() - t0
 
 
-def print_table(table) -> None:
+def print_table(table, categories=CATEGORIES, same_categories=SAME) -> None:
     print(f"{'category':18} {'truth':9} {'same':>6} {'different':>10}  right")
-    for cat in CATEGORIES:
+    for cat in categories:
         row = table.get(cat)
         if not row:
             continue
-        truth = "same" if cat in SAME else "different"
+        truth = "same" if cat in same_categories else "different"
         n = row["same"] + row["different"]
         print(f"{cat:18} {truth:9} {row['same']:6d} {row['different']:10d}  {100 * row[truth] / max(n, 1):5.1f} %")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default="out/real-cache")
+    ap.add_argument("--cache", help="cache folder (default out/real-cache; with --heldout out/heldout-cache)")
     ap.add_argument("--mirrors", default="/work/.mirror")
     ap.add_argument("--quick", action="store_true", help="a few pairs per category")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
     ap.add_argument("--json", help="write the figures of every pair to this file")
     ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
+    ap.add_argument("--heldout", action="store_true",
+                    help="run the held-out validation split (bench_real_sources3) instead of the tuning set")
     args = ap.parse_args()
-    if not os.path.isdir(os.path.join(args.cache, "src")):
-        build_cache(args.cache, mirrors=args.mirrors, log=lambda m: print(m, file=sys.stderr))
-    table, misses, figures, elapsed = run(args.cache, quick=args.quick, match=args.match)
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    categories, same_categories, pairs = CATEGORIES, SAME, None
+    if args.heldout:
+        args.cache = args.cache or "out/heldout-cache"
+        categories, same_categories = CATEGORIES3, SAME3
+        pairs = labelled_pairs3(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
+    else:
+        args.cache = args.cache or "out/real-cache"
+        if not os.path.isdir(os.path.join(args.cache, "src")):
+            build_cache(args.cache, mirrors=args.mirrors, log=log)
+    table, misses, figures, elapsed = run(args.cache, quick=args.quick, match=args.match, pairs=pairs)
     n = sum(sum(r.values()) for r in table.values())
-    print(f"real-data harness: {n} pairs, {elapsed:.1f} s\n")
-    print_table(table)
+    print(f"real-data harness{' (held-out split)' if args.heldout else ''}: {n} pairs, {elapsed:.1f} s\n")
+    print_table(table, categories, same_categories)
     if args.figures:
         print("\nper category: min/max aligned correlation, SSIM, shift px, largest region %, dHash")
-        for cat in CATEGORIES:
+        for cat in categories:
             f = figures.get(cat)
             if not f:
                 continue

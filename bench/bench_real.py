@@ -77,7 +77,7 @@ def main():
     ap.add_argument("--heldout", action="store_true",
                     help="run the held-out validation split (bench_real_sources3) instead of the tuning set")
     args = ap.parse_args()
-    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    log = lambda m: print(m, file=sys.stderr)
     categories, same_categories, pairs = CATEGORIES, SAME, None
     if args.heldout:
         args.cache = args.cache or "out/heldout-cache"

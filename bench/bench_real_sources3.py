@@ -16,6 +16,9 @@ Categories (truth in brackets; names shared with the tuning set where the kind i
   series, kept apart: over a series the frame mean drifts by -17 % to +16 % (mean of frames 0-9
   against 40-49; the brightest tenth by -27 % to +24 %) and the stage by ~1 px, so under issue 9's
   item 6 ("objects dimmed ... after 50 captures" is a change) a `different` verdict may be right.
+* ``repeat-dark`` [same] -- two consecutive dark frames (lens covered) of a machine-vision camera
+  (FLIR Flea3, as redistributed: 408x344, 8-bit, nearly all zero but for hot pixels), 7 exposures
+  25 ms-3.9 s, two sessions.
 * ``shot-vs-mean-fluo`` [same] -- one raw confocal frame against the published mean of the 50.
 * ``shot-vs-mean-photo`` [same] -- SIDD smartphone crops: one noisy shot against the ground truth
   the SIDD authors estimated from a burst of the same static scene (Abdelhamed et al., CVPR 2018).
@@ -27,7 +30,9 @@ Categories (truth in brackets; names shared with the tuning set where the kind i
   raw frame against raw frame): the stage moved 100-230 px or to another cell.
 * ``timelapse`` [different] -- real video where things moved: a fixed surveillance camera with
   people walking (OpenCV ``vtest.avi``, 10 fps, frames 2, 10 and 50 apart); Middlebury
-  optical-flow frame pairs (``basketball``, ``rubberwhale``). (OpenCV's ``tree.avi`` is left out:
+  optical-flow frame pairs (``basketball``, ``rubberwhale``); particle videos from
+  ``soft-matter/trackpy-examples`` (latex spheres diffusing in water, 1 and 4 s apart; large
+  colloids in brightfield, 25-49 frames apart; a draining foam, consecutive frames). (OpenCV's ``tree.avi`` is left out:
   a fixed camera, leaves in the wind and the exposure drifting, no clear truth.)
 * ``timelapse-fluo16``, ``timelapse-phase`` [different] -- a wound-healing (scratch) assay from the
   ``ndev-sampledata`` wheel: 16-bit nuclei fluorescence and transmitted light, 10 time points,
@@ -57,7 +62,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "shot-vs-mean-fluo",
+SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
 DIFFERENT3 = ("timelapse", "timelapse-fluo16", "timelapse-phase", "another-field-fluo", "another-scene")
 CATEGORIES3 = SAME3 + DIFFERENT3
@@ -68,6 +73,16 @@ KODAK_REPO, KODAK_REV = "MohamedBakrAli/Kodak-Lossless-True-Color-Image-Suite", 
 SIDD_REPO, SIDD_REV = ("yilmazdoga/deep-residual-autoencoder-for-real-image-denoising",
                        "ff5433c6728bed0258c4a76e2b1067581055cf55")  # sample images deleted in later commits
 SIDD_SAMPLES = range(12)
+TPX_REPO, TPX_REV = "soft-matter/trackpy-examples", "09fb3074a173585d48b5001b5b4b7e6479999598"
+BULK_WATER = (0, 24, 50, 74, 96, 100, 124, 150, 174, 196, 200, 224, 246)  # frames used (24 fps)
+BRIGHTFIELD = (0, 10, 20, 25, 35, 45, 49)
+DARK_REPO, DARK_REV = "bllanos/chromatic-aberration", "9350e51a1ca96d541a6a82627fd0bf7636cf6638"
+# (session, exposure, capture time stamp) of the dark-frame pairs (frames 0003 and 0004 of each)
+DARK = (("d1", "25ms", "2019-02-08-171117"), ("d1", "50ms", "2019-02-08-171134"), ("d1", "100ms", "2019-02-08-171146"),
+        ("d1", "250ms", "2019-02-08-171201"), ("d1", "500ms", "2019-02-08-171215"), ("d1", "2000ms", "2019-02-08-171233"),
+        ("d1", "3916ms", "2019-02-08-171307"), ("d2", "25ms", "2019-02-18-111816"), ("d2", "50ms", "2019-02-18-111837"),
+        ("d2", "100ms", "2019-02-18-111912"), ("d2", "250ms", "2019-02-18-111930"), ("d2", "500ms", "2019-02-18-111943"),
+        ("d2", "2000ms", "2019-02-18-112005"), ("d2", "3916ms", "2019-02-18-112031"))
 # repository -> [(revision, path in repo, name in src3)]
 GIT3: dict[str, list[tuple[str, str, str]]] = {
     FMD_REPO: ([(FMD_REV, f"Confocal_BPAE_B/raw/{f}/HV110_P05005100{k:02d}.png", f"fmd_cf_bpae_b_f{f:02d}_raw{k:02d}.png")
@@ -78,6 +93,11 @@ GIT3: dict[str, list[tuple[str, str, str]]] = {
                  for i in SIDD_SAMPLES]
                 + [(SIDD_REV, f"datasets/SIDD_Dataset/Sample_Images/GT_Images/GT_{i}.png", f"sidd_{i:02d}_gt.png")
                    for i in SIDD_SAMPLES]),
+    TPX_REPO: ([(TPX_REV, f"sample_data/bulk_water/bulk_water_{t:03d}.png", f"tpx_bulk_water_{t:03d}.png") for t in BULK_WATER]
+               + [(TPX_REV, f"sample_data/brightfield/bf_{t:04d}.png", f"tpx_bf_{t:04d}.png") for t in BRIGHTFIELD]
+               + [(TPX_REV, f"sample_data/foam/V1.75f3.125000{t}.tif", f"tpx_foam_{t}.tif") for t in range(1, 10)]),
+    DARK_REPO: [(DARK_REV, f"demo_data/captured_images/dark_frames/{d}_dark_{e}_{ts}-000{k}.tif", f"dark_{d}_{e}_{k}.tif")
+                for d, e, ts in DARK for k in (3, 4)],
 }
 _CV = "./usr/share/doc/opencv-doc/examples/data/"
 OPENCV_PHOTOS = ("baboon.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg", "home.jpg", "messi5.jpg",
@@ -285,6 +305,13 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             if have(raw(f, k), m):
                 yield P("shot-vs-mean-fluo", f"FMD confocal BPAE field {f} raw {k} vs mean of 50", s(raw(f, k)), s(m))
 
+    # dark frames: two consecutive captures with the lens covered, same exposure (a blank field)
+    for d, e, _ in DARK[:1] if quick else DARK:
+        if have(f"dark_{d}_{e}_3.tif", f"dark_{d}_{e}_4.tif"):
+            yield P("repeat-dark", f"machine-vision camera dark frames session {d} {e} capture 3 vs 4",
+                    png(f"dark_{d}_{e}_3", _read(s(f"dark_{d}_{e}_3.tif"))),  # type: ignore[arg-type]
+                    png(f"dark_{d}_{e}_4", _read(s(f"dark_{d}_{e}_4.tif"))))  # type: ignore[arg-type]
+
     # SIDD: one smartphone shot against the burst-estimated ground truth
     for i in list(SIDD_SAMPLES)[:2] if quick else SIDD_SAMPLES:
         if have(f"sidd_{i:02d}_noisy.png", f"sidd_{i:02d}_gt.png"):
@@ -354,6 +381,23 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             for t in range(scratch.shape[1] - 1) if not quick else (0,):
                 yield P(cat, f"ndev scratch assay {what} t{t}-t{t + 1}", png(f"ndev_scratch_c{c}_t{t}", scratch[c, t]),
                         png(f"ndev_scratch_c{c}_t{t + 1}", scratch[c, t + 1]))
+    # particles: latex spheres diffusing in water (24 fps; 1 and 4 s apart: ~4 and ~8 px); large
+    # colloids in brightfield (frames 25 and 49 apart: moved 4-11 px); a draining foam, consecutive frames
+    bw = (((0, 24), (0, 96)) if quick else ((0, 24), (50, 74), (100, 124), (150, 174), (200, 224),
+                                             (0, 96), (50, 150), (100, 196), (150, 246)))
+    for t1, t2 in bw[:1] if quick else bw:
+        a, b = f"tpx_bulk_water_{t1:03d}.png", f"tpx_bulk_water_{t2:03d}.png"
+        if have(a, b):
+            yield P("timelapse", f"trackpy-examples latex spheres in water t{t1}-t{t2} ({(t2 - t1) / 24:.0f} s)", s(a), s(b))
+    for t1, t2 in ((0, 25),) if quick else ((0, 25), (10, 35), (20, 45), (0, 49)):
+        a, b = f"tpx_bf_{t1:04d}.png", f"tpx_bf_{t2:04d}.png"
+        if have(a, b):
+            yield P("timelapse", f"trackpy-examples brightfield colloids t{t1}-t{t2}", s(a), s(b))
+    for t in range(1, 2 if quick else 9):
+        a, b = f"tpx_foam_{t}.tif", f"tpx_foam_{t + 1}.tif"
+        if have(a, b):
+            yield P("timelapse", f"trackpy-examples draining foam frame {t}-{t + 1}",
+                    png(f"tpx_foam_{t}", _read(s(a))), png(f"tpx_foam_{t + 1}", _read(s(b))))  # type: ignore[arg-type]
     for n in ("basketball", "rubberwhale"):
         if have(f"opencv_{n}1.png", f"opencv_{n}2.png"):
             yield P("timelapse", f"Middlebury {n} frame 1 vs 2 (objects moved)", s(f"opencv_{n}1.png"), s(f"opencv_{n}2.png"))

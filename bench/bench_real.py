@@ -50,7 +50,7 @@ def run(root: str, *, quick: bool = False, match: str | None = None, pairs=None)
             fig = figures[p.category][-1] if an is not None else None
             misses.append((p.category, p.name, c.verdict, c.reason) + ((
                 f"corr {fig['corr']:.3f} ssim {fig['ssim']:.3f} shift {fig['shift']:.1f} px region {fig['region']:.2f} % "
-                f"dhash {fig['dhash']} sharp {fig['sharpness']}",) if fig else ()))
+                f"dhash {fig['dhash']} sharp {fig['sharpness']:+.3f}",) if fig else ()))
     return table, misses, figures, time.perf_counter() - t0
 
 

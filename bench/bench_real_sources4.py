@@ -33,6 +33,10 @@ Categories (truth in brackets; names as the harness uses them):
   15-40 % of its width.
 * ``another-scene`` [different] -- two photos of the same size from one set (KDE Plasma
   photographs; JPEG XL test photographs).
+* ``refocus`` [different] -- two planes of a real focus stack (camera on a stand, only the focus
+  moved between shots): a PCB under a macro/microscope lens (``PetteriAimonen/focus-stack``, two
+  stacks of 10 and 7 planes), ``cmcguinness/focusstack`` (6 planes), ``stephenswetonic/FSCLI``
+  (close, middle and far focus); neighbouring planes and 2-3 steps apart.
 
 ``gather4(root)`` copies the source files into ``root/src4`` from Debian packages
 (``apt-get download``, unpacked with ``dpkg-deb``) and git snapshots under ``--mirrors`` (the
@@ -51,7 +55,7 @@ import numpy as np
 from bench_real_fetch import deb_members, git_blob, put, read, video_frames
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
-DIFFERENT4 = ("another-field", "another-scene")
+DIFFERENT4 = ("another-field", "another-scene", "refocus")
 CATEGORIES4 = SAME4 + DIFFERENT4
 
 _VISP = "./usr/share/visp-images-data/ViSP-images/"
@@ -86,11 +90,22 @@ DEB4: dict[str, list[tuple[str, str]]] = {
 }
 IGC_REPO, IGC_REV = ("IGC-Advanced-Imaging-Resource/image-analysis-python-napari",
                      "aed26cd50587001ee2cf86619720a704fb1b4fce")
+# real focus stacks (camera on a stand, only the focus moved): repository -> (revision, [(path, name in src4)])
+FOCUS_STACKS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "PetteriAimonen/focus-stack": ("d8532c82b33ed2123c655c4d2482db55e2e0fc9e",
+                                   [(f"examples/depthmap/pcb_{i:03d}.JPG", f"fstack_pcbdepth_{i}.jpg") for i in range(10)]
+                                   + [(f"examples/pcb/pcb_{i:03d}.jpg", f"fstack_pcb_{i}.jpg") for i in range(1, 8)]),
+    "cmcguinness/focusstack": ("4159421da9503b6a75de1cc4003e6b9ebd3e5ee8",
+                               [(f"Input/step{i}.jpg", f"fstack_step_{i}.jpg") for i in range(6)]),
+    "stephenswetonic/FSCLI": ("ede1be71157944d2305525b54c9508e7d0d04a73",
+                              [(f"examples/DSC_{i}.JPG", f"fstack_dsc_{i}.jpg") for i in (2426, 2427, 2428)]),
+}
 # repository -> [(revision, path in repo, name in src4)]
 GIT4: dict[str, list[tuple[str, str, str]]] = {
     IGC_REPO: [(IGC_REV, "data/FluorescentCells_3channel.tif", "igc_fluorescent_cells_3ch.tif"),
                (IGC_REV, "data/hela-cells_rgb.tif", "igc_hela_cells_rgb.tif"),
                (IGC_REV, "data/hela.tif", "igc_hela16.tif")],
+    **{repo: [(rev, path, name) for path, name in files] for repo, (rev, files) in FOCUS_STACKS.items()},
 }
 
 
@@ -258,6 +273,15 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             dx = round(w * frac)
             yield P("another-field", f"{n} window offset {frac:.0%}",
                     png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))
+
+    # refocus: two planes of a real focus stack (camera fixed, the focus moved), neighbours and 2-3 steps apart
+    for stack, idx, lags in (("pcbdepth", range(10), (1, 3)), ("pcb", range(1, 8), (1, 3)), ("step", range(6), (1, 2)),
+                             ("dsc", (2426, 2427, 2428), (1, 2))):
+        fs = [i for i in idx if have(f"fstack_{stack}_{i}.jpg")]
+        for lag in lags[:1] if quick else lags:
+            for a, b in list(zip(fs, fs[lag:]))[:1] if quick else zip(fs, fs[lag:]):
+                yield P("refocus", f"focus stack {stack} plane {a} vs {b} ({lag} step{'s' if lag > 1 else ''})",
+                        s(f"fstack_{stack}_{a}.jpg"), s(f"fstack_{stack}_{b}.jpg"))
 
     # another scene: photos of one set and one size
     for group in ([f"kde_{n}" for n in KDE_PHOTOS], ["jxl_keong_macan", "jxl_riaphotographs", "jxl_bliznaca"]):

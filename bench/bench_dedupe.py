@@ -284,22 +284,23 @@ def main():
         tent.append(Entry(path=name, dhash=h64, flat=h64.flat, sha256=dig, pixel_sha256=dig, dhash256=h256,
                           thumb=thumbnail(px)))
     th = Haystack.of(tent, source="tiles")
-    res = find_duplicates(th, max_distance=args.radius, min_correlation=args.min_correlation)
     by = {e.path: e for e in tent}
-    worst = 0
-    for g in res.groups:
-        rep = by[g.representative].dhash
-        worst = max([worst] + [by[m.path].dhash - rep for m in g.members])
-    sizes = sorted((len(g.members) for g in res.groups), reverse=True)
+    for radius in sorted({args.radius, 12}):
+        res = find_duplicates(th, max_distance=radius, min_correlation=args.min_correlation)
+        worst = 0
+        for g in res.groups:
+            rep = by[g.representative].dhash
+            worst = max([worst] + [by[m.path].dhash - rep for m in g.members])
+        sizes = sorted((len(g.members) for g in res.groups), reverse=True)
+        print(f"\n{len(ts)} overlapping stage-scan tiles, radius {radius}: {len(res.groups)} groups "
+              f"(largest {sizes[:5]}), farthest member from its representative {worst} bits; "
+              f"{res.candidate_links} candidate links, {res.confirmed_links} confirmed")
     comps = chain_groups(th, tent, radius=args.radius)
-    print(f"\n{len(ts)} overlapping stage-scan tiles, radius {args.radius}: {len(res.groups)} groups "
-          f"(largest {sizes[:5]}), farthest member from its representative {worst} bits; "
-          f"{res.candidate_links} candidate links, {res.confirmed_links} confirmed")
     if comps:
         big = max(comps, key=len)
-        hb = hay.hashes if False else th.hashes[np.array([k for k, e in enumerate(tent) if e.path in set(big)])]
+        hb = th.hashes[np.array([k for k, e in enumerate(tent) if e.path in set(big)])]
         span = int(np.bitwise_count(hb[:, None] ^ hb[None, :]).max())
-        print(f"  chained (before): {len(comps)} groups, the largest {len(big)} tiles whose members are up to "
+        print(f"  chained (s2), radius {args.radius}: {len(comps)} groups, the largest {len(big)} tiles whose members are up to "
               f"{span} bits apart")
 
 

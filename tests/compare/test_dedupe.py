@@ -145,7 +145,6 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
     by = {e.path: e for e in entries}
     for least in (DEFAULT_MIN_CORRELATION, -1.0):  # with the confirmation, and with it switched off
         res = find_duplicates(hay, min_correlation=least)
-        assert res.groups, "overlapping tiles are near-duplicates of their neighbours"
         in_groups = [m.path for g in res.groups for m in g.members]
         assert len(in_groups) == len(set(in_groups))
         for g in res.groups:
@@ -159,8 +158,8 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
             assert g.radius == max(m.distance for m in g.members)
         if least == -1.0:  # stars alone already split the chain into many groups
             assert len(res.groups) > 1
-        else:  # neighbours are 16 % of the frame apart, beyond the 3 % shifts searched: not all links hold
-            assert 0 < res.confirmed_links < res.candidate_links / 2
+        else:  # neighbours are 16 % of the frame apart, beyond the 3 % shifts searched: different fields
+            assert res.confirmed_links < res.candidate_links / 10
 
 
 # --------------------------------------------------------------------------- digest groups and flat frames
@@ -169,11 +168,12 @@ def digest(label: str) -> str:
     return hashlib.sha256(label.encode()).hexdigest()
 
 
-#: A 32x32 thumbnail: a diagonal ramp (every view of it correlates with its whole frame).
-RAMP = np.add.outer(np.arange(32), np.arange(32)).astype(np.uint8).tobytes()
+#: A 32x32 thumbnail: a smooth bump (every view of it correlates with its whole frame).
+BUMP = (200 * np.exp(-np.add.outer((np.arange(32) - 15.5) ** 2, (np.arange(32) - 15.5) ** 2) / 200)).astype(
+    np.uint8).tobytes()
 
 
-def entry(path, value, *, flat=False, sha=None, pix=None, fine=None, thumb=RAMP):
+def entry(path, value, *, flat=False, sha=None, pix=None, fine=None, thumb=BUMP):
     fine = value * (1 + (1 << 64) + (1 << 128) + (1 << 192)) if fine is None else fine  # 4 copies of the 64 bits
     return Entry(path=path, dhash=DHash(8, value), flat=flat, sha256=digest(sha or f"s-{path}"),
                  pixel_sha256=digest(pix or f"p-{path}"), dhash256=DHash(16, fine), thumb=thumb)
@@ -202,7 +202,7 @@ def test_find_duplicates_kinds_flat_and_no_chain():
     near = res.groups[2]
     assert [m.distance for m in near.members] == [0, 2, 2, 2, 7] and near.radius == 7
     assert [m.distance256 for m in near.members] == [0, 8, 8, 8, 28]
-    assert [m.correlation for m in near.members] == pytest.approx([1.0] * 5, abs=1e-5)  # the same ramp
+    assert [m.correlation for m in near.members] == pytest.approx([1.0] * 5, abs=1e-5)  # the same bump
     assert res.flat == ("/a/blank1.png", "/a/blank2.png")
     assert find_duplicates(Haystack.of([entry("/x", 1), entry("/y", 2**40 - 1)])).groups == ()
     js = res.to_json()
@@ -213,7 +213,7 @@ def test_find_duplicates_kinds_flat_and_no_chain():
 
 def test_unconfirmed_link_is_not_a_group():
     a, b = 0xF0F0_F0F0_F0F0_F0F0, 0xF0F0_F0F0_F0F0_F0F0 ^ 0b1
-    flipped = (255 - np.frombuffer(RAMP, np.uint8)).tobytes()  # the ramp's negative: correlation -1
+    flipped = (255 - np.frombuffer(BUMP, np.uint8)).tobytes()  # the bump's negative: correlation -1
     hay = Haystack.of([entry("/a", a), entry("/b", b, thumb=flipped)])
     res = find_duplicates(hay)
     assert res.groups == () and (res.candidate_links, res.confirmed_links) == (1, 0)

@@ -48,7 +48,16 @@ def _view_by_hand(t: np.ndarray, wy, wx) -> np.ndarray:
                     total += oy * ox * float(t[yy, xx])
                     area += oy * ox
             out[r, c] = total / area
-    v = out.ravel() - out.mean()
+    return _detrended(out)
+
+
+def _detrended(cells: np.ndarray) -> np.ndarray:
+    """The residual of numpy's least-squares plane a + b x + c y through the cells, unit norm."""
+    m = cells.shape[0]
+    y, x = np.mgrid[0:m, 0:m]
+    design = np.column_stack([np.ones(m * m), x.ravel(), y.ravel()])
+    coef = np.linalg.lstsq(design, cells.ravel(), rcond=None)[0]
+    v = cells.ravel() - design @ coef
     return v / np.linalg.norm(v)
 
 
@@ -59,10 +68,14 @@ def test_views_against_a_pure_python_area_average():
     assert ws[0] == (0.0, 1.0) and len(ws) == 10 and all(0 <= a < b <= 1 + 1e-9 for a, b in ws)
     v = views(t.reshape(1, -1))[0]
     assert v.shape == (len(ws) ** 2, COMPARE_SIZE ** 2)
-    # the whole frame: 2x2 block means (reshape-mean), normalised
-    whole = t.astype(np.float64).reshape(16, 2, 16, 2).mean(axis=(1, 3)).ravel()
-    whole = (whole - whole.mean()) / np.linalg.norm(whole - whole.mean())
+    # the whole frame: 2x2 block means (reshape-mean), its plane removed
+    whole = _detrended(t.astype(np.float64).reshape(16, 2, 16, 2).mean(axis=(1, 3)))
     np.testing.assert_allclose(v[0], whole, atol=2e-6)
+    # a plane (a brightness ramp) has nothing left to correlate; a ramp added to a picture changes nothing
+    ramp = np.add.outer(np.arange(32) * 3, np.arange(32) * 2).astype(np.uint8)
+    assert not views(ramp.reshape(1, -1))[0, 0].any()
+    np.testing.assert_allclose(views((t // 4 + ramp).reshape(1, -1))[0, 0], views((t // 4).reshape(1, -1))[0, 0],
+                               atol=2e-5)
     for y, x in ((1, 4), (7, 2), (9, 9)):  # view index = y-window * 10 + x-window
         np.testing.assert_allclose(v[y * len(ws) + x], _view_by_hand(t, ws[y], ws[x]), atol=2e-5)
 

@@ -138,7 +138,7 @@ def _ramps() -> tuple[np.ndarray, np.ndarray]:
     return out
 
 
-def views(thumbs: np.ndarray) -> np.ndarray:
+def views(thumbs: np.ndarray, *, whole_only: bool = False) -> np.ndarray:
     """(n, V, 256) float32: every view of each thumbnail ((n, 1024) uint8) with its least-squares
     plane removed (mean and x/y ramps) and unit norm (all zeros for a planar view); view 0 is the
     whole frame. V = (number of 1-D windows) squared."""
@@ -147,6 +147,8 @@ def views(thumbs: np.ndarray) -> np.ndarray:
     k, m = THUMB_SIZE, COMPARE_SIZE
     t = np.asarray(thumbs, dtype=np.float32).reshape(-1, k, k)
     n, w = t.shape[0], _weights()
+    if whole_only:  # window 0 is the whole frame: its rows come first in the stacked weights
+        w = w[:m]
     nw = w.shape[0] // m
     rows = (w @ t.transpose(1, 0, 2).reshape(k, n * k)).reshape(nw * m * n, k)  # every y-window, per file
     full = (rows @ w.T).reshape(nw, m, n, nw, m)                               # every (y, x) window pair
@@ -174,7 +176,7 @@ def link_correlations(thumbs: np.ndarray, i: np.ndarray, j: np.ndarray, *, block
     if i.size == 0:
         return out
     used = np.unique(np.concatenate([i, j]))
-    whole = views(thumbs[used])[:, 0]                        # (u, 256): each file's whole frame
+    whole = views(thumbs[used], whole_only=True)[:, 0]       # (u, 256): each file's whole frame
     a = np.searchsorted(used, np.concatenate([i, j]))        # both directions: a's views, b's frame
     b = np.searchsorted(used, np.concatenate([j, i]))
     link = np.concatenate([np.arange(i.size), np.arange(i.size)])

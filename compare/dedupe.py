@@ -3,10 +3,11 @@ near-duplicates, plus an HTML contact sheet of the groups.
 
 Near-duplicates never chain strangers. Two files are *linked* when their 64-bit dHashes are within
 ``max_distance`` bits (the candidate, found by :func:`compare.hamming.radius_pairs`) **and** their
-32x32 thumbnails (stored in the index beside the hashes) correlate: some crop-and-shift view of one
-has a Pearson correlation of at least ``min_correlation`` with the other's whole frame
-(:mod:`compare.thumbs`: a second, independent test that ignores brightness, contrast, JPEG noise,
-resizing and crops, but not a different picture whose coarse gradients happen to agree). Groups are
+32x32 thumbnails (stored in the index beside the hashes) correlate: some crop-and-shift view of one,
+its least-squares plane removed, correlates at ``min_correlation`` or more with the other's whole
+frame (:mod:`compare.thumbs`: a second, independent test that ignores brightness, contrast, an
+illumination ramp, JPEG noise, resizing and crops up to 9 % a side, but not a different picture
+whose coarse gradients happen to agree). Groups are
 stars, not connected components: the file linked to the most ungrouped files becomes a
 representative and takes those files; repeat. So every member of a near group is linked to, and
 within ``max_distance`` of, its representative, and a chain a-b-c of overlapping stage-scan tiles

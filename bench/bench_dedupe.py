@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_dedupe.py                 # build the set under out/, measure
     .venv/bin/python bench/bench_dedupe.py --radius 7      # the radius the comparison is made at
+    .venv/bin/python bench/bench_dedupe.py --edits         # the link test on edits the set lacks
 
 The peers are a bench-only extra (imagededup pulls in PyTorch): ``.venv/bin/pip install -e '.[bench]'``.
 
@@ -192,12 +193,53 @@ def imagehash_pairs(paths, kind, radius, cache={}):  # noqa: B006
             if hs[a] - hs[b] <= radius}
 
 
+def unseen_edits(y: np.ndarray) -> dict[str, np.ndarray]:
+    """Edits the photo set does not contain, applied to a luma array (what a held-out set may hold)."""
+    h, w = y.shape
+    f = y.astype(np.float64)
+    rot = cv2.warpAffine(y, cv2.getRotationMatrix2D((w / 2, h / 2), 2, 1.0), (w, h), borderMode=cv2.BORDER_REFLECT)
+    out = {"gamma 0.6": 255 * (f / 255) ** 0.6, "gamma 1.6": 255 * (f / 255) ** 1.6,
+           "contrast x0.5": 128 + 0.5 * (f - 128),
+           "JPEG q30": cv2.imdecode(cv2.imencode(".jpg", y, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], 0),
+           "quarter size": cv2.resize(y, (max(w // 4, 8), max(h // 4, 8)), interpolation=cv2.INTER_AREA),
+           "blur sigma 2": cv2.GaussianBlur(y, (0, 0), 2),
+           "noise sigma 5": f + np.random.default_rng(0).normal(0, 5, f.shape),
+           "crop 8 % left": y[:, int(w * .08):], "crop 6 % corner": y[int(h * .06):, int(w * .06):],
+           "crop 10 % all round": y[int(h * .1):h - int(h * .1), int(w * .1):w - int(w * .1)],
+           "crop 8 % top+bottom": y[int(h * .08):h - int(h * .08), :], "rotated 2 deg": rot}
+    return {k: np.clip(np.round(v), 0, 255).astype(np.uint8) for k, v in out.items()}
+
+
+def report_unseen_edits(min_correlation: float):
+    from scopecheck.compare.hashing import dhash_from_luma, luma
+
+    print(f"\nedits the set does not contain, on each source's luma; copies within 12 bits of 64 kept at "
+          f"correlation >= {min_correlation} (and by the 16x16 dHash within 64):")
+    kept: dict[str, list] = {}
+    for _, img in _sources():
+        y = luma(img)
+        h0, f0, t0 = dhash_from_luma(y), dhash_from_luma(y, hash_size=16), np.frombuffer(thumbnail(y), np.uint8)
+        for name, v in unseen_edits(y).items():
+            if dhash_from_luma(v) - h0 > 12:
+                continue
+            r = link_correlations(np.stack([t0, np.frombuffer(thumbnail(v), np.uint8)]), [0], [1])[0]
+            kept.setdefault(name, []).append((r, dhash_from_luma(v, hash_size=16) - f0))
+    for name, rs in kept.items():
+        r = np.array([x for x, _ in rs])
+        print(f"  {name:20s} {int((r >= min_correlation).sum()):2d} of {r.size:2d} (lowest {r.min():.3f}); "
+              f"16x16 dHash: {sum(d <= 64 for _, d in rs):2d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius", type=int, default=DEFAULT_MAX_DISTANCE)
     ap.add_argument("--min-correlation", type=float, default=DEFAULT_MIN_CORRELATION)
     ap.add_argument("--sweep", default="2,4,5,6,7,8,10,12,14")
+    ap.add_argument("--edits", action="store_true", help="only the link test on edits the set does not contain")
     args = ap.parse_args()
+    if args.edits:
+        report_unseen_edits(args.min_correlation)
+        return
     radii = [int(r) for r in args.sweep.split(",")]
     folder = os.path.join(OUT, "photos")
     truth = build_set(folder)

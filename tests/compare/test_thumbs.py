@@ -134,3 +134,31 @@ def test_check_min_correlation():
     for bad in (1.01, -1.5, float("nan")):
         with pytest.raises(InputError, match="--min-correlation"):
             check_min_correlation(bad)
+
+
+def test_look_alike_faces_are_told_apart_from_their_copies():
+    """The hard strangers of bench/bench_dedupe.py: its 40 LFW faces (scikit-image's subset, 25x25 upscaled
+    4x), aligned and alike. Every pair whose 64-bit dHash is within 12 bits must be decided rightly."""
+    import os
+
+    import skimage
+
+    from scopecheck.compare.hashing import dhash_from_luma
+
+    faces = np.load(os.path.join(os.path.dirname(skimage.__file__), "data", "lfw_subset.npy"))
+    thumbs, hashes, who = [], [], []
+    for k in range(0, 80, 2):
+        f = cv2.resize(np.clip(faces[k] * 255.0, 0, 255).astype(np.uint8), (100, 100), interpolation=cv2.INTER_CUBIC)
+        for edit in (f, f[4:96, 4:96], cv2.add(f, 25),
+                     cv2.imdecode(cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 50])[1], cv2.IMREAD_GRAYSCALE)):
+            thumbs.append(np.frombuffer(thumbnail(edit), np.uint8))
+            hashes.append(dhash_from_luma(edit))
+            who.append(k)
+    pairs = [(a, b) for a in range(len(who)) for b in range(a + 1, len(who)) if hashes[a] - hashes[b] <= 12]
+    r = link_correlations(np.stack(thumbs), np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
+    copies = [x for (a, b), x in zip(pairs, r) if who[a] == who[b]]
+    strangers = [x for (a, b), x in zip(pairs, r) if who[a] != who[b]]
+    print(f"\n{len(copies)} copy and {len(strangers)} stranger links within 12 bits: copies >= {min(copies):.3f}, "
+          f"strangers <= {max(strangers):.3f}")
+    assert len(strangers) >= 100  # the case is real: look-alike faces are dHash candidates
+    assert min(copies) >= DEFAULT_MIN_CORRELATION > max(strangers)

@@ -50,7 +50,7 @@ def table(db) -> tuple[dict, dict]:
     with sqlite3.connect(db) as c:
         files = {r[0]: r[1:] for r in c.execute(
             "SELECT path, size, mtime_ns, format, width, height, channels, dtype, sha256, pixel_sha256, dhash, h, "
-            "dhash256, flat, sha_key, pix_key FROM files")}
+            "dhash256, flat, sha_key, pix_key, thumb FROM files")}
         errors = dict(c.execute("SELECT path, error FROM errors"))
     return files, errors
 

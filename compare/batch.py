@@ -4,10 +4,11 @@ Both executors yield, per file, a :class:`HashRecord` or a ``(FileError, size, m
 completion order; the one SQLite writer (:mod:`compare.index`) consumes them the same way, so
 batch commits, resume and kill-safety do not depend on where the hashing ran.
 
-* **Process pool** (default): ``jobs`` processes hash at once -- this one and ``jobs - 1`` workers
-  started from a fork server (never by forking a process whose OpenCV thread pool is running).
-  The workers start in the background while this process hashes from the front of the list and
-  they take chunks from the back, so their start-up (a quarter of a second) costs no idle core.
+* **Process pool** (default): ``jobs`` processes hash at once -- this one and ``jobs - 1`` workers,
+  forked before this process has loaded OpenCV (a command that has only walked its folders), else
+  started from a fork server (never by forking a process whose OpenCV thread pool may be running).
+  This process hashes from the front of the list while the workers start and take chunks from
+  the back, so their start-up costs no idle core.
 * **Dask distributed** (``scheduler="tcp://host:8786"`` or ``"local:N"``): chunks of files are
   submitted to an existing cluster (or a :class:`LocalCluster` of ``N`` one-thread worker processes)
   and their records stream back with ``as_completed``. The workers open the files by the paths the
@@ -78,6 +79,7 @@ def _worker_init():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker: not the command's own handler
     _tune_worker()
 
 
@@ -170,12 +172,27 @@ def _probe(address: str, *, timeout: float = CONNECT_SECONDS) -> None:
                          "(the scheduler's default is 8786, its dashboard 8787)")
 
 
-def _context():
-    """Workers start from a clean process, never by forking the caller: a fork of a process whose
-    OpenCV thread pool is running can deadlock in the child's first parallel OpenCV call. The fork
-    server preloads this module (and OpenCV) once, so starting workers stays cheap."""
+def _fork_is_safe() -> bool:
+    """A plain ``fork`` is safe while this process has not loaded OpenCV (so no OpenCV thread pool
+    can be caught mid-call) and runs no other Python thread (none can hold a lock the child needs):
+    what a command that has only walked its folders looks like when it first needs workers."""
     import multiprocessing
 
+    return ("fork" in multiprocessing.get_all_start_methods() and "cv2" not in sys.modules
+            and threading.active_count() == 1)
+
+
+def _context(*, fork: bool = False):
+    """Workers start from a clean process, never by forking a caller that has loaded OpenCV: a fork
+    of a process whose OpenCV thread pool is running can deadlock in the child's first parallel
+    OpenCV call. ``fork`` (only when :func:`_fork_is_safe`): a plain fork, the cheapest start -- no
+    second interpreter, no resource tracker, and each worker loads OpenCV itself, beside this process
+    loading its own. Otherwise the fork server preloads this module (and OpenCV) once, so starting
+    workers stays cheap."""
+    import multiprocessing
+
+    if fork:
+        return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -195,11 +212,14 @@ class _Workers:
         self._pool = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
-        threading.Thread(target=self._start, name="scopecheck-pool-start", daemon=True).start()
+        if _fork_is_safe():  # a fork takes milliseconds: started here, before any thread exists
+            self._start(fork=True)
+        else:
+            threading.Thread(target=self._start, name="scopecheck-pool-start", daemon=True).start()
 
-    def _start(self):
+    def _start(self, *, fork: bool = False):
         try:
-            self._pool = _new_pool(self.jobs)
+            self._pool = _new_pool(self.jobs, fork=fork)
         except BaseException as e:  # noqa: BLE001 - handed to the thread that uses the pool
             self._error = e
         finally:
@@ -241,9 +261,102 @@ def shared_pool():
             mine[0].terminate()  # idle here: every run drained its results
 
 
-def _new_pool(jobs: int):
+def _new_pool(jobs: int, *, fork: bool = False):
     """The pool of a ``--jobs`` run: ``jobs - 1`` worker processes (this process is the other)."""
-    return _context().Pool(max(1, jobs - 1), initializer=_worker_init)
+    return _Pool(max(1, jobs - 1), _context(fork=fork))
+
+
+def _serve(conn) -> None:
+    """A worker: hash each chunk of jobs it is sent and send the results back, until told to stop."""
+    _worker_init()
+    while True:
+        try:
+            part = conn.recv()
+        except (EOFError, OSError):  # the parent has gone
+            return
+        if part is None:
+            return
+        try:
+            out: list | BaseException = hash_many(part)
+        except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
+            out = e
+        conn.send(out)
+
+
+class _Pool:
+    """``n`` worker processes, each behind one pipe: chunks go out, lists of results come back.
+
+    No helper threads: this process sends and collects between its own files (a
+    ``multiprocessing.Pool`` keeps three threads that, woken on every task, took a sixth of the
+    CPU this process spent hashing, under its GIL). A worker that dies mid-chunk is an error,
+    never a wait without end.
+    """
+
+    def __init__(self, n: int, ctx):
+        self._conns: list = []
+        self._procs: list = []
+        self._busy: list[deque] = []
+        for _ in range(n):
+            here, there = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(there,), daemon=True, name="scopecheck-hash")
+            proc.start()
+            there.close()
+            self._conns.append(here)
+            self._procs.append(proc)
+            self._busy.append(deque())
+
+    def inflight(self) -> int:
+        return sum(len(b) for b in self._busy)
+
+    def submit(self, part: list, *, limit: int) -> bool:
+        """Send ``part`` to the least busy worker with fewer than ``limit`` chunks; False if none has room."""
+        k = min(range(len(self._conns)), key=lambda i: len(self._busy[i]))
+        if len(self._busy[k]) >= limit:
+            return False
+        self._busy[k].append(part)
+        try:
+            self._conns[k].send(part)
+        except OSError:  # a worker that died while idle: its pipe is closed
+            raise self._stopped(k) from None
+        return True
+
+    def _stopped(self, k: int) -> ScopecheckError:
+        part, code = self._busy[k][-1], self._procs[k].exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return ScopecheckError(f"a hashing worker stopped ({how}) while hashing {part[0][0]} and {len(part) - 1} "
+                               "more; run with --jobs 1 to see which file")
+
+    def collect(self, *, block: bool) -> list:
+        """The result lists ready now (``block``: wait for at least one)."""
+        from multiprocessing.connection import wait
+
+        busy = [c for c, b in zip(self._conns, self._busy) if b]
+        if not busy:
+            return []
+        out = []
+        ready: list = wait(busy, timeout=None if block else 0)
+        for conn in ready:
+            k = self._conns.index(conn)
+            try:
+                got = conn.recv()
+            except (EOFError, OSError):
+                self._procs[k].join(1)
+                raise self._stopped(k) from None
+            self._busy[k].popleft()
+            if isinstance(got, BaseException):
+                raise got
+            out.append(got)
+        return out
+
+    def terminate(self):
+        for conn in self._conns:
+            conn.close()
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self._procs:
+            proc.join(5)
+
 
 
 def hash_many(jobs: list) -> list:
@@ -305,35 +418,31 @@ def _iter_pool(work: list, jobs: int):
 def _together(work: list, workers: _Workers):
     """Hash ``work`` here (from the front) and in the workers (chunks from the back), yielding each
     result as it is ready."""
-    import queue
     import time
 
     tune_malloc()
     pending = deque(work)
-    done: queue.SimpleQueue = queue.SimpleQueue()
-    limit = POOL_QUEUED * max(1, workers.jobs - 1)
-    inflight = mine = 0
+    mine = 0
     spent = 0.0
     pool = None
     with _one_thread():
-        while pending or inflight:
+        while True:
             if pool is None:
                 pool = workers.pool(wait=not pending)
-            while pool is not None and pending and inflight < limit:
+            while pool is not None and pending:
                 per_file = spent / mine if mine else POOL_CHUNK_SECONDS
-                size = max(1, min(POOL_CHUNK, round(POOL_CHUNK_SECONDS / max(per_file, 1e-6)), len(pending)))
-                part = [pending.pop() for _ in range(size)]
-                pool.apply_async(hash_many, (part,), callback=done.put, error_callback=done.put)
-                inflight += 1
-            while inflight:
-                try:
-                    out = done.get(block=not pending)
-                except queue.Empty:
+                size = max(1, min(POOL_CHUNK, round(POOL_CHUNK_SECONDS / max(per_file, 1e-6)),
+                                   len(pending) // (2 * workers.jobs)))  # smaller towards the end: no long tail
+                part = [pending[-1 - k] for k in range(size)]
+                if not pool.submit(part, limit=POOL_QUEUED):
                     break
-                inflight -= 1
-                if isinstance(out, BaseException):
-                    raise out
-                yield from out
+                for _ in range(size):
+                    pending.pop()
+            if pool is not None:
+                if not pending and not pool.inflight():
+                    return
+                for out in pool.collect(block=not pending):
+                    yield from out
             if pending:
                 t = time.perf_counter()
                 out = hash_one(pending.popleft())

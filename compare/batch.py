@@ -328,15 +328,19 @@ class _Pool:
 
     def collect(self, *, block: bool) -> list:
         """The result lists ready now (``block``: wait for at least one)."""
-        from multiprocessing.connection import wait
+        import select
 
-        busy = [c for c, b in zip(self._conns, self._busy) if b]
+        busy = [k for k, b in enumerate(self._busy) if b]
         if not busy:
             return []
         out = []
-        ready: list = wait(busy, timeout=None if block else 0)
-        for conn in ready:
-            k = self._conns.index(conn)
+        poller = select.poll()  # one poll call (multiprocessing's wait builds a selector each time)
+        fds = [self._conns[k].fileno() for k in busy]
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        ready = [fd for fd, _ in poller.poll(None if block else 0)]
+        for k in (busy[fds.index(fd)] for fd in ready):
+            conn = self._conns[k]
             try:
                 got = conn.recv()
             except (EOFError, OSError):

@@ -202,7 +202,7 @@ def test_a_pool_worker_that_dies_is_an_error_not_a_hang(archive):
             pool.collect(block=True)
         pool._procs[0].kill()
         pool._procs[0].join(10)
-        with pytest.raises(ScopecheckError, match=r"a hashing worker stopped \(signal 9\) while hashing .*img"):
+        with pytest.raises(ScopecheckError, match=r"a worker process stopped \(signal 9\) while hashing .*img"):
             pool.submit(job, limit=1)  # its pipe is closed: refused here, or at the latest when collecting
             while pool.inflight():
                 pool.collect(block=True)

@@ -57,11 +57,10 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     the DCT-reduced scale, unless ``pixels`` asks for the pixel SHA-256 (which needs every pixel;
     ``pixels=False`` leaves it None, to be computed when needed).
     """
-    from .load import check_input, decode, read_bytes, sniff_format  # the decoder (OpenCV) loads on first use
+    from .load import check_input, decode, read_file, sniff_format  # the decoder (OpenCV) loads on first use
 
     p = os.fspath(path)
-    data = read_bytes(p, max_bytes=max_bytes)
-    st = os.stat(p)
+    data, st = read_file(p, max_bytes=max_bytes)  # st: the file read (its fstat), not a second lookup
     limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
     reduced = header = None
     if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself

@@ -40,6 +40,7 @@ from .changes import (
     _regions,
     _structure_correlation,
     band_energies,
+    scattered_fraction,
     sharpness_change,
     sharpness_from_energies,
 )
@@ -57,6 +58,7 @@ from .noise_floor import (
     _remove_shading,
     _robust_sigma,
     clip_levels,
+    quantisation_noise,
 )
 from .similarity import K2, ssim
 
@@ -95,6 +97,7 @@ class Analysis:
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
+    scattered: float = 0.0             # share of the overlap in regions beyond noise of any size
 
     @property
     def exposure_change(self) -> float:
@@ -120,6 +123,7 @@ class Analysis:
             "codec_noise_sigma": round(self.codec_sigma, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
+            "scattered_fraction": round(self.scattered, 5),
         }
 
 
@@ -361,7 +365,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # SSIM's constants, clip levels, noise floors; the reported figures are converted back
     step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
-    blank_a, blank_b = is_flat(la), is_flat(lb)  # noise-relative: before scaling (no rounding)
+    q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
+    blank_a, blank_b = (is_flat(x, noise_floor=q_noise) for x in (la, lb))  # before scaling (no rounding)
     lv = level_scale(la, lb, step=step)
     if lv != 1.0:
         wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
@@ -376,6 +381,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
     if pre_noise is not None:
         noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
+    noise_a, noise_b = max(noise_a, q_noise * lv), max(noise_b, q_noise * lv)
     g2 = _gauss_noise_gain(1.0) ** 2  # noise variance through the fit's sigma-1 smoothing
 
     # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each
@@ -482,6 +488,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
+    scattered = scattered_fraction(z_max, valid)
+    if noise_sigma is None:  # reported noise: never below the rounding's (a frame quantised to zero)
+        noise = max(noise, q_noise * factor * lv)
     noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN
     return Analysis(scale=factor, shift=(dx * factor, dy * factor), shift_response=response,
                     gain=gain, offset=offset, channel_gains=tuple(float(g) for g in gains),
@@ -489,4 +498,5 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     correlation=corr if math.isfinite(corr) else 0.0, ssim_aligned=float(s_al),
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, codec_sigma=codec_floor,
-                    codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b))
+                    codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
+                    scattered=scattered)

@@ -328,7 +328,7 @@ def flat_samples(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
+def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, noise_floor: float = 0.0) -> bool:
     """True when a 2-D luma image has no structure above its own noise (a blank frame).
 
     Judged in the image's own units, never in 0-255 levels of the full range: a 16-bit
@@ -338,11 +338,13 @@ def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
     at the same scale, and a sparse feature is averaged in, never stepped over); the structure is the variance left after a light Gaussian smoothing (sigma
     1 px), less what the noise contributes to it. Flat when that structure variance is at most
     ``FLAT_SNR`` times the smoothed noise variance, or (noise-free frames) when the dHash cells
-    (``cells``, if given) span less than ``FLAT_RANGE`` sample steps.
+    (``cells``, if given) span less than ``FLAT_RANGE`` sample steps. ``noise_floor`` (units of
+    ``gray``, per pixel) is the least noise the estimate may say: the comparison passes the
+    rounding noise of the samples, which a frame quantised to a few levels hides from the estimate.
     """
     if gray.ndim != 2:
         raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
-    return _judge_flat(gray, cells=cells)
+    return _judge_flat(gray, cells=cells, noise_floor=noise_floor)
 
 
 @functools.lru_cache(maxsize=1)
@@ -369,7 +371,8 @@ def _median(a: np.ndarray):
     return np.array([part[:k].max(), part[k]], dtype=a.dtype).mean()
 
 
-def _judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None) -> bool:
+def _judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None,
+                noise_floor: float = 0.0) -> bool:
     """:func:`is_flat` (``samples``: its :func:`flat_samples`, when already made)."""
     import numpy as np
 
@@ -386,7 +389,7 @@ def _judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: n
         r = r[::2, ::2]
     a = np.abs(r).ravel()
     med = _median(a) if gray.dtype.kind in "ui" else np.median(a)  # integer images: no NaN
-    noise = float(1.4826 * med / 6.0)
+    noise = max(float(1.4826 * med / 6.0), noise_floor / _block(gray))  # block means: white noise / f
     smooth_var = float(cv2.GaussianBlur(x, (0, 0), 1.0)[2:-2, 2:-2].var())
     noise_var = noise * noise * gain2
     return bool(smooth_var - noise_var <= FLAT_SNR * noise_var)

@@ -44,6 +44,7 @@ from .changes import (
     sharpness_change,
     sharpness_from_energies,
 )
+from .chroma_clip import decoded_like, subsampling_partner
 from .hashing import is_flat, luma
 from .levels import level_scale
 from .noise_floor import (
@@ -347,6 +348,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     factor = working_factor(a_pixels.shape)
     wa = a_work if a_work is not None else _working(a_pixels, factor)
     wb = b_work if b_work is not None else _working(b_pixels, factor)
+    partner = subsampling_partner(codecs, codec_scales, a_pixels, b_pixels)
+    if partner is not None:  # the other side's decoder clipped its interpolated chroma: this one too
+        redo = _working(decoded_like((a_pixels, b_pixels)[partner[0]], partner[1]), factor)
+        wa, wb = (redo, wb) if partner[0] == 0 else (wa, redo)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
     pre_noise = None

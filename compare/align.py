@@ -61,6 +61,7 @@ from .noise_floor import (
     clip_levels,
     quantisation_noise,
 )
+from .resample_noise import alias_sigma
 from .similarity import K2, ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
@@ -330,7 +331,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             min_region_px: int = 0, a_work: np.ndarray | None = None,
             b_work: np.ndarray | None = None, codecs=(None, None), codec_scales=(1.0, 1.0),
             band_limit: float = 0.0, edge_slack: float = EDGE_SLACK,
-            lumas: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
+            lumas: tuple[np.ndarray, np.ndarray] | None = None,
+            resampled_from: np.ndarray | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
@@ -342,12 +344,20 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     blurs both alike first (a resized copy against a reduced original); ``edge_slack`` is the
     misregistration (working pixels) tolerated at edges -- wider when two resampling filters met.
     ``lumas`` are the inputs' full-resolution luma when the caller has them (the refocus test).
+    ``resampled_from`` is the larger original's luma (8-bit scale) when one input is a reduction
+    of it: the aliasing a resampling may leave (:mod:`compare.resample_noise`) joins the floor.
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
     factor = working_factor(a_pixels.shape)
     wa = a_work if a_work is not None else _working(a_pixels, factor)
     wb = b_work if b_work is not None else _working(b_pixels, factor)
+    alias = None
+    if resampled_from is not None:
+        reach = math.hypot(band_limit if factor == 1 else 0.0, SMOOTH_SIGMA * factor)
+        alias = alias_sigma(resampled_from, (a_pixels.shape[1], a_pixels.shape[0]), smooth=reach)
+        if factor > 1:
+            alias = cv2.resize(alias, (wa.shape[1], wa.shape[0]), interpolation=cv2.INTER_AREA)
     partner = subsampling_partner(codecs, codec_scales, a_pixels, b_pixels)
     if partner is not None:  # the other side's decoder clipped its interpolated chroma: this one too
         redo = _working(decoded_like((a_pixels, b_pixels)[partner[0]], partner[1]), factor)
@@ -457,6 +467,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
         s_local = _local_sigma(smooth, valid, s_sigma)
+        if alias is not None:  # a resampling's aliasing, like a codec's quantisation
+            s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0

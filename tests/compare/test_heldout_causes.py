@@ -3,8 +3,14 @@
 * a frame whose noise is quantised away (dark frames: 99.8 % of the pixels exactly 0) still
   carries the rounding noise ``step^2 / 12``: it is blank, not 'another scene';
 * a change need not be one compact region: many small regions beyond the noise (a non-rigid
-  motion) are a change when together they hold ``min_region`` of the frame.
+  motion) are a change when together they hold ``min_region`` of the frame;
+* a 4:2:0 JPEG decoder clips the RGB it rebuilds from interpolated chroma: saturated colour loses
+  a DN or two at every quality, so the lossless side is decoded the same way first;
+* an un-prefiltered downscale aliases: the aliasing a usual kernel leaves on the very image is
+  an allowance like a codec's quantisation.
 """
+
+import math
 
 import cv2
 import numpy as np
@@ -146,3 +152,50 @@ def test_the_lossless_side_is_decoded_like_the_subsampled_jpeg():
     assert subsampling_partner((None, t420), (2.0, 1.0), img, img) is None  # a rescaled pair
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     assert subsampling_partner((None, t420), one, gray, img) is None
+
+
+@pytest.mark.parametrize("name", ["camera", "brick", "grass", "text"])
+@pytest.mark.parametrize("scale", [0.6, 0.8])
+def test_alias_allowance_bounds_an_independent_resampler(name, scale):
+    """scikit-image's un-prefiltered resize (bilinear, bicubic; an implementation of its own, not
+    one of the kernels the allowance is made with) against the area reduction: its smoothed
+    error stays within Z_LOW allowances everywhere, so aliasing seeds no region."""
+    from skimage import transform
+
+    from scopecheck.compare.resample_noise import alias_sigma
+
+    x = getattr(data, name)().astype(np.float32)
+    h, w = x.shape
+    size = (round(w * scale), round(h * scale))
+    allowance = alias_sigma(x, size, smooth=1.8)
+    ref = cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+    for order in (1, 3):
+        s = transform.resize(x, (size[1], size[0]), order=order, anti_aliasing=False,
+                             preserve_range=True).astype(np.float32)
+        err = np.abs(cv2.GaussianBlur(s - ref, (0, 0), 1.8))[4:-4, 4:-4]
+        assert float(err.max()) > 1.0                       # there is aliasing to allow for
+        assert float((err / np.maximum(allowance[4:-4, 4:-4], 1e-6)).max()) < Z_LOW
+
+
+@pytest.mark.parametrize("name,scale,kernel", [("camera", 0.75, cv2.INTER_LINEAR),
+                                               ("coffee", 0.75, cv2.INTER_LINEAR),
+                                               ("rocket", 0.5, cv2.INTER_LANCZOS4),
+                                               ("rocket", 0.6, cv2.INTER_CUBIC)])
+def test_an_aliased_downscale_is_the_same_picture_and_a_change_in_it_is_not(name, scale, kernel):
+    """OpenCV's default downscales (no antialiasing) of scikit-image pictures; each was called
+    'different' before the allowance. A square of +40 DN over 1 % of the copy stays a change."""
+    x = getattr(data, name)()
+    if x.ndim == 3:
+        x = cv2.cvtColor(x, cv2.COLOR_RGB2BGR)
+    h, w = x.shape[:2]
+    small = cv2.resize(x, (round(w * scale), round(h * scale)), interpolation=kernel)
+    c = compare_arrays(x, small)
+    assert c.verdict in SAME_VERDICTS, c.reason
+    assert "rescaled" in c.reason
+    changed = small.astype(np.int16)
+    sh, sw = small.shape[:2]
+    side = round(0.1 * math.sqrt(sh * sw))
+    y0, x0 = sh // 3, sw // 3
+    changed[y0:y0 + side, x0:x0 + side] += 40
+    c2 = compare_arrays(x, np.clip(changed, 0, 255).astype(np.uint8))
+    assert c2.verdict not in SAME_VERDICTS, c2.reason

@@ -59,3 +59,50 @@ def test_noise_bound_sides_carry_no_gain():
     # both structured: carried
     a3, b3 = 4 * signal + rng.normal(0.0, 1.0, N), 2 * signal + rng.normal(0.0, 1.0, N)
     assert _gain_carried(a3, b3, a3, b3, 1.0, 1.0)
+
+
+def _poisson_gaussian(rng, a, b, shape=(480, 640)):
+    """A signal spanning 10-190 evenly (a ramp across, a smooth ripple down) with Poisson-Gaussian
+    noise of known ``var = a s + b`` (photon counts of ``1/a`` per level, read noise ``b``)."""
+    h, w = shape
+    ramp = np.linspace(10.0, 190.0, w)[None, :] + 4.0 * np.sin(np.arange(h) / 9.0)[:, None]
+    shot = a * rng.poisson(ramp / a) if a > 0 else ramp
+    return ramp, (shot + rng.normal(0.0, np.sqrt(b), shape)).astype(np.float32)
+
+
+def _reference_nlf(signal, noisy, bins=12):
+    """Plain numpy, knowing the signal: the variance of (noisy - signal) in bins of equal count of
+    the signal, a straight line through them (numpy.polyfit)."""
+    s, n = signal.ravel(), (noisy - signal).ravel()
+    order = np.argsort(s)
+    lv = [s[i].mean() for i in np.array_split(order, bins)]
+    var = [n[i].var() for i in np.array_split(order, bins)]
+    return np.polyfit(lv, var, 1)
+
+
+@pytest.mark.parametrize("a,b", [(0.5, 4.0), (2.0, 1.0), (0.0, 9.0), (0.25, 25.0)])
+def test_noise_level_function_of_poisson_gaussian_data(a, b):
+    from scopecheck.compare.noise_level import noise_level_function
+    signal, noisy = _poisson_gaussian(np.random.default_rng(11), a, b)
+    ra, rb = _reference_nlf(signal, noisy)
+    est = noise_level_function(noisy)
+    # one image alone, no signal given: its slope within 5 % of the reference's (and of a), the
+    # variance over the range within 5 % (8 % where a sample holds ~10 photons: a skewed,
+    # coarsely quantised Poisson count, whose MAD misjudges its variance by that much)
+    assert est.a == pytest.approx(ra, rel=0.05, abs=0.02)
+    assert est.a == pytest.approx(a, rel=0.05, abs=0.02)
+    for s in (20.0, 100.0, 180.0):
+        tol = 0.08 if s / max(a, 1e-9) <= 10 else 0.05
+        assert est.var(s) == pytest.approx(ra * s + rb, rel=tol)
+
+
+def test_level_ratio_follows_the_shot_noise():
+    # residual of a shot (var = s + 4) against a clean mean stretched 3x: its noise at level s
+    # relative to the median sample is sqrt((s + 4) / (median s + 4)), floored at 1
+    from scopecheck.compare.noise_level import NoiseLevel, level_ratio
+    level = np.linspace(0.0, 200.0, 101, dtype=np.float32)[None, :].repeat(3, axis=0)
+    valid = np.ones(level.shape, bool)
+    r = level_ratio(level, valid, NoiseLevel(1.0, 4.0), NoiseLevel(0.0, 0.0), 3.0, 12.0, top=3.0)
+    expect = np.clip(np.sqrt((level + 4.0) / (100.0 + 4.0)), 1.0, 3.0)
+    np.testing.assert_allclose(r, expect, rtol=1e-5)
+    assert level_ratio(level, valid, NoiseLevel(0.0, 4.0), NoiseLevel(0.0, 1.0), 1.0, 0.0, top=3.0) is None

@@ -47,7 +47,6 @@ from .hashing import is_flat, luma
 from .levels import level_scale
 from .noise_floor import (
     FLOOR_LSB,
-    LOCAL_MAX,
     _codec_sigma,
     _fit,
     _gain_carried,
@@ -60,7 +59,6 @@ from .noise_floor import (
     _robust_sigma,
     clip_levels,
 )
-from .noise_level import level_ratio, noise_level_function
 from .similarity import K2, ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
@@ -410,10 +408,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     sub = np.zeros_like(fit_mask)
     sub[::step, ::step] = fit_mask[::step, ::step]
 
-    # signal-dependent noise (compare.noise_level): each side's Poisson-Gaussian noise level
-    # function, judged at A's smoothed luma
-    nlfs = (noise_level_function(la), noise_level_function(lb))
-    level = cv2.GaussianBlur(_luma(wa), (0, 0), SMOOTH_SIGMA)
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
     for ca, cb, cname in zip(chans_a, chans_b, names):
@@ -444,7 +438,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
-        measured = s_sigma
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
         if cf > s_sigma:
             codec_bound = True
@@ -454,9 +447,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
         s_local = _local_sigma(smooth, valid, s_sigma)
-        ratio = level_ratio(level, valid, *nlfs, g, o, LOCAL_MAX) if measured > 0 else None
-        if ratio is not None:  # brighter samples carry more shot noise than the frame's median
-            s_local = np.maximum(s_local, np.float32(measured) * ratio)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0

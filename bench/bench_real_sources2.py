@@ -292,6 +292,10 @@ def write_fixtures(root: str, dst: str) -> list[str]:
             img = _read(os.path.join(src, f"w2s_{k}_{f:03d}_{c}.tif"))
             if img is not None:
                 put(f"w2s_{k}_{f:03d}_{c}.png", img)
+    for k in ("avg1", "avg400"):  # W2S field 68: a shot at SNR ~1 whose gain the mean carries
+        img = _read(os.path.join(src, f"w2s_{k}_068_2.tif"))
+        if img is not None:
+            put(f"w2s_{k}_068_2_crop256.png", img[128:384, 128:384])
     for t in (1, 2):
         img = _read(os.path.join(src, f"t98g_t{t:02d}.tif"))
         if img is not None:

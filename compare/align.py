@@ -51,6 +51,7 @@ from .noise_floor import (
     FLOOR_LSB,
     _codec_sigma,
     _fit,
+    _gain_carried,
     _gauss_noise_gain,
     _interval_residual,
     _local_sigma,
@@ -433,12 +434,12 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     for ca, cb, cname in zip(chans_a, chans_b, names):
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
         if sub.any():
-            # fit on lightly smoothed images (less noise, same gain); whether there is structure
-            # to carry a gain is judged without the slowly varying part (shading, illumination)
+            # fit on lightly smoothed images (less noise, same gain); whether the structure
+            # carries a gain is judged without the slowly varying part (shading, illumination)
             big = max(h, w) / 16.0
             na, nb = noise_a ** 2 * g2, noise_b ** 2 * g2
             ha, hb = sa1 - _coarse(ca, big), sb1 - _coarse(cb, big)
-            weak = float(ha[sub].var()) - na < na or float(hb[sub].var()) - nb < nb
+            weak = not _gain_carried(ha[sub], hb[sub], sa1[sub], sb1[sub], na, nb)
             g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0

@@ -28,6 +28,7 @@ LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged p
 LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
 LOCAL_LAG = 4            # working pixels between the samples whose differences judge a block's noise
 SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
+GAIN_AGREE = 0.9         # disattenuated correlation at which a clean side's structure carries the gain
 
 
 def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
@@ -109,6 +110,35 @@ def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
         sig = _robust_sigma(res)
         keep = np.abs(res) <= 3 * max(sig, floor)
     return float(g), float(o)
+
+
+def _gain_carried(ha: np.ndarray, hb: np.ndarray, sa: np.ndarray, sb: np.ndarray,
+                  na: float, nb: float) -> bool:
+    """Whether the samples carry a gain for :func:`_fit` (else only an offset is fitted).
+
+    ``ha``/``hb`` are the samples without their slowly varying part (shading, illumination),
+    ``sa``/``sb`` the samples themselves, ``na``/``nb`` each side's noise variance in them. A side
+    is *structured* when its variance without shading is above twice its noise (signal above
+    noise). Both structured: the gain is carried. Neither: none is. One (a clean mean against a
+    single shot at SNR ~1): the clean side's structure carries it -- Deming's ratio ``nb/na``
+    then reduces the fit to regressing the noisy side on the clean one, which noise in the
+    regressand does not bias -- provided the noisy side has any signal above its noise
+    (``var - n > n``, so the disattenuated correlation is not a ratio of noise estimates) and
+    the two agree: disattenuated correlation ``cov / sqrt((var_a - na)(var_b - nb))`` at least
+    ``GAIN_AGREE``. Otherwise a gain fitted to unrelated structure would shrink one side's
+    structure away and hide a change.
+    """
+    strong_a = float(ha.var()) - na >= na
+    strong_b = float(hb.var()) - nb >= nb
+    if strong_a and strong_b:
+        return True
+    if not (strong_a or strong_b):
+        return False
+    va, vb = float(sa.var()), float(sb.var())
+    if va - na < na or vb - nb < nb:
+        return False
+    cov = float(np.mean((sa - sa.mean()) * (sb - sb.mean())))
+    return cov / math.sqrt((va - na) * (vb - nb)) >= GAIN_AGREE
 
 
 def _lsb(pixels: np.ndarray) -> float:

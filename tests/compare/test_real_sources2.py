@@ -162,3 +162,18 @@ def test_truly_flat_16bit_frames_stay_flat_at_any_scale(k):
     b2[90:110, 100:120] += 12 * k  # a faint square, 4x the noise
     c = compare_arrays(a.astype(np.uint16), b2.astype(np.uint16))
     assert c.verdict is Verdict.DIFFERENT, c.reason
+
+
+def test_shot_at_snr_1_against_mean_of_400_takes_its_gain_from_the_mean():
+    # W2S field 68 (channel 2), central 256x256: the shot's fine structure is below its noise, the
+    # mean's is not, and each was stretched to its own range; an offset-only fit left the mean's
+    # structure ~3x too strong (aligned SSIM 0.57, "different"). The gain is that of regressing
+    # the shot on the (nearly noiseless) mean -- plain numpy, unbiased by the shot's noise.
+    pa, pb = real("w2s_avg1_068_2_crop256.png"), real("w2s_avg400_068_2_crop256.png")
+    c = compare_files(pa, pb)
+    assert c.verdict is Verdict.NEAR_IDENTICAL, c.reason
+    a = cv2.imread(pa, cv2.IMREAD_UNCHANGED).astype(np.float64).ravel()
+    m = cv2.imread(pb, cv2.IMREAD_UNCHANGED).astype(np.float64).ravel()
+    reference = np.var(m, ddof=1) / np.cov(a, m)[0, 1]  # 2.885
+    assert c.analysis.gain == pytest.approx(reference, rel=0.03)
+    assert c.analysis.ssim_aligned > 0.95

@@ -47,8 +47,10 @@ from .changes import (
 from .chroma_clip import decoded_like, subsampling_partner
 from .hashing import is_flat, luma
 from .levels import level_scale
+from .motion import moved_blocks
 from .noise_floor import (
     FLOOR_LSB,
+    LOCAL_BLOCK,
     _codec_sigma,
     _fit,
     _gain_carried,
@@ -101,6 +103,8 @@ class Analysis:
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
     scattered: float = 0.0             # share of the overlap in regions beyond noise of any size
+    moved: float = 0.0                 # share of the overlap's blocks moved against the global shift
+    moved_px: float = 0.0              # ... by up to this many pixels of A
 
     @property
     def exposure_change(self) -> float:
@@ -127,6 +131,7 @@ class Analysis:
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
             "scattered_fraction": round(self.scattered, 5),
+            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
         }
 
 
@@ -431,6 +436,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
 
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
+    moved, moved_px = 0.0, 0.0
     for ca, cb, cname in zip(chans_a, chans_b, names):
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
         if sub.any():
@@ -467,6 +473,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+        m_frac, m_px = moved_blocks(smooth, gx, gy, valid, sigma=s_sigma, smooth=SMOOTH_SIGMA, slack=edge_slack,
+                                    block=LOCAL_BLOCK)  # judged before the local noise can absorb it
+        if m_frac > moved:
+            moved, moved_px = m_frac, m_px
         s_local = _local_sigma(smooth, valid, s_sigma)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
@@ -517,4 +527,4 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
-                    scattered=scattered)
+                    scattered=scattered, moved=moved, moved_px=moved_px * factor)

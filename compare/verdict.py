@@ -12,7 +12,9 @@ Order of the tests (the first that fails decides):
 4. local change: a region beyond the noise floor. When every region holds A's structure at
    another intensity the field is the same and objects dimmed or brightened (bleaching, focus
    drift); otherwise structure appeared, vanished or moved;
-5. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
+5. local motion: blocks covering ``min_region`` of the field moved against the registered shift
+   (:mod:`compare.motion`: a non-rigid motion no single translation explains);
+6. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
    noise taken out of its structure term) and, if asked, the dHash distance.
 
 ``same_field`` in the JSON is True for the same field within noise and for dimming or a refocus
@@ -92,6 +94,9 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
             return Decision(Verdict.DIFFERENT, "same field; " + _intensity_words(an.regions) + size_note, True)
         return Decision(Verdict.DIFFERENT, "local change" + where(structural, frame_area)
                         + _also_intensity(an.regions) + size_note, False)
+    if 100 * getattr(an, "moved", 0.0) >= t.min_region:
+        return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
+                        f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:
         return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
                         f"< {t.ssim_min}", False)

@@ -1,0 +1,67 @@
+"""Non-rigid motion: parts of the field that moved against the registered (global) shift.
+
+Registration removes one translation. What a single translation cannot explain -- a foam that
+drains, a cell that crawls, a sheet that bends -- leaves a residual of the form ``-u(x) . grad A``:
+thin structure moved by a pixel or two gives a dipole at each edge that the residual's smoothing
+all but cancels and that the local noise estimate (:func:`compare.noise_floor._local_sigma`)
+takes for noise, so no region grows out of it. Here each block of the residual is regressed on
+A's gradient (both smoothed alike): the least-squares displacement ``u`` of the block, and its
+significance against the frame's noise of the smoothed residual (a block's own noise would be
+raised by the motion itself). The noise of the smoothed residual is correlated over the
+smoothing's area ``4 pi s^2``, which the significance accounts for. A block moved when its
+displacement relative to the median block's (the global shift's own error) exceeds the
+misregistration tolerated at edges and is ``Z_MOVED`` standard errors from zero.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Z_MOVED = 6.0  # standard errors of the block's displacement: as the region seeds (changes.Z_HIGH)
+
+
+def block_displacements(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.ndarray, *,
+                        block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least-squares displacement (``ux``, ``uy``, pixels) of each ``block x block`` block from
+    ``resid = -u . (gx, gy)``, the blocks fit to judge (``ok``: inside the overlap, gradient in
+    two directions) and the normal matrix ``(sxx, sxy, syy)`` stacked (its inverse scales the
+    displacement's variance)."""
+    h, w = resid.shape
+    ny, nx = h // block, w // block
+
+    def sums(x: np.ndarray) -> np.ndarray:
+        x = np.where(valid, x, 0)[:ny * block, :nx * block].astype(np.float64)
+        return x.reshape(ny, block, nx, block).sum(axis=(1, 3))
+
+    sxx, sxy, syy = sums(gx * gx), sums(gx * gy), sums(gy * gy)
+    sxr, syr = sums(gx * resid), sums(gy * resid)
+    full = sums(np.ones_like(resid)) >= 0.9 * block * block
+    det = sxx * syy - sxy * sxy
+    ok = full & (det > 1e-9 * np.maximum(sxx * syy, 1e-30))
+    d = np.where(ok, det, 1.0)
+    ux = -(syy * sxr - sxy * syr) / d   # residual = -u . grad A
+    uy = -(sxx * syr - sxy * sxr) / d
+    return ux, uy, ok, np.stack([sxx, sxy, syy])
+
+
+def moved_blocks(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.ndarray, *, sigma: float,
+                 smooth: float, slack: float, block: int) -> tuple[float, float]:
+    """Share of the valid blocks that moved against the rest, and the largest such displacement
+    (working pixels). ``resid`` is the smoothed residual B - A, ``gx``/``gy`` the gradient of A
+    smoothed alike (per working pixel), ``sigma`` the frame's noise of ``resid``, ``smooth`` its
+    smoothing (Gaussian sigma, pixels), ``slack`` the misregistration (pixels) tolerated."""
+    h, w = resid.shape
+    if h // block < 2 or w // block < 2 or sigma <= 0:
+        return 0.0, 0.0
+    ux, uy, ok, (sxx, sxy, syy) = block_displacements(resid, gx, gy, valid, block=block)
+    if ok.sum() < 4:
+        return 0.0, 0.0
+    mx, my = float(np.median(ux[ok])), float(np.median(uy[ok]))
+    rx, ry = ux - mx, uy - my
+    var = sigma * sigma * 4.0 * math.pi * smooth * smooth  # noise of a sum of the smoothed residual
+    z2 = (rx * rx * sxx + 2 * rx * ry * sxy + ry * ry * syy) / var
+    moved = ok & (z2 > Z_MOVED * Z_MOVED) & (np.hypot(rx, ry) > slack)
+    if not moved.any():
+        return 0.0, 0.0
+    return float(moved.sum()) / float(ok.sum()), float(np.hypot(rx, ry)[moved].max())

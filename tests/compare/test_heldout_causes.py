@@ -252,5 +252,5 @@ def test_block_displacements_match_the_displacement_numpy_applied():
     textured = ok & (np.minimum(sxx, syy) > np.median(np.minimum(sxx, syy)[ok]))
     err = np.hypot(ux - mu, uy - mv)[textured]
     assert textured.sum() >= 20
-    assert float(np.median(err)) < 0.25, float(np.median(err))   # of displacements up to 1.5 px
+    assert float(np.median(err)) < 0.3, float(np.median(err))    # measured 0.21 of displacements up to 1.3 px
     assert float(np.corrcoef(ux[textured], mu[textured])[0, 1]) > 0.8

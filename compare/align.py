@@ -473,11 +473,13 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
-        m_frac, m_px = moved_blocks(smooth, gx, gy, valid, sigma=s_sigma, smooth=SMOOTH_SIGMA, slack=edge_slack,
-                                    block=LOCAL_BLOCK)  # judged before the local noise can absorb it
+        s_local = _local_sigma(smooth, valid, s_sigma)
+        # a field that jitters by the registered shift as a whole may deform by as much during a
+        # scan: only a block displaced further than that (and than the edge slack) moved
+        m_frac, m_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
+                                    slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
         if m_frac > moved:
             moved, moved_px = m_frac, m_px
-        s_local = _local_sigma(smooth, valid, s_sigma)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))

@@ -45,21 +45,24 @@ def block_displacements(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid
     return ux, uy, ok, np.stack([sxx, sxy, syy])
 
 
-def moved_blocks(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.ndarray, *, sigma: float,
+def moved_blocks(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.ndarray, *, sigma,
                  smooth: float, slack: float, block: int) -> tuple[float, float]:
     """Share of the valid blocks that moved against the rest, and the largest such displacement
     (working pixels). ``resid`` is the smoothed residual B - A, ``gx``/``gy`` the gradient of A
     smoothed alike (per working pixel), ``sigma`` the frame's noise of ``resid``, ``smooth`` its
     smoothing (Gaussian sigma, pixels), ``slack`` the misregistration (pixels) tolerated."""
     h, w = resid.shape
-    if h // block < 2 or w // block < 2 or sigma <= 0:
+    if h // block < 2 or w // block < 2 or float(np.max(sigma)) <= 0:
         return 0.0, 0.0
     ux, uy, ok, (sxx, sxy, syy) = block_displacements(resid, gx, gy, valid, block=block)
     if ok.sum() < 4:
         return 0.0, 0.0
     mx, my = float(np.median(ux[ok])), float(np.median(uy[ok]))
     rx, ry = ux - mx, uy - my
-    var = sigma * sigma * 4.0 * math.pi * smooth * smooth  # noise of a sum of the smoothed residual
+    ny, nx = ux.shape
+    s2 = np.broadcast_to(np.asarray(sigma, np.float64) ** 2, resid.shape)[:ny * block, :nx * block]
+    s2 = s2.reshape(ny, block, nx, block).mean(axis=(1, 3))  # each block's noise variance
+    var = s2 * 4.0 * math.pi * smooth * smooth  # noise of a sum of the smoothed residual
     z2 = (rx * rx * sxx + 2 * rx * ry * sxy + ry * ry * syy) / var
     moved = ok & (z2 > Z_MOVED * Z_MOVED) & (np.hypot(rx, ry) > slack)
     if not moved.any():

@@ -254,3 +254,38 @@ def test_block_displacements_match_the_displacement_numpy_applied():
     assert textured.sum() >= 20
     assert float(np.median(err)) < 0.3, float(np.median(err))    # measured 0.21 of displacements up to 1.3 px
     assert float(np.corrcoef(ux[textured], mu[textured])[0, 1]) > 0.8
+
+
+def _band(x, s):
+    from scipy.ndimage import gaussian_filter
+    return gaussian_filter(x, s, mode="reflect", truncate=4.0) - gaussian_filter(x, 2 * s, mode="reflect", truncate=4.0)
+
+
+@pytest.mark.parametrize("noise,judged", [(2.0, True), (60.0, False)])
+def test_focus_is_judged_only_on_detail_above_each_sides_noise(noise, judged, monkeypatch):
+    """A single shot (skimage camera plus white noise) against a softer mean of many (blur sigma
+    0.8, noise-free). With little noise the band holds the detail on both sides and the change is
+    the one scipy's band-pass of the noise-free pictures gives; with the shot's band 10x noise
+    (coherence below 1/2) it is not judged -- it was, -20 % and more, without the rule."""
+    import scopecheck.compare.changes as ch
+
+    rng = np.random.default_rng(6)
+    x = data.camera().astype(np.float32)
+    soft = cv2.GaussianBlur(x, (0, 0), 0.8)
+    shot = x + rng.normal(0, noise, x.shape).astype(np.float32)
+    e = ch.band_energies(shot, soft)
+    got = ch.sharpness_from_energies(e)
+    if judged:
+        refs = []
+        for s in ch.BANDS_SIGMA[:-1]:  # the bands sigma 0.7-1.4 and 1.4-2.8; the larger change wins
+            da, db = _band(x, s), _band(soft, s)
+            refs.append(float((db * db).sum() / (da * db).sum()) - 1.0)
+        ref = min(refs)
+        assert got == pytest.approx(ref, abs=0.05), (got, ref)
+        assert got < -0.2
+    else:
+        saa, sbb, sab, n = e[0]
+        assert sab / math.sqrt(saa * sbb) < ch.SHARED_COHERENCE
+        assert abs(got) < 0.2, got
+        monkeypatch.setattr(ch, "SHARED_COHERENCE", 0.0)
+        assert ch.sharpness_from_energies(e) <= -0.2          # the cause: judged on the noise-like band

@@ -103,7 +103,7 @@ class Analysis:
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
     scattered: float = 0.0             # share of the overlap in regions beyond noise of any size
-    moved: float = 0.0                 # share of the overlap's blocks moved against the global shift
+    moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
     moved_px: float = 0.0              # ... by up to this many pixels of A
 
     @property

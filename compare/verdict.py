@@ -12,8 +12,8 @@ Order of the tests (the first that fails decides):
 4. local change: a region beyond the noise floor. When every region holds A's structure at
    another intensity the field is the same and objects dimmed or brightened (bleaching, focus
    drift); otherwise structure appeared, vanished or moved;
-5. local motion: blocks covering ``min_region`` of the field moved against the registered shift
-   (:mod:`compare.motion`: a non-rigid motion no single translation explains);
+5. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
+   the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains);
 6. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
    noise taken out of its structure term) and, if asked, the dHash distance.
 
@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .motion import MOVED_SHARE
 
 
 class Verdict(StrEnum):
@@ -94,7 +96,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
             return Decision(Verdict.DIFFERENT, "same field; " + _intensity_words(an.regions) + size_note, True)
         return Decision(Verdict.DIFFERENT, "local change" + where(structural, frame_area)
                         + _also_intensity(an.regions) + size_note, False)
-    if 100 * getattr(an, "moved", 0.0) >= t.min_region:
+    if getattr(an, "moved", 0.0) >= MOVED_SHARE:
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:

@@ -40,6 +40,7 @@ from .changes import (
     _regions,
     _structure_correlation,
     band_energies,
+    blur_from_energies,
     scattered_fraction,
     sharpness_change,
     sharpness_from_energies,
@@ -98,6 +99,8 @@ class Analysis:
     regions: tuple[Region, ...]
     structured: bool = True            # structure above the noise (else correlation means nothing)
     sharpness_change: float = 0.0      # fine detail of B relative to A (-0.35 = 35 % less sharp)
+    blur: float = 0.0                  # Gaussian blur (sigma) between them, pixels of the compared grid
+    #                                    (the smaller image's when sizes differ); negative: B blurrier
     codec_sigma: float = 0.0           # lossy sides' quantisation noise in the smoothed residual
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
@@ -127,6 +130,7 @@ class Analysis:
             "regions": [r.to_json() for r in self.regions],
             "structured": self.structured,
             "sharpness_change": round(self.sharpness_change, 4),
+            "blur_px": round(self.blur, 3),
             "codec_noise_sigma": round(self.codec_sigma, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
@@ -250,9 +254,9 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
-                    band_limit: float = 0.0) -> float:
-    """:func:`sharpness_change` at full resolution over the whole frame: a grid of ``FINE_TILE``
+def _fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
+                   band_limit: float = 0.0) -> np.ndarray | None:
+    """:func:`band_energies` for the sharpness test at full resolution over the whole frame: a grid of ``FINE_TILE``
     tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
     k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
     blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up.
@@ -261,14 +265,14 @@ def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float
     h, w = a_luma.shape[:2]
     t = min(FINE_TILE, h, w)
     if t < 32:
-        return 0.0
+        return None
     ix, iy = round(dx), round(dy)
     rx, ry = (dx - ix) / 2, (dy - iy) / 2
     ny, nx = h // t, w // t
     cells = [(j, i) for j in range(ny) for i in range(nx)]
     k = max(1, math.ceil(len(cells) * t * t / FINE_PIXELS))
     pad = 8
-    total = np.zeros((len(BANDS_SIGMA) - 1, 4))
+    total = np.zeros((len(BANDS_SIGMA) - 1, 5))
     ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
     mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
     for j, i in cells[k // 2::k]:
@@ -284,7 +288,7 @@ def _fine_sharpness(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float
             ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
             cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
         total += band_energies(ca, cb, crop=pad)
-    return sharpness_from_energies(total)
+    return total
 
 
 def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
@@ -501,7 +505,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
                                 a=la_n, b=lb_n)
     # aligned, normalised, denoised similarity over the overlap
-    structured, sharp = True, 0.0
+    structured, sharp, blur = True, 0.0, 0.0
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
@@ -509,12 +513,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
         s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) if min(sa.shape) >= 11 else corr
-        sharp = sharpness_change(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+        work = band_energies(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+        sharp, blur = sharpness_from_energies(work), blur_from_energies(work) * factor
         if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
             ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
-            fine = _fine_sharpness(ya, yb, dx * factor, dy * factor, band_limit=band_limit)
-            if abs(fine) > abs(sharp):
-                sharp = fine
+            fine = _fine_energies(ya, yb, dx * factor, dy * factor, band_limit=band_limit)
+            if fine is not None:
+                fs, fb = sharpness_from_energies(fine), blur_from_energies(fine)
+                sharp = fs if abs(fs) > abs(sharp) else sharp
+                blur = fb if abs(fb) > abs(blur) else blur
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
@@ -527,6 +534,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     noise_sigma=noise, noise_source="profile" if noise_sigma is not None else "images",
                     correlation=corr if math.isfinite(corr) else 0.0, ssim_aligned=float(s_al),
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
-                    structured=structured, sharpness_change=sharp, codec_sigma=codec_floor,
+                    structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
                     scattered=scattered, moved=moved, moved_px=moved_px * factor)

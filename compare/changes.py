@@ -62,16 +62,20 @@ def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[floa
 
 def band_energies(a: np.ndarray, b: np.ndarray, *, crop: int = 0) -> np.ndarray:
     """Band-pass energy sums of two aligned images: one row per band of ``BANDS`` (sigma ``s`` to
-    ``2 s``), columns ``sum Da^2``, ``sum Db^2``, ``sum Da Db`` and the sample count, over the
-    images less ``crop`` pixels at each border (the blur's reach into a tile's padding). Rows of
-    several tiles add up (:func:`sharpness_from_energies`)."""
+    ``2 s``), columns ``sum Da^2``, ``sum Db^2``, ``sum Da Db``, the sample count and
+    ``sum grad Da . grad Db`` (central differences), over the images less ``crop`` pixels at each
+    border (the blur's reach into a tile's padding). Rows of several tiles add up
+    (:func:`sharpness_from_energies`, :func:`blur_from_energies`)."""
     ga = [a] + [cv2.GaussianBlur(a, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
     gb = [b] + [cv2.GaussianBlur(b, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
-    out = np.zeros((len(BANDS_SIGMA) - 1, 4), np.float64)
+    out = np.zeros((len(BANDS_SIGMA) - 1, 5), np.float64)
     inner = (slice(crop, a.shape[0] - crop), slice(crop, a.shape[1] - crop)) if crop else (slice(None),) * 2
     for i in range(1, len(BANDS_SIGMA)):
         da, db = (ga[i] - ga[i + 1])[inner], (gb[i] - gb[i + 1])[inner]
-        out[i - 1] = (float(np.sum(da * da)), float(np.sum(db * db)), float(np.sum(da * db)), da.size)
+        gx = (da[1:-1, 2:] - da[1:-1, :-2]) * (db[1:-1, 2:] - db[1:-1, :-2])
+        gy = (da[2:, 1:-1] - da[:-2, 1:-1]) * (db[2:, 1:-1] - db[:-2, 1:-1])
+        grad = float(np.sum(gx) + np.sum(gy)) / 4.0 * da.size / max(1, gx.size)
+        out[i - 1] = (float(np.sum(da * da)), float(np.sum(db * db)), float(np.sum(da * db)), da.size, grad)
     return out
 
 
@@ -95,18 +99,49 @@ def sharpness_from_energies(energies: np.ndarray) -> float:
     without any refocus. The larger change of the bands wins.
     """
     best = 0.0
-    for (saa, sbb, sab, n), s in zip(energies, BANDS_SIGMA[1:]):
-        if n <= 0:
-            continue
-        eaa, ebb, eab = saa / n, sbb / n, sab / n
-        n_eff = max(1.0, n / (4 * math.pi * s * s))
-        if eab <= 1e-12 or eab < SHARED_Z * math.sqrt(eaa * ebb / n_eff):
-            continue
-        if eab < SHARED_COHERENCE * math.sqrt(eaa * ebb):  # the detail is below one side's noise
-            continue
-        change = ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
-        if abs(change) > abs(best):
+    for row, s in zip(energies, BANDS_SIGMA[1:]):
+        change = _band_ratio(row, s)
+        if change is not None and abs(change) > abs(best):
             best = change
+    return best
+
+
+def _band_ratio(row, s: float) -> float | None:
+    """The relative change of one band's shared detail (see :func:`sharpness_from_energies`), None
+    when the band's shared detail does not stand out of the noise."""
+    saa, sbb, sab, n = row[:4]
+    if n <= 0:
+        return None
+    eaa, ebb, eab = saa / n, sbb / n, sab / n
+    n_eff = max(1.0, n / (4 * math.pi * s * s))
+    if eab <= 1e-12 or eab < SHARED_Z * math.sqrt(eaa * ebb / n_eff):
+        return None
+    if eab < SHARED_COHERENCE * math.sqrt(eaa * ebb):  # the detail is below one side's noise
+        return None
+    return ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
+
+
+def blur_from_energies(energies: np.ndarray) -> float:
+    """The Gaussian blur (sigma, pixels) that takes the sharper side to the blurrier one, from the
+    band energies of :func:`band_energies`: negative when B is the blurrier (like
+    :func:`sharpness_from_energies`), 0 when no band's shared detail stands out of the noise.
+
+    A blur of sigma ``t`` multiplies the detail at frequency ``f`` by ``H = exp(-2 pi^2 t^2 f^2)``.
+    In a band the ratio ``R`` of the blurrier side's energy to the cross energy is ``H`` at the
+    band's effective frequency, and the ratio of the gradients' cross energy to the cross energy
+    is ``(2 pi f)^2`` there, so ``t^2 = -2 ln(R) E[Da Db] / E[grad Da . grad Db]``. Unlike the
+    fraction of detail lost, this does not depend on how much fine detail the field has: a 1.5 px
+    blur of a soft frame loses 12 % of its detail and of a sharp one 30 %, both read ~1.5 px.
+    The larger of the bands wins."""
+    best = 0.0
+    for row, s in zip(energies, BANDS_SIGMA[1:]):
+        change = _band_ratio(row, s)
+        if change is None or change == 0.0 or row[4] <= 0:
+            continue
+        ratio = 1.0 + change if change < 0 else 1.0 / (1.0 + change)
+        t = math.sqrt(max(0.0, -2.0 * math.log(max(ratio, 1e-9)) * row[2] / row[4]))
+        if t > abs(best):
+            best = -t if change < 0 else t
     return best
 
 

@@ -12,9 +12,15 @@ Order of the tests (the first that fails decides):
 4. local change: a region beyond the noise floor. When every region holds A's structure at
    another intensity the field is the same and objects dimmed or brightened (bleaching, focus
    drift); otherwise structure appeared, vanished or moved;
-5. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
+5. focus changed, with no local change to explain it: one side is blurred against the other by a
+   Gaussian of at least ``refocus_blur`` pixels of the compared grid
+   (:func:`compare.changes.blur_from_energies`: the same band energies read as a blur, which does
+   not depend on how much fine detail the field has -- a 1.5 px blur of a soft frame loses only
+   12 % of its detail). Asked after the regions: dimmed objects or new structure lower a band's
+   energy too, and the regions say what happened;
+6. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
    the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains);
-6. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
+7. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
    noise taken out of its structure term) and, if asked, the dHash distance.
 
 ``same_field`` in the JSON is True for the same field within noise and for dimming or a refocus
@@ -60,12 +66,13 @@ class Thresholds:
     min_region: float = 0.25      # percent of A's area; a changed region this large is a change
     min_correlation: float = 0.8  # aligned structure correlation below this: another scene
     refocus: float = 0.2          # fraction of fine detail lost or gained: focus changed
+    refocus_blur: float = 1.0     # Gaussian blur (sigma, compared pixels) between them: focus changed
     noise_sigma: float | None = None  # per-frame noise in 8-bit DN from a device profile
 
     def to_json(self) -> dict:
         return {"ssim_min": self.ssim_min, "dhash_max": self.dhash_max, "max_shift": self.max_shift,
                 "min_region": self.min_region, "min_correlation": self.min_correlation,
-                "refocus": self.refocus, "noise_sigma": self.noise_sigma}
+                "refocus": self.refocus, "refocus_blur": self.refocus_blur, "noise_sigma": self.noise_sigma}
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,9 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
             return Decision(Verdict.DIFFERENT, "same field; " + _intensity_words(an.regions) + size_note, True)
         return Decision(Verdict.DIFFERENT, "local change" + where(structural, frame_area)
                         + _also_intensity(an.regions) + size_note, False)
+    if abs(an.blur) >= t.refocus_blur:
+        return Decision(Verdict.DIFFERENT, f"same field; focus changed: {'B' if an.blur < 0 else 'A'} blurred by "
+                        f"{abs(an.blur):.1f} px (sharpness {100 * an.sharpness_change:+.0f} %)" + size_note, True)
     if getattr(an, "moved", 0.0) >= MOVED_SHARE:
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)

@@ -36,9 +36,8 @@ def alias_sigma(large: np.ndarray, size: tuple[int, int], *, smooth: float) -> n
     ref = cv2.resize(x, size, interpolation=cv2.INTER_AREA)
     worst = np.zeros(ref.shape, np.float32)
     for k in KERNELS:
-        d = cv2.resize(x, size, interpolation=k) - ref
-        if smooth > 0:
-            d = cv2.GaussianBlur(d, (0, 0), smooth)
-        np.maximum(worst, d * d, out=worst)
+        d: np.ndarray = cv2.resize(x, size, interpolation=k) - ref
+        e = cv2.GaussianBlur(d, (0, 0), smooth) if smooth > 0 else d
+        np.maximum(worst, e * e, out=worst)
     sigma = math.hypot(WINDOW, smooth)
     return np.sqrt(cv2.GaussianBlur(worst, (0, 0), sigma))

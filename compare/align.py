@@ -41,7 +41,6 @@ from .changes import (
     _structure_correlation,
     band_energies,
     blur_from_energies,
-    scattered_fraction,
     sharpness_change,
     sharpness_from_energies,
 )
@@ -105,7 +104,6 @@ class Analysis:
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
-    scattered: float = 0.0             # share of the overlap in regions beyond noise of any size
     moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
     moved_px: float = 0.0              # ... by up to this many pixels of A
 
@@ -134,7 +132,6 @@ class Analysis:
             "codec_noise_sigma": round(self.codec_sigma, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
-            "scattered_fraction": round(self.scattered, 5),
             "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
         }
 
@@ -480,10 +477,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_local = _local_sigma(smooth, valid, s_sigma)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
-        m_frac, m_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
-                                    slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
-        if m_frac > moved:
-            moved, moved_px = m_frac, m_px
+        if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
+            moved, moved_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
+                                           slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
@@ -525,7 +521,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
-    scattered = scattered_fraction(z_max, valid)
     if noise_sigma is None:  # reported noise: never below the rounding's (a frame quantised to zero)
         noise = max(noise, q_noise * factor * lv)
     noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN
@@ -536,4 +531,4 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
-                    scattered=scattered, moved=moved, moved_px=moved_px * factor)
+                    moved=moved, moved_px=moved_px * factor)

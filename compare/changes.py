@@ -188,25 +188,6 @@ def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
     return regions, changed
 
 
-def scattered_fraction(z: np.ndarray, valid: np.ndarray) -> float:
-    """Share of the overlap held by every region beyond the noise, however small: pixels above
-    ``Z_LOW`` tolerances connected to a seed above ``Z_HIGH``, as :func:`_regions` grows them,
-    without its size rule. A change need not be one compact region: a non-rigid motion (a foam
-    draining, a cell crawling) moves thin structure by a pixel or two all over the field and
-    leaves many small regions, each below ``min_region``, that a global shift cannot explain."""
-    n_valid = int(valid.sum())
-    if n_valid == 0:
-        return 0.0
-    low = ((z > Z_LOW) & valid).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
-    if n <= 1:
-        return 0.0
-    seeded = np.zeros(n, bool)
-    seeded[np.unique(labels[(z > Z_HIGH) & valid])] = True
-    seeded[0] = False
-    return float(stats[seeded, cv2.CC_STAT_AREA].sum()) / n_valid
-
-
 def _classify(a, b, labels, i, box) -> tuple[str, float]:
     """``dimmed``/``brightened`` when B holds A's structure at another intensity inside the
     region (correlation of the two at least ``SAME_STRUCTURE`` over the region's box, slope of B

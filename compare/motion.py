@@ -41,13 +41,16 @@ def block_displacements(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid
     h, w = resid.shape
     ny, nx = h // block, w // block
 
-    def sums(x: np.ndarray) -> np.ndarray:
-        x = np.where(valid, x, 0)[:ny * block, :nx * block].astype(np.float64)
-        return x.reshape(ny, block, nx, block).sum(axis=(1, 3))
+    vm = valid[:ny * block, :nx * block].astype(np.float32)
+    cx, cy = gx[:ny * block, :nx * block] * vm, gy[:ny * block, :nx * block] * vm  # outside: no weight
+    rr = resid[:ny * block, :nx * block]
 
-    sxx, sxy, syy = sums(gx * gx), sums(gx * gy), sums(gy * gy)
-    sxr, syr = sums(gx * resid), sums(gy * resid)
-    full = sums(np.ones_like(resid)) >= 0.9 * block * block
+    def sums(x: np.ndarray) -> np.ndarray:  # block sums (area means of float32, times the block)
+        return cv2.resize(x, (nx, ny), interpolation=cv2.INTER_AREA).astype(np.float64) * (block * block)
+
+    sxx, sxy, syy = sums(cx * cx), sums(cx * cy), sums(cy * cy)
+    sxr, syr = sums(cx * rr), sums(cy * rr)
+    full = sums(vm) >= 0.9 * block * block
     det = sxx * syy - sxy * sxy
     ok = full & (det > 1e-9 * np.maximum(sxx * syy, 1e-30))
     d = np.where(ok, det, 1.0)
@@ -71,8 +74,11 @@ def moved_blocks(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.nd
     mx, my = float(np.median(ux[ok])), float(np.median(uy[ok]))
     rx, ry = ux - mx, uy - my
     ny, nx = ux.shape
-    s2 = np.broadcast_to(np.asarray(sigma, np.float64) ** 2, resid.shape)[:ny * block, :nx * block]
-    s2 = s2.reshape(ny, block, nx, block).mean(axis=(1, 3))  # each block's noise variance
+    if np.ndim(sigma) == 0:
+        s2 = np.full((ny, nx), float(sigma) ** 2)
+    else:  # each block's noise variance
+        sg = np.asarray(sigma, np.float32)[:ny * block, :nx * block]
+        s2 = cv2.resize(sg * sg, (nx, ny), interpolation=cv2.INTER_AREA).astype(np.float64)
     var = s2 * 4.0 * math.pi * smooth * smooth  # noise of a sum of the smoothed residual
     z2 = (rx * rx * sxx + 2 * rx * ry * sxy + ry * ry * syy) / var
     moved = ok & (z2 > Z_MOVED * Z_MOVED) & (np.hypot(rx, ry) > slack)

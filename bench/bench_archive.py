@@ -20,7 +20,8 @@ Measured, each as the median of ``--runs`` (ratios are against the seed referenc
 * **scopecheck, warm** -- the search again after the indexes: both are used and found up to date.
 * **floor** -- reading the files and the reduced DCT decode alone (1/8, what the hash needs), one
   core, in-process; against it, ``hash_file`` over the same files in-process (OpenCV and numpy's
-  BLAS limited to one thread: no helper thread does part of the work on another core).
+  BLAS limited to one thread: no helper thread does part of the work on another core). The two are
+  timed file by file side by side, in wall and in CPU time, so a passing load weighs on both.
 * **Dask** -- ``scopecheck index HAY --scheduler local:1`` and ``local:2`` (cluster start included).
 * **imagehash / imagededup** -- their dHash of every file, one process, when they are installed
   (bench-only: ``pip install imagehash imagededup``).
@@ -208,22 +209,27 @@ def to_import(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- in-process floors
 
-def floor_decode(files) -> float:
-    t0 = time.perf_counter()
-    for p in files:
-        with open(p, "rb") as f:
-            buf = np.frombuffer(f.read(), np.uint8)
-        cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION)
-    return time.perf_counter() - t0
+def floor_decode(p: str) -> None:
+    with open(p, "rb") as f:
+        buf = np.frombuffer(f.read(), np.uint8)
+    cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
-def ours_in_process(files) -> float:
+def floor_and_ours(files) -> tuple[float, float, float, float]:
+    """(floor wall, hash_file wall, floor CPU, hash_file CPU) in seconds over ``files``, timed file by
+    file side by side (which of the two goes first alternates), so that a load that comes and goes
+    weighs on both alike."""
     from scopecheck.compare.record import hash_file
 
-    t0 = time.perf_counter()
-    for p in files:
-        hash_file(p)
-    return time.perf_counter() - t0
+    wall, cpu = [0.0, 0.0], [0.0, 0.0]
+    steps = (floor_decode, hash_file)
+    for k, p in enumerate(files):
+        for which in ((0, 1) if k % 2 else (1, 0)):
+            w0, c0 = time.perf_counter(), time.thread_time()
+            steps[which](p)
+            cpu[which] += time.thread_time() - c0
+            wall[which] += time.perf_counter() - w0
+    return wall[0], wall[1], cpu[0], cpu[1]
 
 
 def imagehash_job(files) -> float | None:
@@ -276,8 +282,10 @@ def main():
     seed_py.write_text(SEED)
     n = len(files)
     print(f"JPEG archive: {len(image_files(hay))} haystack + {len(image_files(needles))} needle files, "
-          f"{SIZE[0]}x{SIZE[1]}, {sum(os.path.getsize(p) for p in files) / 1e6:.0f} MB; {args.runs} runs, medians")
+          f"{SIZE[0]}x{SIZE[1]}, {sum(os.path.getsize(p) for p in files) / 1e6:.0f} MB; {args.runs} runs, medians; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     rows: dict[str, list[float]] = {}
+    cpu_ratio: list[float] = []
     answers = {}
     for _ in range(args.runs):
         t, s = timed([sys.executable, str(seed_py), str(hay), str(needles)])
@@ -294,8 +302,10 @@ def main():
         rows.setdefault("scopecheck search again, indexes warm", []).append(t)
         rows.setdefault("floor: python -c 'import sqlite3'", []).append(timed(STARTUP)[0])
         assert to_import(s) == answers["ours"], (to_import(s), answers["ours"])
-        rows.setdefault("floor: read + 1/8 DCT decode, 1 core", []).append(floor_decode(files))
-        rows.setdefault("hash_file in-process, 1 core", []).append(ours_in_process(files))
+        fw, ow, fc, oc = floor_and_ours(files)
+        rows.setdefault("floor: read + 1/8 DCT decode, 1 core", []).append(fw)
+        rows.setdefault("hash_file in-process, 1 core", []).append(ow)
+        cpu_ratio.append(oc / fc)
         ih = None if args.no_peers else imagehash_job(files)
         if ih is not None:
             rows.setdefault("imagehash dhash, 1 core (in-process)", []).append(ih)
@@ -320,7 +330,8 @@ def main():
         print(f"{name:55s} {m:8.2f} {m / n * 1e3:8.2f} {seed / m:7.2f}x")
     floor = median(rows["floor: read + 1/8 DCT decode, 1 core"])
     mine = median(rows["hash_file in-process, 1 core"])
-    print(f"hash_file / decode floor, per core: {mine / floor:.2f} (target <= 1.15)")
+    print(f"hash_file / decode floor, per core: {mine / floor:.2f} (target <= 1.15); in CPU time (thread_time): "
+          f"{median(cpu_ratio):.2f}; load average now {os.getloadavg()[0]:.1f}")
     warm, start = median(rows["scopecheck search again, indexes warm"]), median(rows[
         "floor: python -c 'import sqlite3'"])
     print(f"warm search vs seed, whole process: {seed / warm:.1f}x (target >= 30x); the Python start-up floor "

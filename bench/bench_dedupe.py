@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_dedupe.py                 # build the set under out/, measure
     .venv/bin/python bench/bench_dedupe.py --radius 7      # the radius the comparison is made at
+    .venv/bin/python bench/bench_dedupe.py --edits         # the link test on edits the set lacks
 
 The peers are a bench-only extra (imagededup pulls in PyTorch): ``.venv/bin/pip install -e '.[bench]'``.
 
@@ -21,9 +22,11 @@ representative, and how large groups get.
 
 **Measured**: pair precision and recall (pairs of files put in one group, or within the radius for
 the pairwise tools) over a sweep of radii for every method, the precision of each method at the
-recall scopecheck reaches at the default radius, and the distribution of the 16x16 dHash distance
-(bits of 256) over candidate links (64-bit dHash within 12) that are true copies vs strangers: the
-numbers behind ``DEFAULT_CONFIRM_DISTANCE``.
+recall scopecheck reaches at the default radius, and the distribution of the link test -- the
+thumbnail correlation over crops and shifts (``compare.thumbs``) -- over candidate links (64-bit
+dHash within 16) that are true copies vs strangers: the numbers behind ``DEFAULT_MIN_CORRELATION``
+(the midpoint in Fisher's z of the lowest copy and the highest stranger within 12 bits), beside the
+16x16 dHash distance the previous version confirmed links with (within 64 bits of 256).
 """
 from __future__ import annotations
 
@@ -41,12 +44,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from scopecheck.compare.dedupe import (DEFAULT_CONFIRM_DISTANCE, connected_groups, find_duplicates,  # noqa: E402
-                                       hamming256)
+from scopecheck.compare.dedupe import connected_groups, find_duplicates, hamming256, star_groups  # noqa: E402
 from scopecheck.compare.pairs import radius_pairs  # noqa: E402
 from scopecheck.compare.hashing import dhash  # noqa: E402
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack  # noqa: E402
 from scopecheck.compare.record import hash_file  # noqa: E402
+from scopecheck.compare.thumbs import DEFAULT_MIN_CORRELATION, link_correlations, thumbnail  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "out", "bench_dedupe")
 SKIMAGE = ["astronaut", "brick", "camera", "cell", "chelsea", "clock_motion", "coffee", "coins", "color",
@@ -144,9 +147,16 @@ def score(pred: set, truth_pairs: set) -> tuple[float, float]:
     return (tp / len(pred) if pred else 1.0), tp / len(truth_pairs)
 
 
-def scopecheck_groups(hay, *, radius, confirm):
-    res = find_duplicates(hay, max_distance=radius, confirm_distance=confirm)
+def scopecheck_groups(hay, *, radius, min_correlation):
+    res = find_duplicates(hay, max_distance=radius, min_correlation=min_correlation)
     return [[m.path for m in g.members] for g in res.groups]
+
+
+def dhash256_groups(hay, entries, *, radius, confirm=64):
+    """The previous version: stars of links confirmed by the 16x16 dHash (within 64 bits of 256)."""
+    i, j, d = radius_pairs(hay.hashes, max_distance=radius)
+    ok = hamming256(hay.dhash256[i], hay.dhash256[j]) <= confirm
+    return [[entries[k].path for k in [r, *m.tolist()]] for r, m in star_groups(len(entries), i[ok], j[ok], d[ok])]
 
 
 def chain_groups(hay, entries, *, radius):
@@ -183,12 +193,53 @@ def imagehash_pairs(paths, kind, radius, cache={}):  # noqa: B006
             if hs[a] - hs[b] <= radius}
 
 
+def unseen_edits(y: np.ndarray) -> dict[str, np.ndarray]:
+    """Edits the photo set does not contain, applied to a luma array (what a held-out set may hold)."""
+    h, w = y.shape
+    f = y.astype(np.float64)
+    rot = cv2.warpAffine(y, cv2.getRotationMatrix2D((w / 2, h / 2), 2, 1.0), (w, h), borderMode=cv2.BORDER_REFLECT)
+    out = {"gamma 0.6": 255 * (f / 255) ** 0.6, "gamma 1.6": 255 * (f / 255) ** 1.6,
+           "contrast x0.5": 128 + 0.5 * (f - 128),
+           "JPEG q30": cv2.imdecode(cv2.imencode(".jpg", y, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], 0),
+           "quarter size": cv2.resize(y, (max(w // 4, 8), max(h // 4, 8)), interpolation=cv2.INTER_AREA),
+           "blur sigma 2": cv2.GaussianBlur(y, (0, 0), 2),
+           "noise sigma 5": f + np.random.default_rng(0).normal(0, 5, f.shape),
+           "crop 8 % left": y[:, int(w * .08):], "crop 6 % corner": y[int(h * .06):, int(w * .06):],
+           "crop 10 % all round": y[int(h * .1):h - int(h * .1), int(w * .1):w - int(w * .1)],
+           "crop 8 % top+bottom": y[int(h * .08):h - int(h * .08), :], "rotated 2 deg": rot}
+    return {k: np.clip(np.round(v), 0, 255).astype(np.uint8) for k, v in out.items()}
+
+
+def report_unseen_edits(min_correlation: float):
+    from scopecheck.compare.hashing import dhash_from_luma, luma
+
+    print(f"\nedits the set does not contain, on each source's luma; copies within 12 bits of 64 kept at "
+          f"correlation >= {min_correlation} (and by the 16x16 dHash within 64):")
+    kept: dict[str, list] = {}
+    for _, img in _sources():
+        y = luma(img)
+        h0, f0, t0 = dhash_from_luma(y), dhash_from_luma(y, hash_size=16), np.frombuffer(thumbnail(y), np.uint8)
+        for name, v in unseen_edits(y).items():
+            if dhash_from_luma(v) - h0 > 12:
+                continue
+            r = link_correlations(np.stack([t0, np.frombuffer(thumbnail(v), np.uint8)]), [0], [1])[0]
+            kept.setdefault(name, []).append((r, dhash_from_luma(v, hash_size=16) - f0))
+    for name, rs in kept.items():
+        r = np.array([x for x, _ in rs])
+        print(f"  {name:20s} {int((r >= min_correlation).sum()):2d} of {r.size:2d} (lowest {r.min():.3f}); "
+              f"16x16 dHash: {sum(d <= 64 for _, d in rs):2d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius", type=int, default=DEFAULT_MAX_DISTANCE)
-    ap.add_argument("--confirm", type=int, default=DEFAULT_CONFIRM_DISTANCE)
-    ap.add_argument("--sweep", default="2,4,5,6,7,8,10,12")
+    ap.add_argument("--min-correlation", type=float, default=DEFAULT_MIN_CORRELATION)
+    ap.add_argument("--sweep", default="2,4,5,6,7,8,10,12,14")
+    ap.add_argument("--edits", action="store_true", help="only the link test on edits the set does not contain")
     args = ap.parse_args()
+    if args.edits:
+        report_unseen_edits(args.min_correlation)
+        return
     radii = [int(r) for r in args.sweep.split(",")]
     folder = os.path.join(OUT, "photos")
     truth = build_set(folder)
@@ -196,34 +247,50 @@ def main():
     t0 = time.perf_counter()
     entries = [Entry.of(hash_file(p)) for p in paths]
     print(f"{len(paths)} files from {len(set(truth.values()))} real photos x {len(VERSIONS)} versions; "
-          f"hashed in {time.perf_counter() - t0:.1f} s")
+          f"hashed in {time.perf_counter() - t0:.1f} s; load average {os.getloadavg()[0]:.1f}")
     hay = Haystack.of(entries, source=folder)
     truth_pairs = {(a, b) for a, b in itertools.combinations(paths, 2) if truth[a] == truth[b]}
 
-    # 1. The confirmation threshold: 16x16 distances of candidate links, copies vs strangers.
-    i, j, d = radius_pairs(hay.hashes, max_distance=12)
+    # 1. The link test: thumbnail correlations of candidate links, copies vs strangers.
+    i, j, d = radius_pairs(hay.hashes, max_distance=16)
+    thumbs = np.frombuffer(b"".join(e.thumb for e in entries), dtype=np.uint8).reshape(len(entries), -1)
+    t0 = time.perf_counter()
+    corr = link_correlations(thumbs, i, j)
+    took = time.perf_counter() - t0
     d256 = hamming256(hay.dhash256[i], hay.dhash256[j])
     same = np.array([truth[paths[a]] == truth[paths[b]] for a, b in zip(i.tolist(), j.tolist())], dtype=bool)
-    print(f"\ncandidate links within 12 bits of 64: {same.sum()} between copies, {(~same).sum()} between strangers")
-    for label, sel in (("copies", same), ("strangers", ~same)):
-        v = np.sort(d256[sel])
-        if v.size:
-            q = np.percentile(v, [0, 1, 5, 50, 95, 99, 100]).round(1).tolist()
-            print(f"  bits of 256 between {label:9s}: min/1%/5%/median/95%/99%/max = {q}")
-    all_true = np.array([(a, b) for a, b in truth_pairs])
-    idx = {p: k for k, p in enumerate(paths)}
-    ta = np.array([idx[a] for a in all_true[:, 0]])
-    tb = np.array([idx[b] for b in all_true[:, 1]])
-    v = hamming256(hay.dhash256[ta], hay.dhash256[tb])
-    print(f"  all {v.size} copy pairs (any 64-bit distance): 95% within {np.percentile(v, 95):.0f}, "
-          f"99% within {np.percentile(v, 99):.0f}, max {v.max()} bits of 256")
-    for c in (24, 32, 40, 48, 56, 64):
-        print(f"  confirm <= {c:2d}: keeps {np.mean(d256[same] <= c):6.1%} of copy links at radius 12, "
-              f"{np.mean(d256[~same] <= c) if (~same).any() else 0:6.1%} of stranger links")
+    print(f"\ncandidate links within 16 bits of 64: {same.sum()} between copies, {(~same).sum()} between strangers "
+          f"(correlations of all {i.size} in {took:.2f} s)")
+    for within in (12, 16):
+        sel = d <= within
+        for label, s_ in (("copies", same & sel), ("strangers", ~same & sel)):
+            v = np.sort(corr[s_])
+            if v.size:
+                q = np.percentile(v, [0, 1, 5, 50, 95, 99, 100]).round(3).tolist()
+                print(f"  within {within}: correlation of {label:9s}: min/1%/5%/median/95%/99%/max = {q}")
+    sel = d <= 12
+    lo, hi = float(corr[same & sel].min()), float(corr[~same & sel].max())
+    mid = float(np.tanh((np.arctanh(lo) + np.arctanh(hi)) / 2))
+    print(f"  within 12: lowest copy {lo:.3f} (z {np.arctanh(lo):.2f}), highest stranger {hi:.3f} "
+          f"(z {np.arctanh(hi):.2f}); midpoint in Fisher's z: {mid:.3f} (DEFAULT_MIN_CORRELATION "
+          f"{DEFAULT_MIN_CORRELATION}); margins {np.arctanh(lo) - np.arctanh(DEFAULT_MIN_CORRELATION):.2f} and "
+          f"{np.arctanh(DEFAULT_MIN_CORRELATION) - np.arctanh(hi):.2f} in z")
+    for label, s_ in (("strangers", ~same), ("copies", same)):
+        k = np.flatnonzero(s_)
+        top = k[np.argsort(corr[k])[::-1][:3]] if label == "strangers" else k[np.argsort(corr[k])[:3]]
+        print(f"  {'highest' if label == 'strangers' else 'lowest'} {label}: " + "; ".join(
+            f"{corr[t]:.3f} ({d[t]} bits) {os.path.basename(paths[i[t]])} / {os.path.basename(paths[j[t]])}" for t in top))
+    for c in (0.90, 0.93, 0.95, DEFAULT_MIN_CORRELATION, 0.97):
+        print(f"  correlation >= {c:.2f}: keeps {np.mean(corr[same & sel] >= c):6.1%} of copy links within 12, "
+              f"{np.mean(corr[~same & sel] >= c):6.1%} of stranger links")
+    print(f"  (the previous test, 16x16 dHash within 64 of 256: keeps {np.mean(d256[same & sel] <= 64):6.1%} of copy "
+          f"links, {np.mean(d256[~same & sel] <= 64):6.1%} of stranger links)")
 
     # 2. Precision / recall sweep.
-    methods = {"scopecheck dedupe": lambda r: pairs_of_groups(scopecheck_groups(hay, radius=r, confirm=args.confirm)),
-               "scopecheck, chained (before)": lambda r: pairs_of_groups(chain_groups(hay, entries, radius=r))}
+    methods = {"scopecheck dedupe": lambda r: pairs_of_groups(
+                   scopecheck_groups(hay, radius=r, min_correlation=args.min_correlation)),
+               "scopecheck, 16x16 dHash (s3)": lambda r: pairs_of_groups(dhash256_groups(hay, entries, radius=r)),
+               "scopecheck, chained (s2)": lambda r: pairs_of_groups(chain_groups(hay, entries, radius=r))}
     try:
         import imagededup  # noqa: F401
         methods["imagededup dHash"] = lambda r: imagededup_pairs(folder, "dhash", r)
@@ -256,24 +323,26 @@ def main():
     for name, px in ts:
         h64, h256 = dhash(px), dhash(px, hash_size=16)
         dig = hashlib.sha256(px.tobytes()).hexdigest()
-        tent.append(Entry(path=name, dhash=h64, flat=h64.flat, sha256=dig, pixel_sha256=dig, dhash256=h256))
+        tent.append(Entry(path=name, dhash=h64, flat=h64.flat, sha256=dig, pixel_sha256=dig, dhash256=h256,
+                          thumb=thumbnail(px)))
     th = Haystack.of(tent, source="tiles")
-    res = find_duplicates(th, max_distance=args.radius, confirm_distance=args.confirm)
     by = {e.path: e for e in tent}
-    worst = 0
-    for g in res.groups:
-        rep = by[g.representative].dhash
-        worst = max([worst] + [by[m.path].dhash - rep for m in g.members])
-    sizes = sorted((len(g.members) for g in res.groups), reverse=True)
+    for radius in sorted({args.radius, 12}):
+        res = find_duplicates(th, max_distance=radius, min_correlation=args.min_correlation)
+        worst = 0
+        for g in res.groups:
+            rep = by[g.representative].dhash
+            worst = max([worst] + [by[m.path].dhash - rep for m in g.members])
+        sizes = sorted((len(g.members) for g in res.groups), reverse=True)
+        print(f"\n{len(ts)} overlapping stage-scan tiles, radius {radius}: {len(res.groups)} groups "
+              f"(largest {sizes[:5]}), farthest member from its representative {worst} bits; "
+              f"{res.candidate_links} candidate links, {res.confirmed_links} confirmed")
     comps = chain_groups(th, tent, radius=args.radius)
-    print(f"\n{len(ts)} overlapping stage-scan tiles, radius {args.radius}: {len(res.groups)} groups "
-          f"(largest {sizes[:5]}), farthest member from its representative {worst} bits; "
-          f"{res.candidate_links} candidate links, {res.confirmed_links} confirmed")
     if comps:
         big = max(comps, key=len)
-        hb = hay.hashes if False else th.hashes[np.array([k for k, e in enumerate(tent) if e.path in set(big)])]
+        hb = th.hashes[np.array([k for k, e in enumerate(tent) if e.path in set(big)])]
         span = int(np.bitwise_count(hb[:, None] ^ hb[None, :]).max())
-        print(f"  chained (before): {len(comps)} groups, the largest {len(big)} tiles whose members are up to "
+        print(f"  chained (s2), radius {args.radius}: {len(comps)} groups, the largest {len(big)} tiles whose members are up to "
               f"{span} bits apart")
 
 

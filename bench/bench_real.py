@@ -8,8 +8,9 @@ identical-file, identical-pixels or near-identical.
 
 usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
        [--figures]  (per-category figures the thresholds act on: margins)
-       [--heldout]  (the held-out validation split, ``bench/bench_real_sources3.py``, never tuned on;
-                     its own cache, default ``out/heldout-cache``)
+       [--split NAME] (tuning | heldout | heldout2: a held-out validation split, never tuned on, in its
+                     own cache, default ``out/NAME-cache``; heldout = ``bench/bench_real_sources3.py``,
+                     heldout2 = ``bench/bench_real_sources4.py``)  [--heldout] (same as --split heldout)
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_real_pairs import CATEGORIES, SAME, build_cache, labelled_pairs
 from bench_real_sources3 import CATEGORIES3, SAME3, labelled_pairs3
+from bench_real_sources4 import CATEGORIES4, SAME4, labelled_pairs4
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 
@@ -67,19 +69,27 @@ def print_table(table, categories=CATEGORIES, same_categories=SAME) -> None:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", help="cache folder (default out/real-cache; with --heldout out/heldout-cache)")
+    ap.add_argument("--cache", help="cache folder (default out/real-cache; with --split NAME out/NAME-cache)")
     ap.add_argument("--mirrors", default="/work/.mirror")
     ap.add_argument("--quick", action="store_true", help="a few pairs per category")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
     ap.add_argument("--json", help="write the figures of every pair to this file")
     ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
-    ap.add_argument("--heldout", action="store_true",
-                    help="run the held-out validation split (bench_real_sources3) instead of the tuning set")
+    ap.add_argument("--split", choices=("tuning", "heldout", "heldout2"), default="tuning",
+                    help="which real set: the tuning set, or a held-out validation split (bench_real_sources3, "
+                         "bench_real_sources4) that is never tuned on")
+    ap.add_argument("--heldout", action="store_true", help="same as --split heldout")
     args = ap.parse_args()
+    if args.heldout:
+        args.split = "heldout"
     log = lambda m: print(m, file=sys.stderr)
     categories, same_categories, pairs = CATEGORIES, SAME, None
-    if args.heldout:
+    if args.split == "heldout2":
+        args.cache = args.cache or "out/heldout2-cache"
+        categories, same_categories = CATEGORIES4, SAME4
+        pairs = labelled_pairs4(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
+    elif args.split == "heldout":
         args.cache = args.cache or "out/heldout-cache"
         categories, same_categories = CATEGORIES3, SAME3
         pairs = labelled_pairs3(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
@@ -89,7 +99,8 @@ def main():
             build_cache(args.cache, mirrors=args.mirrors, log=log)
     table, misses, figures, elapsed = run(args.cache, quick=args.quick, match=args.match, pairs=pairs)
     n = sum(sum(r.values()) for r in table.values())
-    print(f"real-data harness{' (held-out split)' if args.heldout else ''}: {n} pairs, {elapsed:.1f} s\n")
+    label = {"tuning": "", "heldout": " (held-out split)", "heldout2": " (held-out split 2)"}[args.split]
+    print(f"real-data harness{label}: {n} pairs, {elapsed:.1f} s\n")
     print_table(table, categories, same_categories)
     if args.figures:
         print("\nper category: min/max aligned correlation, SSIM, shift px, largest region %, dHash")

@@ -4,10 +4,11 @@ Both executors yield, per file, a :class:`HashRecord` or a ``(FileError, size, m
 completion order; the one SQLite writer (:mod:`compare.index`) consumes them the same way, so
 batch commits, resume and kill-safety do not depend on where the hashing ran.
 
-* **Process pool** (default): ``jobs`` processes hash at once -- this one and ``jobs - 1`` workers
-  started from a fork server (never by forking a process whose OpenCV thread pool is running).
-  The workers start in the background while this process hashes from the front of the list and
-  they take chunks from the back, so their start-up (a quarter of a second) costs no idle core.
+* **Process pool** (default): ``jobs`` processes hash at once -- this one and ``jobs - 1`` workers,
+  forked before this process has loaded OpenCV (a command that has only walked its folders), else
+  started from a fork server (never by forking a process whose OpenCV thread pool may be running).
+  This process hashes from the front of the list while the workers start and take chunks from
+  the back, so their start-up costs no idle core.
 * **Dask distributed** (``scheduler="tcp://host:8786"`` or ``"local:N"``): chunks of files are
   submitted to an existing cluster (or a :class:`LocalCluster` of ``N`` one-thread worker processes)
   and their records stream back with ``as_completed``. The workers open the files by the paths the
@@ -20,41 +21,19 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 import threading
 from collections import deque
 
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE
+from .pipepool import PipePool, fork_is_safe, tune_malloc
 from .record import HashRecord, hash_file
 from .walk import FileError, walk_images
 
 #: Files per Dask task: enough to amortise the scheduler's ~1 ms per task, small enough to balance.
 DASK_CHUNK = 16
 _SCHEDULER = re.compile(r"^(?:local:(\d+)|(?:tcp|tls|ucx|inproc)://\S+)$")
-
-
-def tune_malloc() -> bool:
-    """Let glibc keep freed image-sized buffers (up to 32 MB) in the heap for reuse.
-
-    By default each decoded frame over ~128 KB is a fresh ``mmap``: every page is faulted in and
-    zeroed, then unmapped again. Measured on this project's 2-vCPU VMs, two processes decoding
-    1600x1200 JPEGs that way ran *slower* together than one alone (page faults serialise in the
-    hypervisor); with the buffers reused they run 1.9-2x. Returns False where it does not apply
-    (not glibc); the hashes are the same either way.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # musl or another libc: nothing to tune
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) == 1
-    return bool(ok and libc.mallopt(m_trim_threshold, 256 * 1024 * 1024) == 1)
 
 
 _tuned = False
@@ -78,6 +57,7 @@ def _worker_init():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker: not the command's own handler
     _tune_worker()
 
 
@@ -170,12 +150,17 @@ def _probe(address: str, *, timeout: float = CONNECT_SECONDS) -> None:
                          "(the scheduler's default is 8786, its dashboard 8787)")
 
 
-def _context():
-    """Workers start from a clean process, never by forking the caller: a fork of a process whose
-    OpenCV thread pool is running can deadlock in the child's first parallel OpenCV call. The fork
-    server preloads this module (and OpenCV) once, so starting workers stays cheap."""
+def _context(*, fork: bool = False):
+    """Workers start from a clean process, never by forking a caller that has loaded OpenCV: a fork
+    of a process whose OpenCV thread pool is running can deadlock in the child's first parallel
+    OpenCV call. ``fork`` (only when :func:`compare.pipepool.fork_is_safe`): a plain fork, the cheapest start -- no
+    second interpreter, no resource tracker, and each worker loads OpenCV itself, beside this process
+    loading its own. Otherwise the fork server preloads this module (and OpenCV) once, so starting
+    workers stays cheap."""
     import multiprocessing
 
+    if fork:
+        return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -195,11 +180,14 @@ class _Workers:
         self._pool = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
-        threading.Thread(target=self._start, name="scopecheck-pool-start", daemon=True).start()
+        if fork_is_safe():  # a fork takes milliseconds: started here, before any thread exists
+            self._start(fork=True)
+        else:
+            threading.Thread(target=self._start, name="scopecheck-pool-start", daemon=True).start()
 
-    def _start(self):
+    def _start(self, *, fork: bool = False):
         try:
-            self._pool = _new_pool(self.jobs)
+            self._pool = _new_pool(self.jobs, fork=fork)
         except BaseException as e:  # noqa: BLE001 - handed to the thread that uses the pool
             self._error = e
         finally:
@@ -241,9 +229,9 @@ def shared_pool():
             mine[0].terminate()  # idle here: every run drained its results
 
 
-def _new_pool(jobs: int):
+def _new_pool(jobs: int, *, fork: bool = False):
     """The pool of a ``--jobs`` run: ``jobs - 1`` worker processes (this process is the other)."""
-    return _context().Pool(max(1, jobs - 1), initializer=_worker_init)
+    return PipePool(max(1, jobs - 1), _context(fork=fork), init=_worker_init, work=hash_many)
 
 
 def hash_many(jobs: list) -> list:
@@ -305,35 +293,31 @@ def _iter_pool(work: list, jobs: int):
 def _together(work: list, workers: _Workers):
     """Hash ``work`` here (from the front) and in the workers (chunks from the back), yielding each
     result as it is ready."""
-    import queue
     import time
 
     tune_malloc()
     pending = deque(work)
-    done: queue.SimpleQueue = queue.SimpleQueue()
-    limit = POOL_QUEUED * max(1, workers.jobs - 1)
-    inflight = mine = 0
+    mine = 0
     spent = 0.0
     pool = None
     with _one_thread():
-        while pending or inflight:
+        while True:
             if pool is None:
                 pool = workers.pool(wait=not pending)
-            while pool is not None and pending and inflight < limit:
+            while pool is not None and pending:
                 per_file = spent / mine if mine else POOL_CHUNK_SECONDS
-                size = max(1, min(POOL_CHUNK, round(POOL_CHUNK_SECONDS / max(per_file, 1e-6)), len(pending)))
-                part = [pending.pop() for _ in range(size)]
-                pool.apply_async(hash_many, (part,), callback=done.put, error_callback=done.put)
-                inflight += 1
-            while inflight:
-                try:
-                    out = done.get(block=not pending)
-                except queue.Empty:
+                size = max(1, min(POOL_CHUNK, round(POOL_CHUNK_SECONDS / max(per_file, 1e-6)),
+                                   len(pending) // (2 * workers.jobs)))  # smaller towards the end: no long tail
+                part = [pending[-1 - k] for k in range(size)]
+                if not pool.submit(part, limit=POOL_QUEUED):
                     break
-                inflight -= 1
-                if isinstance(out, BaseException):
-                    raise out
-                yield from out
+                for _ in range(size):
+                    pending.pop()
+            if pool is not None:
+                if not pending and not pool.inflight():
+                    return
+                for out in pool.collect(block=not pending):
+                    yield from out
             if pending:
                 t = time.perf_counter()
                 out = hash_one(pending.popleft())

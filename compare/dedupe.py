@@ -3,12 +3,15 @@ near-duplicates, plus an HTML contact sheet of the groups.
 
 Near-duplicates never chain strangers. Two files are *linked* when their 64-bit dHashes are within
 ``max_distance`` bits (the candidate, found by :func:`compare.hamming.radius_pairs`) **and** their
-16x16 dHashes (``dhash256``, 256 bits, stored in the index beside the 64-bit one) are within
-``confirm_distance`` bits (the confirmation: a second, finer test that a 6-bit coincidence on the
-coarse grid does not pass). Groups are stars, not connected components: the file linked to the most
-ungrouped files becomes a representative and takes those files; repeat. So every member of a near
-group is linked to, and within ``max_distance`` of, its representative, and a chain a-b-c of
-overlapping stage-scan tiles is never one group.
+32x32 thumbnails (stored in the index beside the hashes) correlate: some crop-and-shift view of one,
+its least-squares plane removed, correlates at ``min_correlation`` or more with the other's whole
+frame (:mod:`compare.thumbs`: a second, independent test that ignores brightness, contrast, an
+illumination ramp, JPEG noise, resizing and crops up to 9 % a side, but not a different picture
+whose coarse gradients happen to agree). Groups are
+stars, not connected components: the file linked to the most ungrouped files becomes a
+representative and takes those files; repeat. So every member of a near group is linked to, and
+within ``max_distance`` of, its representative, and a chain a-b-c of overlapping stage-scan tiles
+is never one group.
 """
 from __future__ import annotations
 
@@ -22,15 +25,7 @@ from .hamming import check_distance, equal_runs
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, Haystack, equal_key_runs
 from .pairs import radius_pairs
-
-#: Default ``confirm_distance``: largest 16x16 dHash distance (bits of 256) that confirms a
-#: candidate link. Measured by ``bench/bench_dedupe.py`` (see the README): CONFIRM_NOTE
-DEFAULT_CONFIRM_DISTANCE = 64
-HASH256_BITS = 256
-
-
-def check_confirm(confirm_distance: int) -> int:
-    return check_distance(confirm_distance, bits=HASH256_BITS, option="--confirm-distance")
+from .thumbs import DEFAULT_MIN_CORRELATION, THUMB_BYTES, check_min_correlation, link_correlations
 
 
 def hamming256(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -103,10 +98,12 @@ class GroupMember:
     dhash: DHash
     distance: int                # dHash bits (of 64) to the group's representative
     distance256: int | None      # 16x16 dHash bits (of 256) to the representative; None if unknown
+    correlation: float | None = None  # thumbnail correlation with the representative (near groups)
 
     def to_json(self) -> dict:
         return {"path": self.path, "dhash": str(self.dhash), "distance": self.distance,
-                "distance256": self.distance256}
+                "distance256": self.distance256,
+                "correlation": None if self.correlation is None else round(self.correlation, 4)}
 
 
 @dataclass(frozen=True)
@@ -129,29 +126,31 @@ class DedupeResult:
     source: str
     files: int
     max_distance: int
-    confirm_distance: int
+    min_correlation: float
     candidate_links: int = 0     # pairs within max_distance (64-bit), flat frames excluded
-    confirmed_links: int = 0     # of which the 16x16 dHash confirmed
+    confirmed_links: int = 0     # of which the thumbnails' correlation confirmed
 
     def to_json(self) -> dict:
         kinds = {k: sum(1 for g in self.groups if g.kind == k) for k in ("exact", "pixels", "near")}
         return {"source": self.source, "files": self.files, "max_distance": self.max_distance,
-                "confirm_distance": self.confirm_distance, "candidate_links": self.candidate_links,
+                "min_correlation": self.min_correlation, "candidate_links": self.candidate_links,
                 "confirmed_links": self.confirmed_links,
                 "counts": kinds, "groups": [g.to_json() for g in self.groups],
                 "flat": list(self.flat), "errors": [{"path": e.path, "error": e.error} for e in self.errors]}
 
 
-def _group(kind: str, entries, rep: int, others, fine) -> DuplicateGroup:
-    """A group with ``rep`` first, then ``others`` by distance to ``rep``, then path."""
+def _group(kind: str, entries, rep: int, others, fine, corr=None) -> DuplicateGroup:
+    """A group with ``rep`` first, then ``others`` by distance to ``rep``, then path (``corr``:
+    ``{(a, b): correlation}`` of the confirmed links, a < b, for near groups)."""
     ks = [rep] + [int(k) for k in others]
     h0 = entries[rep].dhash
     members = []
     for k in ks:
         e = entries[k]
         d256 = None if fine is None else int(hamming256(fine[k], fine[rep]))
+        r = None if corr is None else (1.0 if k == rep else corr[(min(k, rep), max(k, rep))])
         members.append(GroupMember(path=e.path, dhash=e.dhash, distance=e.dhash - h0,
-                                   distance256=d256))
+                                   distance256=d256, correlation=r))
     members[1:] = sorted(members[1:], key=lambda m: (m.distance, m.path))
     return DuplicateGroup(kind=kind, representative=entries[rep].path, members=tuple(members),
                           radius=max(m.distance for m in members))
@@ -163,21 +162,21 @@ def _digest_group(kind: str, entries, ks, fine) -> DuplicateGroup:
 
 
 def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                    confirm_distance: int = DEFAULT_CONFIRM_DISTANCE) -> DedupeResult:
+                    min_correlation: float = DEFAULT_MIN_CORRELATION) -> DedupeResult:
     """Groups of exact copies, of same-pixel copies and of near-duplicates.
 
     * ``exact``: two or more files with the same SHA-256.
     * ``pixels``: files with the same pixel SHA-256 but not all the same bytes (re-encoded
       losslessly, metadata changed).
     * ``near``: stars of linked non-flat files (see the module docstring): a representative and
-      the files whose 64-bit dHash is within ``max_distance`` of it and whose 16x16 dHash is within
-      ``confirm_distance`` of it. Kept when the group holds more than one distinct content.
+      the files whose 64-bit dHash is within ``max_distance`` of it and whose thumbnail correlates
+      with it at ``min_correlation`` or more. Kept when the group holds more than one distinct content.
 
     Flat frames are listed in ``flat`` and never join a near group. Every member's distances to its
-    group's representative are reported (``distance``, ``distance256``).
+    group's representative are reported (``distance``, ``distance256``, ``correlation``).
     """
     max_distance = check_distance(max_distance)
-    confirm_distance = check_confirm(confirm_distance)
+    min_correlation = check_min_correlation(min_correlation)
     fine = haystack.dhash256
     if fine is not None and (fine.ndim != 2 or fine.shape != (len(haystack), 4)):
         raise InputError(f"dhash256 must be an (n, 4) uint64 array for {len(haystack)} files, got shape {fine.shape}")
@@ -186,19 +185,28 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
     pixel_runs, pixels_of = haystack.same_pixels()  # pixel digests are lazy: computed for candidates only
     digest_candidates += [("pixels", g) for g in pixel_runs]
     stars: list[tuple[int, np.ndarray]] = []
+    corr: dict[tuple[int, int], float] = {}
     n_cand = n_conf = 0
     live = np.flatnonzero(~haystack.flat)
     if live.size > 1:
-        if fine is None:
-            raise InputError("these records have no 16x16 dHash (dhash256), which dedupe needs to confirm "
-                             "near-duplicates; re-index with this version (scopecheck index --rebuild)",
-                             path=haystack.source or None)
         i, j, d = radius_pairs(haystack.hashes[live], max_distance=max_distance)
         n_cand = int(i.size)
-        ok = hamming256(fine[live[i]], fine[live[j]]) <= confirm_distance
-        i, j, d = i[ok], j[ok], d[ok]
-        n_conf = int(i.size)
-        stars = [(int(live[r]), live[m]) for r, m in star_groups(live.size, i, j, d)]
+        if n_cand:
+            used = np.unique(np.concatenate([i, j]))
+            thumbs = [e.thumb for e in haystack.entries_at(live[used])]
+            if any(len(t) != THUMB_BYTES for t in thumbs):
+                raise InputError("these records have no thumbnail, which dedupe needs to confirm near-duplicates; "
+                                 "re-index with this version (scopecheck index --rebuild)",
+                                 path=haystack.source or None)
+            arr = np.frombuffer(b"".join(thumbs), dtype=np.uint8).reshape(-1, THUMB_BYTES)
+            r = link_correlations(arr, np.searchsorted(used, i), np.searchsorted(used, j))
+            ok = r >= min_correlation
+            i, j, d, r = i[ok], j[ok], d[ok], r[ok]
+            n_conf = int(i.size)
+            a, b = live[i], live[j]
+            corr = {(int(x), int(y)): float(v) for x, y, v in zip(np.minimum(a, b).tolist(),
+                                                                   np.maximum(a, b).tolist(), r.tolist())}
+            stars = [(int(live[s]), live[m]) for s, m in star_groups(live.size, i, j, d)]
     wanted = sorted({int(k) for _, g in digest_candidates for k in g}
                     | {int(k) for r, m in stars for k in [r, *m.tolist()]})
     entries = dict(zip(wanted, haystack.entries_at(wanted)))
@@ -216,12 +224,12 @@ def find_duplicates(haystack: Haystack, *, max_distance: int = DEFAULT_MAX_DISTA
     for rep, members in stars:
         ks = [rep, *members.tolist()]
         if len({pixels_of.get(k) or entries[k].pixel_sha256 or entries[k].sha256 for k in ks}) > 1:
-            groups.append(_group("near", entries, rep, members, fine))
+            groups.append(_group("near", entries, rep, members, fine, corr))
     rank = {"exact": 0, "pixels": 1, "near": 2}
     groups.sort(key=lambda g: (rank[g.kind], g.representative))
     flat = tuple(sorted(e.path for e in haystack.entries_at(np.flatnonzero(haystack.flat))))
     return DedupeResult(groups=tuple(groups), flat=flat, errors=tuple(haystack.errors), source=haystack.source,
-                        files=len(haystack), max_distance=max_distance, confirm_distance=confirm_distance,
+                        files=len(haystack), max_distance=max_distance, min_correlation=min_correlation,
                         candidate_links=n_cand, confirmed_links=n_conf)
 
 

@@ -33,13 +33,24 @@ a pixel test: ``compare`` still judges the aligned residual.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from dataclasses import dataclass
 
 from .containers import Header
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
+from .flatness import (  # noqa: F401 - re-exported: flatness is part of what a hash says
+    FLAT_RANGE,
+    FLAT_SAMPLES,
+    FLAT_SNR,
+    FLATNESS,
+    _block,
+    flat_samples,
+    floor_weights,
+    is_flat,
+    judge_flat,
+    structure_floor,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy, OpenCV and the decoder load when a pixel is first touched: a search of
@@ -51,11 +62,6 @@ DEFAULT_HASH_SIZE = 8
 MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost time and memory
 FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
-FLAT_RANGE = 2.0  # steps of the image's own samples: cells closer than this are flat (no noise)
-FLAT_SNR = 1.0    # structure variance at most this many times the noise variance: flat
-FLAT_SAMPLES = 1 << 15  # is_flat judges area means of blocks that leave at most about this many samples
-#: What "flat" means, recorded in every index: a new definition makes old indexes say "re-index".
-FLATNESS = f"noise-relative/2 range {FLAT_RANGE} snr {FLAT_SNR} samples {FLAT_SAMPLES}"
 
 _TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
 
@@ -215,10 +221,15 @@ def check_hash_size(hash_size: int) -> int:
 
 
 @functools.lru_cache(maxsize=16)
-def _stacked_weights(length: int, sizes: tuple[int, ...], dtype: str = "float64") -> np.ndarray:
+def _stacked_weights(length: int, sizes: tuple[int, ...], dtype: str = "float64", floor: bool = False) -> np.ndarray:
+    """The row weights of every hash size, stacked (and, with ``floor``, the flatness test's
+    :func:`compare.flatness.floor_weights` below them): one product serves them all."""
     import numpy as np
 
-    w = np.vstack([_weights(length, n, dtype) for n in sizes])
+    parts = [_weights(length, n, dtype) for n in sizes]
+    if floor:
+        parts.append(floor_weights(length, dtype)[0])
+    w = np.vstack(parts)
     w.flags.writeable = False
     return w
 
@@ -236,14 +247,17 @@ def _column_weights(length: int, sizes: tuple[int, ...], dtype: str) -> tuple[np
     return tuple(out)
 
 
-def _small_sums(gray: np.ndarray, sizes: tuple[int, ...]) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Exact area sums of a small 2-D integer image for several hash sizes (float64 integers), and the
-    image as float32 when that is the precision they were computed in (else None).
+def _small_sums(gray: np.ndarray, sizes: tuple[int, ...], *,
+                floor: bool = False) -> tuple[list[np.ndarray], np.ndarray | None, float | None]:
+    """Exact area sums of a small 2-D integer image for several hash sizes (float64 integers), the
+    image as float32 when that is the precision they were computed in (else None), and (``floor``)
+    the flatness test's :func:`compare.flatness.structure_floor` of the image (else None).
 
     Both factors of ``rows @ cols`` hold small integers, so every product and partial sum is an
     integer no larger than ``max_value * height * width``: below 2**24 it is exact in float32 (a
     1/8-reduced 1600x1200 JPEG: 255 x 200 x 150 = 7.7e6), otherwise float64 is used. Either way the
-    sums are the same integers as :func:`area_sums`'.
+    sums are the same integers as :func:`area_sums`' (each element of a product is its own sum: the
+    floor's rows in the same product change none of them).
     """
     import numpy as np
 
@@ -251,30 +265,33 @@ def _small_sums(gray: np.ndarray, sizes: tuple[int, ...]) -> tuple[list[np.ndarr
     top = 255 if gray.dtype == np.uint8 else 65535
     dtype = "float32" if top * h * w < (1 << 24) else "float64"
     g = gray.astype(dtype)
-    rows = _stacked_weights(h, sizes, dtype) @ g
+    rows = _stacked_weights(h, sizes, dtype, floor) @ g
     sums, start = [], 0
     for n, cols in zip(sizes, _column_weights(w, sizes, dtype)):
         sums.append((rows[start:start + n] @ cols).astype(np.float64))
         start += n
-    return sums, (g if dtype == "float32" else None)
+    structure = structure_floor(rows[start:], h, w) if floor else None
+    return sums, (g if dtype == "float32" else None), structure
 
 
 def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: int | None = None) -> tuple[DHash, ...]:
     """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (what
-    the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode)."""
+    the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode, and their flatness,
+    decided early from the same product when the frame has structure)."""
     import numpy as np
 
     sizes = tuple(sizes)
     for n in sizes:
         check_hash_size(n)
-    samples = None
+    samples = floor = None
     if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
-        sums, as32 = _small_sums(gray, sizes)
-        if as32 is not None and _block(gray) == 1:  # flat_samples(gray) would be this very array
+        whole = _block(gray) == 1 and min(gray.shape) >= 5  # flat_samples(gray) is the image itself
+        sums, as32, floor = _small_sums(gray, sizes, floor=whole)
+        if whole:
             samples = as32
     else:
         sums = [area_sums(gray, n + 1, n) for n in sizes]
-    flat = _judge_flat(gray, cells=sums[0] / float(gray.shape[0] * gray.shape[1]), samples=samples)
+    flat = judge_flat(gray, cells=sums[0] / float(gray.shape[0] * gray.shape[1]), samples=samples, floor=floor)
     return tuple(_dhash_of_sums(s, n, flat) for n, s in zip(sizes, sums))  # one image, one flatness
 
 
@@ -298,101 +315,6 @@ def dhash_from_luma(gray: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE,
     if flat is None:
         flat = is_flat(gray, cells=sums / float(gray.shape[0] * gray.shape[1]))
     return _dhash_of_sums(sums, hash_size, flat)
-
-
-def _block(gray: np.ndarray) -> int:
-    """The block size ``f`` of :func:`flat_samples`."""
-    return max(1, math.ceil(math.sqrt(gray.size / FLAT_SAMPLES)))
-
-
-def flat_samples(gray: np.ndarray) -> np.ndarray:
-    """The float32 samples :func:`is_flat` judges: means of ``f x f`` blocks (``f`` the smallest
-    integer leaving at most :data:`FLAT_SAMPLES`; 1 for small images; a partial edge block is left
-    out). Block means keep white noise white (its variance / ``f**2``) and keep every structure."""
-    import numpy as np
-
-    f = _block(gray)
-    if f == 1:
-        return np.ascontiguousarray(gray, dtype=np.float32)
-    h, w = gray.shape[0] // f, gray.shape[1] // f
-    if min(h, w) == 0:
-        return np.ascontiguousarray(gray[::f, ::f], dtype=np.float32)
-    a = gray[:h * f, :w * f]
-    rows = np.zeros((h, w * f), np.float32)
-    for k in range(f):  # strided whole-row adds: vectorised, one small float buffer
-        rows += a[k::f]
-    out = np.zeros((h, w), np.float32)
-    for k in range(f):
-        out += rows[:, k::f]
-    out *= np.float32(1.0 / (f * f))
-    return out
-
-
-def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, noise_floor: float = 0.0) -> bool:
-    """True when a 2-D luma image has no structure above its own noise (a blank frame).
-
-    Judged in the image's own units, never in 0-255 levels of the full range: a 16-bit
-    fluorescence frame spanning 32978-36863 with noise 11 is full of structure. The noise is
-    estimated from the image itself (Immerkaer's Laplacian-difference mask, robust MAD) on its
-    :func:`flat_samples` (area means, so a 1/8 DCT-reduced JPEG decode and the full decode are judged
-    at the same scale, and a sparse feature is averaged in, never stepped over); the structure is the variance left after a light Gaussian smoothing (sigma
-    1 px), less what the noise contributes to it. Flat when that structure variance is at most
-    ``FLAT_SNR`` times the smoothed noise variance, or (noise-free frames) when the dHash cells
-    (``cells``, if given) span less than ``FLAT_RANGE`` sample steps. ``noise_floor`` (units of
-    ``gray``, per pixel) is the least noise the estimate may say: the comparison passes the
-    rounding noise of the samples, which a frame quantised to a few levels hides from the estimate.
-    """
-    if gray.ndim != 2:
-        raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
-    return _judge_flat(gray, cells=cells, noise_floor=noise_floor)
-
-
-@functools.lru_cache(maxsize=1)
-def _flat_kernels() -> tuple[np.ndarray, float]:
-    """Immerkaer's mask and the variance gain of white noise through the sigma-1 Gaussian."""
-    import cv2
-    import numpy as np
-
-    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-    k.flags.writeable = False
-    g = cv2.getGaussianKernel(9, 1.0)
-    return k, float((g ** 2).sum()) ** 2
-
-
-def _median(a: np.ndarray):
-    """``np.median(a)`` of a 1-D float array without NaN, the same value (the middle order
-    statistics, averaged by ``np.mean`` as numpy does), from a one-pivot partition."""
-    import numpy as np
-
-    k = a.size // 2
-    part = np.partition(a, k)
-    if a.size % 2:
-        return part[k:k + 1].mean()
-    return np.array([part[:k].max(), part[k]], dtype=a.dtype).mean()
-
-
-def _judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None,
-                noise_floor: float = 0.0) -> bool:
-    """:func:`is_flat` (``samples``: its :func:`flat_samples`, when already made)."""
-    import numpy as np
-
-    if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
-        return True
-    x = flat_samples(gray) if samples is None else samples
-    if min(x.shape) < 5:
-        return bool(float(x.max() - x.min()) == 0.0)
-    import cv2
-
-    k, gain2 = _flat_kernels()
-    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
-    if r.size > 4 * 4096:  # the 3x3 mask correlates neighbouring residuals: every other one is as good
-        r = r[::2, ::2]
-    a = np.abs(r).ravel()
-    med = _median(a) if gray.dtype.kind in "ui" else np.median(a)  # integer images: no NaN
-    noise = max(float(1.4826 * med / 6.0), noise_floor / _block(gray))  # block means: white noise / f
-    smooth_var = float(cv2.GaussianBlur(x, (0, 0), 1.0)[2:-2, 2:-2].var())
-    noise_var = noise * noise * gain2
-    return bool(smooth_var - noise_var <= FLAT_SNR * noise_var)
 
 
 def dhash(pixels: np.ndarray, *, hash_size: int = DEFAULT_HASH_SIZE) -> DHash:

@@ -45,6 +45,7 @@ class Entry:
     height: int = 0
     format: str = ""
     dhash256: DHash | None = None  # the 16x16 dHash from the same decode (compare.record)
+    thumb: bytes = b""             # the 32x32 thumbnail dedupe correlates (compare.thumbs); b"": unknown
 
     def __post_init__(self) -> None:
         if not isinstance(self.dhash, DHash) or self.dhash.bits != HASH_BITS:
@@ -54,7 +55,7 @@ class Entry:
     def of(cls, rec) -> Entry:
         return cls(path=rec.path, dhash=rec.dhash, flat=bool(rec.flat), sha256=rec.sha256,
                    pixel_sha256=rec.pixel_sha256, width=rec.width, height=rec.height, format=rec.format,
-                   dhash256=getattr(rec, "dhash256", None))
+                   dhash256=getattr(rec, "dhash256", None), thumb=getattr(rec, "thumb", b""))
 
 
 def digest_key(hexdigest: str) -> int:

@@ -36,7 +36,7 @@ from .haystack import digest_key
 from .record import HashRecord
 from .walk import FileError, walk_images
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the 32x32 thumbnail dedupe correlates (compare.thumbs)
 ALGORITHM = "dhash/luma-bt601/exact-area-average/jpeg-dct-reduced-4px-per-cell/row-major-msb-first"
 DEFAULT_DB_NAME = ".scopecheck-index.sqlite"  # an index inside the folder it describes
 DHASH256_BYTES = 32  # the 16x16 dHash, stored big-endian (first bit = most significant)
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS files (
     dhash256 BLOB NOT NULL,      -- the 16x16 dHash, 32 bytes big-endian
     flat INTEGER NOT NULL,
     sha_key INTEGER NOT NULL,    -- first 63 bits of sha256 / pixel_sha256: vectorised candidate
-    pix_key INTEGER              -- filters, the full digests decide (NULL with pixel_sha256)
+    pix_key INTEGER,             -- filters, the full digests decide (NULL with pixel_sha256)
+    thumb BLOB NOT NULL          -- 32x32 uint8 normalised luma thumbnail (compare.thumbs), 1024 bytes
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_pixel_sha256 ON files (pixel_sha256);
@@ -375,11 +376,11 @@ def _signed(value: int) -> int:
 
 def _store(conn: sqlite3.Connection, r: HashRecord, *, size: int, mtime_ns: int):
     conn.execute("DELETE FROM errors WHERE path = ?", (_key(r.path),))
-    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (_key(r.path), size, mtime_ns, r.format, r.width, r.height, r.channels, r.dtype,
                   r.sha256, r.pixel_sha256, str(r.dhash), _signed(r.dhash.value),
                   r.dhash256.value.to_bytes(DHASH256_BYTES, "big"), int(r.flat), digest_key(r.sha256),
-                  None if r.pixel_sha256 is None else digest_key(r.pixel_sha256)))
+                  None if r.pixel_sha256 is None else digest_key(r.pixel_sha256), r.thumb))
 
 
 def store_pixel_digests(db: str | os.PathLike, found) -> int:

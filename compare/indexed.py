@@ -158,11 +158,11 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
     def fetch(positions):
         out = []
         # the 64-bit dHash from the `h` column (a signed integer), not the text column parsed again
-        for p, h64, f, sh, ps, w, h, fmt, d256 in select(positions, "path, h, flat, sha256, pixel_sha256, width, "
-                                                         "height, format, dhash256"):
+        for p, h64, f, sh, ps, w, h, fmt, d256, th in select(positions, "path, h, flat, sha256, pixel_sha256, "
+                                                             "width, height, format, dhash256, thumb"):
             out.append(Entry(path=_unkey(p), dhash=DHash(DEFAULT_HASH_SIZE, h64 & _MASK64, flat=bool(f)), flat=bool(f),
                              sha256=sh, pixel_sha256=ps, width=w, height=h, format=fmt,
-                             dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big"))))
+                             dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big")), thumb=th))
         return out
 
     computed: dict[int, str | None] = {}

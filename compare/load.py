@@ -49,7 +49,8 @@ from .containers.limits import (
 from .errors import DecodeError, InputError
 
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "Header", "Image", "Limits", "check_header", "check_input",
-           "decode", "decode_jpeg_luma", "jpeg_frame", "load", "read_bytes", "read_header", "sniff_format"]
+           "decode", "decode_jpeg_luma", "jpeg_frame", "load", "read_bytes", "read_file", "read_header",
+           "sniff_format"]
 
 try:  # keep OpenCV's own log lines off the user's terminal
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
@@ -120,6 +121,11 @@ def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     :class:`LimitError` naming ``--max-bytes``. Directories, FIFOs, devices and sockets are
     refused without being opened, so they can never hang the caller.
     """
+    return read_file(path, max_bytes=max_bytes)[0]
+
+
+def read_file(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, os.stat_result]:
+    """:func:`read_bytes`, and the ``fstat`` of the file it read (its size and mtime: no second ``stat``)."""
     p = os.fspath(path)
     limits = Limits(max_bytes=max_bytes)
     try:
@@ -133,7 +139,7 @@ def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -
             if len(data) > st.st_size:  # it grew since the stat: read on, up to the limit
                 data += f.read(max_bytes + 1 - len(data))
         check_bytes(len(data), limits)
-        return data
+        return data, st
     except InputError as e:
         if e.path is None:
             raise type(e)(str(e), path=p) from None

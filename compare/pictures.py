@@ -230,8 +230,8 @@ def dedupe_sheet_html(result, *, box: int = 160, max_pixels: int) -> str:
              f"<style>{_SHEET_STYLE}</style></head><body>",
              f"<h1>Duplicate groups in {esc(result.source)}</h1>",
              f"<p>{_count(result.files, 'image')}, {_count(len(result.groups), 'group')}, near-duplicates "
-             f"within {result.max_distance} bits of the representative (64-bit dHash), confirmed within "
-             f"{result.confirm_distance} bits of 256 (16x16 dHash); {_count(len(result.flat), 'flat frame')}; "
+             f"within {result.max_distance} bits of the representative (64-bit dHash), confirmed by a thumbnail "
+             f"correlation of {result.min_correlation:g} or more; {_count(len(result.flat), 'flat frame')}; "
              f"{len(result.errors)} unreadable.</p>"]
     cache: dict[str, str | None] = {}
     for n, g in enumerate(result.groups, 1):
@@ -245,6 +245,7 @@ def dedupe_sheet_html(result, *, box: int = 160, max_pixels: int) -> str:
                    else "<div class='miss'>unreadable now</div>")
             parts.append(f"<figure>{img}<figcaption>{esc(m.path)}<br>bits from the representative: "
                          f"{m.distance} of 64{'' if m.distance256 is None else f', {m.distance256} of 256'}"
+                         f"{'' if m.correlation is None else f'; correlation {m.correlation:.3f}'}"
                          "</figcaption></figure>")
         parts.append("</div>")
     if result.flat:

@@ -7,7 +7,8 @@ definition of "the hashes of a file": ``scopecheck hash``, ``index``, ``search``
 
 A record carries two independent similarity hashes computed from the same decode: ``dhash`` (8x8,
 64 bits, what search and the index's Hamming kernels use) and ``dhash256`` (16x16, 256 bits, the
-second test that confirms a candidate link before dedupe joins two files).
+second test that confirms a candidate link before dedupe joins two files) -- and ``thumb``, the 32x32
+normalised thumbnail that dedupe's link test correlates (:mod:`compare.thumbs`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import file_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
+from .thumbs import thumbnail
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
 DHASH256_SIZE = 16
@@ -37,6 +39,7 @@ class HashRecord:
     dhash256: DHash    # 16x16 = 256 bits, from the same decode
     flat: bool         # blank/flat frame: the dHash carries no information
     pixel_sha256: str | None = None  # of the canonical decoded pixels (compare.digest); None = not computed
+    thumb: bytes = b""  # 32x32 uint8 normalised luma thumbnail (compare.thumbs), from the same decode
 
     def to_json(self) -> dict:
         return {"path": self.path, "size": self.size, "mtime_ns": self.mtime_ns, "format": self.format,
@@ -54,11 +57,10 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     the DCT-reduced scale, unless ``pixels`` asks for the pixel SHA-256 (which needs every pixel;
     ``pixels=False`` leaves it None, to be computed when needed).
     """
-    from .load import check_input, decode, read_bytes, sniff_format  # the decoder (OpenCV) loads on first use
+    from .load import check_input, decode, read_file, sniff_format  # the decoder (OpenCV) loads on first use
 
     p = os.fspath(path)
-    data = read_bytes(p, max_bytes=max_bytes)
-    st = os.stat(p)
+    data, st = read_file(p, max_bytes=max_bytes)  # st: the file read (its fstat), not a second lookup
     limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
     reduced = header = None
     if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself
@@ -81,7 +83,7 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
     h, h256 = dhashes_from_luma(y, sizes=(hash_size, DHASH256_SIZE), max_value=max_value)
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
                       channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
-                      flat=h.flat, pixel_sha256=digest)
+                      flat=h.flat, pixel_sha256=digest, thumb=thumbnail(y))
 
 
 def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

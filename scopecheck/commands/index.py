@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 
 from scopecheck.compare.atomic import write_atomic
-from scopecheck.compare.dedupe import DEFAULT_CONFIRM_DISTANCE, find_duplicates
+from scopecheck.compare.dedupe import find_duplicates
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hamming import MULTI_INDEX_MIN_SIZE
 from scopecheck.compare.index import DEFAULT_DB_NAME, build_index
 from scopecheck.compare.indexed import haystack_from, load_haystack
 from scopecheck.compare.multiindex import refresh_sidecar, sidecar_path
+from scopecheck.compare.thumbs import DEFAULT_MIN_CORRELATION
 
 from .common import Progress, add_json, add_overwrite, check_output, plural, print_json, save_output
 from .search import _distance, _hashing, hashed_folder, register as register_search
@@ -49,14 +50,15 @@ def register(sub):
     p = sub.add_parser("dedupe", help="groups of exact, same-pixel and near-duplicate images",
                        description="Group exact copies (same SHA-256), same-pixel copies (same pixel SHA-256) "
                        "and near-duplicates: a representative and the files whose dHash is within --max-distance "
-                       "of it and whose 16x16 dHash confirms it (within --confirm-distance); never chains. "
+                       "of it and whose 32x32 thumbnail correlates with it (at --min-correlation or more, over crops "
+                       "of up to 9 %% a side); never chains. "
                        "Flat frames are listed apart. Exit 0: duplicates found; 1: none; 2: trouble.")
     p.add_argument("source", metavar="DIR|DB", help="folder (through the index inside it, if any; else hashed now) "
                    "or an index file; indexes are refreshed first")
     _distance(p, "near-duplicate")
-    p.add_argument("--confirm-distance", type=int, default=DEFAULT_CONFIRM_DISTANCE, metavar="C",
-                   help="largest 16x16 dHash distance (bits of 256) that confirms a near-duplicate link "
-                        f"(default {DEFAULT_CONFIRM_DISTANCE}, measured: see README)")
+    p.add_argument("--min-correlation", type=float, default=DEFAULT_MIN_CORRELATION, metavar="R",
+                   help="lowest thumbnail correlation (-1..1) that confirms a near-duplicate link "
+                        f"(default {DEFAULT_MIN_CORRELATION}, measured: see README)")
     p.add_argument("--sheet", metavar="OUT.html", help="write an HTML contact sheet of the groups for review")
     add_overwrite(p, "an existing --sheet file")
     _hashing(p)
@@ -106,7 +108,7 @@ def run_dedupe(args) -> int:
             raise InputError("--sheet writes an HTML page; name it .html (e.g. --sheet groups.html)",
                              path=args.sheet)
     hay = hashed_folder("dedupe", haystack_from, args.source, args)
-    res = find_duplicates(hay, max_distance=args.max_distance, confirm_distance=args.confirm_distance)
+    res = find_duplicates(hay, max_distance=args.max_distance, min_correlation=args.min_correlation)
     if args.sheet:
         page = dedupe_sheet_html(res, max_pixels=args.max_pixels).encode("utf-8", "surrogateescape")
         save_output(args.sheet, lambda: write_atomic(args.sheet, page, overwrite=args.overwrite),
@@ -118,14 +120,15 @@ def run_dedupe(args) -> int:
         print(f"{res.source}: {plural(res.files, 'image')}; {plural(counts['exact'], 'exact-copy group')}, "
               f"{plural(counts['pixels'], 'same-pixel group')}, {plural(counts['near'], 'near-duplicate group')} "
               f"(within {res.max_distance} bits of "
-              f"a representative, confirmed within {res.confirm_distance} of 256); "
+              f"a representative, thumbnails correlated at {res.min_correlation:g} or more); "
               f"{len(res.flat)} flat; {len(res.errors)} unreadable")
         for g in res.groups:
             print(f"{g.kind}: {plural(len(g.members), 'file')} within {g.radius} bits of the representative (first)")
-            print("  bits/64  bits/256  file")
+            print("  bits/64  bits/256  correlation  file")
             for m in g.members:
                 d256 = "-" if m.distance256 is None else str(m.distance256)
-                print(f"  {m.distance:7d}  {d256:>8}  {m.path}")
+                r = "-" if m.correlation is None else f"{m.correlation:.3f}"
+                print(f"  {m.distance:7d}  {d256:>8}  {r:>11}  {m.path}")
         if args.sheet:
             print(f"contact sheet: {args.sheet}")
     return 0 if res.groups else 1

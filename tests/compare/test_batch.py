@@ -50,7 +50,7 @@ def table(db) -> tuple[dict, dict]:
     with sqlite3.connect(db) as c:
         files = {r[0]: r[1:] for r in c.execute(
             "SELECT path, size, mtime_ns, format, width, height, channels, dtype, sha256, pixel_sha256, dhash, h, "
-            "dhash256, flat, sha_key, pix_key FROM files")}
+            "dhash256, flat, sha_key, pix_key, thumb FROM files")}
         errors = dict(c.execute("SELECT path, error FROM errors"))
     return files, errors
 
@@ -132,7 +132,7 @@ def test_shared_pool_hashes_two_runs_with_one_pool_and_the_same_records(archive,
     alone = {out.path: out for out in batch.iter_hashes(files, jobs=1) if isinstance(out, batch.HashRecord)}
     started = []
     real = batch._new_pool
-    monkeypatch.setattr(batch, "_new_pool", lambda jobs: started.append(jobs) or real(jobs))
+    monkeypatch.setattr(batch, "_new_pool", lambda jobs, **kw: started.append(jobs) or real(jobs, **kw))
     with batch.shared_pool():
         got = {out.path: out for out in batch.iter_hashes(first, jobs=2) if isinstance(out, batch.HashRecord)}
         got.update((o.path, o) for o in batch.iter_hashes(second, jobs=2) if isinstance(o, batch.HashRecord))
@@ -165,3 +165,46 @@ def test_this_process_and_the_worker_share_a_run(archive, monkeypatch):
     got = {out.path: out for out in batch.iter_hashes(files, jobs=2) if isinstance(out, batch.HashRecord)}
     assert got == alone
     assert 0 < len(here) < len(files)  # both sides hashed some
+
+
+def test_forked_workers_of_a_fresh_command_build_the_same_index(archive, pool_rows, tmp_path):
+    """A command that has not loaded OpenCV when it needs workers forks them (no fork server): the
+    index equals the fork server pool's, and stopping the workers prints nothing."""
+    db = tmp_path / "forked.sqlite"
+    code = ("import sys; from scopecheck.compare import batch; real = batch._new_pool; "
+            "batch._new_pool = lambda jobs, **kw: print('fork', kw.get('fork'), file=sys.stderr) or real(jobs, **kw); "
+            "from scopecheck.cli import main; sys.argv = ['scopecheck'] + sys.argv[1:]; sys.exit(main())")
+    r = subprocess.run([sys.executable, "-c", code, "index", str(archive), "--db", str(db), "--jobs", "2",
+                        "--batch", "7"], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert r.returncode in (0, 1), r.stderr
+    assert r.stderr.splitlines()[0] == "fork True", r.stderr  # the pool was forked, not served
+    assert "Traceback" not in r.stderr and "Error" not in r.stderr, r.stderr
+    assert table(db) == pool_rows
+
+
+def test_a_pool_worker_that_dies_is_an_error_not_a_hang(archive):
+    """The lean pool: an exception in a worker comes back and is raised here; a worker killed while
+    it holds a chunk is a one-line ScopecheckError naming a file of that chunk."""
+    from scopecheck.compare.errors import ScopecheckError
+    from scopecheck.compare.walk import walk_images
+
+    job = [(f.path, f.size, f.mtime_ns, 8, 10**8, 2**30) for f in walk_images([archive / "f0"]).files[:2]]
+    pool = batch._new_pool(2)
+    try:
+        assert pool.submit(job, limit=1)
+        got = []
+        while pool.inflight():
+            got += pool.collect(block=True)
+        assert [r.path for r in got[0]] == [j[0] for j in job]
+        assert pool.submit([("not", "a", "job")], limit=1)  # hash_one cannot unpack it: raised here
+        with pytest.raises(ValueError):
+            pool.collect(block=True)
+        pool._procs[0].kill()
+        pool._procs[0].join(10)
+        with pytest.raises(ScopecheckError, match=r"a worker process stopped \(signal 9\) while hashing .*img"):
+            pool.submit(job, limit=1)  # its pipe is closed: refused here, or at the latest when collecting
+            while pool.inflight():
+                pool.collect(block=True)
+    finally:
+        pool.terminate()

@@ -1,4 +1,4 @@
-"""compare.dedupe: groups that never chain strangers, confirmed by the 16x16 dHash.
+"""compare.dedupe: groups that never chain strangers, links confirmed by the thumbnails' correlation.
 
 The two cases of issue 10 part 2 on real pictures (scikit-image's bundled photos), the star cover
 against brute-force invariants on random graphs, and the exact/same-pixel rules.
@@ -15,18 +15,13 @@ import pytest
 import skimage
 import skimage.data
 
-from scopecheck.compare.dedupe import (
-    DEFAULT_CONFIRM_DISTANCE,
-    connected_groups,
-    find_duplicates,
-    hamming256,
-    star_groups,
-)
+from scopecheck.compare.dedupe import connected_groups, find_duplicates, hamming256, star_groups
 from scopecheck.compare.errors import InputError
 from scopecheck.compare.hashing import DHash, area_average, dhash
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE, Entry, Haystack
 from scopecheck.compare.pairs import radius_pairs
 from scopecheck.compare.record import hash_file
+from scopecheck.compare.thumbs import DEFAULT_MIN_CORRELATION, link_correlations, thumbnail
 
 D = DEFAULT_MAX_DISTANCE
 
@@ -116,8 +111,11 @@ def test_two_different_images_a_few_bits_apart_are_not_joined(tmp_path):
     recs = {p.name: hash_file(p) for p in sorted(tmp_path.iterdir())}
     close = recs["astronaut.png"].dhash - recs["coins_like_astronaut.png"].dhash
     assert 0 < close <= D, f"the strangers are {close} bits apart; the case needs 1..{D}"
-    assert recs["astronaut.png"].dhash256 - recs["coins_like_astronaut.png"].dhash256 > DEFAULT_CONFIRM_DISTANCE
     hay = Haystack.of([Entry.of(r) for r in recs.values()])
+    thumbs = np.stack([np.frombuffer(r.thumb, np.uint8) for r in recs.values()])
+    names = list(recs)
+    r = link_correlations(thumbs, [names.index("astronaut.png")], [names.index("coins_like_astronaut.png")])
+    assert r[0] < DEFAULT_MIN_CORRELATION, f"the strangers' thumbnails correlate at {r[0]:.3f}"
     chained = connected_groups(len(hay), *radius_pairs(hay.hashes, max_distance=D)[:2])
     assert [len(c) for c in chained] == [4]  # what the previous dedupe reported
     res = find_duplicates(hay)
@@ -138,16 +136,15 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
         digest = hashlib.sha256(t.tobytes()).hexdigest()
         h = dhash(t)
         entries.append(Entry(path=f"tile@{x},{y}", dhash=h, flat=h.flat, sha256=digest, pixel_sha256=digest,
-                             dhash256=dhash(t, hash_size=16)))
+                             dhash256=dhash(t, hash_size=16), thumb=thumbnail(t)))
     hay = Haystack.of(entries)
     # The case is real: chaining the links within D makes a group whose members are farther apart.
     comps = connected_groups(len(hay), *radius_pairs(hay.hashes, max_distance=D)[:2])
     widest = max(int(np.bitwise_count(hay.hashes[c][:, None] ^ hay.hashes[c][None, :]).max()) for c in comps)
     assert widest > D
     by = {e.path: e for e in entries}
-    for confirm in (DEFAULT_CONFIRM_DISTANCE, 256):  # with the confirmation, and with it switched off
-        res = find_duplicates(hay, confirm_distance=confirm)
-        assert res.groups, "overlapping tiles are near-duplicates of their neighbours"
+    for least in (DEFAULT_MIN_CORRELATION, -1.0):  # with the confirmation, and with it switched off
+        res = find_duplicates(hay, min_correlation=least)
         in_groups = [m.path for g in res.groups for m in g.members]
         assert len(in_groups) == len(set(in_groups))
         for g in res.groups:
@@ -156,11 +153,12 @@ def test_overlapping_tiles_never_form_a_group_wider_than_d():
             for m in g.members:
                 d64 = by[m.path].dhash - rep.dhash
                 assert m.distance == d64 <= D
-                assert m.distance256 == by[m.path].dhash256 - rep.dhash256 <= confirm
+                assert m.distance256 == by[m.path].dhash256 - rep.dhash256
+                assert m.correlation is not None and m.correlation >= least
             assert g.radius == max(m.distance for m in g.members)
-        if confirm == 256:  # stars alone already split the chain into many groups
+        if least == -1.0:  # stars alone already split the chain into many groups
             assert len(res.groups) > 1
-        else:  # 40 px of 256 moves the 16x16 grid by a cell or more: most links are not confirmed
+        else:  # neighbours are 16 % of the frame apart, beyond the 3 % shifts searched: different fields
             assert res.confirmed_links < res.candidate_links / 10
 
 
@@ -170,10 +168,15 @@ def digest(label: str) -> str:
     return hashlib.sha256(label.encode()).hexdigest()
 
 
-def entry(path, value, *, flat=False, sha=None, pix=None, fine=None):
+#: A 32x32 thumbnail: a smooth bump (every view of it correlates with its whole frame).
+BUMP = (200 * np.exp(-np.add.outer((np.arange(32) - 15.5) ** 2, (np.arange(32) - 15.5) ** 2) / 200)).astype(
+    np.uint8).tobytes()
+
+
+def entry(path, value, *, flat=False, sha=None, pix=None, fine=None, thumb=BUMP):
     fine = value * (1 + (1 << 64) + (1 << 128) + (1 << 192)) if fine is None else fine  # 4 copies of the 64 bits
     return Entry(path=path, dhash=DHash(8, value), flat=flat, sha256=digest(sha or f"s-{path}"),
-                 pixel_sha256=digest(pix or f"p-{path}"), dhash256=DHash(16, fine))
+                 pixel_sha256=digest(pix or f"p-{path}"), dhash256=DHash(16, fine), thumb=thumb)
 
 
 def test_find_duplicates_kinds_flat_and_no_chain():
@@ -199,26 +202,29 @@ def test_find_duplicates_kinds_flat_and_no_chain():
     near = res.groups[2]
     assert [m.distance for m in near.members] == [0, 2, 2, 2, 7] and near.radius == 7
     assert [m.distance256 for m in near.members] == [0, 8, 8, 8, 28]
+    assert [m.correlation for m in near.members] == pytest.approx([1.0] * 5, abs=1e-5)  # the same bump
     assert res.flat == ("/a/blank1.png", "/a/blank2.png")
     assert find_duplicates(Haystack.of([entry("/x", 1), entry("/y", 2**40 - 1)])).groups == ()
     js = res.to_json()
     assert js["groups"][2]["representative"] == "/a/1_small.jpg" and js["groups"][2]["radius"] == 7
-    assert js["confirm_distance"] == DEFAULT_CONFIRM_DISTANCE
+    assert js["min_correlation"] == DEFAULT_MIN_CORRELATION
+    assert js["groups"][2]["files"][1]["correlation"] == pytest.approx(1.0)
 
 
 def test_unconfirmed_link_is_not_a_group():
     a, b = 0xF0F0_F0F0_F0F0_F0F0, 0xF0F0_F0F0_F0F0_F0F0 ^ 0b1
-    hay = Haystack.of([entry("/a", a), entry("/b", b, fine=(1 << 256) - 1)])
+    flipped = (255 - np.frombuffer(BUMP, np.uint8)).tobytes()  # the bump's negative: correlation -1
+    hay = Haystack.of([entry("/a", a), entry("/b", b, thumb=flipped)])
     res = find_duplicates(hay)
     assert res.groups == () and (res.candidate_links, res.confirmed_links) == (1, 0)
-    assert len(find_duplicates(hay, confirm_distance=256).groups) == 1
+    assert len(find_duplicates(hay, min_correlation=-1.0).groups) == 1
 
 
-def test_validation_and_missing_fine_hash():
+def test_validation_and_missing_thumbnail():
     hay = Haystack.of([entry("/a", 1), entry("/b", 1)])
-    with pytest.raises(InputError, match="confirm-distance"):
-        find_duplicates(hay, confirm_distance=257)
-    old = Haystack(hashes=hay.hashes, flat=hay.flat, sha_key=hay.sha_key, pix_key=hay.pix_key,
-                   fetch=hay.fetch, source="old.sqlite")
+    for bad in (1.5, -2, float("nan")):
+        with pytest.raises(InputError, match="min-correlation"):
+            find_duplicates(hay, min_correlation=bad)
+    old = Haystack.of([entry("/a", 1, thumb=b""), entry("/b", 3, thumb=b"")], source="old.sqlite")
     with pytest.raises(InputError, match="re-index"):
         find_duplicates(old)

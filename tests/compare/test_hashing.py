@@ -302,7 +302,7 @@ def test_shared_pass_equals_the_exact_integer_reference(shape, dtype):
 def test_median_is_numpys():
     """is_flat's noise estimate takes the median from one partition; the value (and type) is
     np.median's, for odd and even sizes and many ties."""
-    from scopecheck.compare.hashing import _median
+    from scopecheck.compare.flatness import median as _median
 
     rng = np.random.default_rng(3)
     for n in [*range(1, 40), 7326, 7327]:

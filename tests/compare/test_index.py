@@ -82,7 +82,7 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         meta = dict(c.execute("SELECT key, value FROM meta"))
     assert {k: meta[k] for k in hash_parameters()} == hash_parameters()
-    assert meta["schema_version"] == "2" and meta["hash_size"] == "8"
+    assert meta["schema_version"] == "3" and meta["hash_size"] == "8"
 
     r2 = build_index([tree], db=db, jobs=1)  # nothing changed: only the two broken files are tried again
     assert (r2.hashed, r2.unchanged, len(r2.errors)) == (2, 5, 2)
@@ -108,6 +108,7 @@ def test_index_stores_the_hash_file_definition_and_is_incremental(tree, tmp_path
         assert e.dhash256 == rec.dhash256 and e.dhash256.size == 16
         words = [int(w) for w in hay.dhash256[k]]
         assert sum(w << (64 * (3 - i)) for i, w in enumerate(words)) == rec.dhash256.value
+        assert e.thumb == rec.thumb and len(e.thumb) == 1024  # dedupe's second test, stored as computed
     assert [e.path for e in hay.errors] == [str(tree / "empty.png")]
 
 
@@ -131,10 +132,10 @@ def test_mismatched_parameters_say_reindex(tree, tmp_path):
     r = build_index([tree / "sub dir"], db=db, jobs=1, rebuild=True)
     assert r.hashed == 2
     open_index(db).close()
-    # an index from the previous schema (no dhash256 column) is refused the same way
+    # an index from a previous schema (2: no thumbnail column) is refused the same way
     with sqlite3.connect(db) as c:
-        c.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with pytest.raises(IndexMismatchError, match=r"schema_version = '1'.*re-index"):
+        c.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with pytest.raises(IndexMismatchError, match=r"schema_version = '2'.*re-index"):
         load_haystack(db)
 
 

@@ -44,10 +44,13 @@ from .changes import (
     sharpness_change,
     sharpness_from_energies,
 )
+from .chroma_clip import decoded_like, subsampling_partner
 from .hashing import is_flat, luma
 from .levels import level_scale
+from .motion import moved_blocks
 from .noise_floor import (
     FLOOR_LSB,
+    LOCAL_BLOCK,
     _codec_sigma,
     _fit,
     _gain_carried,
@@ -59,7 +62,9 @@ from .noise_floor import (
     _remove_shading,
     _robust_sigma,
     clip_levels,
+    quantisation_noise,
 )
+from .resample_noise import alias_sigma
 from .similarity import K2, ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
@@ -99,6 +104,8 @@ class Analysis:
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
+    moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
+    moved_px: float = 0.0              # ... by up to this many pixels of A
 
     @property
     def exposure_change(self) -> float:
@@ -125,6 +132,7 @@ class Analysis:
             "codec_noise_sigma": round(self.codec_sigma, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
+            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
         }
 
 
@@ -330,7 +338,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             min_region_px: int = 0, a_work: np.ndarray | None = None,
             b_work: np.ndarray | None = None, codecs=(None, None), codec_scales=(1.0, 1.0),
             band_limit: float = 0.0, edge_slack: float = EDGE_SLACK,
-            lumas: tuple[np.ndarray, np.ndarray] | None = None) -> Analysis:
+            lumas: tuple[np.ndarray, np.ndarray] | None = None,
+            resampled_from: np.ndarray | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
@@ -342,12 +351,24 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     blurs both alike first (a resized copy against a reduced original); ``edge_slack`` is the
     misregistration (working pixels) tolerated at edges -- wider when two resampling filters met.
     ``lumas`` are the inputs' full-resolution luma when the caller has them (the refocus test).
+    ``resampled_from`` is the larger original's luma (8-bit scale) when one input is a reduction
+    of it: the aliasing a resampling may leave (:mod:`compare.resample_noise`) joins the floor.
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
     factor = working_factor(a_pixels.shape)
     wa = a_work if a_work is not None else _working(a_pixels, factor)
     wb = b_work if b_work is not None else _working(b_pixels, factor)
+    alias = None
+    if resampled_from is not None:
+        reach = math.hypot(band_limit if factor == 1 else 0.0, SMOOTH_SIGMA * factor)
+        alias = alias_sigma(resampled_from, (a_pixels.shape[1], a_pixels.shape[0]), smooth=reach)
+        if factor > 1:
+            alias = cv2.resize(alias, (wa.shape[1], wa.shape[0]), interpolation=cv2.INTER_AREA)
+    partner = subsampling_partner(codecs, codec_scales, a_pixels, b_pixels)
+    if partner is not None:  # the other side's decoder clipped its interpolated chroma: this one too
+        redo = _working(decoded_like((a_pixels, b_pixels)[partner[0]], partner[1]), factor)
+        wa, wb = (redo, wb) if partner[0] == 0 else (wa, redo)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
     pre_noise = None
@@ -366,7 +387,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # SSIM's constants, clip levels, noise floors; the reported figures are converted back
     step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
-    blank_a, blank_b = is_flat(la), is_flat(lb)  # noise-relative: before scaling (no rounding)
+    q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
+    blank_a, blank_b = (is_flat(x, noise_floor=q_noise) for x in (la, lb))  # before scaling (no rounding)
     lv = level_scale(la, lb, step=step)
     if lv != 1.0:
         wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
@@ -381,6 +403,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
     if pre_noise is not None:
         noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
+    noise_a, noise_b = max(noise_a, q_noise * lv), max(noise_b, q_noise * lv)
     g2 = _gauss_noise_gain(1.0) ** 2  # noise variance through the fit's sigma-1 smoothing
 
     # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each
@@ -414,6 +437,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
 
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
+    moved, moved_px = 0.0, 0.0
     for ca, cb, cname in zip(chans_a, chans_b, names):
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
         if sub.any():
@@ -451,6 +475,13 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
         s_local = _local_sigma(smooth, valid, s_sigma)
+        # a field that jitters by the registered shift as a whole may deform by as much during a
+        # scan: only a block displaced further than that (and than the edge slack) moved
+        if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
+            moved, moved_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
+                                           slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
+        if alias is not None:  # a resampling's aliasing, like a codec's quantisation
+            s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
@@ -490,6 +521,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(valid.sum()))
+    if noise_sigma is None:  # reported noise: never below the rounding's (a frame quantised to zero)
+        noise = max(noise, q_noise * factor * lv)
     noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN
     return Analysis(scale=factor, shift=(dx * factor, dy * factor), shift_response=response,
                     gain=gain, offset=offset, channel_gains=tuple(float(g) for g in gains),
@@ -497,4 +530,5 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     correlation=corr if math.isfinite(corr) else 0.0, ssim_aligned=float(s_al),
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
-                    codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b))
+                    codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
+                    moved=moved, moved_px=moved_px * factor)

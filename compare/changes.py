@@ -21,6 +21,7 @@ Z_LOW = 3.5              # growth threshold, in tolerances
 Z_STRONG = 7.0           # a region this strong (mean, in tolerances) counts below min_region
 STRONG_PX = 12           # ... over at least this many working pixels
 SHARED_Z = 4.0           # cross energy of a band, in standard errors of noise alone: detail
+SHARED_COHERENCE = 0.5   # ... and at least this part of the two sides' energies (geometric mean)
 BANDS_SIGMA = (0.7, 1.4, 2.8)  # Gaussian sigmas bounding the octave bands of the sharpness test
 SAME_STRUCTURE = 0.9     # correlation inside a region for "same structure, other intensity"
 
@@ -90,7 +91,12 @@ def sharpness_from_energies(energies: np.ndarray) -> float:
     stands out of the spread noise alone gives the cross energy: ``SHARED_Z`` standard errors,
     ``sqrt(E[D_a^2] E[D_b^2] / n_eff)`` with ``n_eff`` the samples over the band's correlation
     area (``4 pi s^2``) -- so the whole frame at full resolution can judge a faint, noisy band
-    that a few tiles could not. The larger change of the bands wins.
+    that a few tiles could not. A band judges focus only where the shared detail also stands above
+    the noise of each side: the band's coherence ``E[D_a D_b] / sqrt(E[D_a^2] E[D_b^2])`` is at
+    least ``SHARED_COHERENCE`` = 1/2, the coherence of two sides whose detail equals their noise
+    (signal-to-noise 1 on both). Below it the band is noise-like in one frame: a single shot
+    against the mean of many (whose averaging of the registration jitter softens it) differs there
+    without any refocus. The larger change of the bands wins.
     """
     best = 0.0
     for row, s in zip(energies, BANDS_SIGMA[1:]):
@@ -109,6 +115,8 @@ def _band_ratio(row, s: float) -> float | None:
     eaa, ebb, eab = saa / n, sbb / n, sab / n
     n_eff = max(1.0, n / (4 * math.pi * s * s))
     if eab <= 1e-12 or eab < SHARED_Z * math.sqrt(eaa * ebb / n_eff):
+        return None
+    if eab < SHARED_COHERENCE * math.sqrt(eaa * ebb):  # the detail is below one side's noise
         return None
     return ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
 

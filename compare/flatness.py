@@ -69,15 +69,18 @@ def flat_samples(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None) -> bool:
+def is_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, noise_floor: float = 0.0) -> bool:
     """True when a 2-D luma image has no structure above its own noise (a blank frame).
 
     See the module docstring; ``cells``: the image's dHash cell means, when already computed (a
     noise-free frame is flat when they span less than ``FLAT_RANGE`` sample steps).
+    ``noise_floor`` (units of ``gray``, per pixel) is the least noise the estimate may say: the
+    comparison passes the rounding noise of the samples, which a frame quantised to a few levels
+    (a dark frame, 99.8 % zeros) hides from the estimate.
     """
     if gray.ndim != 2:
         raise ValueError(f"is_flat needs a 2-D array, got shape {gray.shape}")
-    return judge_flat(gray, cells=cells)
+    return judge_flat(gray, cells=cells, noise_floor=noise_floor)
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,7 +133,7 @@ def _clears(floor: float, noise_var: float) -> bool:
 
 
 def judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None,
-               floor: float | None = None) -> bool:
+               floor: float | None = None, noise_floor: float = 0.0) -> bool:
     """:func:`is_flat` (``samples``: its :func:`flat_samples`, when already made; ``floor``: a lower
     bound of the smoothed variance, :func:`structure_floor`, when already computed).
 
@@ -146,10 +149,11 @@ def judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np
     if min(x.shape) < 5:
         return bool(float(x.max() - x.min()) == 0.0)
     a = _residuals(x)
-    if floor is not None and _clears(floor, _noise_var(2.0 * float(a.mean()))):
+    least = (noise_floor / _block(gray)) ** 2 * _flat_kernels()[1]  # block means: white noise / f
+    if floor is not None and _clears(floor, max(_noise_var(2.0 * float(a.mean())), least)):
         return False  # above even the largest noise its residuals allow
     med = median(a) if gray.dtype.kind in "ui" else np.median(a)  # integer images: no NaN
-    noise_var = _noise_var(med)
+    noise_var = max(_noise_var(med), least)
     if floor is not None and _clears(floor, noise_var):
         return False  # the smoothed variance is at least the floor: structure
     import cv2

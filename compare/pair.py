@@ -221,12 +221,15 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         notes += luma_notes
         common = bool(luma_notes)
         scales = (1.0, 1.0)
+        original = None
         if ya.shape != yb.shape:
             resized = True
             (ha, wa), (hb, wb) = ya.shape, yb.shape
             notes.append(f"sizes differ ({wa}x{ha} vs {wb}x{hb}); compared at the smaller size, the larger "
                          f"reduced with an area filter and both band-limited alike")
             scales = (max(1.0, wa / wb), max(1.0, wb / wa))
+            big = ya if ha * wa > hb * wb else yb
+            original = big.astype(np.float32) * np.float32(255.0 / data_range)  # 8-bit scale, full size
             if ha * wa > hb * wb:
                 ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
             else:
@@ -259,6 +262,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
             codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
             lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
+            resampled_from=original,
             **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
         r = ssim(ya, yb, data_range=data_range, want_map=want_map)
         s, smap = r.mean, (r.map if want_map else None)

@@ -18,7 +18,9 @@ Order of the tests (the first that fails decides):
    not depend on how much fine detail the field has -- a 1.5 px blur of a soft frame loses only
    12 % of its detail). Asked after the regions: dimmed objects or new structure lower a band's
    energy too, and the regions say what happened;
-6. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
+6. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
+   the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains);
+7. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
    noise taken out of its structure term) and, if asked, the dHash distance.
 
 ``same_field`` in the JSON is True for the same field within noise and for dimming or a refocus
@@ -29,6 +31,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+
+from .motion import MOVED_SHARE
 
 
 class Verdict(StrEnum):
@@ -102,6 +106,9 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     if abs(an.blur) >= t.refocus_blur:
         return Decision(Verdict.DIFFERENT, f"same field; focus changed: {'B' if an.blur < 0 else 'A'} blurred by "
                         f"{abs(an.blur):.1f} px (sharpness {100 * an.sharpness_change:+.0f} %)" + size_note, True)
+    if getattr(an, "moved", 0.0) >= MOVED_SHARE:
+        return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
+                        f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:
         return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
                         f"< {t.ssim_min}", False)

@@ -44,7 +44,7 @@ from .changes import (
     sharpness_change,
     sharpness_from_energies,
 )
-from .chroma_clip import decoded_like, subsampling_partner
+from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
 from .hashing import is_flat, luma
 from .levels import level_scale
 from .motion import moved_blocks
@@ -64,6 +64,7 @@ from .noise_floor import (
     clip_levels,
     quantisation_noise,
 )
+from .register import _register
 from .resample_noise import alias_sigma
 from .similarity import K2, ssim
 
@@ -78,7 +79,6 @@ SSIM_NOISE_C2 = 0.1      # ... the finest where the pair's noise variance is bel
 SSIM_NOISE_CORR = 0.95   # structures agree this well: their difference is noise (measured on it)
 FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
 FINE_PIXELS = 500_000    # ... at most this many pixels of them (spread over the whole frame)
-CHROMA_SIGMA = 1.0       # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,82 +167,6 @@ def _luma(img: np.ndarray) -> np.ndarray:
     return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
 
-def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Translation of b's content relative to a (working pixels) and the correlation peak.
-
-    Phase correlation finds the peak (robust to large moves and to gain/offset); a few
-    Gauss-Newton steps on lightly smoothed, mean/contrast-normalised images then refine it to
-    sub-pixel precision (the phase-correlation centroid is biased towards whole pixels). A
-    refinement that does not lower the residual, or wanders more than 2 px, is discarded.
-    """
-    win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
-    # Copies: opencv-python 5.0.0's phaseCorrelate multiplies its inputs by the window in place.
-    (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), win)
-    rx, ry = _refine(a, b, dx, dy)
-    if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(a, b, rx, ry) <= _cost(a, b, dx, dy):
-        dx, dy = rx, ry
-    return float(dx), float(dy), float(response)
-
-
-def _shifted(b: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    m = np.array([[1, 0, dx], [0, 1, dy]], np.float64)
-    return cv2.warpAffine(b, m, (b.shape[1], b.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
-def _inner(shape, dx, dy, margin=4):
-    h, w = shape
-    mx, my = math.ceil(abs(dx)) + margin, math.ceil(abs(dy)) + margin
-    if w - 2 * mx < 8 or h - 2 * my < 8:
-        return None
-    return slice(my, h - my), slice(mx, w - mx)
-
-
-def _normalised(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean()) / max(float(x.std()), 1e-6)
-
-
-def _cost(a, b, dx, dy) -> float:
-    sl = _inner(a.shape, dx, dy)
-    if sl is None:
-        return math.inf
-    e = _normalised(cv2.GaussianBlur(a, (0, 0), 1.0)[sl]) - _normalised(
-        cv2.GaussianBlur(_shifted(b, dx, dy), (0, 0), 1.0)[sl])
-    return float(np.mean(e * e))
-
-
-def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
-    a = cv2.GaussianBlur(a, (0, 0), 1.0)
-    b = cv2.GaussianBlur(b, (0, 0), 1.0)
-    ax = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3) / 8
-    ay = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3) / 8
-    for _ in range(iterations):
-        sl = _inner(a.shape, dx, dy)
-        if sl is None:
-            break
-        bw = _shifted(b, dx, dy)
-        sa, sb = float(a[sl].std()), float(bw[sl].std())
-        if sa < 1e-6 or sb < 1e-6:
-            break
-        e = (a[sl] - a[sl].mean()) / sa - (bw[sl] - bw[sl].mean()) / sb
-        bx = cv2.Sobel(bw, cv2.CV_32F, 1, 0, ksize=3)[sl] / (8 * sb)
-        by = cv2.Sobel(bw, cv2.CV_32F, 0, 1, ksize=3)[sl] / (8 * sb)
-        gx = (ax[sl] / sa + bx) / 2
-        gy = (ay[sl] / sa + by) / 2
-        hess = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]], np.float64)
-        grad = np.array([np.sum(gx * e), np.sum(gy * e)], np.float64)
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(step)):
-            break
-        dx, dy = dx + float(step[0]), dy + float(step[1])
-        if math.hypot(*step) < 1e-3:
-            break
-    return dx, dy
-
-
 def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian blur of large ``sigma`` computed on a reduced image (cheap), at full size."""
     h, w = x.shape
@@ -309,29 +233,6 @@ def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: boo
         if nvar <= SSIM_NOISE_C2 * c2:
             break
     return float(ssim(ga, gb, data_range=255.0, want_map=False, noise_var=nvar).mean)
-
-
-def _chroma_limit(codecs, scales, factor: int) -> tuple[float, float]:
-    """Gaussian sigma (x, y; working pixels) of the chroma band limit of the comparison: a JPEG
-    side with subsampled chroma (4:2:0: one chroma sample per 2x2 luma samples) stores no chroma
-    detail finer than its chroma grid, so both sides are compared without it (0: no limit)."""
-    sx = sy = 0.0
-    for tables, scale in zip(codecs, scales):
-        if tables is None or tables.chroma is None:
-            continue
-        kx, ky = (CHROMA_SIGMA * s * scale / factor for s in tables.chroma_step)
-        sx = max(sx, kx if tables.chroma_step[0] > 1 else 0.0)
-        sy = max(sy, ky if tables.chroma_step[1] > 1 else 0.0)
-    return (sx, sy) if max(sx, sy) >= 0.25 else (0.0, 0.0)
-
-
-def _chroma_blur(img: np.ndarray, sigma: tuple[float, float]) -> np.ndarray:
-    """``img`` (BGR, float32) with its chroma (YCrCb) blurred by ``sigma`` (x, y), luma kept."""
-    ycc = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
-    sx, sy = max(sigma[0], 0.1), max(sigma[1], 0.1)
-    for c in (1, 2):
-        ycc[:, :, c] = cv2.GaussianBlur(ycc[:, :, c], (0, 0), sigmaX=sx, sigmaY=sy)
-    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,

@@ -6,7 +6,7 @@ the sample range. Where a colour is saturated (a channel at or near 0 or full sc
 interpolated chroma overshoots the range and the clip removes energy: the decoded side's luma
 falls by a DN or two over a saturated area, at every quality (it is not quantisation, so the
 codec noise floor does not cover it). The comparison's chroma band limit
-(:func:`compare.align._chroma_blur`, both sides at the working scale) cannot give that back:
+(:func:`_chroma_blur` below, both sides at the working scale) cannot give that back:
 the clip happened at full resolution, before any blur. So a side that was not decoded that way
 (a lossless file, or a JPEG with full chroma) is passed through the same chroma averaging,
 interpolation and clip at full resolution before its working image is made; both sides then
@@ -53,3 +53,29 @@ def subsampling_partner(codecs, scales, a_pixels: np.ndarray, b_pixels: np.ndarr
                 and px.ndim == 3 and px.shape[2] in (3, 4) and (a_pixels, b_pixels)[1 - i].ndim == 3:
             return i, other
     return None
+
+
+CHROMA_SIGMA = 1.0  # chroma band limit, Gaussian sigma per chroma sample of a subsampled JPEG
+
+
+def _chroma_limit(codecs, scales, factor: int) -> tuple[float, float]:
+    """Gaussian sigma (x, y; working pixels) of the chroma band limit of the comparison: a JPEG
+    side with subsampled chroma (4:2:0: one chroma sample per 2x2 luma samples) stores no chroma
+    detail finer than its chroma grid, so both sides are compared without it (0: no limit)."""
+    sx = sy = 0.0
+    for tables, scale in zip(codecs, scales):
+        if tables is None or tables.chroma is None:
+            continue
+        kx, ky = (CHROMA_SIGMA * s * scale / factor for s in tables.chroma_step)
+        sx = max(sx, kx if tables.chroma_step[0] > 1 else 0.0)
+        sy = max(sy, ky if tables.chroma_step[1] > 1 else 0.0)
+    return (sx, sy) if max(sx, sy) >= 0.25 else (0.0, 0.0)
+
+
+def _chroma_blur(img: np.ndarray, sigma: tuple[float, float]) -> np.ndarray:
+    """``img`` (BGR, float32) with its chroma (YCrCb) blurred by ``sigma`` (x, y), luma kept."""
+    ycc = cv2.cvtColor(img, cv2.COLOR_BGR2YCrCb)
+    sx, sy = max(sigma[0], 0.1), max(sigma[1], 0.1)
+    for c in (1, 2):
+        ycc[:, :, c] = cv2.GaussianBlur(ycc[:, :, c], (0, 0), sigmaX=sx, sigmaY=sy)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2BGR)

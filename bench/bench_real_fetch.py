@@ -6,6 +6,7 @@ source through ``log`` (one line) instead of failing: the harness skips it, neve
 """
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
@@ -14,6 +15,8 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -118,3 +121,71 @@ def video_frames(path: str, wanted: set[int]) -> dict[int, np.ndarray]:
         i += 1
     cap.release()
     return out
+
+
+INTERPS = {"area": cv2.INTER_AREA, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "linear": cv2.INTER_LINEAR}
+
+
+def _write(path: str, img: np.ndarray, params: list[int]) -> str:
+    """Write ``img`` to ``path`` once (atomically: a ``.part`` file renamed); an existing file is kept."""
+    if not os.path.exists(path):
+        root, ext = os.path.splitext(path)
+        part = root + ".part" + ext
+        cv2.imwrite(part, img, params)
+        os.replace(part, path)
+    return path
+
+
+def write_png(folder: str, name: str, img: np.ndarray, level: int = 3) -> str:
+    return _write(os.path.join(folder, name + ".png"), img, [cv2.IMWRITE_PNG_COMPRESSION, level])
+
+
+def write_jpg(folder: str, name: str, img: np.ndarray, q: int) -> str:
+    return _write(os.path.join(folder, name + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, q])
+
+
+def pair_tools(src: str, out: str):
+    """The four helpers a pair builder uses: ``s(name)`` (a source path), ``have(*names)`` (all
+    sources present), ``png(name, img[, level])`` and ``jpg(name, img, q)`` (write a pair file
+    under ``out`` once)."""
+    os.makedirs(out, exist_ok=True)
+
+    def s(name: str) -> str:
+        return os.path.join(src, name)
+
+    def have(*names: str) -> bool:
+        return all(os.path.exists(s(n)) for n in names)
+
+    return s, have, functools.partial(write_png, out), functools.partial(write_jpg, out)
+
+
+@dataclass(frozen=True)
+class LabelledPair:
+    """Two image files and what they are (``category``); a split's subclass names its "same" categories."""
+    category: str
+    name: str
+    a: str
+    b: str
+    SAME: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def same(self) -> bool:
+        return self.category in self.SAME
+
+
+def git_members(mirrors: str, repo: str, files, src: str, log: Callable[[str], object]) -> None:
+    """Copy ``files`` ((revision, path in repo, name in src)) of ``repo``'s snapshot under ``mirrors``
+    into ``src``; files already there are kept, a missing snapshot or file is one note."""
+    mirror = os.path.join(mirrors, repo.replace("/", "+"))
+    missing = 0
+    for rev, path, name in files:
+        dst = os.path.join(src, name)
+        if os.path.exists(dst):
+            continue
+        data = git_blob(mirror, rev, path)
+        if data is None:
+            missing += 1
+            continue
+        put(dst, data)
+    if missing:
+        log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")

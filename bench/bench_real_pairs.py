@@ -27,11 +27,11 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from bench_real_fetch import LabelledPair
 from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
 
 SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "resized") + SAME2
@@ -64,16 +64,8 @@ MIRRORS = {  # repository -> [(path in repo, name in src)]
 }
 
 
-@dataclass(frozen=True)
-class RealPair:
-    category: str
-    name: str
-    a: str
-    b: str
-
-    @property
-    def same(self) -> bool:
-        return self.category in SAME
+class RealPair(LabelledPair):
+    SAME = SAME
 
 
 def _git_show(mirror: str, path: str) -> bytes | None:

@@ -46,6 +46,9 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
+from bench_real_fetch import git_blob as _git_blob
+from bench_real_fetch import read as _read
+
 SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo")
 DIFFERENT2 = ("timelapse-phase", "timelapse-fluo16", "another-field-fluo")
 
@@ -97,15 +100,6 @@ def _polyu_listing(mirror: str) -> list[str]:
     return sorted(n[len("CroppedImages/"):-len("_real.JPG")] for n in r.stdout.splitlines() if n.endswith("_real.JPG"))
 
 
-def _git_blob(mirror: str, rev: str, path: str) -> bytes | None:
-    for gd in (os.path.join(mirror, "repo"), os.path.join(mirror, "repo", ".git")):
-        if os.path.isdir(gd):
-            r = subprocess.run(["git", "--git-dir", gd, "show", f"{rev}:{path}"], capture_output=True, check=False)
-            if r.returncode == 0 and r.stdout:
-                return r.stdout
-    return None
-
-
 def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src2`` (files already there are kept); return that folder."""
     src = os.path.join(root, "src2")
@@ -132,18 +126,6 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
         if missing:
             log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
     return src
-
-
-def _read(path: str) -> np.ndarray | None:
-    if not os.path.exists(path):
-        return None
-    if path.endswith(".tif"):
-        import tifffile
-        return np.asarray(tifffile.imread(path))
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img is not None and img.ndim == 3 and img.shape[2] == 4:
-        img = img[:, :, :3]
-    return img
 
 
 def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",

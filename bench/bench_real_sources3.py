@@ -55,12 +55,10 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import cv2
-import numpy as np
 
-from bench_real_fetch import deb_members, git_blob, put, read, video_frames, wheel_members
+from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, wheel_members, pair_tools
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
@@ -121,16 +119,8 @@ WHEELS3: dict[str, list[tuple[str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class HeldoutPair:
-    category: str
-    name: str
-    a: str
-    b: str
-
-    @property
-    def same(self) -> bool:
-        return self.category in SAME3
+class HeldoutPair(LabelledPair):
+    SAME = SAME3
 
 
 def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
@@ -138,19 +128,7 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
     src = os.path.join(root, "src3")
     os.makedirs(src, exist_ok=True)
     for repo, files in GIT3.items():
-        mirror = os.path.join(mirrors, repo.replace("/", "+"))
-        missing = 0
-        for rev, path, name in files:
-            dst = os.path.join(src, name)
-            if os.path.exists(dst):
-                continue
-            data = git_blob(mirror, rev, path)
-            if data is None:
-                missing += 1
-                continue
-            put(dst, data)
-        if missing:
-            log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
+        git_members(mirrors, repo, files, src, log)
     for package, members in DEB3.items():
         deb_members(root, package, members, src, log)
     for spec, members in WHEELS3.items():
@@ -158,36 +136,13 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
     return src
 
 
-INTERPS = {"area": cv2.INTER_AREA, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "linear": cv2.INTER_LINEAR}
-
-
 def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",
                     log: Callable[[str], object] = print) -> Iterator[HeldoutPair]:
     """Yield :class:`HeldoutPair` for the held-out sources (pair files under ``root/pairs3``)."""
     src = gather(root, mirrors=mirrors, log=log)
     out = os.path.join(root, "pairs3")
-    os.makedirs(out, exist_ok=True)
+    s, have, png, jpg = pair_tools(src, out)
     P = HeldoutPair
-
-    def s(name: str) -> str:
-        return os.path.join(src, name)
-
-    def have(*names: str) -> bool:
-        return all(os.path.exists(s(n)) for n in names)
-
-    def png(name: str, img: np.ndarray, level: int = 3) -> str:
-        p = os.path.join(out, name + ".png")
-        if not os.path.exists(p):
-            cv2.imwrite(p + ".part.png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
-            os.replace(p + ".part.png", p)
-        return p
-
-    def jpg(name: str, img: np.ndarray, q: int) -> str:
-        p = os.path.join(out, name + ".jpg")
-        if not os.path.exists(p):
-            cv2.imwrite(p + ".part.jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
-            os.replace(p + ".part.jpg", p)
-        return p
 
     # ------------------------------------------------------------------ same
     # FMD confocal: repeats of one fixed field, and one frame against the mean of the 50

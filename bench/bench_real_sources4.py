@@ -47,12 +47,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from bench_real_fetch import deb_members, git_blob, put, read, video_frames
+from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, pair_tools
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
 DIFFERENT4 = ("another-field", "another-scene", "refocus")
@@ -109,16 +108,8 @@ GIT4: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Heldout2Pair:
-    category: str
-    name: str
-    a: str
-    b: str
-
-    @property
-    def same(self) -> bool:
-        return self.category in SAME4
+class Heldout2Pair(LabelledPair):
+    SAME = SAME4
 
 
 def gather4(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
@@ -128,23 +119,8 @@ def gather4(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], o
     for package, members in DEB4.items():
         deb_members(root, package, members, src, log)
     for repo, files in GIT4.items():
-        mirror = os.path.join(mirrors, repo.replace("/", "+"))
-        missing = 0
-        for rev, path, name in files:
-            dst = os.path.join(src, name)
-            if os.path.exists(dst):
-                continue
-            data = git_blob(mirror, rev, path)
-            if data is None:
-                missing += 1
-                continue
-            put(dst, data)
-        if missing:
-            log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
+        git_members(mirrors, repo, files, src, log)
     return src
-
-
-INTERPS = {"area": cv2.INTER_AREA, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4, "linear": cv2.INTER_LINEAR}
 
 
 def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",
@@ -152,28 +128,8 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     """Yield :class:`Heldout2Pair` for the second held-out split (pair files under ``root/pairs4``)."""
     src = gather4(root, mirrors=mirrors, log=log)
     out = os.path.join(root, "pairs4")
-    os.makedirs(out, exist_ok=True)
+    s, have, png, jpg = pair_tools(src, out)
     P = Heldout2Pair
-
-    def s(name: str) -> str:
-        return os.path.join(src, name)
-
-    def have(*names: str) -> bool:
-        return all(os.path.exists(s(n)) for n in names)
-
-    def png(name: str, img: np.ndarray, level: int = 3) -> str:
-        p = os.path.join(out, name + ".png")
-        if not os.path.exists(p):
-            cv2.imwrite(p + ".part.png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
-            os.replace(p + ".part.png", p)
-        return p
-
-    def jpg(name: str, img: np.ndarray, q: int) -> str:
-        p = os.path.join(out, name + ".jpg")
-        if not os.path.exists(p):
-            cv2.imwrite(p + ".part.jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
-            os.replace(p + ".part.jpg", p)
-        return p
 
     def visp(seq: str, t: int) -> str:
         return f"visp_{seq}_{t:04d}.pgm"

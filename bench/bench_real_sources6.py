@@ -1,5 +1,6 @@
-"""Fourth held-out real split for the real-data harness (issue 9): one shot against the mean of
-several shots of a fixed specimen, and different specimens of the same instruments.
+"""Fourth held-out real split for the real-data harness (issue 9): raw shots of one camera burst,
+one microscope shot against the mean of several of a fixed specimen, and other fields, specimens
+and stains of the same instruments.
 
 ``bench/bench_real.py --split heldout4`` runs these pairs apart from the tuning set
 (``bench_real_pairs``, ``bench_real_sources2``) and from held-out splits 1-3
@@ -12,13 +13,25 @@ pixels, each named by what was done. Nothing comes from our sensor model. Source
 ``fixtures/real/README.md`` ("Held-out split 4"). Keep these pairs out of ``tests/``, out of any
 threshold choice and out of notes the tuning work reads, or the split stops being held out.
 
-The search for this split looked for *repeated* captures (frame against frame) of an unchanged
-field in sources not used before and found none that can be fetched here (the report of the
-session that built it lists what was checked); so there is no ``repeat-*`` category, only one
-shot against the mean of several.
+The search for this split looked for *repeated* microscope captures (frame against frame) of an
+unchanged field in sources not used before and found none that can be fetched here (the report of
+the session that built it lists what was checked); the one repeated-capture source is a camera's
+raw bursts of a flat target (``repeat-camera-raw``), the microscopy pairs are one shot against the
+mean of several.
 
 Categories (truth in brackets; names as the harness uses them):
 
+* ``repeat-camera-raw`` [same] -- two raw shots of one burst: a Nikon D7000 (ISO 100, 90 mm)
+  photographing a uniformly lit, slightly defocused white card for sensor-noise profiling; the
+  raw Bayer mosaic (14-bit values in 16-bit) cut to the same 64x64 window of every shot by the
+  author of the R package ``imgnoiser`` (``inst/samples/samples.zip``, FITS). The author shot three
+  frames per setting, numbered in shooting order; a burst is the shots of one such triplet whose
+  FITS headers give the same exposure time and whose start times span at most 30 s (2-8 s apart
+  in practice). Nothing in the scene changes; the frame means within a burst differ by 0.2-2.8 %
+  (the lamp; 4.4 % in the darkest burst, mean level 29). 28 bursts (26 of three shots, 2 of two:
+  80 pairs), exposure times 1/30 s to 1/10000 s, mean levels 29-12200 of 16383: a noise-only
+  check on a featureless target with a strong 2x2 colour-filter pattern. Shots of the same
+  exposure time minutes apart are not paired: the lamp was changed in between.
 * ``shot-vs-mean-fluo`` [same] -- one raw capture of a fixed specimen against the mean of several
   captures of the same field, nothing moved in between:
   FMD (Zhang et al., CVPR 2019) confocal test images as shipped in ``jason-lequyer/Noise2Fast``:
@@ -44,12 +57,14 @@ Categories (truth in brackets; names as the harness uses them):
   mitochondria), shot vs shot and mean vs mean: the same place, other structures.
 
 ``gather6(root)`` copies the source files into ``root/src6`` from git snapshots under
-``--mirrors`` (the search tool's ``fetch``, pinned commits); a missing source is skipped with a
-note, never faked.
+``--mirrors`` (the search tool's ``fetch``, pinned commits; the raw crops are unpacked from the
+snapshot's ``samples.zip``); a missing source is skipped with a note, never faked.
 """
 from __future__ import annotations
 
+import itertools
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 
 import cv2
@@ -57,7 +72,7 @@ import numpy as np
 
 from bench_real_fetch import LabelledPair, git_members, read, pair_tools
 
-SAME6 = ("shot-vs-mean-fluo", "shot-vs-mean-fluo-window")
+SAME6 = ("repeat-camera-raw", "shot-vs-mean-fluo", "shot-vs-mean-fluo-window")
 DIFFERENT6 = ("another-field-fluo", "another-specimen", "another-channel")
 CATEGORIES6 = SAME6 + DIFFERENT6
 
@@ -77,6 +92,9 @@ FLIM_STEP = 2.1960586e-06  # one count of the published float32 intensities (the
 ASR_REPO, ASR_REV = ("ND-HowardGroup/Application-Specific-Super-resolution",
                      "f4f3b9cc573b08329a91c0e403f26fb494f22148")
 _ASR = "Python/Transfer_learning/W800_P200_5mW_MK_{}_FOV_01_I_t01.tif"
+IMGNOISER_REPO, IMGNOISER_REV = "oscardelama/imgnoiser", "f29e2648253b59742168a14fa8591a2971952fe4"
+RAW_CROPS = range(1, 85)  # crop_1.fit .. crop_84.fit in inst/samples/samples.zip
+BURST_GAP_S = 30  # shots of one exposure time further apart than this are not one burst
 # repository -> [(revision, path in repo, name in src6)]
 GIT6: dict[str, list[tuple[str, str, str]]] = {
     N2F_REPO: [(N2F_REV, f"{d}/{n}.tif", f"n2f_fmd_{n}_{kind}.tif") for n in FMD_N2F
@@ -84,6 +102,7 @@ GIT6: dict[str, list[tuple[str, str, str]]] = {
     FLIM_REPO: [(FLIM_REV, f"{folder}/{f}", f"flim_{n}_{kind}.tif") for n, (folder, shot, mean) in FLIM.items()
                 for f, kind in ((shot, "ax1"), (mean, "ax5"))],
     ASR_REPO: [(ASR_REV, _ASR.format(k), f"asr_kidney_{k.lower()}.tif") for k in ("Ax1", "Avg")],
+    IMGNOISER_REPO: [(IMGNOISER_REV, "inst/samples/samples.zip", "imgnoiser_samples.zip")],
 }
 # pairs of different specimens under one microscope (another-specimen)
 SPECIMENS = (("fmd", "fish", "mice"), ("fmd", "BPAE_G", "fish"), ("fmd", "BPAE_R", "mice"),
@@ -102,7 +121,58 @@ def gather6(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], o
     os.makedirs(src, exist_ok=True)
     for repo, files in GIT6.items():
         git_members(mirrors, repo, files, src, log)
+    zpath = os.path.join(src, "imgnoiser_samples.zip")
+    if os.path.exists(zpath) and not all(os.path.exists(os.path.join(src, f"imgnoiser_crop_{i}.fit")) for i in RAW_CROPS):
+        with zipfile.ZipFile(zpath) as z:
+            for i in RAW_CROPS:
+                with open(os.path.join(src, f"imgnoiser_crop_{i}.fit"), "wb") as fh:
+                    fh.write(z.read(f"crop_{i}.fit"))
     return src
+
+
+def read_fits(path: str) -> tuple[dict[str, str], np.ndarray] | None:
+    """(header cards, 2-D uint16 image) of a simple FITS file (BITPIX 16, BZERO/BSCALE applied)."""
+    if not os.path.exists(path):
+        return None
+    raw = open(path, "rb").read()
+    cards: dict[str, str] = {}
+    off = 0
+    while off + 2880 <= len(raw):
+        block = raw[off:off + 2880].decode("ascii", "replace")
+        off += 2880
+        for j in range(0, 2880, 80):
+            card = block[j:j + 80]
+            if card[8:10] == "= ":
+                cards[card[:8].strip()] = card[10:].split("/")[0].strip().strip("'").strip()
+        if any(block[j:j + 80].startswith("END ") for j in range(0, 2880, 80)):
+            break
+    if cards.get("BITPIX") != "16" or cards.get("NAXIS") != "2":
+        return None
+    nx, ny = int(cards["NAXIS1"]), int(cards["NAXIS2"])
+    data = np.frombuffer(raw, ">i2", nx * ny, off).reshape(ny, nx).astype(np.float64)
+    data = data * float(cards.get("BSCALE", 1)) + float(cards.get("BZERO", 0))
+    return cards, np.clip(np.rint(data), 0, 65535).astype(np.uint16)
+
+
+def raw_bursts(src: str) -> list[list[tuple[int, str, np.ndarray]]]:
+    """The imgnoiser crops grouped into bursts of (crop number, start time, image): the author shot
+    three frames per setting and the crops are numbered in shooting order, so a burst is the shots
+    of one triplet (crops 3k+1..3k+3) whose FITS headers give the same exposure time and whose start
+    times span at most ``BURST_GAP_S`` (a triplet that mixes settings keeps only its agreeing shots;
+    the header's exposure time, rounded to 0.1 ms, cannot tell 1/3200 s from 1/4000 s alone)."""
+    shots = []
+    for i in RAW_CROPS:
+        got = read_fits(os.path.join(src, f"imgnoiser_crop_{i}.fit"))
+        if got is not None:
+            cards, img = got
+            h, m, sec = (int(v) for v in cards["UT-START"].split(":"))
+            shots.append(((i - 1) // 3, cards["EXPTIME"], h * 3600 + m * 60 + sec, i, cards["UT-START"], img))
+    bursts = []
+    for _, group in itertools.groupby(shots, key=lambda s: (s[0], s[1])):
+        burst = sorted(group, key=lambda s: s[2])
+        if len(burst) > 1 and burst[-1][2] - burst[0][2] <= BURST_GAP_S:
+            bursts.append([(i, start, img) for _, _, _, i, start, img in burst])
+    return bursts
 
 
 def read_flim_counts(path: str) -> np.ndarray | None:
@@ -162,6 +232,11 @@ def labelled_pairs6(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         return png(f"{key}_shot", a), png(f"{key}_mean", b)
 
     # ------------------------------------------------------------------ same
+    # raw shots of one burst of a flat white card (seconds apart, one exposure time)
+    for burst in raw_bursts(src)[:1] if quick else raw_bursts(src):
+        for (i, ti, a), (j, tj, b) in itertools.combinations(burst, 2):
+            yield P("repeat-camera-raw", f"Nikon D7000 raw white card crop {i} ({ti}) vs crop {j} ({tj}), same exposure",
+                    png(f"imgnoiser_crop_{i:02d}", a), png(f"imgnoiser_crop_{j:02d}", b))
     for key, (what, _, _) in captures.items():
         yield P("shot-vs-mean-fluo", what, *pngs(key))
     for key, (what, a, b) in captures.items():

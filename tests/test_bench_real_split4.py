@@ -9,8 +9,10 @@ categories, labels) is checked. No verdict is run on the split.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
+import zipfile
 
 import cv2
 import numpy as np
@@ -31,6 +33,36 @@ import bench_real_sources6 as s6  # noqa: E402
 FLIM_SHAPES = {"bpae1": (48, 64), "bpae2": (56, 70), "kidney2": (48, 64), "kidney3": (56, 70)}
 
 
+def _fits(img: np.ndarray, exptime: str, start: str, bzero: int = 0) -> bytes:
+    """A minimal FITS file (BITPIX 16) as the Iris software writes the imgnoiser crops."""
+    cards = ["SIMPLE  =                    T", "BITPIX  =                   16", "NAXIS   =                    2",
+             f"NAXIS1  = {img.shape[1]:20d}", f"NAXIS2  = {img.shape[0]:20d}", f"BZERO   = {bzero:20d}",
+             f"EXPTIME = {exptime:>20}", f"UT-START= '{start}'", "END"]
+    header = "".join(c.ljust(80) for c in cards).ljust(2880).encode("ascii")
+    data = (img.astype(np.int64) - bzero).astype(">i2").tobytes()
+    return header + data.ljust(-(-len(data) // 2880) * 2880, b"\0")
+
+
+def _raw_crops(rng) -> tuple[bytes, dict[int, np.ndarray]]:
+    """84 stub crops laid out like the real set: triplets of one exposure shot seconds apart, with
+    triplet 18 (crops 52-54) and 19 (55-57) each holding one shot of another setting, and two
+    triplets (67-69, 70-72) whose exposure times round to the same 0.1 ms."""
+    crops: dict[int, np.ndarray] = {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(1, 85):
+            k = (i - 1) // 3
+            exptime = "0.0003" if k in (22, 23) else f"{0.0333 / 1.26 ** k:.4f}"
+            minute = 7 + k // 4
+            if i in (52, 55):  # a shot of another setting, minutes earlier
+                exptime, minute = "0.0008", 2
+            crops[i] = rng.integers(0, 16384, (8, 10)).astype(np.uint16)
+            z.writestr(f"crop_{i}.fit", _fits(crops[i], exptime, f"18:{minute:02d}:{10 + 3 * ((i - 1) % 3):02d}",
+                                              bzero=32768 if i % 2 else 0))
+        z.writestr("iso100White.csv", "not a crop")
+    return buf.getvalue(), crops
+
+
 def _stub_sources(src: str) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(6)
     written: dict[str, np.ndarray] = {}
@@ -39,6 +71,10 @@ def _stub_sources(src: str) -> dict[str, np.ndarray]:
             p = os.path.join(src, n)
             if n.startswith("n2f_fmd_"):
                 tifffile.imwrite(p, rng.integers(0, 256, (48, 64), dtype=np.uint8))
+            elif n == "imgnoiser_samples.zip":
+                data, crops = _raw_crops(rng)
+                open(p, "wb").write(data)
+                written.update({f"imgnoiser_crop_{i}.fit": c for i, c in crops.items()})
             elif n.startswith("flim_"):
                 counts = rng.integers(0, 9400, FLIM_SHAPES[n.split("_")[1]])  # the real shots reach ~9400 counts
                 written[n] = counts.astype(np.uint16)
@@ -60,14 +96,31 @@ def stubbed(tmp_path_factory):
 def test_readers_return_the_stored_values(stubbed):
     root, written = stubbed
     src = os.path.join(root, "src6")
+    s6.gather6(str(root), mirrors=str(root / "no-mirrors"), log=lambda m: None)  # unpacks the crops
     for n, counts in written.items():
         p = os.path.join(src, n)
-        got = s6.read_flim_counts(p) if n.startswith("flim_") else s6.read_uint16_tif(p)
+        if n.endswith(".fit"):
+            fits = s6.read_fits(p)
+            got = fits[1] if fits is not None else None
+        else:
+            got = s6.read_flim_counts(p) if n.startswith("flim_") else s6.read_uint16_tif(p)
         assert got is not None and got.dtype == np.uint16 and np.array_equal(got, counts), n
     # each reader refuses the other's storage type and a missing file
     assert s6.read_flim_counts(os.path.join(src, "asr_kidney_ax1.tif")) is None
     assert s6.read_uint16_tif(os.path.join(src, "flim_bpae1_ax1.tif")) is None
     assert s6.read_flim_counts(os.path.join(src, "missing.tif")) is None
+    assert s6.read_fits(os.path.join(src, "flim_bpae1_ax1.tif")) is None
+
+
+def test_raw_bursts_follow_the_shooting_triplets(stubbed):
+    root, _ = stubbed
+    bursts = s6.raw_bursts(s6.gather6(str(root), mirrors=str(root / "no-mirrors"), log=lambda m: None))
+    groups = [sorted(i for i, _, _ in b) for b in bursts]
+    # 28 triplets; 52 and 55 are another setting and leave pairs; 67-69 and 70-72 share a rounded
+    # exposure time but are two triplets
+    assert len(groups) == 28 and [52] not in groups and [53, 54] in groups and [56, 57] in groups
+    assert [67, 68, 69] in groups and [70, 71, 72] in groups
+    assert sum(len(g) for g in groups) == 84 - 2
 
 
 def test_split4_pairs_build_from_stub_sources(stubbed):
@@ -78,10 +131,11 @@ def test_split4_pairs_build_from_stub_sources(stubbed):
     counts: dict[str, int] = {}
     for p in pairs:
         counts[p.category] = counts.get(p.category, 0) + 1
-    # literal counts, worked out from the source lists (see the module docstring): 9 shot/mean
+    # literal counts, worked out from the source lists (see the module docstring): 26 raw bursts of
+    # three shots and 2 of two (3 x 26 + 2 pairs); 9 shot/mean
     # captures (4 FMD, 4 FLIM, 1 mouse kidney), 4 quadrants each, 3 window offsets of the mean and
     # of the shot each, 7 specimen pairs x (shot, mean), one BPAE field in two stains x (shot, mean)
-    assert counts == {"shot-vs-mean-fluo": 9, "shot-vs-mean-fluo-window": 36, "another-field-fluo": 54,
+    assert counts == {"repeat-camera-raw": 80, "shot-vs-mean-fluo": 9, "shot-vs-mean-fluo-window": 36, "another-field-fluo": 54,
                       "another-specimen": 14, "another-channel": 2}, counts
     assert len({(p.category, p.name) for p in pairs}) == len(pairs)
     for p in pairs:
@@ -102,7 +156,7 @@ def test_split4_quick_subset(stubbed):
     root, _ = stubbed
     pairs = list(s6.labelled_pairs6(str(root), quick=True, log=lambda m: None))
     assert {p.category for p in pairs} == set(s6.CATEGORIES6)
-    assert len(pairs) < 30
+    assert len(pairs) < 40
 
 
 def test_split4_sources_are_new():

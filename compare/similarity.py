@@ -291,13 +291,13 @@ def diff_stats(a: np.ndarray, b: np.ndarray) -> DiffStats:
     if a.size == 0:
         return DiffStats(0, 0.0, 0.0)
     mse = mean_squared_error(a, b)
-    mx = cv2.norm(a, b, cv2.NORM_INF)
     d = cv2.absdiff(a, b)
-    if d.ndim == 3:  # a pixel differs when any of its samples does
-        any_ch = d[:, :, 0].copy()
-        for c in range(1, d.shape[2]):
-            cv2.bitwise_or(any_ch, d[:, :, c], dst=any_ch)
-        d = any_ch
-    frac = cv2.countNonZero(d) / (d.shape[0] * d.shape[1])
+    mx = cv2.norm(d, cv2.NORM_INF)
+    if d.ndim == 3:  # a pixel differs when any of its samples does: all but those zero in every one
+        zero = (0,) * d.shape[2]
+        n = d.shape[0] * d.shape[1] - cv2.countNonZero(cv2.inRange(d, zero, zero))
+    else:
+        n = cv2.countNonZero(d)
+    frac = n / (d.shape[0] * d.shape[1])
     mx = int(mx) if np.issubdtype(a.dtype, np.integer) else float(mx)
     return DiffStats(max_abs_diff=mx, diff_fraction=float(frac), mse=mse)

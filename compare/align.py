@@ -29,6 +29,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -163,6 +164,18 @@ def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+_TASKS: ThreadPoolExecutor | None = None
+
+
+def _tasks() -> ThreadPoolExecutor:
+    """Threads for independent pieces of one :func:`analyse` (channels, the fine-detail tiles, the
+    noise estimates). Its tasks never wait on this pool, so they cannot deadlock it."""
+    global _TASKS
+    if _TASKS is None:
+        _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
+    return _TASKS
+
+
 def _luma(img: np.ndarray) -> np.ndarray:
     return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
@@ -210,6 +223,12 @@ def _fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
             cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
         total += band_energies(ca, cb, crop=pad)
     return total
+
+
+def _fine_energies_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> np.ndarray | None:
+    """:func:`_fine_energies` of the inputs' full-resolution luma (``lumas`` when the caller has them)."""
+    ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
+    return _fine_energies(ya, yb, dx, dy, band_limit=band_limit)
 
 
 def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
@@ -299,9 +318,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     h, w = la.shape
     if blank_a and blank_b:  # nothing to register: the residual at zero shift decides
         dx, dy, response = 0.0, 0.0, 0.0
-    else:
+        noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)
+    else:  # the two noise estimates (before any resampling smooths them) beside the registration
+        noises = [_tasks().submit(_pixel_noise, x) for x in (la, lb)]
         dx, dy, response = _register(la, lb)
-    noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
+        noise_a, noise_b = (f.result() for f in noises)
     if pre_noise is not None:
         noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
     noise_a, noise_b = max(noise_a, q_noise * lv), max(noise_b, q_noise * lv)
@@ -323,7 +344,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     valid = np.zeros((h, w), bool)
     if x1 - x0 > 8 and y1 - y0 > 8:
         valid[y0:y1, x0:x1] = True
-    overlap = float(valid.sum()) / (h * w)
+    overlap = float(np.count_nonzero(valid)) / (h * w)
+    fine_job = None
+    if factor > 1 and valid.any():  # a refocus of a few full-resolution pixels hides below the working scale
+        fine_job = _tasks().submit(_fine_energies_of, lumas, a_pixels, b_pixels, dx * factor, dy * factor,
+                                   band_limit)
 
     chans_a = [wa] if wa.ndim == 2 else cv2.split(wa)
     chans_b = [bw] if bw.ndim == 2 else cv2.split(bw)
@@ -331,46 +356,56 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     unclipped = valid.copy()
     for ca, cb in zip(chans_a, chans_b):
         unclipped &= (ca > clip_a[0]) & (ca < clip_a[1]) & (cb > clip_b[0]) & (cb < clip_b[1])
-    fit_mask = unclipped if unclipped.sum() > 64 else valid
-    step = max(1, int(np.sqrt(fit_mask.sum() / 20000)))  # fit on <= ~20k samples
+    fit_mask = unclipped if np.count_nonzero(unclipped) > 64 else valid
+    step = max(1, int(np.sqrt(np.count_nonzero(fit_mask) / 20000)))  # fit on <= ~20k samples
     sub = np.zeros_like(fit_mask)
     sub[::step, ::step] = fit_mask[::step, ::step]
+    inside = bool(x1 - x0 > 8 and y1 - y0 > 8)
 
-    gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
-    sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
-    moved, moved_px = 0.0, 0.0
-    for ca, cb, cname in zip(chans_a, chans_b, names):
+    def zero_outside(x: np.ndarray) -> None:  # x[~valid] = 0, without a mask pass (valid is a box)
+        if not inside:
+            x[...] = 0
+            return
+        x[:y0] = 0
+        x[y1:] = 0
+        x[:, :x0] = 0
+        x[:, x1:] = 0
+
+    at = np.flatnonzero(sub)  # the fit's samples: x.ravel()[at] is x[sub] (C order), without a mask pass
+    any_sub = at.size > 0
+
+    def pick(x: np.ndarray) -> np.ndarray:
+        return x.ravel().take(at)
+
+    def channel(ca, cb, cname):
+        """One channel's gain, offset, noise and residual in tolerances (channels are independent)."""
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
-        if sub.any():
+        if any_sub:
             # fit on lightly smoothed images (less noise, same gain); whether the structure
             # carries a gain is judged without the slowly varying part (shading, illumination)
             big = max(h, w) / 16.0
             na, nb = noise_a ** 2 * g2, noise_b ** 2 * g2
             ha, hb = sa1 - _coarse(ca, big), sb1 - _coarse(cb, big)
-            weak = not _gain_carried(ha[sub], hb[sub], sa1[sub], sb1[sub], na, nb)
-            g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
+            a_at, b_at = pick(sa1), pick(sb1)
+            weak = not _gain_carried(pick(ha), pick(hb), a_at, b_at, na, nb)
+            g, o = _fit(a_at, b_at, na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
-        gains.append(g)
-        offsets.append(o)
         bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
         resid = _interval_residual(ca, cb, bn, clip_a, clip_b)
-        resid[~valid] = 0
-        shading = max(shading, _remove_shading(resid, valid, sa1))
+        zero_outside(resid)
+        shade = _remove_shading(resid, valid, sa1)
         smooth = cv2.GaussianBlur(resid, (0, 0), SMOOTH_SIGMA)
-        raw_sigma = _robust_sigma(resid[sub]) if sub.any() else 0.0
+        raw_sigma = _robust_sigma(pick(resid)) if any_sub else 0.0
         if noise_sigma is not None:
             # profile: per-frame sigma at full scale -> difference of two frames at working scale
             raw_sigma = math.sqrt(2.0) * noise_sigma / factor
-        sigmas.append(raw_sigma)
         # noise of the smoothed residual: measured on the residual itself (robust)
-        s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
+        s_sigma = _robust_sigma(pick(smooth)) if any_sub else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
-        if cf > s_sigma:
-            codec_bound = True
-        codec_floor = max(codec_floor, cf)
+        bound = cf > s_sigma
         s_sigma = max(s_sigma, cf, floor)
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
@@ -378,14 +413,32 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_local = _local_sigma(smooth, valid, s_sigma)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
+        motion = None
         if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
-            moved, moved_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
-                                           slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
+            motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
+                                  slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
-        z[~valid] = 0
+        zero_outside(z)
+        return g, o, raw_sigma, shade, cf, bound, motion, z
+
+    # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
+    jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
+    results = [channel(chans_a[0], chans_b[0], names[0])] + [f.result() for f in jobs]
+    gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
+    sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
+    moved, moved_px = 0.0, 0.0
+    for g, o, raw_sigma, shade, cf, bound, motion, z in results:
+        gains.append(g)
+        offsets.append(o)
+        shading = max(shading, shade)
+        sigmas.append(raw_sigma)
+        codec_bound = codec_bound or bound
+        codec_floor = max(codec_floor, cf)
+        if motion is not None:
+            moved, moved_px = motion
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
@@ -399,9 +452,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     bn = [(cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
           for cb, g, o in zip(chans_b, gains, offsets)]
     lb_n = cv2.cvtColor(cv2.merge(bn), cv2.COLOR_BGR2GRAY) if len(bn) == 3 else bn[0]
-    regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
-                                a=la_n, b=lb_n)
-    # aligned, normalised, denoised similarity over the overlap
+    # aligned, normalised, denoised similarity over the overlap (beside the regions)
     structured, sharp, blur = True, 0.0, 0.0
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
@@ -409,19 +460,23 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
-        s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) if min(sa.shape) >= 11 else corr
-        work = band_energies(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+        s_job = _tasks().submit(_signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
+            if min(sa.shape) >= 11 else None
+        work_job = _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+    regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
+                                a=la_n, b=lb_n)
+    if valid.any():
+        s_al = s_job.result() if s_job is not None else corr
+        work = work_job.result()
         sharp, blur = sharpness_from_energies(work), blur_from_energies(work) * factor
-        if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
-            ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
-            fine = _fine_energies(ya, yb, dx * factor, dy * factor, band_limit=band_limit)
-            if fine is not None:
-                fs, fb = sharpness_from_energies(fine), blur_from_energies(fine)
-                sharp = fs if abs(fs) > abs(sharp) else sharp
-                blur = fb if abs(fb) > abs(blur) else blur
+        fine = fine_job.result() if fine_job is not None else None
+        if fine is not None:
+            fs, fb = sharpness_from_energies(fine), blur_from_energies(fine)
+            sharp = fs if abs(fs) > abs(sharp) else sharp
+            blur = fb if abs(fb) > abs(blur) else blur
     else:
         corr, s_al = 0.0, 0.0
-    changed_fraction = changed / max(1, int(valid.sum()))
+    changed_fraction = changed / max(1, int(np.count_nonzero(valid)))
     if noise_sigma is None:  # reported noise: never below the rounding's (a frame quantised to zero)
         noise = max(noise, q_noise * factor * lv)
     noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN

@@ -29,6 +29,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -45,7 +46,16 @@ from .changes import (
     tiled_band_energies,
 )
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
-from .focus import FINE_TILE, FineEnergies, TileFocus, codec_band_noise, fine_energies, tilted_focus, with_noise
+from .focus import (
+    FINE_TILE,
+    FineEnergies,
+    TileFocus,
+    codec_band_noise,
+    fine_energies,
+    on_gain,
+    tilted_focus,
+    with_noise,
+)
 from .hashing import is_flat, luma
 from .levels import level_scale
 from .motion import moved_blocks
@@ -164,6 +174,18 @@ def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
+_TASKS: ThreadPoolExecutor | None = None
+
+
+def _tasks() -> ThreadPoolExecutor:
+    """Threads for independent pieces of one :func:`analyse` (channels, the fine-detail tiles, the
+    noise estimates). Its tasks never wait on this pool, so they cannot deadlock it."""
+    global _TASKS
+    if _TASKS is None:
+        _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
+    return _TASKS
+
+
 def _luma(img: np.ndarray) -> np.ndarray:
     return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
@@ -174,6 +196,13 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     k = max(1, int(sigma // 4))
     small = cv2.resize(x, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _fine_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> FineEnergies | None:
+    """:func:`compare.focus.fine_energies` of the inputs' full-resolution luma (``lumas`` when the
+    caller has them)."""
+    ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
+    return fine_energies(ya, yb, dx, dy, band_limit=band_limit)
 
 
 def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
@@ -263,9 +292,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     h, w = la.shape
     if blank_a and blank_b:  # nothing to register: the residual at zero shift decides
         dx, dy, response = 0.0, 0.0, 0.0
-    else:
+        noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)
+    else:  # the two noise estimates (before any resampling smooths them) beside the registration
+        noises = [_tasks().submit(_pixel_noise, x) for x in (la, lb)]
         dx, dy, response = _register(la, lb)
-    noise_a, noise_b = _pixel_noise(la), _pixel_noise(lb)  # before any resampling smooths them
+        noise_a, noise_b = (f.result() for f in noises)
     if pre_noise is not None:
         noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
     noise_a, noise_b = max(noise_a, q_noise * lv), max(noise_b, q_noise * lv)
@@ -288,6 +319,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if x1 - x0 > 8 and y1 - y0 > 8:
         valid[y0:y1, x0:x1] = True
     overlap = float(valid.sum()) / (h * w)
+    fine_job = None
+    if factor > 1 and valid.any():  # a refocus of a few full-resolution pixels hides below the working scale
+        fine_job = _tasks().submit(_fine_of, lumas, a_pixels, b_pixels, dx * factor, dy * factor, band_limit)
 
     chans_a = [wa] if wa.ndim == 2 else cv2.split(wa)
     chans_b = [bw] if bw.ndim == 2 else cv2.split(bw)
@@ -299,13 +333,12 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     step = max(1, int(np.sqrt(fit_mask.sum() / 20000)))  # fit on <= ~20k samples
     sub = np.zeros_like(fit_mask)
     sub[::step, ::step] = fit_mask[::step, ::step]
+    any_sub = bool(sub.any())
 
-    gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
-    sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
-    moved, moved_px = 0.0, 0.0
-    for ca, cb, cname in zip(chans_a, chans_b, names):
+    def channel(ca, cb, cname):
+        """One channel's gain, offset, noise and residual in tolerances (channels are independent)."""
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
-        if sub.any():
+        if any_sub:
             # fit on lightly smoothed images (less noise, same gain); whether the structure
             # carries a gain is judged without the slowly varying part (shading, illumination)
             big = max(h, w) / 16.0
@@ -315,26 +348,21 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
-        gains.append(g)
-        offsets.append(o)
         bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
         resid = _interval_residual(ca, cb, bn, clip_a, clip_b)
         resid[~valid] = 0
-        shading = max(shading, _remove_shading(resid, valid, sa1))
+        shade = _remove_shading(resid, valid, sa1)
         smooth = cv2.GaussianBlur(resid, (0, 0), SMOOTH_SIGMA)
-        raw_sigma = _robust_sigma(resid[sub]) if sub.any() else 0.0
+        raw_sigma = _robust_sigma(resid[sub]) if any_sub else 0.0
         if noise_sigma is not None:
             # profile: per-frame sigma at full scale -> difference of two frames at working scale
             raw_sigma = math.sqrt(2.0) * noise_sigma / factor
-        sigmas.append(raw_sigma)
         # noise of the smoothed residual: measured on the residual itself (robust)
-        s_sigma = _robust_sigma(smooth[sub]) if sub.any() else 0.0
+        s_sigma = _robust_sigma(smooth[sub]) if any_sub else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
-        if cf > s_sigma:
-            codec_bound = True
-        codec_floor = max(codec_floor, cf)
+        bound = cf > s_sigma
         s_sigma = max(s_sigma, cf, floor)
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
@@ -342,14 +370,32 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_local = _local_sigma(smooth, valid, s_sigma)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
+        motion = None
         if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
-            moved, moved_px = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
-                                           slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
+            motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
+                                  slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
         z[~valid] = 0
+        return g, o, raw_sigma, shade, cf, bound, motion, z
+
+    # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
+    jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
+    results = [channel(chans_a[0], chans_b[0], names[0])] + [f.result() for f in jobs]
+    gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
+    sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
+    moved, moved_px = 0.0, 0.0
+    for g, o, raw_sigma, shade, cf, bound, motion, z in results:
+        gains.append(g)
+        offsets.append(o)
+        shading = max(shading, shade)
+        sigmas.append(raw_sigma)
+        codec_bound = codec_bound or bound
+        codec_floor = max(codec_floor, cf)
+        if motion is not None:
+            moved, moved_px = motion
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
@@ -363,35 +409,38 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     bn = [(cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
           for cb, g, o in zip(chans_b, gains, offsets)]
     lb_n = cv2.cvtColor(cv2.merge(bn), cv2.COLOR_BGR2GRAY) if len(bn) == 3 else bn[0]
-    regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
-                                a=la_n, b=lb_n)
-    # aligned, normalised, denoised similarity over the overlap
+    # aligned, normalised, denoised similarity over the overlap (beside the regions)
     structured, sharp, blur = True, 0.0, 0.0
     tilted: tuple[TileFocus, ...] = ()
+    tile = min(FINE_TILE, y1 - y0, x1 - x0) if factor == 1 else 0  # the working grid is the full-resolution one
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
-        s_al = _signal_ssim(sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) if min(sa.shape) >= 11 else corr
+        s_job = _tasks().submit(_signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
+            if min(sa.shape) >= 11 else None
+        work_job = (_tasks().submit(tiled_band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], tile) if tile >= 32
+                    else _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]))
+    regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
+                                a=la_n, b=lb_n)
+    if valid.any():
+        s_al = s_job.result() if s_job is not None else corr
         # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)
         q_work = codec_band_noise(codecs, codec_scales, factor, band_limit=band_limit if factor == 1 else 0.0,
                                   gains=(1.0, gain)) * (lv * lv)
         fine: FineEnergies | None = None
-        if factor > 1:
-            work = with_noise(band_energies(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]), q_work)
-        else:  # the working grid is the full-resolution one: its tiles from the same band-passes
-            t = min(FINE_TILE, y1 - y0, x1 - x0)
-            total, tiles = tiled_band_energies(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], t if t >= 32 else 0)
+        if tile >= 32:  # the full-resolution tiles come from the same band-passes
+            total, tiles = work_job.result()
             work = with_noise(total, q_work)
-            fine = FineEnergies(total=work, tiles=tuple((x + x0, y + y0, t, with_noise(e, q_work)) for x, y, e in tiles))
+            fine = FineEnergies(total=work, tiles=tuple((x + x0, y + y0, tile, with_noise(e, q_work)) for x, y, e in tiles))
+        else:
+            work = with_noise(work_job.result(), q_work)
         sharp, blur = sharpness_from_energies(work), blur_from_energies(work) * factor
-        if factor > 1:  # a refocus of a few full-resolution pixels hides below the working scale
-            ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
-            fine = fine_energies(ya, yb, dx * factor, dy * factor, band_limit=band_limit, gain=gain,
-                                 noise=codec_band_noise(codecs, codec_scales, 1, band_limit=band_limit,
-                                                        gains=(1.0, gain)))
+        if fine_job is not None:  # B on A's gain (an exposure change is no refocus), and the codec's noise
+            fine = on_gain(fine_job.result(), gain,
+                           codec_band_noise(codecs, codec_scales, 1, band_limit=band_limit, gains=(1.0, gain)))
             if fine is not None:
                 fs, fb = sharpness_from_energies(fine.total), blur_from_energies(fine.total)
                 sharp = fs if abs(fs) > abs(sharp) else sharp

@@ -90,6 +90,10 @@ def _band_sums(a, b, crop: int, tile: int):
 
     def per_block(x: np.ndarray) -> np.ndarray:
         return x[:ny * tile, :nx * tile].reshape(ny, tile, nx, tile).sum(axis=(1, 3), dtype=np.float64)
+    if ny and nx:  # samples of each block with both neighbours inside (the gradient's)
+        inside = np.zeros((h, w), np.float32)
+        inside[1:-1, 1:-1] = 1.0
+        n_in = np.maximum(per_block(inside), 1.0)
     for i in range(1, len(BANDS_SIGMA)):
         da, db = (ga[i] - ga[i + 1])[inner], (gb[i] - gb[i + 1])[inner]
         gx = (da[1:-1, 2:] - da[1:-1, :-2]) * (db[1:-1, 2:] - db[1:-1, :-2])
@@ -100,9 +104,6 @@ def _band_sums(a, b, crop: int, tile: int):
         if ny and nx:
             g = np.zeros_like(da)
             g[1:-1, 1:-1] = (gx + gy) / 4.0
-            inside = np.zeros_like(da)
-            inside[1:-1, 1:-1] = 1.0
-            n_in = np.maximum(per_block(inside), 1.0)
             blocks[:, :, i - 1, 0] = per_block(paa)
             blocks[:, :, i - 1, 1] = per_block(pbb)
             blocks[:, :, i - 1, 2] = per_block(pab)

@@ -132,15 +132,13 @@ class FineEnergies:
 
 
 def fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
-                  band_limit: float = 0.0, gain: float = 1.0,
-                  noise: np.ndarray | None = None) -> FineEnergies | None:
+                  band_limit: float = 0.0) -> FineEnergies | None:
     """:func:`band_energies` at full resolution over the whole frame: a grid of ``FINE_TILE``
     tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
-    k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis,
-    blurred alike by ``band_limit`` (a rescaled pair) and B divided by the photometric ``gain`` (an
-    exposure change is no change of focus). ``a_luma``/``b_luma`` are the full-resolution luma in
-    any units (only ratios of energies count) -- the codec ``noise`` (:func:`codec_band_noise`) in
-    the same units. Returns the sum and each tile's energies."""
+    k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
+    blurred alike by ``band_limit`` (a rescaled pair). ``a_luma``/``b_luma`` are the
+    full-resolution luma in any units (only ratios of energies count). Returns the sum and each
+    tile's energies (:func:`on_gain` puts B on A's gain and adds the codec's noise)."""
     h, w = a_luma.shape[:2]
     t = min(FINE_TILE, h, w)
     if t < 32:
@@ -154,23 +152,39 @@ def fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
     tiles = []
     ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
     mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-    inv_gain = np.float32(1.0 / gain if abs(gain) > 1e-3 else 1.0)
     for j, i in cells[k // 2::k]:
         x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
         if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
         ca: np.ndarray = a_luma[y:y + t, x:x + t].astype(np.float32)
-        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32) * inv_gain
+        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
         cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
         if band_limit > 0:
             ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
             cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
-        e = with_noise(band_energies(ca, cb, crop=TILE_PAD), noise)
+        e = band_energies(ca, cb, crop=TILE_PAD)
         total += e
         tiles.append((x, y, t, e))
     return FineEnergies(total=total, tiles=tuple(tiles))
+
+
+def on_gain(fine: FineEnergies | None, gain: float, noise: np.ndarray | None = None) -> FineEnergies | None:
+    """The energies of ``fine`` with B divided by the photometric ``gain`` (an exposure change is
+    no change of focus: B's energy scales by ``1 / gain^2``, the cross and gradient energies by
+    ``1 / gain``) and the codec ``noise`` (:func:`codec_band_noise`, per sample) attached."""
+    if fine is None:
+        return None
+    k = 1.0 / gain if abs(gain) > 1e-3 else 1.0
+
+    def scaled(e: np.ndarray) -> np.ndarray:
+        out = e.copy()
+        out[:, 1] *= k * k
+        out[:, 2] *= k
+        out[:, 4] *= k
+        return with_noise(out, noise)
+    return FineEnergies(total=scaled(fine.total), tiles=tuple((x, y, t, scaled(e)) for x, y, t, e in fine.tiles))
 
 
 def tile_z(tests: int) -> float:

@@ -30,18 +30,20 @@ class SSIMResult:
 
 
 class _Scratch(threading.local):
-    """Per-thread scratch images reused between calls of the same shape (fresh pages are slow)."""
+    """Per-thread scratch rows reused between calls (fresh pages are slow): ``rows x width`` views
+    of buffers that only grow."""
 
-    shape = None
+    width = 0
+    cap = 0
     f32: list
     f64: list
 
-    def get(self, shape):
-        if self.shape != shape:
-            self.shape = shape
-            self.f32 = [np.empty(shape, np.float32) for _ in range(5)]
-            self.f64 = [np.empty(shape, np.float64) for _ in range(4)]
-        return self.f32, self.f64
+    def get(self, rows: int, width: int):
+        if width != self.width or rows > self.cap:
+            self.width, self.cap = width, max(rows, STRIP_ROWS + 2 * 8)  # a strip and its halo
+            self.f32 = [np.empty((self.cap, width), np.float32) for _ in range(5)]
+            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(4)]
+        return [x[:rows] for x in self.f32], [x[:rows] for x in self.f64]
 
 
 _SCRATCH = _Scratch()
@@ -156,14 +158,46 @@ def _bands(h: int, size: int) -> list[tuple[int, int]]:
     return [(edges[i], edges[i + 1]) for i in range(n) if edges[i + 1] > edges[i]]
 
 
+STRIP_ROWS = 64  # rows of the map computed at a time: the strip's scratch stays in cache
+
+
 def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out, nv=0.0) -> float:
     """SSIM map rows ``r0:r1`` (written to ``out`` when given); returns the sum over the rows that
-    lie inside the cropped mean region. Rows are computed from a band with a ``pad``-row halo, so
-    interior band edges see real neighbours and only the image's own edges are reflected."""
+    lie inside the cropped mean region. The rows are computed in strips of ``STRIP_ROWS``, each from
+    a ``pad``-row halo (so strip and band edges see real neighbours and only the image's own edges
+    are reflected) into the band's map, which is then summed whole (the sum is that of the map)."""
+    h, w = a.shape
+    pad = (k.size - 1) // 2
+    rows = out[r0:r1] if out is not None else _MAPS.get(r1 - r0, w)
+    for s0 in range(r0, r1, STRIP_ROWS):
+        s1 = min(r1, s0 + STRIP_ROWS)
+        _ssim_strip(a, b, s0, s1, k, scale, ca, cb, rows[s0 - r0:s1 - r0], nv)
+    m0, m1 = max(r0, pad), min(r1, h - pad)
+    if m1 <= m0:
+        return 0.0
+    return float(np.sum(rows[m0 - r0:m1 - r0, pad:w - pad], dtype=np.float64))
+
+
+class _MapRows(threading.local):
+    """Per-thread band map (when the caller wants no map), reused like :class:`_Scratch`."""
+
+    buf = None
+
+    def get(self, rows: int, width: int) -> np.ndarray:
+        if self.buf is None or self.buf.shape[1] != width or self.buf.shape[0] < rows:
+            self.buf = np.empty((rows, width), np.float32)
+        return self.buf[:rows]
+
+
+_MAPS = _MapRows()
+
+
+def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
+    """SSIM map rows ``r0:r1`` into ``dst`` (``r1 - r0`` rows), from rows ``r0 - pad:r1 + pad``."""
     h, w = a.shape
     pad = (k.size - 1) // 2
     h0, h1 = max(0, r0 - pad), min(h, r1 + pad)
-    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get((h1 - h0, w))
+    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get(h1 - h0, w)
     a, b = a[h0:h1], b[h0:h1]
 
     def blur(src, dst):
@@ -215,14 +249,7 @@ def _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out, nv=0.0) -> float:
     w1 += c1
     w2 += c2
     w1 *= w2
-    t /= w1
-    rows = t[r0 - h0:r1 - h0]
-    if out is not None:
-        out[r0:r1] = rows
-    m0, m1 = max(r0, pad), min(r1, h - pad)
-    if m1 <= m0:
-        return 0.0
-    return float(np.sum(t[m0 - h0:m1 - h0, pad:w - pad], dtype=np.float64))
+    np.divide(t[r0 - h0:r1 - h0], w1[r0 - h0:r1 - h0], out=dst)
 
 
 def psnr(a: np.ndarray, b: np.ndarray, *, data_range: float) -> float:
@@ -264,13 +291,13 @@ def diff_stats(a: np.ndarray, b: np.ndarray) -> DiffStats:
     if a.size == 0:
         return DiffStats(0, 0.0, 0.0)
     mse = mean_squared_error(a, b)
-    mx = cv2.norm(a, b, cv2.NORM_INF)
     d = cv2.absdiff(a, b)
-    if d.ndim == 3:  # a pixel differs when any of its samples does
-        any_ch = d[:, :, 0].copy()
-        for c in range(1, d.shape[2]):
-            cv2.bitwise_or(any_ch, d[:, :, c], dst=any_ch)
-        d = any_ch
-    frac = cv2.countNonZero(d) / (d.shape[0] * d.shape[1])
+    mx = cv2.norm(d, cv2.NORM_INF)
+    if d.ndim == 3:  # a pixel differs when any of its samples does: all but those zero in every one
+        zero = (0,) * d.shape[2]
+        n = d.shape[0] * d.shape[1] - cv2.countNonZero(cv2.inRange(d, zero, zero))
+    else:
+        n = cv2.countNonZero(d)
+    frac = n / (d.shape[0] * d.shape[1])
     mx = int(mx) if np.issubdtype(a.dtype, np.integer) else float(mx)
     return DiffStats(max_abs_diff=mx, diff_fraction=float(frac), mse=mse)

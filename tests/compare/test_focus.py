@@ -158,7 +158,8 @@ def test_an_exposure_change_is_no_focus_change():
     b = x * 1.25
     raw = focus.fine_energies(x, b, 0.0, 0.0)
     assert changes.sharpness_from_energies(raw.total) == pytest.approx(0.25, abs=0.01)
-    fixed = focus.fine_energies(x, b, 0.0, 0.0, gain=1.25)
+    fixed = focus.on_gain(raw, 1.25)
+    assert fixed is not None
     assert abs(changes.sharpness_from_energies(fixed.total)) < 0.01
     c = compare_arrays(x.astype(np.uint8), np.clip(b, 0, 255).astype(np.uint8))
     assert c.verdict in SAME_VERDICTS, c.reason

@@ -104,3 +104,35 @@ def test_ssim_with_noise_variance_equals_the_plain_formula():
     assert ssim(a, other, data_range=255, noise_var=65.0).mean < 0.85  # below the verdict's 0.90
     with pytest.raises(InputError, match="noise_var"):
         ssim(a, b, data_range=255, noise_var=-1.0)
+
+
+def test_ssim_strips_are_seamless(monkeypatch):
+    """The map is computed in strips of STRIP_ROWS rows (each with its own halo): every value and
+    the mean equal those of one strip over the whole image, bit for bit."""
+    import scopecheck.compare.similarity as sim
+
+    f = scene(7, 150, 170, channels=1)
+    a, b = noisy(f, 3.0, 1), noisy(f, 3.0, 2)
+    strips = ssim(a, b, data_range=255, noise_var=9.0)
+    monkeypatch.setattr(sim, "STRIP_ROWS", 10_000)
+    whole = ssim(a, b, data_range=255, noise_var=9.0)
+    assert np.array_equal(strips.map, whole.map) and strips.mean == whole.mean
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_diff_stats_equal_plain_numpy_exactly(dtype, channels):
+    """Sparse differences, some in one channel only: a pixel differs when any sample does."""
+    rng = np.random.default_rng(channels)
+    top = np.iinfo(dtype).max
+    shape = (90, 110) if channels == 1 else (90, 110, channels)
+    a = rng.integers(0, top, shape, dtype=dtype, endpoint=True)
+    b = a.copy()
+    idx = rng.random(shape) < 0.02
+    b[idx] = rng.integers(0, top, int(idx.sum()), dtype=dtype, endpoint=True)
+    st = diff_stats(a, b)
+    d = np.abs(a.astype(np.int64) - b.astype(np.int64))
+    assert st.max_abs_diff == d.max()
+    differs = d > 0 if channels == 1 else (d > 0).any(axis=2)
+    assert st.diff_fraction == differs.sum() / differs.size
+    assert st.mse == pytest.approx(np.sum(d * d) / d.size, rel=1e-12)

@@ -40,8 +40,8 @@ class TileFocus:
     z: float      # the blur's energy deficit in standard errors of the tile's noise
 
     def to_json(self) -> dict:
-        return {"x": self.x, "y": self.y, "size": self.size, "blur_px": round(self.blur, 3),
-                "z": round(self.z, 2)}
+        return {"x": self.x, "y": self.y, "size": self.size, "blur_px": round(float(self.blur), 3),
+                "z": round(float(self.z), 2)}
 
 
 def _composite(s: float, k: float) -> np.ndarray:

@@ -6,7 +6,8 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * reference: read + ``cv2.imdecode`` of A, then of B, one after the other (the floor);
 * ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
   registration, photometric normalisation, noise floor and regions;
-* the same with the analysis run after the SSIM instead of beside it (the pipeline before);
+* the same with nothing overlapped: the analysis, its independent parts and the SSIM one after
+  another in one thread (the SSIM's own bands still in parallel);
 * the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scopecheck.capture.sensor import SensorModel, expose, load_scene, view  # noqa: E402
 from concurrent.futures import Future  # noqa: E402
 
+import scopecheck.compare.align as align  # noqa: E402
 import scopecheck.compare.pair as pair  # noqa: E402
 from scopecheck.compare.pair import _pool, compare_files, prepare  # noqa: E402
 from scopecheck.compare.similarity import diff_stats, ssim  # noqa: E402
@@ -74,13 +76,13 @@ def main():
                 f.set_result(fn(*args, **kw))
                 return f
 
-        def compare_sequential():
-            overlapped = pair._analysis_pool
-            pair._analysis_pool = _Inline  # type: ignore[assignment]
+        def compare_sequential():  # no overlap at all: the analysis, its parts and the SSIM in turn
+            overlapped, parts = pair._analysis_pool, align._tasks
+            pair._analysis_pool = align._tasks = _Inline  # type: ignore[assignment]
             try:
                 return compare_files(pa, pb)
             finally:
-                pair._analysis_pool = overlapped
+                pair._analysis_pool, align._tasks = overlapped, parts
 
         def compare_no_alignment():
             # the same pieces minus compare.align: digests, metadata, dHash, raw SSIM, PSNR, diffs

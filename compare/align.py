@@ -318,7 +318,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     valid = np.zeros((h, w), bool)
     if x1 - x0 > 8 and y1 - y0 > 8:
         valid[y0:y1, x0:x1] = True
-    overlap = float(valid.sum()) / (h * w)
+    overlap = float(np.count_nonzero(valid)) / (h * w)
     fine_job = None
     if factor > 1 and valid.any():  # a refocus of a few full-resolution pixels hides below the working scale
         fine_job = _tasks().submit(_fine_of, lumas, a_pixels, b_pixels, dx * factor, dy * factor, band_limit)
@@ -329,11 +329,26 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     unclipped = valid.copy()
     for ca, cb in zip(chans_a, chans_b):
         unclipped &= (ca > clip_a[0]) & (ca < clip_a[1]) & (cb > clip_b[0]) & (cb < clip_b[1])
-    fit_mask = unclipped if unclipped.sum() > 64 else valid
-    step = max(1, int(np.sqrt(fit_mask.sum() / 20000)))  # fit on <= ~20k samples
+    fit_mask = unclipped if np.count_nonzero(unclipped) > 64 else valid
+    step = max(1, int(np.sqrt(np.count_nonzero(fit_mask) / 20000)))  # fit on <= ~20k samples
     sub = np.zeros_like(fit_mask)
     sub[::step, ::step] = fit_mask[::step, ::step]
-    any_sub = bool(sub.any())
+    inside = bool(x1 - x0 > 8 and y1 - y0 > 8)
+
+    def zero_outside(x: np.ndarray) -> None:  # x[~valid] = 0, without a mask pass (valid is a box)
+        if not inside:
+            x[...] = 0
+            return
+        x[:y0] = 0
+        x[y1:] = 0
+        x[:, :x0] = 0
+        x[:, x1:] = 0
+
+    at = np.flatnonzero(sub)  # the fit's samples: x.ravel()[at] is x[sub] (C order), without a mask pass
+    any_sub = at.size > 0
+
+    def pick(x: np.ndarray) -> np.ndarray:
+        return x.ravel().take(at)
 
     def channel(ca, cb, cname):
         """One channel's gain, offset, noise and residual in tolerances (channels are independent)."""
@@ -344,21 +359,22 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             big = max(h, w) / 16.0
             na, nb = noise_a ** 2 * g2, noise_b ** 2 * g2
             ha, hb = sa1 - _coarse(ca, big), sb1 - _coarse(cb, big)
-            weak = not _gain_carried(ha[sub], hb[sub], sa1[sub], sb1[sub], na, nb)
-            g, o = _fit(sa1[sub], sb1[sub], na=na, nb=nb, floor=10 * floor, weak=weak)
+            a_at, b_at = pick(sa1), pick(sb1)
+            weak = not _gain_carried(pick(ha), pick(hb), a_at, b_at, na, nb)
+            g, o = _fit(a_at, b_at, na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
         bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
         resid = _interval_residual(ca, cb, bn, clip_a, clip_b)
-        resid[~valid] = 0
+        zero_outside(resid)
         shade = _remove_shading(resid, valid, sa1)
         smooth = cv2.GaussianBlur(resid, (0, 0), SMOOTH_SIGMA)
-        raw_sigma = _robust_sigma(resid[sub]) if any_sub else 0.0
+        raw_sigma = _robust_sigma(pick(resid)) if any_sub else 0.0
         if noise_sigma is not None:
             # profile: per-frame sigma at full scale -> difference of two frames at working scale
             raw_sigma = math.sqrt(2.0) * noise_sigma / factor
         # noise of the smoothed residual: measured on the residual itself (robust)
-        s_sigma = _robust_sigma(smooth[sub]) if any_sub else 0.0
+        s_sigma = _robust_sigma(pick(smooth)) if any_sub else 0.0
         if noise_sigma is not None:
             s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
@@ -378,7 +394,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
         z = np.abs(smooth) / tol
-        z[~valid] = 0
+        zero_outside(z)
         return g, o, raw_sigma, shade, cf, bound, motion, z
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
@@ -448,7 +464,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         tilted = tilted_focus(fine)
     else:
         corr, s_al = 0.0, 0.0
-    changed_fraction = changed / max(1, int(valid.sum()))
+    changed_fraction = changed / max(1, int(np.count_nonzero(valid)))
     if noise_sigma is None:  # reported noise: never below the rounding's (a frame quantised to zero)
         noise = max(noise, q_noise * factor * lv)
     noise, offset, codec_floor = noise / lv, offset / lv, codec_floor / lv  # back to 8-bit DN

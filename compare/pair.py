@@ -158,8 +158,8 @@ _ANALYSIS_POOL: ThreadPoolExecutor | None = None
 
 
 def _analysis_pool() -> ThreadPoolExecutor:
-    """Threads for :func:`compare.align.analyse` only (it never waits on this pool, so callers
-    that are themselves pool threads cannot deadlock it)."""
+    """Threads for :func:`compare.align.analyse` and the raw SSIM only (neither waits on this pool,
+    so callers that are themselves pool threads cannot deadlock it)."""
     global _ANALYSIS_POOL
     if _ANALYSIS_POOL is None:
         _ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse")
@@ -264,8 +264,8 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
             resampled_from=original,
             **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-        r = ssim(ya, yb, data_range=data_range, want_map=want_map)
-        s, smap = r.mean, (r.map if want_map else None)
+        # the SSIM (in bands on its own threads) beside the difference statistics of this thread
+        pending_ssim = _analysis_pool().submit(ssim, ya, yb, data_range=data_range, want_map=want_map)
         if shape_a == shape_b and a.image.dtype == b.image.dtype:
             st = diff_stats(a.image.pixels, b.image.pixels)
             mx, frac = st.max_abs_diff, st.diff_fraction
@@ -274,6 +274,8 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
+        r = pending_ssim.result()
+        s, smap = r.mean, (r.map if want_map else None)
         analysis = pending.result()
         scale_a = a.image.width / pa.shape[1]
         if scale_a != 1.0:

@@ -22,10 +22,27 @@ def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     # Copies: opencv-python 5.0.0's phaseCorrelate multiplies its inputs by the window in place.
     (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), win)
-    rx, ry = _refine(a, b, dx, dy)
-    if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(a, b, rx, ry) <= _cost(a, b, dx, dy):
+    sa = _Smoothed(cv2.GaussianBlur(a, (0, 0), 1.0))  # a's side of every step, smoothed once
+    rx, ry = _refine(sa, b, dx, dy)
+    if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(sa, b, rx, ry) <= _cost(sa, b, dx, dy):
         dx, dy = rx, ry
     return float(dx), float(dy), float(response)
+
+
+class _Smoothed:
+    """A's lightly smoothed image and, per inner window, its mean, std and normalised form
+    (the same window recurs at every step and in both costs)."""
+
+    def __init__(self, img: np.ndarray):
+        self.img = img
+        self._stats: dict = {}
+
+    def stats(self, sl) -> tuple[float, float, np.ndarray]:
+        key = (sl[0].start, sl[0].stop, sl[1].start, sl[1].stop)
+        if key not in self._stats:
+            x = self.img[sl]
+            self._stats[key] = (x.mean(), float(x.std()), _normalised(x))
+        return self._stats[key]
 
 
 def _shifted(b: np.ndarray, dx: float, dy: float) -> np.ndarray:
@@ -46,17 +63,16 @@ def _normalised(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / max(float(x.std()), 1e-6)
 
 
-def _cost(a, b, dx, dy) -> float:
-    sl = _inner(a.shape, dx, dy)
+def _cost(a: _Smoothed, b, dx, dy) -> float:
+    sl = _inner(a.img.shape, dx, dy)
     if sl is None:
         return math.inf
-    e = _normalised(cv2.GaussianBlur(a, (0, 0), 1.0)[sl]) - _normalised(
-        cv2.GaussianBlur(_shifted(b, dx, dy), (0, 0), 1.0)[sl])
+    e = a.stats(sl)[2] - _normalised(cv2.GaussianBlur(_shifted(b, dx, dy), (0, 0), 1.0)[sl])
     return float(np.mean(e * e))
 
 
-def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
-    a = cv2.GaussianBlur(a, (0, 0), 1.0)
+def _refine(sa: _Smoothed, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
+    a = sa.img
     b = cv2.GaussianBlur(b, (0, 0), 1.0)
     ax = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3) / 8
     ay = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3) / 8
@@ -65,14 +81,15 @@ def _refine(a, b, dx, dy, iterations: int = 8) -> tuple[float, float]:
         if sl is None:
             break
         bw = _shifted(b, dx, dy)
-        sa, sb = float(a[sl].std()), float(bw[sl].std())
-        if sa < 1e-6 or sb < 1e-6:
+        mean_a, std_a, _ = sa.stats(sl)
+        sa_, sb = std_a, float(bw[sl].std())
+        if sa_ < 1e-6 or sb < 1e-6:
             break
-        e = (a[sl] - a[sl].mean()) / sa - (bw[sl] - bw[sl].mean()) / sb
+        e = (a[sl] - mean_a) / sa_ - (bw[sl] - bw[sl].mean()) / sb
         bx = cv2.Sobel(bw, cv2.CV_32F, 1, 0, ksize=3)[sl] / (8 * sb)
         by = cv2.Sobel(bw, cv2.CV_32F, 0, 1, ksize=3)[sl] / (8 * sb)
-        gx = (ax[sl] / sa + bx) / 2
-        gy = (ay[sl] / sa + by) / 2
+        gx = (ax[sl] / sa_ + bx) / 2
+        gy = (ay[sl] / sa_ + by) / 2
         hess = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]], np.float64)
         grad = np.array([np.sum(gx * e), np.sum(gy * e)], np.float64)
         try:

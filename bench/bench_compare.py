@@ -11,14 +11,19 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 
-usage: .venv/bin/python bench/bench_compare.py [--repeats 7] [--jpeg]
+``--interleave`` measures the reference and the compare alternately, one of each per repeat, and
+also prints the median of the per-repeat ratios: on a loaded machine both then see the same load.
+
+usage: .venv/bin/python bench/bench_compare.py [--repeats 7] [--jpeg] [--interleave]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
+import time
 
 import cv2
 import numpy as np
@@ -54,10 +59,25 @@ def make_shots(tmp: str, ext: str):
     return paths
 
 
+def interleaved(ref, fn, repeats: int) -> list[tuple[float, float]]:
+    """(reference ms, fn ms) of each repeat, the two run one after the other, after a warm-up."""
+    ref(), fn()
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        ref()
+        t1 = time.perf_counter()
+        fn()
+        out.append((1e3 * (t1 - t0), 1e3 * (time.perf_counter() - t1)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--jpeg", action="store_true", help="JPEG shots instead of PNG")
+    ap.add_argument("--interleave", action="store_true",
+                    help="also time reference and compare alternately (one of each per repeat)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         pa, pb = make_shots(tmp, ".jpg" if args.jpeg else ".png")
@@ -97,6 +117,12 @@ def main():
             sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map, a_name=pa, b_name=pb,
                           verdict=c.verdict, reason=c.reason)
 
+        if args.interleave:
+            pairs = interleaved(decode_both, compare_basic, args.repeats)
+            print(f"interleaved, {args.repeats} repeats: reference {statistics.median(r for r, _ in pairs):.1f} ms, "
+                  f"compare {statistics.median(c for _, c in pairs):.1f} ms, "
+                  f"median ratio {statistics.median(c / r for r, c in pairs):.2f}x "
+                  f"(range {min(c / r for r, c in pairs):.2f}-{max(c / r for r, c in pairs):.2f}x)")
         ref = median_ms(decode_both, args.repeats)
         basic = median_ms(compare_basic, args.repeats)
         sequential = median_ms(compare_sequential, args.repeats)

@@ -214,7 +214,7 @@ def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
     blur(t, e)
     np.multiply(ux, uy, out=q)
     e -= q
-    np.copyto(w1, e, casting="unsafe")                 # w1 = vxy
+    np.multiply(e, 2.0, out=w1, casting="unsafe")      # w1 = 2 vxy (doubling is exact either side of the cast)
     # sum of variances: E[x^2 + y^2] - E[x]^2 - E[y]^2  (float64)
     x *= x
     y *= y
@@ -228,19 +228,15 @@ def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
     if nv > 0:  # the signals' variances: noise removed, at least 2 |vxy| (Cauchy-Schwarz)
         w2 -= np.float32(nv)
         np.abs(w1, out=y)
-        y *= np.float32(2)
         np.maximum(w2, y, out=w2)
-    ux += ca
-    uy += cb
-    np.copyto(x, ux, casting="unsafe")                 # x = mu_x
-    np.copyto(y, uy, casting="unsafe")                 # y = mu_y
+    np.add(ux, ca, out=x, casting="unsafe")            # x = mu_x (the sum in float64, then cast)
+    np.add(uy, cb, out=y, casting="unsafe")            # y = mu_y
     c1 = np.float32(K1 * K1)
     c2 = np.float32(K2 * K2)
     # S = (2 mx my + C1)(2 vxy + C2) / ((mx^2 + my^2 + C1)(vx + vy + C2))
     np.multiply(x, y, out=t)
     t *= np.float32(2)
     t += c1
-    w1 *= np.float32(2)
     w1 += c2
     t *= w1
     np.multiply(x, x, out=w1)

@@ -187,3 +187,32 @@ def test_aligned_ssim_judges_structure_where_the_noise_is_small():
     # structures that do not agree: their difference is no noise, whatever its spread
     assert _signal_ssim(smooth(clean), smooth(other), white, agree=False) < 0.9
     assert _signal_ssim(smooth(shot), smooth(other), white, agree=False) < 0.9
+
+
+def test_parallel_parts_give_the_figures_of_one_thread(ihc, monkeypatch):
+    """analyse runs its independent parts (channels, the full-resolution refocus tiles, the noise
+    estimates, aligned SSIM and band energies) on a thread pool: every figure equals the one the
+    same parts give run one after another in the calling thread, bit for bit. 1300x1000 takes a
+    working scale of 3, so the refocus tiles run too; B is shifted, brighter and locally changed."""
+    from concurrent.futures import Future
+
+    import scopecheck.compare.align as align
+
+    rng = np.random.default_rng(5)
+    size = (1300, 1000)
+    field = view(ihc, origin=(20.0, 30.0), size=size)
+    moved = view(ihc, origin=(21.3, 29.4), size=size) * np.float32(1.08)
+    cv2.circle(moved, (700, 400), 40, (0.2, 0.3, 0.1), -1)
+    a, b = expose(field, rng=rng), expose(moved, rng=rng)
+    pooled = analyse(a, b, min_region_px=500)
+
+    class Inline:
+        def submit(self, fn, *args, **kw):
+            f: Future = Future()
+            f.set_result(fn(*args, **kw))
+            return f
+
+    monkeypatch.setattr(align, "_tasks", Inline)
+    alone = analyse(a, b, min_region_px=500)
+    assert pooled.scale == 3 and pooled.regions and pooled.blur != 0.0
+    assert repr(vars(pooled)) == repr(vars(alone))

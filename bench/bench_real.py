@@ -51,7 +51,7 @@ def run(root: str, *, quick: bool = False, match: str | None = None, pairs=None)
                                         "region": max((r.area for r in an.regions), default=0)
                                         / (c.a.image.width * c.a.image.height) * 100,
                                         "dhash": c.dhash_distance, "reason": c.reason,
-                                        "sharpness": an.sharpness_change})
+                                        "sharpness": an.sharpness_change, "blur": an.blur})
         if same != p.same:
             fig = figures[p.category][-1] if an is not None else None
             misses.append((p.category, p.name, c.verdict, c.reason) + ((

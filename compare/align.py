@@ -36,7 +36,6 @@ import cv2
 import numpy as np
 
 from .changes import (
-    BANDS_SIGMA,
     Region,
     _regions,
     _structure_correlation,
@@ -44,8 +43,19 @@ from .changes import (
     blur_from_energies,
     sharpness_change,
     sharpness_from_energies,
+    tiled_band_energies,
 )
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
+from .focus import (
+    FINE_TILE,
+    FineEnergies,
+    TileFocus,
+    codec_band_noise,
+    fine_energies,
+    on_gain,
+    tilted_focus,
+    with_noise,
+)
 from .hashing import is_flat, luma
 from .levels import level_scale
 from .motion import moved_blocks
@@ -78,8 +88,6 @@ MIN_WORK = 16            # shortest side of the working image, pixels
 SSIM_SCALES = (0.0, 2.0, 3.0)  # extra Gaussian smoothing (working pixels) the aligned SSIM may take
 SSIM_NOISE_C2 = 0.1      # ... the finest where the pair's noise variance is below this part of C2
 SSIM_NOISE_CORR = 0.95   # structures agree this well: their difference is noise (measured on it)
-FINE_TILE = 128          # full-resolution tiles of the sharpness test, pixels
-FINE_PIXELS = 500_000    # ... at most this many pixels of them (spread over the whole frame)
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +115,7 @@ class Analysis:
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
     moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
     moved_px: float = 0.0              # ... by up to this many pixels of A
+    focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
 
     @property
     def exposure_change(self) -> float:
@@ -134,6 +143,7 @@ class Analysis:
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
             "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
+            "focus_tiles": [t.to_json() for t in self.focus_tiles],
         }
 
 
@@ -188,47 +198,11 @@ def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
-                   band_limit: float = 0.0) -> np.ndarray | None:
-    """:func:`band_energies` for the sharpness test at full resolution over the whole frame: a grid of ``FINE_TILE``
-    tiles spread evenly over it (every one while they hold at most ``FINE_PIXELS``, else every
-    k-th), B's tiles taken at the registered shift, both resampled half-way like the analysis and
-    blurred alike by ``band_limit`` (a rescaled pair). The band energies of the tiles add up.
-    ``a_luma``/``b_luma`` are the full-resolution luma in any units (only ratios of energies
-    count)."""
-    h, w = a_luma.shape[:2]
-    t = min(FINE_TILE, h, w)
-    if t < 32:
-        return None
-    ix, iy = round(dx), round(dy)
-    rx, ry = (dx - ix) / 2, (dy - iy) / 2
-    ny, nx = h // t, w // t
-    cells = [(j, i) for j in range(ny) for i in range(nx)]
-    k = max(1, math.ceil(len(cells) * t * t / FINE_PIXELS))
-    pad = 8
-    total = np.zeros((len(BANDS_SIGMA) - 1, 5))
-    ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-    mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-    for j, i in cells[k // 2::k]:
-        x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
-        if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
-            continue
-        ca: np.ndarray = a_luma[y:y + t, x:x + t].astype(np.float32)
-        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
-        cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
-        if band_limit > 0:
-            ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
-            cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
-        total += band_energies(ca, cb, crop=pad)
-    return total
-
-
-def _fine_energies_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> np.ndarray | None:
-    """:func:`_fine_energies` of the inputs' full-resolution luma (``lumas`` when the caller has them)."""
+def _fine_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> FineEnergies | None:
+    """:func:`compare.focus.fine_energies` of the inputs' full-resolution luma (``lumas`` when the
+    caller has them)."""
     ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
-    return _fine_energies(ya, yb, dx, dy, band_limit=band_limit)
+    return fine_energies(ya, yb, dx, dy, band_limit=band_limit)
 
 
 def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
@@ -347,8 +321,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     overlap = float(np.count_nonzero(valid)) / (h * w)
     fine_job = None
     if factor > 1 and valid.any():  # a refocus of a few full-resolution pixels hides below the working scale
-        fine_job = _tasks().submit(_fine_energies_of, lumas, a_pixels, b_pixels, dx * factor, dy * factor,
-                                   band_limit)
+        fine_job = _tasks().submit(_fine_of, lumas, a_pixels, b_pixels, dx * factor, dy * factor, band_limit)
 
     chans_a = [wa] if wa.ndim == 2 else cv2.split(wa)
     chans_b = [bw] if bw.ndim == 2 else cv2.split(bw)
@@ -454,6 +427,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     lb_n = cv2.cvtColor(cv2.merge(bn), cv2.COLOR_BGR2GRAY) if len(bn) == 3 else bn[0]
     # aligned, normalised, denoised similarity over the overlap (beside the regions)
     structured, sharp, blur = True, 0.0, 0.0
+    tilted: tuple[TileFocus, ...] = ()
+    tile = min(FINE_TILE, y1 - y0, x1 - x0) if factor == 1 else 0  # the working grid is the full-resolution one
     if valid.any():
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
@@ -462,18 +437,31 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         agree = structured and corr >= SSIM_NOISE_CORR
         s_job = _tasks().submit(_signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
             if min(sa.shape) >= 11 else None
-        work_job = _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+        work_job = (_tasks().submit(tiled_band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], tile) if tile >= 32
+                    else _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]))
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
                                 a=la_n, b=lb_n)
     if valid.any():
         s_al = s_job.result() if s_job is not None else corr
-        work = work_job.result()
+        # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)
+        q_work = codec_band_noise(codecs, codec_scales, factor, band_limit=band_limit if factor == 1 else 0.0,
+                                  gains=(1.0, gain)) * (lv * lv)
+        fine: FineEnergies | None = None
+        if tile >= 32:  # the full-resolution tiles come from the same band-passes
+            total, tiles = work_job.result()
+            work = with_noise(total, q_work)
+            fine = FineEnergies(total=work, tiles=tuple((x + x0, y + y0, tile, with_noise(e, q_work)) for x, y, e in tiles))
+        else:
+            work = with_noise(work_job.result(), q_work)
         sharp, blur = sharpness_from_energies(work), blur_from_energies(work) * factor
-        fine = fine_job.result() if fine_job is not None else None
-        if fine is not None:
-            fs, fb = sharpness_from_energies(fine), blur_from_energies(fine)
-            sharp = fs if abs(fs) > abs(sharp) else sharp
-            blur = fb if abs(fb) > abs(blur) else blur
+        if fine_job is not None:  # B on A's gain (an exposure change is no refocus), and the codec's noise
+            fine = on_gain(fine_job.result(), gain,
+                           codec_band_noise(codecs, codec_scales, 1, band_limit=band_limit, gains=(1.0, gain)))
+            if fine is not None:
+                fs, fb = sharpness_from_energies(fine.total), blur_from_energies(fine.total)
+                sharp = fs if abs(fs) > abs(sharp) else sharp
+                blur = fb if abs(fb) > abs(blur) else blur
+        tilted = tilted_focus(fine)
     else:
         corr, s_al = 0.0, 0.0
     changed_fraction = changed / max(1, int(np.count_nonzero(valid)))
@@ -487,4 +475,4 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
-                    moved=moved, moved_px=moved_px * factor)
+                    moved=moved, moved_px=moved_px * factor, focus_tiles=tilted)

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -64,19 +65,52 @@ def band_energies(a: np.ndarray, b: np.ndarray, *, crop: int = 0) -> np.ndarray:
     """Band-pass energy sums of two aligned images: one row per band of ``BANDS`` (sigma ``s`` to
     ``2 s``), columns ``sum Da^2``, ``sum Db^2``, ``sum Da Db``, the sample count and
     ``sum grad Da . grad Db`` (central differences), over the images less ``crop`` pixels at each
-    border (the blur's reach into a tile's padding). Rows of several tiles add up
-    (:func:`sharpness_from_energies`, :func:`blur_from_energies`)."""
+    border (the blur's reach into a tile's padding), and two columns for the codec noise each
+    side may carry in the band, summed over the samples (0 here: :func:`compare.focus.with_noise`
+    fills them). Rows of several tiles add up (:func:`sharpness_from_energies`,
+    :func:`blur_from_energies`)."""
+    return _band_sums(a, b, crop, 0)[0]
+
+
+def tiled_band_energies(a: np.ndarray, b: np.ndarray, tile: int):
+    """:func:`band_energies` of the whole images and of each ``tile x tile`` block of them (the
+    blocks that fit, from the top left), from one pass of band-passes: ``(total, [(x, y, rows),
+    ...])``. A block's gradient column is over its samples with both neighbours inside the image."""
+    return _band_sums(a, b, 0, tile)
+
+
+def _band_sums(a, b, crop: int, tile: int):
     ga = [a] + [cv2.GaussianBlur(a, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
     gb = [b] + [cv2.GaussianBlur(b, (0, 0), s, borderType=cv2.BORDER_REFLECT) for s in BANDS_SIGMA]
-    out = np.zeros((len(BANDS_SIGMA) - 1, 5), np.float64)
+    out = np.zeros((len(BANDS_SIGMA) - 1, 7), np.float64)
     inner = (slice(crop, a.shape[0] - crop), slice(crop, a.shape[1] - crop)) if crop else (slice(None),) * 2
+    h, w = a.shape[0] - 2 * crop, a.shape[1] - 2 * crop
+    ny, nx = (h // tile, w // tile) if tile else (0, 0)
+    blocks = np.zeros((ny, nx, len(BANDS_SIGMA) - 1, 7), np.float64)
+
+    def per_block(x: np.ndarray) -> np.ndarray:
+        return x[:ny * tile, :nx * tile].reshape(ny, tile, nx, tile).sum(axis=(1, 3), dtype=np.float64)
+    if ny and nx:  # samples of each block with both neighbours inside (the gradient's)
+        inside = np.zeros((h, w), np.float32)
+        inside[1:-1, 1:-1] = 1.0
+        n_in = np.maximum(per_block(inside), 1.0)
     for i in range(1, len(BANDS_SIGMA)):
         da, db = (ga[i] - ga[i + 1])[inner], (gb[i] - gb[i + 1])[inner]
         gx = (da[1:-1, 2:] - da[1:-1, :-2]) * (db[1:-1, 2:] - db[1:-1, :-2])
         gy = (da[2:, 1:-1] - da[:-2, 1:-1]) * (db[2:, 1:-1] - db[:-2, 1:-1])
         grad = float(np.sum(gx) + np.sum(gy)) / 4.0 * da.size / max(1, gx.size)
-        out[i - 1] = (float(np.sum(da * da)), float(np.sum(db * db)), float(np.sum(da * db)), da.size, grad)
-    return out
+        paa, pbb, pab = da * da, db * db, da * db
+        out[i - 1, :5] = (float(np.sum(paa)), float(np.sum(pbb)), float(np.sum(pab)), da.size, grad)
+        if ny and nx:
+            g = np.zeros_like(da)
+            g[1:-1, 1:-1] = (gx + gy) / 4.0
+            blocks[:, :, i - 1, 0] = per_block(paa)
+            blocks[:, :, i - 1, 1] = per_block(pbb)
+            blocks[:, :, i - 1, 2] = per_block(pab)
+            blocks[:, :, i - 1, 3] = tile * tile
+            blocks[:, :, i - 1, 4] = per_block(g) * (tile * tile) / n_in
+    tiles = [(ix * tile, iy * tile, blocks[iy, ix]) for iy in range(ny) for ix in range(nx)]
+    return out, tiles
 
 
 def sharpness_from_energies(energies: np.ndarray) -> float:
@@ -96,7 +130,11 @@ def sharpness_from_energies(energies: np.ndarray) -> float:
     least ``SHARED_COHERENCE`` = 1/2, the coherence of two sides whose detail equals their noise
     (signal-to-noise 1 on both). Below it the band is noise-like in one frame: a single shot
     against the mean of many (whose averaging of the registration jitter softens it) differs there
-    without any refocus. The larger change of the bands wins.
+    without any refocus. Nor where the shared detail is below the quantisation noise a lossy side's
+    tables allow in the band (``q^2 / 12`` per coefficient through the band-pass,
+    :func:`compare.focus.codec_band_noise`): a re-encode's error is not independent of the picture
+    (the new block pattern repeats the old one's), so neither the coherence nor the cross energy
+    tells it from detail. The larger change of the bands wins.
     """
     best = 0.0
     for row, s in zip(energies, BANDS_SIGMA[1:]):
@@ -118,30 +156,71 @@ def _band_ratio(row, s: float) -> float | None:
         return None
     if eab < SHARED_COHERENCE * math.sqrt(eaa * ebb):  # the detail is below one side's noise
         return None
+    if len(row) > 6 and eab < max(row[5], row[6]) / n:  # ... or below a codec's quantisation noise
+        return None
     return ebb / eab - 1.0 if ebb < eab else (eab / eaa - 1.0 if eaa < eab else 0.0)
+
+
+def band_blurs(energies: np.ndarray):
+    """For each band whose shared detail is judged (:func:`_band_ratio`): the Gaussian blur
+    (sigma, pixels; negative when B is the blurrier, 0 when neither side's energy is below the
+    cross energy) and its significance, the blurrier side's energy deficit ``E[Da Db] - E[Db^2]``
+    in standard errors of noise. Without a blur, ``E[Db (Da - Db)]`` averages ``-N_b`` (B's
+    noise) and, with ``r = E[(Da - Db)^2]`` the residual energy (both sides' noise, ``N_a +
+    N_b``), its variance is ``(S r + N_a N_b + 2 N_b^2) / n_eff`` -- at most ``(E[Db^2] r + r^2)
+    / n_eff`` whatever the split of the noise, which is used. ``n_eff`` is the samples over the
+    band's correlation area :func:`_corr_area` (products of band-passed noise).
+
+    A blur of sigma ``t`` multiplies the detail at frequency ``f`` by ``H = exp(-2 pi^2 t^2 f^2)``.
+    In a band the ratio ``R`` of the blurrier side's energy to the cross energy is ``H`` at the
+    band's effective frequency, and the ratio of the gradients' cross energy to the cross energy
+    is ``(2 pi f)^2`` there, so ``t^2 = -2 ln(R) E[Da Db] / E[grad Da . grad Db]``."""
+    for row, s in zip(energies, BANDS_SIGMA[1:]):
+        change = _band_ratio(row, s)
+        if change is None:
+            continue
+        if change == 0.0 or row[4] <= 0:
+            yield 0.0, 0.0
+            continue
+        saa, sbb, sab, n = row[:4]
+        ratio = 1.0 + change if change < 0 else 1.0 / (1.0 + change)
+        t = math.sqrt(max(0.0, -2.0 * math.log(max(ratio, 1e-9)) * row[2] / row[4]))
+        own = sbb if change < 0 else saa                     # the blurrier side's energy
+        resid = max(saa + sbb - 2 * sab, 1e-12 * (saa + sbb))
+        z = (sab - own) / math.sqrt((own * resid + resid * resid) * _corr_area(s) / n)  # sums: / n once
+        yield (-t if change < 0 else t), z
+
+
+@functools.lru_cache(maxsize=8)
+def _corr_area(s: float) -> float:
+    """Correlation area (pixels) of a product of two independent white noises through the band
+    ``G(s / 2) - G(s)`` of :func:`band_energies`: ``sum rho^2`` of the band-passed noise's
+    autocorrelation ``rho`` -- the variance of a mean of ``n`` such products is ``area / n``
+    times the product of their variances.
+
+    >>> round(_corr_area(1.4), 2), round(_corr_area(2.8), 2)
+    (1.88, 8.12)
+    """
+    size = 2 * math.ceil(8 * s) + 1
+    imp = np.zeros((size, size), np.float32)
+    imp[size // 2, size // 2] = 1.0
+    k = cv2.GaussianBlur(imp, (0, 0), s / 2) - cv2.GaussianBlur(imp, (0, 0), s)
+    auto = cv2.filter2D(k, cv2.CV_64F, k[::-1, ::-1].copy(), borderType=cv2.BORDER_CONSTANT)
+    rho = auto / auto[size // 2, size // 2]
+    return float((rho * rho).sum())
 
 
 def blur_from_energies(energies: np.ndarray) -> float:
     """The Gaussian blur (sigma, pixels) that takes the sharper side to the blurrier one, from the
     band energies of :func:`band_energies`: negative when B is the blurrier (like
-    :func:`sharpness_from_energies`), 0 when no band's shared detail stands out of the noise.
-
-    A blur of sigma ``t`` multiplies the detail at frequency ``f`` by ``H = exp(-2 pi^2 t^2 f^2)``.
-    In a band the ratio ``R`` of the blurrier side's energy to the cross energy is ``H`` at the
-    band's effective frequency, and the ratio of the gradients' cross energy to the cross energy
-    is ``(2 pi f)^2`` there, so ``t^2 = -2 ln(R) E[Da Db] / E[grad Da . grad Db]``. Unlike the
-    fraction of detail lost, this does not depend on how much fine detail the field has: a 1.5 px
-    blur of a soft frame loses 12 % of its detail and of a sharp one 30 %, both read ~1.5 px.
-    The larger of the bands wins."""
+    :func:`sharpness_from_energies`), 0 when no band's shared detail stands out of the noise
+    (:func:`band_blurs`). Unlike the fraction of detail lost, this does not depend on how much
+    fine detail the field has: a 1.5 px blur of a soft frame loses 12 % of its detail and of a
+    sharp one 30 %, both read ~1.5 px. The larger of the bands wins."""
     best = 0.0
-    for row, s in zip(energies, BANDS_SIGMA[1:]):
-        change = _band_ratio(row, s)
-        if change is None or change == 0.0 or row[4] <= 0:
-            continue
-        ratio = 1.0 + change if change < 0 else 1.0 / (1.0 + change)
-        t = math.sqrt(max(0.0, -2.0 * math.log(max(ratio, 1e-9)) * row[2] / row[4]))
-        if t > abs(best):
-            best = -t if change < 0 else t
+    for t, _ in band_blurs(energies):
+        if abs(t) > abs(best):
+            best = t
     return best
 
 

@@ -300,7 +300,8 @@ def _rescale(an: Analysis, k: float) -> Analysis:
     """Express an analysis made on a downscaled A in A's own pixels."""
     regs = tuple(replace(r, x=round(r.x * k), y=round(r.y * k), width=round(r.width * k),
                          height=round(r.height * k), area=round(r.area * k * k)) for r in an.regions)
-    return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs)
+    tiles = tuple(replace(t, x=round(t.x * k), y=round(t.y * k), size=round(t.size * k)) for t in an.focus_tiles)
+    return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs, focus_tiles=tiles)
 
 
 def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, analysis, thresholds,

@@ -18,6 +18,10 @@ Order of the tests (the first that fails decides):
    not depend on how much fine detail the field has -- a 1.5 px blur of a soft frame loses only
    12 % of its detail). Asked after the regions: dimmed objects or new structure lower a band's
    energy too, and the regions say what happened;
+   Or a focus change that differs across the frame (a tilted specimen refocused: one part
+   sharpens as another blurs, and the whole frame's bands cancel): a tile blurred in A and
+   another blurred in B, each beyond its own noise (:func:`compare.focus.tilted_focus`) and each
+   by at least ``refocus_blur``;
 6. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
    the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains);
 7. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
@@ -106,6 +110,12 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     if abs(an.blur) >= t.refocus_blur:
         return Decision(Verdict.DIFFERENT, f"same field; focus changed: {'B' if an.blur < 0 else 'A'} blurred by "
                         f"{abs(an.blur):.1f} px (sharpness {100 * an.sharpness_change:+.0f} %)" + size_note, True)
+    tiles = an.focus_tiles
+    if len(tiles) == 2 and min(abs(ft.blur) for ft in tiles) >= t.refocus_blur:
+        ta, tb = tiles
+        return Decision(Verdict.DIFFERENT, f"same field; focus changed across the frame (tilted?): A blurred by "
+                        f"{ta.blur:.1f} px at ({ta.x}, {ta.y}), B blurred by {-tb.blur:.1f} px at ({tb.x}, {tb.y}) "
+                        f"({ta.size} px tiles)" + size_note, True)
     if an.moved >= MOVED_SHARE:
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)

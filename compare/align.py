@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .analysis import Analysis
 from .changes import (
     Region,
     _regions,
@@ -77,7 +77,7 @@ from .noise_floor import (
 )
 from .register import _register
 from .resample_noise import alias_sigma
-from .similarity import K2, ssim
+from .signal_ssim import SSIM_NOISE_CORR, signal_ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 
@@ -85,66 +85,6 @@ WORK_SIDE = 640          # long side of the working image, pixels
 SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pixels
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
 MIN_WORK = 16            # shortest side of the working image, pixels
-SSIM_SCALES = (0.0, 2.0, 3.0)  # extra Gaussian smoothing (working pixels) the aligned SSIM may take
-SSIM_NOISE_C2 = 0.1      # ... the finest where the pair's noise variance is below this part of C2
-SSIM_NOISE_CORR = 0.95   # structures agree this well: their difference is noise (measured on it)
-
-
-@dataclass(frozen=True, eq=False)
-class Analysis:
-    scale: int                         # A pixels per working pixel
-    shift: tuple[float, float]         # (dx, dy) of B's content relative to A, A pixels
-    shift_response: float              # phase-correlation peak (0..1)
-    gain: float                        # luma gain B / A
-    offset: float                      # luma offset, 8-bit scale
-    channel_gains: tuple[float, ...]   # per channel (B, G, R) or (Y,)
-    noise_sigma: float                 # temporal noise of one frame, full resolution, 8-bit DN (mean of channels)
-    noise_source: str                  # "images" or "profile"
-    correlation: float                 # Pearson correlation of the aligned, smoothed luma
-    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap, noise removed
-    overlap: float                     # fraction of A covered by B after alignment
-    changed_fraction: float            # fraction of the overlap inside regions
-    regions: tuple[Region, ...]
-    structured: bool = True            # structure above the noise (else correlation means nothing)
-    sharpness_change: float = 0.0      # fine detail of B relative to A (-0.35 = 35 % less sharp)
-    blur: float = 0.0                  # Gaussian blur (sigma) between them, pixels of the compared grid
-    #                                    (the smaller image's when sizes differ); negative: B blurrier
-    codec_sigma: float = 0.0           # lossy sides' quantisation noise in the smoothed residual
-    codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
-    shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
-    blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
-    moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
-    moved_px: float = 0.0              # ... by up to this many pixels of A
-    focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
-
-    @property
-    def exposure_change(self) -> float:
-        return self.gain - 1.0
-
-    def to_json(self) -> dict:
-        return {
-            "shift": {"dx": round(self.shift[0], 3), "dy": round(self.shift[1], 3)},
-            "shift_response": round(self.shift_response, 4),
-            "exposure_change": {"gain": round(self.gain, 4), "offset": round(self.offset, 3),
-                                "percent": round(100 * self.exposure_change, 2),
-                                "channel_gains": [round(g, 4) for g in self.channel_gains]},
-            "noise_sigma": round(self.noise_sigma, 3),
-            "noise_source": self.noise_source,
-            "working_scale": self.scale,
-            "correlation_aligned": round(self.correlation, 5),
-            "ssim_aligned": round(self.ssim_aligned, 5),
-            "overlap": round(self.overlap, 4),
-            "changed_fraction": round(self.changed_fraction, 5),
-            "regions": [r.to_json() for r in self.regions],
-            "structured": self.structured,
-            "sharpness_change": round(self.sharpness_change, 4),
-            "blur_px": round(self.blur, 3),
-            "codec_noise_sigma": round(self.codec_sigma, 4),
-            "shading": round(self.shading, 4),
-            "blank": {"a": self.blank[0], "b": self.blank[1]},
-            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
-            "focus_tiles": [t.to_json() for t in self.focus_tiles],
-        }
 
 
 def working_factor(shape) -> int:
@@ -203,29 +143,6 @@ def _fine_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> FineEnergies | No
     caller has them)."""
     ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
     return fine_energies(ya, yb, dx, dy, band_limit=band_limit)
-
-
-def _signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool) -> float:
-    """SSIM of the signals of two aligned, normalised, lightly smoothed images: the two sides' own
-    noise is no structure (:func:`compare.similarity.ssim`'s ``noise_var``).
-
-    ``white_var`` is the noise variance the per-pixel (white) estimates give. Real noise is
-    correlated by demosaicing and processing and survives smoothing far more; when the structures
-    ``agree`` (disattenuated correlation at least ``SSIM_NOISE_CORR``) the difference of the two is
-    that noise, and its variance is measured on it robustly (a change covering less than half the
-    overlap does not move it). When they do not agree, the difference may be the change itself and
-    only ``white_var`` is taken out. SSIM's structure term can only tell structure from noise whose
-    variance is small against its own constant ``C2``: the images are judged at the finest of
-    ``SSIM_SCALES`` (extra smoothing) where the noise variance is below ``SSIM_NOISE_C2`` of ``C2``."""
-    c2 = (K2 * 255.0) ** 2
-    for extra in SSIM_SCALES:
-        ga, gb = (cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)) if extra > 0 else (sa, sb)
-        nvar = white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2
-        if agree:
-            nvar = max(nvar, _robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2)
-        if nvar <= SSIM_NOISE_C2 * c2:
-            break
-    return float(ssim(ga, gb, data_range=255.0, want_map=False, noise_var=nvar).mean)
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,
@@ -435,7 +352,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
-        s_job = _tasks().submit(_signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
+        s_job = _tasks().submit(signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
             if min(sa.shape) >= 11 else None
         work_job = (_tasks().submit(tiled_band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], tile) if tile >= 32
                     else _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]))

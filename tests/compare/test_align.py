@@ -163,13 +163,13 @@ def test_local_noise_follows_the_noise_not_a_change_as_large_as_a_block():
 
 
 def test_aligned_ssim_judges_structure_where_the_noise_is_small():
-    """align._signal_ssim: a shot buried in correlated noise (SNR ~1, as a widefield single shot)
+    """signal_ssim.signal_ssim: a shot buried in correlated noise (SNR ~1, as a widefield single shot)
     against the clean mean of the same field scores as the same structure; a neighbouring field
     (a window 40 px away) does not, with or without that noise."""
     from skimage.data import cell
 
-    from scopecheck.compare.align import _signal_ssim
     from scopecheck.compare.noise_floor import _gauss_noise_gain
+    from scopecheck.compare.signal_ssim import signal_ssim as _signal_ssim
 
     rng = np.random.default_rng(5)
     img = cell().astype(np.float32)

@@ -1,0 +1,67 @@
+"""The result of :func:`compare.align.analyse`: what registration, normalisation and the noise floor
+found between two images (shift, drift, noise, similarity, regions, focus), and its JSON form."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .changes import Region
+from .focus import TileFocus
+
+__all__ = ["Analysis"]
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    scale: int                         # A pixels per working pixel
+    shift: tuple[float, float]         # (dx, dy) of B's content relative to A, A pixels
+    shift_response: float              # phase-correlation peak (0..1)
+    gain: float                        # luma gain B / A
+    offset: float                      # luma offset, 8-bit scale
+    channel_gains: tuple[float, ...]   # per channel (B, G, R) or (Y,)
+    noise_sigma: float                 # temporal noise of one frame, full resolution, 8-bit DN (mean of channels)
+    noise_source: str                  # "images" or "profile"
+    correlation: float                 # Pearson correlation of the aligned, smoothed luma
+    ssim_aligned: float                # SSIM of aligned, normalised, smoothed luma over the overlap, noise removed
+    overlap: float                     # fraction of A covered by B after alignment
+    changed_fraction: float            # fraction of the overlap inside regions
+    regions: tuple[Region, ...]
+    structured: bool = True            # structure above the noise (else correlation means nothing)
+    sharpness_change: float = 0.0      # fine detail of B relative to A (-0.35 = 35 % less sharp)
+    blur: float = 0.0                  # Gaussian blur (sigma) between them, pixels of the compared grid
+    #                                    (the smaller image's when sizes differ); negative: B blurrier
+    codec_sigma: float = 0.0           # lossy sides' quantisation noise in the smoothed residual
+    codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
+    shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
+    blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
+    moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
+    moved_px: float = 0.0              # ... by up to this many pixels of A
+    focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
+
+    @property
+    def exposure_change(self) -> float:
+        return self.gain - 1.0
+
+    def to_json(self) -> dict:
+        return {
+            "shift": {"dx": round(self.shift[0], 3), "dy": round(self.shift[1], 3)},
+            "shift_response": round(self.shift_response, 4),
+            "exposure_change": {"gain": round(self.gain, 4), "offset": round(self.offset, 3),
+                                "percent": round(100 * self.exposure_change, 2),
+                                "channel_gains": [round(g, 4) for g in self.channel_gains]},
+            "noise_sigma": round(self.noise_sigma, 3),
+            "noise_source": self.noise_source,
+            "working_scale": self.scale,
+            "correlation_aligned": round(self.correlation, 5),
+            "ssim_aligned": round(self.ssim_aligned, 5),
+            "overlap": round(self.overlap, 4),
+            "changed_fraction": round(self.changed_fraction, 5),
+            "regions": [r.to_json() for r in self.regions],
+            "structured": self.structured,
+            "sharpness_change": round(self.sharpness_change, 4),
+            "blur_px": round(self.blur, 3),
+            "codec_noise_sigma": round(self.codec_sigma, 4),
+            "shading": round(self.shading, 4),
+            "blank": {"a": self.blank[0], "b": self.blank[1]},
+            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
+            "focus_tiles": [t.to_json() for t in self.focus_tiles],
+        }

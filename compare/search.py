@@ -178,8 +178,8 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
             distance = e.dhash - nd.dhash
             if not (file_equal or same_pixels or (not nd.flat and not e.flat and distance <= max_distance)):
                 continue  # a digest-key collision, a flat frame or beyond the radius: not a match
-            if _same_file(e.path, nd.path):
-                continue
+            if e.path == nd.path or (file_equal and _same_file(e.path, nd.path)):
+                continue  # itself (another name for it has its bytes: file_equal)
             known = file_equal or same_pixels or k in hay_digest
             matches.append(Match(path=e.path, distance=distance, file_equal=file_equal,
                                  pixel_equal=same_pixels if known else None))

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import file_sha256, pixel_sha256
-from .hashing import DEFAULT_HASH_SIZE, DHash, hash_luma, hashes_and_thumbnail, luma
+from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash, hash_luma, hashes_and_thumbnail, luma
 
-#: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
-DHASH256_SIZE = 16
+#: Size of the second, finer dHash stored with every record (16x16 = 256 bits): the reduction rule's.
+DHASH256_SIZE = FINE_HASH_SIZE
 
 
 @dataclass(frozen=True)

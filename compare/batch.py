@@ -28,8 +28,20 @@ from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE
 from .pipepool import PipePool, fork_is_safe, tune_malloc
-from .record import HashRecord, hash_file
 from .walk import FileError, walk_images
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the record module (and its hashing) loads with the first file hashed: reading a
+    from .record import HashRecord  # fresh index needs none of it
+
+
+def __getattr__(name: str):
+    """``batch.HashRecord`` and ``batch.hash_file``, from :mod:`compare.record` on first use."""
+    if name in ("HashRecord", "hash_file"):
+        from . import record
+
+        return getattr(record, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Files per Dask task: enough to amortise the scheduler's ~1 ms per task, small enough to balance.
 DASK_CHUNK = 16
@@ -67,6 +79,8 @@ def hash_one(job):
     One bad file never stops a run: every expected failure becomes its record's error.
     """
     import cv2  # loaded once per worker (a reading-only run never needs it)
+
+    from .record import hash_file
 
     path, size, mtime_ns, hash_size, max_pixels, max_bytes = job
     try:
@@ -165,7 +179,8 @@ def _context(*, fork: bool = False):
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the decoder too: this module loads OpenCV lazily (a reading-only run never needs it)
-        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.load", "threadpoolctl"])
+        ctx.set_forkserver_preload(["scopecheck.compare.batch", "scopecheck.compare.record", "scopecheck.compare.load",
+                                    "threadpoolctl"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -384,6 +399,8 @@ def hash_tree(roots, *, jobs: int | None = None, scheduler: str | None = None,
 
     Returns the records (in walk order) and the errors (walk and per-file).
     """
+    from .record import HashRecord
+
     walk = walk_images(roots)
     records, errors = {}, list(walk.errors)
     total = len(walk.files)

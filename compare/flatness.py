@@ -109,15 +109,15 @@ def median(a: np.ndarray):
 
 
 def _residuals(x: np.ndarray) -> np.ndarray:
-    """``|r|`` of Immerkaer's mask over the samples (every other one of a large image), 1-D."""
+    """Immerkaer's mask over the samples (every other one of a large image), 2-D, signed: a view
+    of the filtered image (``|r|`` is what the estimate uses)."""
     import cv2
-    import numpy as np
 
     k, _ = _flat_kernels()
-    r = cv2.filter2D(x, cv2.CV_32F, k)[1:-1, 1:-1]
-    if r.size > 4 * 4096:  # the 3x3 mask correlates neighbouring residuals: every other one is as good
-        r = r[::2, ::2]
-    return np.abs(r).ravel()
+    r = cv2.filter2D(x, cv2.CV_32F, k)
+    if (r.shape[0] - 2) * (r.shape[1] - 2) > 4 * 4096:  # the 3x3 mask correlates neighbouring residuals:
+        return r[1:-1:2, 1:-1:2]                          # every other one is as good
+    return r[1:-1, 1:-1]
 
 
 def _noise_var(med: float) -> float:
@@ -148,10 +148,15 @@ def judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np
     x = flat_samples(gray) if samples is None else samples
     if min(x.shape) < 5:
         return bool(float(x.max() - x.min()) == 0.0)
-    a = _residuals(x)
+    r = _residuals(x)
     least = (noise_floor / _block(gray)) ** 2 * _flat_kernels()[1]  # block means: white noise / f
-    if floor is not None and _clears(floor, max(_noise_var(2.0 * float(a.mean())), least)):
-        return False  # above even the largest noise its residuals allow
+    if floor is not None:
+        import cv2
+
+        mean = cv2.norm(r, cv2.NORM_L1) / r.size  # mean |r|, summed in float64
+        if _clears(floor, max(_noise_var(2.0 * mean), least)):
+            return False  # above even the largest noise its residuals allow
+    a = np.abs(r).ravel()
     med = median(a) if gray.dtype.kind in "ui" else np.median(a)  # integer images: no NaN
     noise_var = max(_noise_var(med), least)
     if floor is not None and _clears(floor, noise_var):
@@ -200,6 +205,18 @@ def floor_weights(length: int, dtype: str = "float64") -> tuple[np.ndarray, np.n
     return w, shares
 
 
+@functools.lru_cache(maxsize=16)
+def _floor_plan(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(column weights transposed, contiguous; every block's share of the kept samples, row-major)."""
+    import numpy as np
+
+    cols, pc = floor_weights(width)
+    pr = floor_weights(height)[1]
+    cols_t, shares = np.ascontiguousarray(cols.T), np.outer(pr, pc).ravel()
+    cols_t.flags.writeable = shares.flags.writeable = False
+    return cols_t, shares
+
+
 def structure_floor(block_rows: np.ndarray, height: int, width: int) -> float:
     """A lower bound of the smoothed variance :func:`judge_flat` computes for ``height x width``
     samples, from ``block_rows = floor_weights(height)[0] @ samples`` (the row half of the smoothed
@@ -209,10 +226,13 @@ def structure_floor(block_rows: np.ndarray, height: int, width: int) -> float:
     the mean variance within them (the law of total variance, blocks weighted by their size), so it
     is never below the variance of the block means.
     """
-    import numpy as np
+    return floor_structure(block_rows @ _floor_plan(height, width)[0], height, width)
 
-    cols, pc = floor_weights(width)
-    pr = floor_weights(height)[1]
-    means = block_rows @ cols.T  # float64: the products are exact to far below the margin
-    mean = pr @ means @ pc
-    return float(pr @ np.square(means - mean) @ pc)
+
+def floor_structure(means: np.ndarray, height: int, width: int) -> float:
+    """:func:`structure_floor` from the smoothed block means themselves (``floor_weights(height)[0]
+    @ samples @ floor_weights(width)[0].T``, float64): their variance, blocks weighted by size."""
+    m = means.ravel()  # float64: the products are exact to far below the margin
+    shares = _floor_plan(height, width)[1]
+    d = m - shares @ m
+    return float(shares @ (d * d))

@@ -220,79 +220,49 @@ def check_hash_size(hash_size: int) -> int:
     return hash_size
 
 
-@functools.lru_cache(maxsize=16)
-def _stacked_weights(length: int, sizes: tuple[int, ...], dtype: str = "float64", floor: bool = False) -> np.ndarray:
-    """The row weights of every hash size, stacked (and, with ``floor``, the flatness test's
-    :func:`compare.flatness.floor_weights` below them): one product serves them all."""
-    import numpy as np
-
-    parts = [_weights(length, n, dtype) for n in sizes]
-    if floor:
-        parts.append(floor_weights(length, dtype)[0])
-    w = np.vstack(parts)
-    w.flags.writeable = False
-    return w
-
-
-@functools.lru_cache(maxsize=16)
-def _column_weights(length: int, sizes: tuple[int, ...], dtype: str) -> tuple[np.ndarray, ...]:
-    """``_weights(length, n + 1).T`` per hash size, contiguous (the second factor of the sums)."""
-    import numpy as np
-
-    out = []
-    for n in sizes:
-        w = np.ascontiguousarray(_weights(length, n + 1, dtype).T)
-        w.flags.writeable = False
-        out.append(w)
-    return tuple(out)
-
-
-def _small_sums(gray: np.ndarray, sizes: tuple[int, ...], *,
-                floor: bool = False) -> tuple[list[np.ndarray], np.ndarray | None, float | None]:
-    """Exact area sums of a small 2-D integer image for several hash sizes (float64 integers), the
-    image as float32 when that is the precision they were computed in (else None), and (``floor``)
-    the flatness test's :func:`compare.flatness.structure_floor` of the image (else None).
-
-    Both factors of ``rows @ cols`` hold small integers, so every product and partial sum is an
-    integer no larger than ``max_value * height * width``: below 2**24 it is exact in float32 (a
-    1/8-reduced 1600x1200 JPEG: 255 x 200 x 150 = 7.7e6), otherwise float64 is used. Either way the
-    sums are the same integers as :func:`area_sums`' (each element of a product is its own sum: the
-    floor's rows in the same product change none of them).
-    """
-    import numpy as np
-
-    h, w = gray.shape
-    top = 255 if gray.dtype == np.uint8 else 65535
-    dtype = "float32" if top * h * w < (1 << 24) else "float64"
-    g = gray.astype(dtype)
-    rows = _stacked_weights(h, sizes, dtype, floor) @ g
-    sums, start = [], 0
-    for n, cols in zip(sizes, _column_weights(w, sizes, dtype)):
-        sums.append((rows[start:start + n] @ cols).astype(np.float64))
-        start += n
-    structure = structure_floor(rows[start:], h, w) if floor else None
-    return sums, (g if dtype == "float32" else None), structure
-
-
 def dhashes_from_luma(gray: np.ndarray, *, sizes: tuple[int, ...], max_value: int | None = None) -> tuple[DHash, ...]:
-    """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (what
-    the index computes: the 8x8 and the 16x16 hash of a reduced JPEG decode, and their flatness,
-    decided early from the same product when the frame has structure)."""
+    """:func:`dhash_from_luma` for several hash sizes, sharing one pass over a small image (and
+    their flatness, decided early from the same product when the frame has structure)."""
+    return hashes_and_thumbnail(gray, sizes=sizes, thumb=False)[0]
+
+
+def hashes_and_thumbnail(gray: np.ndarray, *, sizes: tuple[int, ...],
+                         thumb: bool = True) -> tuple[tuple[DHash, ...], bytes]:
+    """What a record takes from its luma: the dHash of each size (one flatness for all) and the
+    :func:`compare.thumbs.thumbnail` (``b""`` when ``thumb`` is False). A small integer image (the
+    reduced JPEG decode) gets every cell sum and the flatness floor from two shared matrix
+    products (:mod:`compare.cellsums`); the values are those of the separate computations."""
     import numpy as np
+
+    from .thumbs import THUMB_SIZE, stretch, thumbnail
 
     sizes = tuple(sizes)
     for n in sizes:
         check_hash_size(n)
     samples = floor = None
+    t = b""
     if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
+        from .cellsums import small_sums
+
         whole = _block(gray) == 1 and min(gray.shape) >= 5  # flat_samples(gray) is the image itself
-        sums, as32, floor = _small_sums(gray, sizes, floor=whole)
+        sums, tsums, as32, floor = small_sums(gray, sizes, thumb=THUMB_SIZE, floor=whole)
         if whole:
             samples = as32
+        if thumb:
+            t = stretch(tsums)
     else:
         sums = [area_sums(gray, n + 1, n) for n in sizes]
+        if thumb:
+            t = thumbnail(gray)
     flat = judge_flat(gray, cells=sums[0] / float(gray.shape[0] * gray.shape[1]), samples=samples, floor=floor)
-    return tuple(_dhash_of_sums(s, n, flat) for n, s in zip(sizes, sums))  # one image, one flatness
+    # the bits of every size from one packbits: the hashes' bits in order, the first bit first
+    bits = np.concatenate([(s[:, 1:] > s[:, :-1]).ravel() for s in sums])  # exact sums: a tie sets no bit
+    rest = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
+    values = []
+    for n in reversed(sizes):
+        values.append(rest & ((1 << (n * n)) - 1))
+        rest >>= n * n
+    return tuple(DHash(n, v, flat=flat) for n, v in zip(sizes, reversed(values))), t  # one image, one flatness
 
 
 def _dhash_of_sums(sums: np.ndarray, hash_size: int, flat: bool) -> DHash:

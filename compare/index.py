@@ -33,8 +33,11 @@ from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .hashing import DEFAULT_HASH_SIZE, FLATNESS
 from .haystack import digest_key
-from .record import HashRecord
 from .walk import FileError, walk_images
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # records arrive from compare.batch; the module loads when a file is hashed
+    from .record import HashRecord
 
 SCHEMA_VERSION = 3  # 3: the 32x32 thumbnail dedupe correlates (compare.thumbs)
 ALGORITHM = "dhash/luma-bt601/exact-area-average/jpeg-dct-reduced-4px-per-cell/row-major-msb-first"
@@ -306,6 +309,8 @@ def build_index(roots, *, db: str | os.PathLike, jobs: int | None = None, schedu
 def _update(conn, db, roots, walk, *, jobs, scheduler, max_pixels, batch, progress, t0,
             max_bytes=DEFAULT_MAX_BYTES) -> IndexResult:
     """The body of :func:`build_index`, on an open connection."""
+    from .record import HashRecord  # hashing starts here: the module is needed now
+
     abs_roots = tuple(os.path.abspath(r) for r in roots)
     db_files = {os.path.abspath(db + sfx) for sfx in ("", "-wal", "-shm", "-journal")}
     files = [f for f in walk.files if f.path not in db_files]

@@ -27,7 +27,7 @@ from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
 from .hamming import MULTI_INDEX_MIN_SIZE
-from .hashing import DEFAULT_HASH_SIZE, DHash
+from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash
 from .haystack import Entry, HashList, Haystack
 from .index import (
     DEFAULT_DB_NAME,
@@ -40,7 +40,6 @@ from .index import (
     store_pixel_digests,
     stored_state,
 )
-from .record import DHASH256_SIZE, pixel_digests
 from .walk import FileError, walk_images
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
@@ -162,7 +161,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
                                                              "width, height, format, dhash256, thumb"):
             out.append(Entry(path=_unkey(p), dhash=DHash(DEFAULT_HASH_SIZE, h64 & _MASK64, flat=bool(f)), flat=bool(f),
                              sha256=sh, pixel_sha256=ps, width=w, height=h, format=fmt,
-                             dhash256=DHash(DHASH256_SIZE, int.from_bytes(d256, "big")), thumb=th))
+                             dhash256=DHash(FINE_HASH_SIZE, int.from_bytes(d256, "big")), thumb=th))
         return out
 
     computed: dict[int, str | None] = {}
@@ -173,6 +172,8 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
             state = select(todo, "path, size, mtime_ns, pixel_sha256")
             lazy = [(k, _unkey(p), s, m) for k, (p, s, m, d) in zip(todo, state) if d is None]
             computed.update((k, d) for k, (_, _, _, d) in zip(todo, state) if d is not None)
+            from .record import pixel_digests
+
             made = pixel_digests([p for _, p, _, _ in lazy], max_pixels=max_pixels, max_bytes=max_bytes)
             computed.update((k, d) for (k, _, _, _), d in zip(lazy, made))
             store_pixel_digests(db, [(p, s, m, d) for (_, p, s, m), d in zip(lazy, made) if d is not None])
@@ -291,7 +292,10 @@ def needles_from(roots, *, jobs: int | None = None, scheduler: str | None = None
         for hay, ps in groups.values():
             out.update(zip(ps, hay.pixel_digests([where[p][1] for p in ps])))
         rest = [p for p in paths if p not in out]
-        out.update(zip(rest, pixel_digests(rest, max_pixels=max_pixels, max_bytes=max_bytes)))
+        if rest:
+            from .record import pixel_digests
+
+            out.update(zip(rest, pixel_digests(rest, max_pixels=max_pixels, max_bytes=max_bytes)))
         return [out[p] for p in paths]
 
     return Needles(entries=entries, errors=errors, digests=digests)

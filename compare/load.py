@@ -30,6 +30,7 @@ Policy, applied by every command:
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -127,7 +128,7 @@ def read_bytes(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -
 def read_file(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, os.stat_result]:
     """:func:`read_bytes`, and the ``fstat`` of the file it read (its size and mtime: no second ``stat``)."""
     p = os.fspath(path)
-    limits = Limits(max_bytes=max_bytes)
+    limits = _limits(max_bytes, DEFAULT_MAX_PIXELS)
     try:
         st = os.stat(p)
         _check_regular(st, p)
@@ -189,8 +190,14 @@ def _imdecode(buf: np.ndarray, fmt: str, flags: int = cv2.IMREAD_UNCHANGED) -> t
     return pixels, problem
 
 
+@functools.lru_cache(maxsize=8)
+def _limits(max_bytes: int, max_pixels: int) -> Limits:
+    """One frozen Limits per pair of options (a file's walk is remembered under its limits)."""
+    return Limits(max_bytes=max_bytes, max_pixels=max_pixels)
+
+
 def _inspect(data: bytes, *, path: str, max_pixels: int, max_bytes: int) -> tuple[Header, bytes]:
-    limits = Limits(max_bytes=max_bytes, max_pixels=max_pixels)
+    limits = _limits(max_bytes, max_pixels)
     try:
         check_bytes(len(data), limits)
         return inspect(data, limits=limits)

@@ -26,6 +26,7 @@ _solo_owner: int | None = None
 _saved_fd: int | None = None
 _sink: int | None = None  # fd of the temporary file, kept open between decodes (never 0, 1 or 2)
 _sink_pid = 0             # the process that made it (a forked child makes its own)
+_CHECK_PID = not hasattr(os, "register_at_fork")  # else a fork resets _sink (no getpid per decode)
 # Lines the C decoders write (libpng, libjpeg, libtiff via OpenCV, OpenCV's own log). Anything
 # else written to fd 2 while it is redirected (another thread's progress or log) is passed on.
 _DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of JPEG|"
@@ -41,11 +42,21 @@ class Messages:
     overlapped: bool = False
 
 
+def _forked() -> None:
+    """In a child just forked: its sink is its parent's file (shared offset); it makes its own."""
+    global _sink
+    _sink = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
 def _open_sink() -> int:
     """This process's sink, made on first use (a child forked from us makes its own). Its fd is
     3 or above even when the caller closed a standard stream (2>&-), so it is never fd 2 itself."""
     global _sink, _sink_pid
-    if _sink is None or _sink_pid != os.getpid():
+    if _sink is None or (_sink_pid != os.getpid() if _CHECK_PID else False):
         try:
             f = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, its fd duplicated
         except OSError:  # no writable temporary directory: lose the text, keep it quiet
@@ -81,7 +92,8 @@ def _enter() -> tuple[int, int, int]:
             except OSError:  # fd 2 closed by the caller (2>&-): nothing to restore
                 _saved_fd = None
             os.dup2(sink, 2)
-        entry = (_active, _epoch, os.fstat(sink).st_size)
+        # alone, the sink is empty (emptied when the last decode left it); else where it is now
+        entry = (_active, _epoch, os.fstat(sink).st_size if _active else 0)
         _active += 1
         _epoch += 1
         return entry

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import file_sha256, pixel_sha256
-from .hashing import DEFAULT_HASH_SIZE, DHash, dhashes_from_luma, hash_luma, luma
-from .thumbs import thumbnail
+from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash, hash_luma, hashes_and_thumbnail, luma
 
-#: Size of the second, finer dHash stored with every record (16x16 = 256 bits).
-DHASH256_SIZE = 16
+#: Size of the second, finer dHash stored with every record (16x16 = 256 bits): the reduction rule's.
+DHASH256_SIZE = FINE_HASH_SIZE
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,7 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
 
     p = os.fspath(path)
     data, st = read_file(p, max_bytes=max_bytes)  # st: the file read (its fstat), not a second lookup
+    sha = file_sha256(data)  # while the bytes are fresh in the cache
     limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
     reduced = header = None
     if sniff_format(data[:16]) == "jpeg":  # other formats: decode() checks the header itself
@@ -69,21 +69,21 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
         reduced = hash_luma(data, header, hash_size=hash_size, path=p, checked=checked, **limits)
     digest = None
     if reduced is not None and header is not None:  # a JPEG hashed from its reduced decode
-        y, max_value = reduced.luma, 255
+        y = reduced.luma
         fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
         channels = 1 if reduced.components == 1 else 3
         if pixels:
             digest = pixel_sha256(decode(data, path=p, **limits).pixels)
     else:
         img = decode(data, path=p, **limits)
-        y, max_value = luma(img.pixels), img.max_value
+        y = luma(img.pixels)
         fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
         if pixels:
             digest = pixel_sha256(img.pixels)
-    h, h256 = dhashes_from_luma(y, sizes=(hash_size, DHASH256_SIZE), max_value=max_value)
+    (h, h256), thumb = hashes_and_thumbnail(y, sizes=(hash_size, DHASH256_SIZE))
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
-                      channels=channels, dtype=dtype, sha256=file_sha256(data), dhash=h, dhash256=h256,
-                      flat=h.flat, pixel_sha256=digest, thumb=thumbnail(y))
+                      channels=channels, dtype=dtype, sha256=sha, dhash=h, dhash256=h256,
+                      flat=h.flat, pixel_sha256=digest, thumb=thumb)
 
 
 def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

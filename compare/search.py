@@ -21,7 +21,6 @@ from .hamming import (  # noqa: F401
 )
 from .hashing import DHash
 from .haystack import DEFAULT_MAX_DISTANCE, SAME_PIXELS_RADIUS, Entry, HashList, Haystack, digest_key
-from .record import pixel_digests
 
 # Re-exported, loaded on first use: they bring numpy, which a search of a small fresh index never needs.
 _LAZY = {"DedupeResult": "dedupe", "DuplicateGroup": "dedupe", "GroupMember": "dedupe",
@@ -166,7 +165,9 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
     hay_digest = dict(zip(sorted(need_h), haystack.pixel_digests(sorted(need_h))))
     lazy = [i for i in sorted(need_n) if not needles[i].pixel_sha256]
     needle_digest = {i: needles[i].pixel_sha256 for i in need_n}
-    needle_digest.update(zip(lazy, (needle_digests or pixel_digests)([needles[i].path for i in lazy])))
+    if needle_digests is None:
+        from .record import pixel_digests as needle_digests  # decode them now
+    needle_digest.update(zip(lazy, needle_digests([needles[i].path for i in lazy])))
     results = []
     for i, (nd, found) in enumerate(zip(needles, candidates)):
         mine = needle_digest.get(i)
@@ -178,8 +179,8 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
             distance = e.dhash - nd.dhash
             if not (file_equal or same_pixels or (not nd.flat and not e.flat and distance <= max_distance)):
                 continue  # a digest-key collision, a flat frame or beyond the radius: not a match
-            if _same_file(e.path, nd.path):
-                continue
+            if e.path == nd.path or (file_equal and _same_file(e.path, nd.path)):
+                continue  # itself (another name for it has its bytes: file_equal)
             known = file_equal or same_pixels or k in hay_digest
             matches.append(Match(path=e.path, distance=distance, file_equal=file_equal,
                                  pixel_equal=same_pixels if known else None))

@@ -70,10 +70,20 @@ def thumbnail(luma: np.ndarray) -> bytes:
         t = (_weights(h, THUMB_SIZE, "float32") @ luma.astype(np.float32)) @ _weights(w, THUMB_SIZE, "float32").T
     else:
         t = area_sums(luma, THUMB_SIZE, THUMB_SIZE)
-    lo, hi = float(t.min()), float(t.max())  # sums, not means: the stretch does not care about the scale
+    return stretch(t)
+
+
+def stretch(sums: np.ndarray) -> bytes:
+    """The stored thumbnail of its ``THUMB_SIZE x THUMB_SIZE`` area sums (or means): stretched to
+    0..255, rounded, uint8, row-major (all zeros for a uniform picture)."""
+    import numpy as np
+
+    lo, hi = float(sums.min()), float(sums.max())  # sums, not means: the stretch does not care about the scale
     if hi <= lo:
         return bytes(THUMB_BYTES)
-    return np.round((t.astype(np.float64) - lo) * (255.0 / (hi - lo))).astype(np.uint8).tobytes()
+    x = sums.astype(np.float64) - lo if sums.dtype != np.float64 else sums - lo
+    x *= 255.0 / (hi - lo)
+    return np.rint(x, out=x).astype(np.uint8).tobytes()  # round half to even, as np.round
 
 
 def _area_weights(k: int, m: int, a: float, b: float) -> np.ndarray:
@@ -177,4 +187,4 @@ def link_correlations(thumbs: np.ndarray, i: np.ndarray, j: np.ndarray, *, block
 
 
 __all__ = ["COMPARE_SIZE", "CROPS", "DEFAULT_MIN_CORRELATION", "SHIFTS", "THUMB_BYTES", "THUMB_SIZE",
-           "check_min_correlation", "link_correlations", "thumbnail", "views", "windows"]
+           "check_min_correlation", "link_correlations", "stretch", "thumbnail", "views", "windows"]

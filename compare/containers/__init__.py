@@ -98,18 +98,26 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     fmt = sniff_format(data[:16])
     if fmt is None:
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
-    from . import jpeg, other, png, tiff, webp
-
     decoder_bytes = data
-    if fmt == "png":
-        w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)
-    elif fmt == "jpeg":
+    if fmt == "jpeg":
+        from . import jpeg
+
         w, h = jpeg.header(data, limits=limits)
+    elif fmt == "png":
+        from . import png
+
+        w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)
     elif fmt == "tiff":
+        from . import tiff
+
         w, h = tiff.header(data, limits=limits)
     elif fmt == "webp":
+        from . import webp
+
         w, h = webp.header(data, limits=limits)
     else:
+        from . import other
+
         w, h = {"bmp": other.bmp_header, "gif": other.gif_header, "pnm": other.pnm_header}[fmt](data)
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")

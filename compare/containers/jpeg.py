@@ -105,10 +105,12 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = F
         out.error = "no start-of-image marker"
         return out
     precision: dict[int, list[int | None]] = {}
+    segments = out.segments
+    max_segments, max_scans = limits.max_segments, limits.max_scans
     pos = 2
     while True:
-        if len(out.segments) >= limits.max_segments:
-            raise LimitError(f"more than {limits.max_segments} JPEG segments, over the limit max_segments")
+        if len(segments) >= max_segments:
+            raise LimitError(f"more than {max_segments} JPEG segments, over the limit max_segments")
         if pos >= n:
             out.error = "the file ends before its end-of-image marker"
             return out
@@ -126,38 +128,28 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = F
             return out
         marker = data[pos + 1]
         if marker == 0xD9:
-            out.segments.append(Segment(marker, pos, pos + 2))
+            segments.append(Segment(marker, pos, pos + 2))
             out.trailing = n - pos - 2
             out.incomplete = _missing(out.frame, precision)
             return out
         if marker in _STANDALONE:
-            out.segments.append(Segment(marker, pos, pos + 2))
+            segments.append(Segment(marker, pos, pos + 2))
             pos += 2
             continue
         if pos + 4 > n:
             out.error = f"the file ends inside the header of marker 0x{marker:02X}"
             return out
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        length = (data[pos + 2] << 8) | data[pos + 3]  # big-endian 16-bit segment length
         end = pos + 2 + length
         if length < 2 or end > n:
             out.error = f"segment 0x{marker:02X} at byte {pos} runs past the end of the file"
             return out
-        if marker in SOF_MARKERS:
-            if out.frame is not None:
-                out.error = f"a second frame header at byte {pos}"
-                return out
-            frame = _parse_frame(marker, data[pos + 4:end])
-            if isinstance(frame, str):
-                out.error = frame
-                return out
-            out.frame = frame
-            precision = {c[0]: [None] * 64 for c in frame.components}
-        if marker == 0xDA and stop_at_scan:
-            return out
         if marker == 0xDA:
+            if stop_at_scan:
+                return out
             out.scans += 1
-            if out.scans > limits.max_scans:
-                raise LimitError(f"more than {limits.max_scans} scans (ordinary progressive JPEGs "
+            if out.scans > max_scans:
+                raise LimitError(f"more than {max_scans} scans (ordinary progressive JPEGs "
                                  "have about 10), over the limit max_scans")
             if out.frame is None:
                 out.error = "no frame header before the first scan"
@@ -172,7 +164,17 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = F
                 return out
             out.entropy_bytes += m.start() - end
             end = m.start()
-        out.segments.append(Segment(marker, pos, end))
+        elif marker in SOF_MARKERS:
+            if out.frame is not None:
+                out.error = f"a second frame header at byte {pos}"
+                return out
+            frame = _parse_frame(marker, data[pos + 4:end])
+            if isinstance(frame, str):
+                out.error = frame
+                return out
+            out.frame = frame
+            precision = {c[0]: [None] * 64 for c in frame.components}
+        segments.append(Segment(marker, pos, end))
         pos = end
 
 

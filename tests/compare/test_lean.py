@@ -35,6 +35,21 @@ def test_python_scan_equals_the_numpy_kernel():
             assert idx.query(q, max_distance=r) == (li, ld) and len(idx) == len(hashes)
 
 
+def test_list_index_equals_the_scan_for_many_queries():
+    """After its first few queries a list index answers from its pigeonhole dicts: the same indices
+    and distances as the plain scan, at every radius (near copies, duplicates, skewed values)."""
+    rng = random.Random(9)
+    base = [rng.getrandbits(64) for _ in range(300)]
+    hashes = base + [h ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64))
+                     for h in base[:100]]
+    hashes += [0, 0, (1 << 64) - 1] + [rng.getrandbits(8) for _ in range(50)]  # skewed: high runs all zero
+    idx = HammingIndex(hashes)
+    queries = base[:60] + [rng.getrandbits(64) for _ in range(20)] + [0, 5, (1 << 64) - 1]
+    for r in (0, 3, 7, 10, 15, 16, 40):
+        for q in queries:
+            assert idx.query(q, max_distance=r) == scan_list(hashes, q, max_distance=r), (q, r)
+
+
 def _digest(label: str) -> str:
     return hashlib.sha256(label.encode()).hexdigest()
 

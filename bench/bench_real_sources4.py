@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, INTERPS, read, video_frames, pair_tools
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
 DIFFERENT4 = ("another-field", "another-scene", "refocus")
@@ -213,16 +213,7 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if have(visp(seq, a), visp(seq, b)):
             yield P("another-field", f"ViSP {seq} camera moved frame {a} vs {b}", s(visp(seq, a)), s(visp(seq, b)))
     # windows of one micrograph offset by 15-40 % of its width (the stage moved)
-    for n in ("igc_cells_ch0", "igc_cells_ch2", "igc_hela_rgb", "igc_hela16"):
-        img = stills.get(n)
-        if img is None:
-            continue
-        h, w = img.shape[:2]
-        ww = w * 3 // 5
-        for frac in (0.15,) if quick else (0.15, 0.25, 0.4):
-            dx = round(w * frac)
-            yield P("another-field", f"{n} window offset {frac:.0%}",
-                    png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))
+    yield from offset_windows(P, png, stills, ("igc_cells_ch0", "igc_cells_ch2", "igc_hela_rgb", "igc_hela16"), quick=quick)
 
     # refocus: two planes of a real focus stack (camera fixed, the focus moved), neighbours and 2-3 steps apart
     for stack, idx, lags in (("pcbdepth", range(10), (1, 3)), ("pcb", range(1, 8), (1, 3)), ("step", range(6), (1, 2)),

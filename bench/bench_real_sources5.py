@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, INTERPS, read, video_frames, pair_tools
 
 SAME5 = ("identical-file", "identical-pixels", "repeat-phantom", "repeat-fmri", "reencode", "resized")
 DIFFERENT5 = ("another-field", "timelapse", "timelapse-fluo16", "refocus")
@@ -260,16 +260,7 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             yield P("another-field", f"BBBC007 Kc167 DNA field {a} vs {b}",
                     png(f"bbbc007_{a}", read(s(f"bbbc007_{a}.tif"))), png(f"bbbc007_{b}", read(s(f"bbbc007_{b}.tif"))))  # type: ignore[arg-type]
     # windows of one micrograph offset by 15-40 % of its width (the stage moved)
-    for n in ("stardist_img2d16", "dfnn_microtubules_z51", "dfnn_mitochondria_z51"):
-        img = stills.get(n)
-        if img is None:
-            continue
-        h, w = img.shape[:2]
-        ww = w * 3 // 5
-        for frac in (0.15,) if quick else (0.15, 0.25, 0.4):
-            dx = round(w * frac)
-            yield P("another-field", f"{n} window offset {frac:.0%}",
-                    png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))
+    yield from offset_windows(P, png, stills, ("stardist_img2d16", "dfnn_microtubules_z51", "dfnn_mitochondria_z51"), quick=quick)
 
     # real video: a street scene (25 fps), frames 5 and 25 apart; carphone (30 fps), 10 and 30 apart
     for v, lags, starts in (("bikes", (5, 25), (0, 50, 100, 150, 200)), ("carphone", (10, 30), (0, 20, 40, 60, 80))):

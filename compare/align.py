@@ -105,9 +105,10 @@ def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
     img = pixels
     if img.ndim == 3 and img.shape[2] == 4:
         img = img[:, :, :3]
-    if factor > 1:
-        h, w = img.shape[:2]
-        img = cv2.resize(img, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    if factor > 1:  # whole factor x factor blocks (the last h % factor rows and w % factor columns
+        h, w = img.shape[:2]  # cover no whole working pixel): the exact integer area average
+        img = cv2.resize(img[:h - h % factor, :w - w % factor], (w // factor, h // factor),
+                         interpolation=cv2.INTER_AREA)
     out = img.astype(np.float32)
     if pixels.dtype == np.uint16:
         out *= np.float32(255.0 / 65535.0)

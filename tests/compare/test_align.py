@@ -219,3 +219,17 @@ def test_parallel_parts_give_the_figures_of_one_thread(ihc, monkeypatch):
     alone = analyse(a, b, min_region_px=500)
     assert pooled.scale == 3 and pooled.regions and len(tiles) == 2 and tiles[0].tiles
     assert repr(vars(pooled)) == repr(vars(alone))
+
+
+def test_working_image_is_the_integer_block_mean():
+    """The working scale averages whole ``factor x factor`` blocks (plain-numpy reference), also
+    when the size is no multiple of the factor: the last rows and columns cover no whole block."""
+    from scopecheck.compare.align import _working
+
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, (1944, 2592, 3), dtype=np.uint8)
+    ref = x[:1940, :2590].astype(np.float64).reshape(388, 5, 518, 5, 3).mean(axis=(1, 3))
+    assert np.array_equal(_working(x, 5), np.round(ref).astype(np.float32))
+    y = rng.integers(0, 65536, (1001, 1303), dtype=np.uint16)
+    ref16 = y[:999, :1302].astype(np.float64).reshape(333, 3, 434, 3).mean(axis=(1, 3))
+    assert np.allclose(_working(y, 3), np.round(ref16) * (255.0 / 65535.0), atol=1e-4)

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import git_blob as _git_blob
+from bench_real_fetch import git_members
 from bench_real_fetch import read as _read
 
 SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo")
@@ -111,20 +111,7 @@ def gather(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], ob
                      for n in _polyu_listing(mirror) for k in ("real", "mean")]
             if not files:
                 log(f"note: {repo} not found under {mirrors} (fetch github:{repo}); skipped")
-        missing = 0
-        for rev, path, name in files:
-            dst = os.path.join(src, name)
-            if os.path.exists(dst):
-                continue
-            data = _git_blob(mirror, rev, path)
-            if data is None:
-                missing += 1
-                continue
-            with open(dst + ".part", "wb") as fh:
-                fh.write(data)
-            os.replace(dst + ".part", dst)
-        if missing:
-            log(f"note: {missing} file(s) of {repo} not found under {mirrors} (fetch github:{repo}); skipped")
+        git_members(mirrors, repo, files, src, log)
     return src
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import cv2
 import numpy as np
-from scipy.stats import norm
 
 from .changes import BANDS_SIGMA, band_blurs, band_energies
 
@@ -194,7 +194,7 @@ def tile_z(tests: int) -> float:
     >>> round(tile_z(1), 2), round(tile_z(100), 2)
     (3.09, 4.26)
     """
-    return float(norm.isf(TILE_FALSE_ALARM / max(1, tests)))
+    return -NormalDist().inv_cdf(TILE_FALSE_ALARM / max(1, tests))  # the upper tail's z
 
 
 def tile_blurs(fine: FineEnergies) -> tuple[list[TileFocus], int]:

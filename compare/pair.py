@@ -34,6 +34,7 @@ from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
+from .requantise import refocus_at_quantisation
 from .similarity import diff_stats, psnr, psnr_from_mse, ssim
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
 
@@ -277,6 +278,8 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         r = pending_ssim.result()
         s, smap = r.mean, (r.map if want_map else None)
         analysis = pending.result()
+        if ya.shape == pa.shape[:2]:  # a re-encode's double rounding is no refocus (compare.requantise)
+            analysis = refocus_at_quantisation(analysis, (ya, yb), (a.codec, b.codec), scales, thresholds)
         scale_a = a.image.width / pa.shape[1]
         if scale_a != 1.0:
             analysis = _rescale(analysis, scale_a)

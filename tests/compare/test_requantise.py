@@ -1,0 +1,80 @@
+"""Focus judged at the coarser JPEG side's quantisation (compare.requantise)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from scopecheck.compare.codec_noise import JpegTables, jpeg_tables
+from scopecheck.compare.pair import Thresholds, compare_files
+from scopecheck.compare.requantise import coarser_side, requantised_luma
+
+
+def _jpeg(img: np.ndarray, q: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+    assert ok
+    return buf.tobytes()
+
+
+def test_requantised_luma_is_opencvs_own_encode():
+    # reference: OpenCV's encoder at quality 75 (IJG tables); ours gets only the tables it wrote
+    cam = skimage.data.camera()
+    data = _jpeg(cam, 75)
+    tables = jpeg_tables(data)
+    ref = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    out = requantised_luma(cam, tables)
+    assert out is not None and out.dtype == np.uint8
+    assert int(np.abs(out.astype(int) - ref).max()) == 0
+
+
+def test_requantised_luma_refuses_what_it_cannot_encode():
+    t = JpegTables(luma=np.full((8, 8), 300.0), chroma=None, quality=1)  # a 16-bit table
+    assert requantised_luma(skimage.data.camera(), t) is None
+    t8 = JpegTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
+    assert requantised_luma(skimage.data.camera().astype(np.uint16), t8) is None
+
+
+def test_coarser_side():
+    q75, q90 = (jpeg_tables(_jpeg(skimage.data.camera(), q)) for q in (75, 90))
+    assert coarser_side((None, q75), (1.0, 1.0)) == 1
+    assert coarser_side((q75, q90), (1.0, 1.0)) == 0
+    assert coarser_side((q90, q90), (1.0, 1.0)) is None
+    assert coarser_side((None, None), (1.0, 1.0)) is None
+    assert coarser_side((None, q75), (2.0, 1.0)) is None  # a resized pair: the block grids differ
+
+
+@pytest.fixture(scope="module")
+def chelsea_pair(tmp_path_factory):
+    """Chelsea saved at q85 (the original), re-encoded at q75, and a blurred copy at q75."""
+    d = tmp_path_factory.mktemp("requant")
+    img = skimage.data.chelsea()[..., ::-1].copy()
+    orig = d / "chelsea_q85.jpg"
+    orig.write_bytes(_jpeg(img, 85))
+    decoded = cv2.imread(str(orig), cv2.IMREAD_UNCHANGED)
+    copy = d / "chelsea_q75.jpg"
+    copy.write_bytes(_jpeg(decoded, 75))
+    blurred = d / "chelsea_blur_q75.jpg"
+    blurred.write_bytes(_jpeg(cv2.GaussianBlur(decoded, (0, 0), 1.2), 75))
+    return str(orig), str(copy), str(blurred)
+
+
+def test_a_reencode_reads_no_sharper_at_the_coarser_quantisation(chelsea_pair, monkeypatch):
+    orig, copy, _ = chelsea_pair
+    strict = Thresholds(refocus=0.04)  # the double rounding alone reads +5.9 % sharper
+    import scopecheck.compare.pair as pair
+    with monkeypatch.context() as m:  # the comparison without this module's step
+        m.setattr(pair, "refocus_at_quantisation", lambda an, *a, **k: an)
+        before = compare_files(orig, copy, thresholds=strict)
+    assert before.analysis.sharpness_change > 0.05
+    assert before.verdict == "different" and "focus changed" in before.reason
+    after = compare_files(orig, copy, thresholds=strict)
+    assert abs(after.analysis.sharpness_change) < 0.01
+    assert after.verdict == "near-identical"
+
+
+def test_a_blurred_reencode_still_reads_as_a_refocus(chelsea_pair):
+    orig, _, blurred = chelsea_pair
+    c = compare_files(orig, blurred)
+    assert c.verdict == "different" and "focus changed" in c.reason
+    assert c.analysis.sharpness_change < -0.2

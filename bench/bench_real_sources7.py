@@ -32,9 +32,11 @@ Categories (truth in brackets; names as the harness uses them):
 * ``another-specimen`` [different] -- two specimens imaged alike for one course exercise: HeLa
   nuclei after control and PLK1-inhibition treatment (682x682, 8-bit); thick and thin bacterial
   cords (512x512, 16-bit).
-* ``timelapse`` [different] -- a MitoCheck HeLa nuclei time-lapse (30 frames of 190x211, 8-bit, as
-  shipped in the collection's ``mitocheck-movie`` folder), frames 1 and 5 apart (nuclei move, divide,
-  round up); and the collection's INCENP knock-down time points 1 and 70 (364x260, 8-bit).
+* ``timelapse`` [different] -- a HeLa nuclei fluorescence time-lapse (30 frames of 190x211, 8-bit,
+  as shipped in the collection's ``mitocheck-movie`` folder; the frame interval is not stated),
+  frames 1 and 5 apart: nuclei move, round up and divide (0.7-1.7 % of the pixels of the paired
+  consecutive frames differ by more than 30 levels, at a noise of ~1.5-3.6); and the collection's
+  MitoCheck INCENP knock-down time points 1 and 70 (364x260, 8-bit).
 * ``another-scene`` [different] -- two photographs of the same size (or cut to the smaller size).
 
 Left out: ``xy_16bit__scanR_datatype_issue.tif`` (values 32963-36863: the span of issue 9's own

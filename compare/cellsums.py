@@ -1,26 +1,27 @@
-"""Every exact cell sum a record needs from one small image, from its integral image.
+"""Every exact cell sum a record needs from one small image, from two matrix products.
 
 A record (:func:`compare.record.hash_file`) takes three area averages of the same luma -- the cells
 of the 64- and 256-bit dHashes (``(n + 1) x n``, :func:`compare.hashing.area_sums`) and the 32x32
-thumbnail's (:mod:`compare.thumbs`). For a small image (a 1/8-reduced 1600x1200 JPEG is 200x150)
-they all come from one integral image (``cv2.integral``, exact integers), sampled at every cell
-boundary:
+thumbnail's (:mod:`compare.thumbs`) -- and the flatness test's structure floor
+(:func:`compare.flatness.structure_floor`). For a small image (a 1/8-reduced 1600x1200 JPEG is
+200x150) they are computed together:
 
-* **The area under a step function is piecewise linear.** Along one axis of ``length`` pixels cut
-  into ``n`` cells, lengths are counted in units of ``1/n`` pixel (as
-  :func:`compare.hashing._weights` counts them), so cell boundary ``k`` is at ``X = k * length``,
-  inside pixel ``a = X // n`` at offset ``f = X % n``. With ``I[a]`` the sum of the first ``a``
-  pixels, the sum of the samples up to ``X`` -- each pixel weighted by how many units of it lie
-  below ``X`` -- is ``(n - f) * I[a] + f * I[a + 1]``: an integer.
-* **Two axes: the same in each.** Sampled so at every row boundary and then every column boundary,
-  the 2-D integral gives ``n_r n_c`` times the area integral at each cell corner; the cell sums are
-  its differences, ``sum(W_r[k, p] W_c[l, q] g[p, q])`` -- exactly the integer weighted sums of the
-  definition (``_weights(h, n) @ g @ _weights(w, n + 1).T``), for every size in one gather per axis.
+* **The row grids nest.** With ``length`` rows split into ``t`` cells, cell ``j`` of a split into
+  ``n`` cells (``n`` dividing ``t``, ``f = t / n``) is exactly cells ``j f .. j f + f - 1`` of the
+  ``t``-split: its boundaries, multiples of ``length / n``, are multiples of ``length / t``. Its
+  integer overlap weights (:func:`compare.hashing._weights`, in units of ``1/n`` pixel) are the sum
+  of theirs (units of ``1/t`` pixel) divided by ``f``. So one product with the thumbnail's 32 row
+  weights gives the 8- and 16-row sums too: ``f`` neighbouring rows summed, divided by ``f``.
+* **One row product, one column product.** ``R = W @ g`` with ``W`` the thumbnail's row weights
+  (and below them the row weights of any size that does not nest, and the flatness floor's rows);
+  ``M = R[:32] @ C`` with ``C`` every size's column weights side by side; the nested sizes' row
+  groups are then one small float64 product (``agg @ M``, entries ``1/f``).
 
-Exact: every value is an integer no larger than ``n_r n_c max_value h w`` (32 x 33 x 65535 x 65536
-< 2**53 for the 16-bit images up to 65536 pixels that take this path), held in float64; so every sum
-is the integer :func:`compare.hashing.area_sums` gives, ties included
-(``tests/compare/test_cellsums.py`` checks them against a plain int64 reference).
+Exact: both factors hold small integers, so every product and partial sum is an integer no larger
+than ``max_value * height * width``; below 2**24 that is exact in float32 (255 x 200 x 150 = 7.7e6),
+otherwise float64 is used. The row groups are summed in float64 (``f`` a power of two: ``1/f`` and
+every partial sum are exact). So every sum is the integer :func:`compare.hashing.area_sums` gives,
+ties included (``tests/compare/test_cellsums.py`` checks them against a plain int64 reference).
 """
 from __future__ import annotations
 
@@ -30,78 +31,86 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import numpy as np
 
+#: Sums in float32 while every integer they can reach is below this (float32's 24-bit significand).
+FLOAT32_EXACT = 1 << 24
 
-@functools.lru_cache(maxsize=64)
-def _edges(length: int, counts: tuple[int, ...], dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(lo, hi, w_lo, w_hi)``: for each ``n`` of ``counts`` in turn, its ``n + 1`` cell boundaries
-    along an axis of ``length`` pixels: the integral image's entries either side and their integer
-    weights (as ``dtype``; ``(k, 1)`` columns for int32, the row axis), so ``w_lo * I[lo] + w_hi *
-    I[hi]`` is ``n`` times the sum below the boundary."""
+
+@functools.lru_cache(maxsize=16)
+def _plan(h: int, w: int, sizes: tuple[int, ...], thumb: int, floor: bool, dtype: str):
+    """The weights for an ``h x w`` image, stacked, and where each result sits in the products:
+    ``(W, C, agg, per, thumb_cols, floor_rows, floor_cols)``.
+
+    ``W``: the thumbnail's row weights, then those of each size that does not nest, then the floor's;
+    ``C``: every size's column weights, then the thumbnail's; ``agg``: the float64 matrix that sums
+    ``f`` neighbouring thumbnail rows and divides by ``f`` (a power of two: exact) for every nested
+    size, stacked; ``per``: for each size ``(n, rows of agg @ M or None, rows of W, columns of C)``.
+    """
     import numpy as np
 
-    lo, hi, wlo, whi = [], [], [], []
-    for n in counts:
-        a, f = np.divmod(np.arange(n + 1, dtype=np.int64) * length, n)
-        lo.append(a)
-        hi.append(np.minimum(a + 1, length))  # the last boundary: f == 0, the entry above unused
-        wlo.append(n - f)
-        whi.append(f)
-    shape = (-1, 1) if dtype == "int32" else (-1,)
-    out = (np.concatenate(lo), np.concatenate(hi), np.concatenate(wlo).astype(dtype).reshape(shape),
-           np.concatenate(whi).astype(dtype).reshape(shape))
-    for m in out:
-        m.flags.writeable = False
-    return out
+    from .flatness import floor_weights
+    from .hashing import _weights
 
-
-def _rows(sizes: tuple[int, ...], thumb: int) -> tuple[tuple[int, ...], list[tuple[int, int, int]]]:
-    """The row splits to sample (the thumbnail's, then each size's that does not nest in it) and,
-    per size then the thumbnail, ``(first boundary, stride, f)``: a size ``n`` dividing ``thumb``
-    takes every ``f = thumb / n``-th of the thumbnail's boundaries, whose values in units of
-    ``1/thumb`` pixel are ``f`` times its own (so divided by ``f``: exact, they are multiples)."""
-    splits, where, at = [thumb], [], thumb + 1
+    parts, cols, aggs = [_weights(h, thumb, dtype)], [], []
+    per: list[tuple[int, slice | None, slice | None, slice]] = []
+    row, col, arow = thumb, 0, 0
     for n in sizes:
-        if thumb % n == 0:
-            where.append((0, thumb // n, thumb // n))
+        f = thumb // n
+        if thumb % n == 0 and f & (f - 1) == 0:
+            a = np.zeros((n, thumb))
+            for j in range(n):
+                a[j, j * f:(j + 1) * f] = 1.0 / f
+            aggs.append(a)
+            per.append((n, slice(arow, arow + n), None, slice(col, col + n + 1)))
+            arow += n
         else:
-            splits.append(n)
-            where.append((at, 1, 1))
-            at += n + 1
-    return tuple(splits), [*where, (0, 1, 1)]
+            parts.append(_weights(h, n, dtype))
+            per.append((n, None, slice(row, row + n), slice(col, col + n + 1)))
+            row += n
+        cols.append(_weights(w, n + 1, dtype).T)
+        col += n + 1
+    cols.append(_weights(w, thumb, dtype).T)
+    thumb_cols = slice(col, col + thumb)
+    floor_rows = floor_cols = None
+    if floor:
+        parts.append(floor_weights(h, dtype)[0])
+        floor_rows = slice(row, None)
+        floor_cols = np.ascontiguousarray(floor_weights(w)[0].T)
+    W, C = np.ascontiguousarray(np.vstack(parts)), np.ascontiguousarray(np.hstack(cols))
+    agg = np.vstack(aggs) if aggs else None
+    for m in (W, C, agg, floor_cols):
+        if m is not None:
+            m.flags.writeable = False
+    return W, C, agg, tuple(per), thumb_cols, floor_rows, floor_cols
 
 
-def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32) -> tuple[list[np.ndarray], np.ndarray]:
-    """``(sums, thumb_sums)`` of a small 2-D uint8/uint16 image (at most 65536 pixels):
+def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32, floor: bool = False
+               ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None, float | None]:
+    """``(sums, thumb_sums, as32, structure)`` of a small 2-D uint8/uint16 image:
 
     * ``sums``: per hash size ``n``, its ``n x (n + 1)`` :func:`compare.hashing.area_sums` (float64);
-    * ``thumb_sums``: the ``thumb x thumb`` area sums (float64 integers).
+    * ``thumb_sums``: the ``thumb x thumb`` area sums (float64 integers);
+    * ``as32``: the image as float32 when the products ran in float32 (else None);
+    * ``structure``: with ``floor``, :func:`compare.flatness.structure_floor` of the image (else None).
     """
-    import cv2
     import numpy as np
 
     h, w = gray.shape
-    if gray.size > 1 << 16 or gray.dtype not in (np.uint8, np.uint16):
-        raise ValueError(f"small_sums takes a uint8/uint16 image of at most 65536 pixels, got {gray.shape} {gray.dtype}")
-    # 8-bit: the integral and the row step in int32 (at most 64 x 255 x 65536 < 2**31); 16-bit: float64
-    small = gray.dtype == np.uint8 and thumb <= 64 and max(sizes) <= 64
-    integral = cv2.integral(np.ascontiguousarray(gray), sdepth=cv2.CV_32S if small else cv2.CV_64F)
-    splits, where = _rows(sizes, thumb)
-    cols = (*(n + 1 for n in sizes), thumb)
-    rlo, rhi, rwlo, rwhi = _edges(h, splits, "int32" if small else "float64")
-    clo, chi, cwlo, cwhi = _edges(w, cols, "float64")
-    if small:
-        at_rows = (integral.take(rlo, 0) * rwlo + integral.take(rhi, 0) * rwhi).astype(np.float64)
-    else:
-        at_rows = integral.take(rlo, 0) * rwlo[:, None] + integral.take(rhi, 0) * rwhi[:, None]
-    corners = at_rows.take(clo, 1) * cwlo + at_rows.take(chi, 1) * cwhi  # (row boundaries, column boundaries)
-    across = np.diff(corners, axis=1)  # between the columns of different sizes: unused
-    out, c0 = [], 0
-    for n, (r0, stride, f) in zip((*sizes, thumb), where):
-        nc = cols[len(out)]
-        edge = across[r0:r0 + n * stride + 1:stride, c0:c0 + nc]
-        cells = edge[1:] - edge[:-1]
-        if f > 1:
-            cells /= f
-        out.append(cells)
-        c0 += nc + 1
-    return out[:-1], out[-1]
+    top = 255 if gray.dtype == np.uint8 else 65535
+    dtype = "float32" if top * h * w < FLOAT32_EXACT else "float64"
+    W, C, agg, per, thumb_cols, floor_rows, floor_cols = _plan(h, w, sizes, thumb, floor, dtype)
+    g = gray.astype(dtype)
+    R = W @ g
+    M = (R[:thumb] @ C).astype(np.float64)
+    A = None if agg is None else agg @ M
+    sums = []
+    for _n, arows, rows, cols in per:
+        if arows is not None:
+            sums.append(A[arows, cols])  # type: ignore[index]
+        else:
+            sums.append((R[rows] @ C[:, cols]).astype(np.float64))
+    structure = None
+    if floor_rows is not None:
+        from .flatness import floor_structure
+
+        structure = floor_structure(R[floor_rows].astype(np.float64) @ floor_cols, h, w)
+    return sums, M[:, thumb_cols], (g if dtype == "float32" else None), structure

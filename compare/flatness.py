@@ -9,8 +9,8 @@ decode are judged at the same scale): a 16-bit fluorescence frame spanning 32978
 is full of structure.
 
 **Deciding early, same answer.** The smoothed variance costs a Gaussian blur and a variance pass over
-every sample. :func:`structure_floor` gives a lower bound of it from one small matrix product per
-axis (:func:`samples_floor`, used by :func:`compare.hashing.dhashes_from_luma`): the means of the *smoothed* image over
+every sample. :func:`structure_floor` gives a lower bound of it for free beside the dHash's own
+matrix product (:func:`compare.hashing.dhashes_from_luma`): the means of the *smoothed* image over
 blocks of about 8x8 samples are a weighted sum of the samples (the blur's weights, reflected at the
 border as OpenCV reflects them, summed over the block), and by the law of total variance the variance
 of block means never exceeds the variance of the samples they average. When that floor clears the
@@ -227,20 +227,6 @@ def structure_floor(block_rows: np.ndarray, height: int, width: int) -> float:
     is never below the variance of the block means.
     """
     return floor_structure(block_rows @ _floor_plan(height, width)[0], height, width)
-
-
-def samples_floor(samples: np.ndarray, *, max_value: int) -> float:
-    """:func:`structure_floor` of float32 ``samples`` (both sides at least 5) whose values are at most
-    ``max_value``: the row product in float32 while every partial sum stays below 2**24 (float32's
-    significand, as for an 8-bit 200x150 image), else in float64."""
-    import numpy as np
-
-    h, w = samples.shape
-    if max_value * h * w < 1 << 24:
-        rows = (floor_weights(h, "float32")[0] @ samples).astype(np.float64)
-    else:
-        rows = floor_weights(h)[0] @ samples.astype(np.float64)
-    return structure_floor(rows, h, w)
 
 
 def floor_structure(means: np.ndarray, height: int, width: int) -> float:

@@ -49,7 +49,6 @@ from .flatness import (  # noqa: F401 - re-exported: flatness is part of what a 
     floor_weights,
     is_flat,
     judge_flat,
-    samples_floor,
     structure_floor,
 )
 
@@ -231,9 +230,8 @@ def hashes_and_thumbnail(gray: np.ndarray, *, sizes: tuple[int, ...],
                          thumb: bool = True) -> tuple[tuple[DHash, ...], bytes]:
     """What a record takes from its luma: the dHash of each size (one flatness for all) and the
     :func:`compare.thumbs.thumbnail` (``b""`` when ``thumb`` is False). A small integer image (the
-    reduced JPEG decode) gets every cell sum from one integral image (:mod:`compare.cellsums`) and
-    the flatness floor from one small product per axis; the values are those of the separate
-    computations."""
+    reduced JPEG decode) gets every cell sum and the flatness floor from two shared matrix
+    products (:mod:`compare.cellsums`); the values are those of the separate computations."""
     import numpy as np
 
     from .thumbs import THUMB_SIZE, stretch, thumbnail
@@ -246,12 +244,12 @@ def hashes_and_thumbnail(gray: np.ndarray, *, sizes: tuple[int, ...],
     if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
         from .cellsums import small_sums
 
-        sums, tsums = small_sums(gray, sizes, thumb=THUMB_SIZE)
+        whole = _block(gray) == 1 and min(gray.shape) >= 5  # flat_samples(gray) is the image itself
+        sums, tsums, as32, floor = small_sums(gray, sizes, thumb=THUMB_SIZE, floor=whole)
+        if whole:
+            samples = as32
         if thumb:
             t = stretch(tsums)
-        if _block(gray) == 1 and min(gray.shape) >= 5:  # flat_samples(gray) is the image itself
-            samples = gray.astype(np.float32)
-            floor = samples_floor(samples, max_value=255 if gray.dtype == np.uint8 else 65535)
     else:
         sums = [area_sums(gray, n + 1, n) for n in sizes]
         if thumb:

@@ -26,6 +26,7 @@ ties included (``tests/compare/test_cellsums.py`` checks them against a plain in
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -77,27 +78,40 @@ def _plan(h: int, w: int, sizes: tuple[int, ...], thumb: int, floor: bool, dtype
         floor_cols = np.ascontiguousarray(floor_weights(w)[0].T)
     W, C = np.ascontiguousarray(np.vstack(parts)), np.ascontiguousarray(np.hstack(cols))
     agg = np.vstack(aggs) if aggs else None
-    for m in (W, C, agg, floor_cols):
+    bit_index = None
+    if len(aggs) == len(sizes):  # every size's sums in agg @ M: all bits from one comparison of its columns
+        across = C.shape[1] - 1  # columns of A[:, 1:] > A[:, :-1]
+        bit_index = np.concatenate([((arows.start + np.arange(n))[:, None] * across + cols_.start
+                                     + np.arange(n)).ravel() for n, arows, _, cols_ in per])  # type: ignore[union-attr]
+    for m in (W, C, agg, floor_cols, bit_index):
         if m is not None:
             m.flags.writeable = False
-    return W, C, agg, tuple(per), thumb_cols, floor_rows, floor_cols
+    return W, C, agg, tuple(per), thumb_cols, floor_rows, floor_cols, bit_index
 
 
-def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32, floor: bool = False
-               ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None, float | None]:
-    """``(sums, thumb_sums, as32, structure)`` of a small 2-D uint8/uint16 image:
+class SmallSums(NamedTuple):
+    """What :func:`small_sums` returns."""
 
-    * ``sums``: per hash size ``n``, its ``n x (n + 1)`` :func:`compare.hashing.area_sums` (float64);
-    * ``thumb_sums``: the ``thumb x thumb`` area sums (float64 integers);
-    * ``as32``: the image as float32 when the products ran in float32 (else None);
-    * ``structure``: with ``floor``, :func:`compare.flatness.structure_floor` of the image (else None).
-    """
+    sums: list[np.ndarray]   # per hash size n, its n x (n + 1) compare.hashing.area_sums (float64)
+    thumb: np.ndarray        # the thumb x thumb area sums (float64 integers)
+    as32: np.ndarray | None  # the image as float32 when the products ran in float32 (else None)
+    structure: float | None  # with floor: compare.flatness.structure_floor of the image (else None)
+    bits: bytes | None       # with bits, when every size nests: the dHash bits of every size, packed
+
+
+def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32, floor: bool = False,
+               bits: bool = False) -> SmallSums:
+    """The cell sums (and with ``floor`` the flatness floor) of a small 2-D uint8/uint16 image
+    (:class:`SmallSums`). With ``bits``, when every size nests in the thumbnail's rows, also the
+    dHash bits of every size in order (bit ``(r, c)`` set where cell ``(r, c + 1)`` is strictly
+    brighter), packed by ``np.packbits`` (first bit first): one comparison of neighbouring columns
+    of the shared row-group product, then the bits picked out, instead of one per size."""
     import numpy as np
 
     h, w = gray.shape
     top = 255 if gray.dtype == np.uint8 else 65535
     dtype = "float32" if top * h * w < FLOAT32_EXACT else "float64"
-    W, C, agg, per, thumb_cols, floor_rows, floor_cols = _plan(h, w, sizes, thumb, floor, dtype)
+    W, C, agg, per, thumb_cols, floor_rows, floor_cols, bit_index = _plan(h, w, sizes, thumb, floor, dtype)
     g = gray.astype(dtype)
     R = W @ g
     M = (R[:thumb] @ C).astype(np.float64)
@@ -113,4 +127,7 @@ def small_sums(gray: np.ndarray, sizes: tuple[int, ...], *, thumb: int = 32, flo
         from .flatness import floor_structure
 
         structure = floor_structure(R[floor_rows].astype(np.float64) @ floor_cols, h, w)
-    return sums, M[:, thumb_cols], (g if dtype == "float32" else None), structure
+    packed = None
+    if bits and bit_index is not None:
+        packed = np.packbits((A[:, 1:] > A[:, :-1]).take(bit_index)).tobytes()  # type: ignore[index]  # exact: ties set no bit
+    return SmallSums(sums, M[:, thumb_cols], (g if dtype == "float32" else None), structure, packed)

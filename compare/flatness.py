@@ -133,15 +133,18 @@ def _clears(floor: float, noise_var: float) -> bool:
 
 
 def judge_flat(gray: np.ndarray, *, cells: np.ndarray | None = None, samples: np.ndarray | None = None,
-               floor: float | None = None, noise_floor: float = 0.0) -> bool:
+               floor: float | None = None, noise_floor: float = 0.0, cell_range: float | None = None) -> bool:
     """:func:`is_flat` (``samples``: its :func:`flat_samples`, when already made; ``floor``: a lower
-    bound of the smoothed variance, :func:`structure_floor`, when already computed).
+    bound of the smoothed variance, :func:`structure_floor`, when already computed; ``cell_range``:
+    ``cells.max() - cells.min()``, when already known).
 
     With a floor, the answer is settled as early as it can be: first against a bound of the noise
     (the median of non-negative residuals is at most twice their mean: Markov's inequality), then
     against the noise itself; only a frame the floor cannot settle pays for the smoothing.
     """
-    if cells is not None and gray.dtype.kind in "ui" and float(cells.max() - cells.min()) < FLAT_RANGE:
+    if cell_range is None and cells is not None:
+        cell_range = float(cells.max() - cells.min())
+    if cell_range is not None and gray.dtype.kind in "ui" and cell_range < FLAT_RANGE:
         return True
     import numpy as np
 

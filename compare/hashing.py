@@ -239,13 +239,13 @@ def hashes_and_thumbnail(gray: np.ndarray, *, sizes: tuple[int, ...],
     sizes = tuple(sizes)
     for n in sizes:
         check_hash_size(n)
-    samples = floor = None
+    samples = floor = packed = None
     t = b""
     if gray.ndim == 2 and gray.dtype in (np.uint8, np.uint16) and gray.size <= _SMALL:
         from .cellsums import small_sums
 
         whole = _block(gray) == 1 and min(gray.shape) >= 5  # flat_samples(gray) is the image itself
-        sums, tsums, as32, floor = small_sums(gray, sizes, thumb=THUMB_SIZE, floor=whole)
+        sums, tsums, as32, floor, packed = small_sums(gray, sizes, thumb=THUMB_SIZE, floor=whole, bits=True)
         if whole:
             samples = as32
         if thumb:
@@ -254,15 +254,26 @@ def hashes_and_thumbnail(gray: np.ndarray, *, sizes: tuple[int, ...],
         sums = [area_sums(gray, n + 1, n) for n in sizes]
         if thumb:
             t = thumbnail(gray)
-    flat = judge_flat(gray, cells=sums[0] / float(gray.shape[0] * gray.shape[1]), samples=samples, floor=floor)
-    # the bits of every size from one packbits: the hashes' bits in order, the first bit first
-    bits = np.concatenate([(s[:, 1:] > s[:, :-1]).ravel() for s in sums])  # exact sums: a tie sets no bit
-    rest = int.from_bytes(np.packbits(bits).tobytes(), "big") >> ((-bits.size) % 8)
+    flat = judge_flat(gray, cell_range=_range(sums[0], gray.shape[0] * gray.shape[1]), samples=samples, floor=floor)
+    nbits = sum(n * n for n in sizes)
+    if packed is None:  # the bits of every size from one packbits: in order, the first bit first
+        packed = np.packbits(np.concatenate([(s[:, 1:] > s[:, :-1]).ravel() for s in sums])).tobytes()
+    rest = int.from_bytes(packed, "big") >> ((-nbits) % 8)  # exact sums: a tie sets no bit
     values = []
     for n in reversed(sizes):
         values.append(rest & ((1 << (n * n)) - 1))
         rest >>= n * n
     return tuple(DHash(n, v, flat=flat) for n, v in zip(sizes, reversed(values))), t  # one image, one flatness
+
+
+def _range(sums: np.ndarray, pixels: int) -> float:
+    """``cells.max() - cells.min()`` of the cell means ``cells = sums / pixels``, from one pass over the
+    sums: the quotient of the largest sum is the largest quotient (rounding is monotonic), the
+    same float64 division either way."""
+    import cv2
+
+    lo, hi = cv2.minMaxLoc(sums)[:2]
+    return hi / float(pixels) - lo / float(pixels)
 
 
 def _dhash_of_sums(sums: np.ndarray, hash_size: int, flat: bool) -> DHash:

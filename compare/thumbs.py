@@ -76,9 +76,10 @@ def thumbnail(luma: np.ndarray) -> bytes:
 def stretch(sums: np.ndarray) -> bytes:
     """The stored thumbnail of its ``THUMB_SIZE x THUMB_SIZE`` area sums (or means): stretched to
     0..255, rounded, uint8, row-major (all zeros for a uniform picture)."""
+    import cv2
     import numpy as np
 
-    lo, hi = float(sums.min()), float(sums.max())  # sums, not means: the stretch does not care about the scale
+    lo, hi = cv2.minMaxLoc(sums)[:2]  # sums, not means: the stretch does not care about the scale
     if hi <= lo:
         return bytes(THUMB_BYTES)
     x = sums.astype(np.float64) - lo if sums.dtype != np.float64 else sums - lo

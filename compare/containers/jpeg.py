@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -28,6 +29,53 @@ _STANDALONE = frozenset({0x01, 0xD8} | set(range(0xD0, 0xD8)))
 # The end of entropy-coded data: 0xFF followed by anything but a stuffed 0x00, a restart marker
 # or another fill byte.
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+#: Entropy-coded data is searched in windows of this many bytes (below glibc's default mmap
+#: threshold, so each window's masks reuse heap memory instead of faulting in fresh pages).
+_WINDOW = 1 << 16
+#: A window with more restart markers or fill bytes than this is searched on by the regex.
+_MANY_RESTARTS = 32
+
+
+def scan_end(data: bytes, start: int) -> int:
+    """Offset of the first ``0xFF`` at or after ``start`` followed by anything but ``0x00``, a
+    restart marker ``0xD0``-``0xD7`` or another ``0xFF`` (what :data:`_SCAN_END` matches), or -1.
+
+    Where numpy is loaded already (any process that decodes), a window of data is searched at
+    memory speed: a mask of the ``0xFF`` bytes followed by a non-zero byte (a stuffed ``FF 00``
+    never is) -- in entropy-coded data only markers, restart markers and fill bytes -- and its
+    first set position (restart markers and fill bytes are stepped over). Several times faster
+    than the regex on the 100-300 KB scans of a camera JPEG, with the same answer; numpy is
+    never loaded for it.
+    """
+    np = sys.modules.get("numpy")
+    n = len(data)
+    if np is None or n - start < _WINDOW // 4:
+        m = _SCAN_END.search(data, start)
+        return -1 if m is None else m.start()
+    a = np.frombuffer(data, np.uint8)
+    pos = start
+    while pos < n - 1:
+        end = min(pos + _WINDOW, n - 1)  # pairs (a[i], a[i + 1]) for i in [pos, end)
+        mask = a[pos:end] == 0xFF
+        mask &= a[pos + 1:end + 1] != 0
+        k, steps = 0, 0
+        while k < mask.size:
+            k += int(mask[k:].argmax())
+            if not mask[k]:
+                break
+            nxt = data[pos + k + 1]
+            if nxt == 0xFF or 0xD0 <= nxt <= 0xD7:  # a fill byte or a restart marker: go on
+                steps += 1
+                if steps > _MANY_RESTARTS:
+                    m = _SCAN_END.search(data, pos + k + 1, end + 1)
+                    if m is not None:
+                        return m.start()
+                    break
+                k += 1
+                continue
+            return pos + k
+        pos = end
+    return -1
 
 
 class Segment(NamedTuple):
@@ -158,12 +206,12 @@ def walk(data: bytes, *, limits: Limits = DEFAULT_LIMITS, stop_at_scan: bool = F
             if problem:
                 out.error = f"scan {out.scans}: {problem}"
                 return out
-            m = _SCAN_END.search(data, end)
-            if m is None:
+            stop = scan_end(data, end)
+            if stop < 0:
                 out.error = "the file ends inside the image data (no end-of-image marker)"
                 return out
-            out.entropy_bytes += m.start() - end
-            end = m.start()
+            out.entropy_bytes += stop - end
+            end = stop
         elif marker in SOF_MARKERS:
             if out.frame is not None:
                 out.error = f"a second frame header at byte {pos}"

@@ -31,14 +31,19 @@ def images():
 
 
 @pytest.mark.parametrize("k", range(len(images())))
-@pytest.mark.parametrize("sizes", [(8, 16), (5, 16), (3, 10, 32)])
+@pytest.mark.parametrize("sizes", [(8, 16), (5, 16), (3, 10, 32), (32, 4, 8)])
 def test_sums_are_the_exact_integers(k, sizes):
     g = images()[k]
-    sums, thumb, as32, structure = small_sums(g, sizes, thumb=32, floor=min(g.shape) >= 5)
+    sums, thumb, as32, structure, bits = small_sums(g, sizes, thumb=32, floor=min(g.shape) >= 5, bits=True)
     for n, s in zip(sizes, sums):
         assert s.dtype == np.float64
         assert np.array_equal(s, int_sums(g, n, n + 1)), n  # every cell, exactly
     assert np.array_equal(thumb, int_sums(g, 32, 32))
+    if all(32 % n == 0 for n in sizes):  # every size nests: its bits from the one comparison
+        want = "".join(exact_dhash_hex(g, n) for n in sizes)  # every size's bits fill whole hex digits here
+        assert bits is not None and bits.hex()[:len(want)] == want
+    else:
+        assert bits is None
     top = np.iinfo(g.dtype).max
     assert (as32 is not None) == (top * g.size < 1 << 24)
     if structure is not None:  # the floor is flatness' own, from the same samples

@@ -87,6 +87,35 @@ def test_jpeg_cut_with_eoi_appended_is_truncated(tmp_path, progressive):
         decode(data)
 
 
+def _entropy_like(rng, size: int, *, restarts: int, fills: int, markers: int) -> bytes:
+    """Random bytes with 0xFF stuffed as in entropy-coded data, plus restart markers, fill bytes and
+    real markers at random places (so both searches have something to find or to step over)."""
+    b = bytearray(rng.integers(0, 255, size, dtype=np.uint8).tobytes())  # no 0xFF yet
+    for i in rng.integers(0, size - 1, size // 200):  # stuffed FF 00
+        b[i:i + 2] = b"\xff\x00"
+    for kind, count in (("rst", restarts), ("fill", fills), ("marker", markers)):
+        for i in rng.integers(0, size - 2, count):
+            b[i:i + 2] = {"rst": bytes([0xFF, 0xD0 + int(i) % 8]), "fill": b"\xff\xff",
+                          "marker": bytes([0xFF, int(rng.choice([0x01, 0xC4, 0xD9, 0xDA, 0xFE]))])}[kind]
+    return bytes(b)
+
+
+@pytest.mark.parametrize("window", [64, 1 << 16])
+def test_jpeg_scan_end_search_equals_the_regex(monkeypatch, window):
+    """The vectorised search of entropy-coded data finds what the marker regex finds, across
+    window edges, restart markers, fill runs (FF FF FF D9) and the regex fallback."""
+    monkeypatch.setattr(jpeg, "_WINDOW", window)
+    rng = np.random.default_rng(11)
+    cases = [_entropy_like(rng, 40_000, restarts=r, fills=f, markers=m)
+             for r, f, m in [(0, 0, 0), (0, 0, 1), (5, 3, 2), (200, 50, 1), (0, 40, 0)]]
+    cases += [b"\xff" * 300 + b"\xd9", bytes(300) + b"\xff", b"\x00\xff\xd0" * 200 + b"\xff\xff\xff\xd9"]
+    for data in cases:
+        starts = sorted({0, 1, len(data) - 2, len(data) - 1, *rng.integers(0, len(data), 30).tolist()})
+        for start in starts:
+            m = jpeg._SCAN_END.search(data, start)
+            assert jpeg.scan_end(data, start) == (-1 if m is None else m.start()), (len(data), start)
+
+
 def test_jpeg_progressive_whole_files_are_complete():
     for seed in range(3):
         layout = jpeg.walk(small_jpeg((64, 48), seed=seed, progressive=True))

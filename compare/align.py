@@ -77,7 +77,7 @@ from .noise_floor import (
 )
 from .register import _register
 from .resample_noise import alias_sigma
-from .signal_ssim import SSIM_NOISE_CORR, signal_ssim
+from .signal_ssim import SSIM_NOISE_CORR, SSIM_SCALES, signal_ssim
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 
@@ -353,7 +353,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
-        s_job = _tasks().submit(signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree) \
+        codec_var = [(_codec_sigma(codecs, codec_scales, factor, "Y", math.hypot(1.0, e)) * lv) ** 2 for e in SSIM_SCALES]
+        s_job = _tasks().submit(signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree,
+                                codec_var=codec_var) \
             if min(sa.shape) >= 11 else None
         work_job = (_tasks().submit(tiled_band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], tile) if tile >= 32
                     else _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]))

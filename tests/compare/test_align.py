@@ -189,6 +189,34 @@ def test_aligned_ssim_judges_structure_where_the_noise_is_small():
     assert _signal_ssim(smooth(shot), smooth(other), white, agree=False) < 0.9
 
 
+@pytest.mark.parametrize("name", ["microaneurysms", "moon"])
+def test_aligned_ssim_counts_a_jpeg_sides_quantisation_as_noise(tmp_path, name, monkeypatch):
+    """A dark frame (levels 0-20) against its q70 JPEG: the codec's quantisation noise, derived
+    from the tables (q^2/12 per coefficient through the smoothing), is part of the noise the
+    aligned SSIM takes out. Without it the structure term reads the rounding as lost structure
+    (0.93-0.94); with it the pair scores as the same structure. A real change in such a frame is
+    still a change."""
+    import skimage.data
+
+    import scopecheck.compare.align as align
+    from scopecheck.compare.pair import compare_files
+
+    x = getattr(skimage.data, name)()
+    dark = np.rint(x.astype(np.float64) / x.max() * 20).astype(np.uint8)
+    a, b = str(tmp_path / "a.png"), str(tmp_path / "b.jpg")
+    cv2.imwrite(a, dark)
+    cv2.imwrite(b, dark, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    assert compare_files(a, b).analysis.ssim_aligned > 0.99
+    changed = dark.copy()
+    cv2.circle(changed, (dark.shape[1] // 2, dark.shape[0] // 2), 25, 20, -1)
+    c = str(tmp_path / "c.jpg")
+    cv2.imwrite(c, changed, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    assert compare_files(a, c).verdict == "different"
+    plain = align.signal_ssim
+    monkeypatch.setattr(align, "signal_ssim", lambda sa, sb, w, *, agree, codec_var=None: plain(sa, sb, w, agree=agree))
+    assert compare_files(a, b).analysis.ssim_aligned < 0.95  # the cause: rounding read as structure
+
+
 def test_parallel_parts_give_the_figures_of_one_thread(ihc, monkeypatch):
     """analyse runs its independent parts (channels, the full-resolution refocus tiles, the noise
     estimates, aligned SSIM and band energies) on a thread pool: every figure equals the one the

@@ -42,7 +42,7 @@ class _Scratch(threading.local):
         if width != self.width or rows > self.cap:
             self.width, self.cap = width, max(rows, STRIP_ROWS + 2 * 8)  # a strip and its halo
             self.f32 = [np.empty((self.cap, width), np.float32) for _ in range(5)]
-            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(4)]
+            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(5)]
         return [x[:rows] for x in self.f32], [x[:rows] for x in self.f64]
 
 
@@ -197,29 +197,32 @@ def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
     h, w = a.shape
     pad = (k.size - 1) // 2
     h0, h1 = max(0, r0 - pad), min(h, r1 + pad)
-    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get(h1 - h0, w)
+    (x, y, w1, w2, t), (ux, uy, e, q, g) = _SCRATCH.get(h1 - h0, w)
     a, b = a[h0:h1], b[h0:h1]
 
-    def blur(src, dst):
+    def blur(src, dst):  # float64 in and out: OpenCV's vectorised path, the same sums as from float32
         cv2.sepFilter2D(src, cv2.CV_64F, k, k, dst=dst, borderType=cv2.BORDER_REFLECT)
 
-    np.multiply(a, np.float32(scale), out=x, casting="unsafe")
-    np.multiply(b, np.float32(scale), out=y, casting="unsafe")
-    x -= np.float32(ca)
-    y -= np.float32(cb)
-    blur(x, ux)
-    blur(y, uy)
-    # covariance: E[xy] - E[x]E[y]  (float64)
-    np.multiply(x, y, out=t)
-    blur(t, e)
+    f32 = np.float32
+    np.multiply(a, f32(scale), out=x, casting="unsafe")
+    np.multiply(b, f32(scale), out=y, casting="unsafe")
+    x -= f32(ca)
+    y -= f32(cb)
+    np.copyto(g, x)  # exact: every float32 is a float64
+    blur(g, ux)
+    np.copyto(g, y)
+    blur(g, uy)
+    # covariance: E[xy] - E[x]E[y]  (float64; the product rounded to float32 as always)
+    np.multiply(x, y, out=g, dtype=f32, casting="unsafe")
+    blur(g, e)
     np.multiply(ux, uy, out=q)
     e -= q
     np.multiply(e, 2.0, out=w1, casting="unsafe")      # w1 = 2 vxy (doubling is exact either side of the cast)
     # sum of variances: E[x^2 + y^2] - E[x]^2 - E[y]^2  (float64)
     x *= x
     y *= y
-    x += y
-    blur(x, e)
+    np.add(x, y, out=g, dtype=f32, casting="unsafe")
+    blur(g, e)
     np.multiply(ux, ux, out=q)
     e -= q
     np.multiply(uy, uy, out=q)

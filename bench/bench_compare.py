@@ -35,7 +35,7 @@ from scopecheck.capture.sensor import SensorModel, expose, load_scene, view  # n
 from concurrent.futures import Future  # noqa: E402
 
 import scopecheck.compare.align as align  # noqa: E402
-import scopecheck.compare.pair as pair  # noqa: E402
+import scopecheck.compare.pixel_pair as pixel_pair  # noqa: E402
 from scopecheck.compare.pair import _pool, compare_files, prepare  # noqa: E402
 from scopecheck.compare.similarity import diff_stats, ssim  # noqa: E402
 from scopecheck.compare.pictures import diff_picture, sheet_picture  # noqa: E402
@@ -97,12 +97,12 @@ def main():
                 return f
 
         def compare_sequential():  # no overlap at all: the analysis, its parts and the SSIM in turn
-            overlapped, parts = pair._analysis_pool, align._tasks
-            pair._analysis_pool = align._tasks = _Inline  # type: ignore[assignment]
+            overlapped, parts = pixel_pair._analysis_pool, align._tasks
+            pixel_pair._analysis_pool = align._tasks = _Inline  # type: ignore[assignment]
             try:
                 return compare_files(pa, pb)
             finally:
-                pair._analysis_pool, align._tasks = overlapped, parts
+                pixel_pair._analysis_pool, align._tasks = overlapped, parts
 
         def compare_no_alignment():
             # the same pieces minus compare.align: digests, metadata, dHash, raw SSIM, PSNR, diffs

@@ -7,7 +7,7 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
   registration, photometric normalisation, noise floor and regions;
 * the same with nothing overlapped: the analysis, its independent parts and the SSIM one after
-  another in one thread (the SSIM's own bands still in parallel);
+  another in one thread (beside the digests of the two files);
 * the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 

@@ -13,10 +13,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from .align import analyse
+from .align import Analysis, analyse
 from .codec_noise import JpegTables
 from .load import Image
-from .similarity import ssim
+from .similarity import SSIMJob, ssim_job
 from .verdict import Thresholds
 
 MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
@@ -84,7 +84,7 @@ class Started:
     resized: bool
     common: bool
     scale_a: float
-    ssim: Future | None
+    ssim: SSIMJob | None
     analysis: Future | None
 
 
@@ -120,15 +120,24 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
                      f"(need {MIN_SIDE}x{MIN_SIDE})")
         return Started(ya, yb, data_range, notes, resized, common, scale_a, None, None)
-    # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM (which
-    # fills both cores in bands); the same calls, in parallel
+    # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM, which one
+    # thread computes in chunks from the start; the analysis's thread and the caller's join it
+    # when they are done (SSIMJob): the SSIM fills whatever the analysis leaves of the cores
+    job = ssim_job(ya, yb, data_range=data_range, want_map=want_map)
     pending = _analysis_pool().submit(
-        analyse, pa, pb, noise_sigma=thresholds.noise_sigma,
+        _analyse_then_help, job, pa, pb, noise_sigma=thresholds.noise_sigma,
         min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
         a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
         codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
         resampled_from=original,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-    pending_ssim = _analysis_pool().submit(ssim, ya, yb, data_range=data_range, want_map=want_map)
-    return Started(ya, yb, data_range, notes, resized, common, scale_a, pending_ssim, pending)
+    _analysis_pool().submit(job.help)
+    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
+
+
+def _analyse_then_help(job: SSIMJob, a_pixels: np.ndarray, b_pixels: np.ndarray, **kw) -> Analysis:
+    try:
+        return analyse(a_pixels, b_pixels, **kw)
+    finally:
+        job.help()

@@ -249,9 +249,9 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
-        analysis = st0.analysis.result()  # (its thread then takes SSIM chunks: this one waits, no third)
-        r = st0.ssim.result()
+        r = st0.ssim.result()  # (this thread takes SSIM chunks too, as the analysis's thread when done)
         s, smap = r.mean, (r.map if want_map else None)
+        analysis = st0.analysis.result()
         if st0.scale_a != 1.0:
             analysis = _rescale(analysis, st0.scale_a)
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,

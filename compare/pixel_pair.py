@@ -16,11 +16,12 @@ import numpy as np
 from .align import Analysis, analyse
 from .codec_noise import JpegTables
 from .load import Image
-from .similarity import SSIMJob, ssim_job
+from .similarity import SSIMJob, _band_pool, ssim_job
 from .verdict import Thresholds
 
 MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
 RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
+SSIM_HELPERS = 1  # band-pool threads that take SSIM chunks from the start, beside the SSIM's own
 BAND_LIMIT = 1.0  # Gaussian sigma (pixels of the smaller) applied to both sides of a rescaled pair
 
 
@@ -133,6 +134,8 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         resampled_from=original,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
     _analysis_pool().submit(job.help)
+    for _ in range(SSIM_HELPERS):
+        _band_pool().submit(job.help)
     return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
 
 

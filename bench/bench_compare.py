@@ -7,12 +7,13 @@ change) are written to a temp dir. Side by side in this process, medians of repe
 * ``compare_files(A, B)``: decode both in parallel, digests, metadata, dHash, raw SSIM, PSNR,
   registration, photometric normalisation, noise floor and regions;
 * the same with nothing overlapped: the analysis, its independent parts and the SSIM one after
-  another in one thread (the SSIM's own bands still in parallel);
+  another in one thread (beside the digests of the two files);
 * the same pieces without the alignment analysis (the scope of the first compare issue);
 * the same with the SSIM map and both pictures (``--diff``/``--sheet``) rendered.
 
 ``--interleave`` measures the reference and the compare alternately, one of each per repeat, and
 also prints the median of the per-repeat ratios: on a loaded machine both then see the same load.
+It also prints both CPU times (every thread of the process) and the load average before and after.
 
 usage: .venv/bin/python bench/bench_compare.py [--repeats 7] [--jpeg] [--interleave]
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from scopecheck.capture.sensor import SensorModel, expose, load_scene, view  # n
 from concurrent.futures import Future  # noqa: E402
 
 import scopecheck.compare.align as align  # noqa: E402
-import scopecheck.compare.pair as pair  # noqa: E402
+import scopecheck.compare.pixel_pair as pixel_pair  # noqa: E402
 from scopecheck.compare.pair import _pool, compare_files, prepare  # noqa: E402
 from scopecheck.compare.similarity import diff_stats, ssim  # noqa: E402
 from scopecheck.compare.pictures import diff_picture, sheet_picture  # noqa: E402
@@ -59,16 +61,23 @@ def make_shots(tmp: str, ext: str):
     return paths
 
 
-def interleaved(ref, fn, repeats: int) -> list[tuple[float, float]]:
-    """(reference ms, fn ms) of each repeat, the two run one after the other, after a warm-up."""
+def _cpu_ms() -> float:
+    """CPU time of this process, all threads (user + system), in ms."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return 1e3 * (r.ru_utime + r.ru_stime)
+
+
+def interleaved(ref, fn, repeats: int) -> list[tuple[float, float, float, float]]:
+    """(reference ms, fn ms, reference CPU ms, fn CPU ms) of each repeat, the two run one after the
+    other, after a warm-up; CPU time counts every thread of the process."""
     ref(), fn()
     out = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_ms(), time.perf_counter()
         ref()
-        t1 = time.perf_counter()
+        c1, t1 = _cpu_ms(), time.perf_counter()
         fn()
-        out.append((1e3 * (t1 - t0), 1e3 * (time.perf_counter() - t1)))
+        out.append((1e3 * (t1 - t0), 1e3 * (time.perf_counter() - t1), c1 - c0, _cpu_ms() - c1))
     return out
 
 
@@ -97,12 +106,12 @@ def main():
                 return f
 
         def compare_sequential():  # no overlap at all: the analysis, its parts and the SSIM in turn
-            overlapped, parts = pair._analysis_pool, align._tasks
-            pair._analysis_pool = align._tasks = _Inline  # type: ignore[assignment]
+            overlapped, parts = pixel_pair._analysis_pool, align._tasks
+            pixel_pair._analysis_pool = align._tasks = _Inline  # type: ignore[assignment]
             try:
                 return compare_files(pa, pb)
             finally:
-                pair._analysis_pool, align._tasks = overlapped, parts
+                pixel_pair._analysis_pool, align._tasks = overlapped, parts
 
         def compare_no_alignment():
             # the same pieces minus compare.align: digests, metadata, dHash, raw SSIM, PSNR, diffs
@@ -118,11 +127,16 @@ def main():
                           verdict=c.verdict, reason=c.reason)
 
         if args.interleave:
-            pairs = interleaved(decode_both, compare_basic, args.repeats)
-            print(f"interleaved, {args.repeats} repeats: reference {statistics.median(r for r, _ in pairs):.1f} ms, "
-                  f"compare {statistics.median(c for _, c in pairs):.1f} ms, "
-                  f"median ratio {statistics.median(c / r for r, c in pairs):.2f}x "
-                  f"(range {min(c / r for r, c in pairs):.2f}-{max(c / r for r, c in pairs):.2f}x)")
+            load0 = os.getloadavg()[0]
+            runs = interleaved(decode_both, compare_basic, args.repeats)
+            walls = [c / r for r, c, _, _ in runs]
+            print(f"interleaved, {args.repeats} repeats: reference {statistics.median(r for r, *_ in runs):.1f} ms, "
+                  f"compare {statistics.median(x[1] for x in runs):.1f} ms, "
+                  f"median ratio {statistics.median(walls):.2f}x (range {min(walls):.2f}-{max(walls):.2f}x)")
+            print(f"  CPU time, all threads: reference {statistics.median(x[2] for x in runs):.1f} ms, "
+                  f"compare {statistics.median(x[3] for x in runs):.1f} ms, median ratio "
+                  f"{statistics.median(x[3] / x[2] for x in runs):.2f}x; load average {load0:.2f} -> "
+                  f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         ref = median_ms(decode_both, args.repeats)
         basic = median_ms(compare_basic, args.repeats)
         sequential = median_ms(compare_sequential, args.repeats)

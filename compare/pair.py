@@ -21,31 +21,28 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from .align import Analysis, analyse, working_image
+from .align import Analysis, working_image
 from .codec_noise import JpegTables, jpeg_tables
 from .digest import file_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
-from .requantise import refocus_at_quantisation
-from .similarity import diff_stats, psnr, psnr_from_mse, ssim
+from .pixel_pair import Started, start, surely_differ
+from .similarity import diff_stats, psnr, psnr_from_mse
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
 
 __all__ = ["SAME_VERDICTS", "VERDICTS", "Comparison", "Side", "Thresholds", "Verdict", "compare_arrays",
            "compare_files", "compare_sides", "prepare", "side_from_pixels"]
 
 REPORT_VERSION = 1
-MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
-RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
 DEFAULT_THRESHOLDS = Thresholds()
-BAND_LIMIT = 1.0  # Gaussian sigma (pixels of the smaller) applied to both sides of a rescaled pair
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,12 +69,31 @@ class Side:
 def prepare(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
             max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> Side:
     """Load one file and compute everything a comparison needs from it alone."""
+    return _finish_side(_decode(path, max_pixels=max_pixels, max_bytes=max_bytes), hash_size=hash_size)
+
+
+@dataclass(frozen=True, eq=False)
+class _Decoded:
+    """One file decoded, before its digests: all the pixel comparison needs of it."""
+
+    image: Image
+    luma: np.ndarray
+    work: np.ndarray | None
+    codec: JpegTables | None
+
+
+def _decode(path: str | os.PathLike, *, max_pixels: int, max_bytes: int) -> _Decoded:
     img = load(path, max_pixels=max_pixels, max_bytes=max_bytes)
-    y = luma(img.pixels)
-    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels),
-                luma=y, dhash=image_dhash(img, hash_size=hash_size, y=y),  # the reduction rule (hashing)
-                metadata=read_metadata(img.data, img.format), work=working_image(img.pixels),
-                codec=jpeg_tables(img.data) if img.format == "jpeg" else None)
+    return _Decoded(image=img, luma=luma(img.pixels), work=working_image(img.pixels),
+                    codec=jpeg_tables(img.data) if img.format == "jpeg" else None)
+
+
+def _finish_side(d: _Decoded, *, hash_size: int) -> Side:
+    """The file's digests, dHash (the reduction rule, :mod:`compare.hashing`) and metadata."""
+    img, y = d.image, d.luma
+    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels), luma=y,
+                dhash=image_dhash(img, hash_size=hash_size, y=y), metadata=read_metadata(img.data, img.format),
+                work=d.work, codec=d.codec)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,99 +171,68 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-_ANALYSIS_POOL: ThreadPoolExecutor | None = None
-
-
-def _analysis_pool() -> ThreadPoolExecutor:
-    """Threads for :func:`compare.align.analyse` and the raw SSIM only (neither waits on this pool,
-    so callers that are themselves pool threads cannot deadlock it)."""
-    global _ANALYSIS_POOL
-    if _ANALYSIS_POOL is None:
-        _ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse")
-    return _ANALYSIS_POOL
-
-
 def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES,
                   want_map: bool = False) -> Comparison:
     """Compare two image files. Raises :class:`InputError` for unusable input.
 
-    The two files are prepared concurrently; the first error in argument order is raised.
+    The two files are prepared concurrently; the first error in argument order is raised. As soon
+    as both are decoded, the pixel comparison (SSIM, analysis) starts beside their digests, dHashes
+    and metadata when the pixels visibly differ (:func:`compare.pixel_pair.surely_differ`); the digests still decide.
     """
-    fa = _pool().submit(prepare, path_a, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes)
-    fb = _pool().submit(prepare, path_b, hash_size=hash_size, max_pixels=max_pixels, max_bytes=max_bytes)
+    limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
+    decoded: tuple[Future, Future] = (Future(), Future())
+    fa, fb = (_pool().submit(_prepare_telling, p, d, hash_size=hash_size, **limits)
+              for p, d in zip((path_a, path_b), decoded))
+    started = None
+    if decoded[0].exception() is None and decoded[1].exception() is None:
+        da, db = decoded[0].result(), decoded[1].result()
+        if surely_differ(da, db):
+            started = start(da, db, thresholds=thresholds, want_map=want_map)
     try:
         a = fa.result()
     finally:
         b_exc = fb.exception()
     if b_exc is not None:
         raise b_exc
-    return compare_sides(a, fb.result(), thresholds=thresholds, want_map=want_map)
+    return compare_sides(a, fb.result(), thresholds=thresholds, want_map=want_map, _started=started)
 
 
-def _common_luma(a: Side, b: Side) -> tuple[np.ndarray, np.ndarray, float, list[str]]:
-    """Luma of both on one scale: the shared depth, or 8-bit scale when depths differ."""
-    notes = []
-    ya, yb = a.luma, b.luma
-    if a.image.channels != b.image.channels:
-        notes.append(f"channels differ ({a.image.channels} vs {b.image.channels}); compared on luma")
-    if ya.dtype != yb.dtype:
-        notes.append(f"bit depths differ ({a.image.dtype} vs {b.image.dtype}); compared on 8-bit-scale luma")
-        ya = ya.astype(np.float32) * np.float32(255.0 / a.image.max_value)
-        yb = yb.astype(np.float32) * np.float32(255.0 / b.image.max_value)
-        return ya, yb, 255.0, notes
-    return ya, yb, float(a.image.max_value), notes
+def _prepare_telling(path, decoded: Future, *, hash_size: int, max_pixels: int, max_bytes: int) -> Side:
+    """:func:`prepare`, setting ``decoded`` to the :class:`_Decoded` file as soon as there is one."""
+    try:
+        d = _decode(path, max_pixels=max_pixels, max_bytes=max_bytes)
+    except BaseException as e:
+        decoded.set_exception(e)
+        raise
+    decoded.set_result(d)
+    return _finish_side(d, hash_size=hash_size)
 
 
 def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                  want_map: bool = False) -> Comparison:
-    """Compare two prepared sides (see :func:`prepare`)."""
+                  want_map: bool = False, _started: Started | None = None) -> Comparison:
+    """Compare two prepared sides (see :func:`prepare`). ``_started``: :func:`compare.pixel_pair.start` of the same
+    pair, already under way (:func:`compare_files`)."""
     if a.dhash.size != b.dhash.size:
         raise InputError(f"hash sizes differ ({a.dhash.size} vs {b.dhash.size})")
-    notes: list[str] = []
     file_equal = a.sha256 == b.sha256
     pixels_equal = a.pixel_sha256 == b.pixel_sha256
     meta = diff_metadata(a.metadata, b.metadata) if not file_equal else []
     distance = a.dhash - b.dhash
     shape_a, shape_b = a.image.pixels.shape, b.image.pixels.shape
-    resized = False
-    common = False
-    analysis = None
     if pixels_equal:
+        notes: list[str] = []
+        resized = common = False
+        analysis = None
         s, p, mx, frac = 1.0, math.inf, 0, 0.0
         smap = np.ones(a.luma.shape, np.float32) if want_map else None
     else:
-        ya, yb, data_range, luma_notes = _common_luma(a, b)
-        notes += luma_notes
-        common = bool(luma_notes)
-        scales = (1.0, 1.0)
-        original = None
-        if ya.shape != yb.shape:
-            resized = True
-            (ha, wa), (hb, wb) = ya.shape, yb.shape
-            notes.append(f"sizes differ ({wa}x{ha} vs {wb}x{hb}); compared at the smaller size, the larger "
-                         f"reduced with an area filter and both band-limited alike")
-            scales = (max(1.0, wa / wb), max(1.0, wb / wa))
-            big = ya if ha * wa > hb * wb else yb
-            original = big.astype(np.float32) * np.float32(255.0 / data_range)  # 8-bit scale, full size
-            if ha * wa > hb * wb:
-                ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
-            else:
-                yb = cv2.resize(yb, (wa, ha), interpolation=cv2.INTER_AREA)
-        pa, pb = a.image.pixels, b.image.pixels
-        works = (a.work, b.work)
-        if pa.shape[:2] != pb.shape[:2]:
-            works = (None, None)
-            if ya.shape == pb.shape[:2]:
-                pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
-            else:
-                pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
-        if min(ya.shape) < MIN_SIDE:
+        st0 = _started or start(a, b, thresholds=thresholds, want_map=want_map)
+        ya, yb, data_range, notes, resized, common = st0.ya, st0.yb, st0.data_range, st0.notes, st0.resized, st0.common
+        if st0.analysis is None or st0.ssim is None:
             # too small for an SSIM window or a registration: only the exact tests can answer
             st = diff_stats(ya, yb) if ya.dtype == yb.dtype else None
-            notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
-                         f"(need {MIN_SIDE}x{MIN_SIDE})")
             mx = st.max_abs_diff if st else float(np.abs(ya.astype(np.float64) - yb).max())
             return Comparison(a=a, b=b, verdict=Verdict.DIFFERENT, reason="pixels differ; " + notes[-1],
                               file_equal=False, pixels_equal=False, metadata_differences=meta,
@@ -255,18 +240,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                               max_abs_diff=mx, diff_fraction=st.diff_fraction if st else 1.0,
                               resized=resized, common_luma=common, notes=tuple(notes), thresholds=thresholds,
                               ssim_map=np.zeros(ya.shape, np.float32) if want_map else None)
-        # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM and
-        # difference statistics (which fill both cores in bands); the same calls, in parallel
-        pending = _analysis_pool().submit(
-            analyse, pa, pb, noise_sigma=thresholds.noise_sigma,
-            min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
-            a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
-            codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
-            lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
-            resampled_from=original,
-            **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-        # the SSIM (in bands on its own threads) beside the difference statistics of this thread
-        pending_ssim = _analysis_pool().submit(ssim, ya, yb, data_range=data_range, want_map=want_map)
+        # the difference statistics in this thread, beside the SSIM and the analysis
         if shape_a == shape_b and a.image.dtype == b.image.dtype:
             st = diff_stats(a.image.pixels, b.image.pixels)
             mx, frac = st.max_abs_diff, st.diff_fraction
@@ -275,14 +249,11 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             p = psnr(ya, yb, data_range=data_range)
             d = np.abs(ya.astype(np.float32) - yb.astype(np.float32))
             mx, frac = float(d.max()), float(np.count_nonzero(d)) / d.size
-        r = pending_ssim.result()
+        r = st0.ssim.result()  # (this thread takes SSIM chunks too, as the analysis's thread when done)
         s, smap = r.mean, (r.map if want_map else None)
-        analysis = pending.result()
-        if ya.shape == pa.shape[:2]:  # a re-encode's double rounding is no refocus (compare.requantise)
-            analysis = refocus_at_quantisation(analysis, (ya, yb), (a.codec, b.codec), scales, thresholds)
-        scale_a = a.image.width / pa.shape[1]
-        if scale_a != 1.0:
-            analysis = _rescale(analysis, scale_a)
+        analysis = st0.analysis.result()
+        if st0.scale_a != 1.0:
+            analysis = _rescale(analysis, st0.scale_a)
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
                                            distance=distance, analysis=analysis, thresholds=thresholds,
                                            resized=resized)

@@ -42,7 +42,7 @@ class _Scratch(threading.local):
         if width != self.width or rows > self.cap:
             self.width, self.cap = width, max(rows, STRIP_ROWS + 2 * 8)  # a strip and its halo
             self.f32 = [np.empty((self.cap, width), np.float32) for _ in range(5)]
-            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(4)]
+            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(5)]
         return [x[:rows] for x in self.f32], [x[:rows] for x in self.f64]
 
 
@@ -90,8 +90,9 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     float32; local means and second moments are filtered with float64 output, and the
     cancellation-prone ``E[x^2] - E[x]^2`` is done in float64. Only ``vx + vy`` and ``vxy`` are
     needed (never ``vx`` and ``vy`` apart), which saves one filter. The rest is float32.
-    Images of a megapixel or more are split into horizontal bands (with a halo of the window
-    radius, so the result is the same) computed in parallel threads.
+    Images of a quarter megapixel or more are computed in chunks of ``CHUNK_STRIPS`` strips (each
+    strip from a halo of the window radius, so the map is the same) that parallel threads take as
+    they come; the mean sums the chunks in row order, whatever the threads (:class:`SSIMJob`).
 
     Examples
     --------
@@ -100,6 +101,16 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     >>> round(ssim(x, x, data_range=255).mean, 6)
     1.0
     """
+    job = ssim_job(a, b, data_range=data_range, sigma=sigma, want_map=want_map, noise_var=noise_var)
+    for _ in range(min(_threads(), job.chunks) - 1):
+        _band_pool().submit(job.help)
+    return job.result()
+
+
+def ssim_job(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGMA,
+             want_map: bool = True, noise_var: float = 0.0) -> SSIMJob:
+    """:func:`ssim` as a job that any number of threads may help compute (:meth:`SSIMJob.help`),
+    for callers that schedule their own threads; :meth:`SSIMJob.result` helps, then waits."""
     if a.shape != b.shape:
         raise InputError(f"SSIM needs equal shapes, got {a.shape} and {b.shape}")
     if a.ndim != 2:
@@ -122,17 +133,59 @@ def ssim(a: np.ndarray, b: np.ndarray, *, data_range: float, sigma: float = SIGM
     h = a.shape[0]
     pad = (win - 1) // 2
     out = np.empty(a.shape, np.float32) if want_map else None
-    bands = _bands(h, a.size)
-    if len(bands) == 1:
-        total = _ssim_rows(a, b, 0, h, k, scale, ca, cb, out, nv)
-    else:
-        futures = [_band_pool().submit(_ssim_rows, a, b, r0, r1, k, scale, ca, cb, out, nv) for r0, r1 in bands]
-        total = sum(f.result() for f in futures)
     inner = (a.shape[0] - 2 * pad) * (a.shape[1] - 2 * pad)
-    return SSIMResult(mean=total / inner, map=out if want_map else np.empty(0, np.float32))
+    return SSIMJob((a, b, k, scale, ca, cb, out, nv), _chunks(h, a.size), inner, want_map)
 
 
-_BAND_MIN_PIXELS = 1 << 18      # below a quarter megapixel one band is faster than threading
+class SSIMJob:
+    """An SSIM under way: chunks of rows (whole strips) that any thread computes once. The mean
+    sums the chunks' totals in row order, so it does not depend on which or how many threads ran."""
+
+    def __init__(self, args: tuple, rows: list[tuple[int, int]], inner: int, want_map: bool):
+        self._args, self._rows, self._inner, self._want_map = args, rows, inner, want_map
+        self._totals = [0.0] * len(rows)
+        self._next = 0
+        self._done = 0
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+
+    @property
+    def chunks(self) -> int:
+        return len(self._rows)
+
+    def help(self) -> None:
+        """Compute chunks until none is left to start."""
+        a, b, k, scale, ca, cb, out, nv = self._args
+        while True:
+            with self._lock:
+                i = self._next
+                if i >= len(self._rows):
+                    return
+                self._next += 1
+            try:
+                r0, r1 = self._rows[i]
+                self._totals[i] = _ssim_rows(a, b, r0, r1, k, scale, ca, cb, out, nv)
+            except BaseException as e:  # raised by result(), in the caller's thread
+                self._error = self._error or e
+            with self._lock:
+                self._done += 1
+                if self._done == len(self._rows):
+                    self._finished.set()
+
+    def result(self) -> SSIMResult:
+        self.help()
+        self._finished.wait()
+        if self._error is not None:
+            raise self._error
+        out = self._args[6]
+        return SSIMResult(mean=sum(self._totals) / self._inner, map=out if self._want_map else np.empty(0, np.float32))
+
+
+
+
+_BAND_MIN_PIXELS = 1 << 18      # below a quarter megapixel one chunk is faster than threading
+CHUNK_STRIPS = 4                # strips per chunk of a larger image: threads take chunks as they come
 _BAND_POOL = None
 
 
@@ -152,10 +205,12 @@ def _threads() -> int:
         return max(1, min(4, os.cpu_count() or 1))
 
 
-def _bands(h: int, size: int) -> list[tuple[int, int]]:
-    n = _threads() if size >= _BAND_MIN_PIXELS else 1
-    edges = [round(i * h / n) for i in range(n + 1)]
-    return [(edges[i], edges[i + 1]) for i in range(n) if edges[i + 1] > edges[i]]
+def _chunks(h: int, size: int) -> list[tuple[int, int]]:
+    """Row ranges of whole strips; one for an image below ``_BAND_MIN_PIXELS``."""
+    if size < _BAND_MIN_PIXELS:
+        return [(0, h)]
+    step = CHUNK_STRIPS * STRIP_ROWS
+    return [(r, min(h, r + step)) for r in range(0, h, step)]
 
 
 STRIP_ROWS = 64  # rows of the map computed at a time: the strip's scratch stays in cache
@@ -197,29 +252,32 @@ def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
     h, w = a.shape
     pad = (k.size - 1) // 2
     h0, h1 = max(0, r0 - pad), min(h, r1 + pad)
-    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get(h1 - h0, w)
+    (x, y, w1, w2, t), (ux, uy, e, q, g) = _SCRATCH.get(h1 - h0, w)
     a, b = a[h0:h1], b[h0:h1]
 
-    def blur(src, dst):
+    def blur(src, dst):  # float64 in and out: OpenCV's vectorised path, the same sums as from float32
         cv2.sepFilter2D(src, cv2.CV_64F, k, k, dst=dst, borderType=cv2.BORDER_REFLECT)
 
-    np.multiply(a, np.float32(scale), out=x, casting="unsafe")
-    np.multiply(b, np.float32(scale), out=y, casting="unsafe")
-    x -= np.float32(ca)
-    y -= np.float32(cb)
-    blur(x, ux)
-    blur(y, uy)
-    # covariance: E[xy] - E[x]E[y]  (float64)
-    np.multiply(x, y, out=t)
-    blur(t, e)
+    f32 = np.float32
+    np.multiply(a, f32(scale), out=x, casting="unsafe")
+    np.multiply(b, f32(scale), out=y, casting="unsafe")
+    x -= f32(ca)
+    y -= f32(cb)
+    np.copyto(g, x)  # exact: every float32 is a float64
+    blur(g, ux)
+    np.copyto(g, y)
+    blur(g, uy)
+    # covariance: E[xy] - E[x]E[y]  (float64; the product rounded to float32 as always)
+    np.multiply(x, y, out=g, dtype=f32, casting="unsafe")
+    blur(g, e)
     np.multiply(ux, uy, out=q)
     e -= q
     np.multiply(e, 2.0, out=w1, casting="unsafe")      # w1 = 2 vxy (doubling is exact either side of the cast)
     # sum of variances: E[x^2 + y^2] - E[x]^2 - E[y]^2  (float64)
     x *= x
     y *= y
-    x += y
-    blur(x, e)
+    np.add(x, y, out=g, dtype=f32, casting="unsafe")
+    blur(g, e)
     np.multiply(ux, ux, out=q)
     e -= q
     np.multiply(uy, uy, out=q)

@@ -71,7 +71,7 @@ def test_reencode_that_amplifies_the_old_pattern_is_no_focus_change(tmp_path, mo
     c = compare_files(pa, pb)
     assert c.verdict in SAME_VERDICTS, c.reason
     assert c.b.codec is not None and c.b.codec.quality == 75
-    import scopecheck.compare.pair as pair_mod
+    import scopecheck.compare.pixel_pair as pair_mod
     monkeypatch.setattr(align_mod, "codec_band_noise", lambda *a, **k: np.zeros((2, 2)))
     c1 = compare_files(pa, pb)  # judged again at q75 (compare.requantise), the band alone suffices too
     assert c1.verdict in SAME_VERDICTS and abs(c1.analysis.sharpness_change) < 0.05, c1.reason

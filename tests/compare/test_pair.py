@@ -157,3 +157,35 @@ def test_ssim_sigma_is_validated(sigma):
     x = np.zeros((32, 32), np.float32)
     with pytest.raises(InputError, match="sigma must be a positive number"):
         ssim(x, x, data_range=1.0, sigma=sigma)
+
+
+@pytest.mark.parametrize("pair", MANIFEST["pairs"], ids=lambda p: f"{p['a']}-{p['b']}")
+def test_files_start_the_pixel_comparison_early_with_the_same_answer(pair, monkeypatch):
+    """compare_files starts the SSIM and the analysis as soon as both files are decoded when their
+    pixels visibly differ (beside the digests); the answer is that of the two sides prepared first."""
+    import scopecheck.compare.pair as pair_module
+    from scopecheck.compare.pair import compare_sides, prepare
+
+    a, b = fx(pair["a"]), fx(pair["b"])
+    plain = compare_sides(prepare(a), prepare(b))
+    calls = []
+    real_start = pair_module.start
+    monkeypatch.setattr(pair_module, "start", lambda *args, **kw: calls.append(1) or real_start(*args, **kw))
+    early = compare_files(a, b)
+    assert json.dumps(early.to_json()) == json.dumps(plain.to_json())
+    assert len(calls) == (0 if plain.pixels_equal else 1)  # started once (never again), or not at all
+
+
+def test_files_first_error_in_argument_order(tmp_path):
+    from scopecheck.compare.errors import InputError
+
+    bad_a, bad_b = tmp_path / "bad_a.png", tmp_path / "bad_b.png"
+    good = fx("ihc_shot1.png")
+    with open(good, "rb") as fh:
+        data = fh.read()
+    bad_a.write_bytes(data[:200])  # truncated
+    bad_b.write_bytes(b"not an image")
+    for args, culprit in (((bad_a, good), "bad_a"), ((good, bad_b), "bad_b"), ((bad_a, bad_b), "bad_a")):
+        with pytest.raises(InputError) as err:
+            compare_files(*args)
+        assert culprit in str(err.value) or culprit in str(getattr(err.value, "path", "")), str(err.value)

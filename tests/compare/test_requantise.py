@@ -62,7 +62,7 @@ def chelsea_pair(tmp_path_factory):
 def test_a_reencode_reads_no_sharper_at_the_coarser_quantisation(chelsea_pair, monkeypatch):
     orig, copy, _ = chelsea_pair
     strict = Thresholds(refocus=0.04)  # the double rounding alone reads +5.9 % sharper
-    import scopecheck.compare.pair as pair
+    import scopecheck.compare.pixel_pair as pair
     with monkeypatch.context() as m:  # the comparison without this module's step
         m.setattr(pair, "refocus_at_quantisation", lambda an, *a, **k: an)
         before = compare_files(orig, copy, thresholds=strict)

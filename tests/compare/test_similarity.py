@@ -136,3 +136,26 @@ def test_diff_stats_equal_plain_numpy_exactly(dtype, channels):
     differs = d > 0 if channels == 1 else (d > 0).any(axis=2)
     assert st.diff_fraction == differs.sum() / differs.size
     assert st.mse == pytest.approx(np.sum(d * d) / d.size, rel=1e-12)
+
+
+def test_ssim_job_is_the_same_whatever_threads_help():
+    """Chunks of rows go to whichever thread asks (SSIMJob.help); the map and the mean (chunk totals
+    summed in row order) are the same bit for bit with one thread or four."""
+    import threading
+
+    from scopecheck.compare.similarity import ssim_job
+
+    f = scene(8, 1100, 300, channels=1)
+    a, b = noisy(f, 3.0, 1), noisy(f, 3.0, 2)
+    alone = ssim_job(a, b, data_range=255).result()
+    job = ssim_job(a, b, data_range=255)
+    assert job.chunks > 1
+    helpers = [threading.Thread(target=job.help) for _ in range(3)]
+    for t in helpers:
+        t.start()
+    shared = job.result()
+    for t in helpers:
+        t.join()
+    assert shared.mean == alone.mean and np.array_equal(shared.map, alone.map)
+    assert shared.mean == ssim(a, b, data_range=255).mean
+    assert abs(shared.mean - oracle(a, b, 255)[0]) < 1e-4

@@ -1,0 +1,153 @@
+"""The pixel comparison of a pair: both images on one scale, then the full-resolution SSIM and the
+noise-aware analysis (:func:`compare.align.analyse`) started in threads.
+
+:func:`compare.pair.compare_files` starts it as soon as both files are decoded, beside their
+digests, dHashes and metadata; :func:`compare.pair.compare_sides` finishes it.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .align import Analysis, analyse
+from .codec_noise import JpegTables
+from .load import Image
+from .requantise import refocus_at_quantisation
+from .similarity import SSIMJob, _band_pool, ssim_job
+from .verdict import Thresholds
+
+MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
+RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
+SSIM_HELPERS = 1  # band-pool threads that take SSIM chunks from the start, beside the SSIM's own
+BAND_LIMIT = 1.0  # Gaussian sigma (pixels of the smaller) applied to both sides of a rescaled pair
+
+
+class Decoded(Protocol):
+    """What the pixel comparison needs of a side (a :class:`compare.pair.Side` has it)."""
+
+    @property
+    def image(self) -> Image: ...
+    @property
+    def luma(self) -> np.ndarray: ...
+    @property
+    def work(self) -> np.ndarray | None: ...
+    @property
+    def codec(self) -> JpegTables | None: ...
+
+
+_ANALYSIS_POOL: ThreadPoolExecutor | None = None
+
+
+def _analysis_pool() -> ThreadPoolExecutor:
+    """Threads for :func:`compare.align.analyse` and the raw SSIM only (neither waits on this pool,
+    so callers that are themselves pool threads cannot deadlock it)."""
+    global _ANALYSIS_POOL
+    if _ANALYSIS_POOL is None:
+        _ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse")
+    return _ANALYSIS_POOL
+
+
+def surely_differ(a: Decoded, b: Decoded) -> bool:
+    """The stored pixels differ, by a cheap look (every 61st row): the pair needs the pixel
+    comparison whatever the digests say. False when unsure (then the digests decide first)."""
+    pa, pb = a.image.pixels, b.image.pixels
+    if pa.shape != pb.shape or pa.dtype != pb.dtype:
+        return True
+    return a.image.data != b.image.data and not np.array_equal(pa[::61], pb[::61])
+
+
+def _common_luma(a: Decoded, b: Decoded) -> tuple[np.ndarray, np.ndarray, float, list[str]]:
+    """Luma of both on one scale: the shared depth, or 8-bit scale when depths differ."""
+    notes = []
+    ya, yb = a.luma, b.luma
+    if a.image.channels != b.image.channels:
+        notes.append(f"channels differ ({a.image.channels} vs {b.image.channels}); compared on luma")
+    if ya.dtype != yb.dtype:
+        notes.append(f"bit depths differ ({a.image.dtype} vs {b.image.dtype}); compared on 8-bit-scale luma")
+        ya = ya.astype(np.float32) * np.float32(255.0 / a.image.max_value)
+        yb = yb.astype(np.float32) * np.float32(255.0 / b.image.max_value)
+        return ya, yb, 255.0, notes
+    return ya, yb, float(a.image.max_value), notes
+
+
+@dataclass(frozen=True, eq=False)
+class Started:
+    """The pixel comparison of a pair under way: the lumas compared, their range, the notes, and
+    the SSIM and analysis futures (None when the images are too small for either)."""
+
+    ya: np.ndarray
+    yb: np.ndarray
+    data_range: float
+    notes: list[str]
+    resized: bool
+    common: bool
+    scale_a: float
+    ssim: SSIMJob | None
+    analysis: Future | None
+
+
+def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> Started:
+    """Bring both onto one scale and start the SSIM and the analysis (:func:`compare.pair.compare_sides`)."""
+    ya, yb, data_range, notes = _common_luma(a, b)
+    common = bool(notes)
+    resized = False
+    scales = (1.0, 1.0)
+    original = None
+    if ya.shape != yb.shape:
+        resized = True
+        (ha, wa), (hb, wb) = ya.shape, yb.shape
+        notes.append(f"sizes differ ({wa}x{ha} vs {wb}x{hb}); compared at the smaller size, the larger "
+                     f"reduced with an area filter and both band-limited alike")
+        scales = (max(1.0, wa / wb), max(1.0, wb / wa))
+        big = ya if ha * wa > hb * wb else yb
+        original = big.astype(np.float32) * np.float32(255.0 / data_range)  # 8-bit scale, full size
+        if ha * wa > hb * wb:
+            ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
+        else:
+            yb = cv2.resize(yb, (wa, ha), interpolation=cv2.INTER_AREA)
+    pa, pb = a.image.pixels, b.image.pixels
+    works = (a.work, b.work)
+    if pa.shape[:2] != pb.shape[:2]:
+        works = (None, None)
+        if ya.shape == pb.shape[:2]:
+            pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
+        else:
+            pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
+    scale_a = a.image.width / pa.shape[1]
+    if min(ya.shape) < MIN_SIDE:
+        notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
+                     f"(need {MIN_SIDE}x{MIN_SIDE})")
+        return Started(ya, yb, data_range, notes, resized, common, scale_a, None, None)
+    # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM, which one
+    # thread computes in chunks from the start; the analysis's thread and the caller's join it
+    # when they are done (SSIMJob): the SSIM fills whatever the analysis leaves of the cores
+    job = ssim_job(ya, yb, data_range=data_range, want_map=want_map)
+    pending = _analysis_pool().submit(
+        _analyse_then_help, job, thresholds, pa, pb, noise_sigma=thresholds.noise_sigma,
+        min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
+        a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
+        codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
+        lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
+        resampled_from=original,
+        **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
+    _analysis_pool().submit(job.help)
+    for _ in range(SSIM_HELPERS):
+        _band_pool().submit(job.help)
+    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
+
+
+def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarray, b_pixels: np.ndarray,
+                       **kw) -> Analysis:
+    """The analysis; its focus judged again at a coarser JPEG side's quantisation when near a
+    verdict (:mod:`compare.requantise`: a re-encode's double rounding is no refocus)."""
+    try:
+        an = analyse(a_pixels, b_pixels, **kw)
+        if kw["lumas"] is not None:
+            an = refocus_at_quantisation(an, kw["lumas"], kw["codecs"], kw["codec_scales"], thresholds)
+        return an
+    finally:
+        job.help()

@@ -221,3 +221,22 @@ def offset_windows(make, png, stills: dict, names, *, quick: bool = False, categ
             dx = round(w * frac)
             yield make(category, f"{n} window offset {frac:.0%}",
                        png(f"{n}__win0", img[:, :ww]), png(f"{n}__win{dx}", img[:, dx:dx + ww]))
+
+
+def reencodes(make, jpg, n: str, p: str, img: np.ndarray, qs, *, pair: bool = True):
+    """JPEG re-encodes of ``img`` (file ``p``) at each quality in ``qs``, and its q90 against its
+    q70 when ``pair``: ``make("reencode", name, a, b)``; ``jpg(name, img, q)`` writes one."""
+    for q in qs:
+        yield make("reencode", f"{n} q{q}", p, jpg(f"{n}__q{q}", img, q))
+    if pair:
+        yield make("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
+
+
+def resized_copies(make, png, n: str, p: str, img: np.ndarray, scales, k: int):
+    """Copies of ``img`` (file ``p``) reduced by each of ``scales``, the interpolations of
+    ``INTERPS`` taken in turn from the ``k``-th: ``make("resized", name, p, copy)``."""
+    for j, sc in enumerate(scales):
+        iname = list(INTERPS)[(j + k) % len(INTERPS)]
+        h, w = img.shape[:2]
+        r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=INTERPS[iname])
+        yield make("resized", f"{n} {sc:.2f}x {iname}", p, png(f"{n}__{sc:.2f}{iname}", r))

@@ -56,9 +56,8 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 
-import cv2
 
-from bench_real_fetch import LabelledPair, gather_sources, INTERPS, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
@@ -183,16 +182,9 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         else:
             yield P("identical-pixels", n, p, png(f"{n}__decoded", img, 1))
         qs = (70,) if quick else ((70, 95) if n in big else (70, 75, 80, 85, 90, 95))
-        for q in qs:
-            yield P("reencode", f"{n} q{q}", p, jpg(f"{n}__q{q}", img, q))
-        if not quick:
-            yield P("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
+        yield from reencodes(P, jpg, n, p, img, qs, pair=not quick)
         scales = (0.5,) if quick or n in big else (0.5, 0.6, 0.75, 0.8)
-        for j, sc in enumerate(scales):
-            iname = list(INTERPS)[(j + k) % len(INTERPS)]
-            h, w = img.shape[:2]
-            r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=INTERPS[iname])
-            yield P("resized", f"{n} {sc:.2f}x {iname}", p, png(f"{n}__{sc:.2f}{iname}", r))
+        yield from resized_copies(P, png, n, p, img, scales, k)
 
     # ------------------------------------------------------------- different
     # FMD: neighbouring fields (the stage moved 100-230 px, or to other cells)

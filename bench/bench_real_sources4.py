@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, INTERPS, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
 DIFFERENT4 = ("another-field", "another-scene", "refocus")
@@ -189,11 +189,7 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             if not quick and not big:
                 yield P("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
         scales = (0.5,) if quick or big else (0.5, 0.6, 0.75, 0.8)
-        for j, sc in enumerate(scales):
-            iname = list(INTERPS)[(j + k) % len(INTERPS)]
-            h, w = img.shape[:2]
-            r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=INTERPS[iname])
-            yield P("resized", f"{n} {sc:.2f}x {iname}", p, png(f"{n}__{sc:.2f}{iname}", r))
+        yield from resized_copies(P, png, n, p, img, scales, k)
     # third-party q85 encodes of flower.png shipped with the JPEG XL test data
     for v in JXL_Q85[:1] if quick else JXL_Q85:
         if have("jxl_flower.png", f"jxl_flower_q85_{v}.jpg"):

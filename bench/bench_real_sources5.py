@@ -57,10 +57,9 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 
-import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, INTERPS, read, video_frames, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies, reencodes
 
 SAME5 = ("identical-file", "identical-pixels", "repeat-phantom", "repeat-fmri", "reencode", "resized")
 DIFFERENT5 = ("another-field", "timelapse", "timelapse-fluo16", "refocus")
@@ -236,15 +235,8 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         else:
             yield P("identical-pixels", n, png(f"{n}__c1", img, 1), png(f"{n}__c9", img, 9))
         if img.dtype == np.uint8:  # JPEG holds 8 bits; a 16-bit frame is not re-encoded
-            for q in (70,) if quick else (70, 75, 80, 85, 90, 95):
-                yield P("reencode", f"{n} q{q}", p, jpg(f"{n}__q{q}", img, q))
-            if not quick:
-                yield P("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
-        for j, sc in enumerate((0.5,) if quick else (0.5, 0.6, 0.75, 0.8)):
-            iname = list(INTERPS)[(j + k) % len(INTERPS)]
-            h, w = img.shape[:2]
-            r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=INTERPS[iname])
-            yield P("resized", f"{n} {sc:.2f}x {iname}", p, png(f"{n}__{sc:.2f}{iname}", r))
+            yield from reencodes(P, jpg, n, p, img, (70,) if quick else (70, 75, 80, 85, 90, 95), pair=not quick)
+        yield from resized_copies(P, png, n, p, img, (0.5,) if quick else (0.5, 0.6, 0.75, 0.8), k)
 
     # ------------------------------------------------------------- different
     # other anatomy: fMRI slices 3 and 6 apart (2.2 mm per slice) in one volume

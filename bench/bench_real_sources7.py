@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterator
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, INTERPS, read, pair_tools
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, pair_tools, resized_copies, reencodes
 
 SAME7 = ("identical-file", "identical-pixels", "reencode", "resized")
 DIFFERENT7 = ("another-field", "another-specimen", "timelapse", "another-scene")
@@ -182,15 +182,8 @@ def labelled_pairs7(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy.png")))
         yield P("identical-pixels", n, png(f"{n}__c1", img, 1), png(f"{n}__c9", img, 9))
         if img.dtype == np.uint8:  # JPEG holds 8 bits; a 12/16-bit micrograph is not re-encoded
-            for q in (70,) if quick else (70, 75, 80, 85, 90, 95):
-                yield P("reencode", f"{n} q{q}", p, jpg(f"{n}__q{q}", img, q))
-            if not quick:
-                yield P("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
-        for j, sc in enumerate((0.5,) if quick else (0.5, 0.6, 0.75, 0.8)):
-            iname = list(INTERPS)[(j + k) % len(INTERPS)]
-            h, w = img.shape[:2]
-            r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=INTERPS[iname])
-            yield P("resized", f"{n} {sc:.2f}x {iname}", p, png(f"{n}__{sc:.2f}{iname}", r))
+            yield from reencodes(P, jpg, n, p, img, (70,) if quick else (70, 75, 80, 85, 90, 95), pair=not quick)
+        yield from resized_copies(P, png, n, p, img, (0.5,) if quick else (0.5, 0.6, 0.75, 0.8), k)
     # large photographs (JPEG as shipped, 1.5-6.3 MP): fewer derived copies each (run time)
     photos: dict[str, np.ndarray] = {}
     for n in LOMIRI_PHOTOS[:1] if quick else LOMIRI_PHOTOS:

@@ -39,13 +39,13 @@ def signal_ssim(sa: np.ndarray, sb: np.ndarray, white_var: float, *, agree: bool
     nothing and puts its error into the detail), and so does the robust spread of the
     difference, whose median is set by those flat areas."""
     c2 = (K2 * 255.0) ** 2
-    for extra in SSIM_SCALES:
+    for i, extra in enumerate(SSIM_SCALES):
         ga, gb = (cv2.GaussianBlur(sa, (0, 0), extra), cv2.GaussianBlur(sb, (0, 0), extra)) if extra > 0 else (sa, sb)
         nvar = white_var * (_gauss_noise_gain(math.hypot(1.0, extra)) / _gauss_noise_gain(1.0)) ** 2
         if agree:
             nvar = max(nvar, _robust_sigma((gb - ga)[::2, ::2].ravel()) ** 2)
         if codec_var is not None:
-            nvar = max(nvar, codec_var[SSIM_SCALES.index(extra)])
+            nvar = max(nvar, codec_var[i])
         if nvar <= SSIM_NOISE_C2 * c2:
             break
     return float(ssim(ga, gb, data_range=255.0, want_map=False, noise_var=nvar).mean)

@@ -8,6 +8,7 @@ construction, categories, labels) is checked. No verdict is run on the split.
 """
 from __future__ import annotations
 
+import collections
 import os
 import struct
 import sys
@@ -110,9 +111,7 @@ def test_split3_pairs_build_from_stub_sources(stubbed):
     notes: list[str] = []
     pairs = list(s5.labelled_pairs5(str(root), log=notes.append))
     assert notes == []  # every source file was found: nothing fetched, nothing skipped
-    counts: dict[str, int] = {}
-    for p in pairs:
-        counts[p.category] = counts.get(p.category, 0) + 1
+    counts = collections.Counter(p.category for p in pairs)
     # literal counts, worked out from the source lists (see the module docstring):
     # phantom 9 slices x 3 dynamic pairs; fMRI slices 2..22; 17 stills (6 ITK, histology, bears, 4 BBBC007,
     # stardist, 2 light-sheet planes, 2 video frames), 14 of them 8-bit (6 re-encodes + q90 vs q70 each),

@@ -9,6 +9,7 @@ categories, labels) is checked. No verdict is run on the split.
 """
 from __future__ import annotations
 
+import collections
 import io
 import os
 import sys
@@ -128,9 +129,7 @@ def test_split4_pairs_build_from_stub_sources(stubbed):
     notes: list[str] = []
     pairs = list(s6.labelled_pairs6(str(root), log=notes.append))
     assert notes == []  # every source file was found: nothing fetched, nothing skipped
-    counts: dict[str, int] = {}
-    for p in pairs:
-        counts[p.category] = counts.get(p.category, 0) + 1
+    counts = collections.Counter(p.category for p in pairs)
     # literal counts, worked out from the source lists (see the module docstring): 26 raw bursts of
     # three shots and 2 of two (3 x 26 + 2 pairs); 9 shot/mean
     # captures (4 FMD, 4 FLIM, 1 mouse kidney), 4 quadrants each, 3 window offsets of the mean and

@@ -10,6 +10,7 @@ categories, labels) is checked. No verdict is run on the split.
 from __future__ import annotations
 
 import bz2
+import collections
 import os
 import sys
 
@@ -94,9 +95,7 @@ def test_split5_pairs_build_from_stub_sources(stubbed):
     notes: list[str] = []
     pairs = list(s7.labelled_pairs7(str(root), log=notes.append))
     assert notes == []  # every source file was found: nothing fetched, nothing skipped
-    counts: dict[str, int] = {}
-    for p in pairs:
-        counts[p.category] = counts.get(p.category, 0) + 1
+    counts = collections.Counter(p.category for p in pairs)
     # literal counts, worked out from the source lists (see the module docstring): 16 small stills
     # (5 + 8 NEUBIAS micrographs, 2 PyWavelets photos, SciPy's face) of which 8 are 8-bit (6
     # re-encodes + q90 vs q70 each) and all resized 4 ways; 6 photographs (copy, decode, q70, q95,

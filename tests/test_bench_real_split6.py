@@ -120,10 +120,10 @@ def test_split6_pairs_build_from_stub_sources(stubbed):
             assert 0.45 <= b.shape[1] / a.shape[1] <= 0.85, p
         if p.category == "reencode":
             assert p.b.endswith(".jpg"), p
-    # the z-series pairs are the planes named, 2, 4 and 8 apart
+    # the z-series pairs are the planes named, 4, 6 and 8 apart
     z = np.stack(s8.read_pages(os.path.join(str(root), "src8", "bfa_bf_zstack.tif")))
     refocus = [p for p in pairs if p.category == "refocus"]
-    assert sorted({int(p.b[-6:-4]) - int(p.a[-6:-4]) for p in refocus}) == [2, 4, 8]
+    assert sorted({int(p.b[-6:-4]) - int(p.a[-6:-4]) for p in refocus}) == [4, 6, 8]
     for p in refocus:
         assert np.array_equal(cv2.imread(p.a, cv2.IMREAD_UNCHANGED), z[int(p.a[-6:-4])]), p
 

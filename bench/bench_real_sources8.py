@@ -13,13 +13,23 @@ sensor model. Sources, licences and the measured change of every time-lapse pair
 ``fixtures/real/README.md`` ("Held-out split 6"). Keep these pairs out of ``tests/``, out of any
 threshold choice and out of notes the tuning work reads, or the split stops being held out.
 
-The search for this split found no new *repeated* capture of an unchanged field (burst, shot
-against mean) that can be fetched here (see the README section's "Not used"), so its "same" pairs
-are the derived kinds on new real pixels; its weight is on the hard "different" kinds: consecutive
-frames in which cells, nuclei or particles moved by about one to three pixels.
+Its one repeated-capture source is a camera's bursts of a flat target (``repeat-flat``); no new
+repeated *microscope* capture of an unchanged field (burst, shot against mean) that can be fetched
+here was found (see the README section's "Not used"). Its weight is on the hard "different" kinds:
+consecutive frames in which cells, nuclei or particles moved by about one to three pixels.
 
 Categories (truth in brackets; names as the harness uses them):
 
+* ``repeat-flat`` [same] -- two consecutive shots of one burst: Nikon D70, D70s and D200 cameras
+  (two of each) photographing a flat, uniformly lit target from a fixed position with one
+  exposure, focal length and white-balance setting (the Dresden Image Database's flat-field images,
+  as shipped for the tests of ``polimi-ispl/prnu-python``; JPEG as saved by the cameras). A burst
+  is the run of shots whose EXIF exposure time, f-number and focal length agree and that follow
+  each other within 30 s (1-23 s apart). The same 768x768 window of both shots, stored
+  losslessly: the centre for even pairs, the top-left corner (vignetting down to 0.63 of the
+  centre, sensor dust) for odd ones. Nothing moved (phase correlation: at most 0.2 px); the frame means of the pairs used
+  differ by 0-2.4 %; the four consecutive pairs whose means differ by 3.3-12.2 % (the light
+  changed between the shots) are left out (``LIGHT_CHANGED``).
 * ``identical-file``, ``identical-pixels`` [same] -- a copy; a PNG stored again at another
   compression level; a JPEG against its decode stored as PNG.
 * ``reencode`` [same] -- 8-bit stills against JPEG re-encodes at q70-95 and q90 vs q70 (the
@@ -56,7 +66,7 @@ import numpy as np
 
 from bench_real_fetch import LabelledPair, gather_sources, offset_windows, pair_tools, resized_copies, reencodes
 
-SAME8 = ("identical-file", "identical-pixels", "reencode", "resized")
+SAME8 = ("repeat-flat", "identical-file", "identical-pixels", "reencode", "resized")
 DIFFERENT8 = ("timelapse", "timelapse-16bit", "refocus", "another-field", "another-scene")
 CATEGORIES8 = SAME8 + DIFFERENT8
 
@@ -76,6 +86,14 @@ SKT_FILES = {**{f"skt_{n.lower()}.jpg": f"images/pano/{n}.jpg" for n in PANO},
              "skt_spices.jpg": "images/spices.jpg", "skt_spice_1.jpg": "images/spice_1.jpg",
              "skt_zebrafish_spinal_cord.png": "images/zebrafish-spinal-cord.png",
              "skt_chromosomes.tif": "images/chromosomes.tif"}
+PRNU_REPO, PRNU_REV = "polimi-ispl/prnu-python", "91e1585a39287e26f9e770b71cf9124c35d9248d"
+# flat-field bursts (EXIF: same exposure, f-number, focal length; shots at most 30 s apart): device -> shot numbers
+BURSTS = {"Nikon_D200_0": [range(15871, 15880, 2), range(15881, 15890, 2)], "Nikon_D200_1": [range(18178, 18197, 2)],
+          "Nikon_D70_0": [range(19929, 19948, 2)], "Nikon_D70_1": [range(21015, 21034, 2)],
+          "Nikon_D70s_0": [range(22193, 22212, 2)], "Nikon_D70s_1": [range(23220, 23239, 2)]}
+# consecutive shots whose frame means differ by 7.0, 11.4, 12.2 and 3.3 %: the light changed, not paired
+LIGHT_CHANGED = {(15871, 15873), (15885, 15887), (15887, 15889), (23222, 23224)}
+FLAT_WINDOW = 768
 GIT8: dict[str, list[tuple[str, str, str]]] = {
     VS_REPO: ([(VS_REV, f"{_VS}subcellular_particle_dynamics/frame_{t:03d}.tif", f"vs_spd_t{t:02d}.tif") for t in SPD_FRAMES]
               + [(VS_REV, f"{_VS}hiv_motility/loose_{t:03d}.tif", f"vs_hiv_t{t:02d}.tif") for t in HIV_FRAMES]
@@ -83,6 +101,7 @@ GIT8: dict[str, list[tuple[str, str, str]]] = {
     BDP_REPO: [(BDP_REV, _MG.format(t + k), f"bdp_mg_t{t + k:03d}.tif") for t in MG_STARTS for k in (0, 1)],
     BFA_REPO: [(BFA_REV, "src/main/resources/BF.tif", "bfa_bf_zstack.tif")],
     SKT_REPO: [(SKT_REV, p, n) for n, p in SKT_FILES.items()],
+    PRNU_REPO: [(PRNU_REV, f"test/data/ff-jpg/{d}_{k}.JPG", f"ff_{d}_{k}.jpg") for d, bs in BURSTS.items() for b in bs for k in b],
 }
 # (first frame, frames apart) of each time-lapse pair
 SPD_PAIRS = [(t, 1) for t in range(1, 15)] + [(t, 3) for t in (1, 4, 7, 10)]
@@ -145,6 +164,17 @@ def labelled_pairs8(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     first = 1 if quick else None
 
     # ------------------------------------------------------------------ same
+    # consecutive shots of one flat-field burst: the same window of both, centre and corner in turn
+    flat = [(d, x, y) for d, bs in BURSTS.items() for b in bs for x, y in zip(b, b[1:]) if (x, y) not in LIGHT_CHANGED]
+    for i, (d, x, y) in enumerate(flat[:first]):
+        a, b = read_first(s(f"ff_{d}_{x}.jpg")), read_first(s(f"ff_{d}_{y}.jpg"))
+        if a is None or b is None:
+            continue
+        where = "corner" if i % 2 else "centre"
+        w = FLAT_WINDOW
+        a, b = (a[:w, :w], b[:w, :w]) if i % 2 else (centre(a, w, w), centre(b, w, w))
+        yield P("repeat-flat", f"{d} flat-field shots {x} and {y}, {where} {w}x{w}",
+                png(f"ff_{d}_{x}_{where}", a), png(f"ff_{d}_{y}_{where}", b))
     # micrograph stills, stored losslessly as PNG: name -> pixels
     stills: dict[str, np.ndarray] = {}
     for n, crop in (("vs_spd_t01", None), ("vs_hiv_t00", 512), ("vs_clono_t01", 768), ("bdp_mg_t001", None),

@@ -3,8 +3,8 @@ sources are new: none is used by the tuning set or by held-out splits 1-5.
 
 The pairs are built from stub files standing in for every source file (small random images under
 the names ``gather8`` expects, in the sources' storage types: 8- and 16-bit TIFF frames, a 34-page
-16-bit z-series, an RGB TIFF, a 16-bit PNG, JPEG photographs of one size per panorama and one over
-2 MP), so nothing is downloaded and no held-out pixel is looked at here: only the plumbing (source
+16-bit z-series, an RGB TIFF, a 16-bit PNG, JPEG flat-field shots, JPEG photographs of one size per
+panorama and one over 2 MP), so nothing is downloaded and no held-out pixel is looked at here: only the plumbing (source
 lists, readers, crops, pair construction, categories, labels) is checked. No verdict is run on the
 split.
 """
@@ -91,12 +91,14 @@ def test_split6_pairs_build_from_stub_sources(stubbed):
     pairs = list(s8.labelled_pairs8(str(root), log=notes.append))
     assert notes == []  # every source file was found: nothing fetched, nothing skipped
     counts = collections.Counter(p.category for p in pairs)
-    # literal counts, worked out from the source lists (see the module docstring): 6 micrograph
+    # literal counts, worked out from the source lists (see the module docstring): 6 flat-field
+    # bursts of 10 shots, one split in two (5 + 5), give 53 consecutive pairs, 4 of them left out
+    # (the light changed); 6 micrograph
     # stills (3 of them 8-bit: 6 re-encodes + q90 vs q70 each), each resized 4 ways; 8 small photos
     # (copy, decode, q70/q80/q95, 0.5x and 0.75x) and one large (copy, decode, q70, q95, 0.5x);
     # 14 + 4 nuclei and 14 clonogenic frame pairs; 14 + 3 T-cell and 12 microglia frame pairs;
     # 8 + 5 + 5 focus pairs; 4 micrographs x 3 window offsets and 4 panorama neighbours; 3 scenes
-    assert counts == {"identical-file": 15, "identical-pixels": 15, "reencode": 47, "resized": 41,
+    assert counts == {"repeat-flat": 49, "identical-file": 15, "identical-pixels": 15, "reencode": 47, "resized": 41,
                       "timelapse": 32, "timelapse-16bit": 29, "refocus": 18, "another-field": 16,
                       "another-scene": 3}, counts
     assert len({(p.category, p.name) for p in pairs}) == len(pairs)
@@ -108,7 +110,8 @@ def test_split6_pairs_build_from_stub_sources(stubbed):
     assert set(counts) == set(s8.CATEGORIES8)
     for p in pairs:
         a, b = cv2.imread(p.a, cv2.IMREAD_UNCHANGED), cv2.imread(p.b, cv2.IMREAD_UNCHANGED)
-        if p.category in ("timelapse", "timelapse-16bit", "refocus", "another-field", "another-scene", "identical-pixels"):
+        if p.category in ("repeat-flat", "timelapse", "timelapse-16bit", "refocus", "another-field", "another-scene",
+                          "identical-pixels"):
             assert a.shape == b.shape and a.dtype == b.dtype, p
         if p.category == "timelapse-16bit":
             assert a.dtype == np.uint16, p
@@ -146,3 +149,6 @@ def test_split6_sources_are_new():
     assert all(len(rev) == 40 for files in s8.GIT8.values() for rev, _, _ in files)  # pinned commits
     names = [n for files in s8.GIT8.values() for _, _, n in files]
     assert len(names) == len(set(names))  # one cache name per source file
+    # every left-out flat-field pair is a consecutive pair of one burst
+    consecutive = {(x, y) for bs in s8.BURSTS.values() for b in bs for x, y in zip(b, b[1:])}
+    assert s8.LIGHT_CHANGED <= consecutive

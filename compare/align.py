@@ -58,7 +58,7 @@ from .focus import (
 )
 from .hashing import is_flat, luma
 from .levels import level_scale
-from .motion import moved_blocks
+from .motion import moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
     LOCAL_BLOCK,
@@ -306,8 +306,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         # scan: only a block displaced further than that (and than the edge slack) moved
         motion = None
         if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
-            motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA,
-                                  slack=max(edge_slack, math.hypot(dx, dy)), block=LOCAL_BLOCK)
+            slack = max(edge_slack, math.hypot(dx, dy))
+            motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
+                                  block=LOCAL_BLOCK) + moved_objects(
+                resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
@@ -320,7 +322,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     results = [channel(chans_a[0], chans_b[0], names[0])] + [f.result() for f in jobs]
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
-    moved, moved_px = 0.0, 0.0
+    moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
     for g, o, raw_sigma, shade, cf, bound, motion, z in results:
         gains.append(g)
         offsets.append(o)
@@ -329,7 +331,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         codec_bound = codec_bound or bound
         codec_floor = max(codec_floor, cf)
         if motion is not None:
-            moved, moved_px = motion
+            moved, moved_px, objects, objects_px = motion
         np.maximum(z_max, z, out=z_max)
 
     y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
@@ -395,4 +397,5 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
-                    moved=moved, moved_px=moved_px * factor, focus_tiles=tilted)
+                    moved=moved, moved_px=moved_px * factor, moved_objects=objects,
+                    moved_objects_px=objects_px * factor, focus_tiles=tilted)

@@ -35,6 +35,8 @@ class Analysis:
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
     moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
     moved_px: float = 0.0              # ... by up to this many pixels of A
+    moved_objects: int = 0             # separate objects moved against the field (compare.motion.moved_objects)
+    moved_objects_px: float = 0.0      # ... by up to this many pixels of A
     focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
 
     @property
@@ -62,6 +64,7 @@ class Analysis:
             "codec_noise_sigma": round(self.codec_sigma, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
-            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3)},
+            "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3),
+                      "objects": self.moved_objects, "objects_max_px": round(self.moved_objects_px, 3)},
             "focus_tiles": [t.to_json() for t in self.focus_tiles],
         }

@@ -23,7 +23,9 @@ Order of the tests (the first that fails decides):
    another blurred in B, each beyond its own noise (:func:`compare.focus.tilted_focus`) and each
    by at least ``refocus_blur``;
 6. local motion: a connected group of blocks covering ``MOVED_SHARE`` of the field moved against
-   the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains);
+   the registered shift (:mod:`compare.motion`: a non-rigid motion no single translation explains),
+   or ``MOVED_OBJECTS`` separate objects did, each on its own (:func:`compare.motion.moved_objects`:
+   cells that crawled between two frames);
 7. aligned SSIM below ``ssim_min`` (structured frames only; the SSIM of the signals, the pair's own
    noise taken out of its structure term) and, if asked, the dHash distance.
 
@@ -36,7 +38,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .motion import MOVED_SHARE
+from .motion import MOVED_OBJECTS, MOVED_SHARE
 
 
 class Verdict(StrEnum):
@@ -119,6 +121,9 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     if an.moved >= MOVED_SHARE:
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
+    if an.moved_objects >= MOVED_OBJECTS:
+        return Decision(Verdict.DIFFERENT, f"local motion: {an.moved_objects} objects moved on their own, by up to "
+                        f"{an.moved_objects_px:.1f} px against the field" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:
         return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
                         f"< {t.ssim_min}", False)

@@ -101,9 +101,8 @@ MOVED_OBJECTS = 2    # separate objects moved: a local motion
 def _window_sums(x: np.ndarray, ny: int, nx: int) -> np.ndarray:
     """Sums of ``x`` over ``WINDOW x WINDOW`` windows at a stride of half a window (float64)."""
     half = WINDOW // 2
-    blocks = x[:(ny + 1) * half, :(nx + 1) * half].reshape(ny + 1, half, nx + 1, half).sum(
-        axis=(1, 3), dtype=np.float64)
-    return blocks[:-1, :-1] + blocks[1:, :-1] + blocks[:-1, 1:] + blocks[1:, 1:]
+    s = cv2.integral(np.ascontiguousarray(x, np.float32), sdepth=cv2.CV_64F)[::half, ::half]
+    return s[2:ny + 2, 2:nx + 2] - s[:ny, 2:nx + 2] - s[2:ny + 2, :nx] + s[:ny, :nx]
 
 
 def window_fits(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.ndarray):
@@ -122,7 +121,8 @@ def window_fits(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.nda
         for j in range(i, 4):
             m[..., i, j] = m[..., j, i] = _window_sums(xi * xs[j], ny, nx)
     full = _window_sums(valid.astype(np.float32), ny, nx) >= WINDOW * WINDOW
-    fit = full & (np.linalg.cond(m) < 1e10)
+    diag = np.prod(np.diagonal(m, axis1=-2, axis2=-1), axis=-1)
+    fit = full & (np.linalg.det(m) > 1e-9 * np.maximum(diag, 1e-300))  # not collinear (Hadamard ratio)
     inv = np.linalg.inv(np.where(fit[..., None, None], m, np.eye(4)))
     return np.einsum("...ij,...j->...i", inv, xr), inv, fit, lv
 

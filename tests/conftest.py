@@ -47,3 +47,12 @@ def fixture_copy(tmp_path):
         shutil.copy(os.path.join(COMPARE_FIX, name), dst)
         return dst
     return copy
+
+
+def stub_tree(factory, split: str, src_name: str, make):
+    """A held-out split's stub source folder ``ROOT/src_name``, filled by ``make(path)`` (the split
+    tests build their pairs from stubs): ``(root, what make wrote)``."""
+    root = factory.mktemp(split)
+    src = root / src_name
+    src.mkdir()
+    return root, make(str(src))

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 import tifffile
+from conftest import stub_tree
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
 sys.path.insert(0, BENCH)
@@ -90,11 +91,7 @@ def _stub_sources(src: str) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def stubbed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("split3")
-    src = root / "src5"
-    src.mkdir()
-    written = _stub_sources(str(src))
-    return root, written
+    return stub_tree(tmp_path_factory, "split3", "src5", _stub_sources)
 
 
 def test_readers_return_the_stored_arrays(stubbed):

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import pytest
 import tifffile
+from conftest import stub_tree
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
 sys.path.insert(0, BENCH)
@@ -88,10 +89,7 @@ def _stub_sources(src: str) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def stubbed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("split4")
-    src = root / "src6"
-    src.mkdir()
-    return root, _stub_sources(str(src))
+    return stub_tree(tmp_path_factory, "split4", "src6", _stub_sources)
 
 
 def test_readers_return_the_stored_values(stubbed):

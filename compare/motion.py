@@ -178,8 +178,12 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     moved = np.zeros(mag.shape, np.uint8)
     for iy, ix in zip(*np.nonzero(judged & (mag > max(OBJECT_PX, slack)))):
         cov = robust_cov(resid, (lv, gx, gy), beta[iy, ix], inv[iy, ix], iy * half, ix * half, noise_var)
-        d = rel[iy, ix]
-        if float(d @ np.linalg.solve(cov, d)) > Z_OBJECT * Z_OBJECT:
+        det = float(cov[0, 0] * cov[1, 1] - cov[0, 1] * cov[1, 0])
+        if not det > 0:  # no error estimate (a window the fit cannot pin down): not judged
+            continue
+        dx, dy = rel[iy, ix]
+        z2 = (dx * dx * cov[1, 1] - 2 * dx * dy * cov[0, 1] + dy * dy * cov[0, 0]) / det
+        if z2 > Z_OBJECT * Z_OBJECT:
             moved[iy, ix] = 1
     if not moved.any():
         return 0, 0.0

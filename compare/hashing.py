@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 from .containers import Header
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
@@ -51,6 +50,7 @@ from .flatness import (  # noqa: F401 - re-exported: flatness is part of what a 
     judge_flat,
     structure_floor,
 )
+from .frozen import dataclass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy, OpenCV and the decoder load when a pixel is first touched: a search of

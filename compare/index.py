@@ -24,13 +24,13 @@ import functools
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from .batch import check_jobs, check_scheduler, iter_hashes
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
+from .frozen import dataclass
 from .hashing import DEFAULT_HASH_SIZE, FLATNESS
 from .haystack import digest_key
 from .walk import FileError, walk_images

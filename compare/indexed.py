@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
+from .frozen import dataclass
 from .hamming import MULTI_INDEX_MIN_SIZE
 from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash
 from .haystack import Entry, HashList, Haystack

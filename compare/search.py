@@ -8,8 +8,8 @@ are re-exported so ``from compare.search import ...`` keeps working.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
+from .frozen import dataclass
 from .hamming import (  # noqa: F401
     HASH_BITS,
     LIST_SCAN_MAX_PAIRS,

@@ -7,12 +7,12 @@ import hashlib
 import random
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from scopecheck.compare import hamming
+from scopecheck.compare.frozen import replace
 from scopecheck.compare.hamming import HammingIndex, hamming_scan, scan_list
 from scopecheck.compare.hashing import DHash
 from scopecheck.compare.haystack import Entry, HashList, Haystack

@@ -88,9 +88,11 @@ else:
         known = frozenset(names)
         defaults = [(name, f.default, f.default_factory) for name, f in fields
                     if f.default is not _MISSING or f.default_factory is not _MISSING]
-        required = n - len(defaults)
+        required = n - len(defaults)  # the fields with defaults are the last ones (checked above)
+        plain = tuple((name, default) for name, default, _ in defaults) if all(
+            default is not _MISSING for _, default, _ in defaults) else ()
 
-        def __init__(self, *args, **kwargs):
+        def values_of(args, kwargs) -> dict:
             if len(args) > n:
                 takes = f"{n + 1}" if required == n else f"from {required + 1} to {n + 1}"
                 raise TypeError(f"{me} takes {takes} positional argument{'s' if n else ''} but {len(args) + 1} "
@@ -112,7 +114,19 @@ else:
                                     f"{'s' if len(missing) > 1 else ''}: {', '.join(map(repr, missing))}")
             if kwargs:  # the instance's __dict__ in field order, as the standard __init__ leaves it
                 values = {name: values[name] for name in names}
-            self.__dict__.update(values)
+            return values
+
+        def __init__(self, *args, **kwargs):
+            if not kwargs and len(args) == n:  # every field by position
+                self.__dict__.update(zip(names, args))
+            elif not args and tuple(kwargs) == names:  # every field by name, in order
+                self.__dict__.update(kwargs)
+            elif not kwargs and required <= len(args) < n and plain:  # the first fields by position
+                d = self.__dict__
+                d.update(zip(names, args))
+                d.update(plain[len(args) - required:])
+            else:
+                self.__dict__.update(values_of(args, kwargs))
             if post_init:
                 self.__post_init__()
 

@@ -63,7 +63,7 @@ MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost ti
 FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
 
-_TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
+_TEXT = r"^dhash:(\d+):([0-9a-fA-F]+)$"  # compiled on first use (re caches it): a search never parses one
 
 
 @dataclass(frozen=True, order=False)
@@ -114,7 +114,7 @@ class DHash:
     @classmethod
     def parse(cls, text: str) -> DHash:
         """Parse ``dhash:<n>:<hex>``; the size is never guessed from the hex length."""
-        m = _TEXT.match(text.strip())
+        m = re.match(_TEXT, text.strip())
         if not m:
             raise InputError(f"not a dHash string: {text!r} (expected dhash:<size>:<hex>)")
         size = int(m.group(1))

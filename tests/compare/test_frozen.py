@@ -83,6 +83,10 @@ def _outcome(fn):
 
 CALLS = [
     ("positional", lambda P, *_: repr(P(1, 2, (3,), "n", [4]))),
+    ("the first fields by position", lambda *cls: (repr(cls[4](1)), repr(cls[4](1, "x")), vars(cls[4](1)))),
+    ("the first fields by position, a factory", lambda P, *_: (repr(P(1, 2)), vars(P(1, 2)))),
+    ("positional and keywords", lambda *cls: (repr(cls[4](1, c=3.0)), vars(cls[4](1, c=3.0)))),
+    ("every field by name, out of order", lambda *cls: vars(cls[4](c=2.0, b="y", a=0))),
     ("keywords", lambda P, *_: repr(P(y=5, x=1))),
     ("defaults", lambda P, *_: repr(P(1))),
     ("factory gives a new list each time", lambda P, *_: P(1).extra is not P(1).extra and P(1).extra == []),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from urllib.parse import quote
 
 from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
@@ -37,6 +36,7 @@ from .index import (
     damaged_index,
     is_sqlite,
     open_index,
+    read_only_uri,
     store_pixel_digests,
     stored_state,
 )
@@ -131,7 +131,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
         del rows
         rowids = cols[:, 0].copy()
-    uri = f"file:{quote(os.path.abspath(db))}?mode=ro"
+    uri = read_only_uri(db)
 
     def select(positions, columns):
         wanted = [int(rowids[k]) for k in positions]

@@ -45,7 +45,7 @@ def __getattr__(name: str):
 
 #: Files per Dask task: enough to amortise the scheduler's ~1 ms per task, small enough to balance.
 DASK_CHUNK = 16
-_SCHEDULER = re.compile(r"^(?:local:(\d+)|(?:tcp|tls|ucx|inproc)://\S+)$")
+_SCHEDULER = r"^(?:local:(\d+)|(?:tcp|tls|ucx|inproc)://\S+)$"  # compiled on first use (re caches it)
 
 
 _tuned = False
@@ -116,7 +116,7 @@ def check_scheduler(scheduler: str | None) -> str | None:
     """``None`` (process pool), ``local:N`` or a scheduler address such as ``tcp://host:8786``."""
     if scheduler is None:
         return None
-    m = _SCHEDULER.match(scheduler.strip())
+    m = re.match(_SCHEDULER, scheduler.strip())
     if not m or (m.group(1) is not None and int(m.group(1)) < 1):
         raise InputError(f"--scheduler must be tcp://HOST:PORT (a running Dask scheduler) or local:N "
                          f"(N >= 1 local workers), got {scheduler!r}")

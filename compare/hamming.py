@@ -138,13 +138,15 @@ class ListIndex:
     and distances as :func:`scan_list`.
 
     Building the dicts costs about ``r + 1`` scans; a search of a hundred needles then costs a few
-    dict lookups each instead of a pass over the list.
+    dict lookups each instead of a pass over the list. ``queries``: how many queries will come, if
+    known; more than ``r + 1`` and the dicts are built at the first one, without scanning first.
     """
 
     MAX_RUNS = 16  # beyond radius 15 the runs are too short (4 bits) to narrow anything
 
-    def __init__(self, hashes: list[int]):
+    def __init__(self, hashes: list[int], *, queries: int | None = None):
         self.hashes = hashes
+        self.queries = queries
         self._tables: dict[int, list[tuple[int, int, dict[int, list[int]]]]] = {}
         self._scans: dict[int, int] = {}
 
@@ -168,7 +170,7 @@ class ListIndex:
         runs = self._tables.get(parts)
         if runs is None:
             self._scans[parts] = done = self._scans.get(parts, 0) + 1
-            if done <= parts:  # a few queries: scanning is cheaper than building the dicts
+            if done <= parts and (self.queries or 0) <= parts:  # a few: scanning is cheaper than the dicts
                 return scan_list(self.hashes, query, max_distance=r)
             runs = self._tables[parts] = self._runs(parts)
         q = int(query)
@@ -194,15 +196,16 @@ class HammingIndex:
     saved for these hashes (:func:`compare.multiindex.build_file`); it is memory-mapped when it
     matches them (``self.mapped``), otherwise the tables are built in memory. ``hashes`` given as
     a Python ``list`` of ints (a small haystack, see :data:`LIST_SCAN_MAX_PAIRS`) is scanned by
-    :func:`scan_list` and queries return lists.
+    :func:`scan_list` and queries return lists (``queries``: how many will come, see
+    :class:`ListIndex`).
     """
 
-    def __init__(self, hashes, *, method: str = "auto", mapped: str | None = None):
+    def __init__(self, hashes, *, method: str = "auto", mapped: str | None = None, queries: int | None = None):
         if method not in ("auto", "scan", "multi-index"):
             raise InputError(f"method must be auto, scan or multi-index, got {method!r}")
         self._list: ListIndex | None = None
         if isinstance(hashes, list) and method in ("auto", "scan") and len(hashes) < MULTI_INDEX_MIN_SIZE:
-            self._list, self.method, self._mih, self.mapped = ListIndex(hashes), "scan", None, False
+            self._list, self.method, self._mih, self.mapped = ListIndex(hashes, queries=queries), "scan", None, False
             return
         self.hashes = as_hashes(hashes)
         use_mih = method == "multi-index" or (method == "auto" and self.hashes.size >= MULTI_INDEX_MIN_SIZE)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
 from .containers import Header
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
@@ -51,6 +50,7 @@ from .flatness import (  # noqa: F401 - re-exported: flatness is part of what a 
     judge_flat,
     structure_floor,
 )
+from .frozen import dataclass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
 if TYPE_CHECKING:  # numpy, OpenCV and the decoder load when a pixel is first touched: a search of
@@ -63,7 +63,7 @@ MIN_HASH_SIZE, MAX_HASH_SIZE = 2, 64  # 64: 4096 bits; larger sizes only cost ti
 FINE_HASH_SIZE = 16     # the second hash every record carries (dhash256)
 MIN_PIXELS_PER_CELL = 4  # the reduction rule: decoded pixels per hash cell, in each direction
 
-_TEXT = re.compile(r"^dhash:(\d+):([0-9a-fA-F]+)$")
+_TEXT = r"^dhash:(\d+):([0-9a-fA-F]+)$"  # compiled on first use (re caches it): a search never parses one
 
 
 @dataclass(frozen=True, order=False)
@@ -114,7 +114,7 @@ class DHash:
     @classmethod
     def parse(cls, text: str) -> DHash:
         """Parse ``dhash:<n>:<hex>``; the size is never guessed from the hex length."""
-        m = _TEXT.match(text.strip())
+        m = re.match(_TEXT, text.strip())
         if not m:
             raise InputError(f"not a dHash string: {text!r} (expected dhash:<size>:<hex>)")
         size = int(m.group(1))

@@ -7,9 +7,8 @@ same-pixel copies.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .errors import InputError
+from .frozen import dataclass, field
 from .hamming import HASH_BITS, equal_runs, to_uint64
 from .hashing import DHash
 

@@ -24,13 +24,12 @@ import functools
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
-from urllib.parse import quote
 
 from .batch import check_jobs, check_scheduler, iter_hashes
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .digest import PIXEL_DIGEST_VERSION
 from .errors import IndexMismatchError, InputError, ScopecheckError
+from .frozen import dataclass
 from .hashing import DEFAULT_HASH_SIZE, FLATNESS
 from .haystack import digest_key
 from .walk import FileError, walk_images
@@ -193,6 +192,18 @@ def damaged_index(e: sqlite3.Error, db: str) -> InputError:
                       f"`scopecheck index DIR... --db {db}`", path=db)
 
 
+def read_only_uri(db: str | os.PathLike) -> str:
+    """SQLite's ``file:`` URI opening ``db`` read-only: ``%``, ``?``, ``#`` and the bytes outside
+    ASCII percent-encoded, which SQLite decodes to the exact bytes of the name (not-UTF-8 names too).
+    Not ``urllib.parse.quote``: importing it adds 10 M instructions, 5 % of an installed warm search.
+
+    >>> read_only_uri("/data/a?b#c 100%.sqlite")
+    'file:/data/a%3Fb%23c 100%25.sqlite?mode=ro'
+    """
+    raw = os.fsencode(os.path.abspath(db))
+    return "file:" + "".join(chr(b) if b < 0x80 and b not in b"%?#" else f"%{b:02X}" for b in raw) + "?mode=ro"
+
+
 def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = False,
                hash_size: int = DEFAULT_HASH_SIZE) -> sqlite3.Connection:
     """Open (or create) an index, checking its schema and hash parameters.
@@ -215,7 +226,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
         if create:
             conn = sqlite3.connect(db, timeout=30, isolation_level=None)
         else:
-            conn = sqlite3.connect(f"file:{quote(os.path.abspath(db))}?mode=ro", uri=True, timeout=30,
+            conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=30,
                                    isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
         if create:

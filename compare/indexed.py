@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
-from urllib.parse import quote
 
 from .batch import hash_tree
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from .errors import InputError
+from .frozen import dataclass
 from .hamming import MULTI_INDEX_MIN_SIZE
 from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash
 from .haystack import Entry, HashList, Haystack
@@ -37,6 +36,7 @@ from .index import (
     damaged_index,
     is_sqlite,
     open_index,
+    read_only_uri,
     store_pixel_digests,
     stored_state,
 )
@@ -131,7 +131,7 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
         del rows
         rowids = cols[:, 0].copy()
-    uri = f"file:{quote(os.path.abspath(db))}?mode=ro"
+    uri = read_only_uri(db)
 
     def select(positions, columns):
         wanted = [int(rowids[k]) for k in positions]

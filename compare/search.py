@@ -8,8 +8,8 @@ are re-exported so ``from compare.search import ...`` keeps working.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
+from .frozen import dataclass
 from .hamming import (  # noqa: F401
     HASH_BITS,
     LIST_SCAN_MAX_PAIRS,
@@ -128,7 +128,7 @@ def match_needles(needles, haystack: Haystack | HashList, *, max_distance: int =
     if isinstance(haystack, HashList) and (method != "auto" or len(haystack) * len(needles) > LIST_SCAN_MAX_PAIRS):
         haystack = haystack.arrays()  # a Python scan only while it is cheaper than loading numpy
     if isinstance(haystack, HashList):
-        index = HammingIndex(haystack.hashes, method=method)
+        index = HammingIndex(haystack.hashes, method=method, queries=len(needles))
     else:
         from .multiindex import sidecar_path
 

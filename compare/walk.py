@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 
 from .atomic import is_temp_name
 from .containers import sniff_format
 from .errors import InputError
+from .frozen import dataclass
 
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",

@@ -209,6 +209,18 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+def entry() -> None:
+    """The ``scopecheck`` command (console script, ``python -m scopecheck``): :func:`main` as a
+    process of its own. What Python and this module imported before it lives until the process
+    ends, so it is moved out of the cycle collector's way first (``gc.freeze``): the collections
+    during the run and the one at exit no longer traverse it (5 % of the instructions of a warm
+    search, callgrind), and nothing collectable is kept (newer objects are collected as before)."""
+    import gc
+
+    gc.freeze()
+    sys.exit(main())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     head = argv[:argv.index("--")] if "--" in argv else argv

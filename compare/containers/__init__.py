@@ -7,9 +7,8 @@ always advances, so hostile structure costs at most a linear pass over at most `
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import DecodeError
+from ..frozen import dataclass
 from .limits import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_BYTES,

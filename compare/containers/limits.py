@@ -6,9 +6,8 @@ named in each refusal (``max_scans``, ...) so a caller that trusts a file knows 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import LimitError
+from ..frozen import dataclass
 
 DEFAULT_MAX_BYTES = 1 << 30          # 1 GiB
 DEFAULT_MAX_PIXELS = 100_000_000     # 100 megapixels

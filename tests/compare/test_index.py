@@ -326,3 +326,26 @@ def test_an_index_from_the_old_flatness_says_reindex(tree, tmp_path):
         c.execute("INSERT INTO meta VALUES ('flat_range', '2.0')")
     with pytest.raises(IndexMismatchError, match=r"flatness = None.*re-index"):
         load_haystack(db)
+
+
+def test_an_index_opens_read_only_under_any_folder_name(tmp_path):
+    """The read-only URI (written without urllib.parse) opens indexes in folders whose names SQLite's
+    URI parser would otherwise cut or decode (``?``, ``#``, ``%``) and non-ASCII ones; for names
+    urllib.parse can quote, SQLite decodes both URIs to the same file."""
+    from urllib.parse import quote
+
+    from scopecheck.compare.index import read_only_uri
+
+    for name in ("a?b#c", "100% real", "ünï cødé ☃", "%3F"):
+        folder = tmp_path / name
+        write(folder / "x.png", picture(7))
+        db = folder / "i.sqlite"
+        build_index([folder], db=db, jobs=1)
+        for uri in (read_only_uri(db), f"file:{quote(str(db))}?mode=ro"):
+            with sqlite3.connect(uri, uri=True) as c:
+                assert c.execute("SELECT path FROM files").fetchall() == [(str(folder / "x.png"),)], (name, uri)
+        h = load_haystack(db)
+        assert [e.path for e in h.entries_at([0])] == [str(folder / "x.png")]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            with sqlite3.connect(read_only_uri(db), uri=True) as c:
+                c.execute("DELETE FROM files")

@@ -7,12 +7,12 @@ import hashlib
 import random
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from scopecheck.compare import hamming
+from scopecheck.compare.frozen import replace
 from scopecheck.compare.hamming import HammingIndex, hamming_scan, scan_list
 from scopecheck.compare.hashing import DHash
 from scopecheck.compare.haystack import Entry, HashList, Haystack
@@ -45,9 +45,12 @@ def test_list_index_equals_the_scan_for_many_queries():
     hashes += [0, 0, (1 << 64) - 1] + [rng.getrandbits(8) for _ in range(50)]  # skewed: high runs all zero
     idx = HammingIndex(hashes)
     queries = base[:60] + [rng.getrandbits(64) for _ in range(20)] + [0, 5, (1 << 64) - 1]
+    told = HammingIndex(hashes, queries=len(queries))  # builds its dicts at the first query
     for r in (0, 3, 7, 10, 15, 16, 40):
         for q in queries:
             assert idx.query(q, max_distance=r) == scan_list(hashes, q, max_distance=r), (q, r)
+            assert told.query(q, max_distance=r) == scan_list(hashes, q, max_distance=r), (q, r)
+        assert (r + 1 in told._list._tables) == (r + 1 <= told._list.MAX_RUNS), r
 
 
 def _digest(label: str) -> str:

@@ -49,10 +49,14 @@ def fixture_copy(tmp_path):
     return copy
 
 
-def stub_tree(factory, split: str, src_name: str, make):
-    """A held-out split's stub source folder ``ROOT/src_name``, filled by ``make(path)`` (the split
-    tests build their pairs from stubs): ``(root, what make wrote)``."""
-    root = factory.mktemp(split)
-    src = root / src_name
-    src.mkdir()
-    return root, make(str(src))
+@pytest.fixture(scope="session")
+def stub_tree():
+    """Makes a held-out split's stub source folder ``ROOT/src_name``, filled by ``make(path)`` (the
+    split tests build their pairs from stubs): ``stub_tree(tmp_path_factory, split, src_name,
+    make) -> (root, what make wrote)``."""
+    def make_tree(factory, split: str, src_name: str, make):
+        root = factory.mktemp(split)
+        src = root / src_name
+        src.mkdir()
+        return root, make(str(src))
+    return make_tree

@@ -19,7 +19,6 @@ import cv2
 import numpy as np
 import pytest
 import tifffile
-from conftest import stub_tree
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
 sys.path.insert(0, BENCH)
@@ -88,7 +87,7 @@ def _stub_sources(src: str) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def stubbed(tmp_path_factory):
+def stubbed(tmp_path_factory, stub_tree):
     return stub_tree(tmp_path_factory, "split4", "src6", _stub_sources)
 
 

@@ -341,19 +341,34 @@ class DiffStats:
     mse: float
 
 
+DIFF_BAND_ROWS = 128  # rows of the absolute difference held at a time (cache-sized, never a whole frame)
+
+
 def diff_stats(a: np.ndarray, b: np.ndarray) -> DiffStats:
-    """Largest absolute sample difference, fraction of differing pixels and MSE (same shape/dtype)."""
+    """Largest absolute sample difference, fraction of differing pixels and MSE (same shape/dtype).
+
+    The largest difference and the MSE come from one OpenCV pass each over the two arrays; the
+    count of differing pixels from their absolute difference taken a band of rows at a time (a
+    frame-sized difference image would cost fresh pages, slower than the arithmetic)."""
     _check_same(a, b)
     if a.size == 0:
         return DiffStats(0, 0.0, 0.0)
     mse = mean_squared_error(a, b)
-    d = cv2.absdiff(a, b)
-    mx = cv2.norm(d, cv2.NORM_INF)
-    if d.ndim == 3:  # a pixel differs when any of its samples does: all but those zero in every one
-        zero = (0,) * d.shape[2]
-        n = d.shape[0] * d.shape[1] - cv2.countNonZero(cv2.inRange(d, zero, zero))
-    else:
-        n = cv2.countNonZero(d)
-    frac = n / (d.shape[0] * d.shape[1])
+    mx = cv2.norm(a, b, cv2.NORM_INF)
+    h, c = a.shape[0], (a.shape[2] if a.ndim == 3 else 1)
+    rows = min(h, DIFF_BAND_ROWS)
+    d = np.empty((rows,) + a.shape[1:], a.dtype)
+    planes = [np.empty((rows, a.shape[1]), a.dtype) for _ in range(c if c > 1 else 0)]
+    n = 0
+    for r0 in range(0, h, rows):
+        k = min(h, r0 + rows) - r0
+        dd = cv2.absdiff(a[r0:r0 + k], b[r0:r0 + k], dst=d[:k])
+        if c > 1:  # a pixel differs when any of its samples does: the largest of them is not 0
+            first, *rest = cv2.split(dd, [p[:k] for p in planes])
+            for p in rest:
+                cv2.max(first, p, dst=first)
+            dd = first
+        n += cv2.countNonZero(dd)
+    frac = n / (a.shape[0] * a.shape[1])
     mx = int(mx) if np.issubdtype(a.dtype, np.integer) else float(mx)
     return DiffStats(max_abs_diff=mx, diff_fraction=float(frac), mse=mse)

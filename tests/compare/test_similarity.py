@@ -125,7 +125,7 @@ def test_diff_stats_equal_plain_numpy_exactly(dtype, channels):
     """Sparse differences, some in one channel only: a pixel differs when any sample does."""
     rng = np.random.default_rng(channels)
     top = np.iinfo(dtype).max
-    shape = (90, 110) if channels == 1 else (90, 110, channels)
+    shape = (300, 110) if channels == 1 else (300, 110, channels)  # bands of 128 rows and a partial one
     a = rng.integers(0, top, shape, dtype=dtype, endpoint=True)
     b = a.copy()
     idx = rng.random(shape) < 0.02

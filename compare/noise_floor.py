@@ -41,6 +41,18 @@ def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
     intervals (0 where they overlap): a brighter exposure that saturates a fundus's red is no
     change, a bubble that lights up a black background is.
     """
+    # Where neither side is clipped both intervals are points: the gap is b_norm - a (0 for a tie,
+    # or for NaN); the interval arithmetic runs on the clipped samples only (usually few).
+    out = b_norm - a
+    odd = (a <= clip_a[0]) | (a >= clip_a[1]) | (b_raw <= clip_b[0]) | (b_raw >= clip_b[1])
+    odd |= ~((out > 0) | (out < 0))
+    if odd.any():
+        out[odd] = _interval_gap(a[odd], b_raw[odd], b_norm[odd], clip_a, clip_b)
+    return out.astype(np.float32, copy=False)
+
+
+def _interval_gap(a, b_raw, b_norm, clip_a, clip_b) -> np.ndarray:
+    """:func:`_interval_residual`'s interval arithmetic, sample by sample."""
     inf = np.float32(np.inf)
     a_lo = np.where(a <= clip_a[0], -inf, a)
     a_hi = np.where(a >= clip_a[1], inf, a)
@@ -48,8 +60,7 @@ def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
     b_hi = np.where(b_raw >= clip_b[1], inf, b_norm)
     above = b_lo - a_hi
     below = b_hi - a_lo
-    out = np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
-    return out.astype(np.float32, copy=False)
+    return np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
 
 
 def clip_levels(pixels: np.ndarray) -> tuple[float, float]:

@@ -59,3 +59,32 @@ def test_noise_bound_sides_carry_no_gain():
     # both structured: carried
     a3, b3 = 4 * signal + rng.normal(0.0, 1.0, N), 2 * signal + rng.normal(0.0, 1.0, N)
     assert _gain_carried(a3, b3, a3, b3, 1.0, 1.0)
+
+
+def test_interval_residual_equals_the_interval_arithmetic_everywhere():
+    """The residual is worked out by interval arithmetic on the clipped samples only; every sample
+    (ties, signed zeros, NaN, infinities, float32 and float64) equals the plain interval formula."""
+    from scopecheck.compare.noise_floor import _interval_residual
+
+    def plain(a, b_raw, b_norm, clip_a, clip_b):
+        inf = np.float32(np.inf)
+        a_lo, a_hi = np.where(a <= clip_a[0], -inf, a), np.where(a >= clip_a[1], inf, a)
+        b_lo, b_hi = np.where(b_raw <= clip_b[0], -inf, b_norm), np.where(b_raw >= clip_b[1], inf, b_norm)
+        above, below = b_lo - a_hi, b_hi - a_lo
+        return np.where(above > 0, above, np.where(below < 0, below, np.float32(0))).astype(np.float32)
+
+    rng = np.random.default_rng(4)
+    for trial in range(120):
+        dt = np.float32 if trial % 4 else np.float64
+        a = np.round(rng.uniform(-5, 262, (23, 31))).astype(dt)
+        b_raw = a.copy() if trial % 3 == 0 else np.round(rng.uniform(0, 255, a.shape)).astype(dt)
+        b_norm = (b_raw * rng.uniform(0.9, 1.1) + rng.uniform(-3, 3)).astype(dt)
+        if trial % 5 == 0:
+            b_norm = a.copy()  # ties
+        b_norm.flat[::7], a.flat[::11] = -0.0, 0.0
+        if trial % 2:
+            b_norm.flat[::13], a.flat[::17] = np.nan, np.inf
+        clip_a, clip_b = ((4.0, 250.0), (-1.0, 300.0), (0.5, 254.5))[trial % 3], ((4.0, 250.0), (2.0, 1e9))[trial % 2]
+        with np.errstate(invalid="ignore"):
+            got, want = _interval_residual(a, b_raw, b_norm, clip_a, clip_b), plain(a, b_raw, b_norm, clip_a, clip_b)
+        assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32)), trial

@@ -195,14 +195,21 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
     s = max(h, w) / 8.0 / k
     den = np.maximum(cv2.GaussianBlur(m, (0, 0), s), 1e-3)
     lim = np.float32(SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
-    total = np.zeros_like(resid)
+    neg_lim = -lim
+    at = np.flatnonzero(valid)[::7]  # r[valid][::7] is r.ravel()[at]
+    total = None
     for _ in range(2):
-        r = resid - total
-        sig = max(_robust_sigma(r[valid][::7]) if valid.any() else 0.0, 1e-3)
+        r = resid if total is None else resid - total  # (resid - 0 is resid)
+        sig = max(_robust_sigma(r.ravel().take(at)) if at.size else 0.0, 1e-3)
         r = np.clip(r, -3 * sig, 3 * sig)
         small = cv2.resize(r, size, interpolation=cv2.INTER_AREA)
         field = cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
-        total = np.clip(total + field, -lim, lim)
+        if total is None:
+            total = np.add(field, np.float32(0), out=field)  # 0 + field (a -0.0 becomes +0.0, as in a sum)
+        else:
+            total += field
+        np.maximum(total, neg_lim, out=total)  # np.clip(total, -lim, lim), in place
+        np.minimum(total, lim, out=total)
     total[~valid] = 0
     resid -= total
     return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
@@ -268,9 +275,10 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     ok = np.zeros((h, w), bool)
     d[:, :-k] = smooth[:, k:] - smooth[:, :-k]
     ok[:, :-k] = valid[:, k:] & valid[:, :-k]
-    o = odd[:-k]
-    np.copyto(d[:-k], smooth[k:] - smooth[:-k], where=o)
-    np.copyto(ok[:-k], valid[k:] & valid[:-k], where=o)
+    down, down_ok = smooth[k:] - smooth[:-k], valid[k:] & valid[:-k]
+    for r0, c0 in ((0, 1), (1, 0)):  # the odd squares (strided copies, not a masked one)
+        d[r0:h - k:2, c0::2] = down[r0::2, c0::2]
+        ok[r0:h - k:2, c0::2] = down_ok[r0::2, c0::2]
     ok[-k:] &= ~odd[-k:]
     inside = ok[:ny * b, :nx * b]
     empty = ~inside.reshape(ny, b, nx, b).any(axis=(1, 3))

@@ -197,18 +197,18 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
     lim = np.float32(SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
     neg_lim = -lim
     at = np.flatnonzero(valid)[::7]  # r[valid][::7] is r.ravel()[at]
-    total = None
-    for _ in range(2):
-        r = resid if total is None else resid - total  # (resid - 0 is resid)
+
+    def field_of(r: np.ndarray) -> np.ndarray:  # one pass: the residual limited to 3 sigma, averaged
         sig = max(_robust_sigma(r.ravel().take(at)) if at.size else 0.0, 1e-3)
-        r = np.clip(r, -3 * sig, 3 * sig)
-        small = cv2.resize(r, size, interpolation=cv2.INTER_AREA)
-        field = cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
-        if total is None:
-            total = np.add(field, np.float32(0), out=field)  # 0 + field (a -0.0 becomes +0.0, as in a sum)
-        else:
-            total += field
-        np.maximum(total, neg_lim, out=total)  # np.clip(total, -lim, lim), in place
+        small = cv2.resize(np.clip(r, -3 * sig, 3 * sig), size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    field = field_of(resid)  # the first pass: resid - 0 is resid
+    total = np.add(field, np.float32(0), out=field)  # 0 + field (a -0.0 becomes +0.0, as in a sum)
+    for i in range(2):  # np.clip(total, -lim, lim) in place, after each pass
+        if i:
+            total += field_of(resid - total)
+        np.maximum(total, neg_lim, out=total)
         np.minimum(total, lim, out=total)
     total[~valid] = 0
     resid -= total

@@ -312,10 +312,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                 resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2)
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
-        tol = np.sqrt(s_local * s_local + (np.float32(edge_slack) ** 2) * (gx * gx + gy * gy))
-        z = np.abs(smooth) / tol
+        tol = gx * gx  # tol = sqrt(s_local^2 + slack^2 (gx^2 + gy^2)), in place: the same operations
+        tol += gy * gy
+        tol *= np.float32(edge_slack) ** 2
+        tol += s_local * s_local
+        np.sqrt(tol, out=tol)
+        z = np.abs(smooth)
+        z /= tol
         zero_outside(z)
-        return g, o, raw_sigma, shade, cf, bound, motion, z
+        return g, o, raw_sigma, shade, cf, bound, motion, z, bn
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
@@ -323,7 +328,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
     moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
-    for g, o, raw_sigma, shade, cf, bound, motion, z in results:
+    bn = []  # B normalised per channel, as each channel's residual used it
+    for g, o, raw_sigma, shade, cf, bound, motion, z, b_norm in results:
+        bn.append(b_norm)
         gains.append(g)
         offsets.append(o)
         shading = max(shading, shade)
@@ -342,8 +349,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     noise = noise_sigma if noise_sigma is not None else float(np.mean(sigmas)) * factor / math.sqrt(2.0)
 
     la_n = _luma(wa) if wa.ndim == 3 else wa
-    bn = [(cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
-          for cb, g, o in zip(chans_b, gains, offsets)]
     lb_n = cv2.cvtColor(cv2.merge(bn), cv2.COLOR_BGR2GRAY) if len(bn) == 3 else bn[0]
     # aligned, normalised, denoised similarity over the overlap (beside the regions)
     structured, sharp, blur = True, 0.0, 0.0

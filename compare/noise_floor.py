@@ -41,6 +41,18 @@ def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
     intervals (0 where they overlap): a brighter exposure that saturates a fundus's red is no
     change, a bubble that lights up a black background is.
     """
+    # Where neither side is clipped both intervals are points: the gap is b_norm - a (0 for a tie,
+    # or for NaN); the interval arithmetic runs on the clipped samples only (usually few).
+    out = b_norm - a
+    odd = (a <= clip_a[0]) | (a >= clip_a[1]) | (b_raw <= clip_b[0]) | (b_raw >= clip_b[1])
+    odd |= ~((out > 0) | (out < 0))
+    if odd.any():
+        out[odd] = _interval_gap(a[odd], b_raw[odd], b_norm[odd], clip_a, clip_b)
+    return out.astype(np.float32, copy=False)
+
+
+def _interval_gap(a, b_raw, b_norm, clip_a, clip_b) -> np.ndarray:
+    """:func:`_interval_residual`'s interval arithmetic, sample by sample."""
     inf = np.float32(np.inf)
     a_lo = np.where(a <= clip_a[0], -inf, a)
     a_hi = np.where(a >= clip_a[1], inf, a)
@@ -48,8 +60,7 @@ def _interval_residual(a: np.ndarray, b_raw: np.ndarray, b_norm: np.ndarray,
     b_hi = np.where(b_raw >= clip_b[1], inf, b_norm)
     above = b_lo - a_hi
     below = b_hi - a_lo
-    out = np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
-    return out.astype(np.float32, copy=False)
+    return np.where(above > 0, above, np.where(below < 0, below, np.float32(0)))
 
 
 def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
@@ -184,14 +195,21 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
     s = max(h, w) / 8.0 / k
     den = np.maximum(cv2.GaussianBlur(m, (0, 0), s), 1e-3)
     lim = np.float32(SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
-    total = np.zeros_like(resid)
-    for _ in range(2):
-        r = resid - total
-        sig = max(_robust_sigma(r[valid][::7]) if valid.any() else 0.0, 1e-3)
-        r = np.clip(r, -3 * sig, 3 * sig)
-        small = cv2.resize(r, size, interpolation=cv2.INTER_AREA)
-        field = cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
-        total = np.clip(total + field, -lim, lim)
+    neg_lim = -lim
+    at = np.flatnonzero(valid)[::7]  # r[valid][::7] is r.ravel()[at]
+
+    def field_of(r: np.ndarray) -> np.ndarray:  # one pass: the residual limited to 3 sigma, averaged
+        sig = max(_robust_sigma(r.ravel().take(at)) if at.size else 0.0, 1e-3)
+        small = cv2.resize(np.clip(r, -3 * sig, 3 * sig), size, interpolation=cv2.INTER_AREA)
+        return cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    field = field_of(resid)  # the first pass: resid - 0 is resid
+    total = np.add(field, np.float32(0), out=field)  # 0 + field (a -0.0 becomes +0.0, as in a sum)
+    for i in range(2):  # np.clip(total, -lim, lim) in place, after each pass
+        if i:
+            total += field_of(resid - total)
+        np.maximum(total, neg_lim, out=total)
+        np.minimum(total, lim, out=total)
     total[~valid] = 0
     resid -= total
     return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
@@ -257,9 +275,10 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     ok = np.zeros((h, w), bool)
     d[:, :-k] = smooth[:, k:] - smooth[:, :-k]
     ok[:, :-k] = valid[:, k:] & valid[:, :-k]
-    o = odd[:-k]
-    np.copyto(d[:-k], smooth[k:] - smooth[:-k], where=o)
-    np.copyto(ok[:-k], valid[k:] & valid[:-k], where=o)
+    down, down_ok = smooth[k:] - smooth[:-k], valid[k:] & valid[:-k]
+    for r0, c0 in ((0, 1), (1, 0)):  # the odd squares (strided copies, not a masked one)
+        d[r0:h - k:2, c0::2] = down[r0::2, c0::2]
+        ok[r0:h - k:2, c0::2] = down_ok[r0::2, c0::2]
     ok[-k:] &= ~odd[-k:]
     inside = ok[:ny * b, :nx * b]
     empty = ~inside.reshape(ny, b, nx, b).any(axis=(1, 3))

@@ -41,7 +41,8 @@ class _Smoothed:
         key = (sl[0].start, sl[0].stop, sl[1].start, sl[1].stop)
         if key not in self._stats:
             x = self.img[sl]
-            self._stats[key] = (x.mean(), float(x.std()), _normalised(x))
+            m, s = x.mean(), float(x.std())
+            self._stats[key] = (m, s, (x - m) / max(s, 1e-6))  # _normalised(x), its mean and std taken once
         return self._stats[key]
 
 
@@ -81,16 +82,17 @@ def _refine(sa: _Smoothed, b, dx, dy, iterations: int = 8) -> tuple[float, float
         if sl is None:
             break
         bw = _shifted(b, dx, dy)
-        mean_a, std_a, _ = sa.stats(sl)
-        sa_, sb = std_a, float(bw[sl].std())
+        _, sa_, na = sa.stats(sl)  # na: A's window normalised, (a - mean) / std (cached per window)
+        sb = float(bw[sl].std())
         if sa_ < 1e-6 or sb < 1e-6:
             break
-        e = (a[sl] - mean_a) / sa_ - (bw[sl] - bw[sl].mean()) / sb
+        e = na - (bw[sl] - bw[sl].mean()) / sb
         bx = cv2.Sobel(bw, cv2.CV_32F, 1, 0, ksize=3)[sl] / (8 * sb)
         by = cv2.Sobel(bw, cv2.CV_32F, 0, 1, ksize=3)[sl] / (8 * sb)
         gx = (ax[sl] / sa_ + bx) / 2
         gy = (ay[sl] / sa_ + by) / 2
-        hess = np.array([[np.sum(gx * gx), np.sum(gx * gy)], [np.sum(gx * gy), np.sum(gy * gy)]], np.float64)
+        gxy = np.sum(gx * gy)
+        hess = np.array([[np.sum(gx * gx), gxy], [gxy, np.sum(gy * gy)]], np.float64)
         grad = np.array([np.sum(gx * e), np.sum(gy * e)], np.float64)
         try:
             step = np.linalg.solve(hess, grad)

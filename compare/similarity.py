@@ -42,7 +42,7 @@ class _Scratch(threading.local):
         if width != self.width or rows > self.cap:
             self.width, self.cap = width, max(rows, STRIP_ROWS + 2 * 8)  # a strip and its halo
             self.f32 = [np.empty((self.cap, width), np.float32) for _ in range(5)]
-            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(5)]
+            self.f64 = [np.empty((self.cap, width), np.float64) for _ in range(4)]
         return [x[:rows] for x in self.f32], [x[:rows] for x in self.f64]
 
 
@@ -248,14 +248,15 @@ _MAPS = _MapRows()
 
 
 def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
-    """SSIM map rows ``r0:r1`` into ``dst`` (``r1 - r0`` rows), from rows ``r0 - pad:r1 + pad``."""
+    """SSIM map rows ``r0:r1`` into ``dst`` (``r1 - r0`` rows), from rows ``r0 - pad:r1 + pad``.
+    The blurs need the halo rows; everything after them is computed for rows ``r0:r1`` only."""
     h, w = a.shape
     pad = (k.size - 1) // 2
     h0, h1 = max(0, r0 - pad), min(h, r1 + pad)
-    (x, y, w1, w2, t), (ux, uy, e, q, g) = _SCRATCH.get(h1 - h0, w)
+    (x, y, w1, w2, t), (ux, uy, e, q) = _SCRATCH.get(h1 - h0, w)
     a, b = a[h0:h1], b[h0:h1]
 
-    def blur(src, dst):  # float64 in and out: OpenCV's vectorised path, the same sums as from float32
+    def blur(src, dst):  # float64 sums and output; a float32 source is read as float64 (exact)
         cv2.sepFilter2D(src, cv2.CV_64F, k, k, dst=dst, borderType=cv2.BORDER_REFLECT)
 
     f32 = np.float32
@@ -263,47 +264,48 @@ def _ssim_strip(a, b, r0, r1, k, scale, ca, cb, dst, nv=0.0) -> None:
     np.multiply(b, f32(scale), out=y, casting="unsafe")
     x -= f32(ca)
     y -= f32(cb)
-    np.copyto(g, x)  # exact: every float32 is a float64
-    blur(g, ux)
-    np.copyto(g, y)
-    blur(g, uy)
+    blur(x, ux)
+    blur(y, uy)
     # covariance: E[xy] - E[x]E[y]  (float64; the product rounded to float32 as always)
-    np.multiply(x, y, out=g, dtype=f32, casting="unsafe")
-    blur(g, e)
-    np.multiply(ux, uy, out=q)
-    e -= q
-    np.multiply(e, 2.0, out=w1, casting="unsafe")      # w1 = 2 vxy (doubling is exact either side of the cast)
+    np.multiply(x, y, out=t)
+    blur(t, e)
+    s = slice(r0 - h0, r1 - h0)  # the rows of the map
+    ux_, uy_, q, w1_, w2, t_ = ux[s], uy[s], q[s], w1[s], w2[s], t[s]
+    np.multiply(ux_, uy_, out=q)
+    np.subtract(e[s], q, out=q)
+    np.multiply(q, 2.0, out=w1_, casting="unsafe")     # w1 = 2 vxy (doubling is exact either side of the cast)
     # sum of variances: E[x^2 + y^2] - E[x]^2 - E[y]^2  (float64)
     x *= x
     y *= y
-    np.add(x, y, out=g, dtype=f32, casting="unsafe")
-    blur(g, e)
-    np.multiply(ux, ux, out=q)
+    np.add(x, y, out=t)
+    blur(t, e)
+    e, x, y = e[s], x[s], y[s]
+    np.multiply(ux_, ux_, out=q)
     e -= q
-    np.multiply(uy, uy, out=q)
+    np.multiply(uy_, uy_, out=q)
     e -= q
     np.copyto(w2, e, casting="unsafe")                 # w2 = vx + vy
     if nv > 0:  # the signals' variances: noise removed, at least 2 |vxy| (Cauchy-Schwarz)
         w2 -= np.float32(nv)
-        np.abs(w1, out=y)
+        np.abs(w1_, out=y)
         np.maximum(w2, y, out=w2)
-    np.add(ux, ca, out=x, casting="unsafe")            # x = mu_x (the sum in float64, then cast)
-    np.add(uy, cb, out=y, casting="unsafe")            # y = mu_y
+    np.add(ux_, ca, out=x, casting="unsafe")           # x = mu_x (the sum in float64, then cast)
+    np.add(uy_, cb, out=y, casting="unsafe")           # y = mu_y
     c1 = np.float32(K1 * K1)
     c2 = np.float32(K2 * K2)
     # S = (2 mx my + C1)(2 vxy + C2) / ((mx^2 + my^2 + C1)(vx + vy + C2))
-    np.multiply(x, y, out=t)
-    t *= np.float32(2)
-    t += c1
-    w1 += c2
-    t *= w1
-    np.multiply(x, x, out=w1)
+    np.multiply(x, y, out=t_)
+    t_ *= np.float32(2)
+    t_ += c1
+    w1_ += c2
+    t_ *= w1_
+    np.multiply(x, x, out=w1_)
     np.multiply(y, y, out=x)
-    w1 += x
-    w1 += c1
+    w1_ += x
+    w1_ += c1
     w2 += c2
-    w1 *= w2
-    np.divide(t[r0 - h0:r1 - h0], w1[r0 - h0:r1 - h0], out=dst)
+    w1_ *= w2
+    np.divide(t_, w1_, out=dst)
 
 
 def psnr(a: np.ndarray, b: np.ndarray, *, data_range: float) -> float:
@@ -339,19 +341,34 @@ class DiffStats:
     mse: float
 
 
+DIFF_BAND_ROWS = 128  # rows of the absolute difference held at a time (cache-sized, never a whole frame)
+
+
 def diff_stats(a: np.ndarray, b: np.ndarray) -> DiffStats:
-    """Largest absolute sample difference, fraction of differing pixels and MSE (same shape/dtype)."""
+    """Largest absolute sample difference, fraction of differing pixels and MSE (same shape/dtype).
+
+    The largest difference and the MSE come from one OpenCV pass each over the two arrays; the
+    count of differing pixels from their absolute difference taken a band of rows at a time (a
+    frame-sized difference image would cost fresh pages, slower than the arithmetic)."""
     _check_same(a, b)
     if a.size == 0:
         return DiffStats(0, 0.0, 0.0)
     mse = mean_squared_error(a, b)
-    d = cv2.absdiff(a, b)
-    mx = cv2.norm(d, cv2.NORM_INF)
-    if d.ndim == 3:  # a pixel differs when any of its samples does: all but those zero in every one
-        zero = (0,) * d.shape[2]
-        n = d.shape[0] * d.shape[1] - cv2.countNonZero(cv2.inRange(d, zero, zero))
-    else:
-        n = cv2.countNonZero(d)
-    frac = n / (d.shape[0] * d.shape[1])
+    mx = cv2.norm(a, b, cv2.NORM_INF)
+    h, c = a.shape[0], (a.shape[2] if a.ndim == 3 else 1)
+    rows = min(h, DIFF_BAND_ROWS)
+    d = np.empty((rows,) + a.shape[1:], a.dtype)
+    planes = [np.empty((rows, a.shape[1]), a.dtype) for _ in range(c if c > 1 else 0)]
+    n = 0
+    for r0 in range(0, h, rows):
+        k = min(h, r0 + rows) - r0
+        dd = cv2.absdiff(a[r0:r0 + k], b[r0:r0 + k], dst=d[:k])
+        if c > 1:  # a pixel differs when any of its samples does: the largest of them is not 0
+            first, *rest = cv2.split(dd, [p[:k] for p in planes])
+            for p in rest:
+                cv2.max(first, p, dst=first)
+            dd = first
+        n += cv2.countNonZero(dd)
+    frac = n / (a.shape[0] * a.shape[1])
     mx = int(mx) if np.issubdtype(a.dtype, np.integer) else float(mx)
     return DiffStats(max_abs_diff=mx, diff_fraction=float(frac), mse=mse)

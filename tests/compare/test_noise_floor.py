@@ -59,3 +59,95 @@ def test_noise_bound_sides_carry_no_gain():
     # both structured: carried
     a3, b3 = 4 * signal + rng.normal(0.0, 1.0, N), 2 * signal + rng.normal(0.0, 1.0, N)
     assert _gain_carried(a3, b3, a3, b3, 1.0, 1.0)
+
+
+def test_interval_residual_equals_the_interval_arithmetic_everywhere():
+    """The residual is worked out by interval arithmetic on the clipped samples only; every sample
+    (ties, signed zeros, NaN, infinities, float32 and float64) equals the plain interval formula."""
+    from scopecheck.compare.noise_floor import _interval_residual
+
+    def plain(a, b_raw, b_norm, clip_a, clip_b):
+        inf = np.float32(np.inf)
+        a_lo, a_hi = np.where(a <= clip_a[0], -inf, a), np.where(a >= clip_a[1], inf, a)
+        b_lo, b_hi = np.where(b_raw <= clip_b[0], -inf, b_norm), np.where(b_raw >= clip_b[1], inf, b_norm)
+        above, below = b_lo - a_hi, b_hi - a_lo
+        return np.where(above > 0, above, np.where(below < 0, below, np.float32(0))).astype(np.float32)
+
+    rng = np.random.default_rng(4)
+    for trial in range(120):
+        dt = np.float32 if trial % 4 else np.float64
+        a = np.round(rng.uniform(-5, 262, (23, 31))).astype(dt)
+        b_raw = a.copy() if trial % 3 == 0 else np.round(rng.uniform(0, 255, a.shape)).astype(dt)
+        b_norm = (b_raw * rng.uniform(0.9, 1.1) + rng.uniform(-3, 3)).astype(dt)
+        if trial % 5 == 0:
+            b_norm = a.copy()  # ties
+        b_norm.flat[::7], a.flat[::11] = -0.0, 0.0
+        if trial % 2:
+            b_norm.flat[::13], a.flat[::17] = np.nan, np.inf
+        clip_a, clip_b = ((4.0, 250.0), (-1.0, 300.0), (0.5, 254.5))[trial % 3], ((4.0, 250.0), (2.0, 1e9))[trial % 2]
+        with np.errstate(invalid="ignore"):
+            got, want = _interval_residual(a, b_raw, b_norm, clip_a, clip_b), plain(a, b_raw, b_norm, clip_a, clip_b)
+        assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32)), trial
+
+
+def test_shading_and_local_noise_equal_their_plain_formulations():
+    """The in-place shading field and the strided checkerboard of lagged differences give every
+    value of the plain formulation (a fresh clip per pass, a masked copy), bit for bit."""
+    import cv2
+
+    from scopecheck.compare import noise_floor as nf
+
+    def plain_shading(resid, valid, level):
+        h, w = resid.shape
+        k = max(1, min(h, w) // 32)
+        size = (w // k, h // k)
+        den = np.maximum(cv2.GaussianBlur(cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA),
+                                          (0, 0), max(h, w) / 8.0 / k), 1e-3)
+        lim = np.float32(nf.SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
+        total = np.zeros_like(resid)
+        for _ in range(2):
+            r = resid - total
+            sig = max(nf._robust_sigma(r[valid][::7]) if valid.any() else 0.0, 1e-3)
+            small = cv2.resize(np.clip(r, -3 * sig, 3 * sig), size, interpolation=cv2.INTER_AREA)
+            field = cv2.resize(cv2.GaussianBlur(small, (0, 0), max(h, w) / 8.0 / k) / den, (w, h),
+                               interpolation=cv2.INTER_LINEAR)
+            total = np.clip(total + field, -lim, lim)
+        total[~valid] = 0
+        resid -= total
+        return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
+
+    def plain_lagged(smooth, valid, k):
+        h, w = smooth.shape
+        odd = np.zeros((h, w), bool)
+        odd[0::2, 1::2] = odd[1::2, 0::2] = True
+        d, ok = np.zeros((h, w), np.float32), np.zeros((h, w), bool)
+        d[:, :-k], ok[:, :-k] = smooth[:, k:] - smooth[:, :-k], valid[:, k:] & valid[:, :-k]
+        np.copyto(d[:-k], smooth[k:] - smooth[:-k], where=odd[:-k])
+        np.copyto(ok[:-k], valid[k:] & valid[:-k], where=odd[:-k])
+        ok[-k:] &= ~odd[-k:]
+        return d, ok
+
+    rng = np.random.default_rng(6)
+    seen = []
+    real_mad = nf._block_mad
+    for trial in range(12):
+        h, w = int(rng.integers(70, 260)), int(rng.integers(70, 300))
+        resid = cv2.GaussianBlur(rng.normal(0, 2, (h, w)).astype(np.float32), (0, 0), 1.0)
+        resid[::3, ::5], resid[1::7, ::3] = 0.0, -0.0
+        valid = np.zeros((h, w), bool)
+        valid[trial % 5:h - 3, 2:w - trial % 7] = True
+        level = (rng.random((h, w)) * 250 - 10).astype(np.float32)
+        got, want = resid.copy(), resid.copy()
+        assert nf._remove_shading(got, valid, level) == plain_shading(want, valid, level)
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+        nf._block_mad = lambda d, ok, b: (seen.append((d.copy(), ok.copy())), real_mad(d, ok, b))[1]
+        try:
+            nf._local_sigma(got, valid, 0.5)
+        finally:
+            nf._block_mad = real_mad
+        d, ok = plain_lagged(got, valid, nf.LOCAL_LAG)
+        b = nf.LOCAL_BLOCK
+        ny, nx = h // b, w // b
+        empty = ~ok[:ny * b, :nx * b].reshape(ny, b, nx, b).any(axis=(1, 3))
+        ok[:ny * b, :nx * b] |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)
+        assert np.array_equal(seen[-1][0].view(np.uint32), d.view(np.uint32)) and np.array_equal(seen[-1][1], ok)

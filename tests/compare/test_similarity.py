@@ -125,7 +125,7 @@ def test_diff_stats_equal_plain_numpy_exactly(dtype, channels):
     """Sparse differences, some in one channel only: a pixel differs when any sample does."""
     rng = np.random.default_rng(channels)
     top = np.iinfo(dtype).max
-    shape = (90, 110) if channels == 1 else (90, 110, channels)
+    shape = (300, 110) if channels == 1 else (300, 110, channels)  # bands of 128 rows and a partial one
     a = rng.integers(0, top, shape, dtype=dtype, endpoint=True)
     b = a.copy()
     idx = rng.random(shape) < 0.02
@@ -159,3 +159,46 @@ def test_ssim_job_is_the_same_whatever_threads_help():
     assert shared.mean == alone.mean and np.array_equal(shared.map, alone.map)
     assert shared.mean == ssim(a, b, data_range=255).mean
     assert abs(shared.mean - oracle(a, b, 255)[0]) < 1e-4
+
+
+def _plain_ssim(a, b, data_range, noise_var=0.0):
+    """The precision scheme of :func:`ssim`'s docstring written out over the whole image in plain
+    numpy (one float64 OpenCV blur per moment): samples scaled and centred in float32, moments
+    blurred in float64, variances and covariance in float64, the rest in float32."""
+    import cv2
+
+    from scopecheck.compare.similarity import K1, K2, _kernel
+
+    k, f32 = _kernel(1.5), np.float32
+    scale = 1.0 / data_range
+    ca, cb = float(np.median(a[::7, ::7])) * scale, float(np.median(b[::7, ::7])) * scale
+    x = (a * f32(scale)).astype(f32) - f32(ca)
+    y = (b * f32(scale)).astype(f32) - f32(cb)
+
+    def blur(v):
+        return cv2.sepFilter2D(v.astype(np.float64), cv2.CV_64F, k, k, borderType=cv2.BORDER_REFLECT)
+    ux, uy = blur(x), blur(y)
+    vxy2 = ((blur(x * y) - ux * uy) * 2.0).astype(f32)
+    vv = (blur(x * x + y * y) - ux * ux - uy * uy).astype(f32)
+    if noise_var > 0:
+        vv = np.maximum(vv - f32(noise_var * scale * scale), np.abs(vxy2))
+    mx, my = (ux + ca).astype(f32), (uy + cb).astype(f32)
+    c1, c2 = f32(K1 * K1), f32(K2 * K2)
+    s = ((mx * my * f32(2) + c1) * (vxy2 + c2)) / ((mx * mx + my * my + c1) * (vv + c2))
+    p = (k.size - 1) // 2
+    return s, s[p:-p, p:-p].astype(np.float64)
+
+
+@pytest.mark.parametrize("noise_var", [0.0, 9.0])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_ssim_map_equals_the_plain_formula_bit_for_bit(noise_var, dtype):
+    """Strips, halos, chunks and reused buffers change nothing: every map value is the plain
+    whole-image formula's, bit for bit (the mean within float64 summation order)."""
+    f = scene(9, 700, 230, channels=1)
+    scale = 257 if dtype == np.uint16 else 1
+    a = (noisy(f, 3.0, 1).astype(np.float64) * scale).astype(dtype)
+    b = (noisy(f, 3.0, 2).astype(np.float64) * scale).astype(dtype)
+    r = ssim(a, b, data_range=float(np.iinfo(dtype).max), noise_var=noise_var * scale * scale)
+    smap, inner = _plain_ssim(a, b, float(np.iinfo(dtype).max), noise_var * scale * scale)
+    assert np.array_equal(r.map, smap)
+    assert r.mean == pytest.approx(inner.mean(), rel=1e-12, abs=0)

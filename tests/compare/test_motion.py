@@ -128,3 +128,27 @@ def test_a_window_without_an_error_estimate_is_not_judged(tmp_path):
     cv2.imwrite(b, img, [cv2.IMWRITE_JPEG_QUALITY, 70])
     c = compare_files(a, b)
     assert c.verdict in SAME_VERDICTS, c.reason
+
+
+def _dark_field(rng, centres, shift):
+    """Split 5's HeLa frames rebuilt: nuclei with shot noise (variance half the level above the
+    background) on a background at 3-4 levels with a little read noise, 8-bit."""
+    img = np.full((190, 211), 3.5, np.float32)
+    for k, (x, y) in enumerate(centres):
+        dx, dy = shift * np.cos(2.4 * k), shift * np.sin(2.4 * k)
+        cv2.ellipse(img, (int((x + dx) * 8), int((y + dy) * 8)), (60, 44), 29 * k, 0, 360, float(40 + 8 * k), -1,
+                    shift=3)
+    img = cv2.GaussianBlur(img, (0, 0), 1.2)
+    shot = rng.normal(0, 1, img.shape) * np.sqrt(np.maximum(img - 3.5, 0) * 0.5)
+    return np.clip(np.round(img + shot + rng.normal(0, 0.45, img.shape)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.xfail(strict=True, reason="open (README 'The worst open error'): an 8-bit background at 3-4 levels "
+                   "counts as black crush, so the residual's noise is measured on the moving nuclei only and "
+                   "reads 2-3x too high; every test is blinded")
+def test_nuclei_that_crawled_on_a_dark_8bit_background_are_a_change():
+    rng = np.random.default_rng(1)
+    centres = [(20 + 45 * i + 9 * (j % 2), 18 + 38 * j) for i in range(4) for j in range(4)][:14]
+    a = _dark_field(rng, centres, 0.0)
+    assert compare_arrays(a, _dark_field(rng, centres, 0.0)).verdict in SAME_VERDICTS
+    assert compare_arrays(a, _dark_field(rng, centres, 2.5)).verdict not in SAME_VERDICTS

@@ -136,6 +136,13 @@ def _write(path: str, img: np.ndarray, params: list[int]) -> str:
     return path
 
 
+def copy_once(src: str, dst: str) -> str:
+    """``dst``, a copy of ``src`` unless it exists already (a pair's byte-identical file)."""
+    if not os.path.exists(dst):
+        shutil.copyfile(src, dst)
+    return dst
+
+
 def write_png(folder: str, name: str, img: np.ndarray, level: int = 3) -> str:
     return _write(os.path.join(folder, name + ".png"), img, [cv2.IMWRITE_PNG_COMPRESSION, level])
 

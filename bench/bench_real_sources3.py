@@ -53,11 +53,10 @@ source is skipped with a note, never faked.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 
-from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes
+from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes, copy_once
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized")
@@ -176,7 +175,7 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         img = read(p)
         if img is None:
             continue
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
         if p.endswith(".png"):
             yield P("identical-pixels", n, png(f"{n}__c1", img, 1), png(f"{n}__c9", img, 9))
         else:
@@ -264,8 +263,3 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
     if have("opencv_aloeL.jpg", "opencv_aloeR.jpg") and not quick:
         yield P("another-scene", "Middlebury aloe stereo left vs right view", s("opencv_aloeL.jpg"), s("opencv_aloeR.jpg"))
 
-
-def _copy(src: str, dst: str) -> str:
-    if not os.path.exists(dst):
-        shutil.copyfile(src, dst)
-    return dst

@@ -45,13 +45,12 @@ search tool's ``fetch``, pinned commits); a missing source is skipped with a not
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies, copy_once
 
 SAME4 = ("identical-file", "identical-pixels", "repeat-camera", "repeat-video", "reencode", "resized")
 DIFFERENT4 = ("another-field", "another-scene", "refocus")
@@ -177,7 +176,7 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             continue
         stills[n] = img
         big = img.shape[0] * img.shape[1] > 2_000_000
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
         if p.endswith(".jpg"):
             yield P("identical-pixels", n, p, png(f"{n}__decoded", img, 1))
         else:
@@ -227,8 +226,3 @@ def labelled_pairs4(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             if stills[a].shape[:2] == stills[b].shape[:2]:
                 yield P("another-scene", f"{a} vs {b}", paths[a], paths[b])
 
-
-def _copy(src: str, dst: str) -> str:
-    if not os.path.exists(dst):
-        shutil.copyfile(src, dst)
-    return dst

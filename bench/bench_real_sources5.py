@@ -54,12 +54,11 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies, reencodes
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, video_frames, pair_tools, resized_copies, reencodes, copy_once
 
 SAME5 = ("identical-file", "identical-pixels", "repeat-phantom", "repeat-fmri", "reencode", "resized")
 DIFFERENT5 = ("another-field", "timelapse", "timelapse-fluo16", "refocus")
@@ -229,7 +228,7 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if img is None:
             continue
         stills[n] = img
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy{os.path.splitext(p)[1]}")))
         if p.endswith(".jpg"):
             yield P("identical-pixels", n, p, png(f"{n}__decoded", img, 1))
         else:
@@ -286,8 +285,3 @@ def labelled_pairs5(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
                 yield P("refocus", f"light-sheet {name} single shot in focus ({on}) vs defocused {d.replace('p', '.')}",
                         png(a[:-4], read(s(a))), png(b[:-4], read(s(b))))  # type: ignore[arg-type]
 
-
-def _copy(src: str, dst: str) -> str:
-    if not os.path.exists(dst):
-        shutil.copyfile(src, dst)
-    return dst

@@ -54,13 +54,12 @@ from __future__ import annotations
 
 import bz2
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, pair_tools, resized_copies, reencodes
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, read, pair_tools, resized_copies, reencodes, copy_once
 
 SAME7 = ("identical-file", "identical-pixels", "reencode", "resized")
 DIFFERENT7 = ("another-field", "another-specimen", "timelapse", "another-scene")
@@ -143,11 +142,6 @@ def read_scipy_face(path: str) -> np.ndarray | None:
     return np.ascontiguousarray(raw.reshape(768, 1024, 3)[:, :, ::-1])
 
 
-def _copy(src: str, dst: str) -> str:
-    if not os.path.exists(dst):
-        shutil.copyfile(src, dst)
-    return dst
-
 
 def labelled_pairs7(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",
                     log: Callable[[str], object] = print) -> Iterator[Heldout5Pair]:
@@ -179,7 +173,7 @@ def labelled_pairs7(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if img is None:
             continue
         stills[n] = img
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy.png")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy.png")))
         yield P("identical-pixels", n, png(f"{n}__c1", img, 1), png(f"{n}__c9", img, 9))
         if img.dtype == np.uint8:  # JPEG holds 8 bits; a 12/16-bit micrograph is not re-encoded
             yield from reencodes(P, jpg, n, p, img, (70,) if quick else (70, 75, 80, 85, 90, 95), pair=not quick)
@@ -192,7 +186,7 @@ def labelled_pairs7(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if img is None:
             continue
         photos[f"lomiri_{n}"] = img
-        yield P("identical-file", f"lomiri_{n}", p, _copy(p, os.path.join(out, f"lomiri_{n}__copy.jpg")))
+        yield P("identical-file", f"lomiri_{n}", p, copy_once(p, os.path.join(out, f"lomiri_{n}__copy.jpg")))
         yield P("identical-pixels", f"lomiri_{n}", p, png(f"lomiri_{n}__decoded", img, 1))
         for q in (70,) if quick else (70, 95):
             yield P("reencode", f"lomiri_{n} q{q}", p, jpg(f"lomiri_{n}__q{q}", img, q))

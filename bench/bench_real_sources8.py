@@ -58,13 +58,12 @@ note, never faked.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, gather_sources, offset_windows, pair_tools, resized_copies, reencodes
+from bench_real_fetch import LabelledPair, gather_sources, offset_windows, pair_tools, resized_copies, reencodes, copy_once
 
 SAME8 = ("repeat-flat", "identical-file", "identical-pixels", "reencode", "resized")
 DIFFERENT8 = ("timelapse", "timelapse-16bit", "refocus", "another-field", "another-scene")
@@ -148,11 +147,6 @@ def centre(img: np.ndarray, h: int, w: int) -> np.ndarray:
     return img[y:y + h, x:x + w]
 
 
-def _copy(src: str, dst: str) -> str:
-    if not os.path.exists(dst):
-        shutil.copyfile(src, dst)
-    return dst
-
 
 def labelled_pairs8(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",
                     log: Callable[[str], object] = print) -> Iterator[Heldout6Pair]:
@@ -187,7 +181,7 @@ def labelled_pairs8(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         stills = {k: v for k, v in stills.items() if k in ("vs_spd_t01", "vs_hiv_t00")}
     for k, (n, img) in enumerate(stills.items()):
         p = png(n, img)
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy.png")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy.png")))
         yield P("identical-pixels", n, png(f"{n}__c1", img, 1), png(f"{n}__c9", img, 9))
         if img.dtype == np.uint8:  # JPEG holds 8 bits; a 16-bit frame is not re-encoded
             yield from reencodes(P, jpg, n, p, img, QUALITIES[:1] if quick else QUALITIES, pair=not quick)
@@ -202,7 +196,7 @@ def labelled_pairs8(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             continue
         photos[n] = img
         large = img.shape[0] * img.shape[1] > 2_000_000
-        yield P("identical-file", n, p, _copy(p, os.path.join(out, f"{n}__copy.jpg")))
+        yield P("identical-file", n, p, copy_once(p, os.path.join(out, f"{n}__copy.jpg")))
         yield P("identical-pixels", n, p, png(f"{n}__decoded", img, 1))
         for q in (70,) if quick else (70, 95) if large else (70, 80, 95):
             yield P("reencode", f"{n} q{q}", p, jpg(f"{n}__q{q}", img, q))

@@ -54,7 +54,8 @@ def run(root: str, *, quick: bool = False, match: str | None = None, pairs=None)
                                         "region": max((r.area for r in an.regions), default=0)
                                         / (c.a.image.width * c.a.image.height) * 100,
                                         "dhash": c.dhash_distance, "reason": c.reason,
-                                        "sharpness": an.sharpness_change, "blur": an.blur})
+                                        "sharpness": an.sharpness_change, "blur": an.blur,
+                                        "objects": an.moved_objects})
         if same != p.same:
             fig = figures[p.category][-1] if an is not None else None
             misses.append((p.category, p.name, c.verdict, c.reason) + ((
@@ -112,7 +113,8 @@ def main():
     print(f"real-data harness{label}: {n} pairs, {elapsed:.1f} s\n")
     print_table(table, categories, same_categories)
     if args.figures:
-        print("\nper category: min/max aligned correlation, SSIM, shift px, largest region %, dHash")
+        print("\nper category: min/max aligned correlation, SSIM, shift px, largest region %, sharpness, dHash, "
+              "objects moved on their own")
         for cat in categories:
             f = figures.get(cat)
             if not f:
@@ -122,7 +124,8 @@ def main():
                 return f"{min(v):.3f}..{max(v):.3f}"
             print(f"{cat:18} corr {rng('corr')}  ssim {rng('ssim')}  shift {rng('shift')}  "
                   f"region {rng('region')}  sharp {rng('sharpness')}  "
-                  f"dhash {min(x['dhash'] for x in f)}..{max(x['dhash'] for x in f)}")
+                  f"dhash {min(x['dhash'] for x in f)}..{max(x['dhash'] for x in f)}  "
+                  f"objects {min(x['objects'] for x in f)}..{max(x['objects'] for x in f)}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)

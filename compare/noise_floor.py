@@ -203,13 +203,11 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
         small = cv2.resize(np.clip(r, -3 * sig, 3 * sig), size, interpolation=cv2.INTER_AREA)
         return cv2.resize(cv2.GaussianBlur(small, (0, 0), s) / den, (w, h), interpolation=cv2.INTER_LINEAR)
 
-    field = field_of(resid)  # the first pass: resid - 0 is resid
-    total = np.add(field, np.float32(0), out=field)  # 0 + field (a -0.0 becomes +0.0, as in a sum)
-    for i in range(2):  # np.clip(total, -lim, lim) in place, after each pass
-        if i:
-            total += field_of(resid - total)
-        np.maximum(total, neg_lim, out=total)
-        np.minimum(total, lim, out=total)
+    total = field_of(resid)  # the first pass: resid - 0 is resid
+    total += np.float32(0)  # 0 + field, as a sum (a -0.0 becomes +0.0)
+    np.clip(total, neg_lim, lim, out=total)
+    total += field_of(resid - total)  # the second pass
+    np.clip(total, neg_lim, lim, out=total)
     total[~valid] = 0
     resid -= total
     return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))

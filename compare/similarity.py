@@ -182,8 +182,6 @@ class SSIMJob:
         return SSIMResult(mean=sum(self._totals) / self._inner, map=out if self._want_map else np.empty(0, np.float32))
 
 
-
-
 _BAND_MIN_PIXELS = 1 << 18      # below a quarter megapixel one chunk is faster than threading
 CHUNK_STRIPS = 4                # strips per chunk of a larger image: threads take chunks as they come
 _BAND_POOL = None

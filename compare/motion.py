@@ -159,8 +159,8 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     correlation (demosaicing, JPEG blocks) included -- with the two frames' own pixel noise
     instead, a real camera shot against its mean (CC15, in ``fixtures/real``) moved 11 "objects".
     Within a window the errors still ignore the correlation, which 4x4 cluster-robust errors put
-    at up to about 1.5x on the tuning harness's windows: ``Z_OBJECT`` = 8 is ``Z_HIGH`` = 6
-    after it. Windows judged are those whose displacement noise alone pins to
+    at up to about 1.5x in a one-off probe of the tuning harness's windows: ``Z_OBJECT`` = 8 is
+    ``Z_HIGH`` = 6 after it (the margins it leaves: ``bench/bench_real.py --figures``). Windows judged are those whose displacement noise alone pins to
     ``OBJECT_PX / Z_OBJECT``. Overlapping moved windows are one object (8-connected on the
     window grid)."""
     h, w = resid.shape

@@ -73,6 +73,7 @@ from .noise_floor import (
     _remove_shading,
     _robust_sigma,
     clip_levels,
+    level_sigma,
     quantisation_noise,
 )
 from .register import _register
@@ -293,15 +294,22 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             raw_sigma = math.sqrt(2.0) * noise_sigma / factor
         # noise of the smoothed residual: measured on the residual itself (robust)
         s_sigma = _robust_sigma(pick(smooth)) if any_sub else 0.0
+        profiled = 0.0  # a device profile's noise: a floor under every noise estimate
         if noise_sigma is not None:
-            s_sigma = max(s_sigma, raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA))
+            profiled = raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA)
+            s_sigma = max(s_sigma, profiled)
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
         bound = cf > s_sigma
         s_sigma = max(s_sigma, cf, floor)
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
-        s_local = _local_sigma(smooth, valid, s_sigma)
+        # the noise by level, measured on the residual at the lower side's level: A's, plus the
+        # (smoothed) residual where B is the darker
+        lower = np.minimum(smooth, np.float32(0))
+        lower += sa15
+        by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled)) if any_sub else None
+        s_local = _local_sigma(smooth, valid, s_sigma, by_level)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
         motion = None

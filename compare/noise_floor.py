@@ -20,13 +20,15 @@ import math
 import cv2
 import numpy as np
 
-CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit samples treated as clipped (MJPG black crush, highlights)
+CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit: black crush only up to this level; highlights from this one
 CLIP_LSB = 4             # deeper samples: within this many steps of 0 or of full scale
 PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a saturation level
 FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
 LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged per block this size
 LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
 LOCAL_LAG = 4            # working pixels between the samples whose differences judge a block's noise
+LEVEL_BINS = 8           # the residual's noise is measured per eighth of its samples ordered by level
+LEVEL_TABLE = 1024       # steps of the table the noise by level is read from, per pixel
 SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
 GAIN_AGREE = 0.9         # disattenuated correlation at which a clean side's structure carries the gain
 
@@ -66,13 +68,14 @@ def _interval_gap(a, b_raw, b_norm, clip_a, clip_b) -> np.ndarray:
 def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
     """Clip levels of one image on the 8-bit working scale.
 
-    8-bit: ``CLIP_LOW``/``CLIP_HIGH`` (black crush and highlights of cheap cameras). Deeper
+    8-bit: highlights from ``CLIP_HIGH``; a black crush (:func:`_black_crush`) only where the
+    darkest code holds a pile-up, at most ``CLIP_LOW``. Deeper
     samples: within ``CLIP_LSB`` steps of 0 or of full scale, and a maximum held by a plateau of
     ``PLATEAU`` of the pixels (a 12-bit sensor saturating inside a 16-bit container) -- judged
     in the image's own units, never in 0-255 levels of the full range.
     """
     if pixels.dtype == np.uint8:
-        return CLIP_LOW, CLIP_HIGH
+        return _black_crush(pixels), CLIP_HIGH
     full = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
     k = 255.0 / full
     lo, hi = CLIP_LSB * k, (full - CLIP_LSB) * k
@@ -81,6 +84,59 @@ def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
     if np.count_nonzero(sub == mx) >= PLATEAU * sub.size and mx > 0:
         hi = min(hi, float(mx) * k - 1e-6)
     return lo, hi
+
+
+def _black_crush(pixels: np.ndarray) -> float:
+    """8-bit low clip level: the darkest code, when clipping piled samples on it.
+
+    A crushed black (an MJPG camera's, a thresholded export) stacks every sample that would have
+    been darker on the lowest code, so that code holds more samples than the next one up (and at
+    least ``PLATEAU`` of them). A dark background that is merely dark -- a fluorescence frame at
+    3-4 levels with its noise around them -- has its darkest code in the tail of its noise: fewer
+    samples than the next. Returns -1 (nothing clipped) then, or when the darkest code is above
+    ``CLIP_LOW`` (no camera crushes black to a bright level)."""
+    sub = pixels[::2, ::2] if pixels.size > 1 << 16 else pixels
+    lo = int(sub.min())
+    if lo > CLIP_LOW:
+        return -1.0
+    n_lo = int(np.count_nonzero(sub == lo))
+    n_next = int(np.count_nonzero(sub == lo + 1))
+    return float(lo) if n_lo >= max(PLATEAU * sub.size, n_next) else -1.0
+
+
+def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: float) -> np.ndarray | None:
+    """The smoothed residual's noise as a function of level, per pixel (float32, ``smooth``'s shape).
+
+    Shot noise grows with the level: a confocal frame's residual has 0.8 DN of noise in its dark
+    background and 6 DN on bright structure, so one figure for the frame is too small for one and
+    too large for the other. The samples ``at`` (flat indices) are ordered by ``level`` and cut into
+    ``LEVEL_BINS`` equal parts; each part's robust sigma (1.4826 x MAD) is its noise, placed at the
+    part's median level and interpolated between (held beyond the ends); never below ``floor``.
+    ``level`` is the lower of the two sides' levels, so a change (a particle that appeared or left)
+    is judged at the level of the side without it, among the many samples that are only noise.
+    None when there are too few samples (fewer than 32 a part)."""
+    if at.size < 32 * LEVEL_BINS:
+        return None
+    lv = level.ravel().take(at)
+    rs = smooth.ravel().take(at)
+    order = np.argsort(lv, kind="stable")
+    parts = np.array_split(order, LEVEL_BINS)
+    centres = np.array([float(np.median(lv[p])) for p in parts])
+    sig = np.array([max(_robust_sigma(rs[p]), floor) for p in parts])
+    if np.any(np.diff(centres) <= 0):  # tied levels: merge the parts that share a centre
+        centres, first = np.unique(centres, return_index=True)
+        sig = np.maximum.reduceat(sig, first)
+    if centres.size == 1:
+        return np.full(smooth.shape, np.float32(sig[0]))
+    # np.interp over the frame, through a table of LEVEL_TABLE steps between the end centres (the
+    # nearest step: the level is off by at most half a step, the noise by its slope times that)
+    lo, hi = float(centres[0]), float(centres[-1])
+    table = np.interp(np.linspace(lo, hi, LEVEL_TABLE), centres, sig).astype(np.float32)
+    pos = level - np.float32(lo)
+    pos *= np.float32((LEVEL_TABLE - 1) / (hi - lo))
+    pos += np.float32(0.5)
+    np.clip(pos, 0, LEVEL_TABLE - 1, out=pos)
+    return table.take(pos.astype(np.intp))
 
 
 def _robust_sigma(values: np.ndarray) -> float:
@@ -250,10 +306,12 @@ def _block_mad(x: np.ndarray, ok: np.ndarray, b: int) -> np.ndarray:
     return 1.4826 * nanmedian_last(np.abs(data - med[..., None]))
 
 
-def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
+def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
+                 by_level: np.ndarray | None = None) -> np.ndarray:
     """Noise of the smoothed residual per ``LOCAL_BLOCK`` block, never below the frame's ``sigma``
     and at most ``LOCAL_MAX`` times it, spread back to pixels by bilinear interpolation (float32,
-    ``smooth``'s shape).
+    ``smooth``'s shape). With ``by_level`` (:func:`level_sigma`, per pixel) the bounds are that
+    pixel's: never below the noise at its level, at most ``LOCAL_MAX`` times it.
 
     A block's noise is judged from differences of samples ``LOCAL_LAG`` apart (across and down):
     noise gives them a spread, an offset does not -- so a change as large as a block (a particle
@@ -263,7 +321,7 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     b = LOCAL_BLOCK
     ny, nx = h // b, w // b
     if ny < 2 or nx < 2:
-        return np.full((h, w), np.float32(sigma))
+        return _flat_local(h, w, sigma, by_level)
     k = LOCAL_LAG
     # one difference per sample: across on the even squares of a checkerboard, down on the odd
     odd = np.zeros((h, w), bool)
@@ -281,13 +339,21 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndar
     inside = ok[:ny * b, :nx * b]
     empty = ~inside.reshape(ny, b, nx, b).any(axis=(1, 3))
     if empty.all():
-        return np.full((h, w), np.float32(sigma))
+        return _flat_local(h, w, sigma, by_level)
     inside |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)  # blocks outside the overlap: zeros
     spread = _block_mad(d, ok, b)
     frame = float(np.median(spread[~empty]))  # the frame's spread: the typical block's
     if frame <= 0:
-        return np.full((h, w), np.float32(sigma))
+        return _flat_local(h, w, sigma, by_level)
     local = spread * (sigma / frame)
     local[empty] = sigma
-    local = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
-    return cv2.resize(local, (w, h), interpolation=cv2.INTER_LINEAR)
+    if by_level is None:
+        bounded = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
+        return cv2.resize(bounded, (w, h), interpolation=cv2.INTER_LINEAR)
+    spread_px = cv2.resize(local.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(spread_px, by_level, np.float32(LOCAL_MAX) * by_level)
+
+
+def _flat_local(h: int, w: int, sigma: float, by_level: np.ndarray | None) -> np.ndarray:
+    """:func:`_local_sigma` without blocks to judge: the frame's ``sigma``, or the noise by level."""
+    return np.full((h, w), np.float32(sigma)) if by_level is None else by_level.astype(np.float32)

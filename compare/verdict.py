@@ -94,7 +94,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     t = thresholds
     dx, dy = an.shift
     if an.blank[0] or an.blank[1]:
-        return _blank(an, size_note, frame_area)
+        return _blank(an, size_note, frame_area, t.max_shift)
     if an.overlap < 0.25 or (an.structured and an.correlation < t.min_correlation):
         return Decision(Verdict.DIFFERENT, f"another scene or specimen: aligned correlation {an.correlation:.2f}, "
                         f"dHash distance {distance}" + size_note, False)
@@ -136,9 +136,12 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
                     + (f"; {extra}" if extra else ""), True)
 
 
-def _blank(an, size_note: str, frame_area: int) -> Decision:
+def _blank(an, size_note: str, frame_area: int, max_shift: float) -> Decision:
     """At least one side has no structure above its noise: correlation, shift and SSIM mean
-    nothing, the aligned residual alone decides."""
+    nothing, the aligned residual alone decides -- unless the faint side's structure is the
+    other's (correlation at least 0.5 where the registration put it): then that registration is
+    real, and a shift beyond ``max_shift`` means the field moved (a window of a faint frame 25 %
+    along is another field, however well it matches there)."""
     if an.blank[0] and an.blank[1]:
         if not an.regions:
             return Decision(Verdict.NEAR_IDENTICAL, "flat/blank frames (no structure above noise), equal within "
@@ -146,6 +149,10 @@ def _blank(an, size_note: str, frame_area: int) -> Decision:
         return Decision(Verdict.DIFFERENT, "flat/blank frames that differ locally" + where(an.regions, frame_area)
                         + size_note, False)
     which = "A" if an.blank[0] else "B"
+    dx, dy = an.shift
+    if not an.regions and abs(an.correlation) >= 0.5 and math.hypot(dx, dy) > max_shift:
+        return Decision(Verdict.DIFFERENT, f"field moved by ({dx:+.1f}, {dy:+.1f}) px ({which} barely rises above "
+                        "its noise)" + size_note, False)
     if an.regions or abs(an.correlation) < 0.5:
         return Decision(Verdict.DIFFERENT, f"{which} is a flat/blank frame (no structure above its noise), the other "
                         "is not" + where(an.regions, frame_area) + size_note, False)

@@ -268,3 +268,23 @@ def test_focus_is_judged_only_on_detail_above_each_sides_noise(noise, judged, mo
         assert abs(got) < 0.2, got
         monkeypatch.setattr(ch, "SHARED_COHERENCE", 0.0)
         assert ch.sharpness_from_energies(e) <= -0.2          # the cause: judged on the noise-like band
+
+
+def test_a_faint_window_far_along_is_another_field():
+    """verdict._blank: split 6's clonogenic-assay window 25 % along (192 px) read "same field within
+    noise: B barely rises above its noise" at correlation 1.000 -- the faint side's structure is
+    the other's where the registration put it, so that shift is real and the field moved. A faint
+    side that matches in place stays the same field; one that does not match is still a change."""
+    from types import SimpleNamespace
+
+    from scopecheck.compare.verdict import Thresholds, Verdict, decide
+
+    def an(shift, corr):
+        return SimpleNamespace(blank=(False, True), regions=(), correlation=corr, shift=shift, noise_sigma=0.29)
+
+    moved = decide(an((-192.0, 0.0), 1.0), distance=36, thresholds=Thresholds(), size_note="", frame_area=1)
+    assert moved.verdict == Verdict.DIFFERENT and moved.reason.startswith("field moved by (-192.0, +0.0) px")
+    still = decide(an((0.3, -0.2), 1.0), distance=0, thresholds=Thresholds(), size_note="", frame_area=1)
+    assert still.verdict == Verdict.NEAR_IDENTICAL
+    unrelated = decide(an((-192.0, 0.0), 0.1), distance=30, thresholds=Thresholds(), size_note="", frame_area=1)
+    assert unrelated.verdict == Verdict.DIFFERENT and "flat/blank" in unrelated.reason

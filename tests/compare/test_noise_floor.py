@@ -151,3 +151,48 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         empty = ~ok[:ny * b, :nx * b].reshape(ny, b, nx, b).any(axis=(1, 3))
         ok[:ny * b, :nx * b] |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)
         assert np.array_equal(seen[-1][0].view(np.uint32), d.view(np.uint32)) and np.array_equal(seen[-1][1], ok)
+
+
+def test_black_crush_is_a_pile_up_on_the_darkest_code_not_a_dark_background():
+    """noise_floor._black_crush against the histograms it is defined on (literal expectations)."""
+    from scopecheck.compare.noise_floor import _black_crush
+
+    rng = np.random.default_rng(3)
+    dark = np.clip(np.round(3.4 + rng.normal(0, 0.45, (190, 211))), 0, 255).astype(np.uint8)
+    assert dark.min() == 2 and np.count_nonzero(dark == 2) < np.count_nonzero(dark == 3)
+    assert _black_crush(dark) == -1.0                     # HeLa's background: dark, not clipped
+    crushed = np.clip(np.round(rng.normal(1.0, 6.0, (300, 300))), 0, 255).astype(np.uint8)
+    assert _black_crush(crushed) == 0.0                    # everything darker piled up on 0
+    lifted = crushed + np.uint8(3)                         # a crush onto code 3 (a camera's pedestal)
+    assert _black_crush(lifted) == 3.0
+    assert _black_crush(crushed + np.uint8(5)) == -1.0     # no camera crushes black to level 5
+    few = np.full((300, 300), 40, np.uint8)
+    few.flat[:20] = 0                                      # 20 of 90000 at 0: less than PLATEAU
+    assert _black_crush(few) == -1.0
+
+
+def test_noise_by_level_follows_shot_noise_and_ignores_a_change():
+    """noise_floor.level_sigma against the noise the residual was made with (sd 0.5 + 0.03 x level,
+    a plain formula) over levels 0-200; a bright particle that left (A bright, B dark) is judged at
+    B's dark level, whose noise it does not raise."""
+    from scopecheck.compare.noise_floor import LEVEL_BINS, level_sigma
+
+    rng = np.random.default_rng(8)
+    h, w = 200, 300
+    level = np.tile(np.linspace(0, 200, w, dtype=np.float32), (h, 1))
+    true_sd = 0.5 + 0.03 * level
+    resid = (rng.normal(0, 1, (h, w)) * true_sd).astype(np.float32)
+    at = np.arange(h * w)
+    got = level_sigma(resid, level, at, floor=0.01)
+    for col in (20, 75, 150, 225, 280):
+        assert got[100, col] == pytest.approx(true_sd[100, col], rel=0.12), col
+    assert level_sigma(resid, level, at[:32 * LEVEL_BINS - 1], floor=0.01) is None
+    assert level_sigma(resid * 0, level, at, floor=0.25).min() == np.float32(0.25)
+    # a particle left: 4 % of the samples (a third of a level part) read 60 levels brighter in A
+    gone = resid.copy()
+    lower = level.copy()
+    gone[:8, :] -= 60.0
+    lower[:8, :] = 5.0                                     # the lower side's level: B's background
+    got_gone = level_sigma(gone, lower, at, floor=0.01)
+    assert got_gone[100, 150] == pytest.approx(true_sd[100, 150], rel=0.15)
+    assert got_gone[0, 0] < 3 * (0.5 + 0.03 * 5.0)         # the particle's level keeps its small noise

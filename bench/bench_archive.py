@@ -21,7 +21,12 @@ Measured, each as the median of ``--runs`` (ratios are against the seed referenc
 * **floor** -- reading the files and the reduced DCT decode alone (1/8, what the hash needs), one
   core, in-process; against it, ``hash_file`` over the same files in-process (OpenCV and numpy's
   BLAS limited to one thread: no helper thread does part of the work on another core). The two are
-  timed file by file side by side, in wall and in CPU time, so a passing load weighs on both.
+  timed file by file side by side, in wall and in CPU time, so a passing load weighs on both; the
+  minor page faults of each (``getrusage`` of the thread) are counted the same way.
+* **parts** (``--parts``) -- where ``hash_file``'s time over the floor goes: ``hash_file`` again with
+  one of its parts replaced by the value it returned for the same file (so everything after it runs
+  unchanged), alternating with the floor and the whole ``hash_file``; each part's cost is the CPU
+  time it takes away, measured in place, right after the decode as in a real run.
 * **Dask** -- ``scopecheck index HAY --scheduler local:1`` and ``local:2`` (cluster start included).
 * **imagehash / imagededup** -- their dHash of every file, one process, when they are installed
   (bench-only: ``pip install imagehash imagededup``).
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -215,21 +221,107 @@ def floor_decode(p: str) -> None:
     cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8 | cv2.IMREAD_IGNORE_ORIENTATION)
 
 
-def floor_and_ours(files) -> tuple[float, float, float, float]:
+def _faults() -> int:
+    """Minor page faults of this thread so far (of the process where the thread's are not counted)."""
+    return resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)).ru_minflt
+
+
+def floor_and_ours(files) -> tuple[float, float, float, float, int, int]:
     """(floor wall, hash_file wall, floor CPU, hash_file CPU) in seconds over ``files``, timed file by
     file side by side (which of the two goes first alternates), so that a load that comes and goes
-    weighs on both alike."""
+    weighs on both alike; then the minor page faults of each (floor, hash_file)."""
     from scopecheck.compare.record import hash_file
 
-    wall, cpu = [0.0, 0.0], [0.0, 0.0]
+    wall, cpu, faults = [0.0, 0.0], [0.0, 0.0], [0, 0]
     steps = (floor_decode, hash_file)
     for k, p in enumerate(files):
         for which in ((0, 1) if k % 2 else (1, 0)):
-            w0, c0 = time.perf_counter(), time.thread_time()
+            f0, w0, c0 = _faults(), time.perf_counter(), time.thread_time()
             steps[which](p)
             cpu[which] += time.thread_time() - c0
             wall[which] += time.perf_counter() - w0
-    return wall[0], wall[1], cpu[0], cpu[1]
+            faults[which] += _faults() - f0
+    return wall[0], wall[1], cpu[0], cpu[1], faults[0], faults[1]
+
+
+PARTS = ("file SHA-256", "container walk (the guard)", "decoder message capture",
+         "dHashes, thumbnail and flatness")
+
+
+def parts_budget(files, runs: int) -> dict[str, float]:
+    """CPU seconds per file: the floor, ``hash_file``, what each of :data:`PARTS` costs inside it, and
+    ``hash_file`` with all of them replaced (``"without all"``: what the rest costs).
+
+    Each part is measured by running ``hash_file`` with that part replaced by the value it returned
+    for the same file (recorded beforehand), so the rest of ``hash_file`` does exactly the same work;
+    the part's cost is the CPU time that takes away. All variants of a file run one after another,
+    in an order that rotates from file to file, each after its own decode as in a real run."""
+    import contextlib
+    from unittest import mock
+
+    from scopecheck.compare import load, quiet, record
+
+    sha, walked, hashed = {}, {}, {}
+    real_hashes = record.hashes_and_thumbnail
+    for p in files:  # what each part returns for each file
+        data = Path(p).read_bytes()
+        sha[p] = record.file_sha256(data)
+        walked[p] = load.check_input(data, path=p)[0]
+    current = [""]  # the file being hashed (the stubs answer for it)
+
+    def recording(y, *, sizes):
+        hashed[current[0]] = real_hashes(y, sizes=sizes)
+        return hashed[current[0]]
+
+    with mock.patch.object(record, "hashes_and_thumbnail", recording):
+        for p in files:
+            current[0] = p
+            record.hash_file(p)
+
+    @contextlib.contextmanager
+    def no_capture():
+        yield quiet.Messages()
+
+    stubs = {
+        PARTS[0]: (record, "file_sha256", lambda data: sha[current[0]]),
+        PARTS[1]: (load, "check_input", lambda data, **kw: (walked[current[0]], data)),
+        PARTS[2]: (quiet, "captured", no_capture),
+        PARTS[3]: (record, "hashes_and_thumbnail", lambda y, *, sizes: hashed[current[0]]),
+    }
+
+    def without(*parts):
+        def run(p):
+            with contextlib.ExitStack() as stack:
+                for part in parts:
+                    stack.enter_context(mock.patch.object(*stubs[part]))
+                c0 = time.thread_time()
+                record.hash_file(p)
+                return time.thread_time() - c0
+        return run
+
+    def plain(fn):
+        def run(p):
+            c0 = time.thread_time()
+            fn(p)
+            return time.thread_time() - c0
+        return run
+
+    variants = {"floor": plain(floor_decode), "hash_file": plain(record.hash_file)}
+    variants.update({part: without(part) for part in PARTS})
+    variants["all"] = without(*PARTS)
+    names = list(variants)
+    cpu = dict.fromkeys(names, 0.0)
+    for _ in range(runs):
+        for k, p in enumerate(files):
+            current[0] = p
+            for name in names[k % len(names):] + names[:k % len(names)]:
+                cpu[name] += variants[name](p)
+    n = runs * len(files)
+    whole = cpu["hash_file"]
+    out = {"floor": cpu["floor"] / n, "hash_file": whole / n}
+    out.update({part: (whole - cpu[part]) / n for part in PARTS})
+    out["without all"] = cpu["all"] / n
+    return out
 
 
 def imagehash_job(files) -> float | None:
@@ -270,6 +362,7 @@ def main():
     ap.add_argument("--png", type=int, default=60, help="haystack images of the PNG archive (0: skip)")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--no-peers", action="store_true", help="skip imagehash and imagededup")
+    ap.add_argument("--parts", action="store_true", help="also measure what each part of hash_file costs over the floor")
     args = ap.parse_args()
     cv2.setNumThreads(1)  # per core means one thread: OpenCV's and numpy's BLAS (the dHash's matrix products)
     from threadpoolctl import threadpool_limits
@@ -286,6 +379,7 @@ def main():
           f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     rows: dict[str, list[float]] = {}
     cpu_ratio: list[float] = []
+    faults: list[tuple[float, float]] = []
     answers = {}
     for _ in range(args.runs):
         t, s = timed([sys.executable, str(seed_py), str(hay), str(needles)])
@@ -302,7 +396,8 @@ def main():
         rows.setdefault("scopecheck search again, indexes warm", []).append(t)
         rows.setdefault("floor: python -c 'import sqlite3'", []).append(timed(STARTUP)[0])
         assert to_import(s) == answers["ours"], (to_import(s), answers["ours"])
-        fw, ow, fc, oc = floor_and_ours(files)
+        fw, ow, fc, oc, ff, of = floor_and_ours(files)
+        faults.append((ff / n, of / n))
         rows.setdefault("floor: read + 1/8 DCT decode, 1 core", []).append(fw)
         rows.setdefault("hash_file in-process, 1 core", []).append(ow)
         cpu_ratio.append(oc / fc)
@@ -332,6 +427,20 @@ def main():
     mine = median(rows["hash_file in-process, 1 core"])
     print(f"hash_file / decode floor, per core: {mine / floor:.2f} (target <= 1.15); in CPU time (thread_time): "
           f"{median(cpu_ratio):.2f}; load average now {os.getloadavg()[0]:.1f}")
+    print(f"minor page faults per file: floor {median([f for f, _ in faults]):.1f}, "
+          f"hash_file {median([o for _, o in faults]):.1f}")
+    if args.parts:
+        parts = parts_budget(files, args.runs)
+        fl, whole, bare = parts.pop("floor"), parts.pop("hash_file"), parts.pop("without all")
+        print(f"where hash_file's CPU time over the floor goes (ms/file; load average now {os.getloadavg()[0]:.1f}): "
+              f"floor {fl * 1e3:.3f}, hash_file {whole * 1e3:.3f} ({whole / fl:.2f}x), over the floor "
+              f"{(whole - fl) * 1e3:.3f}; 1.15x leaves {0.15 * fl * 1e3:.3f}")
+        for part, t in parts.items():
+            print(f"  {part:40s} {t * 1e3:7.3f} ms  ({t / fl:5.1%} of the floor)")
+        print(f"  (each part alone; together they take away {(whole - bare) * 1e3:.3f} ms: a part run after a "
+              f"decode also warms the caches for the next)")
+        print(f"  {'the rest, with all four replaced':40s} {(bare - fl) * 1e3:7.3f} ms  ({(bare - fl) / fl:5.1%} of the "
+              f"floor: reading with its checks, the header, the decode's wrapper, the record)")
     warm, start = median(rows["scopecheck search again, indexes warm"]), median(rows[
         "floor: python -c 'import sqlite3'"])
     print(f"warm search vs seed, whole process: {seed / warm:.1f}x (target >= 30x); the Python start-up floor "

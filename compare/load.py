@@ -177,7 +177,7 @@ def _imdecode(buf: np.ndarray, fmt: str, flags: int = cv2.IMREAD_UNCHANGED) -> t
         line = quiet.first_line(m.text)
         if px is None:
             return px, line or "no reason given", m.overlapped
-        if fmt == "jpeg":
+        if fmt == "jpeg" and m.text:
             bad = next((ln.strip() for ln in m.text.splitlines() if _JPEG_BAD.search(ln)), None)
             if bad:
                 return px, bad, m.overlapped

@@ -170,7 +170,9 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     beta, inv, fit, lv = window_fits(resid, level, gx, gy, valid)
     u = -beta[..., 2:]
     se = np.sqrt(noise_var * np.maximum(np.maximum(inv[..., 2, 2], inv[..., 3, 3]), 0.0))
-    judged = fit & (se <= OBJECT_PX / Z_OBJECT)
+    # a displacement beyond half a window is no measurement (the object would have left its window,
+    # and the gradient's linearisation holds within its smoothing scale): a degenerate fit
+    judged = fit & (se <= OBJECT_PX / Z_OBJECT) & (np.hypot(u[..., 0], u[..., 1]) <= WINDOW / 2)
     if judged.sum() < 4:
         return 0, 0.0
     rel = u - np.median(u[judged], axis=0)

@@ -310,8 +310,12 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
                  by_level: np.ndarray | None = None) -> np.ndarray:
     """Noise of the smoothed residual per ``LOCAL_BLOCK`` block, never below the frame's ``sigma``
     and at most ``LOCAL_MAX`` times it, spread back to pixels by bilinear interpolation (float32,
-    ``smooth``'s shape). With ``by_level`` (:func:`level_sigma`, per pixel) the bounds are that
-    pixel's: never below the noise at its level, at most ``LOCAL_MAX`` times it.
+    ``smooth``'s shape). With ``by_level`` (:func:`level_sigma`, per pixel) the lower bound is
+    that pixel's: the noise at its level (a dark background is judged at its own small noise,
+    bright structure at its shot noise), and the upper bound stays ``LOCAL_MAX`` times the frame's
+    -- no part of a frame, by place or by level, is judged noisier than that: a change that fills
+    most of a level (a refocus that alters every bright filament) would otherwise raise that
+    level's noise and hide itself.
 
     A block's noise is judged from differences of samples ``LOCAL_LAG`` apart (across and down):
     noise gives them a spread, an offset does not -- so a change as large as a block (a particle
@@ -351,7 +355,8 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
         bounded = np.clip(local, sigma, LOCAL_MAX * sigma).astype(np.float32)
         return cv2.resize(bounded, (w, h), interpolation=cv2.INTER_LINEAR)
     spread_px = cv2.resize(local.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(spread_px, by_level, np.float32(LOCAL_MAX) * by_level)
+    cap = np.float32(LOCAL_MAX * sigma)
+    return np.clip(spread_px, np.minimum(by_level, cap), cap)
 
 
 def _flat_local(h: int, w: int, sigma: float, by_level: np.ndarray | None) -> np.ndarray:

@@ -152,3 +152,36 @@ def test_nuclei_that_crawled_on_a_dark_8bit_background_are_a_change():
     a = _dark_field(rng, centres, 0.0)
     assert compare_arrays(a, _dark_field(rng, centres, 0.0)).verdict in SAME_VERDICTS
     assert compare_arrays(a, _dark_field(rng, centres, 2.5)).verdict not in SAME_VERDICTS
+
+
+def test_a_displacement_beyond_half_a_window_is_a_degenerate_fit(monkeypatch):
+    """motion.moved_objects: two re-encodes of one frame once read "local motion: 2 objects moved
+    on their own, by up to 2.2e15 px" -- windows whose gradient barely pinned the fit. A fitted
+    displacement beyond half a window is no measurement and is not judged; the same windows
+    displaced by 3 px are (the control)."""
+    import scopecheck.compare.motion as motion
+
+    rng = np.random.default_rng(4)
+    h, w = 8 * WINDOW, 8 * WINDOW
+    resid = rng.normal(0, 1.0, (h, w)).astype(np.float32)
+    flat = np.zeros((h, w), np.float32)
+    valid = np.ones((h, w), bool)
+    real_fits = motion.window_fits
+
+    def fits_with(displacement):
+        def fake(*args):
+            beta, inv, fit, lv = real_fits(*args)
+            beta = np.zeros_like(beta)
+            inv = np.zeros_like(inv)
+            inv[..., 2, 2] = inv[..., 3, 3] = 1e-6   # well pinned: tiny standard errors
+            fit[:] = True
+            for iy, ix in ((1, 1), (10, 10)):        # two separate windows
+                beta[iy, ix, 2] = -displacement
+            return beta, inv, fit, lv
+        return fake
+
+    monkeypatch.setattr(motion, "robust_cov", lambda *a, **k: np.eye(2) * 1e-4)
+    monkeypatch.setattr(motion, "window_fits", fits_with(3.0))
+    assert motion.moved_objects(resid, flat, flat, flat, valid, noise_var=1.0, slack=0.2)[0] == 2
+    monkeypatch.setattr(motion, "window_fits", fits_with(2.2e15))
+    assert motion.moved_objects(resid, flat, flat, flat, valid, noise_var=1.0, slack=0.2) == (0, 0.0)

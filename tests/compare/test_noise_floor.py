@@ -196,3 +196,25 @@ def test_noise_by_level_follows_shot_noise_and_ignores_a_change():
     got_gone = level_sigma(gone, lower, at, floor=0.01)
     assert got_gone[100, 150] == pytest.approx(true_sd[100, 150], rel=0.15)
     assert got_gone[0, 0] < 3 * (0.5 + 0.03 * 5.0)         # the particle's level keeps its small noise
+
+
+def test_local_noise_by_level_lowers_dark_parts_and_never_exceeds_the_cap():
+    """noise_floor._local_sigma with a noise by level: a dark part whose noise at its level is a
+    quarter of the frame's is judged at that (its lagged spread says so too), and a level whose
+    measured noise reads 10x the frame's (a change that filled that level) is still capped at
+    ``LOCAL_MAX`` times the frame's."""
+    import cv2
+
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
+
+    rng = np.random.default_rng(12)
+    h, w = 256, 320
+    sd = np.ones((h, w), np.float32)
+    sd[:, :128] = 0.25                                     # the dark part: a quarter of the noise
+    resid = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5) * sd
+    sigma = _robust_sigma(resid[:, 128:].ravel())
+    by_level = np.where(sd < 1, np.float32(0.25 * sigma), np.float32(10 * sigma)).astype(np.float32)
+    local = _local_sigma(resid, np.ones((h, w), bool), sigma, by_level)
+    assert float(np.median(local[:, 16:112])) == pytest.approx(0.25 * sigma, rel=0.25)
+    assert float(local.max()) <= LOCAL_MAX * sigma * (1 + 1e-6)
+    assert float(np.median(local[:, 160:])) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)

@@ -167,7 +167,7 @@ _POOL: ThreadPoolExecutor | None = None
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=2)
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prepare")
     return _POOL
 
 

@@ -1,5 +1,6 @@
-"""The pixel comparison of a pair: both images on one scale, then the full-resolution SSIM and the
-noise-aware analysis (:func:`compare.align.analyse`) started in threads.
+"""The pixel comparison of a pair: both images on one scale, then the noise-aware analysis
+(:func:`compare.align.analyse`) started in a thread and the full-resolution SSIM set up as a job
+that the caller computes beside it (the analysis's thread joins when done).
 
 :func:`compare.pair.compare_files` starts it as soon as both files are decoded, beside their
 digests, dHashes and metadata; :func:`compare.pair.compare_sides` finishes it.
@@ -17,12 +18,11 @@ from .align import Analysis, analyse
 from .codec_noise import JpegTables
 from .load import Image
 from .requantise import refocus_at_quantisation
-from .similarity import SSIMJob, _band_pool, ssim_job
+from .similarity import SSIMJob, ssim_job
 from .verdict import Thresholds
 
 MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
 RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
-SSIM_HELPERS = 1  # band-pool threads that take SSIM chunks from the start, beside the SSIM's own
 BAND_LIMIT = 1.0  # Gaussian sigma (pixels of the smaller) applied to both sides of a rescaled pair
 
 
@@ -43,8 +43,8 @@ _ANALYSIS_POOL: ThreadPoolExecutor | None = None
 
 
 def _analysis_pool() -> ThreadPoolExecutor:
-    """Threads for :func:`compare.align.analyse` and the raw SSIM only (neither waits on this pool,
-    so callers that are themselves pool threads cannot deadlock it)."""
+    """Threads for :func:`compare.align.analyse`, each then helping its pair's raw SSIM (nothing
+    run here waits on this pool, so callers that are themselves pool threads cannot deadlock it)."""
     global _ANALYSIS_POOL
     if _ANALYSIS_POOL is None:
         _ANALYSIS_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse")
@@ -122,9 +122,14 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
                      f"(need {MIN_SIDE}x{MIN_SIDE})")
         return Started(ya, yb, data_range, notes, resized, common, scale_a, None, None)
-    # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM, which one
-    # thread computes in chunks from the start; the analysis's thread and the caller's join it
-    # when they are done (SSIMJob): the SSIM fills whatever the analysis leaves of the cores
+    # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM, which the
+    # caller's thread computes in chunks when it asks for it (compare_sides, after the digests and
+    # the difference statistics) and the analysis's thread joins when done (SSIMJob): the SSIM
+    # fills whatever the analysis leaves of the cores. No thread of its own from the start: with
+    # two cores there is always another thread to run then (the files' digests, the analysis and
+    # its parts), and each extra SSIM thread only added context switches and a strip's scratch
+    # (10 MB) to the caches shared with the analysis (a 5 MP compare's CPU 15-60 ms lower without
+    # the two early helpers in five interleaved runs)
     job = ssim_job(ya, yb, data_range=data_range, want_map=want_map)
     pending = _analysis_pool().submit(
         _analyse_then_help, job, thresholds, pa, pb, noise_sigma=thresholds.noise_sigma,
@@ -134,9 +139,6 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
         resampled_from=original,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-    _analysis_pool().submit(job.help)
-    for _ in range(SSIM_HELPERS):
-        _band_pool().submit(job.help)
     return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
 
 

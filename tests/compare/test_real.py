@@ -271,3 +271,17 @@ def test_blur_is_zero_without_shared_detail_and_small_for_noise():
     img = cv2.imread(sk("camera.png"), cv2.IMREAD_GRAYSCALE).astype(np.float32)
     na, nb = (img + rng.normal(0, s, img.shape).astype(np.float32) for s in (8.0, 1.0))
     assert abs(blur_from_energies(band_energies(na, nb))) < 0.3  # a noisy shot vs a clean one
+
+
+def test_nuclei_that_crawled_on_a_dark_8bit_background_are_different():
+    """Split 5's HeLa movie, frames 16 and 17 (fixtures/real, NEUBIAS, CC BY 4.0): every nucleus
+    moved a pixel or two on a background at 3-4 levels. Session 7's code called it "same field
+    within noise" (the background counted as a black crush, so the noise was measured on the moving
+    nuclei only); its darkest code is the tail of the background's noise, not a pile-up."""
+    from scopecheck.compare.noise_floor import _black_crush
+
+    a, b = real("neubias_mitocheck_hela_t16.png"), real("neubias_mitocheck_hela_t17.png")
+    assert _black_crush(cv2.imread(a, cv2.IMREAD_UNCHANGED)) == -1.0
+    c = compare_files(a, b)
+    assert c.verdict == Verdict.DIFFERENT, c.reason
+    assert c.reason.startswith(("local change", "local motion")), c.reason

@@ -19,7 +19,10 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    (``scopecheck calibrate``) sets a floor under that estimate: the tolerance uses the larger of
    the profile's noise and the pair's own, so a stale profile can never make noise look like a change. A pixel's tolerance adds the error a small
    misregistration makes at edges: ``tol = sqrt(sigma^2 + (EDGE_SLACK * |grad A|)^2)``.
-   A clipped sample (at or below ``CLIP_LOW``, at or above ``CLIP_HIGH``) only bounds its true
+   The noise also depends on the level (shot noise): each pixel's local noise is never judged
+   below the residual's noise at its level (:func:`compare.noise_floor.level_sigma`).
+   A clipped sample (a pile-up on the darkest code, at most ``CLIP_LOW``; at or above ``CLIP_HIGH``;
+   :func:`compare.noise_floor.clip_levels`) only bounds its true
    value, so across clipping the residual is the gap between the two bounds: saturation from an
    exposure drift is no change, a bright bubble on a black background is.
 5. **Regions.** Pixels whose residual exceeds ``Z_HIGH`` tolerances seed regions that grow through

@@ -360,5 +360,8 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
 
 
 def _flat_local(h: int, w: int, sigma: float, by_level: np.ndarray | None) -> np.ndarray:
-    """:func:`_local_sigma` without blocks to judge: the frame's ``sigma``, or the noise by level."""
-    return np.full((h, w), np.float32(sigma)) if by_level is None else by_level.astype(np.float32)
+    """:func:`_local_sigma` without blocks to judge: the frame's ``sigma``, or the noise by level
+    (at most ``LOCAL_MAX`` times the frame's, as with blocks)."""
+    if by_level is None:
+        return np.full((h, w), np.float32(sigma))
+    return np.minimum(by_level, np.float32(LOCAL_MAX * sigma)).astype(np.float32)

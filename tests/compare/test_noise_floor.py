@@ -218,3 +218,6 @@ def test_local_noise_by_level_lowers_dark_parts_and_never_exceeds_the_cap():
     assert float(np.median(local[:, 16:112])) == pytest.approx(0.25 * sigma, rel=0.25)
     assert float(local.max()) <= LOCAL_MAX * sigma * (1 + 1e-6)
     assert float(np.median(local[:, 160:])) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)
+    tiny = _local_sigma(resid[:40, :300], np.ones((40, 300), bool), sigma, by_level[:40, :300])
+    assert float(tiny.max()) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)  # no blocks: the same cap
+    assert float(tiny.min()) == pytest.approx(0.25 * sigma, rel=1e-6)

@@ -23,6 +23,7 @@ import numpy as np
 CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit: black crush only up to this level; highlights from this one
 CLIP_LSB = 4             # deeper samples: within this many steps of 0 or of full scale
 PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a saturation level
+CRUSH_SAMPLES = 65536    # pixels (an even grid) on which an 8-bit black crush is judged
 FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
 LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged per block this size
 LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
@@ -94,14 +95,15 @@ def _black_crush(pixels: np.ndarray) -> float:
     least ``PLATEAU`` of them). A dark background that is merely dark -- a fluorescence frame at
     3-4 levels with its noise around them -- has its darkest code in the tail of its noise: fewer
     samples than the next. Returns -1 (nothing clipped) then, or when the darkest code is above
-    ``CLIP_LOW`` (no camera crushes black to a bright level)."""
-    sub = pixels[::2, ::2] if pixels.size > 1 << 16 else pixels
-    lo = int(sub.min())
+    ``CLIP_LOW`` (no camera crushes black to a bright level). Judged on an even grid of about
+    ``CRUSH_SAMPLES`` pixels (a histogram of a 5 MP frame in full took 23 ms, this one 1 ms)."""
+    step = max(1, int(math.sqrt(pixels.shape[0] * pixels.shape[1] / CRUSH_SAMPLES)))
+    sub = np.ascontiguousarray(pixels[::step, ::step]).ravel()
+    hist = np.bincount(sub, minlength=256)
+    lo = int(np.flatnonzero(hist)[0])
     if lo > CLIP_LOW:
         return -1.0
-    n_lo = int(np.count_nonzero(sub == lo))
-    n_next = int(np.count_nonzero(sub == lo + 1))
-    return float(lo) if n_lo >= max(PLATEAU * sub.size, n_next) else -1.0
+    return float(lo) if hist[lo] >= max(PLATEAU * sub.size, hist[lo + 1]) else -1.0
 
 
 def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: float) -> np.ndarray | None:

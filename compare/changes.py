@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .noise_floor import _gauss_noise_gain
+from .noise_floor import _gauss_noise_gain, smoothed_noise
 
 Z_HIGH = 6.0             # seed threshold, in tolerances
 Z_LOW = 3.5              # growth threshold, in tolerances
@@ -48,10 +48,22 @@ def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[floa
     """Correlation of the aligned, smoothed luma with each side's own noise removed from its
     variance (disattenuated): one noisy shot against a clean mean correlates 1, not 0.6. Frames
     with no structure above their noise have no meaningful correlation: ``structured`` is False
-    and only the residual tests can answer."""
+    and only the residual tests can answer.
+
+    Each side's noise variance at this scale is the larger of its per-pixel noise carried through
+    the blur as white noise and the noise measured on the smoothed image itself
+    (:func:`compare.noise_floor.smoothed_noise`: a camera's noise is correlated). Texture also reads
+    as noise there, so the measured part is bounded twice: by the per-pixel noise (no more noise than
+    a pixel carries is put down to the blur's scale; without this bound the planes 1.2 um apart of a
+    small brightfield z-series read as noise and as the same field), and both sides' together by the
+    noise of their aligned difference, which holds both noises and, where the field is the same,
+    nothing else."""
     g2 = _gauss_noise_gain(1.0) ** 2
-    na = (noise_a ** 2) * g2
-    nb = (noise_b ** 2) * g2
+    ma, mb = min(smoothed_noise(sa), noise_a) ** 2, min(smoothed_noise(sb), noise_b) ** 2
+    both = smoothed_noise(sa, sb) ** 2
+    if ma + mb > both:
+        ma, mb = ma * both / (ma + mb), mb * both / (ma + mb)
+    na, nb = max((noise_a ** 2) * g2, ma), max((noise_b ** 2) * g2, mb)
     va, vb = float(sa.var()), float(sb.var())
     cov = float(np.mean((sa - sa.mean()) * (sb - sb.mean())))
     siga, sigb = va - na, vb - nb

@@ -63,11 +63,12 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from bench_real_fetch import LabelledPair, copy_once, gather_sources, offset_windows, pair_tools, reencodes, resized_copies
+from bench_real_fetch import (LabelledPair, copy_once, gather_sources, offset_windows, pair_tools, reencodes,
+                              resized_copies, video_frames)
 from bench_real_sources8 import centre, read_first, read_pages
 
-SAME9 = ("repeat-photo", "repeat-raw-video", "identical-file", "identical-pixels", "reencode", "resized")
-DIFFERENT9 = ("timelapse-16bit", "another-field")
+SAME9 = ("repeat-photo", "repeat-raw-video", "repeat-video", "identical-file", "identical-pixels", "reencode", "resized")
+DIFFERENT9 = ("timelapse-16bit", "timelapse-video", "refocus", "another-field")
 CATEGORIES9 = SAME9 + DIFFERENT9
 
 MS_REPO, MS_REV = "maitek/image_stacking", "fabaa42f91ae636df00ebdd4f3c1836f03a6e822"
@@ -85,12 +86,28 @@ LYSO_STILLS = (1, 4, 7)       # frame 0 of these stacks as stills
 # planes have the same mean (3289 and 3287), the other two (2134 and 1362) are red and blue in some order
 PLANES = {"g1": (0, 1), "g2": (1, 0), "c00": (0, 0), "c11": (1, 1)}
 WINDOW = 512
+DVR_REPO, DVR_REV = "Breakthrough/DVR-Scan", "b8b229edc48d147c16be1153ebd32bcd80e5845b"
+TRAFFIC_ROI = (631, 532, 210, 127)  # x, y, w, h: the region of the repository's own motion tests
+# frames of the video (25 fps) whose ROI windows are paired: nothing in the ROI moved between them ...
+TRAFFIC_STILL = ((150, 151), (160, 170), (160, 200), (200, 250), (250, 300), (300, 340), (160, 340),
+                 (495, 510), (510, 535), (495, 535))
+# ... and vehicles drove through the ROI between them (5 frames = 0.2 s apart)
+TRAFFIC_MOVED = ((10, 15), (50, 55), (55, 60), (75, 80), (90, 95), (365, 370), (395, 400), (430, 435),
+                 (545, 550), (160, 400))
+FS_REPO, FS_REV = "noah-peeters/python-focus-stacking", "394a8f1676466be8baefcc3ffadc26bdad729db6"
+FS_SHOTS = (356, 358, 359, 360, 361, 362, 363, 365, 366, 367, 368, 369, 371, 372, 373, 374, 375, 376, 378, 379,
+            380, 381, 382, 384, 385, 386, 387, 388)  # images/DSC_0356.jpg .. DSC_0388.jpg as shipped (28)
+# (first, last) positions in FS_SHOTS of each focus pair: 4 and 8 shots apart, and the two ends
+FS_PAIRS = tuple((k, k + 4) for k in range(0, 24, 4)) + ((2, 10), (10, 18), (18, 26), (0, 27), (6, 20))
+FS_STILL = 371  # the sharpest shot, also a still
 QUALITIES = (70, 80, 95)
 SCALES = (0.5, 0.6, 0.75, 0.8)
 GIT9: dict[str, list[tuple[str, str, str]]] = {
     MS_REPO: [(MS_REV, f"images/{k}.jpg", f"ms_{k}.jpg") for k in MS_SHOTS],
     NEIF_REPO: [(NEIF_REV, f"frame{k}.tiff", f"neif_frame{k}.tif") for k in (0, 1)],
     LYSO_REPO: [(LYSO_REV, f"Data/Confocal/Cropped/lysosome/{k}.tif", f"lyso_{k:02d}.tif") for k in LYSO_STACKS],
+    DVR_REPO: [(DVR_REV, "tests/resources/traffic_camera.mp4", "dvr_traffic_camera.mp4")],
+    FS_REPO: [(FS_REV, f"images/DSC_0{k}.jpg", f"fs_dsc_0{k}.jpg") for k in FS_SHOTS],
 }
 
 
@@ -146,12 +163,19 @@ def labelled_pairs9(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
                 for (qn, qa), (_, qb) in list(zip(quarters(a), quarters(b)))[:first]:
                     yield P("repeat-raw-video", f"static room, raw frames 0 and 1, {pn} plane, {qn} quarter",
                             png(f"neif_f0_{pn}_{qn}", qa), png(f"neif_f1_{pn}_{qn}", qb))
+    x, y, w, h = TRAFFIC_ROI
+    wanted = {t for pair in TRAFFIC_STILL + TRAFFIC_MOVED for t in pair}
+    video = {t: f[y:y + h, x:x + w] for t, f in video_frames(s("dvr_traffic_camera.mp4"), wanted).items()}
+    for a, b in TRAFFIC_STILL[:first]:
+        if a in video and b in video:
+            yield P("repeat-video", f"motorway camera, road window, frames {a} and {b} (nothing drove through)",
+                    png(f"dvr_t{a:03d}", video[a]), png(f"dvr_t{b:03d}", video[b]))
     # photographs as shipped (JPEG): copy, decode, re-encodes, resized copies
-    for k, n in enumerate([1, 5, 7][:first]):
-        img = shots.get(n)
+    photos = [(f"ms_{n}", s(f"ms_{n}.jpg")) for n in (1, 5, 7)] + [(f"fs_dsc_0{FS_STILL}", s(f"fs_dsc_0{FS_STILL}.jpg"))]
+    for k, (name, p) in enumerate(photos[:first]):
+        img = read_first(p)
         if img is None:
             continue
-        name, p = f"ms_{n}", s(f"ms_{n}.jpg")
         yield P("identical-file", name, p, copy_once(p, os.path.join(out, f"{name}__copy.jpg")))
         yield P("identical-pixels", name, p, png(f"{name}__decoded", img, 1))
         yield from reencodes(P, jpg, name, p, img, QUALITIES[:1] if quick else QUALITIES, pair=False)
@@ -177,6 +201,15 @@ def labelled_pairs9(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         for t, lag in LYSO_PAIRS[:first]:
             yield P("timelapse-16bit", f"lysosomes, cell {k}, frames {t} and {t + lag}",
                     png(f"lyso_{k:02d}_t{t:02d}", frames[t]), png(f"lyso_{k:02d}_t{t + lag:02d}", frames[t + lag]))
+    for a, b in TRAFFIC_MOVED[:first]:
+        if a in video and b in video:
+            yield P("timelapse-video", f"motorway camera, road window, frames {a} and {b} (vehicles drove through)",
+                    png(f"dvr_t{a:03d}", video[a]), png(f"dvr_t{b:03d}", video[b]))
+    for i, j in FS_PAIRS[:first]:
+        a, b = FS_SHOTS[i], FS_SHOTS[j]
+        if have(f"fs_dsc_0{a}.jpg", f"fs_dsc_0{b}.jpg"):
+            yield P("refocus", f"beetle focus stack, DSC_0{a} vs DSC_0{b} ({j - i} shots apart)",
+                    s(f"fs_dsc_0{a}.jpg"), s(f"fs_dsc_0{b}.jpg"))
     for k in list(LYSO_STACKS)[:-1][:first]:
         if k in stacks and k + 1 in stacks:
             yield P("another-field", f"lysosomes, cell {k} vs cell {k + 1}, frame 0",

@@ -103,10 +103,10 @@ def test_split7_pairs_build_from_stub_sources(stubbed):
     # 4 still shots, whole and 2 windows; 4 raw planes and 2 x 4 green quarters; 10 quiet road
     # windows; 4 photos (copy, decode, q70/q80/q95, 0.5x and 0.75x) and 4 16-bit stills (copy,
     # re-save, 4 sizes); 10 lysosome stacks x 8 frame pairs; 10 road windows with vehicles; 11
-    # focus pairs; 9 neighbouring lysosome cells, 3 camera moves and 2 stills x 3 window offsets
+    # focus pairs; 9 neighbouring lysosome stacks; 3 camera moves and 2 stills x 3 window offsets
     assert counts == {"repeat-photo": 18, "repeat-raw-video": 12, "repeat-video": 10, "identical-file": 8,
                       "identical-pixels": 8, "reencode": 12, "resized": 24, "timelapse-16bit": 80,
-                      "timelapse-video": 10, "refocus": 11, "another-field": 18}, counts
+                      "timelapse-video": 10, "refocus": 11, "another-stack": 9, "another-field": 9}, counts
     assert len({(p.category, p.name) for p in pairs}) == len(pairs)
     assert not set(s9.SAME9) & set(s9.DIFFERENT9)
     assert set(counts) == set(s9.CATEGORIES9)
@@ -138,7 +138,7 @@ def test_split7_pairs_build_from_stub_sources(stubbed):
     # the lysosome pairs are the frames named, of one cell
     stack = written["lyso_03.tif"]
     for p in pairs:
-        if p.category == "timelapse-16bit" and "cell 3," in p.name:
+        if p.category == "timelapse-16bit" and "stack 3," in p.name:
             t0, t1 = (int(v) for v in p.name.split("frames ")[1].split(" and "))
             assert np.array_equal(cv2.imread(p.a, cv2.IMREAD_UNCHANGED), stack[t0]), p
             assert np.array_equal(cv2.imread(p.b, cv2.IMREAD_UNCHANGED), stack[t1]), p

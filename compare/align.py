@@ -70,6 +70,7 @@ from .noise_floor import (
     _gain_carried,
     _gauss_noise_gain,
     _interval_residual,
+    _level_ratios,
     _local_sigma,
     _lsb,
     _pixel_noise,
@@ -203,6 +204,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # SSIM's constants, clip levels, noise floors; the reported figures are converted back
     step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
+    levels = _level_ratios(wa, wb, la, lb)  # what "brighter" means where no structure carries a gain
     q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
     blank_a, blank_b = (is_flat(x, noise_floor=q_noise) for x in (la, lb))  # before scaling (no rounding)
     lv = level_scale(la, lb, step=step)
@@ -414,4 +416,5 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
                     moved=moved, moved_px=moved_px * factor, moved_objects=objects,
-                    moved_objects_px=objects_px * factor, focus_tiles=tilted)
+                    moved_objects_px=objects_px * factor, focus_tiles=tilted,
+                    level_change=levels[0], channel_levels=levels[1])

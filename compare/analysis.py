@@ -33,6 +33,8 @@ class Analysis:
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
+    level_change: float = 0.0          # B's mean luma over A's, minus one (whole working frames)
+    channel_levels: tuple[float, ...] = ()  # B's mean over A's per channel (B, G, R) or (Y,)
     moved: float = 0.0                 # largest connected group of blocks moved against the global shift, share
     moved_px: float = 0.0              # ... by up to this many pixels of A
     moved_objects: int = 0             # separate objects moved against the field (compare.motion.moved_objects)
@@ -40,8 +42,20 @@ class Analysis:
     focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
 
     @property
+    def by_level(self) -> bool:
+        """Drift told by the mean levels: no structure above the noise carries a gain (a flat
+        target, a blank slide), so the fitted gain fits noise."""
+        return not self.structured and bool(self.channel_levels)
+
+    @property
     def exposure_change(self) -> float:
-        return self.gain - 1.0
+        """B's exposure relative to A's, minus one: the luma gain, or the mean level's ratio."""
+        return self.level_change if self.by_level else self.gain - 1.0
+
+    @property
+    def drift_gains(self) -> tuple[float, ...]:
+        """Per channel, what :attr:`exposure_change` is in luma (the white balance is their spread)."""
+        return self.channel_levels if self.by_level else self.channel_gains
 
     def to_json(self) -> dict:
         return {
@@ -49,7 +63,10 @@ class Analysis:
             "shift_response": round(self.shift_response, 4),
             "exposure_change": {"gain": round(self.gain, 4), "offset": round(self.offset, 3),
                                 "percent": round(100 * self.exposure_change, 2),
-                                "channel_gains": [round(g, 4) for g in self.channel_gains]},
+                                "basis": "level" if self.by_level else "gain",
+                                "channel_gains": [round(g, 4) for g in self.channel_gains],
+                                "level_percent": round(100 * self.level_change, 2),
+                                "channel_levels": [round(v, 4) for v in self.channel_levels]},
             "noise_sigma": round(self.noise_sigma, 3),
             "noise_source": self.noise_source,
             "working_scale": self.scale,

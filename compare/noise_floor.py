@@ -182,6 +182,20 @@ def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
     return float(g), float(o)
 
 
+def _level_ratios(wa: np.ndarray, wb: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[float, tuple[float, ...]]:
+    """B's mean level over A's, minus one, in luma (``la``, ``lb``), and per channel of ``wa``/``wb``
+    (1.0 where A's mean is 0): what an exposure or white-balance drift did where no structure above
+    the noise carries a gain (:func:`compare.verdict.drift_words`; the gain fitted to such frames
+    fits noise: a flat target's shot 1 % brighter read a gain of 1.20 with an offset of -25 DN)."""
+    def ratio(x: np.ndarray, y: np.ndarray) -> float:
+        mx = float(cv2.mean(x)[0])
+        return float(cv2.mean(y)[0]) / mx if mx > 0 else 1.0
+
+    channels = cv2.split(wa) if wa.ndim == 3 else [wa]
+    others = cv2.split(wb) if wb.ndim == 3 else [wb]
+    return ratio(la, lb) - 1.0, tuple(ratio(x, y) for x, y in zip(channels, others))
+
+
 def _gain_carried(ha: np.ndarray, hb: np.ndarray, sa: np.ndarray, sb: np.ndarray,
                   na: float, nb: float) -> bool:
     """Whether the samples carry a gain for :func:`_fit` (else only an offset is fitted).

@@ -179,11 +179,14 @@ def _also_intensity(regions) -> str:
 
 
 def drift_words(an) -> list[str]:
+    """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
+    structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`)."""
     words = []
-    if abs(an.exposure_change) >= 0.02:
-        words.append(f"exposure drifted {100 * an.exposure_change:+.1f} %: lock exposure")
-    if len(an.channel_gains) == 3 and an.gain > 0:
-        rel = [g / an.gain - 1 for g in an.channel_gains]
+    change, gains = an.exposure_change, an.drift_gains
+    if abs(change) >= 0.02:
+        words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
+    if len(gains) == 3 and 1.0 + change > 0:
+        rel = [g / (1.0 + change) - 1 for g in gains]
         if max(abs(v) for v in rel) >= 0.02:
             parts = ", ".join(f"{c} {100 * v:+.1f} %" for c, v in zip("BGR", rel) if abs(v) >= 0.01)
             words.append(f"white balance drifted ({parts}): lock white balance")

@@ -110,3 +110,30 @@ def test_another_faint_target_with_camera_noise_is_still_another_scene():
     c = compare_arrays(a, b)
     assert c.verdict not in SAME_VERDICTS, c.reason
     assert c.reason.startswith("another scene"), c.reason
+
+
+@pytest.mark.parametrize("gains", [(1.0, 1.0, 1.0), (1.03, 1.03, 1.03), (1.0, 1.0, 1.05)])
+def test_drift_of_frames_without_structure_is_told_by_their_mean_levels(gains):
+    """A flat target has no structure above its noise to carry a gain: the gain fitted to it fits
+    noise (a real shot 1 % brighter read "exposure drifted +20 %"). Its drift is told by the mean
+    levels: numpy's means of the two frames are the reference."""
+    rng = np.random.default_rng(2)
+    target = _flat_target(vignetting=0.0, texture=0.003)
+    # one noise in all three channels (demosaicing shares it between them)
+    a = np.dstack([_shot(rng, target)] * 3)
+    shot_b = _shot(rng, target).astype(np.float64)
+    b = np.dstack([np.clip(shot_b * g, 0, 255).round().astype(np.uint8) for g in gains])
+    c = compare_arrays(a, b)
+    an = c.analysis
+    assert c.verdict in SAME_VERDICTS, c.reason
+    assert not an.structured and an.by_level
+    luma = np.array([0.114, 0.587, 0.299])  # BGR
+    expected = float((b.mean(axis=(0, 1)) @ luma) / (a.mean(axis=(0, 1)) @ luma)) - 1
+    assert an.exposure_change == pytest.approx(expected, abs=2e-3)
+    per_channel = b.mean(axis=(0, 1)) / a.mean(axis=(0, 1))
+    assert an.drift_gains == pytest.approx(tuple(per_channel), abs=2e-3)
+    assert ("exposure drifted" in c.reason) == (gains[0] > 1.02), c.reason
+    assert ("white balance drifted" in c.reason) == (gains[2] != gains[0]), c.reason
+    if gains[2] != gains[0]:
+        # white balance: each channel against the luma's change (R 5 % up moves luma 1.5 %)
+        assert f"R {100 * (per_channel[2] / (1 + expected) - 1):+.1f} %" in c.reason, c.reason

@@ -236,7 +236,7 @@
       ["dHash distance", fmt(c.dhash_distance)], ["max |diff|", fmt(c.max_abs_diff)],
       ["pixels differing", fmt(100 * c.diff_fraction, 2) + " %"],
       ["shift", c.shift ? "(" + fmt(c.shift.dx, 2) + ", " + fmt(c.shift.dy, 2) + ") px" : "–"],
-      ["exposure change", ex ? fmt(ex.percent, 2) + " %" : "–"],
+      ["exposure change", ex ? fmt(ex.percent, 2) + " %" + (ex.basis === "level" ? " (mean level)" : "") : "–"],
       ["noise σ", c.noise_sigma === null || c.noise_sigma === undefined ? "–" : fmt(c.noise_sigma, 2) + " DN" + (c.noise_source ? " (" + c.noise_source + ")" : "")],
       ["changed regions", String((c.regions || []).length) + (c.changed_fraction ? ", " + fmt(100 * c.changed_fraction, 2) + " % of the frame" : "")]
     ];

@@ -8,6 +8,7 @@ identical-file, identical-pixels or near-identical.
 
 usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
        [--figures]  (per-category figures the thresholds act on: margins)
+       [--blind]    (the totals only: no miss is printed, as a blind held-out run needs)
        [--split NAME] (tuning | heldout | heldout2 | ... | heldout7: a held-out validation split, never
                      tuned on, in its own cache, default ``out/NAME-cache``; heldout = ``bench/bench_real_sources3.py``,
                      heldout2 = ``bench/bench_real_sources4.py``, heldout3 = ``bench/bench_real_sources5.py``,
@@ -83,6 +84,9 @@ def main():
     ap.add_argument("--mirrors", default="/work/.mirror")
     ap.add_argument("--quick", action="store_true", help="a few pairs per category")
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--blind", action="store_true",
+                    help="print the totals only, never the misses (a blind split stays blind; by default up "
+                         "to 40 misses are printed)")
     ap.add_argument("--figures", action="store_true", help="per-category extremes of the decision figures")
     ap.add_argument("--json", help="write the figures of every pair to this file")
     ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
@@ -134,7 +138,7 @@ def main():
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=1)
-    if misses and (args.show_misses or len(misses) <= 40):
+    if misses and not args.blind and (args.show_misses or len(misses) <= 40):
         print()
         for m in misses:
             print("miss:", *m, sep="  ")

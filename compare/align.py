@@ -65,6 +65,7 @@ from .motion import moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
     LOCAL_BLOCK,
+    LOCAL_MAX,
     _codec_sigma,
     _fit,
     _gain_carried,
@@ -313,7 +314,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         # (smoothed) residual where B is the darker
         lower = np.minimum(smooth, np.float32(0))
         lower += sa15
-        by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled)) if any_sub else None
+        by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled), LOCAL_MAX * s_sigma) if any_sub else None
         s_local = _local_sigma(smooth, valid, s_sigma, by_level)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved

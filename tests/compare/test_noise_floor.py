@@ -198,11 +198,12 @@ def test_noise_by_level_follows_shot_noise_and_ignores_a_change():
     assert got_gone[0, 0] < 3 * (0.5 + 0.03 * 5.0)         # the particle's level keeps its small noise
 
 
-def test_local_noise_by_level_lowers_dark_parts_and_never_exceeds_the_cap():
+def test_local_noise_by_level_lowers_dark_parts_and_keeps_to_its_bounds():
     """noise_floor._local_sigma with a noise by level: a dark part whose noise at its level is a
-    quarter of the frame's is judged at that (its lagged spread says so too), and a level whose
-    measured noise reads 10x the frame's (a change that filled that level) is still capped at
-    ``LOCAL_MAX`` times the frame's."""
+    quarter of the frame's is judged at that (its lagged spread says so too); a level whose noise
+    (already bounded by level_sigma's cap) reads 5x the frame's is judged at that, no more; a
+    part whose blocks spread 8x but whose level reads the frame's noise is held at ``LOCAL_MAX``
+    times the frame's; without blocks the noise by level is the local noise."""
     import cv2
 
     from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
@@ -211,13 +212,142 @@ def test_local_noise_by_level_lowers_dark_parts_and_never_exceeds_the_cap():
     h, w = 256, 320
     sd = np.ones((h, w), np.float32)
     sd[:, :128] = 0.25                                     # the dark part: a quarter of the noise
+    sd[:, 224:] = 8.0                                      # a part whose blocks spread 8x
     resid = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5) * sd
-    sigma = _robust_sigma(resid[:, 128:].ravel())
-    by_level = np.where(sd < 1, np.float32(0.25 * sigma), np.float32(10 * sigma)).astype(np.float32)
+    sigma = _robust_sigma(resid[:, 128:224].ravel())
+    by_level = np.full((h, w), np.float32(sigma))
+    by_level[:, :128] = 0.25 * sigma
+    by_level[:, 128:192] = 5 * sigma                       # a bright level: 5x, as its shot noise allows
     local = _local_sigma(resid, np.ones((h, w), bool), sigma, by_level)
     assert float(np.median(local[:, 16:112])) == pytest.approx(0.25 * sigma, rel=0.25)
-    assert float(local.max()) <= LOCAL_MAX * sigma * (1 + 1e-6)
-    assert float(np.median(local[:, 160:])) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)
+    assert float(np.median(local[:, 144:176])) == pytest.approx(5 * sigma, rel=1e-6)
+    assert float(np.median(local[:, 256:])) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)
+    assert float(local.max()) <= 5 * sigma * (1 + 1e-6)
     tiny = _local_sigma(resid[:40, :300], np.ones((40, 300), bool), sigma, by_level[:40, :300])
-    assert float(tiny.max()) == pytest.approx(LOCAL_MAX * sigma, rel=1e-6)  # no blocks: the same cap
-    assert float(tiny.min()) == pytest.approx(0.25 * sigma, rel=1e-6)
+    assert np.array_equal(tiny, by_level[:40, :300])       # no blocks: the noise by level
+
+
+def _shot_residual(rng, level, a, b):
+    """A residual whose variance is ``a level + b`` (Poisson-Gaussian noise, Gaussian here)."""
+    return (rng.normal(0, 1, level.shape) * np.sqrt(a * level + b)).astype(np.float32)
+
+
+def _dark_and_bright_levels(rng, h=240, w=320):
+    """Levels of a fluorescence frame: 7/8 of the pixels a dark background rising 5 -> 15 across
+    the frame, the top rows (1/8) bright structure at 150-350."""
+    level = np.tile(np.linspace(5, 15, w, dtype=np.float32), (h, 1))
+    level[: h // 8] = rng.uniform(150, 350, (h // 8, w)).astype(np.float32)
+    return level
+
+
+def test_shot_model_equals_numpys_line_through_the_parts_that_behave_as_noise():
+    """noise_floor.shot_model against numpy: on variances exactly linear in level it is
+    np.polyfit's line through every part; with the top two parts raised 4x (a change that filled
+    them) it is np.polyfit's line through the other six, its slope lowered by SHOT_SE standard
+    errors (numpy's unscaled covariance times the residual variance); a slope the dark parts
+    cannot pin is none (HeLa nuclei that moved: dark parts within a level, then a jump); fewer
+    than SHOT_START parts give no model."""
+    from scopecheck.compare.noise_floor import SHOT_SE, SHOT_START, shot_model
+
+    c = np.array([5.0, 6.0, 7.5, 9.0, 11.0, 14.0, 20.0, 90.0])
+    v = 0.1 * c + 0.3
+    model = shot_model(c, v)
+    assert model is not None
+    assert model == pytest.approx(tuple(np.polyfit(c, v, 1)), rel=1e-9)
+    rng = np.random.default_rng(2)
+    changed = v * rng.uniform(0.9, 1.1, v.size)
+    changed[6:] *= 4.0
+    model = shot_model(c, changed)
+    assert model is not None
+    p, cov = np.polyfit(c[:6], changed[:6], 1, cov="unscaled")
+    rss = float(((np.polyval(p, c[:6]) - changed[:6]) ** 2).sum())
+    slope = p[0] - SHOT_SE * np.sqrt(cov[0, 0] * rss / (6 - 2))
+    assert slope > 0
+    assert model == pytest.approx((slope, changed[:6].mean() - slope * c[:6].mean()), rel=1e-9)
+    moved = np.array([0.61, 0.35, 0.25, 0.45, 0.48, 2.2, 27.0, 41.0])
+    model = shot_model(np.array([2.26, 2.43, 2.60, 2.90, 3.32, 4.65, 10.9, 60.0]), moved)
+    assert model is not None and model[0] == 0.0 and model[1] == pytest.approx(moved[:5].mean())
+    assert shot_model(c[:SHOT_START - 1], v[:SHOT_START - 1]) is None
+
+
+def test_bright_structure_is_judged_at_its_shot_noise_above_the_frame_cap():
+    """level_sigma with the frame's cap on a Poisson-Gaussian residual (variance 0.1 x level +
+    0.1): bright structure, 1/8 of the frame at 4-7x the dark majority's noise, is judged at
+    its own shot noise (the plain formula, within 15 %, around the top part's median level: beyond
+    it the noise is held), not at the cap (3x the frame's); the dark levels at theirs."""
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma, level_sigma
+
+    rng = np.random.default_rng(4)
+    level = _dark_and_bright_levels(rng)
+    resid = _shot_residual(rng, level, 0.1, 0.1)
+    at = np.arange(level.size)
+    cap = LOCAL_MAX * _robust_sigma(resid.ravel())
+    got = level_sigma(resid, level, at, floor=0.01, cap=cap)
+    assert got is not None
+    want = np.sqrt(0.1 * level + 0.1)
+    bright, dark = (level > 240) & (level < 260), level < 60  # bright: around the top part's median
+    assert float(np.median(want[bright])) > 1.2 * cap
+    assert float(np.median(got[bright] / want[bright])) == pytest.approx(1.0, rel=0.15)
+    assert float(np.median(got[dark] / want[dark])) == pytest.approx(1.0, rel=0.12)
+
+
+@pytest.mark.parametrize("eighths", [1, 2, 3])
+def test_a_change_that_fills_the_brightest_levels_cannot_raise_their_noise(eighths):
+    """A change that fills the brightest 1-3 eighths of the samples (every pixel there changed,
+    the robust sigma 5x the shot noise) is bounded by SHOT_MARGIN times the shot noise at its level
+    (or the frame's cap) -- never judged at its own inflated spread."""
+    from scopecheck.compare.noise_floor import LOCAL_MAX, SHOT_MARGIN, _robust_sigma, level_sigma
+
+    rng = np.random.default_rng(10 + eighths)
+    h, w = 240, 320
+    level = _dark_and_bright_levels(rng, h, w)
+    level[h // 8: eighths * h // 8] = rng.uniform(30, 60, ((eighths - 1) * h // 8, w)).astype(np.float32)
+    want = np.sqrt(0.1 * level + 0.1)
+    resid = _shot_residual(rng, level, 0.1, 0.1)
+    changed = level >= 30
+    resid[changed] += (rng.normal(0, 1, int(changed.sum())) * 5 * want[changed]).astype(np.float32)
+    at = np.arange(level.size)
+    cap = LOCAL_MAX * _robust_sigma(resid.ravel())
+    got = level_sigma(resid, level, at, floor=0.01, cap=cap)
+    free = level_sigma(resid, level, at, floor=0.01)
+    assert got is not None and free is not None
+    assert float(np.median(free[changed] / want[changed])) > 4.0          # what the change measures
+    assert SHOT_MARGIN <= 1.5
+    assert float(np.max(got[changed] / np.maximum(1.5 * want[changed], cap))) <= 1.1
+
+
+def test_a_change_in_every_bright_cell_is_found_and_shot_noise_is_not_a_change(monkeypatch):
+    """End to end on 8-bit Poisson-Gaussian frames (a background of 8 photons, cells up to 128):
+    two shots of the same cells are the same field; B's cells with their texture changed 20 %
+    (every bright pixel altered a little: the change fills the brightest levels) are a change --
+    and would hide in their own noise if each level were judged at its own robust noise (the
+    shot-noise bound lifted)."""
+    import cv2
+
+    from scopecheck.compare import noise_floor
+    from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
+
+    rng = np.random.default_rng(1)
+    h, w = 256, 320
+    cells = np.zeros((h, w), np.float32)
+    for _ in range(12):
+        cx, cy = rng.uniform(14, w - 14), rng.uniform(14, h - 14)
+        axes = (int(14 * rng.uniform(0.7, 1.3)), int(14 * rng.uniform(0.7, 1.3)))
+        cv2.ellipse(cells, (int(cx), int(cy)), axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
+    cells = cv2.GaussianBlur(cells, (0, 0), 1.5)
+
+    def texture(seed, amp):
+        t = cv2.GaussianBlur(np.random.default_rng(seed).normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5)
+        return 1 + amp * t / t.std()
+
+    def shot(s):
+        x = rng.poisson(8.0 + 120.0 * s) + rng.normal(0, 0.8, s.shape)
+        return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+    field = cells * texture(1, 0.3)
+    a = shot(field)
+    assert compare_arrays(a, shot(field)).verdict in SAME_VERDICTS
+    changed = shot(field * texture(2, 0.2))
+    assert compare_arrays(a, changed).verdict not in SAME_VERDICTS
+    monkeypatch.setattr(noise_floor, "SHOT_MARGIN", 100.0)
+    assert compare_arrays(a, changed).verdict in SAME_VERDICTS

@@ -20,7 +20,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    the profile's noise and the pair's own, so a stale profile can never make noise look like a change. A pixel's tolerance adds the error a small
    misregistration makes at edges: ``tol = sqrt(sigma^2 + (EDGE_SLACK * |grad A|)^2)``.
    The noise also depends on the level (shot noise): each pixel's local noise is never judged
-   below the residual's noise at its level (:func:`compare.noise_floor.level_sigma`).
+   below the residual's noise at its level (:func:`compare.noise_level.level_sigma`).
    A clipped sample (a pile-up on the darkest code, at most ``CLIP_LOW``; at or above ``CLIP_HIGH``;
    :func:`compare.noise_floor.clip_levels`) only bounds its true
    value, so across clipping the residual is the gap between the two bounds: saturation from an
@@ -78,9 +78,9 @@ from .noise_floor import (
     _remove_shading,
     _robust_sigma,
     clip_levels,
-    level_sigma,
     quantisation_noise,
 )
+from .noise_level import level_sigma
 from .register import _register
 from .resample_noise import alias_sigma
 from .signal_ssim import SSIM_NOISE_CORR, SSIM_SCALES, signal_ssim

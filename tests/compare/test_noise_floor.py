@@ -172,10 +172,10 @@ def test_black_crush_is_a_pile_up_on_the_darkest_code_not_a_dark_background():
 
 
 def test_noise_by_level_follows_shot_noise_and_ignores_a_change():
-    """noise_floor.level_sigma against the noise the residual was made with (sd 0.5 + 0.03 x level,
+    """noise_level.level_sigma against the noise the residual was made with (sd 0.5 + 0.03 x level,
     a plain formula) over levels 0-200; a bright particle that left (A bright, B dark) is judged at
     B's dark level, whose noise it does not raise."""
-    from scopecheck.compare.noise_floor import LEVEL_BINS, level_sigma
+    from scopecheck.compare.noise_level import LEVEL_BINS, level_sigma
 
     rng = np.random.default_rng(8)
     h, w = 200, 300
@@ -241,13 +241,13 @@ def _dark_and_bright_levels(rng, h=240, w=320):
 
 
 def test_shot_model_equals_numpys_line_through_the_parts_that_behave_as_noise():
-    """noise_floor.shot_model against numpy: on variances exactly linear in level it is
+    """noise_level.shot_model against numpy: on variances exactly linear in level it is
     np.polyfit's line through every part; with the top two parts raised 4x (a change that filled
     them) it is np.polyfit's line through the other six, its slope lowered by SHOT_SE standard
     errors (numpy's unscaled covariance times the residual variance); a slope the dark parts
     cannot pin is none (HeLa nuclei that moved: dark parts within a level, then a jump); fewer
     than SHOT_START parts give no model."""
-    from scopecheck.compare.noise_floor import SHOT_SE, SHOT_START, shot_model
+    from scopecheck.compare.noise_level import SHOT_SE, SHOT_START, shot_model
 
     c = np.array([5.0, 6.0, 7.5, 9.0, 11.0, 14.0, 20.0, 90.0])
     v = 0.1 * c + 0.3
@@ -275,7 +275,8 @@ def test_bright_structure_is_judged_at_its_shot_noise_above_the_frame_cap():
     0.1): bright structure, 1/8 of the frame at 4-7x the dark majority's noise, is judged at
     its own shot noise (the plain formula, within 15 %, around the top part's median level: beyond
     it the noise is held), not at the cap (3x the frame's); the dark levels at theirs."""
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma, level_sigma
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.noise_level import level_sigma
 
     rng = np.random.default_rng(4)
     level = _dark_and_bright_levels(rng)
@@ -296,7 +297,8 @@ def test_a_change_that_fills_the_brightest_levels_cannot_raise_their_noise(eight
     """A change that fills the brightest 1-3 eighths of the samples (every pixel there changed,
     the robust sigma 5x the shot noise) is bounded by SHOT_MARGIN times the shot noise at its level
     (or the frame's cap) -- never judged at its own inflated spread."""
-    from scopecheck.compare.noise_floor import LOCAL_MAX, SHOT_MARGIN, _robust_sigma, level_sigma
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.noise_level import SHOT_MARGIN, level_sigma
 
     rng = np.random.default_rng(10 + eighths)
     h, w = 240, 320
@@ -324,7 +326,7 @@ def test_a_change_in_every_bright_cell_is_found_and_shot_noise_is_not_a_change(m
     shot-noise bound lifted)."""
     import cv2
 
-    from scopecheck.compare import noise_floor
+    from scopecheck.compare import noise_level
     from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 
     rng = np.random.default_rng(1)
@@ -349,5 +351,5 @@ def test_a_change_in_every_bright_cell_is_found_and_shot_noise_is_not_a_change(m
     assert compare_arrays(a, shot(field)).verdict in SAME_VERDICTS
     changed = shot(field * texture(2, 0.2))
     assert compare_arrays(a, changed).verdict not in SAME_VERDICTS
-    monkeypatch.setattr(noise_floor, "SHOT_MARGIN", 100.0)
+    monkeypatch.setattr(noise_level, "SHOT_MARGIN", 100.0)
     assert compare_arrays(a, changed).verdict in SAME_VERDICTS

@@ -66,6 +66,7 @@ from .noise_floor import (
     FLOOR_LSB,
     LOCAL_BLOCK,
     LOCAL_MAX,
+    LUMA_BGR,
     _codec_sigma,
     _fit,
     _gain_carried,
@@ -205,7 +206,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # SSIM's constants, clip levels, noise floors; the reported figures are converted back
     step = max(_lsb(a_pixels), _lsb(b_pixels))
     la, lb = _luma(wa), _luma(wb)
-    levels = _level_ratios(wa, wb, la, lb)  # what "brighter" means where no structure carries a gain
+    levels = _level_ratios(wa, wb)  # what "brighter" means where no structure carries a gain
     q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
     blank_a, blank_b = (is_flat(x, noise_floor=q_noise) for x in (la, lb))  # before scaling (no rounding)
     lv = level_scale(la, lb, step=step)
@@ -355,7 +356,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             moved, moved_px, objects, objects_px = motion
         np.maximum(z_max, z, out=z_max)
 
-    y_w = np.array([0.114, 0.587, 0.299]) if len(gains) == 3 else np.array([1.0])
+    y_w = np.array(LUMA_BGR if len(gains) == 3 else (1.0,))
     gain = float(np.dot(y_w, gains))
     offset = float(np.dot(y_w, offsets))
     # per-frame noise at full resolution: the difference of two frames carries sqrt(2) of it, and

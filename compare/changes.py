@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .noise_floor import _gauss_noise_gain, smoothed_noise
+from .noise_floor import _gauss_noise_gain, second_difference_sigma, second_differences
 
 Z_HIGH = 6.0             # seed threshold, in tolerances
 Z_LOW = 3.5              # growth threshold, in tolerances
@@ -59,8 +59,9 @@ def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[floa
     noise of their aligned difference, which holds both noises and, where the field is the same,
     nothing else."""
     g2 = _gauss_noise_gain(1.0) ** 2
-    ma, mb = min(smoothed_noise(sa), noise_a) ** 2, min(smoothed_noise(sb), noise_b) ** 2
-    both = smoothed_noise(sa, sb) ** 2
+    da, db = second_differences(sa), second_differences(sb)  # of the difference: da - db (linear)
+    ma, mb = min(second_difference_sigma(da), noise_a) ** 2, min(second_difference_sigma(db), noise_b) ** 2
+    both = second_difference_sigma(da - db) ** 2
     if ma + mb > both:
         ma, mb = ma * both / (ma + mb), mb * both / (ma + mb)
     na, nb = max((noise_a ** 2) * g2, ma), max((noise_b ** 2) * g2, mb)

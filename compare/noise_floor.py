@@ -149,18 +149,20 @@ def _fit(a: np.ndarray, b: np.ndarray, *, na: float = 0.0, nb: float = 0.0,
     return float(g), float(o)
 
 
-def _level_ratios(wa: np.ndarray, wb: np.ndarray, la: np.ndarray, lb: np.ndarray) -> tuple[float, tuple[float, ...]]:
-    """B's mean level over A's, minus one, in luma (``la``, ``lb``), and per channel of ``wa``/``wb``
-    (1.0 where A's mean is 0): what an exposure or white-balance drift did where no structure above
-    the noise carries a gain (:func:`compare.verdict.drift_words`; the gain fitted to such frames
-    fits noise: a flat target's shot 1 % brighter read a gain of 1.20 with an offset of -25 DN)."""
-    def ratio(x: np.ndarray, y: np.ndarray) -> float:
-        mx = float(cv2.mean(x)[0])
-        return float(cv2.mean(y)[0]) / mx if mx > 0 else 1.0
+LUMA_BGR = (0.114, 0.587, 0.299)  # OpenCV's BGR -> gray weights: the luma of a channel-wise figure
 
-    channels = cv2.split(wa) if wa.ndim == 3 else [wa]
-    others = cv2.split(wb) if wb.ndim == 3 else [wb]
-    return ratio(la, lb) - 1.0, tuple(ratio(x, y) for x, y in zip(channels, others))
+
+def _level_ratios(wa: np.ndarray, wb: np.ndarray) -> tuple[float, tuple[float, ...]]:
+    """B's mean level over A's, minus one, in luma, and per channel (B, G, R or Y; 1.0 where A's
+    mean is 0): what an exposure or white-balance drift did where no structure above the noise
+    carries a gain (:func:`compare.verdict.drift_words`; the gain fitted to such frames fits noise:
+    a flat target's shot 1 % brighter read a gain of 1.20 with an offset of -25 DN). One pass
+    (``cv2.mean``) over each image; the luma's means follow from the channels' (luma is linear)."""
+    n = wa.shape[2] if wa.ndim == 3 else 1
+    ma, mb = cv2.mean(wa)[:n], cv2.mean(wb)[:n]
+    weights = LUMA_BGR if n == 3 else (1.0,)
+    ya, yb = (sum(w * m for w, m in zip(weights, means)) for means in (ma, mb))
+    return (yb / ya - 1.0 if ya > 0 else 0.0), tuple(b / a if a > 0 else 1.0 for a, b in zip(ma, mb))
 
 
 def _gain_carried(ha: np.ndarray, hb: np.ndarray, sa: np.ndarray, sb: np.ndarray,
@@ -263,12 +265,34 @@ def _pixel_noise(x: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(r)) / 6.0)
 
 
+def second_differences(s: np.ndarray, *, lag: int = LOCAL_LAG) -> np.ndarray:
+    """``s(x - lag) - 2 s(x) + s(x + lag)`` along every ``step``-th row and column of ``s`` (about
+    ``SCALE_SAMPLES`` in all), flat; empty for an image too small. Linear in ``s``: those of a
+    difference are the difference of each side's."""
+    h, w = s.shape
+    if min(h, w) <= 2 * lag:
+        return np.zeros(0, np.float32)
+    step = max(1, (2 * h * w) // SCALE_SAMPLES)
+    rows, cols = s[::step], s[:, ::step]
+    across = rows[:, :-2 * lag] - 2 * rows[:, lag:-lag] + rows[:, 2 * lag:]
+    down = cols[:-2 * lag] - 2 * cols[lag:-lag] + cols[2 * lag:]
+    return np.concatenate([across.ravel(), down.ravel()])
+
+
+def second_difference_sigma(d: np.ndarray) -> float:
+    """The noise std whose :func:`second_differences` these are: 1.4826 x their median absolute
+    value over sqrt(6) (their variance for noise uncorrelated at the lag); 0 for none."""
+    if d.size == 0:
+        return 0.0
+    a = np.abs(d)
+    return float(1.4826 * np.partition(a, a.size // 2)[a.size // 2] / math.sqrt(6.0))
+
+
 def smoothed_noise(s: np.ndarray, other: np.ndarray | None = None, *, lag: int = LOCAL_LAG) -> float:
     """Robust noise of an image already smoothed by the structure correlation's Gaussian (of
     ``s - other`` when ``other`` is given: an aligned pair's difference), measured at that scale:
-    1.4826 x the MAD of second differences ``s(x - lag) - 2 s(x) + s(x + lag)`` along rows and
-    columns, over sqrt(6) (their variance for noise uncorrelated at ``lag``: the sigma-1 blur leaves
-    white noise a correlation of exp(-lag^2 / 4) = 0.02 there). A line laid through three samples
+    :func:`second_difference_sigma` of its :func:`second_differences` (the sigma-1 blur leaves white
+    noise a correlation of exp(-lag^2 / 4) = 0.02 at ``lag`` = 4). A line laid through three samples
     cancels, so smooth shading does not count; like the per-pixel estimate it reads the noise where
     most of the frame is smooth at this scale, and texture reads as noise where it is not.
 
@@ -276,17 +300,10 @@ def smoothed_noise(s: np.ndarray, other: np.ndarray | None = None, *, lag: int =
     neighbouring pixels, so the per-pixel estimate (:func:`_pixel_noise`) carried through the blur
     as white noise can be several times too small: two shots of a flat target (Nikon D200) read
     0.13 DN that way, 0.50 DN measured here and 0.49 DN per side from the two shots' difference."""
-    h, w = s.shape
-    if min(h, w) <= 2 * lag:
-        return 0.0
-    step = max(1, (2 * h * w) // SCALE_SAMPLES)  # every step-th row and column: about SCALE_SAMPLES in all
-    rows, cols = s[::step], s[:, ::step]
-    if other is not None:
-        rows, cols = rows - other[::step], cols - other[:, ::step]
-    across = rows[:, :-2 * lag] - 2 * rows[:, lag:-lag] + rows[:, 2 * lag:]
-    down = cols[:-2 * lag] - 2 * cols[lag:-lag] + cols[2 * lag:]
-    d = np.abs(np.concatenate([across.ravel(), down.ravel()]))
-    return float(1.4826 * np.partition(d, d.size // 2)[d.size // 2] / math.sqrt(6.0))
+    d = second_differences(s, lag=lag)
+    if other is not None and d.size:
+        d = d - second_differences(other, lag=lag)
+    return second_difference_sigma(d)
 
 
 def _gauss_noise_gain(sigma: float) -> float:

@@ -143,12 +143,28 @@ def copy_once(src: str, dst: str) -> str:
     return dst
 
 
+WEBP_QUALITIES = (70, 85, 95)  # lossy WebP re-encodes (session 10): the issue's "quality >= 70"
+
+
 def write_png(folder: str, name: str, img: np.ndarray, level: int = 3) -> str:
     return _write(os.path.join(folder, name + ".png"), img, [cv2.IMWRITE_PNG_COMPRESSION, level])
 
 
 def write_jpg(folder: str, name: str, img: np.ndarray, q: int) -> str:
     return _write(os.path.join(folder, name + ".jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, q])
+
+
+def write_webp(folder: str, name: str, img: np.ndarray, q: int) -> str:
+    return _write(os.path.join(folder, name + ".webp"), img, [cv2.IMWRITE_WEBP_QUALITY, q])
+
+
+def webp_reencodes(make, folder: str, n: str, p: str, img: np.ndarray, qs=WEBP_QUALITIES):
+    """Lossy WebP re-encodes of ``img`` (file ``p``, 8-bit) at each quality in ``qs`` (libwebp's
+    defaults as OpenCV calls it), written under ``folder``: ``make("reencode-webp", name, p, copy)``."""
+    if img.dtype != np.uint8 or max(img.shape[:2]) > 16383:  # WebP's largest side
+        return
+    for q in qs:
+        yield make("reencode-webp", f"{n} webp q{q}", p, write_webp(folder, f"{n}__webp{q}", img, q))
 
 
 def pair_tools(src: str, out: str):

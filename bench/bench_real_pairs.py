@@ -31,10 +31,10 @@ import zipfile
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair
+from bench_real_fetch import LabelledPair, webp_reencodes
 from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
 
-SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "resized") + SAME2
+SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "reencode-webp", "resized") + SAME2
 DIFFERENT = ("timelapse", "another-field", "another-scene", "local-change", "dimming", "refocus") + DIFFERENT2
 CATEGORIES = SAME + DIFFERENT
 
@@ -258,6 +258,7 @@ def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
             yield RealPair("reencode", f"{n} q{q}", p, w.jpg(f"{n}__q{q}", img, q))
         if not quick:  # a lossy copy of a lossy copy
             yield RealPair("reencode", f"{n} q90 vs q70", w.jpg(f"{n}__q90", img, 90), w.jpg(f"{n}__q70", img, 70))
+            yield from webp_reencodes(RealPair, w.dir, n, p, img)
 
     # resized copies >= 0.5x
     interps = {"area": cv2.INTER_AREA, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4,

@@ -164,7 +164,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
     the noise floor is estimated from the images. ``min_region_px`` drops smaller regions unless
     they are strong (``Z_STRONG``). ``a_work``/``b_work`` are :func:`working_image` of the inputs
-    when the caller has them. ``codecs`` are the sides' :class:`compare.codec_noise.JpegTables`
+    when the caller has them. ``codecs`` are the sides' :class:`compare.codec_noise.CodecTables`
     (or None for lossless sides) and ``codec_scales`` their full-resolution pixels per pixel of
     the images given; their quantisation noise is part of the floor. ``band_limit`` (pixels)
     blurs both alike first (a resized copy against a reduced original); ``edge_slack`` is the

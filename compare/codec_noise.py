@@ -1,4 +1,5 @@
-"""Quantisation noise of a lossy file, derived from the file itself (JPEG quantisation tables).
+"""Quantisation noise of a lossy file, derived from the file itself (JPEG quantisation tables;
+WebP's VP8 quantisers: :mod:`compare.vp8_quant`).
 
 A baseline/progressive JPEG stores each 8x8 block's DCT coefficient ``k`` rounded to a multiple
 of its table step ``q_k``. Rounding error is (at most, and close to it in textured areas) uniform
@@ -9,7 +10,7 @@ survives it is ``sum_k H_k^2 q_k^2 / 12 / 64``. Chroma (Cb/Cr tables) adds to th
 through the inverse colour transform (R = Y + 1.402 Cr, B = Y + 1.772 Cb). Subsampled chroma
 (4:2:0, 4:2:2: the SOF's sampling factors) stores no chroma detail finer than its coarser grid:
 that loss is not noise but a band limit, which :mod:`compare.align` applies to both sides alike
-(:attr:`JpegTables.chroma_step`). Its quantisation error is still modelled on the luma grid:
+(:attr:`CodecTables.chroma_step`). Its quantisation error is still modelled on the luma grid:
 measured after the comparison's smoothing (q70-95, four scikit-image photos) it is 1.0-2.0x the
 unscaled q^2/12 figure and 0.25-0.5x a figure scaled to the coarser grid -- small chroma
 coefficients round to zero with less than q^2/12 of error, which the coarser grid makes up for.
@@ -38,30 +39,43 @@ STD_LUMA = np.array([16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60,
                      98, 112, 100, 103, 99], np.float64)
 
 
+JFIF_CHROMA = (1.772 ** 2, 0.344 ** 2 + 0.714 ** 2, 1.402 ** 2)  # B, G, R levels per chroma level, squared
+_BGR = {"B": 0, "G": 1, "R": 2}
+
+
 @dataclass(frozen=True)
-class JpegTables:
-    luma: np.ndarray            # 8x8 quantisation steps of the luma component (row-major)
-    chroma: np.ndarray | None   # 8x8 steps of the chroma components (None: gray JPEG)
-    quality: int                # IJG quality that reproduces the luma table best (1-100)
+class CodecTables:
+    """A lossy file's quantisation steps, as those of an orthonormal ``n x n`` block transform
+    (JPEG: its 8x8 DCT tables as stored; WebP: :mod:`compare.vp8_quant`'s 4x4 equivalents)."""
+
+    luma: np.ndarray            # n x n quantisation steps of the luma component (row-major), RGB levels
+    chroma: np.ndarray | None   # n x n steps of the chroma components (None: gray)
+    quality: int                # JPEG: the IJG quality that reproduces the luma table best (1-100);
+                                # WebP: the frame's base quantiser index (0-127)
     chroma_step: tuple[int, int] = (1, 1)  # luma samples per chroma sample (x, y): (2, 2) is 4:2:0
+    codec: str = "JPEG"
+    chroma_gains: tuple[float, float, float] = JFIF_CHROMA  # B, G, R levels per chroma level, squared
+
+    @property
+    def label(self) -> str:
+        """How a reason names the setting: ``quality ~70`` (JPEG) or ``quantiser 39`` (WebP)."""
+        return f"quality ~{self.quality}" if self.codec == "JPEG" else f"quantiser {self.quality}"
 
     def pixel_sigma(self, *, smooth_sigma: float = 0.0, channel: str = "Y") -> float:
         """Std of the quantisation error per pixel (8-bit DN) after a Gaussian of ``smooth_sigma``
         full-resolution pixels; ``channel`` ``"Y"`` (luma/gray) or one of ``"B"``, ``"G"``, ``"R"``."""
         var = _filtered_var(self.luma, smooth_sigma)
         if channel != "Y" and self.chroma is not None:
-            cvar = _filtered_var(self.chroma, smooth_sigma)
-            k = {"B": 1.772 ** 2, "R": 1.402 ** 2, "G": 0.344 ** 2 + 0.714 ** 2}[channel]
-            var += k * cvar
+            var += self.chroma_gains[_BGR[channel]] * _filtered_var(self.chroma, smooth_sigma)
         return math.sqrt(var)
 
 
 def _filtered_var(table: np.ndarray, sigma: float) -> float:
-    u = np.arange(8)
-    w = math.pi * u / 8.0  # angular frequency of DCT basis u, radians per pixel
-    g = np.exp(-0.5 * (sigma * w) ** 2) if sigma > 0 else np.ones(8)
+    n = table.shape[0]
+    w = math.pi * np.arange(n) / n  # angular frequency of DCT basis u, radians per pixel
+    g = np.exp(-0.5 * (sigma * w) ** 2) if sigma > 0 else np.ones(n)
     gain2 = np.outer(g, g) ** 2
-    return float(np.sum(gain2 * table.astype(np.float64) ** 2 / 12.0) / 64.0)
+    return float(np.sum(gain2 * table.astype(np.float64) ** 2 / 12.0) / (n * n))
 
 
 def jpeg_quality(luma: np.ndarray) -> int:
@@ -76,7 +90,7 @@ def jpeg_quality(luma: np.ndarray) -> int:
     return best
 
 
-def jpeg_tables(data: bytes) -> JpegTables | None:
+def jpeg_tables(data: bytes) -> CodecTables | None:
     """The quantisation tables of a JPEG (bounded walk to the first scan), or None if absent."""
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         return None
@@ -128,4 +142,4 @@ def jpeg_tables(data: bytes) -> JpegTables | None:
     if chroma is not None and len(sampling) >= 3 and all(h > 0 and v > 0 for h, v in sampling[:3]):
         (hy, vy), (hc, vc) = sampling[0], (min(sampling[1][0], sampling[2][0]), min(sampling[1][1], sampling[2][1]))
         step = (max(1, hy // hc), max(1, vy // vc))
-    return JpegTables(luma=luma, chroma=chroma, quality=jpeg_quality(luma), chroma_step=step)
+    return CodecTables(luma=luma, chroma=chroma, quality=jpeg_quality(luma), chroma_step=step)

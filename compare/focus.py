@@ -61,15 +61,15 @@ def _composite(s: float, k: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=64)
-def _basis_energy(s1: float, s2: float, k: float = 1.0) -> np.ndarray:
-    """Energy of each 8x8 DCT basis function (orthonormal, row-major ``(v, u)``) through an area
+def _basis_energy(s1: float, s2: float, k: float = 1.0, n: int = 8) -> np.ndarray:
+    """Energy of each ``n x n`` DCT basis function (orthonormal, row-major ``(v, u)``) through an area
     reduction by ``k`` and the band-pass ``G(s1) - G(s2)`` of reduced pixels: the error of a basis
     spreads over the whole plane, not only at its nominal frequency (a block's flat "DC" error has
     sharp block edges). Separable, so from 1-D inner products: ``|(G1 - G2) phi|^2 = |G1 phi|^2
     + |G2 phi|^2 - 2 <G1 phi, G2 phi>``."""
-    x = np.arange(8)
-    phi = np.array([math.sqrt((1 if u == 0 else 2) / 8.0) * np.cos(math.pi * (2 * x + 1) * u / 16)
-                    for u in range(8)])
+    x = np.arange(n)
+    phi = np.array([math.sqrt((1 if u == 0 else 2) / n) * np.cos(math.pi * (2 * x + 1) * u / (2 * n))
+                    for u in range(n)])
     h1, h2 = _composite(s1, k), _composite(s2, k)
     size = max(h1.size, h2.size)
     h1, h2 = (np.pad(h, (size - h.size) // 2) for h in (h1, h2))
@@ -94,8 +94,8 @@ def codec_band_noise(codecs, scales, factor: float, *, band_limit: float = 0.0,
     area reduction); ``band_limit`` is a Gaussian (compared pixels) applied to both first;
     ``gains`` divide each side (B normalised to A).
 
-    >>> from scopecheck.compare.codec_noise import JpegTables
-    >>> t = JpegTables(luma=np.full((8, 8), 12.0), chroma=None, quality=0)
+    >>> from scopecheck.compare.codec_noise import CodecTables
+    >>> t = CodecTables(luma=np.full((8, 8), 12.0), chroma=None, quality=0)
     >>> [round(float(v), 3) for v in codec_band_noise((t, None), (1.0, 1.0), 1)[:, 0]]
     [0.936, 0.219]
 
@@ -110,7 +110,7 @@ def codec_band_noise(codecs, scales, factor: float, *, band_limit: float = 0.0,
         q2 = tables.luma.astype(np.float64) ** 2 / 12.0
         for i in range(len(BANDS_SIGMA) - 1):
             s1, s2 = (round(math.hypot(s, band_limit), 4) for s in BANDS_SIGMA[i:i + 2])
-            energy = float(np.sum(_basis_energy(s1, s2, k) * q2) / 64.0)
+            energy = float(np.sum(_basis_energy(s1, s2, k, q2.shape[0]) * q2) / q2.size)
             out[i, side] = energy / (g * g if abs(g) > 1e-3 else 1.0)
     return out
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .align import Analysis, working_image
-from .codec_noise import JpegTables, jpeg_tables
+from .codec_noise import CodecTables, jpeg_tables
 from .digest import file_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
@@ -37,6 +37,7 @@ from .metadata import describe_differences, diff_metadata, read_metadata
 from .pixel_pair import Started, start, surely_differ
 from .similarity import diff_stats, psnr, psnr_from_mse
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
+from .vp8_quant import webp_tables
 
 __all__ = ["SAME_VERDICTS", "VERDICTS", "Comparison", "Side", "Thresholds", "Verdict", "compare_arrays",
            "compare_files", "compare_sides", "prepare", "side_from_pixels"]
@@ -56,7 +57,7 @@ class Side:
     dhash: DHash
     metadata: dict
     work: np.ndarray | None = field(default=None, repr=False)  # compare.align.working_image
-    codec: JpegTables | None = field(default=None, repr=False)  # quantisation tables of a JPEG
+    codec: CodecTables | None = field(default=None, repr=False)  # quantisation tables of a JPEG
 
     def to_json(self) -> dict:
         img = self.image
@@ -79,13 +80,20 @@ class _Decoded:
     image: Image
     luma: np.ndarray
     work: np.ndarray | None
-    codec: JpegTables | None
+    codec: CodecTables | None
 
 
 def _decode(path: str | os.PathLike, *, max_pixels: int, max_bytes: int) -> _Decoded:
     img = load(path, max_pixels=max_pixels, max_bytes=max_bytes)
     return _Decoded(image=img, luma=luma(img.pixels), work=working_image(img.pixels),
-                    codec=jpeg_tables(img.data) if img.format == "jpeg" else None)
+                    codec=codec_tables(img.data, img.format))
+
+
+def codec_tables(data: bytes, fmt: str) -> CodecTables | None:
+    """The quantisation model a lossy file carries (JPEG tables, WebP's VP8 quantisers), or None."""
+    if fmt == "jpeg":
+        return jpeg_tables(data)
+    return webp_tables(data) if fmt == "webp" else None
 
 
 def _finish_side(d: _Decoded, *, hash_size: int) -> Side:
@@ -298,8 +306,9 @@ def _codec_note(a: Side, b: Side, an: Analysis) -> str:
     lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None]
     if not lossy or not an.codec_bound:
         return ""
-    q = ", ".join(f"{n} quality ~{c.quality}" for n, c in lossy)
-    return f"; within JPEG quantisation noise ({q})"
+    q = ", ".join(f"{n} {c.label}" for n, c in lossy)
+    codecs = " and ".join(sorted({c.codec for _, c in lossy}))
+    return f"; within {codecs} quantisation noise ({q})"
 
 
 _where = where  # kept for callers of the old private name

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .align import Analysis, analyse
-from .codec_noise import JpegTables
+from .codec_noise import CodecTables
 from .load import Image
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
@@ -36,7 +36,7 @@ class Decoded(Protocol):
     @property
     def work(self) -> np.ndarray | None: ...
     @property
-    def codec(self) -> JpegTables | None: ...
+    def codec(self) -> CodecTables | None: ...
 
 
 _ANALYSIS_POOL: ThreadPoolExecutor | None = None

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from .align import Analysis, analyse
-from .codec_noise import JpegTables
+from .codec_noise import CodecTables
 
 NEAR = 0.5   # focus figures at this fraction of their thresholds are judged again
 
@@ -43,20 +43,20 @@ def coarser_side(codecs, scales) -> int | None:
     the sides are compared at another scale than their own (a resized pair: its grids differ)."""
     if any(s != 1.0 for s in scales):
         return None
-    sig = [t.pixel_sigma() if isinstance(t, JpegTables) else 0.0 for t in codecs]
+    sig = [t.pixel_sigma() if isinstance(t, CodecTables) and t.codec == "JPEG" else 0.0 for t in codecs]
     if sig[0] == sig[1]:
         return None
     return 0 if sig[0] > sig[1] else 1
 
 
-def requantised_luma(luma: np.ndarray, tables: JpegTables) -> np.ndarray | None:
+def requantised_luma(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None:
     """``luma`` (2-D uint8) encoded as a gray baseline JPEG with ``tables.luma`` and decoded by
     OpenCV, or None when the table has steps beyond 8 bits (Pillow writes 8-bit tables only).
     Pillow is the encoder because OpenCV's takes a quality number, not a table.
 
-    >>> from scopecheck.compare.codec_noise import JpegTables
+    >>> from scopecheck.compare.codec_noise import CodecTables
     >>> flat = np.full((16, 16), 100, np.uint8)
-    >>> t = JpegTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
+    >>> t = CodecTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
     >>> int(requantised_luma(flat, t)[3, 3])   # a flat block's DC (800) is a multiple of 16
     100
     """

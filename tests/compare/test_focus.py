@@ -11,7 +11,7 @@ from skimage import data
 
 import scopecheck.compare.align as align_mod
 from scopecheck.compare import changes, focus
-from scopecheck.compare.codec_noise import STD_LUMA, JpegTables
+from scopecheck.compare.codec_noise import STD_LUMA, CodecTables
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays, compare_files
 
 _X = np.arange(8)
@@ -45,7 +45,7 @@ def test_codec_band_noise_is_the_band_energy_of_rounded_dct_coefficients(quality
     err = (_jpeg_round(img, table) - img).astype(np.float32)
     if k > 1:
         err = cv2.resize(err, (960 // k, 960 // k), interpolation=cv2.INTER_AREA)
-    got = focus.codec_band_noise((JpegTables(luma=table, chroma=None, quality=0), None), (1.0, 1.0), k)[:, 0]
+    got = focus.codec_band_noise((CodecTables(luma=table, chroma=None, quality=0), None), (1.0, 1.0), k)[:, 0]
     assert got == pytest.approx(_bands(err), rel=0.03)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from scopecheck.compare.codec_noise import JpegTables, jpeg_tables
+from scopecheck.compare.codec_noise import CodecTables, jpeg_tables
 from scopecheck.compare.pair import Thresholds, compare_files
 from scopecheck.compare.requantise import coarser_side, requantised_luma
 
@@ -29,9 +29,9 @@ def test_requantised_luma_is_opencvs_own_encode():
 
 
 def test_requantised_luma_refuses_what_it_cannot_encode():
-    t = JpegTables(luma=np.full((8, 8), 300.0), chroma=None, quality=1)  # a 16-bit table
+    t = CodecTables(luma=np.full((8, 8), 300.0), chroma=None, quality=1)  # a 16-bit table
     assert requantised_luma(skimage.data.camera(), t) is None
-    t8 = JpegTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
+    t8 = CodecTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
     assert requantised_luma(skimage.data.camera().astype(np.uint16), t8) is None
 
 

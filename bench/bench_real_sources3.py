@@ -56,7 +56,7 @@ import os
 from collections.abc import Callable, Iterator
 
 
-from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes, copy_once, webp_reencodes
+from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes, copy_once, webp_reencodes, WEBP_QUALITIES
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
          "shot-vs-mean-photo", "reencode", "resized", "reencode-webp")
@@ -182,8 +182,7 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
             yield P("identical-pixels", n, p, png(f"{n}__decoded", img, 1))
         qs = (70,) if quick else ((70, 95) if n in big else (70, 75, 80, 85, 90, 95))
         yield from reencodes(P, jpg, n, p, img, qs, pair=not quick)
-        if not quick:
-            yield from webp_reencodes(P, out, n, p, img)
+        yield from webp_reencodes(P, out, n, p, img, WEBP_QUALITIES[:1] if quick else WEBP_QUALITIES)
         scales = (0.5,) if quick or n in big else (0.5, 0.6, 0.75, 0.8)
         yield from resized_copies(P, png, n, p, img, scales, k)
 

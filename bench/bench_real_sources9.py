@@ -90,7 +90,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from bench_real_fetch import (LabelledPair, copy_once, webp_reencodes, gather_sources, offset_windows, pair_tools, reencodes,
+from bench_real_fetch import (LabelledPair, copy_once, webp_reencodes, WEBP_QUALITIES, gather_sources, offset_windows, pair_tools, reencodes,
                               resized_copies, video_frames)
 from bench_real_sources8 import centre, read_first, read_pages
 
@@ -206,8 +206,7 @@ def labelled_pairs9(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         yield P("identical-file", name, p, copy_once(p, os.path.join(out, f"{name}__copy.jpg")))
         yield P("identical-pixels", name, p, png(f"{name}__decoded", img, 1))
         yield from reencodes(P, jpg, name, p, img, QUALITIES[:1] if quick else QUALITIES, pair=False)
-        if not quick:
-            yield from webp_reencodes(P, out, name, p, img)
+        yield from webp_reencodes(P, out, name, p, img, WEBP_QUALITIES[:1] if quick else WEBP_QUALITIES)
         yield from resized_copies(P, png, name, p, img, (0.5,) if quick else (0.5, 0.75), k)
     # 16-bit stills stored losslessly as PNG: a raw green plane and single confocal frames
     stills: dict[str, np.ndarray] = {}

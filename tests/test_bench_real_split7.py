@@ -101,11 +101,11 @@ def test_split7_pairs_build_from_stub_sources(stubbed):
     counts = collections.Counter(p.category for p in pairs)
     # literal counts, worked out from the source lists (see the module docstring): 6 pairs of the
     # 4 still shots, whole and 2 windows; 4 raw planes and 2 x 4 green quarters; 10 quiet road
-    # windows; 4 photos (copy, decode, q70/q80/q95, 0.5x and 0.75x) and 4 16-bit stills (copy,
+    # windows; 4 photos (copy, decode, q70/q80/q95, WebP q70/q85/q95, 0.5x and 0.75x) and 4 16-bit stills (copy,
     # re-save, 4 sizes); 10 lysosome stacks x 8 frame pairs; 10 road windows with vehicles; 11
     # focus pairs; 9 neighbouring lysosome stacks; 3 camera moves and 2 stills x 3 window offsets
     assert counts == {"repeat-photo": 18, "repeat-raw-video": 12, "repeat-video": 10, "identical-file": 8,
-                      "identical-pixels": 8, "reencode": 12, "resized": 24, "timelapse-16bit": 80,
+                      "identical-pixels": 8, "reencode": 12, "reencode-webp": 12, "resized": 24, "timelapse-16bit": 80,
                       "timelapse-video": 10, "refocus": 11, "another-stack": 9, "another-field": 9}, counts
     assert len({(p.category, p.name) for p in pairs}) == len(pairs)
     assert not set(s9.SAME9) & set(s9.DIFFERENT9)
@@ -128,6 +128,8 @@ def test_split7_pairs_build_from_stub_sources(stubbed):
             assert 0.45 <= b.shape[1] / a.shape[1] <= 0.85, p
         if p.category == "reencode":
             assert p.b.endswith(".jpg"), p
+        if p.category == "reencode-webp":  # a lossy WebP of the first side's pixels
+            assert open(p.b, "rb").read(16)[8:16] == b"WEBPVP8 " and a.shape[:2] == b.shape[:2], p
     # the raw planes are taken from the two frames as stored
     f0, f1 = written["neif_frame0.tif"], written["neif_frame1.tif"]
     for p in pairs:

@@ -31,7 +31,7 @@ import zipfile
 import cv2
 import numpy as np
 
-from bench_real_fetch import LabelledPair, webp_reencodes
+from bench_real_fetch import LabelledPair, webp_reencodes, write_webp
 from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
 
 SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "reencode-webp", "resized") + SAME2
@@ -350,6 +350,9 @@ def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
                 bq = w.jpg(f"{n}__paste{frac}", b, 90) if img.dtype == np.uint8 else w.png(f"{n}__paste{frac}", b)
                 yield RealPair("local-change", f"{n} patch {100 * frac:.1f} %{' (JPEG q90)' if bq.endswith('jpg') else ''}",
                                p, bq)
+                if img.dtype == np.uint8 and not quick:  # the changed shot saved as a WebP
+                    yield RealPair("local-change", f"{n} patch {100 * frac:.1f} % (WebP q85)", p,
+                                   write_webp(w.dir, f"{n}__paste{frac}_webp85", b, 85))
     if stuck is not None:
         b = pasted(stuck[1], 0.02, rng)
         if b is not None:
@@ -384,6 +387,9 @@ def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
         for s in ((1.5, 3.0) if not quick else (3.0,)):
             b = cv2.GaussianBlur(img, (0, 0), s)
             yield RealPair("refocus", f"{n} blur sigma {s}", p, w.png(f"{n}__blur{s}", b))
+            if s == 1.5 and not quick and img.dtype == np.uint8:  # the defocused shot saved as a WebP
+                yield RealPair("refocus", f"{n} blur sigma {s} (WebP q80)", p,
+                               write_webp(w.dir, f"{n}__blur{s}_webp80", b, 80))
     if stuck is not None:
         b = cv2.GaussianBlur(stuck[1], (0, 0), 2.0)
         yield RealPair("refocus", "stuck t0 vs t1 defocused", frames[0], w.png("stuck_t1__blur2", b))

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .align import Analysis, analyse
-from .codec_noise import CodecTables
+from .codec_noise import CodecTables, picture_fitted
 from .load import Image
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
@@ -147,6 +147,9 @@ def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarra
     """The analysis; its focus judged again at a coarser JPEG side's quantisation when near a
     verdict (:mod:`compare.requantise`: a re-encode's double rounding is no refocus)."""
     try:
+        if kw["lumas"] is not None:  # a WebP side's steps as far as this picture's coefficients reach them
+            kw["codecs"] = tuple(picture_fitted(t, kw["lumas"]) if t is not None and t.codec == "WebP" else t
+                                 for t in kw["codecs"])
         an = analyse(a_pixels, b_pixels, **kw)
         if kw["lumas"] is not None:
             an = refocus_at_quantisation(an, kw["lumas"], kw["codecs"], kw["codec_scales"], thresholds)

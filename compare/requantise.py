@@ -1,4 +1,4 @@
-"""Focus judged at the coarser JPEG side's quantisation: a re-encode is no refocus.
+"""Focus judged at the coarser lossy side's quantisation: a re-encode is no refocus.
 
 A re-encode rounds DCT coefficients that the first encode had already rounded (double
 quantisation). The new steps round the smallest coefficients up as often as down, so the copy's
@@ -20,7 +20,14 @@ shows.
 * Only the focus figures are replaced: ``sharpness_change``, ``blur`` and ``focus_tiles``. Every
   other figure of the analysis stays as it was.
 
-:func:`coarser_side` picks the side, :func:`requantised_luma` applies the tables, and
+A WebP side (session 10) blurs as well as rounds: VP8's in-loop deblocking filter smooths the
+block edges of every frame it decodes, so a re-encode of a soft, grainy micrograph (scikit-image's
+``cell``) at q70-85 reads "B blurred by 1.0-1.3 px" although its sharpness fell by 3-5 % only. The
+finer side's luma then goes through libwebp itself (OpenCV's encoder) at the quality whose frame
+base quantiser is the WebP side's (:func:`requantised_webp`): the same rounding and the same
+filter. A refocus keeps the detail the re-encode of the sharper side still has.
+
+:func:`coarser_side` and :func:`quantiser_sides` pick the side, :func:`requantised_luma` applies the tables, and
 :func:`refocus_at_quantisation` redoes the focus figures.
 """
 from __future__ import annotations
@@ -35,21 +42,33 @@ from .align import Analysis, analyse
 from .codec_noise import CodecTables
 
 NEAR = 0.5   # focus figures at this fraction of their thresholds are judged again
+WEBP_SEARCH = 512  # the WebP quality is searched on a central square of this many pixels a side
+WEBP_NEAR = 4      # ... its segments matched among this many qualities above the first with its base
+WEBP_STEPS = 3     # ... then moved by at most this many steps to the whole picture's quantisers
 
 
 def coarser_side(codecs, scales) -> int | None:
-    """Index (0 = A, 1 = B) of the JPEG side whose luma quantisation noise is larger than the
-    other side's (a lossless side has none), or None: neither is a JPEG, both quantise alike, or
-    the sides are compared at another scale than their own (a resized pair: its grids differ)."""
+    """Index (0 = A, 1 = B) of the lossy side (JPEG or WebP) whose luma quantisation noise is larger
+    than the other side's (a lossless side has none), or None: neither is lossy, both quantise
+    alike, or the sides are compared at another scale than their own (a resized pair: its grids
+    differ)."""
     if any(s != 1.0 for s in scales):
         return None
-    sig = [t.pixel_sigma() if isinstance(t, CodecTables) and t.codec == "JPEG" else 0.0 for t in codecs]
+    sig = [t.pixel_sigma() if isinstance(t, CodecTables) else 0.0 for t in codecs]
     if sig[0] == sig[1]:
         return None
     return 0 if sig[0] > sig[1] else 1
 
 
 def requantised_luma(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None:
+    """``luma`` (2-D uint8) through the quantiser ``tables`` describe: :func:`requantised_jpeg`
+    or :func:`requantised_webp`."""
+    if tables.codec == "WebP":
+        return requantised_webp(luma, tables.quantisers)
+    return requantised_jpeg(luma, tables)
+
+
+def requantised_jpeg(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None:
     """``luma`` (2-D uint8) encoded as a gray baseline JPEG with ``tables.luma`` and decoded by
     OpenCV, or None when the table has steps beyond 8 bits (Pillow writes 8-bit tables only).
     Pillow is the encoder because OpenCV's takes a quality number, not a table.
@@ -57,7 +76,7 @@ def requantised_luma(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
     >>> from scopecheck.compare.codec_noise import CodecTables
     >>> flat = np.full((16, 16), 100, np.uint8)
     >>> t = CodecTables(luma=np.full((8, 8), 16.0), chroma=None, quality=50)
-    >>> int(requantised_luma(flat, t)[3, 3])   # a flat block's DC (800) is a multiple of 16
+    >>> int(requantised_jpeg(flat, t)[3, 3])   # a flat block's DC (800) is a multiple of 16
     100
     """
     from PIL import Image as PILImage  # only on this path: the import costs ~30 ms
@@ -71,29 +90,123 @@ def requantised_luma(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
     return out if out is not None and out.shape == luma.shape else None
 
 
+def _webp_luma(luma: np.ndarray, quality: int) -> tuple[np.ndarray, tuple[int, ...]] | None:
+    """``luma`` through OpenCV's libwebp at ``quality`` and back: (decoded luma, its quantisers)."""
+    from .vp8_quant import webp_tables
+
+    ok, buf = cv2.imencode(".webp", luma, [cv2.IMWRITE_WEBP_QUALITY, quality])
+    tables = webp_tables(buf.tobytes()) if ok else None
+    out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if tables is not None else None
+    if out is None or tables is None or out.shape != luma.shape:
+        return None
+    return out, tables.quantisers
+
+
+def _mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> int:
+    """How far an encode's quantisers (base, then per segment) are from the file's."""
+    return sum(abs(g - w) for g, w in zip(got, want)) + 128 * abs(len(got) - len(want))
+
+
+def webp_quality_for(luma: np.ndarray, want: tuple[int, ...]) -> int:
+    """The libwebp quality setting (0-100) whose encode of ``luma`` has the quantisers ``want``
+    (base, then per segment: :attr:`compare.codec_noise.CodecTables.quantisers`), or the nearest.
+    The base quantiser falls as the quality rises, but how depends on the picture (libwebp's segment
+    analysis), so the quality is found by bisection on the base and then the segments are matched
+    among the next ``WEBP_NEAR`` qualities (neighbouring qualities can share a base) -- all on the
+    central ``WEBP_SEARCH`` pixels square of the picture, whose texture sets them like the whole's."""
+    h, w = luma.shape
+    k = WEBP_SEARCH
+    y0, x0 = max(0, (h - k) // 2), max(0, (w - k) // 2)
+    crop = luma[y0:y0 + k, x0:x0 + k]
+    lo, hi = 0, 100  # the smallest quality whose base is no coarser than the file's
+    while lo < hi:
+        mid = (lo + hi) // 2
+        got = _webp_luma(crop, mid)
+        if got is None:
+            return mid
+        if got[1][0] > want[0]:
+            lo = mid + 1
+        else:
+            hi = mid
+    best, best_d = lo, None
+    for q in range(lo, min(100, lo + WEBP_NEAR) + 1):
+        got = _webp_luma(crop, q)
+        if got is None or got[1][0] != want[0]:
+            break
+        d = _mismatch(got[1], want)
+        if best_d is None or d < best_d:
+            best, best_d = q, d
+    return best
+
+
+def requantised_webp(luma: np.ndarray, want: tuple[int, ...]) -> np.ndarray | None:
+    """``luma`` (2-D uint8) as libwebp encodes it at the quality whose quantisers are ``want``
+    (:func:`webp_quality_for`; OpenCV's encoder takes a quality, not quantisers), decoded: the
+    quantisation and the in-loop deblocking filter a WebP of this picture carries, both. The
+    whole picture's quantisers are checked and the quality moved a step at a time (at most
+    ``WEBP_STEPS``) while that brings them nearer the file's."""
+    if luma.ndim != 2 or luma.dtype != np.uint8 or min(luma.shape) < 16 or max(luma.shape) > 16383 or not want:
+        return None
+    quality = webp_quality_for(luma, want)
+    got = _webp_luma(luma, quality)
+    for _ in range(WEBP_STEPS):
+        if got is None or _mismatch(got[1], want) == 0:
+            break
+        step = 1 if got[1][0] > want[0] or (got[1][0] == want[0] and got[1] > want) else -1
+        if not 0 <= quality + step <= 100:
+            break
+        nxt = _webp_luma(luma, quality + step)
+        if nxt is None or _mismatch(nxt[1], want) >= _mismatch(got[1], want):
+            break
+        quality, got = quality + step, nxt
+    return None if got is None else got[0]
+
+
 def near_focus_verdict(an: Analysis, thresholds) -> bool:
     """The focus figures are within ``NEAR`` of a focus verdict's thresholds (or name tiles)."""
     return (abs(an.sharpness_change) >= NEAR * thresholds.refocus or abs(an.blur) >= NEAR * thresholds.refocus_blur
             or bool(an.focus_tiles))
 
 
-def refocus_at_quantisation(an: Analysis, lumas, codecs, scales, thresholds) -> Analysis:
-    """``an`` with its focus figures judged again at the coarser JPEG side's luma quantisation,
-    when a side is coarser and the figures are near a verdict (``thresholds``: the
-    :class:`compare.verdict.Thresholds` of the comparison)."""
+def quantiser_sides(codecs, scales) -> tuple[int, ...]:
+    """The sides (0 = A, 1 = B) whose quantiser the other side's luma is passed through: the
+    :func:`coarser_side` when both use one codec or one is lossless; both, each through the other's,
+    when A and B are lossy by different codecs (a WebP of a decoded JPEG carries both, and which
+    one is the copy the files do not say)."""
+    kinds = [t.codec if isinstance(t, CodecTables) else None for t in codecs]
+    if None not in kinds and kinds[0] != kinds[1] and all(s == 1.0 for s in scales):
+        return (0, 1)
     side = coarser_side(codecs, scales)
-    if side is None or not near_focus_verdict(an, thresholds):
+    return () if side is None else (side,)
+
+
+def refocus_at_quantisation(an: Analysis, lumas, codecs, scales, thresholds) -> Analysis:
+    """``an`` with its focus figures judged again at the coarser lossy side's luma quantisation,
+    when a side is coarser and the figures are near a verdict (``thresholds``: the
+    :class:`compare.verdict.Thresholds` of the comparison). With two codecs, each way round
+    (:func:`quantiser_sides`), and the weaker focus figures count: a copy matches its source
+    one way, while a refocus stays a refocus both ways."""
+    sides = quantiser_sides(codecs, scales)
+    if not sides or not near_focus_verdict(an, thresholds):
         return an
     ya, yb = lumas
     if ya.dtype != np.uint8 or yb.dtype != np.uint8 or ya.shape != yb.shape:
         return an
-    tables = codecs[side]
-    if side == 1:
-        ya = requantised_luma(ya, tables)
-    else:
-        yb = requantised_luma(yb, tables)
-    if ya is None or yb is None:
+    best = None
+    for side in sides:
+        tables = codecs[side]
+        qa = requantised_luma(ya, tables) if side == 1 else ya
+        qb = requantised_luma(yb, tables) if side == 0 else yb
+        if qa is None or qb is None:
+            continue
+        both = (None, None) if tables.codec == "WebP" else (tables, tables)
+        again = analyse(qa, qb, noise_sigma=thresholds.noise_sigma, codecs=both, codec_scales=(1.0, 1.0),
+                        lumas=(qa, qb))
+        strength = max(abs(again.blur) / thresholds.refocus_blur, abs(again.sharpness_change) / thresholds.refocus,
+                       1.0 if again.focus_tiles else 0.0)
+        if best is None or strength < best[0]:
+            best = (strength, again)
+    if best is None:
         return an
-    again = analyse(ya, yb, noise_sigma=thresholds.noise_sigma, codecs=(tables, tables), codec_scales=(1.0, 1.0),
-                    lumas=(ya, yb))
+    again = best[1]
     return replace(an, sharpness_change=again.sharpness_change, blur=again.blur, focus_tiles=again.focus_tiles)

@@ -159,4 +159,5 @@ def webp_tables(data: bytes) -> CodecTables | None:
         chroma2 += w * chroma ** 2
     # orthonormal steps (VP8's coefficients are twice an orthonormal transform's), luma in RGB levels
     return CodecTables(luma=np.sqrt(luma2) / 2.0 * LUMA_RGB, chroma=np.sqrt(chroma2) / 2.0,
-                       quality=fq["base"], chroma_step=(2, 2), codec="WebP", chroma_gains=CHROMA_RGB)
+                       quality=fq["base"], chroma_step=(2, 2), codec="WebP", chroma_gains=CHROMA_RGB,
+                       quantisers=(fq["base"], *(fq["segments"] or ())))

@@ -1,4 +1,4 @@
-"""Focus judged at the coarser JPEG side's quantisation (compare.requantise)."""
+"""Focus judged at the coarser lossy side's quantisation (compare.requantise): JPEG and WebP."""
 from __future__ import annotations
 
 import cv2
@@ -8,7 +8,14 @@ import skimage.data
 
 from scopecheck.compare.codec_noise import CodecTables, jpeg_tables
 from scopecheck.compare.pair import Thresholds, compare_files
-from scopecheck.compare.requantise import coarser_side, requantised_luma
+from scopecheck.compare.requantise import (
+    coarser_side,
+    quantiser_sides,
+    requantised_luma,
+    requantised_webp,
+    webp_quality_for,
+)
+from scopecheck.compare.vp8_quant import webp_tables
 
 
 def _jpeg(img: np.ndarray, q: int) -> bytes:
@@ -78,3 +85,60 @@ def test_a_blurred_reencode_still_reads_as_a_refocus(chelsea_pair):
     c = compare_files(orig, blurred)
     assert c.verdict == "different" and "focus changed" in c.reason
     assert c.analysis.sharpness_change < -0.2
+
+
+# ---- WebP (session 10): libwebp's rounding and its in-loop deblocking filter, reproduced by libwebp
+
+
+def _webp(img: np.ndarray, q: int) -> bytes:
+    ok, buf = cv2.imencode(".webp", img, [cv2.IMWRITE_WEBP_QUALITY, q])
+    assert ok
+    return buf.tobytes()
+
+
+@pytest.mark.parametrize("q", [60, 70, 85])
+def test_requantised_webp_is_opencvs_own_encode(q):
+    # reference: OpenCV's libwebp at quality q; ours is given only the quantisers the file holds
+    cam = skimage.data.camera()
+    data = _webp(cam, q)
+    tables = webp_tables(data)
+    ref = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert webp_quality_for(cam, tables.quantisers) == q
+    out = requantised_luma(cam, tables)
+    assert out is not None and int(np.abs(out.astype(int) - ref).max()) == 0
+
+
+def test_quantiser_sides():
+    jq = jpeg_tables(_jpeg(skimage.data.camera(), 75))
+    wq = webp_tables(_webp(skimage.data.camera(), 70))
+    assert quantiser_sides((None, wq), (1.0, 1.0)) == (1,)
+    assert quantiser_sides((wq, None), (1.0, 1.0)) == (0,)
+    assert quantiser_sides((jq, wq), (1.0, 1.0)) == (0, 1)  # two codecs: each way round
+    assert quantiser_sides((jq, wq), (1.0, 2.0)) == ()
+    assert quantiser_sides((None, None), (1.0, 1.0)) == ()
+    assert requantised_webp(skimage.data.camera().astype(np.uint16), (39,)) is None
+
+
+def test_a_webp_reencode_of_a_soft_micrograph_is_no_refocus(tmp_path, monkeypatch):
+    """scikit-image's cell at WebP q70: VP8's deblocking filter takes 5 % of its fine grain, which
+    the focus test reads as a 1.3 px blur unless the sharper side is passed through libwebp too."""
+    a, b = str(tmp_path / "cell.png"), str(tmp_path / "cell_q70.webp")
+    cv2.imwrite(a, skimage.data.cell())
+    open(b, "wb").write(_webp(skimage.data.cell(), 70))
+    c = compare_files(a, b)
+    assert c.verdict == "near-identical" and abs(c.analysis.blur) < 0.5, c.reason
+    import scopecheck.compare.pixel_pair as pp
+    monkeypatch.setattr(pp, "refocus_at_quantisation", lambda an, *args: an)
+    c0 = compare_files(a, b)
+    assert c0.verdict == "different" and "focus changed: B blurred by 1." in c0.reason, c0.reason
+
+
+@pytest.mark.parametrize("name", ["camera", "coffee"])
+def test_a_defocused_shot_saved_as_webp_is_still_a_refocus(tmp_path, name):
+    img = getattr(skimage.data, name)()
+    img = img[..., ::-1].copy() if img.ndim == 3 else img
+    a, b = str(tmp_path / "a.png"), str(tmp_path / "b.webp")
+    cv2.imwrite(a, img)
+    open(b, "wb").write(_webp(cv2.GaussianBlur(img, (0, 0), 1.5), 80))
+    c = compare_files(a, b)
+    assert c.verdict == "different" and c.same_field and "focus changed" in c.reason and c.analysis.sharpness_change < -0.2, c.reason

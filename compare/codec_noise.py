@@ -22,7 +22,7 @@ produce the luma table (``quality ~70``) for the reason text.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -69,39 +69,6 @@ class CodecTables:
         if channel != "Y" and self.chroma is not None:
             var += self.chroma_gains[_BGR[channel]] * _filtered_var(self.chroma, smooth_sigma)
         return math.sqrt(var)
-
-
-def picture_fitted(tables: CodecTables, lumas, *, max_blocks: int = 65536) -> CodecTables:
-    """``tables`` with each step no larger than the picture lets it matter: rounding coefficient
-    ``k`` to a step ``q_k`` errs by ``q_k^2 / 12`` only where the coefficients are large against the
-    step; where they are smaller it rounds them to zero and the error is the coefficient itself, of
-    variance ``v_k``. So the step used is ``min(q_k, sqrt(12 v_k))``, ``v_k`` the larger of the
-    sides' mean square orthonormal ``n x n`` block coefficient (``lumas``: 8-bit luma on the coded
-    grid, blocks from its origin; at most ``max_blocks`` of them, whole block rows spread over the
-    frame). Used for WebP (:mod:`compare.vp8_quant`), whose coarse 4x4 steps leave most of a
-    smooth picture's coefficients at zero: there ``q^2 / 12`` is 1.5-2x the error measured after
-    the comparison's smoothing (scikit-image's cell, PolyU photos; tests/compare/test_vp8_quant.py).
-
-    >>> t = CodecTables(luma=np.full((4, 4), 20.0), chroma=None, quality=0, codec="WebP")
-    >>> flat = np.full((8, 8), 100, np.uint8)
-    >>> picture_fitted(t, [flat]).luma[0, 0], picture_fitted(t, [flat]).luma[1, 1]   # DC is large, AC zero
-    (np.float64(20.0), np.float64(0.0))
-    """
-    n = tables.luma.shape[0]
-    x = np.arange(n)
-    dct = np.array([math.sqrt((1 if u == 0 else 2) / n) * np.cos(math.pi * (2 * x + 1) * u / (2 * n)) for u in range(n)])
-    v = np.zeros((n, n))
-    for y in lumas:
-        if y is None or y.ndim != 2 or y.dtype != np.uint8 or min(y.shape) < n:
-            continue
-        rows, cols = y.shape[0] // n, y.shape[1] // n
-        step = max(1, math.ceil(rows * cols / max_blocks))
-        b = y[:rows * n, :cols * n].reshape(rows, n, cols, n)[::step].astype(np.float32)
-        c = np.einsum("ij,rjck,lk->rcil", dct.astype(np.float32), b, dct.astype(np.float32))
-        v = np.maximum(v, (c.astype(np.float64) ** 2).mean(axis=(0, 1)))
-    if not v.any():
-        return tables
-    return replace(tables, luma=np.minimum(tables.luma, np.sqrt(12.0 * v)))
 
 
 def _filtered_var(table: np.ndarray, sigma: float) -> float:

@@ -35,6 +35,7 @@ from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, lum
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
 from .pixel_pair import Started, start, surely_differ
+from .second_look import as_reencode, displayed_alike
 from .similarity import diff_stats, psnr, psnr_from_mse
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
 from .vp8_quant import webp_tables
@@ -125,6 +126,8 @@ class Comparison:
     analysis: Analysis | None = None
     ssim_map: np.ndarray | None = field(default=None, repr=False)
     same_field: bool = False
+    displayed: dict | None = None  # EXIF Orientation applied (compare.second_look.displayed_alike), when same
+    reencode: dict | None = None   # the WebP side reproduced from the other (compare.second_look.as_reencode)
 
     @property
     def regions(self):
@@ -155,6 +158,8 @@ class Comparison:
             "resized": self.resized,
             "common_luma": self.common_luma,
             "notes": list(self.notes),
+            "displayed": self.displayed,
+            "reencode": self.reencode,
             **_analysis_json(self.analysis),
             "thresholds": self.thresholds.to_json(),
             "a": self.a.to_json(),
@@ -265,7 +270,21 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
                                            distance=distance, analysis=analysis, thresholds=thresholds,
                                            resized=resized)
+    displayed = reencode = None
+    if verdict not in SAME_VERDICTS and same_field:  # a re-encode changes no field: only then worth a look
+        again = as_reencode(a, b, thresholds)
+        if again is not None:  # the WebP side is what libwebp makes of the other side
+            c, reencode = again
+            verdict, same_field, analysis = Verdict.NEAR_IDENTICAL, True, c.analysis or analysis
+            how = "pixel for pixel" if c.pixels_equal else f"({c.reason})"
+            reason = (f"{reencode['side']} is {reencode['of']} re-encoded as a WebP: libwebp at "
+                      f"{reencode['side']}'s quantisers (base {reencode['quantisers'][0]}) reproduces it {how}")
+    if verdict not in SAME_VERDICTS:
+        displayed = displayed_alike(a, b, thresholds)
+    if displayed is not None:
+        reason += f"; as displayed (EXIF Orientation applied: {displayed['applied']}) {displayed['verdict']}"
     return Comparison(a=a, b=b, verdict=verdict, reason=reason, file_equal=file_equal, same_field=same_field,
+                      displayed=displayed, reencode=reencode,
                       pixels_equal=pixels_equal, metadata_differences=meta, dhash_distance=distance,
                       ssim=float(s), psnr=float(p), max_abs_diff=mx, diff_fraction=frac,
                       resized=resized, common_luma=common, notes=tuple(notes),
@@ -303,12 +322,12 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
 
 
 def _codec_note(a: Side, b: Side, an: Analysis) -> str:
-    lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None]
+    # the codecs whose quantisation is part of the floor (a WebP's is reproduced instead: second_look)
+    lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None and s.codec.codec != "WebP"]
     if not lossy or not an.codec_bound:
         return ""
     q = ", ".join(f"{n} {c.label}" for n, c in lossy)
-    codecs = " and ".join(sorted({c.codec for _, c in lossy}))
-    return f"; within {codecs} quantisation noise ({q})"
+    return f"; within JPEG quantisation noise ({q})"
 
 
 _where = where  # kept for callers of the old private name

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .align import Analysis, analyse
-from .codec_noise import CodecTables, picture_fitted
+from .codec_noise import CodecTables
 from .load import Image
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
@@ -147,12 +147,14 @@ def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarra
     """The analysis; its focus judged again at a coarser JPEG side's quantisation when near a
     verdict (:mod:`compare.requantise`: a re-encode's double rounding is no refocus)."""
     try:
-        if kw["lumas"] is not None:  # a WebP side's steps as far as this picture's coefficients reach them
-            kw["codecs"] = tuple(picture_fitted(t, kw["lumas"]) if t is not None and t.codec == "WebP" else t
-                                 for t in kw["codecs"])
-        an = analyse(a_pixels, b_pixels, **kw)
+        codecs = kw.pop("codecs")
+        # a WebP's error is not added to the floor: the comparison reproduces it instead (libwebp's
+        # rounding and deblocking are not independent of the picture, and its flat AC steps put a
+        # noise allowance over the low frequencies a change lives in: compare.reencode)
+        an = analyse(a_pixels, b_pixels, codecs=tuple(None if t is not None and t.codec == "WebP" else t
+                                                      for t in codecs), **kw)
         if kw["lumas"] is not None:
-            an = refocus_at_quantisation(an, kw["lumas"], kw["codecs"], kw["codec_scales"], thresholds)
+            an = refocus_at_quantisation(an, kw["lumas"], codecs, kw["codec_scales"], thresholds)
         return an
     finally:
         job.help()

@@ -90,14 +90,16 @@ def requantised_jpeg(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
     return out if out is not None and out.shape == luma.shape else None
 
 
-def _webp_luma(luma: np.ndarray, quality: int) -> tuple[np.ndarray, tuple[int, ...]] | None:
-    """``luma`` through OpenCV's libwebp at ``quality`` and back: (decoded luma, its quantisers)."""
+def _webp_roundtrip(pixels: np.ndarray, quality: int) -> tuple[np.ndarray, tuple[int, ...]] | None:
+    """``pixels`` (gray or BGR) through OpenCV's libwebp at ``quality`` and back, as gray or BGR:
+    (decoded pixels, the encode's quantisers)."""
     from .vp8_quant import webp_tables
 
-    ok, buf = cv2.imencode(".webp", luma, [cv2.IMWRITE_WEBP_QUALITY, quality])
+    ok, buf = cv2.imencode(".webp", pixels, [cv2.IMWRITE_WEBP_QUALITY, quality])
     tables = webp_tables(buf.tobytes()) if ok else None
-    out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if tables is not None else None
-    if out is None or tables is None or out.shape != luma.shape:
+    out = (cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE if pixels.ndim == 2 else cv2.IMREAD_COLOR)
+           if tables is not None else None)
+    if out is None or tables is None or out.shape != pixels.shape:
         return None
     return out, tables.quantisers
 
@@ -107,21 +109,21 @@ def _mismatch(got: tuple[int, ...], want: tuple[int, ...]) -> int:
     return sum(abs(g - w) for g, w in zip(got, want)) + 128 * abs(len(got) - len(want))
 
 
-def webp_quality_for(luma: np.ndarray, want: tuple[int, ...]) -> int:
-    """The libwebp quality setting (0-100) whose encode of ``luma`` has the quantisers ``want``
+def webp_quality_for(pixels: np.ndarray, want: tuple[int, ...]) -> int:
+    """The libwebp quality setting (0-100) whose encode of ``pixels`` has the quantisers ``want``
     (base, then per segment: :attr:`compare.codec_noise.CodecTables.quantisers`), or the nearest.
     The base quantiser falls as the quality rises, but how depends on the picture (libwebp's segment
     analysis), so the quality is found by bisection on the base and then the segments are matched
     among the next ``WEBP_NEAR`` qualities (neighbouring qualities can share a base) -- all on the
     central ``WEBP_SEARCH`` pixels square of the picture, whose texture sets them like the whole's."""
-    h, w = luma.shape
+    h, w = pixels.shape[:2]
     k = WEBP_SEARCH
     y0, x0 = max(0, (h - k) // 2), max(0, (w - k) // 2)
-    crop = luma[y0:y0 + k, x0:x0 + k]
+    crop = np.ascontiguousarray(pixels[y0:y0 + k, x0:x0 + k])
     lo, hi = 0, 100  # the smallest quality whose base is no coarser than the file's
     while lo < hi:
         mid = (lo + hi) // 2
-        got = _webp_luma(crop, mid)
+        got = _webp_roundtrip(crop, mid)
         if got is None:
             return mid
         if got[1][0] > want[0]:
@@ -130,7 +132,7 @@ def webp_quality_for(luma: np.ndarray, want: tuple[int, ...]) -> int:
             hi = mid
     best, best_d = lo, None
     for q in range(lo, min(100, lo + WEBP_NEAR) + 1):
-        got = _webp_luma(crop, q)
+        got = _webp_roundtrip(crop, q)
         if got is None or got[1][0] != want[0]:
             break
         d = _mismatch(got[1], want)
@@ -139,23 +141,24 @@ def webp_quality_for(luma: np.ndarray, want: tuple[int, ...]) -> int:
     return best
 
 
-def requantised_webp(luma: np.ndarray, want: tuple[int, ...]) -> np.ndarray | None:
-    """``luma`` (2-D uint8) as libwebp encodes it at the quality whose quantisers are ``want``
+def requantised_webp(pixels: np.ndarray, want: tuple[int, ...]) -> np.ndarray | None:
+    """``pixels`` (uint8 gray or BGR) as libwebp encodes it at the quality whose quantisers are ``want``
     (:func:`webp_quality_for`; OpenCV's encoder takes a quality, not quantisers), decoded: the
     quantisation and the in-loop deblocking filter a WebP of this picture carries, both. The
     whole picture's quantisers are checked and the quality moved a step at a time (at most
     ``WEBP_STEPS``) while that brings them nearer the file's."""
-    if luma.ndim != 2 or luma.dtype != np.uint8 or min(luma.shape) < 16 or max(luma.shape) > 16383 or not want:
+    if (pixels.dtype != np.uint8 or not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3))
+            or min(pixels.shape[:2]) < 16 or max(pixels.shape[:2]) > 16383 or not want):
         return None
-    quality = webp_quality_for(luma, want)
-    got = _webp_luma(luma, quality)
+    quality = webp_quality_for(pixels, want)
+    got = _webp_roundtrip(pixels, quality)
     for _ in range(WEBP_STEPS):
         if got is None or _mismatch(got[1], want) == 0:
             break
         step = 1 if got[1][0] > want[0] or (got[1][0] == want[0] and got[1] > want) else -1
         if not 0 <= quality + step <= 100:
             break
-        nxt = _webp_luma(luma, quality + step)
+        nxt = _webp_roundtrip(pixels, quality + step)
         if nxt is None or _mismatch(nxt[1], want) >= _mismatch(got[1], want):
             break
         quality, got = quality + step, nxt

@@ -130,17 +130,20 @@ def test_band_noise_of_a_4x4_table_is_the_band_energy_of_rounded_4x4_coefficient
 
 
 @pytest.mark.parametrize("q", [70, 85])
-def test_a_webp_reencode_is_the_same_field_within_its_quantisation_noise(tmp_path, q, monkeypatch):
-    """skimage's colour wheel: its flat areas carry 1-3 level steps after a WebP re-encode, which
-    only the codec's own noise explains. Without the model the same pair reads a local change."""
+def test_a_webp_reencode_is_reproduced_from_its_quantisers(tmp_path, q, monkeypatch):
+    """skimage's colour wheel: its flat areas carry 1-3 level steps after a WebP re-encode. The
+    quantisers read from the file let libwebp reproduce the copy from the original, pixel for
+    pixel; without them the same pair reads a local change."""
     a = str(tmp_path / "color.png")
-    cv2.imwrite(a, cv2.cvtColor(data.colorwheel(), cv2.COLOR_RGBA2BGR) if data.colorwheel().shape[-1] == 4
-                else cv2.cvtColor(data.colorwheel(), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(a, cv2.cvtColor(data.colorwheel(), cv2.COLOR_RGB2BGR))
     b = str(tmp_path / f"color_q{q}.webp")
     cv2.imwrite(b, cv2.imread(a), [cv2.IMWRITE_WEBP_QUALITY, q])
     c = compare_files(a, b)
-    assert c.verdict in SAME_VERDICTS, c.reason
-    assert "within WebP quantisation noise (B quantiser" in c.reason and c.b.codec.codec == "WebP"
+    assert c.verdict in SAME_VERDICTS and c.same_field, c.reason
+    assert c.reason.startswith("B is A re-encoded as a WebP: libwebp at B's quantisers (base ")
+    assert c.reason.endswith("reproduces it pixel for pixel") and c.b.codec.codec == "WebP"
+    assert c.to_json()["reencode"] == {"side": "B", "of": "A", "codec": "WebP",
+                                       "quantisers": list(c.b.codec.quantisers), "pixel_equal": True}
     monkeypatch.setattr(pair_mod, "webp_tables", lambda data_: None)
     c0 = compare_files(a, b)
-    assert c0.verdict == "different" and "local change" in c0.reason, c0.reason
+    assert c0.verdict == "different" and "local change" in c0.reason and c0.reencode is None, c0.reason

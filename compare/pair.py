@@ -271,7 +271,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                                            distance=distance, analysis=analysis, thresholds=thresholds,
                                            resized=resized)
     displayed = reencode = None
-    if verdict not in SAME_VERDICTS and same_field:  # a re-encode changes no field: only then worth a look
+    if verdict not in SAME_VERDICTS and _one_field(analysis, thresholds):  # a re-encode moves no field
         again = as_reencode(a, b, thresholds)
         if again is not None:  # the WebP side is what libwebp makes of the other side
             c, reencode = again
@@ -289,6 +289,12 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                       ssim=float(s), psnr=float(p), max_abs_diff=mx, diff_fraction=frac,
                       resized=resized, common_luma=common, notes=tuple(notes),
                       thresholds=thresholds, analysis=analysis, ssim_map=smap)
+
+
+def _one_field(an: Analysis | None, t: Thresholds) -> bool:
+    """The aligned pair shows one field (correlated, not shifted beyond ``max_shift``): what a
+    re-encode of one side could be, whatever changed in it."""
+    return an is not None and an.correlation >= t.min_correlation and max(map(abs, an.shift)) <= t.max_shift
 
 
 def _container_words(a: Side, b: Side) -> str:

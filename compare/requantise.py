@@ -23,9 +23,10 @@ shows.
 A WebP side (session 10) blurs as well as rounds: VP8's in-loop deblocking filter smooths the
 block edges of every frame it decodes, so a re-encode of a soft, grainy micrograph (scikit-image's
 ``cell``) at q70-85 reads "B blurred by 1.0-1.3 px" although its sharpness fell by 3-5 % only. The
-finer side's luma then goes through libwebp itself (OpenCV's encoder) at the quality whose frame
-base quantiser is the WebP side's (:func:`requantised_webp`): the same rounding and the same
-filter. A refocus keeps the detail the re-encode of the sharper side still has.
+finer side's luma then goes through libwebp itself (OpenCV's encoder) at the quality whose
+quantisers (the frame's base and each segment's) are the WebP side's (:func:`requantised_webp`):
+the same rounding and the same filter. A refocus keeps the detail the re-encode of the sharper side
+still has. With the sides lossy by two codecs, each is tried as the source (:func:`quantiser_sides`).
 
 :func:`coarser_side` and :func:`quantiser_sides` pick the side, :func:`requantised_luma` applies the tables, and
 :func:`refocus_at_quantisation` redoes the focus figures.

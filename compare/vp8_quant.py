@@ -17,12 +17,17 @@ chroma reaches B, G and R with the BT.601 coefficients.
 
 Only the first partition's header is read (a few dozen bool-coded bits, RFC 6386 section 9);
 lossless (VP8L) and animated files have no such tables and return None.
+
+The comparison does not add this error to its noise floor (:mod:`compare.second_look` says why): the
+quantisers let libwebp reproduce a copy (:func:`compare.requantise.requantised_webp`), the model
+ranks a WebP side against the other's quantisation (:func:`compare.requantise.coarser_side`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .codec_noise import CodecTables
+from .errors import LimitError
 
 # RFC 6386 section 14.1: quantiser index -> step
 DC_STEPS = (4, 5, 6, 7, 8, 9, 10, 10, 11, 12, 13, 14, 15, 16, 17, 17, 18, 19, 20, 20, 21, 21, 22, 22, 23, 23,
@@ -138,7 +143,7 @@ def webp_tables(data: bytes) -> CodecTables | None:
         return None
     try:
         chunks, _ = webp.walk(data)
-    except Exception:  # noqa: BLE001 - over a chunk limit: no codec model, the decoder says the rest
+    except LimitError:  # over the chunk limit: no codec model (loading refuses such a file anyway)
         return None
     kinds = {c.fourcc for c in chunks}
     frames = [c for c in chunks if c.fourcc == b"VP8 "]

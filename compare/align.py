@@ -324,7 +324,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             slack = max(edge_slack, math.hypot(dx, dy))
             motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
                                   block=LOCAL_BLOCK) + moved_objects(
-                resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2)
+                resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2,
+                alias=None if alias is None else alias * np.float32(lv))
         if alias is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
         tol = gx * gx  # tol = sqrt(s_local^2 + slack^2 (gx^2 + gy^2)), in place: the same operations

@@ -128,6 +128,18 @@ def window_fits(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.nda
     return np.einsum("...ij,...j->...i", inv, xr), inv, fit, lv
 
 
+def _alias_reach(alias: np.ndarray, inv: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per window: the largest displacement an error of the window's RMS ``alias`` can make its fit
+    read, ``a sqrt(n lambda_max)`` (see :func:`moved_objects`)."""
+    ny, nx = shape
+    n = WINDOW * WINDOW
+    a2 = np.maximum(_window_sums(np.square(alias, dtype=np.float32), ny, nx) / n, 0.0)  # integral rounding
+    blk = inv[..., 2:, 2:]
+    tr, det = blk[..., 0, 0] + blk[..., 1, 1], blk[..., 0, 0] * blk[..., 1, 1] - blk[..., 0, 1] * blk[..., 1, 0]
+    lam = 0.5 * tr + np.sqrt(np.maximum(0.25 * tr * tr - det, 0.0))
+    return np.sqrt(a2 * n * np.maximum(lam, 0.0))
+
+
 def robust_cov(resid: np.ndarray, xs, beta: np.ndarray, inv: np.ndarray, y: int, x: int,
                noise_var: float) -> np.ndarray:
     """White's heteroscedasticity-robust covariance of the displacement ``(ux, uy)`` of the window
@@ -141,7 +153,8 @@ def robust_cov(resid: np.ndarray, xs, beta: np.ndarray, inv: np.ndarray, y: int,
 
 
 def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.ndarray,
-                  valid: np.ndarray, *, noise_var: float, slack: float) -> tuple[int, float]:
+                  valid: np.ndarray, *, noise_var: float, slack: float,
+                  alias: np.ndarray | None = None) -> tuple[int, float]:
     """Separate objects that moved against the field: how many, and the largest displacement
     (working pixels).
 
@@ -173,7 +186,14 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     6's mESC time-lapse, README cause 19: 23 of 1600 windows could pin ``OBJECT_PX``; the loci
     windows, at 0.18-0.25 px of standard error, moved by 2-4 px at 7-18 robust standard errors,
     were never judged while every window had to pin ``OBJECT_PX``). Overlapping moved windows
-    are one object (8-connected on the window grid)."""
+    are one object (8-connected on the window grid).
+
+    ``alias`` (a rescaled pair: :func:`compare.resample_noise.alias_sigma` on this grid, residual
+    units) is the aliasing a resampling may leave. It is no noise: a moire is one pattern over the
+    window, as if the texture had shifted, and its fit is a displacement. However it lines up with
+    the gradients, an error of RMS ``a`` over the window's ``n`` samples displaces the fit by at
+    most ``a sqrt(n lambda)``, ``lambda`` the largest eigenvalue of the inverse normal matrix's
+    displacement block (Cauchy-Schwarz); a window moved no further than that is not judged."""
     h, w = resid.shape
     half = WINDOW // 2
     if h // half < 2 or w // half < 2 or noise_var <= 0:
@@ -191,6 +211,8 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     mag = np.hypot(rel[..., 0], rel[..., 1])
     # each window judged on its own displacement: noise alone pins it at Z_OBJECT standard errors
     judged = measured & (mag > max(OBJECT_PX, slack)) & (se * Z_OBJECT <= mag)
+    if alias is not None:
+        judged &= mag > _alias_reach(alias, inv, mag.shape)
     moved = np.zeros(mag.shape, np.uint8)
     for iy, ix in zip(*np.nonzero(judged)):
         cov = robust_cov(resid, (lv, gx, gy), beta[iy, ix], inv[iy, ix], iy * half, ix * half, noise_var)

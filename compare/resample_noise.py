@@ -19,7 +19,7 @@ import math
 import cv2
 import numpy as np
 
-KERNELS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)  # resize defaults without a prefilter
+KERNELS = (cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4, cv2.INTER_NEAREST, cv2.INTER_NEAREST_EXACT)
 WINDOW = 2.0  # Gaussian sigma (pixels of the smaller image) of the local RMS, beyond the smoothing
 
 

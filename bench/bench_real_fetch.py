@@ -255,6 +255,15 @@ def reencodes(make, jpg, n: str, p: str, img: np.ndarray, qs, *, pair: bool = Tr
         yield make("reencode", f"{n} q90 vs q70", jpg(f"{n}__q90", img, 90), jpg(f"{n}__q70", img, 70))
 
 
+def nearest_copies(make, png, n: str, p: str, img: np.ndarray, scales=(0.6, 0.9)):
+    """Copies of ``img`` (file ``p``) reduced by nearest neighbour, no prefilter at all (session 10):
+    ``make("resized-nearest", name, p, copy)``."""
+    h, w = img.shape[:2]
+    for sc in scales:
+        r = cv2.resize(img, (round(w * sc), round(h * sc)), interpolation=cv2.INTER_NEAREST)
+        yield make("resized-nearest", f"{n} {sc:.2f}x nearest", p, png(f"{n}__{sc:.2f}nearest", r))
+
+
 def resized_copies(make, png, n: str, p: str, img: np.ndarray, scales, k: int):
     """Copies of ``img`` (file ``p``) reduced by each of ``scales``, the interpolations of
     ``INTERPS`` taken in turn from the ``k``-th: ``make("resized", name, p, copy)``."""

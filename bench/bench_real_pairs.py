@@ -34,7 +34,8 @@ import numpy as np
 from bench_real_fetch import LabelledPair, webp_reencodes, write_webp
 from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
 
-SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "reencode-webp", "resized") + SAME2
+SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "reencode-webp", "resized",
+        "resized-nearest") + SAME2
 DIFFERENT = ("timelapse", "another-field", "another-scene", "local-change", "dimming", "refocus") + DIFFERENT2
 CATEGORIES = SAME + DIFFERENT
 
@@ -271,6 +272,11 @@ def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
             h, wd = img.shape[:2]
             r = cv2.resize(img, (round(wd * s), round(h * s)), interpolation=interps[iname])
             yield RealPair("resized", f"{n} {s:.2f}x {iname}", p, w.png(f"{n}__{s:.2f}{iname}", r))
+        if not quick and n not in big:  # no prefilter at all (session 10): nearest neighbour at 0.9x and 0.6x
+            h, wd = img.shape[:2]
+            for s in (0.6, 0.9):
+                r = cv2.resize(img, (round(wd * s), round(h * s)), interpolation=cv2.INTER_NEAREST)
+                yield RealPair("resized-nearest", f"{n} {s:.2f}x nearest", p, w.png(f"{n}__{s:.2f}nearest", r))
     if stuck is not None:
         r = cv2.resize(stuck[1], (256, 256), interpolation=cv2.INTER_AREA)
         yield RealPair("resized", "stuck t1 0.50x area (16-bit)", frames[0], w.png("stuck_t1__0.50area", r))

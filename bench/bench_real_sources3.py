@@ -56,10 +56,10 @@ import os
 from collections.abc import Callable, Iterator
 
 
-from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes, copy_once, webp_reencodes, WEBP_QUALITIES
+from bench_real_fetch import LabelledPair, gather_sources, read, video_frames, pair_tools, resized_copies, reencodes, copy_once, webp_reencodes, WEBP_QUALITIES, nearest_copies
 
 SAME3 = ("identical-file", "identical-pixels", "repeat-confocal", "repeat-confocal-drift", "repeat-dark", "shot-vs-mean-fluo",
-         "shot-vs-mean-photo", "reencode", "resized", "reencode-webp")
+         "shot-vs-mean-photo", "reencode", "resized", "reencode-webp", "resized-nearest")
 DIFFERENT3 = ("timelapse", "timelapse-fluo16", "timelapse-phase", "another-field-fluo", "another-scene", "refocus")
 CATEGORIES3 = SAME3 + DIFFERENT3
 
@@ -183,6 +183,7 @@ def labelled_pairs3(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         qs = (70,) if quick else ((70, 95) if n in big else (70, 75, 80, 85, 90, 95))
         yield from reencodes(P, jpg, n, p, img, qs, pair=not quick)
         yield from webp_reencodes(P, out, n, p, img, WEBP_QUALITIES[:1] if quick else WEBP_QUALITIES)
+        yield from nearest_copies(P, png, n, p, img, (0.9,) if quick else (0.6, 0.9))
         scales = (0.5,) if quick or n in big else (0.5, 0.6, 0.75, 0.8)
         yield from resized_copies(P, png, n, p, img, scales, k)
 

@@ -90,11 +90,11 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from bench_real_fetch import (LabelledPair, copy_once, webp_reencodes, WEBP_QUALITIES, gather_sources, offset_windows, pair_tools, reencodes,
+from bench_real_fetch import (LabelledPair, copy_once, webp_reencodes, WEBP_QUALITIES, nearest_copies, gather_sources, offset_windows, pair_tools, reencodes,
                               resized_copies, video_frames)
 from bench_real_sources8 import centre, read_first, read_pages
 
-SAME9 = ("repeat-photo", "repeat-raw-video", "repeat-video", "identical-file", "identical-pixels", "reencode", "resized", "reencode-webp")
+SAME9 = ("repeat-photo", "repeat-raw-video", "repeat-video", "identical-file", "identical-pixels", "reencode", "resized", "reencode-webp", "resized-nearest")
 DIFFERENT9 = ("timelapse-16bit", "timelapse-video", "refocus", "another-stack", "another-field")
 CATEGORIES9 = SAME9 + DIFFERENT9
 
@@ -207,6 +207,7 @@ def labelled_pairs9(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         yield P("identical-pixels", name, p, png(f"{name}__decoded", img, 1))
         yield from reencodes(P, jpg, name, p, img, QUALITIES[:1] if quick else QUALITIES, pair=False)
         yield from webp_reencodes(P, out, name, p, img, WEBP_QUALITIES[:1] if quick else WEBP_QUALITIES)
+        yield from nearest_copies(P, png, name, p, img, (0.9,) if quick else (0.6, 0.9))
         yield from resized_copies(P, png, name, p, img, (0.5,) if quick else (0.5, 0.75), k)
     # 16-bit stills stored losslessly as PNG: a raw green plane and single confocal frames
     stills: dict[str, np.ndarray] = {}

@@ -208,10 +208,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     la, lb = _luma(wa), _luma(wb)
     levels = _level_ratios(wa, wb)  # what "brighter" means where no structure carries a gain
     q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
-    # each side's blankness and noise against its own rounding: a 16-bit frame's structure of a few
-    # 8-bit levels is above its own step, whatever the other side's (its 8-bit export's) is
-    q_sides = (quantisation_noise(_lsb(a_pixels), factor), quantisation_noise(_lsb(b_pixels), factor))
-    blank_a, blank_b = (is_flat(x, noise_floor=q) for x, q in zip((la, lb), q_sides))  # before scaling (no rounding)
+    blank_a, blank_b = (is_flat(x, noise_floor=q_noise) for x in (la, lb))  # before scaling (no rounding)
     lv = level_scale(la, lb, step=step)
     if lv != 1.0:
         wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
@@ -228,7 +225,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         noise_a, noise_b = (f.result() for f in noises)
     if pre_noise is not None:
         noise_a, noise_b = pre_noise[0] * lv, pre_noise[1] * lv
-    noise_a, noise_b = max(noise_a, q_sides[0] * lv), max(noise_b, q_sides[1] * lv)  # each side's own rounding
+    noise_a, noise_b = max(noise_a, q_noise * lv), max(noise_b, q_noise * lv)
     g2 = _gauss_noise_gain(1.0) ** 2  # noise variance through the fit's sigma-1 smoothing
 
     # Both resampled half-way onto a common grid: aw(u) = a(u - d/2), bw(u) = b(u + d/2). Each

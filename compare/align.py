@@ -276,6 +276,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     def pick(x: np.ndarray) -> np.ndarray:
         return x.ravel().take(at)
 
+    alias_lv = None if alias is None else alias * np.float32(lv)  # the aliasing in working units, once
+
     def channel(ca, cb, cname):
         """One channel's gain, offset, noise and residual in tolerances (channels are independent)."""
         sa1, sb1 = cv2.GaussianBlur(ca, (0, 0), 1.0), cv2.GaussianBlur(cb, (0, 0), 1.0)
@@ -325,9 +327,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
                                   block=LOCAL_BLOCK) + moved_objects(
                 resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2,
-                alias=None if alias is None else alias * np.float32(lv))
-        if alias is not None:  # a resampling's aliasing, like a codec's quantisation
-            s_local = np.sqrt(s_local * s_local + (alias * np.float32(lv)) ** 2)
+                alias=alias_lv)
+        if alias_lv is not None:  # a resampling's aliasing, like a codec's quantisation
+            s_local = np.sqrt(s_local * s_local + alias_lv ** 2)
         tol = gx * gx  # tol = sqrt(s_local^2 + slack^2 (gx^2 + gy^2)), in place: the same operations
         tol += gy * gy
         tol *= np.float32(edge_slack) ** 2

@@ -58,6 +58,12 @@ class CodecTables:
     quantisers: tuple[int, ...] = ()  # WebP: the frame's base quantiser, then each segment's (if any)
 
     @property
+    def in_floor(self) -> bool:
+        """Whether the comparison adds this quantisation error to its noise floor: a JPEG's; a WebP's
+        is reproduced instead (:mod:`compare.second_look`)."""
+        return self.codec != "WebP"
+
+    @property
     def label(self) -> str:
         """How a reason names the setting: ``quality ~70`` (JPEG) or ``quantiser 39`` (WebP)."""
         return f"quality ~{self.quality}" if self.codec == "JPEG" else f"quantiser {self.quality}"

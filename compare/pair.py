@@ -58,7 +58,7 @@ class Side:
     dhash: DHash
     metadata: dict
     work: np.ndarray | None = field(default=None, repr=False)  # compare.align.working_image
-    codec: CodecTables | None = field(default=None, repr=False)  # quantisation tables of a JPEG
+    codec: CodecTables | None = field(default=None, repr=False)  # a lossy file's quantisation (JPEG, WebP)
 
     def to_json(self) -> dict:
         img = self.image
@@ -330,8 +330,7 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
 
 
 def _codec_note(a: Side, b: Side, an: Analysis) -> str:
-    # the codecs whose quantisation is part of the floor (a WebP's is reproduced instead: second_look)
-    lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None and s.codec.codec != "WebP"]
+    lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None and s.codec.in_floor]
     if not lossy or not an.codec_bound:
         return ""
     q = ", ".join(f"{n} {c.label}" for n, c in lossy)

@@ -144,15 +144,14 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
 
 def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarray, b_pixels: np.ndarray,
                        **kw) -> Analysis:
-    """The analysis; its focus judged again at a coarser JPEG side's quantisation when near a
-    verdict (:mod:`compare.requantise`: a re-encode's double rounding is no refocus)."""
+    """The analysis, with the quantisation of the sides whose codec is part of the floor
+    (:attr:`compare.codec_noise.CodecTables.in_floor`; a WebP's is reproduced instead, by
+    :mod:`compare.second_look`); its focus judged again at a coarser lossy side's quantisation when
+    near a verdict (:mod:`compare.requantise`: a re-encode's double rounding is no refocus)."""
     try:
         codecs = kw.pop("codecs")
-        # a WebP's error is not added to the floor: the comparison reproduces it instead (libwebp's
-        # rounding and deblocking are not independent of the picture, and its flat AC steps put a
-        # noise allowance over the low frequencies a change lives in: compare.reencode)
-        an = analyse(a_pixels, b_pixels, codecs=tuple(None if t is not None and t.codec == "WebP" else t
-                                                      for t in codecs), **kw)
+        an = analyse(a_pixels, b_pixels, codecs=tuple(t if t is not None and t.in_floor else None for t in codecs),
+                     **kw)
         if kw["lumas"] is not None:
             an = refocus_at_quantisation(an, kw["lumas"], codecs, kw["codec_scales"], thresholds)
         return an

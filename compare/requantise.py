@@ -41,6 +41,7 @@ import numpy as np
 
 from .align import Analysis, analyse
 from .codec_noise import CodecTables
+from .vp8_quant import webp_tables
 
 NEAR = 0.5   # focus figures at this fraction of their thresholds are judged again
 WEBP_SEARCH = 512  # the WebP quality is searched on a central square of this many pixels a side
@@ -94,8 +95,6 @@ def requantised_jpeg(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
 def _webp_roundtrip(pixels: np.ndarray, quality: int) -> tuple[np.ndarray, tuple[int, ...]] | None:
     """``pixels`` (gray or BGR) through OpenCV's libwebp at ``quality`` and back, as gray or BGR:
     (decoded pixels, the encode's quantisers)."""
-    from .vp8_quant import webp_tables
-
     ok, buf = cv2.imencode(".webp", pixels, [cv2.IMWRITE_WEBP_QUALITY, quality])
     tables = webp_tables(buf.tobytes()) if ok else None
     out = (cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE if pixels.ndim == 2 else cv2.IMREAD_COLOR)
@@ -203,7 +202,7 @@ def refocus_at_quantisation(an: Analysis, lumas, codecs, scales, thresholds) -> 
         qb = requantised_luma(yb, tables) if side == 0 else yb
         if qa is None or qb is None:
             continue
-        both = (None, None) if tables.codec == "WebP" else (tables, tables)
+        both = (tables, tables) if tables.in_floor else (None, None)
         again = analyse(qa, qb, noise_sigma=thresholds.noise_sigma, codecs=both, codec_scales=(1.0, 1.0),
                         lumas=(qa, qb))
         strength = max(abs(again.blur) / thresholds.refocus_blur, abs(again.sharpness_change) / thresholds.refocus,

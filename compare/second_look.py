@@ -40,10 +40,10 @@ def displayed_alike(a, b, thresholds) -> dict | None:
                        thresholds=thresholds)
     if c.verdict not in SAME_VERDICTS:
         return None
-    if c.verdict == Verdict.IDENTICAL_FILE:  # two arrays, one encoding: equal pixels, not files
-        return {"orientation": list(tags), "applied": describe(tags), "verdict": Verdict.IDENTICAL_PIXELS.value,
-                "reason": "pixels identical"}
-    return {"orientation": list(tags), "applied": describe(tags), "verdict": c.verdict.value, "reason": c.reason}
+    equal = c.verdict == Verdict.IDENTICAL_FILE  # two arrays, one encoding: equal pixels, not files
+    return {"orientation": list(tags), "applied": describe(tags),
+            "verdict": Verdict.IDENTICAL_PIXELS.value if equal else c.verdict.value,
+            "reason": "pixels identical" if equal else c.reason}
 
 
 def as_reencode(a, b, thresholds):

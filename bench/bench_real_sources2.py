@@ -49,8 +49,8 @@ import numpy as np
 from bench_real_fetch import git_members
 from bench_real_fetch import read as _read
 
-SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo")
-DIFFERENT2 = ("timelapse-phase", "timelapse-fluo16", "another-field-fluo")
+SAME2 = ("repeat-scmos", "shot-vs-mean-fluo", "shot-vs-mean-photo", "levels-mapped", "levels-saturated")
+DIFFERENT2 = ("timelapse-phase", "timelapse-fluo16", "another-field-fluo", "levels-mapped-changed")
 
 _IID = "Plugins/Model_validation"
 W2S_FIELDS = range(1, 121)
@@ -235,6 +235,54 @@ def labelled_pairs2(root: str, *, quick: bool = False, mirrors: str = "/work/.mi
         if not quick:
             for i in range(0, len(t98) - 5, 5):
                 yield mk("timelapse-phase", f"T98G phase contrast t{i + 1}-t{i + 6}", t98[i], t98[i + 5])
+    if not quick:
+        yield from _levels_mapped(mk, png, s, t98)
+
+
+def export8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """ImageJ's 16 -> 8 bit conversion with the display range ``lo .. hi``: linear, rounded, clipped."""
+    x = (img.astype(np.float64) - lo) * (255.0 / max(hi - lo, 1.0))
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
+def auto_range(img: np.ndarray) -> tuple[float, float]:
+    """ImageJ's "Auto" display range: 0.35 % of the pixels saturated at each end."""
+    lo, hi = np.quantile(img, [0.0035, 0.9965])
+    return float(lo), float(hi)
+
+
+def _levels_mapped(mk, png, s, t98) -> Iterator:
+    """Session 11: the same 16-bit frames as their 8-bit exports with the display range stretched
+    (min..max: "levels-mapped"; ImageJ's Auto, 0.35 % saturated at each end: "levels-saturated"),
+    frames below 4096 with their samples shifted 4 bits (a 12-bit camera's high-bit storage), and
+    against another time point exported or shifted the same way ("levels-mapped-changed")."""
+    series = {}
+    for c in ("yfp", "tfp", "bf"):
+        for pos, ts in ((4, (10, 20, 30)), (12, (10, 20, 30)), (7, ("01", "11"))):
+            for t in ts:
+                series.setdefault(f"rcell2_{c}_pos{pos:02d}", []).append(s(f"rcell2_{c}_pos{pos:02d}_t{t}.tif"))
+    series["t98g"] = list(t98[:3])
+    series["acsn_tirf_9hz"] = [s("acsn_tirf_9hz.tif")]
+    for key, paths in series.items():
+        frames = [(p, _read(p)) for p in paths if os.path.exists(p)]
+        frames = [(p, img if img.ndim == 2 else img[0]) for p, img in frames if img is not None and img.dtype == np.uint16]
+        made = []
+        for p, img in frames:
+            tag = os.path.basename(p)[:-4]
+            a = png(f"{tag}__16", img)
+            mm = png(f"{tag}__8minmax", export8(img, float(img.min()), float(img.max())))
+            auto = png(f"{tag}__8auto", export8(img, *auto_range(img)))
+            x16 = png(f"{tag}__x16", (img.astype(np.uint32) * 16).astype(np.uint16)) if int(img.max()) < 4096 else None
+            yield mk("levels-mapped", f"{tag} vs its 8-bit export (min-max)", a, mm)
+            yield mk("levels-saturated", f"{tag} vs its 8-bit export (auto, 0.35 % saturated)", a, auto)
+            if x16 is not None:
+                yield mk("levels-mapped", f"{tag} vs its samples x16", a, x16)
+            made.append((tag, a, mm, auto, x16))
+        for (t1, a1, _, _, _), (t2, _, mm2, auto2, x2) in zip(made, made[1:]):
+            yield mk("levels-mapped-changed", f"{t1} vs {t2}'s 8-bit export (min-max)", a1, mm2)
+            yield mk("levels-mapped-changed", f"{t1} vs {t2}'s 8-bit export (auto)", a1, auto2)
+            if x2 is not None:
+                yield mk("levels-mapped-changed", f"{t1} vs {t2}'s samples x16", a1, x2)
 
 
 def write_fixtures(root: str, dst: str) -> list[str]:

@@ -60,7 +60,7 @@ from .focus import (
     with_noise,
 )
 from .hashing import is_flat, luma
-from .levels import level_scale
+from .levels import level_scale, range_map
 from .motion import moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
@@ -158,7 +158,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             b_work: np.ndarray | None = None, codecs=(None, None), codec_scales=(1.0, 1.0),
             band_limit: float = 0.0, edge_slack: float = EDGE_SLACK,
             lumas: tuple[np.ndarray, np.ndarray] | None = None,
-            resampled_from: np.ndarray | None = None) -> Analysis:
+            resampled_from: np.ndarray | None = None, resampled_side: int | None = None) -> Analysis:
     """Register, normalise and find local changes between two same-size images.
 
     ``noise_sigma`` (8-bit DN, one frame, full resolution) comes from a device profile; when None
@@ -171,7 +171,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     misregistration (working pixels) tolerated at edges -- wider when two resampling filters met.
     ``lumas`` are the inputs' full-resolution luma when the caller has them (the refocus test).
     ``resampled_from`` is the larger original's luma (8-bit scale) when one input is a reduction
-    of it: the aliasing a resampling may leave (:mod:`compare.resample_noise`) joins the floor.
+    of it (``resampled_side``: 0 when that is A, 1 when B): the aliasing a resampling may leave
+    (:mod:`compare.resample_noise`) joins the floor. When the two sides' used ranges are two
+    mappings of the data (:func:`compare.levels.range_map`), B is put on A's scale first.
     """
     if a_pixels.shape[:2] != b_pixels.shape[:2]:
         raise ValueError(f"analyse needs equal sizes, got {a_pixels.shape[:2]} and {b_pixels.shape[:2]}")
@@ -190,6 +192,20 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         wa, wb = (redo, wb) if partner[0] == 0 else (wa, redo)
     if wa.ndim != wb.ndim:  # gray vs colour: compare luma only
         wa, wb = _luma(wa), _luma(wb)
+    # two mappings of the data (an 8-bit export of a 16-bit frame, samples shifted by some bits):
+    # B is put on A's scale before any level is set, its rounding step with it (compare.levels)
+    lsb_stored = (_lsb(a_pixels), _lsb(b_pixels))
+    lsb = list(lsb_stored)
+    mapped = range_map(_luma(wa), _luma(wb), steps=(lsb[0], lsb[1]))
+    if mapped is not None and any(is_flat(_luma(x), noise_floor=quantisation_noise(s, factor)) for x, s in zip((wa, wb), lsb)):
+        mapped = None  # a blank side's range is its noise's: stretching it would make structure of it
+    k_map = 1.0
+    if mapped is not None:
+        k_map = mapped[0]
+        wb = wb * np.float32(k_map) + np.float32(mapped[1])
+        lsb[1] *= k_map
+        if alias is not None and resampled_side == 1:
+            alias = alias * np.float32(k_map)
     pre_noise = None
     if band_limit > 0 and factor == 1:
         # the pixel noise is measured before the band limit (after it, a Laplacian-difference
@@ -204,7 +220,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         wa, wb = _chroma_blur(wa, chroma), _chroma_blur(wb, chroma)
     # every level is judged in the pair's own used range, never the container's (compare.levels):
     # SSIM's constants, clip levels, noise floors; the reported figures are converted back
-    step = max(_lsb(a_pixels), _lsb(b_pixels))
+    step = max(lsb)
     la, lb = _luma(wa), _luma(wb)
     levels = _level_ratios(wa, wb)  # what "brighter" means where no structure carries a gain
     q_noise = quantisation_noise(step, factor)  # no noise estimate may go below the rounding's
@@ -213,7 +229,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if lv != 1.0:
         wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
         noise_sigma = None if noise_sigma is None else noise_sigma * lv
-    clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_levels(a_pixels), clip_levels(b_pixels)))
+    clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
+    if mapped is not None:
+        clip_b = (clip_b[0] * k_map + mapped[1], clip_b[1] * k_map + mapped[1])
+    clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_a, clip_b))
     floor = FLOOR_LSB * step * lv
     h, w = la.shape
     if blank_a and blank_b:  # nothing to register: the residual at zero shift decides
@@ -307,7 +326,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         if noise_sigma is not None:
             profiled = raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA)
             s_sigma = max(s_sigma, profiled)
-        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA) * lv
+        cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA, gains=(1.0, k_map)) * lv
         bound = cf > s_sigma
         s_sigma = max(s_sigma, cf, floor)
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
@@ -361,6 +380,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
 
     y_w = np.array(LUMA_BGR if len(gains) == 3 else (1.0,))
     gain = float(np.dot(y_w, gains))
+    raw_gain = gain / k_map  # B's gain before the range map: what the full-resolution lumas carry
     offset = float(np.dot(y_w, offsets))
     # per-frame noise at full resolution: the difference of two frames carries sqrt(2) of it, and
     # area averaging by `factor` divided white noise by `factor`
@@ -378,7 +398,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         nb_norm = noise_b / max(abs(gain), 1e-3)
         corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and corr >= SSIM_NOISE_CORR
-        codec_var = [(_codec_sigma(codecs, codec_scales, factor, "Y", math.hypot(1.0, e)) * lv) ** 2 for e in SSIM_SCALES]
+        codec_var = [(_codec_sigma(codecs, codec_scales, factor, "Y", math.hypot(1.0, e), gains=(1.0, k_map)) * lv) ** 2
+                     for e in SSIM_SCALES]
         s_job = _tasks().submit(signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree,
                                 codec_var=codec_var) \
             if min(sa.shape) >= 11 else None
@@ -390,7 +411,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         s_al = s_job.result() if s_job is not None else corr
         # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)
         q_work = codec_band_noise(codecs, codec_scales, factor, band_limit=band_limit if factor == 1 else 0.0,
-                                  gains=(1.0, gain)) * (lv * lv)
+                                  gains=(1.0, raw_gain)) * (lv * lv)
         fine: FineEnergies | None = None
         if tile >= 32:  # the full-resolution tiles come from the same band-passes
             total, tiles = work_job.result()
@@ -400,8 +421,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             work = with_noise(work_job.result(), q_work)
         sharp, blur = sharpness_from_energies(work), blur_from_energies(work) * factor
         if fine_job is not None:  # B on A's gain (an exposure change is no refocus), and the codec's noise
-            fine = on_gain(fine_job.result(), gain,
-                           codec_band_noise(codecs, codec_scales, 1, band_limit=band_limit, gains=(1.0, gain)))
+            fine = on_gain(fine_job.result(), raw_gain,
+                           codec_band_noise(codecs, codec_scales, 1, band_limit=band_limit, gains=(1.0, raw_gain)))
             if fine is not None:
                 fs, fb = sharpness_from_energies(fine.total), blur_from_energies(fine.total)
                 sharp = fs if abs(fs) > abs(sharp) else sharp
@@ -422,4 +443,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
                     moved=moved, moved_px=moved_px * factor, moved_objects=objects,
                     moved_objects_px=objects_px * factor, focus_tiles=tilted,
-                    level_change=levels[0], channel_levels=levels[1])
+                    level_change=levels[0], channel_levels=levels[1],
+                    levels_map=None if mapped is None else (
+                        raw_gain * lsb_stored[0] / lsb_stored[1], (offset - mapped[1]) / (k_map * lsb_stored[1])))

@@ -58,3 +58,34 @@ def level_scale(*lumas: np.ndarray, step: float) -> float:
     lo, hi = used_range(*lumas)
     span = max(hi - lo, MIN_STEPS * step)
     return max(1.0, LEVELS / span)
+
+
+#: Two used ranges this many times apart are two mappings of the data, not an exposure drift
+#: (two stops): a 16-bit frame against its 8-bit export with the display range stretched, a
+#: 12-bit camera's samples stored from the low or the high bit of a 16-bit container.
+RESCALE_RATIO = 4.0
+
+
+def range_map(ya: np.ndarray, yb: np.ndarray, *, steps: tuple[float, float]) -> tuple[float, float] | None:
+    """``(k, c)`` that put B's robust used range onto A's (``k * B + c``), when the two ranges are
+    :data:`RESCALE_RATIO` or more times apart; else None (the comparison fits their gain itself).
+
+    ``ya``, ``yb`` are on one scale, ``steps`` each side's sample step on it. On A's scale B's
+    rounding step is ``k * steps[1]``: judged in shared units instead, the coarser side's step
+    (an 8-bit export's, 257 times a 16-bit step) would be the rounding floor of a frame whose
+    whole structure spans a few of those steps, and every change in it would be within "noise".
+
+    >>> a = np.linspace(1.0, 2.0, 101)  # a 16-bit frame spanning ~260 of its steps, on the 8-bit scale
+    >>> k, c = range_map(a, (a - 1.0) * 255.0, steps=(1 / 257, 1.0))
+    >>> round(k, 5), round(c, 5)
+    (0.00392, 1.0)
+    >>> range_map(a, a * 3.0, steps=(1 / 257, 1 / 257)) is None  # within two stops: a gain
+    True
+    """
+    (lo_a, hi_a), (lo_b, hi_b) = used_range(ya), used_range(yb)
+    span_a = max(hi_a - lo_a, MIN_STEPS * steps[0])
+    span_b = max(hi_b - lo_b, MIN_STEPS * steps[1])
+    k = span_a / span_b
+    if 1.0 / RESCALE_RATIO < k < RESCALE_RATIO:
+        return None
+    return k, lo_a - k * lo_b

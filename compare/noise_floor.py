@@ -210,15 +210,17 @@ def quantisation_noise(step: float, factor: int = 1) -> float:
     return step / math.sqrt(12.0) / max(1, factor)
 
 
-def _codec_sigma(codecs, scales, factor: int, channel: str, smooth_sigma: float) -> float:
-    """Quantisation noise of the lossy sides in the smoothed working residual (8-bit DN)."""
+def _codec_sigma(codecs, scales, factor: int, channel: str, smooth_sigma: float,
+                 gains: tuple[float, float] = (1.0, 1.0)) -> float:
+    """Quantisation noise of the lossy sides in the smoothed working residual (8-bit DN; ``gains``
+    multiply each side's, when its levels were mapped onto the other's)."""
     var = 0.0
-    for tables, scale in zip(codecs, scales):
+    for tables, scale, g in zip(codecs, scales, gains):
         if tables is None:
             continue
         k = factor * scale  # full-resolution pixels of this side per working pixel
         sigma = k * math.sqrt(smooth_sigma ** 2 + (1.0 / 12.0 if k > 1 else 0.0))
-        var += tables.pixel_sigma(smooth_sigma=sigma, channel=channel) ** 2
+        var += (g * tables.pixel_sigma(smooth_sigma=sigma, channel=channel)) ** 2
     return math.sqrt(var)
 
 

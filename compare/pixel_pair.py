@@ -96,7 +96,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     common = bool(notes)
     resized = False
     scales = (1.0, 1.0)
-    original = None
+    original = original_side = None
     if ya.shape != yb.shape:
         resized = True
         (ha, wa), (hb, wb) = ya.shape, yb.shape
@@ -104,6 +104,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
                      f"reduced with an area filter and both band-limited alike")
         scales = (max(1.0, wa / wb), max(1.0, wb / wa))
         big = ya if ha * wa > hb * wb else yb
+        original_side = 0 if ha * wa > hb * wb else 1
         original = big.astype(np.float32) * np.float32(255.0 / data_range)  # 8-bit scale, full size
         if ha * wa > hb * wb:
             ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
@@ -137,7 +138,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
         codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
-        resampled_from=original,
+        resampled_from=original, resampled_side=original_side,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
     return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
 

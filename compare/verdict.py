@@ -182,8 +182,12 @@ def drift_words(an) -> list[str]:
     """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
     structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`)."""
     words = []
+    if an.levels_map is not None:  # two mappings of the data: not a drift to lock
+        g, o = an.levels_map
+        words.append(f"levels: B = {g:.4g} x A {'-' if o < 0 else '+'} {abs(o):.4g} in stored values (exposure, "
+                     f"bit depth or display range; compared on A's scale)")
     change, gains = an.exposure_change, an.drift_gains
-    if abs(change) >= 0.02:
+    if abs(change) >= 0.02 and an.levels_map is None:  # else the levels say it all
         words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
     if len(gains) == 3 and 1.0 + change > 0:
         rel = [g / (1.0 + change) - 1 for g in gains]

@@ -263,7 +263,7 @@ def _levels_mapped(mk, png, s, t98) -> Iterator:
                 series.setdefault(f"rcell2_{c}_pos{pos:02d}", []).append(s(f"rcell2_{c}_pos{pos:02d}_t{t}.tif"))
     series["t98g"] = list(t98[:3])
     series["acsn_tirf_9hz"] = [s("acsn_tirf_9hz.tif")]
-    for key, paths in series.items():
+    for paths in series.values():
         frames = [(p, _read(p)) for p in paths if os.path.exists(p)]
         frames = [(p, img if img.ndim == 2 else img[0]) for p, img in frames if img is not None and img.dtype == np.uint16]
         made = []

@@ -60,7 +60,7 @@ from .focus import (
     with_noise,
 )
 from .hashing import is_flat, luma
-from .levels import level_scale, range_map
+from .levels import SAMPLES, level_scale, range_map
 from .motion import moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
@@ -138,6 +138,34 @@ def _luma(img: np.ndarray) -> np.ndarray:
     return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
 
 
+def _sample_luma(pixels: np.ndarray) -> np.ndarray:
+    """An even grid of at most ~:data:`compare.levels.SAMPLES` full-resolution pixels' luma, on the 8-bit
+    scale: what the used range and a clipped end's pile are judged on (a working sample averages a
+    saturated pixel with its neighbours)."""
+    h, w = pixels.shape[:2]
+    k = max(1, int(math.sqrt(h * w / SAMPLES)))
+    sub = pixels[::k, ::k]
+    if sub.ndim == 3:
+        sub = cv2.cvtColor(np.ascontiguousarray(sub[:, :, :3]), cv2.COLOR_BGR2GRAY) if sub.shape[2] >= 3 else sub[:, :, 0]
+    return sub.astype(np.float32) * np.float32(_lsb(pixels))
+
+
+def _clipped_at(x: np.ndarray, levels: tuple[float | None, float | None], lsb: float) -> np.ndarray:
+    """``x`` clipped at ``levels`` (low, high; None: not clipped there), given on the 8-bit scale:
+    integer samples are stored values one ``lsb`` apart on it (the level rounded to one), float
+    samples are on the 8-bit scale already."""
+    lo, hi = levels
+    if lo is None and hi is None:
+        return x
+    if x.dtype.kind in "ui":
+        top = np.iinfo(x.dtype).max
+        lo = None if lo is None else min(max(round(lo / lsb), 0), top)
+        hi = None if hi is None else min(max(round(hi / lsb), 0), top)
+    if lo is not None and hi is not None and lo > hi:
+        return x
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
 def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian blur of large ``sigma`` computed on a reduced image (cheap), at full size."""
     h, w = x.shape
@@ -196,9 +224,19 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # B is put on A's scale before any level is set, its rounding step with it (compare.levels)
     lsb_stored = (_lsb(a_pixels), _lsb(b_pixels))
     lsb = list(lsb_stored)
-    mapped = range_map(_luma(wa), _luma(wb), steps=(lsb[0], lsb[1]))
+    mapped = range_map(_sample_luma(a_pixels), _sample_luma(b_pixels), steps=(lsb[0], lsb[1]))
     if mapped is not None and any(is_flat(_luma(x), noise_floor=quantisation_noise(s, factor)) for x, s in zip((wa, wb), lsb)):
         mapped = None  # a blank side's range is its noise's: stretching it would make structure of it
+    if mapped is not None and a_pixels.ndim == 2 and b_pixels.ndim == 2 and \
+            (mapped.clip_a != (None, None) or mapped.clip_b != (None, None)):
+        # a side clipped where the other is not (an export whose display range is narrower than the
+        # data): the other is clipped at the matching level, so that both lose the same detail
+        a_pixels = _clipped_at(a_pixels, mapped.clip_a, lsb_stored[0])
+        b_pixels = _clipped_at(b_pixels, mapped.clip_b, lsb_stored[1])
+        wa, wb = _working(a_pixels, factor), _working(b_pixels, factor)
+        if lumas is not None:
+            lumas = (_clipped_at(lumas[0], mapped.clip_a, lsb_stored[0]),
+                     _clipped_at(lumas[1], mapped.clip_b, lsb_stored[1]))
     k_map = 1.0
     if mapped is not None:
         k_map = mapped[0]

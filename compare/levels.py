@@ -13,6 +13,8 @@ apart stay a one-step difference of a well-defined size).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 LEVELS = 255.0         # the scale the comparison's constants are written for
@@ -64,28 +66,74 @@ def level_scale(*lumas: np.ndarray, step: float) -> float:
 #: (two stops): a 16-bit frame against its 8-bit export with the display range stretched, a
 #: 12-bit camera's samples stored from the low or the high bit of a 16-bit container.
 RESCALE_RATIO = 4.0
+#: A side whose darkest or brightest value holds more than this share of its samples was clipped
+#: there (an export with the display range narrower than the data: ImageJ's Auto saturates 0.35 %).
+PILE = RANGE_TAIL
+PILE_MIN = 8  # ... and at least this many samples
+#: The ranges are matched only when the quantiles both sides resolve unclipped span at least this much.
+MIN_MATCHED = 0.5
 
 
-def range_map(ya: np.ndarray, yb: np.ndarray, *, steps: tuple[float, float]) -> tuple[float, float] | None:
-    """``(k, c)`` that put B's robust used range onto A's (``k * B + c``), when the two ranges are
+class RangeMap(NamedTuple):
+    """What :func:`range_map` found: B on A's scale is ``k * B + c``; ``clip_a`` (A's units) and
+    ``clip_b`` (B's own units) are the levels (low, high; None: none) at which each side is to be
+    clipped as the other was, so that both lose the same detail."""
+
+    k: float
+    c: float
+    clip_a: tuple[float | None, float | None] = (None, None)
+    clip_b: tuple[float | None, float | None] = (None, None)
+
+
+def _subsample(y: np.ndarray) -> np.ndarray:
+    flat = np.asarray(y, dtype=np.float32).ravel()
+    return flat[::max(1, flat.size // SAMPLES)]
+
+
+def _piles(s: np.ndarray) -> tuple[float, float, float, float]:
+    """(share at the minimum, share at the maximum, minimum, maximum) of samples ``s``; a share of
+    fewer than :data:`PILE_MIN` samples counts as 0 (a lone extreme is no pile)."""
+    lo, hi = float(s.min()), float(s.max())
+    n_lo, n_hi = np.count_nonzero(s == lo), np.count_nonzero(s == hi)
+    return (n_lo / s.size if n_lo >= PILE_MIN else 0.0, n_hi / s.size if n_hi >= PILE_MIN else 0.0, lo, hi)
+
+
+def range_map(ya: np.ndarray, yb: np.ndarray, *, steps: tuple[float, float]) -> RangeMap | None:
+    """The map that puts B's robust used range onto A's (``k * B + c``), when the two ranges are
     :data:`RESCALE_RATIO` or more times apart; else None (the comparison fits their gain itself).
 
     ``ya``, ``yb`` are on one scale, ``steps`` each side's sample step on it. On A's scale B's
     rounding step is ``k * steps[1]``: judged in shared units instead, the coarser side's step
     (an 8-bit export's, 257 times a 16-bit step) would be the rounding floor of a frame whose
     whole structure spans a few of those steps, and every change in it would be within "noise".
+    The ranges are matched at the quantiles both sides resolve: a side clipped at an end (a pile
+    of more than :data:`PILE` of its samples at its extreme) moves both quantiles past its pile, and
+    the other side is then to be clipped at the matching level (:class:`RangeMap`).
 
     >>> a = np.linspace(1.0, 2.0, 101)  # a 16-bit frame spanning ~260 of its steps, on the 8-bit scale
-    >>> k, c = range_map(a, (a - 1.0) * 255.0, steps=(1 / 257, 1.0))
-    >>> round(k, 5), round(c, 5)
-    (0.00392, 1.0)
+    >>> m = range_map(a, (a - 1.0) * 255.0, steps=(1 / 257, 1.0))
+    >>> round(m.k, 5), round(m.c, 5), m.clip_a
+    (0.00392, 1.0, (None, None))
     >>> range_map(a, a * 3.0, steps=(1 / 257, 1 / 257)) is None  # within two stops: a gain
     True
     """
-    (lo_a, hi_a), (lo_b, hi_b) = used_range(ya), used_range(yb)
-    span_a = max(hi_a - lo_a, MIN_STEPS * steps[0])
-    span_b = max(hi_b - lo_b, MIN_STEPS * steps[1])
+    sa, sb = _subsample(ya), _subsample(yb)
+    if sa.size == 0 or sb.size == 0:
+        return None
+    pa, pb = _piles(sa), _piles(sb)
+    low = max([p[0] for p in (pa, pb) if p[0] > PILE], default=0.0)
+    high = max([p[1] for p in (pa, pb) if p[1] > PILE], default=0.0)
+    q = [RANGE_TAIL + low, 1.0 - RANGE_TAIL - high]
+    if q[1] - q[0] < MIN_MATCHED:
+        return None
+    (lo_a, hi_a), (lo_b, hi_b) = np.quantile(sa, q), np.quantile(sb, q)
+    span_a = max(float(hi_a - lo_a), MIN_STEPS * steps[0])
+    span_b = max(float(hi_b - lo_b), MIN_STEPS * steps[1])
     k = span_a / span_b
     if 1.0 / RESCALE_RATIO < k < RESCALE_RATIO:
         return None
-    return k, lo_a - k * lo_b
+    c = float(lo_a) - k * float(lo_b)
+    # a side clipped at an end: the other is clipped at the matching level (k B + c = A)
+    clip_a = (k * pb[2] + c if pb[0] > PILE else None, k * pb[3] + c if pb[1] > PILE else None)
+    clip_b = ((pa[2] - c) / k if pa[0] > PILE else None, (pa[3] - c) / k if pa[1] > PILE else None)
+    return RangeMap(k, c, clip_a, clip_b)

@@ -35,7 +35,7 @@ from bench_real_fetch import LabelledPair, webp_reencodes, write_webp
 from bench_real_sources2 import DIFFERENT2, SAME2, labelled_pairs2  # more instruments and cameras
 
 SAME = ("identical-file", "identical-pixels", "repeat", "shot-vs-mean", "reencode", "reencode-webp", "resized",
-        "resized-nearest") + SAME2
+        "resized-nearest", "cropped-border") + SAME2
 DIFFERENT = ("timelapse", "another-field", "another-scene", "local-change", "dimming", "refocus") + DIFFERENT2
 CATEGORIES = SAME + DIFFERENT
 
@@ -277,6 +277,15 @@ def _labelled_pairs1(root: str, *, quick: bool = False, seed: int = 9):
             for s in (0.6, 0.9):
                 r = cv2.resize(img, (round(wd * s), round(h * s)), interpolation=cv2.INTER_NEAREST)
                 yield RealPair("resized-nearest", f"{n} {s:.2f}x nearest", p, w.png(f"{n}__{s:.2f}nearest", r))
+    # copies with their border trimmed (session 11): 1-4 px off the sides, as PNG
+    for k, (n, p) in enumerate(stills.items() if not quick else ()):
+        img = _read(p)
+        t = (1, 2, 3, 4)
+        left, top, right, bottom = t[k % 4], t[(k + 1) % 4], t[(k + 2) % 4], t[(k + 3) % 4]
+        h, wd = img.shape[:2]
+        r = img[top:h - bottom, left:wd - right]
+        yield RealPair("cropped-border", f"{n} trimmed {left},{top},{right},{bottom} px", p,
+                       w.png(f"{n}__trim{left}{top}{right}{bottom}", r))
     if stuck is not None:
         r = cv2.resize(stuck[1], (256, 256), interpolation=cv2.INTER_AREA)
         yield RealPair("resized", "stuck t1 0.50x area (16-bit)", frames[0], w.png("stuck_t1__0.50area", r))

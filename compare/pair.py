@@ -128,6 +128,17 @@ class Comparison:
     same_field: bool = False
     displayed: dict | None = None  # EXIF Orientation applied (compare.second_look.displayed_alike), when same
     reencode: dict | None = None   # the WebP side reproduced from the other (compare.second_look.as_reencode)
+    window: dict | None = None     # the smaller side is a window of the larger (compare.window): where
+
+    def compared_pixels(self) -> tuple[np.ndarray, np.ndarray]:
+        """A's and B's pixels as compared: the larger cut to the window when one is a crop of it
+        (what the SSIM map and, less the window's offset, the regions refer to)."""
+        pa, pb = self.a.image.pixels, self.b.image.pixels
+        w = self.window
+        if w is not None:
+            sl = (slice(w["y"], w["y"] + w["height"]), slice(w["x"], w["x"] + w["width"]))
+            pa, pb = (pa[sl], pb) if w["side"] == "A" else (pa, pb[sl])
+        return pa, pb
 
     @property
     def regions(self):
@@ -160,6 +171,7 @@ class Comparison:
             "notes": list(self.notes),
             "displayed": self.displayed,
             "reencode": self.reencode,
+            "window": self.window,
             **_analysis_json(self.analysis),
             "thresholds": self.thresholds.to_json(),
             "a": self.a.to_json(),
@@ -267,9 +279,28 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         analysis = st0.analysis.result()
         if st0.scale_a != 1.0:
             analysis = _rescale(analysis, st0.scale_a)
+    window = None if pixels_equal else st0.window
+    if window is not None and window[0] == "A":  # regions in A's own pixels: the window's offset added
+        analysis = _offset(analysis, window[1].x, window[1].y)
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
                                            distance=distance, analysis=analysis, thresholds=thresholds,
                                            resized=resized)
+    window_json = None
+    if window is not None:  # a crop: the window is judged; its edges are a field of view like a shift
+        side, win = window
+        big_shape = (a if side == "A" else b).image.pixels.shape
+        margins = win.margins(big_shape)
+        share = win.share(big_shape)
+        window_json = {"side": side, "x": win.x, "y": win.y, "width": win.width, "height": win.height,
+                       "share": round(share, 6), "trimmed": dict(zip(("left", "top", "right", "bottom"), margins)),
+                       "correlation": round(win.correlation, 5), "resize_correlation": round(win.resize_correlation, 5)}
+        where = (f"{'B' if side == 'A' else 'A'} is {side}'s window at ({win.x}, {win.y}), "
+                 f"{win.width}x{win.height}")
+        if max(margins) > thresholds.max_shift:
+            verdict, same_field = Verdict.DIFFERENT, False
+            reason = f"field of view differs: {where} ({100 * share:.0f} % of {side}'s field); within it, {reason}"
+        elif verdict in SAME_VERDICTS:
+            reason += f"; {side}'s border trimmed by up to {max(margins)} px ({where})"
     displayed = reencode = None
     if verdict not in SAME_VERDICTS and _one_field(analysis, thresholds):  # a re-encode moves no field
         again = as_reencode(a, b, thresholds)
@@ -286,7 +317,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     if displayed is not None:
         reason += f"; as displayed (EXIF Orientation applied: {displayed['applied']}) {displayed['verdict']}"
     return Comparison(a=a, b=b, verdict=verdict, reason=reason, file_equal=file_equal, same_field=same_field,
-                      displayed=displayed, reencode=reencode,
+                      displayed=displayed, reencode=reencode, window=window_json,
                       pixels_equal=pixels_equal, metadata_differences=meta, dhash_distance=distance,
                       ssim=float(s), psnr=float(p), max_abs_diff=mx, diff_fraction=frac,
                       resized=resized, common_luma=common, notes=tuple(notes),
@@ -311,6 +342,13 @@ def _rescale(an: Analysis, k: float) -> Analysis:
                          height=round(r.height * k), area=round(r.area * k * k)) for r in an.regions)
     tiles = tuple(replace(t, x=round(t.x * k), y=round(t.y * k), size=round(t.size * k)) for t in an.focus_tiles)
     return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs, focus_tiles=tiles)
+
+
+def _offset(an: Analysis, x: int, y: int) -> Analysis:
+    """An analysis made on a window of A, its regions and focus tiles in A's own pixels."""
+    regs = tuple(replace(r, x=r.x + x, y=r.y + y) for r in an.regions)
+    tiles = tuple(replace(t, x=t.x + x, y=t.y + y) for t in an.focus_tiles)
+    return replace(an, regions=regs, focus_tiles=tiles)
 
 
 def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, analysis, thresholds,

@@ -84,6 +84,16 @@ def _caption(img: np.ndarray, text: str) -> np.ndarray:
     return np.vstack([bar, img])
 
 
+def comparison_sheet(c, *, a_name: str | None = None, b_name: str | None = None) -> np.ndarray:
+    """:func:`sheet_picture` of a :class:`compare.pair.Comparison` (with its map): the pixels as
+    compared (the larger cut to the window when one side is a crop of it) and the regions on them."""
+    a, b = c.compared_pixels()
+    ox, oy = (c.window["x"], c.window["y"]) if c.window is not None and c.window["side"] == "A" else (0, 0)
+    return sheet_picture(a, b, c.ssim_map, a_name=c.a.image.path if a_name is None else a_name,
+                         b_name=c.b.image.path if b_name is None else b_name, verdict=c.verdict, reason=c.reason,
+                         regions=[(r.x - ox, r.y - oy, r.width, r.height) for r in c.regions])
+
+
 def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, verdict: str,
                   reason: str, regions=()) -> np.ndarray:
     """A | B | diff overlay side by side, captioned with names, verdict and reason.

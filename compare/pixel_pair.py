@@ -20,6 +20,7 @@ from .load import Image
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
 from .verdict import Thresholds
+from .window import Window, find_window
 
 MIN_SIDE = 16  # the SSIM window (11) plus registration margins; thinner images get the exact tests only
 RESAMPLE_SLACK = 0.5  # edge slack (pixels of the smaller) when two resampling filters met
@@ -88,6 +89,7 @@ class Started:
     scale_a: float
     ssim: SSIMJob | None
     analysis: Future | None
+    window: tuple[str, Window] | None = None  # ("A" or "B": the larger side, cut to the window)
 
 
 def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> Started:
@@ -97,6 +99,23 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     resized = False
     scales = (1.0, 1.0)
     original = original_side = None
+    pa, pb = a.image.pixels, b.image.pixels
+    works = (a.work, b.work)
+    cut = None
+    if ya.shape != yb.shape:  # one may be a window of the other (a crop), not a resized copy
+        larger = 0 if ya.size > yb.size else 1
+        win = find_window((ya, yb)[larger], (yb, ya)[larger])
+        if win is not None:
+            sl = (slice(win.y, win.y + win.height), slice(win.x, win.x + win.width))
+            if larger == 0:
+                ya, pa = ya[sl], pa[sl]
+            else:
+                yb, pb = yb[sl], pb[sl]
+            works = (None, None)
+            cut = ("AB"[larger], win)
+            left, top, right, bottom = win.margins((a.image.pixels, b.image.pixels)[larger].shape)
+            notes.append(f"{'BA'[larger]} is a window of {'AB'[larger]}: {'AB'[larger]} cropped to ({win.x}, {win.y}) "
+                         f"{win.width}x{win.height} (trimmed left {left}, top {top}, right {right}, bottom {bottom} px)")
     if ya.shape != yb.shape:
         resized = True
         (ha, wa), (hb, wb) = ya.shape, yb.shape
@@ -110,19 +129,17 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
             ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
         else:
             yb = cv2.resize(yb, (wa, ha), interpolation=cv2.INTER_AREA)
-    pa, pb = a.image.pixels, b.image.pixels
-    works = (a.work, b.work)
     if pa.shape[:2] != pb.shape[:2]:
         works = (None, None)
         if ya.shape == pb.shape[:2]:
             pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
         else:
             pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
-    scale_a = a.image.width / pa.shape[1]
+    scale_a = a.image.width / pa.shape[1] if cut is None else 1.0
     if min(ya.shape) < MIN_SIDE:
         notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
                      f"(need {MIN_SIDE}x{MIN_SIDE})")
-        return Started(ya, yb, data_range, notes, resized, common, scale_a, None, None)
+        return Started(ya, yb, data_range, notes, resized, common, scale_a, None, None, cut)
     # the analysis (mostly one core, working scale) runs beside the full-resolution SSIM, which the
     # caller's thread computes in chunks when it asks for it (compare_sides, after the digests and
     # the difference statistics) and the analysis's thread joins when done (SSIMJob): the SSIM
@@ -140,7 +157,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
         resampled_from=original, resampled_side=original_side,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending)
+    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending, cut)
 
 
 def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarray, b_pixels: np.ndarray,

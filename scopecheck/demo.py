@@ -31,7 +31,7 @@ def _cli(*args) -> int:
 
 def main() -> int:
     from scopecheck.compare.pair import compare_files
-    from scopecheck.compare.pictures import diff_picture, save_png, sheet_picture
+    from scopecheck.compare.pictures import comparison_sheet, diff_picture, save_png
 
     os.makedirs(OUT, exist_ok=True)
     manifest = json.load(open(os.path.join(FIX, "MANIFEST.json")))
@@ -50,10 +50,7 @@ def main() -> int:
     c = compare_files(a, b, want_map=True)
     diff, sheet = os.path.join(OUT, "diff.png"), os.path.join(OUT, "sheet.png")
     save_png(diff, diff_picture(c.ssim_map), overwrite=True)
-    save_png(sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map, a_name=a, b_name=b,
-                                  verdict=c.verdict, reason=c.reason,
-                                  regions=[(r.x, r.y, r.width, r.height) for r in getattr(c, "regions", ())]),
-             overwrite=True)
+    save_png(sheet, comparison_sheet(c, a_name=a, b_name=b), overwrite=True)
     print(f"\ncompare {os.path.relpath(a, ROOT)} {os.path.relpath(b, ROOT)}: {c.verdict}: {c.reason}")
     print(f"wrote {os.path.relpath(diff, ROOT)} (1 - SSIM heat map) and {os.path.relpath(sheet, ROOT)} (A | B | overlay)")
 

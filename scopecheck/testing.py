@@ -84,7 +84,7 @@ def replay_camera():
 
 
 def _write_pictures(actual: str, expected: str, comparison) -> tuple[str, str]:
-    from scopecheck.compare.pictures import diff_picture, save_png, sheet_picture
+    from scopecheck.compare.pictures import comparison_sheet, diff_picture, save_png
 
     root, _ = os.path.splitext(actual)
     sheet, diff = root + ".sheet.png", root + ".diff.png"
@@ -92,10 +92,7 @@ def _write_pictures(actual: str, expected: str, comparison) -> tuple[str, str]:
     if c.ssim_map is None:  # equal pixels (a stricter allow failed on file bytes): nothing to draw
         return "(not drawn: the pixels are equal)", "(not drawn: the pixels are equal)"
     save_png(diff, diff_picture(c.ssim_map), overwrite=True)
-    save_png(sheet, sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map, a_name=actual,
-                                  b_name=expected, verdict=c.verdict, reason=c.reason,
-                                  regions=[(r.x, r.y, r.width, r.height) for r in c.regions]),
-             overwrite=True)
+    save_png(sheet, comparison_sheet(c, a_name=actual, b_name=expected), overwrite=True)
     return sheet, diff
 
 

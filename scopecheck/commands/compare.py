@@ -8,7 +8,7 @@ import sys
 from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.noise_profile import load_profile
 from scopecheck.compare.pair import Thresholds, compare_files
-from scopecheck.compare.pictures import diff_picture, picture_format, save_picture, sheet_picture
+from scopecheck.compare.pictures import comparison_sheet, diff_picture, picture_format, save_picture
 
 from .common import (
     Progress,
@@ -122,9 +122,7 @@ def run(args) -> int:
         save_output(args.diff, lambda: save_picture(args.diff, picture, overwrite=args.overwrite),
                     option="--diff")
     if args.sheet:
-        picture = sheet_picture(c.a.image.pixels, c.b.image.pixels, c.ssim_map,
-                                a_name=c.a.image.path, b_name=c.b.image.path, verdict=c.verdict,
-                                reason=c.reason, regions=[(r.x, r.y, r.width, r.height) for r in c.regions])
+        picture = comparison_sheet(c)
         save_output(args.sheet, lambda: save_picture(args.sheet, picture, overwrite=args.overwrite),
                     option="--sheet")
     if args.report:

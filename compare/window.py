@@ -67,12 +67,12 @@ def find_window(big: np.ndarray, small: np.ndarray) -> Window | None:
     h, w = small.shape[:2]
     if h > H or w > W or (h, w) == (H, W) or min(h, w) < 16:
         return None
-    bf, sf = big.astype(np.float32), small.astype(np.float32)
     f = max(1, math.ceil(max(H, W) / COARSE_SIDE))
     if min(h, w) // f < 8:
         return None
-    bs = cv2.resize(bf, (W // f, H // f), interpolation=cv2.INTER_AREA)
-    ss = cv2.resize(sf, (w // f, h // f), interpolation=cv2.INTER_AREA)
+    # no full-size float copies: the reductions, the patch and the correlations' grids are small
+    bs = cv2.resize(big, (W // f, H // f), interpolation=cv2.INTER_AREA).astype(np.float32)
+    ss = cv2.resize(small, (w // f, h // f), interpolation=cv2.INTER_AREA).astype(np.float32)
     if ss.shape[0] > bs.shape[0] or ss.shape[1] > bs.shape[1]:
         return None
     score = cv2.matchTemplate(bs, ss, cv2.TM_CCOEFF_NORMED)
@@ -80,17 +80,17 @@ def find_window(big: np.ndarray, small: np.ndarray) -> Window | None:
     # pin it at full resolution with a central patch of the smaller image, searched within +-f
     ph, pw = min(PATCH, h), min(PATCH, w)
     py, px = (h - ph) // 2, (w - pw) // 2
-    patch = sf[py:py + ph, px:px + pw]
+    patch = small[py:py + ph, px:px + pw].astype(np.float32)
     x0, y0 = max(0, cx * f - f), max(0, cy * f - f)
     x1, y1 = min(W - w, cx * f + f), min(H - h, cy * f + f)
-    region = bf[y0 + py:y1 + py + ph, x0 + px:x1 + px + pw]
+    region = big[y0 + py:y1 + py + ph, x0 + px:x1 + px + pw].astype(np.float32)
     if region.shape[0] < ph or region.shape[1] < pw:
         return None
     fine = cv2.matchTemplate(region, patch, cv2.TM_SQDIFF)
     (_, _, (fx, fy), _) = cv2.minMaxLoc(fine)
     x, y = x0 + fx, y0 + fy
-    crop_c = _corr(bf[y:y + h, x:x + w], sf)
-    resize_c = _corr(cv2.resize(bf, (w, h), interpolation=cv2.INTER_AREA), sf)
+    crop_c = _corr(big[y:y + h, x:x + w], small)
+    resize_c = _corr(cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA), small)
     if crop_c < MIN_CORRELATION or crop_c <= resize_c:
         return None
     return Window(int(x), int(y), int(w), int(h), crop_c, resize_c)

@@ -23,6 +23,12 @@ MIN_STEPS = 2.0        # the used range is taken as at least this many sample st
 SAMPLES = 50_000       # at most this many samples per side for the quantiles
 
 
+def _subsample(y: np.ndarray) -> np.ndarray:
+    """An image's samples, flat, evenly subsampled to at most about :data:`SAMPLES`."""
+    flat = np.asarray(y, dtype=np.float32).ravel()
+    return flat[::max(1, flat.size // SAMPLES)]
+
+
 def used_range(*lumas: np.ndarray) -> tuple[float, float]:
     """The robust used range (low, high) of one or more images, pooled: the ``RANGE_TAIL`` and
     ``1 - RANGE_TAIL`` quantiles of all their samples (each image subsampled evenly to at most
@@ -31,11 +37,7 @@ def used_range(*lumas: np.ndarray) -> tuple[float, float]:
     >>> used_range(np.arange(1001, dtype=np.float32))
     (1.0, 999.0)
     """
-    parts = []
-    for y in lumas:
-        flat = np.asarray(y, dtype=np.float32).ravel()
-        step = max(1, flat.size // SAMPLES)
-        parts.append(flat[::step])
+    parts = [_subsample(y) for y in lumas]
     if not parts or sum(p.size for p in parts) == 0:
         return 0.0, 0.0
     pooled = np.concatenate(parts)
@@ -83,11 +85,6 @@ class RangeMap(NamedTuple):
     c: float
     clip_a: tuple[float | None, float | None] = (None, None)
     clip_b: tuple[float | None, float | None] = (None, None)
-
-
-def _subsample(y: np.ndarray) -> np.ndarray:
-    flat = np.asarray(y, dtype=np.float32).ravel()
-    return flat[::max(1, flat.size // SAMPLES)]
 
 
 def _piles(s: np.ndarray) -> tuple[float, float, float, float]:

@@ -150,6 +150,35 @@ def _sample_luma(pixels: np.ndarray) -> np.ndarray:
     return sub.astype(np.float32) * np.float32(_lsb(pixels))
 
 
+#: B's colour channels are another order of A's when that order's summed correlation beats the
+#: stored order's by this much (a few thousand samples of one field: sampling error ~0.001 each)
+ORDER_MARGIN = 0.05
+
+
+def channel_order(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[int, ...] | None:
+    """Which of A's channels each of B's channels is, when not the stored order: the permutation
+    whose correlations (B's channel ``c`` against A's ``p[c]``, samples of the smoothed channels)
+    sum to more than the identity's by :data:`ORDER_MARGIN`; None when the stored order is the best
+    (a white balance scales each channel by its own gain, which no correlation sees; a BGR/RGB
+    mix-up moves the structure of one channel into another)."""
+    import itertools
+
+    n = len(a)
+    if n < 2 or any(x.size < 16 for x in a + b):
+        return None
+    rows = np.vstack([np.asarray(x, np.float64) for x in a + b])
+    if not np.all(rows.std(axis=1) > 0):  # a constant channel has no structure to place
+        return None
+    c = np.asarray(np.corrcoef(rows))[n:, :n]  # rows B, columns A
+    ident = float(np.trace(c))
+    best, score = None, ident + ORDER_MARGIN
+    for p in itertools.permutations(range(n)):
+        total = float(sum(c[i, p[i]] for i in range(n)))
+        if total > score:
+            best, score = p, total
+    return best
+
+
 def _clipped_at(x: np.ndarray, levels: tuple[float | None, float | None], lsb: float) -> np.ndarray:
     """``x`` clipped at ``levels`` (low, high; None: not clipped there), given on the 8-bit scale:
     integer samples are stored values one ``lsb`` apart on it (the level rounded to one), float
@@ -349,6 +378,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             g, o = _fit(a_at, b_at, na=na, nb=nb, floor=10 * floor, weak=weak)
         else:
             g, o = 1.0, 0.0
+            a_at = b_at = None
         bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
         resid = _interval_residual(ca, cb, bn, clip_a, clip_b)
         zero_outside(resid)
@@ -395,7 +425,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         z = np.abs(smooth)
         z /= tol
         zero_outside(z)
-        return g, o, raw_sigma, shade, cf, bound, motion, z, bn
+        return g, o, raw_sigma, shade, cf, bound, motion, z, bn, (a_at, b_at)
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
@@ -404,7 +434,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
     moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
     bn = []  # B normalised per channel, as each channel's residual used it
-    for g, o, raw_sigma, shade, cf, bound, motion, z, b_norm in results:
+    fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
+    for g, o, raw_sigma, shade, cf, bound, motion, z, b_norm, samples in results:
+        fit_samples.append(samples)
         bn.append(b_norm)
         gains.append(g)
         offsets.append(o)
@@ -416,6 +448,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             moved, moved_px, objects, objects_px = motion
         np.maximum(z_max, z, out=z_max)
 
+    order = channel_order([x for x, _ in fit_samples], [y for _, y in fit_samples]) \
+        if len(chans_a) == 3 and any_sub else None
     y_w = np.array(LUMA_BGR if len(gains) == 3 else (1.0,))
     gain = float(np.dot(y_w, gains))
     raw_gain = gain / k_map  # B's gain before the range map: what the full-resolution lumas carry
@@ -481,6 +515,6 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
                     moved=moved, moved_px=moved_px * factor, moved_objects=objects,
                     moved_objects_px=objects_px * factor, focus_tiles=tilted,
-                    level_change=levels[0], channel_levels=levels[1],
+                    level_change=levels[0], channel_levels=levels[1], channel_order=order,
                     levels_map=None if mapped is None else (
                         raw_gain * lsb_stored[0] / lsb_stored[1], (offset - mapped[1]) / (k_map * lsb_stored[1])))

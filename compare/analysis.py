@@ -40,6 +40,7 @@ class Analysis:
     moved_objects: int = 0             # separate objects moved against the field (compare.motion.moved_objects)
     moved_objects_px: float = 0.0      # ... by up to this many pixels of A
     focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
+    channel_order: tuple[int, ...] | None = None  # B's channel c is A's channel_order[c] (None: as stored)
     levels_map: tuple[float, float] | None = None  # (G, O): B's stored values were G A + O, mapped onto A's
     #                                    before judging (compare.levels.range_map); None: not mapped
 
@@ -86,6 +87,7 @@ class Analysis:
             "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3),
                       "objects": self.moved_objects, "objects_max_px": round(self.moved_objects_px, 3)},
             "focus_tiles": [t.to_json() for t in self.focus_tiles],
+            "channel_order": None if self.channel_order is None else ["BGR"[i] for i in self.channel_order],
             "levels_map": None if self.levels_map is None else {"gain": float(f"{self.levels_map[0]:.6g}"),
                                                                  "offset": float(f"{self.levels_map[1]:.6g}")},
         }

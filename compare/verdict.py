@@ -100,6 +100,10 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
                         f"dHash distance {distance}" + size_note, False)
     if math.hypot(dx, dy) > t.max_shift:
         return Decision(Verdict.DIFFERENT, f"field moved by ({dx:+.1f}, {dy:+.1f}) px" + size_note, False)
+    if an.channel_order is not None:  # the same field in other colours: not a drift a lock undoes
+        moved = ", ".join(f"B's {'BGR'[c]} is A's {'BGR'[p]}" for c, p in enumerate(an.channel_order) if c != p)
+        return Decision(Verdict.DIFFERENT, f"same field; colour channels swapped ({moved}: RGB/BGR order?)"
+                        + size_note, True)
     if abs(an.sharpness_change) >= t.refocus:
         return Decision(Verdict.DIFFERENT, f"same field; focus changed: sharpness {100 * an.sharpness_change:+.0f} %"
                         + size_note, True)

@@ -268,8 +268,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                      _clipped_at(lumas[1], mapped.clip_b, lsb_stored[1]))
     k_map = 1.0
     if mapped is not None:
-        k_map = mapped[0]
-        wb = wb * np.float32(k_map) + np.float32(mapped[1])
+        k_map = mapped.k
+        wb = wb * np.float32(k_map) + np.float32(mapped.c)
         lsb[1] *= k_map
         if alias is not None and resampled_side == 1:
             alias = alias * np.float32(k_map)
@@ -298,7 +298,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         noise_sigma = None if noise_sigma is None else noise_sigma * lv
     clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
     if mapped is not None:
-        clip_b = (clip_b[0] * k_map + mapped[1], clip_b[1] * k_map + mapped[1])
+        clip_b = (clip_b[0] * k_map + mapped.c, clip_b[1] * k_map + mapped.c)
     clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_a, clip_b))
     floor = FLOOR_LSB * step * lv
     h, w = la.shape
@@ -517,4 +517,4 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     moved_objects_px=objects_px * factor, focus_tiles=tilted,
                     level_change=levels[0], channel_levels=levels[1], channel_order=order,
                     levels_map=None if mapped is None else (
-                        raw_gain * lsb_stored[0] / lsb_stored[1], (offset - mapped[1]) / (k_map * lsb_stored[1])))
+                        raw_gain * lsb_stored[0] / lsb_stored[1], (offset - mapped.c) / (k_map * lsb_stored[1])))

@@ -52,6 +52,14 @@ def build_report(c, *, title: str | None = None) -> str:
     view = {"a": {"src": _image_uri(c.a), "name": os.path.basename(a.path)},
             "b": {"src": _image_uri(c.b), "name": os.path.basename(b.path)},
             "heat": heat_png_uri(c), "regions": doc.get("regions", []), "width": a.width, "height": a.height}
+    w = c.window
+    if w is not None:  # one side is a crop of the other: the views show the window both were judged on
+        big = a if w["side"] == "A" else b
+        view["ab"[w["side"] == "B"]]["box"] = {"x": w["x"], "y": w["y"], "full_width": big.width,
+                                              "full_height": big.height}
+        view["width"], view["height"] = w["width"], w["height"]
+        if w["side"] == "A":  # regions are in A's pixels: back to the window's
+            view["regions"] = [{**r, "x": r["x"] - w["x"], "y": r["y"] - w["y"]} for r in view["regions"]]
     title = title or f"scopecheck compare: {os.path.basename(a.path)} vs {os.path.basename(b.path)}"
     return f"""<!DOCTYPE html>
 <html lang="en">

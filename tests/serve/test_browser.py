@@ -222,3 +222,25 @@ def test_report_renders_offline(browser, tmp_path):
     assert [u for u in requests if u != out.as_uri()] == []
     assert problems == []
     context.close()
+
+
+def test_compare_view_of_a_crop_shows_the_window_both_were_judged_on(server, page):
+    import cv2
+
+    img = cv2.imread(os.path.join(COMPARE_FIX, PAIR[0]), cv2.IMREAD_UNCHANGED)
+    assert cv2.imwrite(str(server.dir / "trimmed.png"), img[3:-2, 2:-4])  # B: A with its border trimmed
+    page.goto(server.url + "/#compare")
+    page.wait_for_selector("#cmp-a option[value='trimmed.png']", state="attached")
+    page.select_option("#cmp-a", PAIR[0])
+    page.select_option("#cmp-b", "trimmed.png")
+    page.click("#cmp-go")
+    assert page.wait_for_selector(".sv-verdict").get_attribute("data-verdict") == "near-identical"
+    page.wait_for_function("() => [...document.querySelectorAll('.sv-img')].every(i => i.naturalWidth > 0)")
+    world = page.locator(".sv-pane[data-pane='0'] .sv-world")
+    assert world.evaluate("e => [e.style.width, e.style.height, e.style.overflow]") == [
+        f"{img.shape[1] - 6}px", f"{img.shape[0] - 5}px", "hidden"]
+    a = page.locator(".sv-pane[data-pane='0'] .sv-a")  # A shifted so that the window fills the view
+    assert a.evaluate("e => [e.style.left, e.style.top, e.style.width]") == ["-2px", "-3px", f"{img.shape[1]}px"]
+    b = page.locator(".sv-pane[data-pane='0'] .sv-b")
+    assert b.evaluate("e => [e.style.left, e.style.width]") == ["", f"{img.shape[1] - 6}px"]
+    assert page.problems == []

@@ -64,3 +64,26 @@ def test_compare_and_the_parser_never_import_the_web_stack():
             "bad = [m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules]; print(bad)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_report_of_a_crop_shows_the_window_both_were_judged_on(tmp_path):
+    # B is A with its border trimmed: the views, the heat map and the region boxes are the window's
+    img = cv2.imread(A, cv2.IMREAD_UNCHANGED)
+    changed = img.copy()
+    changed[100:130, 150:180] = 255 - changed[100:130, 150:180]  # a change, in A's pixels
+    b = tmp_path / "b.png"
+    assert cv2.imwrite(str(b), changed[3:-2, 2:-4])
+    out = tmp_path / "r.html"
+    r = run_cli("compare", A, b, "--report", out)
+    assert r.returncode == 1, r.stderr
+    view = embedded(out.read_text(), "scopecheck-view")
+    h, w = img.shape[0] - 5, img.shape[1] - 6
+    assert (view["width"], view["height"]) == (w, h)
+    with open(A, "rb") as f:  # A's own bytes, shown through the window's box
+        assert base64.b64decode(view["a"]["src"].split(",", 1)[1]) == f.read()
+    assert view["a"]["box"] == {"x": 2, "y": 3, "full_width": img.shape[1], "full_height": img.shape[0]}
+    assert "box" not in view["b"]
+    heat = cv2.imdecode(np.frombuffer(base64.b64decode(view["heat"].split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+    assert heat.shape[:2] == (h, w)
+    boxes = [(g["x"], g["y"], g["x"] + g["width"], g["y"] + g["height"]) for g in view["regions"]]
+    assert any(x0 <= 165 - 2 <= x1 and y0 <= 115 - 3 <= y1 for x0, y0, x1, y1 in boxes), boxes

@@ -193,10 +193,17 @@
       $("#cmp-report").hidden = false;
       ScopeViewer.summary($("#cmp-summary"), c);
       if (state.viewer) state.viewer.destroy();
+      var va = {src: "/api/image?name=" + q(a), name: a}, vb = {src: "/api/image?name=" + q(b), name: b};
+      var regions = c.regions || [], width = c.a.width, height = c.a.height, w = c.window;
+      if (w) {  // one is a crop of the other: the pair was judged on the window
+        var big = w.side === "A" ? c.a : c.b;
+        (w.side === "A" ? va : vb).box = {x: w.x, y: w.y, full_width: big.width, full_height: big.height};
+        width = w.width; height = w.height;
+        if (w.side === "A") regions = regions.map(function (r) { return Object.assign({}, r, {x: r.x - w.x, y: r.y - w.y}); });
+      }
       state.viewer = ScopeViewer.mount($("#cmp-viewer"), {
-        a: {src: "/api/image?name=" + q(a), name: a}, b: {src: "/api/image?name=" + q(b), name: b},
-        heat: c.pixels_equal ? null : "/api/heat?a=" + q(a) + "&b=" + q(b),
-        regions: c.regions || [], width: c.a.width, height: c.a.height});
+        a: va, b: vb, heat: c.pixels_equal ? null : "/api/heat?a=" + q(a) + "&b=" + q(b),
+        regions: regions, width: width, height: height});
       window.scopecheckViewer = state.viewer;
     }).catch(function (e) { $("#cmp-error").textContent = e.message; });
   }

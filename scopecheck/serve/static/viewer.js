@@ -1,8 +1,10 @@
 /* scopecheck image pair viewer: side by side, swipe, blink/flip, onion skin, heat map, regions,
    linked zoom and pan. No dependencies; shared by `scopecheck serve` and `compare --report`.
 
-   ScopeViewer.mount(element, {a: {src, name}, b: {src, name}, heat: src|null, regions: [...],
+   ScopeViewer.mount(element, {a: {src, name[, box]}, b: {src, name[, box]}, heat: src|null, regions: [...],
                                 width, height})  -> controller
+   (box {x, y, full_width, full_height}: the image is larger than width x height and only that
+   window of it is shown -- the larger side of a crop pair)
    ScopeViewer.summary(element, compareJson)     -> renders verdict, reason and the numbers
    Keys (when the viewer has focus or the pointer is over it): 1 / 2 show A / B, b blink,
    s side by side, w swipe, o onion, h heat, r regions, + / - zoom, 0 fit, arrows pan. */
@@ -61,6 +63,14 @@
       var world = el("div", {class: "sv-world"}, [a, b, h, regs]);
       world.style.width = W + "px"; world.style.height = H + "px";
       [a, b, h].forEach(function (i) { if (i) { i.style.width = W + "px"; i.style.height = H + "px"; } });
+      // a side that is the larger of a crop pair shows only the window both were judged on
+      [[a, cfg.a.box], [b, cfg.b.box]].forEach(function (ib) {
+        var i = ib[0], box = ib[1];
+        if (!box) return;
+        i.style.left = -box.x + "px"; i.style.top = -box.y + "px";
+        i.style.width = box.full_width + "px"; i.style.height = box.full_height + "px";
+        world.style.overflow = "hidden";
+      });
       var label = el("span", {class: "sv-label"});
       var split = idx === 0 ? el("div", {class: "sv-split"}) : null;
       var p = el("div", {class: "sv-pane", "data-pane": String(idx)}, [world, label, split]);

@@ -31,6 +31,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 """
 from __future__ import annotations
 
+import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
 
@@ -161,8 +162,6 @@ def channel_order(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[int, ...] |
     sum to more than the identity's by :data:`ORDER_MARGIN`; None when the stored order is the best
     (a white balance scales each channel by its own gain, which no correlation sees; a BGR/RGB
     mix-up moves the structure of one channel into another)."""
-    import itertools
-
     n = len(a)
     if n < 2 or any(x.size < 16 for x in a + b):
         return None

@@ -286,21 +286,9 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                                            distance=distance, analysis=analysis, thresholds=thresholds,
                                            resized=resized)
     window_json = None
-    if window is not None:  # a crop: the window is judged; its edges are a field of view like a shift
-        side, win = window
-        big_shape = (a if side == "A" else b).image.pixels.shape
-        margins = win.margins(big_shape)
-        share = win.share(big_shape)
-        window_json = {"side": side, "x": win.x, "y": win.y, "width": win.width, "height": win.height,
-                       "share": round(share, 6), "trimmed": dict(zip(("left", "top", "right", "bottom"), margins)),
-                       "correlation": round(win.correlation, 5), "resize_correlation": round(win.resize_correlation, 5)}
-        where = (f"{'B' if side == 'A' else 'A'} is {side}'s window at ({win.x}, {win.y}), "
-                 f"{win.width}x{win.height}")
-        if max(margins) > thresholds.max_shift:
-            verdict, same_field = Verdict.DIFFERENT, False
-            reason = f"field of view differs: {where} ({100 * share:.0f} % of {side}'s field); within it, {reason}"
-        elif verdict in SAME_VERDICTS:
-            reason += f"; {side}'s border trimmed by up to {max(margins)} px ({where})"
+    if window is not None:
+        verdict, reason, same_field, window_json = _judge_window(window, a, b, verdict, reason, same_field,
+                                                                 thresholds)
     displayed = reencode = None
     if verdict not in SAME_VERDICTS and _one_field(analysis, thresholds):  # a re-encode moves no field
         again = as_reencode(a, b, thresholds)
@@ -342,6 +330,27 @@ def _rescale(an: Analysis, k: float) -> Analysis:
                          height=round(r.height * k), area=round(r.area * k * k)) for r in an.regions)
     tiles = tuple(replace(t, x=round(t.x * k), y=round(t.y * k), size=round(t.size * k)) for t in an.focus_tiles)
     return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs, focus_tiles=tiles)
+
+
+def _judge_window(window, a: Side, b: Side, verdict: Verdict, reason: str, same_field: bool,
+                  t: Thresholds) -> tuple[Verdict, str, bool, dict]:
+    """A crop pair: the window's verdict stands when the crop trimmed at most ``max_shift`` off every
+    side (a field of view moved no further than a shift may); trimmed more, another field of view.
+    Returns the verdict, reason and ``same_field``, and the JSON ``window``."""
+    side, win = window
+    big_shape = (a if side == "A" else b).image.pixels.shape
+    margins = win.margins(big_shape)
+    share = win.share(big_shape)
+    doc = {"side": side, "x": win.x, "y": win.y, "width": win.width, "height": win.height,
+           "share": round(share, 6), "trimmed": dict(zip(("left", "top", "right", "bottom"), margins)),
+           "correlation": round(win.correlation, 5), "resize_correlation": round(win.resize_correlation, 5)}
+    where = f"{'B' if side == 'A' else 'A'} is {side}'s window at ({win.x}, {win.y}), {win.width}x{win.height}"
+    if max(margins) > t.max_shift:
+        return (Verdict.DIFFERENT, f"field of view differs: {where} ({100 * share:.0f} % of {side}'s field); "
+                f"within it, {reason}", False, doc)
+    if verdict in SAME_VERDICTS:
+        reason += f"; {side}'s border trimmed by up to {max(margins)} px ({where})"
+    return verdict, reason, same_field, doc
 
 
 def _offset(an: Analysis, x: int, y: int) -> Analysis:

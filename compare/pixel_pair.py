@@ -101,11 +101,16 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     original = original_side = None
     pa, pb = a.image.pixels, b.image.pixels
     works = (a.work, b.work)
-    cut = None
+    cut = reduced = None
     if ya.shape != yb.shape:  # one may be a window of the other (a crop), not a resized copy
         larger = 0 if ya.size > yb.size else 1
-        win = find_window((ya, yb)[larger], (yb, ya)[larger])
+        big, small = (ya, yb)[larger], (yb, ya)[larger]
+        # the larger reduced by area to the smaller's size: the resize hypothesis, and the compared
+        # luma below when it wins
+        reduced = cv2.resize(big, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        win = find_window(big, small, reduced=reduced)
         if win is not None:
+            reduced = None
             sl = (slice(win.y, win.y + win.height), slice(win.x, win.x + win.width))
             if larger == 0:
                 ya, pa = ya[sl], pa[sl]
@@ -125,10 +130,11 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         big = ya if ha * wa > hb * wb else yb
         original_side = 0 if ha * wa > hb * wb else 1
         original = big.astype(np.float32) * np.float32(255.0 / data_range)  # 8-bit scale, full size
+        assert reduced is not None  # made above for the window test: the same reduction
         if ha * wa > hb * wb:
-            ya = cv2.resize(ya, (wb, hb), interpolation=cv2.INTER_AREA)
+            ya = reduced
         else:
-            yb = cv2.resize(yb, (wa, ha), interpolation=cv2.INTER_AREA)
+            yb = reduced
     if pa.shape[:2] != pb.shape[:2]:
         works = (None, None)
         if ya.shape == pb.shape[:2]:

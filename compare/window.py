@@ -62,9 +62,10 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float(x @ y) / den if den > 0 else (1.0 if np.array_equal(x, y) else 0.0)
 
 
-def find_window(big: np.ndarray, small: np.ndarray) -> Window | None:
+def find_window(big: np.ndarray, small: np.ndarray, *, reduced: np.ndarray | None = None) -> Window | None:
     """Where the 2-D luma ``small`` sits inside ``big`` at one to one, when that explains it better
-    than ``big`` reduced to its size (see the module docstring); None otherwise."""
+    than ``big`` reduced to its size (see the module docstring); None otherwise. ``reduced``: that
+    reduction (``cv2.resize`` by area to ``small``'s size), when the caller has made it already."""
     H, W = big.shape[:2]
     h, w = small.shape[:2]
     if h > H or w > W or (h, w) == (H, W) or min(h, w) < 16:
@@ -92,7 +93,9 @@ def find_window(big: np.ndarray, small: np.ndarray) -> Window | None:
     (_, _, (fx, fy), _) = cv2.minMaxLoc(fine)
     x, y = x0 + fx, y0 + fy
     crop_c = _corr(big[y:y + h, x:x + w], small)
-    resize_c = _corr(cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA), small)
+    if reduced is None:
+        reduced = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
+    resize_c = _corr(reduced, small)
     if crop_c < MIN_CORRELATION or crop_c <= resize_c:
         return None
     return Window(int(x), int(y), int(w), int(h), crop_c, resize_c)

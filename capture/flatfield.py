@@ -64,7 +64,10 @@ def load_reference(path: str, kind: str) -> Reference:
         raise InputError(f"--{kind}: not a {kind} reference ({found}); make one with scopecheck calibrate "
                          f"--{kind} -o {kind}.png", path=path)
     assert man is not None and ref is not None
-    img = decode(data, path=path).pixels
+    decoded = decode(data, path=path)
+    if decoded.images > 1:
+        raise InputError(f"--{kind}: a reference is one image, this file holds {decoded.images}", path=path)
+    img = decoded.pixels
     if img.dtype != np.uint16:
         raise InputError(f"--{kind}: a reference is a 16-bit PNG, this is {img.dtype}", path=path)
     depth = ref.get("frame_depth", 8)

@@ -10,6 +10,10 @@ where ``channels`` is 1 for gray, 3 for BGR, 4 for BGRA, ``dtype`` is ``uint8`` 
 order, 16-bit samples little-endian. Equal pixels therefore give equal digests whatever the
 container, compression level, chunk order or metadata, while an 8-bit and a 16-bit image (or a gray
 and a BGR one) never share a digest.
+
+A file of several images (a TIFF stack's pages, an animation's frames) is digested as the canonical
+forms of its images one after the other, each with its own header line: a single image's digest is
+the same as before, and two stacks share a digest only when every page is equal, in the same order.
 """
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ if TYPE_CHECKING:  # numpy loads with the first pixels digested
     import numpy as np
 
 PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
+#: What an index records of the digest's definition: single images as ever, and since stacks were
+#: read whole, every image of a file (an index made before holds a stack's first page only: re-index).
+PIXEL_DIGEST_RULE = f"{PIXEL_DIGEST_VERSION}, every image"
 
 
 def file_sha256(data: bytes) -> str:
@@ -33,17 +40,20 @@ def pixel_header(pixels: np.ndarray) -> bytes:
     return f"{PIXEL_DIGEST_VERSION}\n{h}x{w}x{c} {pixels.dtype.name}\n".encode("ascii")
 
 
-def pixel_sha256(pixels: np.ndarray) -> str:
-    """SHA-256 of the canonical pixel form described in the module docstring."""
+def pixel_sha256(pixels: np.ndarray, more=()) -> str:
+    """SHA-256 of the canonical pixel form described in the module docstring (``more``: the
+    file's further images, :attr:`compare.load.Image.more`)."""
     import hashlib
 
     import numpy as np
 
-    if pixels.dtype.kind != "u" or pixels.dtype.itemsize not in (1, 2):  # either byte order
-        raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {pixels.dtype}")
-    h = hashlib.sha256(pixel_header(pixels))
-    arr = pixels.astype("<u2", copy=False) if pixels.dtype.itemsize == 2 else pixels
-    if not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr)
-    h.update(arr.data.cast("B"))
+    h = hashlib.sha256()
+    for page in (pixels, *more):
+        if page.dtype.kind != "u" or page.dtype.itemsize not in (1, 2):  # either byte order
+            raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {page.dtype}")
+        h.update(pixel_header(page))
+        arr = page.astype("<u2", copy=False) if page.dtype.itemsize == 2 else page
+        if not arr.flags.c_contiguous:
+            arr = np.ascontiguousarray(arr)
+        h.update(arr.data.cast("B"))
     return h.hexdigest()

@@ -170,7 +170,7 @@ def exif_entries(block: bytes, md: Entries, *, skip_structure: bool = False) -> 
         for tag, value in exif.get(ifd, {}).items():
             if (ifd, tag) in _NOT_REPORTED:
                 continue
-            if skip_structure and ifd == "0th" and tag in TIFF_STRUCTURE:
+            if skip_structure and ifd in ("0th", "1st") and tag in TIFF_STRUCTURE:  # a TIFF's own layout (1st: page 2)
                 continue
             typ = types.get((ifd, tag), (table[tag]["type"], 0))[0]
             key = prefix + table[tag]["name"]
@@ -183,7 +183,7 @@ def exif_entries(block: bytes, md: Entries, *, skip_structure: bool = False) -> 
     # Tags piexif does not know are skipped by piexif.load; list them so nothing goes unseen.
     for (ifd, tag), (typ, num) in types.items():
         if tag not in piexif.TAGS[_IFD_TABLE[ifd]]:
-            if skip_structure and ifd == "0th" and tag in TIFF_STRUCTURE:
+            if skip_structure and ifd in ("0th", "1st") and tag in TIFF_STRUCTURE:  # a TIFF's own layout (1st: page 2)
                 continue
             prefix = "EXIF thumbnail " if ifd == "1st" else "EXIF "
             md.add(f"{prefix}Tag 0x{tag:04x}", f"type {typ}, {num} values")

@@ -27,7 +27,7 @@ import time
 
 from .batch import check_jobs, check_scheduler, iter_hashes
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
-from .digest import PIXEL_DIGEST_VERSION
+from .digest import PIXEL_DIGEST_RULE
 from .errors import IndexMismatchError, InputError, ScopecheckError
 from .frozen import dataclass
 from .hashing import DEFAULT_HASH_SIZE, FLATNESS
@@ -110,7 +110,7 @@ def hash_parameters(*, hash_size: int = DEFAULT_HASH_SIZE) -> dict[str, str]:
         "algorithm": ALGORITHM,
         "hash_size": str(hash_size),
         "flatness": FLATNESS,
-        "pixel_digest": PIXEL_DIGEST_VERSION,
+        "pixel_digest": PIXEL_DIGEST_RULE,
         "decoder": f"opencv {opencv_version()}",
     }
 

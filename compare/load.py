@@ -64,13 +64,24 @@ class Image:
     """A decoded image with the bytes it came from.
 
     ``pixels`` is the stored pixel array: ``(h, w)`` for gray, ``(h, w, 3)`` BGR, ``(h, w, 4)``
-    BGRA, dtype ``uint8`` or ``uint16``.
+    BGRA, dtype ``uint8`` or ``uint16``. A file of several images (a TIFF stack's pages, an
+    animation's frames) has its first in ``pixels`` and the others, in order, in ``more``.
     """
 
     path: str
     data: bytes
     format: str
     pixels: np.ndarray
+    more: tuple = ()
+
+    @property
+    def images(self) -> int:
+        """How many images the file holds: 1, or a stack's pages / an animation's frames."""
+        return 1 + len(self.more)
+
+    def page(self, k: int) -> np.ndarray:
+        """Image ``k`` (0-based) of the file."""
+        return self.pixels if k == 0 else self.more[k - 1]
 
     @property
     def height(self) -> int:
@@ -221,17 +232,8 @@ def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAUL
     return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)[0]
 
 
-def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
-    """Decode image bytes after :func:`check_header`; libpng/libjpeg complaints become our error."""
-    header, decoder_input = _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
-    fmt = header.format.upper()
-    pixels, problem = _imdecode(np.frombuffer(decoder_input, dtype=np.uint8), header.format)
-    if pixels is None:
-        raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
-    if problem:
-        what = "truncated" if "remature" in problem else "corrupt"
-        raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
+def _stored(pixels: np.ndarray, path: str) -> np.ndarray:
+    """A decoded image checked for what is handled (8/16-bit; gray, BGR, BGRA), gray made 2-D."""
     if pixels.dtype not in (np.uint8, np.uint16):
         raise DecodeError(f"unsupported sample type {pixels.dtype}; only 8- and 16-bit images are handled",
                           path=path)
@@ -239,7 +241,47 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
         pixels = pixels[:, :, 0]
     if pixels.ndim == 3 and pixels.shape[2] not in (3, 4):
         raise DecodeError(f"unsupported channel count {pixels.shape[2]}", path=path)
-    return Image(path=path, data=data, format=header.format, pixels=pixels)
+    return pixels
+
+
+def _decode_all(buf: np.ndarray, header: Header, path: str) -> list[np.ndarray]:
+    """Every image of a stack or an animation (``header.images`` of them, bounded together by the
+    pixel limit before this runs), decoder messages captured."""
+    fmt = header.format.upper()
+    with quiet.captured() as m:
+        try:
+            ok, pages = cv2.imdecodemulti(buf, cv2.IMREAD_UNCHANGED)
+        except cv2.error:
+            ok, pages = False, []
+    if not ok or not pages:
+        raise DecodeError(f"cannot decode this {fmt} file's {header.images} images (corrupt or truncated: "
+                          f"{quiet.first_line(m.text) or 'no reason given'})", path=path)
+    if header.pages:
+        pages = [pages[i] for i in header.pages if i < len(pages)]
+    if len(pages) not in (header.images, header.images + 1):  # + 1: an APNG's default image beside its frames
+        raise DecodeError(f"corrupt {fmt}: declares {header.images} images, {len(pages)} decode", path=path)
+    return [_stored(p, path) for p in pages]
+
+
+def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Image:
+    """Decode image bytes after :func:`check_header`; libpng/libjpeg complaints become our error.
+
+    Every image of a file is decoded: a TIFF stack's pages and an animation's frames are
+    ``Image.more`` (their pixels are part of the file's pixel digest)."""
+    header, decoder_input = _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
+    fmt = header.format.upper()
+    buf = np.frombuffer(decoder_input, dtype=np.uint8)
+    if header.images > 1:
+        pages = _decode_all(buf, header, path)
+        return Image(path=path, data=data, format=header.format, pixels=pages[0], more=tuple(pages[1:]))
+    pixels, problem = _imdecode(buf, header.format)
+    if pixels is None:
+        raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
+    if problem:
+        what = "truncated" if "remature" in problem else "corrupt"
+        raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
+    return Image(path=path, data=data, format=header.format, pixels=_stored(pixels, path))
 
 
 def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

@@ -7,7 +7,8 @@ Policy
   segments that decoders skip, and data after the end-of-image marker. The Adobe APP14 segment is
   *not* metadata: its transform flag tells the decoder which colour transform to undo, so it is
   kept and never reported. For PNG it is every chunk except IHDR, PLTE, tRNS, IDAT and IEND
-  (tRNS defines alpha, PLTE the colours of a paletted image), plus bytes after IEND.
+  (tRNS defines alpha, PLTE the colours of a paletted image) and an animation's acTL, fcTL and
+  fdAT (its frames are images of the file), plus bytes after IEND.
 * **Flat, ordered, printable, bounded.** :func:`read_metadata` returns ``{key: value}`` with keys
   such as ``EXIF DateTime``, ``PNG tEXt Comment`` or ``JPEG APP2 ICC profile`` in the order the
   file carries them, values rendered by :mod:`compare.render`. A key that occurs twice gets a

@@ -100,7 +100,7 @@ def codec_tables(data: bytes, fmt: str) -> CodecTables | None:
 def _finish_side(d: _Decoded, *, hash_size: int) -> Side:
     """The file's digests, dHash (the reduction rule, :mod:`compare.hashing`) and metadata."""
     img, y = d.image, d.luma
-    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels), luma=y,
+    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels, img.more), luma=y,
                 dhash=image_dhash(img, hash_size=hash_size, y=y), metadata=read_metadata(img.data, img.format),
                 work=d.work, codec=d.codec)
 
@@ -129,11 +129,13 @@ class Comparison:
     displayed: dict | None = None  # EXIF Orientation applied (compare.second_look.displayed_alike), when same
     reencode: dict | None = None   # the WebP side reproduced from the other (compare.second_look.as_reencode)
     window: dict | None = None     # the smaller side is a window of the larger (compare.window): where
+    images: dict | None = None     # a stack or an animation on a side (compare.stacks): pages, which differ
+    page: int = 0                  # the image (0-based) the figures, regions and map are of
 
     def compared_pixels(self) -> tuple[np.ndarray, np.ndarray]:
         """A's and B's pixels as compared: the larger cut to the window when one is a crop of it
         (what the SSIM map and, less the window's offset, the regions refer to)."""
-        pa, pb = self.a.image.pixels, self.b.image.pixels
+        pa, pb = self.a.image.page(self.page), self.b.image.page(self.page)
         w = self.window
         if w is not None:
             sl = (slice(w["y"], w["y"] + w["height"]), slice(w["x"], w["x"] + w["width"]))
@@ -172,6 +174,7 @@ class Comparison:
             "displayed": self.displayed,
             "reencode": self.reencode,
             "window": self.window,
+            "images": self.images,
             **_analysis_json(self.analysis),
             "thresholds": self.thresholds.to_json(),
             "a": self.a.to_json(),
@@ -213,7 +216,7 @@ def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
     started = None
     if decoded[0].exception() is None and decoded[1].exception() is None:
         da, db = decoded[0].result(), decoded[1].result()
-        if surely_differ(da, db):
+        if da.image.images == db.image.images == 1 and surely_differ(da, db):
             started = start(da, db, thresholds=thresholds, want_map=want_map)
     try:
         a = fa.result()
@@ -243,6 +246,10 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         raise InputError(f"hash sizes differ ({a.dhash.size} vs {b.dhash.size})")
     file_equal = a.sha256 == b.sha256
     pixels_equal = a.pixel_sha256 == b.pixel_sha256
+    if not pixels_equal and (a.image.images > 1 or b.image.images > 1):  # page by page (compare.stacks)
+        from .stacks import compare_stacks
+
+        return compare_stacks(a, b, compare_one=compare_sides, thresholds=thresholds, want_map=want_map)
     meta = diff_metadata(a.metadata, b.metadata) if not file_equal else []
     distance = a.dhash - b.dhash
     shape_a, shape_b = a.image.pixels.shape, b.image.pixels.shape
@@ -366,7 +373,8 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
         return Verdict.IDENTICAL_FILE, "files are byte-identical (same SHA-256)", True
     if pixels_equal:
         what = describe_differences(meta) if meta else _container_words(a, b)
-        return Verdict.IDENTICAL_PIXELS, f"pixels identical; {what}", True
+        every = f" (all {a.image.images} images)" if a.image.images > 1 else ""
+        return Verdict.IDENTICAL_PIXELS, f"pixels identical{every}; {what}", True
     size_note = ""
     if resized:
         k = min(a.image.width, b.image.width) / max(a.image.width, b.image.width)

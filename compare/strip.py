@@ -60,7 +60,8 @@ def strip_metadata(data: bytes, fmt: str, *, limits: Limits = DEFAULT_LIMITS) ->
         JPEG: SOI, then every segment except APP0..APP13, APP15 and COM (the Adobe APP14 segment
         stays: it selects the colour transform), the entropy-coded data and EOI, copied byte for
         byte; bytes between segments and after EOI are dropped. PNG: the signature and the IHDR,
-        PLTE, tRNS, IDAT and IEND chunks in their original order, byte for byte; everything after
+        PLTE, tRNS, IDAT and IEND chunks (and an animated PNG's acTL, fcTL and fdAT) in their
+        original order, byte for byte; everything after
         IEND is dropped. ``read_metadata`` of the result is empty.
 
     Raises
@@ -150,12 +151,12 @@ def strip_verified(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFA
         out = strip_metadata(data, before.format, limits=limits)
     except InputError as e:  # DecodeError included: attach the path
         raise type(e)(str(e), path=path) from None
-    digest = pixel_sha256(before.pixels)
+    digest = pixel_sha256(before.pixels, before.more)
     try:
         after = decode(out, path=path, max_pixels=max_pixels, max_bytes=max_bytes)
     except InputError as e:
         raise InputError(f"refusing to strip: the result would not decode ({e})", path=path) from None
-    digest_after = pixel_sha256(after.pixels)
+    digest_after = pixel_sha256(after.pixels, after.more)
     if digest_after != digest:
         raise InputError(f"refusing to strip: the decoded pixels would change (pixel sha256 "
                          f"{digest[:12]} -> {digest_after[:12]}); this file needs one of its "

@@ -218,6 +218,48 @@ def make_gif_99mp_canvas(d: Path) -> Path:
     return p
 
 
+def _tiff_chain(n: int, *, loop: bool = False) -> bytes:
+    """``n`` 1x1 gray directories chained (each the next's predecessor); ``loop``: the last points
+    back to the first. Written out here, independently of the library's walker."""
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for i in range(n):
+        here = len(out)
+        entries = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (262, 3, 1, 1), (273, 4, 1, 0),
+                   (278, 4, 1, 1), (279, 4, 1, 1)]
+        nxt = here + 2 + 12 * len(entries) + 4
+        if i == n - 1:
+            nxt = 8 if loop else 0
+        out += struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHII", *e) for e in entries)
+        out += struct.pack("<I", nxt)
+    return bytes(out)
+
+
+def make_tiff_loop(d: Path) -> Path:
+    """Three directories, the last pointing back to the first: a walker without a memory never ends."""
+    p = d / "loop.tif"
+    p.write_bytes(_tiff_chain(3, loop=True))
+    return p
+
+
+def make_tiff_many_pages(d: Path) -> Path:
+    """200,000 1x1 pages (10 MB): libtiff seeks each page from the first, so decoding them all
+    would take minutes; over the limit max_images (1000)."""
+    p = d / "many_pages.tif"
+    p.write_bytes(_tiff_chain(200_000))
+    return p
+
+
+def make_gif_frames_125mp(d: Path) -> Path:
+    """Five 1x1 frames on a 5000 x 5000 screen (25 MP each): one canvas fits --max-pixels, the five
+    together (every frame is decoded, each a whole canvas) do not."""
+    lzw = bytes([0x02, 0x02, 0x44, 0x01, 0x00])
+    frame = b"," + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + lzw
+    data = b"GIF89a" + struct.pack("<HHBBB", 5000, 5000, 0x80, 0, 0) + bytes(6) + frame * 5 + b";"
+    p = d / "frames_125mp.gif"
+    p.write_bytes(data)
+    return p
+
+
 def make_bmp_rle8_99mp(d: Path) -> Path:
     """A 9950 x 9950 RLE8 BMP of 1 KB that ends at once (legal: the rest is background). RLE
     decodes straight into the output (1-3 bytes per pixel), so --max-pixels bounds it (245 MB)."""
@@ -324,6 +366,10 @@ CASES = (
          "raise --max-pixels"),
     Case("gif-99mp-canvas", make_gif_99mp_canvas, ("compare", "{f}", "{f}"), 2, "GIF 9950x9950 needs about"),
     Case("bmp-rle8-99mp", make_bmp_rle8_99mp, ("hash", "{f}"), 0),
+    Case("tiff-loop", make_tiff_loop, ("compare", "{f}", "{f}"), 2, "loops back to offset 8"),
+    Case("tiff-many-pages", make_tiff_many_pages, ("hash", "{f}"), 2, "over the limit max_images"),
+    Case("gif-frames-125mp", make_gif_frames_125mp, ("compare", "{f}", "{f}"), 2,
+         "holds 5 images of 125.0 megapixels in all, over the limit --max-pixels"),
     Case("jpeg-cut-third", make_jpeg_cut_third, ("compare", "{f}", "{f}"), 2,
          "truncated JPEG: the image data does not decode whole"),
     Case("jpeg-cut-third-progressive", lambda d: make_jpeg_cut_third(d, progressive=True),

@@ -15,6 +15,7 @@ from .limits import (
     DEFAULT_MAX_PIXELS,
     Limits,
     check_pixels,
+    check_stack_pixels,
     check_working_memory,
 )
 
@@ -60,6 +61,8 @@ class Header:
     format: str  # png, jpeg, tiff, bmp, webp, gif, pnm
     width: int
     height: int
+    images: int = 1     # TIFF pages (full resolution), animation frames
+    pages: tuple = ()   # a TIFF stack's images among the decoder's pages (it yields every directory)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -98,6 +101,8 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     if fmt is None:
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
     decoder_bytes = data
+    images, sizes = 1, None
+    pages: tuple[int, ...] = ()
     if fmt == "jpeg":
         from . import jpeg
 
@@ -106,21 +111,32 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         from . import png
 
         w, h, decoder_bytes = png.inspect(data, limits=limits, decoder_input=decoder_input)
+        images = png.frames(data, limits=limits)
     elif fmt == "tiff":
         from . import tiff
 
         w, h = tiff.header(data, limits=limits)
+        if decoder_input:
+            directories, found = tiff.pages(data, limits=limits)
+            images, sizes = len(found), [(pw, ph) for _, pw, ph in found]
+            if directories > images:  # reduced-resolution directories between the images
+                pages = tuple(i for i, _, _ in found)
     elif fmt == "webp":
         from . import webp
 
         w, h = webp.header(data, limits=limits)
+        images = webp.frames(data, limits=limits)
     else:
         from . import other
 
         w, h = {"bmp": other.bmp_header, "gif": other.gif_header, "pnm": other.pnm_header}[fmt](data)
+        if fmt == "gif":
+            images = other.gif_frames(data, max_images=limits.max_images)
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
     check_pixels(w, h, limits)
     if fmt == "gif":  # OpenCV keeps a 1-byte index image and a 4-byte BGRA canvas beside the output
         check_working_memory(w, h, bytes_per_pixel=1 + 4 + 3, what="GIF", limits=limits)
-    return Header(fmt, int(w), int(h)), decoder_bytes
+    if images > 1:  # every image is decoded: all of them together within max_pixels
+        check_stack_pixels(sizes or [(w, h)] * images, limits)
+    return Header(fmt, int(w), int(h), images, pages), decoder_bytes

@@ -38,6 +38,8 @@ class Limits:
     max_entries : metadata entries listed per file; the rest are summarised in one entry.
     max_inflate : decompressed bytes of one zTXt/iTXt/iCCP chunk.
     max_inflate_total : decompressed metadata bytes of one file.
+    max_images : images in one file (TIFF pages, animation frames); all of them together are also
+        held to ``max_pixels`` (:func:`check_stack_pixels`).
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -47,6 +49,7 @@ class Limits:
     max_entries: int = 1000
     max_inflate: int = 4 << 20
     max_inflate_total: int = 16 << 20
+    max_images: int = 1000
 
 
 DEFAULT_LIMITS = Limits()
@@ -57,6 +60,16 @@ def check_pixels(width: int, height: int, limits: Limits) -> None:
     npix = width * height
     if npix > limits.max_pixels:
         raise LimitError(f"declares {width}x{height} = {npix / 1e6:.1f} megapixels, over the limit "
+                         f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
+
+
+def check_stack_pixels(sizes, limits: Limits) -> None:
+    """LimitError when the images of one file (TIFF pages, animation frames; ``sizes`` their
+    (width, height)) hold more than ``max_pixels`` together: every image is decoded, so a stack
+    is bounded like one image of its total size."""
+    npix = sum(w * h for w, h in sizes)
+    if npix > limits.max_pixels:
+        raise LimitError(f"holds {len(sizes)} images of {npix / 1e6:.1f} megapixels in all, over the limit "
                          f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
 
 

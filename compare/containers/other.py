@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import DecodeError
+from ..errors import DecodeError, LimitError
 
 
 def bmp_header(data: bytes) -> tuple[int, int]:
@@ -22,6 +22,49 @@ def gif_header(data: bytes) -> tuple[int, int]:
         raise DecodeError("truncated GIF header")
     w, h = struct.unpack("<HH", data[6:10])
     return w, h
+
+
+def gif_frames(data: bytes, *, max_images: int) -> int:
+    """Images (image descriptors) of a GIF, walking its blocks: at most ``max_images``
+    (:class:`LimitError`); DecodeError when a block runs past the end of the data. Each step
+    advances at least one byte, so the walk is linear in the file's size."""
+    n = len(data)
+    if n < 13:
+        raise DecodeError("truncated GIF header")
+    pos = 13
+    if data[10] & 0x80:  # global colour table
+        pos += 3 << ((data[10] & 7) + 1)
+    count = 0
+
+    def sub_blocks(p: int) -> int:
+        while True:
+            if p >= n:
+                raise DecodeError("truncated GIF: a data block runs past the end of the file")
+            size = data[p]
+            p += 1 + size
+            if size == 0:
+                return p
+
+    while pos < n:
+        kind = data[pos]
+        if kind == 0x3B:  # trailer
+            break
+        if kind == 0x21:  # extension: label, then sub-blocks
+            pos = sub_blocks(pos + 2)
+        elif kind == 0x2C:  # image descriptor
+            if pos + 10 > n:
+                raise DecodeError("truncated GIF: an image descriptor runs past the end of the file")
+            count += 1
+            if count > max_images:
+                raise LimitError(f"more than {max_images} GIF frames, over the limit max_images")
+            flags = data[pos + 9]
+            pos += 10
+            if flags & 0x80:  # local colour table
+                pos += 3 << ((flags & 7) + 1)
+            pos = sub_blocks(pos + 1)  # LZW minimum code size, then the data
+        else:
+            break  # garbage after the last image: decoders stop here too
+    return max(count, 1)
 
 
 def pnm_header(data: bytes) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..errors import DecodeError
+from ..errors import DecodeError, LimitError
 from .limits import DEFAULT_LIMITS, Limits, check_pixels
 
 TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4,
@@ -135,36 +135,85 @@ def _check_data_size(data: bytes, by_tag: dict[int, Entry], order: str, w: int, 
                           f"data holds {stored} bytes; at least {-(-raw // _MAX_RATIO[comp])} needed")
 
 
-def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
-    """Declared (width, height) of the first image, after checking its directory is consistent."""
-    try:
-        tf = open_tiff(data)
-        entries, _next = read_ifd(data, tf.first_ifd, order=tf.order, big=tf.big, limits=limits)
-        by_tag: dict[int, Entry] = {}
-        for e in entries:
-            if e.tag in LAYOUT_TAGS:
-                if e.tag in by_tag:
-                    raise DecodeError(f"{TAG_NAMES[e.tag]} (tag {e.tag}) appears twice in the first directory")
-                size = e.size
-                if size is None:
-                    raise DecodeError(f"{TAG_NAMES[e.tag]} has unknown type {e.type}")
-                if not e.inline and e.value_pos + size > len(data):
-                    raise DecodeError(f"{TAG_NAMES[e.tag]} points beyond the end of the file")
-                by_tag[e.tag] = e
-        if 256 not in by_tag or 257 not in by_tag:
-            raise DecodeError("no ImageWidth/ImageLength tags in the first directory")
-        w = int_value(data, by_tag[256], tf.order)
-        h = int_value(data, by_tag[257], tf.order)
-        spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
-        if not 1 <= spp <= 4:
-            raise DecodeError(f"SamplesPerPixel is {spp}; images of 1 to 4 samples are decoded")
-        if 273 not in by_tag and 324 not in by_tag:
-            raise DecodeError("no StripOffsets or TileOffsets: the directory locates no image data")
-    except DecodeError as e:
-        raise DecodeError(f"corrupt TIFF: {e}") from None
+def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits, which: str) -> tuple[int, int, int, dict[int, Entry]]:
+    """(width, height, next directory, layout entries) of one image directory, checked for
+    consistency; ``which`` names it in messages ("first", "page 3")."""
+    entries, nxt = read_ifd(data, offset, order=tf.order, big=tf.big, limits=limits)
+    by_tag: dict[int, Entry] = {}
+    for e in entries:
+        if e.tag == 254 and e.tag not in by_tag and e.inline:  # NewSubfileType: the first one read
+            by_tag[e.tag] = e
+        elif e.tag in LAYOUT_TAGS:
+            if e.tag in by_tag:
+                raise DecodeError(f"{TAG_NAMES[e.tag]} (tag {e.tag}) appears twice in the {which} directory")
+            size = e.size
+            if size is None:
+                raise DecodeError(f"{TAG_NAMES[e.tag]} has unknown type {e.type}")
+            if not e.inline and e.value_pos + size > len(data):
+                raise DecodeError(f"{TAG_NAMES[e.tag]} points beyond the end of the file")
+            by_tag[e.tag] = e
+    if 256 not in by_tag or 257 not in by_tag:
+        raise DecodeError(f"no ImageWidth/ImageLength tags in the {which} directory")
+    w = int_value(data, by_tag[256], tf.order)
+    h = int_value(data, by_tag[257], tf.order)
+    spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
+    if not 1 <= spp <= 4:
+        raise DecodeError(f"SamplesPerPixel is {spp}; images of 1 to 4 samples are decoded")
+    if 273 not in by_tag and 324 not in by_tag:
+        raise DecodeError(f"no StripOffsets or TileOffsets: the {which} directory locates no image data")
+    return w, h, nxt, by_tag
+
+
+def _checked_size(data: bytes, tf: TiffFile, by_tag: dict[int, Entry], w: int, h: int, limits: Limits) -> None:
     check_pixels(w, h, limits)
+    spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
     try:
         _check_data_size(data, by_tag, tf.order, w, h, spp)
     except DecodeError as e:
         raise DecodeError(f"truncated TIFF: {e}") from None
+
+
+def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Declared (width, height) of the first image, after checking its directory is consistent."""
+    try:
+        tf = open_tiff(data)
+        w, h, _next, by_tag = _directory(data, tf, tf.first_ifd, limits, "first")
+    except DecodeError as e:
+        raise DecodeError(f"corrupt TIFF: {e}") from None
+    _checked_size(data, tf, by_tag, w, h, limits)
     return w, h
+
+
+def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """The images of a TIFF: ``(directories, ((index, width, height), ...))``.
+
+    Every directory of the main chain is walked (at most ``max_images``; a chain that loops back is
+    corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
+    thumbnail or a pyramid level is a view of another image, not one of its own). ``index`` counts
+    every directory, as a decoder that yields each one does. Each image's directory is checked as
+    the first one is (:func:`header`), before any pixel is decoded.
+    """
+    tf = open_tiff(data)
+    seen: set[int] = set()
+    out: list[tuple[int, int, int]] = []
+    offset, index = tf.first_ifd, 0
+    while offset:
+        if offset in seen:
+            raise DecodeError(f"corrupt TIFF: the directory chain loops back to offset {offset}")
+        if index >= limits.max_images:
+            raise LimitError(f"more than {limits.max_images} TIFF directories, over the limit max_images")
+        seen.add(offset)
+        which = "first" if index == 0 else f"directory {index + 1}'s"
+        try:
+            w, h, offset, by_tag = _directory(data, tf, offset, limits, which)
+        except DecodeError as e:
+            raise DecodeError(f"corrupt TIFF: {e}") from None
+        try:
+            sub = int_value(data, by_tag[254], tf.order) if 254 in by_tag else 0
+        except DecodeError:  # an odd NewSubfileType: counted as an image (decoded, digested)
+            sub = 0
+        if index == 0 or not sub & 1:
+            _checked_size(data, tf, by_tag, w, h, limits)
+            out.append((index, w, h))
+        index += 1
+    return index, tuple(out)

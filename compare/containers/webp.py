@@ -67,6 +67,18 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     return w, h
 
 
+def frames(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Frames of an animated WebP (its ANMF chunks, when an ANIM chunk declares an animation), else 1;
+    at most ``max_images`` (:class:`LimitError`)."""
+    chunks, _error = walk(data, limits=limits)
+    if not any(c.fourcc == b"ANIM" for c in chunks):
+        return 1
+    n = sum(1 for c in chunks if c.fourcc == b"ANMF")
+    if n > limits.max_images:
+        raise LimitError(f"more than {limits.max_images} animation frames, over the limit max_images")
+    return max(n, 1)
+
+
 def _lossless_bytes_per_pixel(first: RiffChunk, body: bytes) -> int:
     """Peak decoded bytes per pixel of a lossless (or animated) WebP, as libwebp + OpenCV hold it.
 

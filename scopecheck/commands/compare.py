@@ -9,6 +9,7 @@ from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.noise_profile import load_profile
 from scopecheck.compare.pair import Thresholds, compare_files
 from scopecheck.compare.pictures import comparison_sheet, diff_picture, picture_format, save_picture
+from scopecheck.compare.stacks import pages_words
 
 from .common import (
     Progress,
@@ -140,7 +141,8 @@ def _summary(c, args):
     w(f"{c.verdict}: {c.reason}\n")
     for tag, side in (("A", c.a), ("B", c.b)):
         img = side.image
-        w(f"  {tag} {img.path}  {img.width}x{img.height} {img.dtype} x{img.channels} {img.format.upper()}"
+        stack = f" ({pages_words(img)})" if img.images > 1 else ""
+        w(f"  {tag} {img.path}  {img.width}x{img.height} {img.dtype} x{img.channels} {img.format.upper()}{stack}"
           f"  sha256 {side.sha256[:16]}  pixels {side.pixel_sha256[:16]}  {side.dhash}"
           f"{'  (flat)' if side.dhash.flat else ''}\n")
     psnr = "inf" if c.psnr == float("inf") else f"{c.psnr:.2f} dB"
@@ -150,6 +152,10 @@ def _summary(c, args):
       f"max |diff| {c.max_abs_diff}, pixels differing {100 * c.diff_fraction:.2f} %\n")
     for d in c.metadata_differences:
         w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")
+    if c.images is not None:
+        differ = ", ".join(map(str, c.images["differ"])) or "none"
+        w(f"  images: A {c.images['a']}, B {c.images['b']}; differing {differ}; figures below are of image "
+          f"{c.images['shown']}\n")
     an = c.analysis
     if an is not None:
         w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {100 * an.exposure_change:+.1f} %"

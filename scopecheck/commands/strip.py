@@ -20,8 +20,9 @@ HELP = "remove all metadata from JPEG/PNG files without re-encoding (pixels veri
 DESCRIPTION = """\
 Remove every metadata item (EXIF, XMP, ICC profile, JFIF, comments, PNG text/time/... chunks,
 data after the image end). JPEG keeps its compressed data byte for byte (and the Adobe APP14
-segment, which selects the colour transform); PNG keeps only IHDR, PLTE, tRNS, IDAT and IEND.
-Each input is decoded before and after: a file whose pixels would change is refused, nothing is
+segment, which selects the colour transform); PNG keeps only IHDR, PLTE, tRNS, IDAT and IEND
+(and an animated PNG's acTL, fcTL and fdAT: its frames). Each input is decoded before and after
+(every frame): a file whose pixels would change is refused, nothing is
 written. Outputs are never overwritten; --in-place replaces each input atomically, keeping its
 permissions. Exit status: 0 all stripped, 2 any file refused or unreadable."""
 

@@ -30,11 +30,13 @@ def static_text(name: str) -> str:
     return resources.files("scopecheck.serve").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def _image_uri(side) -> str:
+def _image_uri(side, page: int = 0) -> str:
+    """The file's own bytes where a browser shows them as compared; else (another format, or a
+    stack or an animation, whose compared image is one of several) that image as a PNG."""
     img = side.image
-    if img.format in NATIVE:
+    if img.format in NATIVE and img.images == 1:
         return data_uri(img.data, NATIVE[img.format])
-    return data_uri(encode(to_bgr8(img.pixels)), "image/png")
+    return data_uri(encode(to_bgr8(img.page(page))), "image/png")
 
 
 def _script_json(obj) -> str:
@@ -49,9 +51,11 @@ def build_report(c, *, title: str | None = None) -> str:
         raise InputError("the report needs the SSIM map: compare with want_map=True")
     doc = c.to_json()
     a, b = c.a.image, c.b.image
-    view = {"a": {"src": _image_uri(c.a), "name": os.path.basename(a.path)},
-            "b": {"src": _image_uri(c.b), "name": os.path.basename(b.path)},
-            "heat": heat_png_uri(c), "regions": doc.get("regions", []), "width": a.width, "height": a.height}
+    page = f" (image {c.page + 1})" if c.images is not None else ""  # a stack: the image compared
+    h, w_ = a.page(c.page).shape[:2]
+    view = {"a": {"src": _image_uri(c.a, c.page), "name": os.path.basename(a.path) + page},
+            "b": {"src": _image_uri(c.b, c.page), "name": os.path.basename(b.path) + page},
+            "heat": heat_png_uri(c), "regions": doc.get("regions", []), "width": w_, "height": h}
     w = c.window
     if w is not None:  # one side is a crop of the other: the views show the window both were judged on
         big = a if w["side"] == "A" else b

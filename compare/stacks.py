@@ -1,0 +1,92 @@
+"""Comparing files of several images: a TIFF stack's pages, an animation's frames.
+
+A file's pixels are all the images it holds (:mod:`compare.load` decodes every one,
+:mod:`compare.digest` digests them in order), so two stacks are ``identical-pixels`` only when
+every page is equal. Otherwise the pages are compared in order, one pair at a time, as two
+single images are (:func:`compare.pair.compare_sides`); equal pages (same pixel digest) are
+skipped. The verdict is the worst page's -- a stack is the same field within noise only when
+each of its differing pages is -- and the report shows that page ("image 2 of 3: ..."), with
+the list of differing pages. Stacks of different lengths are ``different`` whatever their common
+pages show: one holds images the other lacks.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .align import working_image
+from .digest import pixel_sha256
+from .hashing import image_dhash, luma
+from .load import Image
+from .metadata import diff_metadata
+from .verdict import Verdict
+
+__all__ = ["compare_stacks", "page_side", "pages_words"]
+
+_KIND = {"tiff": "pages", "png": "frames", "webp": "frames", "gif": "frames"}
+
+
+def page_side(side, k: int):
+    """Image ``k`` (0-based) of a prepared :class:`compare.pair.Side`, as a Side of its own (the
+    file's bytes, digest and metadata; that page's pixels, digest, luma, dHash)."""
+    img = side.image
+    if img.images == 1:
+        return side
+    px = img.page(k)
+    page = Image(path=img.path, data=img.data, format=img.format, pixels=px)
+    if k == 0:  # the side's own luma, working image and dHash are the first page's
+        return replace(side, image=page, pixel_sha256=pixel_sha256(px))
+    y = luma(px)
+    return replace(side, image=page, pixel_sha256=pixel_sha256(px), luma=y,
+                   dhash=image_dhash(page, hash_size=side.dhash.size, y=y), work=working_image(px))
+
+
+def pages_words(img: Image) -> str:
+    """"3 pages" / "12 frames" / "1 image"."""
+    n = img.images
+    return "1 image" if n == 1 else f"{n} {_KIND.get(img.format, 'images')}"
+
+
+def _list(pages: list[int]) -> str:
+    shown = ", ".join(str(k + 1) for k in pages[:8])
+    return shown + (f" and {len(pages) - 8} more" if len(pages) > 8 else "")
+
+
+def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
+    """Compare two prepared sides of which at least one holds several images and whose whole
+    pixel digests differ. ``compare_one(a, b, thresholds=..., want_map=...)`` compares two
+    single-image sides (:func:`compare.pair.compare_sides`). Returns its
+    :class:`compare.pair.Comparison` for the page shown, with the files' sides, the stack's
+    verdict and reason, and ``images`` (``{"a", "b", "differ", "shown"}``, 1-based pages)."""
+    na, nb = a.image.images, b.image.images
+    n = min(na, nb)
+    differ, results = [], []
+    for k in range(n):
+        pa, pb = page_side(a, k), page_side(b, k)
+        if pa.pixel_sha256 == pb.pixel_sha256:
+            continue
+        differ.append(k)
+        results.append((k, compare_one(pa, pb, thresholds=thresholds, want_map=want_map)))
+    if results:  # the worst page: the first different one, else the first that differs at all
+        k, shown = next(((k, c) for k, c in results if not c.same), results[0])
+    else:  # every common page equal: the stacks differ in length only
+        k, shown = 0, compare_one(page_side(a, 0), page_side(b, 0), thresholds=thresholds, want_map=want_map)
+    if na != nb:
+        if n == 1:
+            common = "their first images differ" if differ else "their first images are identical"
+        else:
+            common = (f"{len(differ)} of the {n} in common differ ({_list(differ)})" if differ
+                      else f"the {n} in common are identical")
+        verdict = Verdict.DIFFERENT
+        reason = f"stacks differ in length: A holds {pages_words(a.image)}, B {pages_words(b.image)}; {common}"
+        if differ:
+            reason += f"; image {k + 1}: {shown.reason}"
+    else:
+        verdict = shown.verdict
+        what = "all differing images" if len(differ) > 1 else "the one differing image"
+        head = (f"image {k + 1} of {n}: " if shown.verdict == Verdict.DIFFERENT or len(differ) == 1
+                else f"{what} within noise ({_list(differ)} of {n}); image {k + 1}: ")
+        reason = head + shown.reason + (f"; images {_list(differ)} of {n} differ" if len(differ) > 1 else "")
+    images = {"a": na, "b": nb, "differ": [d + 1 for d in differ], "shown": k + 1}
+    return replace(shown, a=a, b=b, verdict=verdict, reason=reason, file_equal=False, pixels_equal=False,
+                   metadata_differences=diff_metadata(a.metadata, b.metadata),
+                   same_field=shown.same_field, images=images, page=k)

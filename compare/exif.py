@@ -25,7 +25,7 @@ _THUMB_OFFSET, _THUMB_LENGTH = 513, 514
 _NOT_REPORTED = {("0th", _EXIF_POINTER), ("0th", _GPS_POINTER), ("Exif", _INTEROP_POINTER),
                  ("1st", _THUMB_OFFSET), ("1st", _THUMB_LENGTH)}
 # TIFF tags that define how the pixels are stored: image structure, not metadata.
-TIFF_STRUCTURE = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 284, 292, 293,
+TIFF_STRUCTURE = {254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 284, 292, 293, 297,
                   317, 320, 322, 323, 324, 325, 330, 338, 339, 340, 341, 347, 512, 513, 514, 515,
                   517, 518, 519, 520, 521, 529, 530, 531, 532}
 _XP_TAGS = {40091, 40092, 40093, 40094, 40095}

@@ -209,3 +209,14 @@ def test_cli_compare_of_stacks(tmp_path):
     r = subprocess.run([sys.executable, "-m", "scopecheck", "compare", str(big), str(pa), "--max-pixels", "200000"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--max-pixels" in r.stderr
+
+
+def test_page_numbers_are_structure_not_metadata(tmp_path):
+    """OpenCV writes PageNumber (tag 297) into each page of a stack: layout, not a metadata difference."""
+    pages = [_gray(1), 255 - _gray(1)]
+    pa, pb = tmp_path / "a.tif", tmp_path / "b.tif"
+    assert cv2.imwritemulti(str(pa), pages)
+    pb.write_bytes(_tiff(pages))
+    c = compare_files(pa, pb)
+    assert c.verdict == "identical-pixels"
+    assert not any("0x0129" in d.key or "PageNumber" in d.key for d in c.metadata_differences), c.reason

@@ -35,3 +35,28 @@ def test_top_level_help_still_lists_every_command():
     assert r.returncode == 0
     for name in ("compare", "hash", "strip", "index", "search", "dedupe", "capture"):
         assert f"    {name} " in r.stdout, name
+
+
+BLAS_PROBE = """
+import os, sys
+from scopecheck.cli import main
+code = main(sys.argv[1:])
+print("BLAS", os.environ.get("OPENBLAS_NUM_THREADS"), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _blas_after(*args, env=None):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"} | (env or {})
+    r = subprocess.run([sys.executable, "-c", BLAS_PROBE, *args], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60, env=env)
+    return r.returncode, [x for x in r.stderr.splitlines() if x.startswith("BLAS")][-1]
+
+
+def test_archive_commands_load_numpy_with_one_blas_thread(tmp_path):
+    """hash/index/search/dedupe hash on one BLAS thread per process: OpenBLAS is told so before numpy
+    loads (its helper threads' set-up is start-up time); a user's own value stands; compare is left alone."""
+    a = os.path.join(COMPARE_FIX, "ihc_shot1.png")
+    assert _blas_after("hash", a) == (0, "BLAS 1")
+    assert _blas_after("hash", a, env={"OPENBLAS_NUM_THREADS": "2"}) == (0, "BLAS 2")
+    assert _blas_after("compare", a, a) == (0, "BLAS None")

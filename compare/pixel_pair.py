@@ -75,6 +75,18 @@ def _common_luma(a: Decoded, b: Decoded) -> tuple[np.ndarray, np.ndarray, float,
     return ya, yb, float(a.image.max_value), notes
 
 
+def achromatic(pixels: np.ndarray) -> bool:
+    """A colour image whose colour channels are all equal: a gray picture stored as colour (a gray
+    + alpha PNG decodes so, as do gray exports saved as RGB). A sparse grid is looked at first; only
+    when it is gray is every pixel."""
+    if pixels.ndim != 3 or pixels.shape[2] < 3:
+        return False
+    for c in (pixels[::7, ::7, :3], pixels[..., :3]):
+        if not (np.array_equal(c[..., 0], c[..., 1]) and np.array_equal(c[..., 1], c[..., 2])):
+            return False
+    return True
+
+
 @dataclass(frozen=True, eq=False)
 class Started:
     """The pixel comparison of a pair under way: the lumas compared, their range, the notes, and
@@ -101,6 +113,12 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     original = original_side = None
     pa, pb = a.image.pixels, b.image.pixels
     works = (a.work, b.work)
+    if pa.ndim == 3 and pb.ndim == 3:
+        gray = (achromatic(pa), achromatic(pb))
+        if gray[0] != gray[1]:  # colour against a gray copy: each channel's gain fit would read a colour drift
+            notes.append(f"{'AB'[gray[1]]} is gray (its colour channels are equal); compared on luma")
+            common = True
+            pa, pb, works = a.luma, b.luma, (None, None)
     cut = reduced = None
     if ya.shape != yb.shape:  # one may be a window of the other (a crop), not a resized copy
         larger = 0 if ya.size > yb.size else 1

@@ -244,8 +244,8 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
 
     @app.get("/api/image", summary="an image under --dir as the browser can show it",
              response_class=Response, responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
-    def image(name: str):
-        data, media = display_bytes(shots.image(name))
+    def image(name: str, page: int = 1):
+        data, media = display_bytes(shots.image(name), page=page)
         return Response(data, media_type=media, headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/thumb", summary="a JPEG thumbnail of an image under --dir", response_class=Response,

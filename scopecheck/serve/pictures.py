@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from scopecheck.compare.errors import DecodeError
-from scopecheck.compare.load import DEFAULT_MAX_PIXELS, load, read_bytes, sniff_format
+from scopecheck.compare.errors import DecodeError, InputError
+from scopecheck.compare.load import DEFAULT_MAX_PIXELS, check_header, decode, load, read_bytes, sniff_format
 from scopecheck.compare.pictures import heat
 
 NATIVE = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "bmp": "image/bmp"}
@@ -43,14 +43,18 @@ def encode(picture: np.ndarray, kind: str = "png", *, quality: int = 85) -> byte
     return buf.tobytes()
 
 
-def display_bytes(path: str, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, str]:
-    """``(bytes, media type)`` a browser can show for the image file ``path``."""
+def display_bytes(path: str, *, page: int = 1, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, str]:
+    """``(bytes, media type)`` a browser can show for image ``page`` (1-based) of the file ``path``:
+    the file itself when the browser shows it as it is (one image in a format it reads), else that
+    image as a PNG (a TIFF, a stack's page, an animation's frame)."""
     data = read_bytes(path)
     fmt = sniff_format(data[:64])
-    if fmt in NATIVE:
+    if fmt in NATIVE and page == 1 and check_header(data, path=path, max_pixels=max_pixels).images == 1:
         return data, NATIVE[fmt]
-    img = load(path, max_pixels=max_pixels)
-    return encode(to_bgr8(img.pixels)), "image/png"
+    img = decode(data, path=path, max_pixels=max_pixels)
+    if not 1 <= page <= img.images:
+        raise InputError(f"page {page}: the file holds {img.images} image{'s' if img.images > 1 else ''}", path=path)
+    return encode(to_bgr8(img.page(page - 1))), "image/png"
 
 
 def data_uri(data: bytes, media_type: str) -> str:

@@ -189,3 +189,28 @@ def test_files_first_error_in_argument_order(tmp_path):
         with pytest.raises(InputError) as err:
             compare_files(*args)
         assert culprit in str(err.value) or culprit in str(getattr(err.value, "path", "")), str(err.value)
+
+
+def test_colour_against_a_gray_copy_stored_as_colour_is_compared_on_luma():
+    """A gray copy stored with three equal channels (or gray + alpha, which decodes so) read "white
+    balance drifted (B -30.6 %, G -7.8 %, R +27.0 %)": each channel's gain fit found a colour drift."""
+    a = cv2.imread(os.path.join(COMPARE_FIX, "ihc_shot1.png"), cv2.IMREAD_UNCHANGED)
+    gray3 = cv2.cvtColor(cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    gray_alpha = cv2.cvtColor(gray3, cv2.COLOR_BGR2BGRA)
+    for b in (gray3, gray_alpha):
+        c = compare_arrays(a, b)
+        assert c.verdict == "near-identical", c.reason
+        assert "white balance" not in c.reason and "B is gray (its colour channels are equal); compared on luma" in c.notes
+        assert c.analysis.channel_gains == (1.0,) or len(c.analysis.channel_gains) == 1
+    # two colour images whose channels differ are still compared channel by channel
+    c = compare_arrays(a, a[:, :, ::-1].copy())
+    assert c.verdict == "different" and len(c.analysis.channel_gains) == 3
+
+
+def test_achromatic_looks_at_every_pixel():
+    from scopecheck.compare.pixel_pair import achromatic
+
+    g = np.zeros((64, 64, 3), np.uint8)
+    assert achromatic(g) and not achromatic(g[:, :, 0])
+    g[3, 5, 2] = 1  # off the sparse grid (every 7th pixel): still found
+    assert not achromatic(g)

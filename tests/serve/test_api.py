@@ -157,6 +157,22 @@ def test_tiff_is_sent_as_png(client, shot_dir):
     assert np.array_equal(cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_UNCHANGED), pixels)
 
 
+def test_a_stack_page_is_sent_as_png_and_named_by_the_compare(client, shot_dir):
+    """A stack's compare shows the page its figures are of (JSON images.shown); the viewer asks
+    /api/image for that page."""
+    pixels = load(str(shot_dir / PAIR[0])).pixels
+    other = 255 - pixels
+    assert cv2.imwritemulti(str(shot_dir / "s1.tif"), [pixels, pixels])
+    assert cv2.imwritemulti(str(shot_dir / "s2.tif"), [pixels, other])
+    c = client.post("/api/compare", json={"a": "s1.tif", "b": "s2.tif"}).json()
+    assert c["verdict"] == "different" and c["images"] == {"a": 2, "b": 2, "differ": [2], "shown": 2}
+    r = client.get("/api/image", params={"name": "s2.tif", "page": c["images"]["shown"]})
+    assert r.headers["content-type"] == "image/png"
+    assert np.array_equal(cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_UNCHANGED), other)
+    bad = client.get("/api/image", params={"name": "s2.tif", "page": 3})
+    assert bad.status_code == 400 and "holds 2 images" in bad.json()["error"]
+
+
 def test_heat_map_matches_the_compare_map(client, shot_dir):
     from scopecheck.compare.pair import compare_files
     from scopecheck.compare.pictures import heat

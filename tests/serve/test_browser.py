@@ -244,3 +244,23 @@ def test_compare_view_of_a_crop_shows_the_window_both_were_judged_on(server, pag
     b = page.locator(".sv-pane[data-pane='0'] .sv-b")
     assert b.evaluate("e => [e.style.left, e.style.width]") == ["", f"{img.shape[1] - 6}px"]
     assert page.problems == []
+
+
+def test_compare_view_of_two_stacks_shows_the_page_that_differs(server, page):
+    """Two TIFF stacks equal on page 1: the viewer loads page 2 of each, the page the verdict is of."""
+    import cv2
+
+    img = cv2.imread(os.path.join(COMPARE_FIX, PAIR[0]), cv2.IMREAD_UNCHANGED)
+    assert cv2.imwritemulti(str(server.dir / "stack1.tif"), [img, img])
+    assert cv2.imwritemulti(str(server.dir / "stack2.tif"), [img, 255 - img])
+    page.goto(server.url + "/#compare")
+    page.wait_for_selector("#cmp-a option[value='stack2.tif']", state="attached")
+    page.select_option("#cmp-a", "stack1.tif")
+    page.select_option("#cmp-b", "stack2.tif")
+    page.click("#cmp-go")
+    assert page.wait_for_selector(".sv-verdict").get_attribute("data-verdict") == "different"
+    page.wait_for_function("() => [...document.querySelectorAll('.sv-img')].every(i => i.naturalWidth > 0)")
+    srcs = page.evaluate("() => [...document.querySelectorAll('.sv-pane[data-pane=\"0\"] .sv-a, "
+                         ".sv-pane[data-pane=\"0\"] .sv-b')].map(i => i.getAttribute('src'))")
+    assert srcs and all(s.endswith("&page=2") for s in srcs), srcs
+    assert page.problems == []

@@ -135,7 +135,8 @@ class Comparison:
     def compared_pixels(self) -> tuple[np.ndarray, np.ndarray]:
         """A's and B's pixels as compared: the larger cut to the window when one is a crop of it
         (what the SSIM map and, less the window's offset, the regions refer to)."""
-        pa, pb = self.a.image.page(self.page), self.b.image.page(self.page)
+        # a stack's page (compare.stacks); a single image against a stack's page is itself
+        pa, pb = (s.image.page(self.page if s.image.images > 1 else 0) for s in (self.a, self.b))
         w = self.window
         if w is not None:
             sl = (slice(w["y"], w["y"] + w["height"]), slice(w["x"], w["x"] + w["width"]))

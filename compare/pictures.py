@@ -89,9 +89,10 @@ def comparison_sheet(c, *, a_name: str | None = None, b_name: str | None = None)
     compared (the larger cut to the window when one side is a crop of it) and the regions on them."""
     a, b = c.compared_pixels()
     ox, oy = (c.window["x"], c.window["y"]) if c.window is not None and c.window["side"] == "A" else (0, 0)
-    page = f" (image {c.page + 1})" if c.images is not None else ""  # a stack: the page shown
-    a_name = (c.a.image.path if a_name is None else a_name) + page
-    b_name = (c.b.image.path if b_name is None else b_name) + page
+    def page(side) -> str:  # a stack: the page shown
+        return f" (image {c.page + 1})" if side.image.images > 1 else ""
+    a_name = (c.a.image.path if a_name is None else a_name) + page(c.a)
+    b_name = (c.b.image.path if b_name is None else b_name) + page(c.b)
     return sheet_picture(a, b, c.ssim_map, a_name=a_name, b_name=b_name, verdict=c.verdict, reason=c.reason,
                          regions=[(r.x - ox, r.y - oy, r.width, r.height) for r in c.regions])
 

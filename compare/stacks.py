@@ -20,7 +20,7 @@ from .load import Image
 from .metadata import diff_metadata
 from .verdict import Verdict
 
-__all__ = ["compare_stacks", "page_side", "pages_words"]
+__all__ = ["compare_stacks", "page_side", "pages_words", "shown_page"]
 
 _KIND = {"tiff": "pages", "png": "frames", "webp": "frames", "gif": "frames"}
 
@@ -58,6 +58,8 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
     :class:`compare.pair.Comparison` for the page shown, with the files' sides, the stack's
     verdict and reason, and ``images`` (``{"a", "b", "differ", "shown"}``, 1-based pages)."""
     na, nb = a.image.images, b.image.images
+    if min(na, nb) == 1:  # one image against a stack: is it one of its pages?
+        return _one_in_stack(a, b, compare_one=compare_one, thresholds=thresholds, want_map=want_map)
     n = min(na, nb)
     differ, results = [], []
     for k in range(n):
@@ -88,5 +90,36 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
         reason = head + shown.reason + (f"; images {_list(differ)} of {n} differ" if len(differ) > 1 else "")
     images = {"a": na, "b": nb, "differ": [d + 1 for d in differ], "shown": k + 1}
     return replace(shown, a=a, b=b, verdict=verdict, reason=reason, file_equal=False, pixels_equal=False,
+                   metadata_differences=diff_metadata(a.metadata, b.metadata),
+                   same_field=shown.same_field, images=images, page=k)
+
+
+def shown_page(c, side: str) -> int:
+    """The image (0-based) of side ``"a"`` or ``"b"`` that a comparison's figures are of: its page
+    for a stack, 0 for a single image (compared against one page of the other side's stack)."""
+    img = (c.a if side == "a" else c.b).image
+    return c.page if img.images > 1 else 0
+
+
+def _one_in_stack(a, b, *, compare_one, thresholds, want_map: bool):
+    """A single image against a stack: the stack's page with the same pixels, else the page nearest
+    by dHash, is compared with it. The verdict is ``different`` (the stack holds other images) and
+    the reason says which page the single image is, or is nearest to."""
+    single, stack, name = (a, b, "B") if a.image.images == 1 else (b, a, "A")
+    other = "A" if name == "B" else "B"
+    n = stack.image.images
+    pages = [page_side(stack, k) for k in range(n)]
+    k = next((i for i, p in enumerate(pages) if p.pixel_sha256 == single.pixel_sha256), None)
+    exact = k is not None
+    if k is None:
+        k = min(range(n), key=lambda i: single.dhash - pages[i].dhash)
+    pa, pb = (single, pages[k]) if single is a else (pages[k], single)
+    shown = compare_one(pa, pb, thresholds=thresholds, want_map=want_map)
+    found = (f"{other} is {name}'s image {k + 1} (pixels identical)" if exact
+             else f"nearest to {other} is {name}'s image {k + 1} (by dHash): {shown.reason}")
+    reason = f"stacks differ in length: A holds {pages_words(a.image)}, B {pages_words(b.image)}; {found}"
+    images = {"a": a.image.images, "b": b.image.images, "differ": [], "shown": k + 1,
+              "found": {"side": name, "image": k + 1, "pixels_equal": exact}}
+    return replace(shown, a=a, b=b, verdict=Verdict.DIFFERENT, reason=reason, file_equal=False, pixels_equal=False,
                    metadata_differences=diff_metadata(a.metadata, b.metadata),
                    same_field=shown.same_field, images=images, page=k)

@@ -18,6 +18,7 @@ from importlib import resources
 
 from scopecheck.compare.atomic import write_atomic
 from scopecheck.compare.errors import InputError, OutputExistsError
+from scopecheck.compare.stacks import shown_page
 
 from .pictures import NATIVE, data_uri, encode, heat_png, to_bgr8
 
@@ -51,10 +52,15 @@ def build_report(c, *, title: str | None = None) -> str:
         raise InputError("the report needs the SSIM map: compare with want_map=True")
     doc = c.to_json()
     a, b = c.a.image, c.b.image
-    page = f" (image {c.page + 1})" if c.images is not None else ""  # a stack: the image compared
-    h, w_ = a.page(c.page).shape[:2]
-    view = {"a": {"src": _image_uri(c.a, c.page), "name": os.path.basename(a.path) + page},
-            "b": {"src": _image_uri(c.b, c.page), "name": os.path.basename(b.path) + page},
+    ka, kb = shown_page(c, "a"), shown_page(c, "b")  # a stack: the page the figures are of
+
+    def shown(side, k: int) -> dict:
+        img = side.image
+        return {"src": _image_uri(side, k),
+                "name": os.path.basename(img.path) + (f" (image {k + 1})" if img.images > 1 else "")}
+
+    h, w_ = a.page(ka).shape[:2]
+    view = {"a": shown(c.a, ka), "b": shown(c.b, kb),
             "heat": heat_png_uri(c), "regions": doc.get("regions", []), "width": w_, "height": h}
     w = c.window
     if w is not None:  # one side is a crop of the other: the views show the window both were judged on

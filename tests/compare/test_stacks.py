@@ -220,3 +220,24 @@ def test_page_numbers_are_structure_not_metadata(tmp_path):
     c = compare_files(pa, pb)
     assert c.verdict == "identical-pixels"
     assert not any("0x0129" in d.key or "PageNumber" in d.key for d in c.metadata_differences), c.reason
+
+
+def test_a_single_image_is_found_in_a_stack(tmp_path):
+    """One exported page against its stack: which page it is (pixels identical), or which page it is
+    nearest to (by dHash) and how that page compares; different either way (the stack holds more)."""
+    pages = [_gray(1), _gray(2), _gray(3)]
+    stack, page2, noisy2 = tmp_path / "stack.tif", tmp_path / "page2.png", tmp_path / "noisy2.png"
+    stack.write_bytes(_tiff(pages))
+    cv2.imwrite(str(page2), pages[1])
+    rng = np.random.default_rng(2)
+    cv2.imwrite(str(noisy2), np.clip(pages[1].astype(np.int16) + rng.integers(-2, 3, pages[1].shape), 0, 255)
+                .astype(np.uint8))
+    c = compare_files(page2, stack)
+    assert c.verdict == "different"
+    assert c.reason == "stacks differ in length: A holds 1 image, B 3 pages; A is B's image 2 (pixels identical)"
+    assert c.images["found"] == {"side": "B", "image": 2, "pixels_equal": True}
+    a, b = c.compared_pixels()
+    assert np.array_equal(a, pages[1]) and np.array_equal(b, pages[1])
+    c = compare_files(stack, noisy2)
+    assert c.verdict == "different" and c.images["found"] == {"side": "A", "image": 2, "pixels_equal": False}
+    assert "nearest to B is A's image 2 (by dHash): same field within noise" in c.reason

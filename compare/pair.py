@@ -203,8 +203,11 @@ def _pool() -> ThreadPoolExecutor:
 def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
                   hash_size: int = DEFAULT_HASH_SIZE, max_pixels: int = DEFAULT_MAX_PIXELS,
                   max_bytes: int = DEFAULT_MAX_BYTES,
-                  want_map: bool = False) -> Comparison:
+                  want_map: bool = False, progress=None) -> Comparison:
     """Compare two image files. Raises :class:`InputError` for unusable input.
+
+    ``progress(done, total, errors)`` is called as the pages of a stack are compared
+    (:mod:`compare.stacks`; never for two single images).
 
     The two files are prepared concurrently; the first error in argument order is raised. As soon
     as both are decoded, the pixel comparison (SSIM, analysis) starts beside their digests, dHashes
@@ -225,7 +228,8 @@ def compare_files(path_a, path_b, *, thresholds: Thresholds = DEFAULT_THRESHOLDS
         b_exc = fb.exception()
     if b_exc is not None:
         raise b_exc
-    return compare_sides(a, fb.result(), thresholds=thresholds, want_map=want_map, _started=started)
+    return compare_sides(a, fb.result(), thresholds=thresholds, want_map=want_map, _started=started,
+                         progress=progress)
 
 
 def _prepare_telling(path, decoded: Future, *, hash_size: int, max_pixels: int, max_bytes: int) -> Side:
@@ -240,7 +244,7 @@ def _prepare_telling(path, decoded: Future, *, hash_size: int, max_pixels: int, 
 
 
 def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOLDS,
-                  want_map: bool = False, _started: Started | None = None) -> Comparison:
+                  want_map: bool = False, _started: Started | None = None, progress=None) -> Comparison:
     """Compare two prepared sides (see :func:`prepare`). ``_started``: :func:`compare.pixel_pair.start` of the same
     pair, already under way (:func:`compare_files`)."""
     if a.dhash.size != b.dhash.size:
@@ -250,7 +254,8 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     if not pixels_equal and (a.image.images > 1 or b.image.images > 1):  # page by page (compare.stacks)
         from .stacks import compare_stacks
 
-        return compare_stacks(a, b, compare_one=compare_sides, thresholds=thresholds, want_map=want_map)
+        return compare_stacks(a, b, compare_one=compare_sides, thresholds=thresholds, want_map=want_map,
+                              progress=progress)
     meta = diff_metadata(a.metadata, b.metadata) if not file_equal else []
     distance = a.dhash - b.dhash
     shape_a, shape_b = a.image.pixels.shape, b.image.pixels.shape

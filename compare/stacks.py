@@ -20,7 +20,7 @@ from .load import Image
 from .metadata import diff_metadata
 from .verdict import Verdict
 
-__all__ = ["compare_stacks", "page_side", "pages_words", "shown_page"]
+__all__ = ["compare_stacks", "page_ranges", "page_side", "pages_words", "shown_page"]
 
 _KIND = {"tiff": "pages", "png": "frames", "webp": "frames", "gif": "frames"}
 
@@ -46,17 +46,34 @@ def pages_words(img: Image) -> str:
     return "1 image" if n == 1 else f"{n} {_KIND.get(img.format, 'images')}"
 
 
+def page_ranges(pages, *, base: int = 1, runs: int = 8) -> str:
+    """Page numbers as runs: ``[1, 2, 3, 5, 7, 8]`` -> ``"1-3, 5, 7-8"``; after ``runs`` runs,
+    ``"and N more"`` (``base``: added to each number, 1 for 0-based indices shown 1-based)."""
+    out: list[str] = []
+    i, pages = 0, list(pages)
+    while i < len(pages):
+        j = i
+        while j + 1 < len(pages) and pages[j + 1] == pages[j] + 1:
+            j += 1
+        if len(out) == runs:
+            return ", ".join(out) + f" and {len(pages) - i} more"
+        lo, hi = pages[i] + base, pages[j] + base
+        out.append(str(lo) if lo == hi else f"{lo}-{hi}")
+        i = j + 1
+    return ", ".join(out)
+
+
 def _list(pages: list[int]) -> str:
-    shown = ", ".join(str(k + 1) for k in pages[:8])
-    return shown + (f" and {len(pages) - 8} more" if len(pages) > 8 else "")
+    return page_ranges(pages)
 
 
-def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
+def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, progress=None):
     """Compare two prepared sides of which at least one holds several images and whose whole
     pixel digests differ. ``compare_one(a, b, thresholds=..., want_map=...)`` compares two
     single-image sides (:func:`compare.pair.compare_sides`). Returns its
     :class:`compare.pair.Comparison` for the page shown, with the files' sides, the stack's
-    verdict and reason, and ``images`` (``{"a", "b", "differ", "shown"}``, 1-based pages)."""
+    verdict and reason, and ``images`` (``{"a", "b", "differ", "shown"}``, 1-based pages).
+    ``progress(done, total, errors)`` is told of each page pair compared (a long stack)."""
     na, nb = a.image.images, b.image.images
     if min(na, nb) == 1:  # one image against a stack: is it one of its pages?
         return _one_in_stack(a, b, compare_one=compare_one, thresholds=thresholds, want_map=want_map)
@@ -68,6 +85,8 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
             continue
         differ.append(k)
         results.append((k, compare_one(pa, pb, thresholds=thresholds, want_map=want_map)))
+        if progress is not None:
+            progress(k + 1, n, 0)
     if results:  # the worst page: the first different one, else the first that differs at all
         k, shown = next(((k, c) for k, c in results if not c.same), results[0])
     else:  # every common page equal: the stacks differ in length only
@@ -87,7 +106,8 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False):
         what = "all differing images" if len(differ) > 1 else "the one differing image"
         head = (f"image {k + 1} of {n}: " if shown.verdict == Verdict.DIFFERENT or len(differ) == 1
                 else f"{what} within noise ({_list(differ)} of {n}); image {k + 1}: ")
-        reason = head + shown.reason + (f"; images {_list(differ)} of {n} differ" if len(differ) > 1 else "")
+        tail = f"; images {_list(differ)} of {n} differ" if len(differ) > 1 and verdict == Verdict.DIFFERENT else ""
+        reason = head + shown.reason + tail
     images = {"a": na, "b": nb, "differ": [d + 1 for d in differ], "shown": k + 1}
     return replace(shown, a=a, b=b, verdict=verdict, reason=reason, file_equal=False, pixels_equal=False,
                    metadata_differences=diff_metadata(a.metadata, b.metadata),

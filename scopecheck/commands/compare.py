@@ -9,7 +9,7 @@ from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.noise_profile import load_profile
 from scopecheck.compare.pair import Thresholds, compare_files
 from scopecheck.compare.pictures import comparison_sheet, diff_picture, picture_format, save_picture
-from scopecheck.compare.stacks import pages_words
+from scopecheck.compare.stacks import page_ranges, pages_words
 
 from .common import (
     Progress,
@@ -116,8 +116,13 @@ def run(args) -> int:
     if args.report:
         from scopecheck.serve.report import check_report_path
         check_report_path(args.report, overwrite=args.overwrite)
-    c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
-                      max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs))
+    bar = Progress("compare", unit="images")  # a stack's pages (stderr, only on a terminal)
+    try:
+        c = compare_files(args.a, args.b, thresholds=thresholds, hash_size=args.hash_size,
+                          max_pixels=args.max_pixels, max_bytes=args.max_bytes, want_map=bool(outputs),
+                          progress=bar)
+    finally:
+        bar.close()
     if args.diff:
         picture = diff_picture(c.ssim_map)
         save_output(args.diff, lambda: save_picture(args.diff, picture, overwrite=args.overwrite),
@@ -153,7 +158,7 @@ def _summary(c, args):
     for d in c.metadata_differences:
         w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")
     if c.images is not None:
-        differ = ", ".join(map(str, c.images["differ"])) or "none"
+        differ = page_ranges(c.images["differ"], base=0) or "none"
         w(f"  images: A {c.images['a']}, B {c.images['b']}; differing {differ}; figures below are of image "
           f"{c.images['shown']}\n")
     an = c.analysis

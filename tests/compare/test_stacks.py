@@ -175,7 +175,7 @@ def test_a_stack_whose_pages_differ_by_noise_only_is_near_identical(tmp_path):
     pb.write_bytes(_tiff(noisy))
     c = compare_files(pa, pb)
     assert c.verdict == "near-identical", c.reason
-    assert c.images["differ"] == [1, 2] and c.reason.startswith("all differing images within noise (1, 2 of 2)")
+    assert c.images["differ"] == [1, 2] and c.reason.startswith("all differing images within noise (1-2 of 2); image 1: ")
 
 
 def test_strip_keeps_an_animated_png_s_frames(tmp_path):
@@ -241,3 +241,22 @@ def test_a_single_image_is_found_in_a_stack(tmp_path):
     c = compare_files(stack, noisy2)
     assert c.verdict == "different" and c.images["found"] == {"side": "A", "image": 2, "pixels_equal": False}
     assert "nearest to B is A's image 2 (by dHash): same field within noise" in c.reason
+
+
+def test_progress_is_told_of_each_page_compared(tmp_path):
+    a = _gray(1)
+    pa, pb = tmp_path / "a.tif", tmp_path / "b.tif"
+    pa.write_bytes(_tiff([a, a, a]))
+    pb.write_bytes(_tiff([a, 255 - a, a // 2]))
+    seen = []
+    c = compare_files(pa, pb, progress=lambda done, total, errors: seen.append((done, total, errors)))
+    assert c.images["differ"] == [2, 3] and seen == [(2, 3, 0), (3, 3, 0)]
+
+
+def test_page_ranges():
+    from scopecheck.compare.stacks import page_ranges
+
+    assert page_ranges([0, 1, 2, 4, 6, 7]) == "1-3, 5, 7-8"
+    assert page_ranges([1, 2, 3], base=0) == "1-3"
+    assert page_ranges(list(range(0, 40, 2)), runs=3) == "1, 3, 5 and 17 more"
+    assert page_ranges([]) == ""

@@ -20,23 +20,30 @@ from .load import Image
 from .metadata import diff_metadata
 from .verdict import Verdict
 
-__all__ = ["compare_stacks", "page_ranges", "page_side", "pages_words", "shown_page"]
+__all__ = ["compare_stacks", "page_digest", "page_ranges", "page_side", "pages_words", "shown_page"]
 
 _KIND = {"tiff": "pages", "png": "frames", "webp": "frames", "gif": "frames"}
 
 
-def page_side(side, k: int):
+def page_digest(side, k: int) -> str:
+    """The pixel digest of image ``k`` (0-based) of a side alone."""
+    return side.pixel_sha256 if side.image.images == 1 else pixel_sha256(side.image.page(k))
+
+
+def page_side(side, k: int, digest: str | None = None):
     """Image ``k`` (0-based) of a prepared :class:`compare.pair.Side`, as a Side of its own (the
-    file's bytes, digest and metadata; that page's pixels, digest, luma, dHash)."""
+    file's bytes, digest and metadata; that page's pixels, digest, luma, dHash). ``digest``: the
+    page's :func:`page_digest`, when known."""
     img = side.image
     if img.images == 1:
         return side
     px = img.page(k)
     page = Image(path=img.path, data=img.data, format=img.format, pixels=px)
+    digest = digest or pixel_sha256(px)
     if k == 0:  # the side's own luma, working image and dHash are the first page's
-        return replace(side, image=page, pixel_sha256=pixel_sha256(px))
+        return replace(side, image=page, pixel_sha256=digest)
     y = luma(px)
-    return replace(side, image=page, pixel_sha256=pixel_sha256(px), luma=y,
+    return replace(side, image=page, pixel_sha256=digest, luma=y,
                    dhash=image_dhash(page, hash_size=side.dhash.size, y=y), work=working_image(px))
 
 
@@ -80,9 +87,10 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, pro
     n = min(na, nb)
     differ, results = [], []
     for k in range(n):
-        pa, pb = page_side(a, k), page_side(b, k)
-        if pa.pixel_sha256 == pb.pixel_sha256:
+        da, db = page_digest(a, k), page_digest(b, k)
+        if da == db:  # an equal page: nothing more to make of it
             continue
+        pa, pb = page_side(a, k, da), page_side(b, k, db)
         differ.append(k)
         results.append((k, compare_one(pa, pb, thresholds=thresholds, want_map=want_map)))
         if progress is not None:
@@ -128,12 +136,14 @@ def _one_in_stack(a, b, *, compare_one, thresholds, want_map: bool):
     single, stack, name = (a, b, "B") if a.image.images == 1 else (b, a, "A")
     other = "A" if name == "B" else "B"
     n = stack.image.images
-    pages = [page_side(stack, k) for k in range(n)]
-    k = next((i for i, p in enumerate(pages) if p.pixel_sha256 == single.pixel_sha256), None)
+    k = next((i for i in range(n) if page_digest(stack, i) == single.pixel_sha256), None)
     exact = k is not None
-    if k is None:
-        k = min(range(n), key=lambda i: single.dhash - pages[i].dhash)
-    pa, pb = (single, pages[k]) if single is a else (pages[k], single)
+    if k is None:  # the nearest page by dHash (the reduction rule, as any dHash)
+        k = min(range(n), key=lambda i: single.dhash - image_dhash(
+            Image(path=stack.image.path, data=stack.image.data, format=stack.image.format,
+                  pixels=stack.image.page(i)), hash_size=single.dhash.size))
+    page = page_side(stack, k)
+    pa, pb = (single, page) if single is a else (page, single)
     shown = compare_one(pa, pb, thresholds=thresholds, want_map=want_map)
     found = (f"{other} is {name}'s image {k + 1} (pixels identical)" if exact
              else f"nearest to {other} is {name}'s image {k + 1} (by dHash): {shown.reason}")

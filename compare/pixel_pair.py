@@ -87,6 +87,27 @@ def achromatic(pixels: np.ndarray) -> bool:
     return True
 
 
+#: Correlation of every colour channel with the image's own luma at which its colour is a cast on
+#: one gray picture (each channel a scaling of it: a white-balance drift of a gray shot), not colour
+#: structure of its own.
+TINT_CORRELATION = 0.999
+
+
+def tinted_gray(pixels: np.ndarray) -> bool:
+    """A colour image each of whose channels is (within 0.1 %) a scaling of one gray picture: its
+    colour is a cast, which a per-channel gain describes (judged on an even grid of ~50k pixels)."""
+    h, w = pixels.shape[:2]
+    k = max(1, int((h * w / 50_000) ** 0.5))
+    x = pixels[::k, ::k, :3].reshape(-1, 3).astype(np.float64)
+    y = x @ np.array([0.114, 0.587, 0.299])  # BGR luma
+    y -= y.mean()
+    x -= x.mean(axis=0)
+    vy, vx = float(y @ y), (x * x).sum(axis=0)
+    if vy <= 0 or (vx <= 0).any():
+        return True
+    return bool(((y @ x) / np.sqrt(vy * vx)).min() >= TINT_CORRELATION)
+
+
 @dataclass(frozen=True, eq=False)
 class Started:
     """The pixel comparison of a pair under way: the lumas compared, their range, the notes, and
@@ -115,7 +136,9 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     works = (a.work, b.work)
     if pa.ndim == 3 and pb.ndim == 3:
         gray = (achromatic(pa), achromatic(pb))
-        if gray[0] != gray[1]:  # colour against a gray copy: each channel's gain fit would read a colour drift
+        # colour against a gray copy: each channel's gain fit would read its colour as a drift (a
+        # colour that is only a cast on the gray picture stays channel by channel: a white balance)
+        if gray[0] != gray[1] and not tinted_gray(pb if gray[0] else pa):
             notes.append(f"{'AB'[gray[1]]} is gray (its colour channels are equal); compared on luma")
             common = True
             pa, pb, works = a.luma, b.luma, (None, None)

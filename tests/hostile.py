@@ -218,14 +218,15 @@ def make_gif_99mp_canvas(d: Path) -> Path:
     return p
 
 
-def _tiff_chain(n: int, *, loop: bool = False) -> bytes:
+def _tiff_chain(n: int, *, loop: bool = False, junk: int = 0) -> bytes:
     """``n`` 1x1 gray directories chained (each the next's predecessor); ``loop``: the last points
-    back to the first. Written out here, independently of the library's walker."""
+    back to the first; ``junk``: that many unknown tags more in each. Written out here,
+    independently of the library's walker."""
     out = bytearray(b"II*\x00" + struct.pack("<I", 8))
     for i in range(n):
         here = len(out)
         entries = [(256, 4, 1, 1), (257, 4, 1, 1), (258, 3, 1, 8), (262, 3, 1, 1), (273, 4, 1, 0),
-                   (278, 4, 1, 1), (279, 4, 1, 1)]
+                   (278, 4, 1, 1), (279, 4, 1, 1)] + [(60000 + j % 5000, 4, 1, 0) for j in range(junk)]
         nxt = here + 2 + 12 * len(entries) + 4
         if i == n - 1:
             nxt = 8 if loop else 0
@@ -246,6 +247,15 @@ def make_tiff_many_pages(d: Path) -> Path:
     would take minutes; over the limit max_images (1000)."""
     p = d / "many_pages.tif"
     p.write_bytes(_tiff_chain(200_000))
+    return p
+
+
+def make_tiff_many_entries(d: Path) -> Path:
+    """50 directories of 60,000 entries each (36 MB): each directory is within max_segments, the
+    chain is not; a file of 1000 such directories (720 MB, under --max-bytes) would take about 30 s
+    of Python to walk whole."""
+    p = d / "many_entries.tif"
+    p.write_bytes(_tiff_chain(50, junk=60_000))
     return p
 
 
@@ -368,6 +378,8 @@ CASES = (
     Case("bmp-rle8-99mp", make_bmp_rle8_99mp, ("hash", "{f}"), 0),
     Case("tiff-loop", make_tiff_loop, ("compare", "{f}", "{f}"), 2, "loops back to offset 8"),
     Case("tiff-many-pages", make_tiff_many_pages, ("hash", "{f}"), 2, "over the limit max_images"),
+    Case("tiff-many-entries", make_tiff_many_entries, ("compare", "{f}", "{f}"), 2,
+         "TIFF directory entries in all, over the limit max_segments"),
     Case("gif-frames-125mp", make_gif_frames_125mp, ("compare", "{f}", "{f}"), 2,
          "holds 5 images of 125.0 megapixels in all, over the limit --max-pixels"),
     Case("jpeg-cut-third", make_jpeg_cut_third, ("compare", "{f}", "{f}"), 2,

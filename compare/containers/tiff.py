@@ -135,10 +135,15 @@ def _check_data_size(data: bytes, by_tag: dict[int, Entry], order: str, w: int, 
                           f"data holds {stored} bytes; at least {-(-raw // _MAX_RATIO[comp])} needed")
 
 
-def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits, which: str) -> tuple[int, int, int, dict[int, Entry]]:
+def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits, which: str,
+               entries: list[Entry] | None = None) -> tuple[int, int, int, dict[int, Entry]]:
     """(width, height, next directory, layout entries) of one image directory, checked for
-    consistency; ``which`` names it in messages ("first", "page 3")."""
-    entries, nxt = read_ifd(data, offset, order=tf.order, big=tf.big, limits=limits)
+    consistency; ``which`` names it in messages ("first", "page 3"); ``entries``: a list to which
+    the directory's entries are added (the chain's walk counts them)."""
+    found, nxt = read_ifd(data, offset, order=tf.order, big=tf.big, limits=limits)
+    if entries is not None:
+        entries.extend(found)
+    entries = found
     by_tag: dict[int, Entry] = {}
     for e in entries:
         if e.tag == 254 and e.tag not in by_tag and e.inline:  # NewSubfileType: the first one read
@@ -187,8 +192,8 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
 def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int], ...]]:
     """The images of a TIFF: ``(directories, ((index, width, height), ...))``.
 
-    Every directory of the main chain is walked (at most ``max_images``; a chain that loops back is
-    corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
+    Every directory of the main chain is walked (at most ``max_images`` directories and
+    ``max_segments`` entries in all; a chain that loops back is corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
     thumbnail or a pyramid level is a view of another image, not one of its own). ``index`` counts
     every directory, as a decoder that yields each one does. Each image's directory is checked as
     the first one is (:func:`header`), before any pixel is decoded.
@@ -197,7 +202,10 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     seen: set[int] = set()
     out: list[tuple[int, int, int]] = []
     offset, index = tf.first_ifd, 0
+    walked: list[Entry] = []
     while offset:
+        if len(walked) > limits.max_segments:
+            raise LimitError(f"more than {limits.max_segments} TIFF directory entries in all, over the limit max_segments")
         if offset in seen:
             raise DecodeError(f"corrupt TIFF: the directory chain loops back to offset {offset}")
         if index >= limits.max_images:
@@ -205,7 +213,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         seen.add(offset)
         which = "first" if index == 0 else f"directory {index + 1}'s"
         try:
-            w, h, offset, by_tag = _directory(data, tf, offset, limits, which)
+            w, h, offset, by_tag = _directory(data, tf, offset, limits, which, walked)
         except DecodeError as e:
             raise DecodeError(f"corrupt TIFF: {e}") from None
         try:

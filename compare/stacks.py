@@ -85,18 +85,27 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, pro
     if min(na, nb) == 1:  # one image against a stack: is it one of its pages?
         return _one_in_stack(a, b, compare_one=compare_one, thresholds=thresholds, want_map=want_map)
     n = min(na, nb)
-    differ, results = [], []
-    for k in range(n):
-        da, db = page_digest(a, k), page_digest(b, k)
-        if da == db:  # an equal page: nothing more to make of it
-            continue
-        pa, pb = page_side(a, k, da), page_side(b, k, db)
-        differ.append(k)
-        results.append((k, compare_one(pa, pb, thresholds=thresholds, want_map=want_map)))
+    digests = [(page_digest(a, k), page_digest(b, k)) for k in range(n)]
+    differ = [k for k, (da, db) in enumerate(digests) if da != db]  # equal pages: nothing more to make of them
+
+    def one(k: int):
+        return compare_one(page_side(a, k, digests[k][0]), page_side(b, k, digests[k][1]),
+                           thresholds=thresholds, want_map=want_map)
+
+    # the worst page: the first different one, else the first that differs at all; only those two
+    # are kept (a map per page would hold the whole stack's worth of maps)
+    # (one pair at a time: two at once took as long, each comparison already using both cores)
+    first = worst = None
+    for done, k in enumerate(differ, 1):
+        c = one(k)
+        if first is None:
+            first = (k, c)
+        if worst is None and not c.same:
+            worst = (k, c)
         if progress is not None:
-            progress(k + 1, n, 0)
-    if results:  # the worst page: the first different one, else the first that differs at all
-        k, shown = next(((k, c) for k, c in results if not c.same), results[0])
+            progress(done, len(differ), 0)
+    if first is not None:
+        k, shown = worst or first
     else:  # every common page equal: the stacks differ in length only
         k, shown = 0, compare_one(page_side(a, 0), page_side(b, 0), thresholds=thresholds, want_map=want_map)
     if na != nb:

@@ -220,7 +220,11 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
             sub = int_value(data, by_tag[254], tf.order) if 254 in by_tag else 0
         except DecodeError:  # an odd NewSubfileType: counted as an image (decoded, digested)
             sub = 0
-        if index == 0 or not sub & 1:
+        if index == 0 and sub & 1:  # the file's first image is a preview of one it holds elsewhere
+            raise DecodeError("the first image is a reduced-resolution preview (NewSubfileType 1), as in camera "
+                              "raw files (DNG, NEF, ...); the full image is not decoded here: convert the file "
+                              "to TIFF or PNG first")
+        if not sub & 1:
             _checked_size(data, tf, by_tag, w, h, limits)
             out.append((index, w, h))
         index += 1

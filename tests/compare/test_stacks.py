@@ -260,3 +260,12 @@ def test_page_ranges():
     assert page_ranges([1, 2, 3], base=0) == "1-3"
     assert page_ranges(list(range(0, 40, 2)), runs=3) == "1, 3, 5 and 17 more"
     assert page_ranges([]) == ""
+
+
+def test_a_file_whose_first_image_is_a_preview_is_refused():
+    """Camera raw files (DNG, NEF, ...) are TIFFs whose first directory is a reduced-resolution
+    preview of the raw image held elsewhere: comparing the previews would judge (and digest) the
+    wrong pixels."""
+    preview = cv2.resize(_gray(1), (80, 60), interpolation=cv2.INTER_AREA)
+    with pytest.raises(DecodeError, match="reduced-resolution preview"):
+        decode(_tiff([preview, _gray(1)], subfile=[1, 0]))

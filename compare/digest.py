@@ -5,9 +5,10 @@ The **pixel digest** is SHA-256 over a canonical form of the decoded stored pixe
 
     b"scopecheck-pixels/1\\n" + b"<height>x<width>x<channels> <dtype>\\n" + samples
 
-where ``channels`` is 1 for gray, 3 for BGR, 4 for BGRA, ``dtype`` is ``uint8`` or ``uint16`` and
-``samples`` are the samples in row-major order, channels interleaved in OpenCV's B, G, R(, A)
-order, 16-bit samples little-endian. Equal pixels therefore give equal digests whatever the
+where ``channels`` is 1 for gray, 3 for BGR, 4 for BGRA, ``dtype`` is ``uint8`` or ``uint16`` (or
+the stored type of a signed, 32-bit or floating-point file) and ``samples`` are the samples in
+row-major order, channels interleaved in OpenCV's B, G, R(, A) order, multi-byte samples
+little-endian. Equal pixels therefore give equal digests whatever the
 container, compression level, chunk order or metadata, while an 8-bit and a 16-bit image (or a gray
 and a BGR one) never share a digest.
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # numpy loads with the first pixels digested
     import numpy as np
 
 PIXEL_DIGEST_VERSION = "scopecheck-pixels/1"
+#: Sample types digested: 8/16-bit unsigned as ever; signed, 32-bit and floating-point samples as
+#: stored (compare.load.render16 makes the 16-bit rendering they are compared on), little-endian.
+_DIGESTED = ("uint8", "uint16", "int8", "int16", "int32", "uint32", "float32", "float64")
 #: What an index records of the digest's definition: single images as ever, and since stacks were
 #: read whole, every image of a file (an index made before holds a stack's first page only: re-index).
 PIXEL_DIGEST_RULE = f"{PIXEL_DIGEST_VERSION}, every image"
@@ -49,10 +53,10 @@ def pixel_sha256(pixels: np.ndarray, more=()) -> str:
 
     h = hashlib.sha256()
     for page in (pixels, *more):
-        if page.dtype.kind != "u" or page.dtype.itemsize not in (1, 2):  # either byte order
-            raise ValueError(f"pixel digest is defined for uint8/uint16 samples, got {page.dtype}")
+        if page.dtype.name not in _DIGESTED:
+            raise ValueError(f"pixel digest is defined for {', '.join(_DIGESTED)} samples, got {page.dtype}")
         h.update(pixel_header(page))
-        arr = page.astype("<u2", copy=False) if page.dtype.itemsize == 2 else page
+        arr = page.astype(page.dtype.newbyteorder("<"), copy=False) if page.dtype.itemsize > 1 else page
         if not arr.flags.c_contiguous:
             arr = np.ascontiguousarray(arr)
         h.update(arr.data.cast("B"))

@@ -17,7 +17,10 @@ Policy, applied by every command:
   reported as metadata (``EXIF Orientation``) and so shows up as a metadata difference.
 * **Native depth and channels.** 8- and 16-bit, gray, BGR and BGRA are decoded as stored
   (``cv2.IMREAD_UNCHANGED``): gray stays 2-D, alpha is kept (it is part of the pixel digest, it is
-  ignored by luma-based hashing and similarity). Floating-point and other sample types are refused.
+  ignored by luma-based hashing and similarity). Signed, 32-bit and floating-point samples are
+  compared on a 16-bit rendering made by a rule of their own values (:func:`render16`: whole numbers
+  within 16 bits as they are or offset, floats within 0..1 scaled by 65535; anything else is
+  refused with its range), while the pixel digest covers the samples as stored.
 * **Whole files only.** A PNG without IEND, a JPEG whose scans stop before every coefficient is
   coded or whose entropy-coded data ends early (libjpeg's "premature end of data segment", even
   with an ``FF D9`` appended) is truncated and refused, even where the decoder would fill the
@@ -31,6 +34,7 @@ Policy, applied by every command:
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import stat
@@ -73,6 +77,8 @@ class Image:
     format: str
     pixels: np.ndarray
     more: tuple = ()
+    source: tuple | None = None  # the stored samples of every image when not 8/16-bit (load.render16)
+    stretched: tuple | None = None  # (lowest, highest) stored value a rendering was stretched from
 
     @property
     def images(self) -> int:
@@ -82,6 +88,15 @@ class Image:
     def page(self, k: int) -> np.ndarray:
         """Image ``k`` (0-based) of the file."""
         return self.pixels if k == 0 else self.more[k - 1]
+
+    def stored(self, k: int = 0) -> np.ndarray:
+        """Image ``k``'s samples as stored (what its pixel digest covers): the pixels themselves,
+        or for signed, 32-bit and floating-point files the samples they were rendered from."""
+        return self.page(k) if self.source is None else self.source[k]
+
+    def digest_pages(self) -> tuple:
+        """Every image's stored samples, in order: what :func:`compare.digest.pixel_sha256` digests."""
+        return (self.pixels, *self.more) if self.source is None else self.source
 
     @property
     def height(self) -> int:
@@ -97,7 +112,8 @@ class Image:
 
     @property
     def dtype(self) -> str:
-        return str(self.pixels.dtype)
+        """The stored sample type (``float32`` for a float file, whose pixels are its 16-bit rendering)."""
+        return str(self.stored().dtype)
 
     @property
     def max_value(self) -> int:
@@ -232,16 +248,90 @@ def check_header(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAUL
     return _inspect(data, path=path, max_pixels=max_pixels, max_bytes=max_bytes)[0]
 
 
-def _stored(pixels: np.ndarray, path: str) -> np.ndarray:
-    """A decoded image checked for what is handled (8/16-bit; gray, BGR, BGRA), gray made 2-D."""
-    if pixels.dtype not in (np.uint8, np.uint16):
-        raise DecodeError(f"unsupported sample type {pixels.dtype}; only 8- and 16-bit images are handled",
-                          path=path)
+def _channels(pixels: np.ndarray, path: str) -> np.ndarray:
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim == 3 and pixels.shape[2] not in (3, 4):
         raise DecodeError(f"unsupported channel count {pixels.shape[2]}", path=path)
     return pixels
+
+
+_ROWS = 256  # rows at a time: the temporaries of a wide image stay small beside it
+
+
+def _span(arrays) -> tuple[float, float, bool]:
+    """(lowest, highest, all whole numbers) over the samples of ``arrays`` (finite, checked first)."""
+    lo, hi, whole = math.inf, -math.inf, True
+    for x in arrays:
+        if x.size:
+            lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
+        if x.dtype.kind == "f":
+            whole = whole and all(np.array_equal(x[r:r + _ROWS], np.round(x[r:r + _ROWS]))
+                                  for r in range(0, x.shape[0], _ROWS))
+    return (0.0, 0.0, whole) if lo > hi else (lo, hi, whole)
+
+
+def render16(samples: np.ndarray, path: str = "<array>", *, span: tuple[float, float, bool] | None = None
+             ) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """The 16-bit rendering of samples stored as another type (signed, 32-bit, floating point), and
+    the range it was stretched from (None when the values were kept):
+
+    * whole numbers within 0..65535 are taken as they are (a 16-bit image saved as 32-bit);
+    * whole numbers within -32768..32767 are offset by 32768 (signed 16-bit samples);
+    * floating-point values within 0..1 are scaled by 65535 and rounded (normalised images);
+    * any other finite values (a processed image in its own units) are stretched from their own
+      range, lowest to 0 and highest to 65535: such a file is compared up to a gain and an offset
+      (the reason then names no exposure or level change);
+    * NaN or infinite values are refused.
+
+    ``span``: :func:`_span` of every image of the file (a stack is rendered by one rule). The file's
+    pixel digest stays that of its stored samples (:mod:`compare.digest`)."""
+    kind = samples.dtype
+    if kind.kind == "f" and not np.isfinite(samples).all():
+        raise DecodeError(f"{kind} samples include NaN or infinite values; save a copy without them "
+                          f"(8- or 16-bit) to compare it", path=path)
+    lo, hi, whole = span or _span([samples])
+    out = np.empty(samples.shape, np.uint16)
+    if whole and lo >= 0 and hi <= 65535:
+        shift, scale, stretched = 0.0, 1.0, None
+    elif whole and lo >= -32768 and hi <= 32767:
+        shift, scale, stretched = -32768.0, 1.0, None
+    elif kind.kind == "f" and lo >= 0 and hi <= 1:
+        shift, scale, stretched = 0.0, 65535.0, None
+    else:
+        shift, scale, stretched = lo, (65535.0 / (hi - lo) if hi > lo else 0.0), (lo, hi)
+    for r in range(0, samples.shape[0], _ROWS):  # in blocks of rows: no whole-image float64 copies
+        block = (samples[r:r + _ROWS].astype(np.float64) - shift) * scale
+        np.rint(block, out=block)
+        out[r:r + _ROWS] = block
+    return out, stretched
+
+
+_OTHER_TYPES = (np.int8, np.int16, np.int32, np.uint32, np.float32, np.float64)
+
+
+def _stored(pixels: np.ndarray, path: str) -> np.ndarray:
+    """A decoded image checked for what is handled (gray, BGR, BGRA; gray made 2-D; 8/16-bit, or
+    a type :func:`render16` renders)."""
+    pixels = _channels(pixels, path)
+    if pixels.dtype not in (np.uint8, np.uint16) and pixels.dtype not in _OTHER_TYPES:
+        raise DecodeError(f"unsupported sample type {pixels.dtype}", path=path)
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        raise DecodeError(f"{pixels.dtype} samples include NaN or infinite values; save a copy without them "
+                          f"(8- or 16-bit) to compare it", path=path)
+    return pixels
+
+
+def _image(path: str, data: bytes, fmt: str, pages: list[np.ndarray]) -> Image:
+    """The Image of a file's stored pages: 8/16-bit as they are, others rendered by one rule for all."""
+    if all(p.dtype in (np.uint8, np.uint16) for p in pages):
+        return Image(path=path, data=data, format=fmt, pixels=pages[0], more=tuple(pages[1:]))
+    if len({p.dtype for p in pages}) > 1:
+        raise DecodeError("pages of mixed sample types are not handled", path=path)
+    span = _span(pages)
+    rendered = [render16(p, path, span=span) for p in pages]
+    return Image(path=path, data=data, format=fmt, pixels=rendered[0][0], more=tuple(r for r, _ in rendered[1:]),
+                 source=tuple(pages), stretched=rendered[0][1])
 
 
 def _decode_all(buf: np.ndarray, header: Header, path: str) -> list[np.ndarray]:
@@ -273,15 +363,14 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     fmt = header.format.upper()
     buf = np.frombuffer(decoder_input, dtype=np.uint8)
     if header.images > 1:
-        pages = _decode_all(buf, header, path)
-        return Image(path=path, data=data, format=header.format, pixels=pages[0], more=tuple(pages[1:]))
+        return _image(path, data, header.format, _decode_all(buf, header, path))
     pixels, problem = _imdecode(buf, header.format)
     if pixels is None:
         raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
     if problem:
         what = "truncated" if "remature" in problem else "corrupt"
         raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
-    return Image(path=path, data=data, format=header.format, pixels=_stored(pixels, path))
+    return _image(path, data, header.format, [_stored(pixels, path)])
 
 
 def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

@@ -97,10 +97,14 @@ def codec_tables(data: bytes, fmt: str) -> CodecTables | None:
     return webp_tables(data) if fmt == "webp" else None
 
 
+def _first_and_rest(pages: tuple) -> tuple:
+    return pages[0], pages[1:]
+
+
 def _finish_side(d: _Decoded, *, hash_size: int) -> Side:
     """The file's digests, dHash (the reduction rule, :mod:`compare.hashing`) and metadata."""
     img, y = d.image, d.luma
-    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(img.pixels, img.more), luma=y,
+    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(*_first_and_rest(img.digest_pages())), luma=y,
                 dhash=image_dhash(img, hash_size=hash_size, y=y), metadata=read_metadata(img.data, img.format),
                 work=d.work, codec=d.codec)
 
@@ -385,8 +389,10 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
     if resized:
         k = min(a.image.width, b.image.width) / max(a.image.width, b.image.width)
         size_note = f" (rescaled {k:.2f}x)"
+    stretched = a.image.stretched is not None or b.image.stretched is not None  # levels of their own
     d = decide(analysis, distance=distance, thresholds=thresholds, size_note=size_note,
-               frame_area=a.image.width * a.image.height, codec_note=_codec_note(a, b, analysis))
+               frame_area=a.image.width * a.image.height, codec_note=_codec_note(a, b, analysis),
+               levels=not stretched)
     return d.verdict, d.reason, d.same_field
 
 

@@ -65,6 +65,11 @@ def _common_luma(a: Decoded, b: Decoded) -> tuple[np.ndarray, np.ndarray, float,
     """Luma of both on one scale: the shared depth, or 8-bit scale when depths differ."""
     notes = []
     ya, yb = a.luma, b.luma
+    for name, img in (("A", a.image), ("B", b.image)):
+        if img.stretched is not None:  # compare.load.render16: a processed image in its own units
+            lo, hi = img.stretched
+            notes.append(f"{name}'s {img.dtype} samples ({lo:.6g} to {hi:.6g}) are compared stretched over their "
+                         f"own range: brightness up to a gain and an offset")
     if a.image.channels != b.image.channels:
         notes.append(f"channels differ ({a.image.channels} vs {b.image.channels}); compared on luma")
     if ya.dtype != yb.dtype:

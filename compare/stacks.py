@@ -27,7 +27,7 @@ _KIND = {"tiff": "pages", "png": "frames", "webp": "frames", "gif": "frames"}
 
 def page_digest(side, k: int) -> str:
     """The pixel digest of image ``k`` (0-based) of a side alone."""
-    return side.pixel_sha256 if side.image.images == 1 else pixel_sha256(side.image.page(k))
+    return side.pixel_sha256 if side.image.images == 1 else pixel_sha256(side.image.stored(k))
 
 
 def page_side(side, k: int, digest: str | None = None):
@@ -38,8 +38,9 @@ def page_side(side, k: int, digest: str | None = None):
     if img.images == 1:
         return side
     px = img.page(k)
-    page = Image(path=img.path, data=img.data, format=img.format, pixels=px)
-    digest = digest or pixel_sha256(px)
+    page = Image(path=img.path, data=img.data, format=img.format, pixels=px,
+                 source=None if img.source is None else (img.source[k],))
+    digest = digest or pixel_sha256(page.stored())
     if k == 0:  # the side's own luma, working image and dHash are the first page's
         return replace(side, image=page, pixel_sha256=digest)
     y = luma(px)

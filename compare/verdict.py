@@ -89,8 +89,10 @@ class Decision:
 
 
 def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_area: int,
-           codec_note: str = "") -> Decision:
-    """Verdict for two frames whose pixels differ, from their :class:`compare.align.Analysis`."""
+           codec_note: str = "", levels: bool = True) -> Decision:
+    """Verdict for two frames whose pixels differ, from their :class:`compare.align.Analysis`.
+    ``levels=False``: a side's levels are its own (a rendering stretched from its range,
+    :func:`compare.load.render16`), so no exposure or level change is named."""
     t = thresholds
     dx, dy = an.shift
     if an.blank[0] or an.blank[1]:
@@ -133,7 +135,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
                         f"< {t.ssim_min}", False)
     if t.dhash_max is not None and distance > t.dhash_max:
         return Decision(Verdict.DIFFERENT, f"dHash distance {distance} > {t.dhash_max}" + size_note, False)
-    extra = "; ".join(drift_words(an))
+    extra = "; ".join(drift_words(an, levels=levels))
     return Decision(Verdict.NEAR_IDENTICAL,
                     f"same field within noise{size_note}: aligned SSIM {an.ssim_aligned:.3f}, "
                     f"dHash distance {distance}, noise {an.noise_sigma:.1f} DN" + codec_note
@@ -182,16 +184,17 @@ def _also_intensity(regions) -> str:
     return f"; also {words}" if words else ""
 
 
-def drift_words(an) -> list[str]:
+def drift_words(an, *, levels: bool = True) -> list[str]:
     """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
-    structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`)."""
+    structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`).
+    ``levels=False``: no exposure or level words (a side's levels are its own rendering's)."""
     words = []
-    if an.levels_map is not None:  # two mappings of the data: not a drift to lock
+    if levels and an.levels_map is not None:  # two mappings of the data: not a drift to lock
         g, o = an.levels_map
         words.append(f"levels: B = {g:.4g} x A {'-' if o < 0 else '+'} {abs(o):.4g} in stored values (exposure, "
                      f"bit depth or display range; compared on A's scale)")
     change, gains = an.exposure_change, an.drift_gains
-    if abs(change) >= 0.02 and an.levels_map is None:  # else the levels say it all
+    if levels and abs(change) >= 0.02 and an.levels_map is None:  # else the levels say it all
         words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
     if len(gains) == 3 and 1.0 + change > 0:
         rel = [g / (1.0 + change) - 1 for g in gains]

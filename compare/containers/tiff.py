@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, check_pixels
+from .limits import BUDGET_BYTES_PER_PIXEL, DEFAULT_LIMITS, Limits, check_pixels, human_bytes
 
 TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4,
              16: 8, 17: 8, 18: 8}
@@ -201,6 +201,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     tf = open_tiff(data)
     seen: set[int] = set()
     out: list[tuple[int, int, int]] = []
+    wide = 0  # pixels of images stored wider than 16 bits a sample, and their bytes a pixel
     offset, index = tf.first_ifd, 0
     walked: list[Entry] = []
     while offset:
@@ -227,5 +228,29 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         if not sub & 1:
             _checked_size(data, tf, by_tag, w, h, limits)
             out.append((index, w, h))
+            wide += w * h * _wide_bytes(data, tf, by_tag)
         index += 1
+    if wide:  # 32/64-bit samples decode to 4-8 bytes each, and their 16-bit rendering is made beside
+        _check_wide(wide, limits)
     return index, tuple(out)
+
+
+def _wide_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
+    """Bytes a pixel of this directory's image costs to decode and render when its samples are
+    wider than 16 bits (the decoded samples, then a 2-byte rendering: compare.load.render16), else 0."""
+    try:
+        bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
+        spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
+    except DecodeError:
+        return 0
+    return (bps // 8) * spp + 2 * min(spp, 4) if bps > 16 else 0
+
+
+def _check_wide(need: int, limits: Limits) -> None:
+    """LimitError when images of 32/64-bit samples need more than the memory ``--max-pixels``
+    stands for (3 bytes a pixel: an 8-bit RGB decode) to decode and render."""
+    budget = limits.max_pixels * BUDGET_BYTES_PER_PIXEL
+    if need > budget:
+        raise LimitError(f"32/64-bit samples need about {human_bytes(need)} to decode and render, over the "
+                         f"{human_bytes(budget)} that --max-pixels {limits.max_pixels / 1e6:g} MP allows (3 bytes "
+                         f"per pixel); raise --max-pixels if the file is trusted")

@@ -163,8 +163,10 @@ def _summary(c, args):
           f"{c.images['shown']}\n")
     an = c.analysis
     if an is not None:
-        w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {100 * an.exposure_change:+.1f} %"
-          f"{' (mean level)' if an.by_level else ''}, "
+        own = c.a.image.stretched is not None or c.b.image.stretched is not None  # levels of their own
+        exposure = "n/a (levels stretched)" if own else f"{100 * an.exposure_change:+.1f} %"
+        w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {exposure}"
+          f"{' (mean level)' if an.by_level and not own else ''}, "
           f"noise {an.noise_sigma:.2f} DN ({an.noise_source}), SSIM {an.ssim_aligned:.4f}, "
           f"correlation {an.correlation:.3f}, {plural(len(an.regions), 'changed region')}\n")
         for r in an.regions[:10]:

@@ -39,7 +39,7 @@ def page_side(side, k: int, digest: str | None = None):
         return side
     px = img.page(k)
     page = Image(path=img.path, data=img.data, format=img.format, pixels=px,
-                 source=None if img.source is None else (img.source[k],))
+                 source=None if img.source is None else (img.source[k],), stretched=img.stretched)
     digest = digest or pixel_sha256(page.stored())
     if k == 0:  # the side's own luma, working image and dHash are the first page's
         return replace(side, image=page, pixel_sha256=digest)

@@ -109,3 +109,14 @@ def test_wide_samples_are_held_to_the_pixel_memory_budget():
     inspect(data, limits=Limits(max_pixels=240_000))  # 120,000 px x 6 bytes (4 + a 2-byte rendering) = 720 KB
     with pytest.raises(LimitError, match="32/64-bit samples need about"):
         inspect(data, limits=Limits(max_pixels=200_000))  # 600 KB allowed
+
+
+def test_a_stretched_float_stack_names_no_level_change_on_its_pages(tmp_path):
+    p1 = (_field(1) * 5000 + 1979.5).astype(np.float32)
+    pa, pb = tmp_path / "a.tif", tmp_path / "b.tif"
+    assert cv2.imwritemulti(str(pa), [p1, p1])
+    assert cv2.imwritemulti(str(pb), [p1, (p1 * 1.3 + 7).astype(np.float32)])
+    c = compare_files(pa, pb)
+    assert c.images["differ"] == [2] and c.verdict == "near-identical", c.reason
+    assert "exposure" not in c.reason and "levels" not in c.reason, c.reason
+    assert any("compared stretched over their own range" in n for n in c.notes)

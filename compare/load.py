@@ -271,6 +271,12 @@ def _span(arrays) -> tuple[float, float, bool]:
     return (0.0, 0.0, whole) if lo > hi else (lo, hi, whole)
 
 
+def _finite(samples: np.ndarray, path: str) -> None:
+    if samples.dtype.kind == "f" and not np.isfinite(samples).all():
+        raise DecodeError(f"{samples.dtype} samples include NaN or infinite values; save a copy without them "
+                          f"(8- or 16-bit) to compare it", path=path)
+
+
 def render16(samples: np.ndarray, path: str = "<array>", *, span: tuple[float, float, bool] | None = None
              ) -> tuple[np.ndarray, tuple[float, float] | None]:
     """The 16-bit rendering of samples stored as another type (signed, 32-bit, floating point), and
@@ -287,9 +293,8 @@ def render16(samples: np.ndarray, path: str = "<array>", *, span: tuple[float, f
     ``span``: :func:`_span` of every image of the file (a stack is rendered by one rule). The file's
     pixel digest stays that of its stored samples (:mod:`compare.digest`)."""
     kind = samples.dtype
-    if kind.kind == "f" and not np.isfinite(samples).all():
-        raise DecodeError(f"{kind} samples include NaN or infinite values; save a copy without them "
-                          f"(8- or 16-bit) to compare it", path=path)
+    if span is None:
+        _finite(samples, path)
     lo, hi, whole = span or _span([samples])
     out = np.empty(samples.shape, np.uint16)
     if whole and lo >= 0 and hi <= 65535:
@@ -316,10 +321,7 @@ def _stored(pixels: np.ndarray, path: str) -> np.ndarray:
     pixels = _channels(pixels, path)
     if pixels.dtype not in (np.uint8, np.uint16) and pixels.dtype not in _OTHER_TYPES:
         raise DecodeError(f"unsupported sample type {pixels.dtype}", path=path)
-    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
-        raise DecodeError(f"{pixels.dtype} samples include NaN or infinite values; save a copy without them "
-                          f"(8- or 16-bit) to compare it", path=path)
-    return pixels
+    return pixels  # NaN and infinities: refused by render16
 
 
 def _image(path: str, data: bytes, fmt: str, pages: list[np.ndarray]) -> Image:
@@ -328,6 +330,8 @@ def _image(path: str, data: bytes, fmt: str, pages: list[np.ndarray]) -> Image:
         return Image(path=path, data=data, format=fmt, pixels=pages[0], more=tuple(pages[1:]))
     if len({p.dtype for p in pages}) > 1:
         raise DecodeError("pages of mixed sample types are not handled", path=path)
+    for p in pages:  # before the span, which NaN would make meaningless
+        _finite(p, path)
     span = _span(pages)
     rendered = [render16(p, path, span=span) for p in pages]
     return Image(path=path, data=data, format=fmt, pixels=rendered[0][0], more=tuple(r for r, _ in rendered[1:]),

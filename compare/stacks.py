@@ -71,10 +71,6 @@ def page_ranges(pages, *, base: int = 1, runs: int = 8) -> str:
     return ", ".join(out)
 
 
-def _list(pages: list[int]) -> str:
-    return page_ranges(pages)
-
-
 def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, progress=None):
     """Compare two prepared sides of which at least one holds several images and whose whole
     pixel digests differ. ``compare_one(a, b, thresholds=..., want_map=...)`` compares two
@@ -113,7 +109,7 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, pro
         if n == 1:
             common = "their first images differ" if differ else "their first images are identical"
         else:
-            common = (f"{len(differ)} of the {n} in common differ ({_list(differ)})" if differ
+            common = (f"{len(differ)} of the {n} in common differ ({page_ranges(differ)})" if differ
                       else f"the {n} in common are identical")
         verdict = Verdict.DIFFERENT
         reason = f"stacks differ in length: A holds {pages_words(a.image)}, B {pages_words(b.image)}; {common}"
@@ -123,8 +119,8 @@ def compare_stacks(a, b, *, compare_one, thresholds, want_map: bool = False, pro
         verdict = shown.verdict
         what = "all differing images" if len(differ) > 1 else "the one differing image"
         head = (f"image {k + 1} of {n}: " if shown.verdict == Verdict.DIFFERENT or len(differ) == 1
-                else f"{what} within noise ({_list(differ)} of {n}); image {k + 1}: ")
-        tail = f"; images {_list(differ)} of {n} differ" if len(differ) > 1 and verdict == Verdict.DIFFERENT else ""
+                else f"{what} within noise ({page_ranges(differ)} of {n}); image {k + 1}: ")
+        tail = f"; images {page_ranges(differ)} of {n} differ" if len(differ) > 1 and verdict == Verdict.DIFFERENT else ""
         reason = head + shown.reason + tail
     images = {"a": na, "b": nb, "differ": [d + 1 for d in differ], "shown": k + 1}
     return replace(shown, a=a, b=b, verdict=verdict, reason=reason, file_equal=False, pixels_equal=False,

@@ -135,15 +135,11 @@ def _check_data_size(data: bytes, by_tag: dict[int, Entry], order: str, w: int, 
                           f"data holds {stored} bytes; at least {-(-raw // _MAX_RATIO[comp])} needed")
 
 
-def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits, which: str,
-               entries: list[Entry] | None = None) -> tuple[int, int, int, dict[int, Entry]]:
-    """(width, height, next directory, layout entries) of one image directory, checked for
-    consistency; ``which`` names it in messages ("first", "page 3"); ``entries``: a list to which
-    the directory's entries are added (the chain's walk counts them)."""
-    found, nxt = read_ifd(data, offset, order=tf.order, big=tf.big, limits=limits)
-    if entries is not None:
-        entries.extend(found)
-    entries = found
+def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits,
+               which: str) -> tuple[int, int, int, dict[int, Entry], int]:
+    """(width, height, next directory, layout entries, number of entries) of one image directory,
+    checked for consistency; ``which`` names it in messages ("first", "directory 3's")."""
+    entries, nxt = read_ifd(data, offset, order=tf.order, big=tf.big, limits=limits)
     by_tag: dict[int, Entry] = {}
     for e in entries:
         if e.tag == 254 and e.tag not in by_tag and e.inline:  # NewSubfileType: the first one read
@@ -166,7 +162,7 @@ def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits, which: st
         raise DecodeError(f"SamplesPerPixel is {spp}; images of 1 to 4 samples are decoded")
     if 273 not in by_tag and 324 not in by_tag:
         raise DecodeError(f"no StripOffsets or TileOffsets: the {which} directory locates no image data")
-    return w, h, nxt, by_tag
+    return w, h, nxt, by_tag, len(entries)
 
 
 def _checked_size(data: bytes, tf: TiffFile, by_tag: dict[int, Entry], w: int, h: int, limits: Limits) -> None:
@@ -182,7 +178,7 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     """Declared (width, height) of the first image, after checking its directory is consistent."""
     try:
         tf = open_tiff(data)
-        w, h, _next, by_tag = _directory(data, tf, tf.first_ifd, limits, "first")
+        w, h, _next, by_tag, _n = _directory(data, tf, tf.first_ifd, limits, "first")
     except DecodeError as e:
         raise DecodeError(f"corrupt TIFF: {e}") from None
     _checked_size(data, tf, by_tag, w, h, limits)
@@ -203,9 +199,9 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     out: list[tuple[int, int, int]] = []
     wide = 0  # pixels of images stored wider than 16 bits a sample, and their bytes a pixel
     offset, index = tf.first_ifd, 0
-    walked: list[Entry] = []
+    walked = 0  # directory entries read along the chain
     while offset:
-        if len(walked) > limits.max_segments:
+        if walked > limits.max_segments:
             raise LimitError(f"more than {limits.max_segments} TIFF directory entries in all, over the limit max_segments")
         if offset in seen:
             raise DecodeError(f"corrupt TIFF: the directory chain loops back to offset {offset}")
@@ -214,7 +210,8 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         seen.add(offset)
         which = "first" if index == 0 else f"directory {index + 1}'s"
         try:
-            w, h, offset, by_tag = _directory(data, tf, offset, limits, which, walked)
+            w, h, offset, by_tag, n_entries = _directory(data, tf, offset, limits, which)
+            walked += n_entries
         except DecodeError as e:
             raise DecodeError(f"corrupt TIFF: {e}") from None
         try:

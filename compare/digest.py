@@ -44,6 +44,11 @@ def pixel_header(pixels: np.ndarray) -> bytes:
     return f"{PIXEL_DIGEST_VERSION}\n{h}x{w}x{c} {pixels.dtype.name}\n".encode("ascii")
 
 
+def pages_sha256(pages) -> str:
+    """:func:`pixel_sha256` of a file's images in order (``compare.load.Image.digest_pages``)."""
+    return pixel_sha256(pages[0], pages[1:])
+
+
 def pixel_sha256(pixels: np.ndarray, more=()) -> str:
     """SHA-256 of the canonical pixel form described in the module docstring (``more``: the
     file's further images, :attr:`compare.load.Image.more`)."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from .align import Analysis, working_image
 from .codec_noise import CodecTables, jpeg_tables
-from .digest import file_sha256, pixel_sha256
+from .digest import file_sha256, pages_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
@@ -97,14 +97,10 @@ def codec_tables(data: bytes, fmt: str) -> CodecTables | None:
     return webp_tables(data) if fmt == "webp" else None
 
 
-def _first_and_rest(pages: tuple) -> tuple:
-    return pages[0], pages[1:]
-
-
 def _finish_side(d: _Decoded, *, hash_size: int) -> Side:
     """The file's digests, dHash (the reduction rule, :mod:`compare.hashing`) and metadata."""
     img, y = d.image, d.luma
-    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pixel_sha256(*_first_and_rest(img.digest_pages())), luma=y,
+    return Side(image=img, sha256=file_sha256(img.data), pixel_sha256=pages_sha256(img.digest_pages()), luma=y,
                 dhash=image_dhash(img, hash_size=hash_size, y=y), metadata=read_metadata(img.data, img.format),
                 work=d.work, codec=d.codec)
 

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 
 from .containers.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
-from .digest import file_sha256, pixel_sha256
+from .digest import file_sha256, pages_sha256, pixel_sha256
 from .hashing import DEFAULT_HASH_SIZE, FINE_HASH_SIZE, DHash, hash_luma, hashes_and_thumbnail, luma
 
 #: Size of the second, finer dHash stored with every record (16x16 = 256 bits): the reduction rule's.
@@ -79,7 +79,7 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
         y = luma(img.pixels)
         fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
         if pixels:
-            digest = pixel_sha256(img.digest_pages()[0], img.digest_pages()[1:])
+            digest = pages_sha256(img.digest_pages())
     (h, h256), thumb = hashes_and_thumbnail(y, sizes=(hash_size, DHASH256_SIZE))
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
                       channels=channels, dtype=dtype, sha256=sha, dhash=h, dhash256=h256,
@@ -93,7 +93,7 @@ def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXEL
 
     p = os.fspath(path)
     img = decode(read_bytes(p, max_bytes=max_bytes), path=p, max_pixels=max_pixels, max_bytes=max_bytes)
-    return pixel_sha256(img.digest_pages()[0], img.digest_pages()[1:])
+    return pages_sha256(img.digest_pages())
 
 
 def pixel_digests(paths, *, max_pixels: int = DEFAULT_MAX_PIXELS,

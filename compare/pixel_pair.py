@@ -17,6 +17,7 @@ import numpy as np
 from .align import Analysis, analyse
 from .codec_noise import CodecTables
 from .load import Image
+from .noise_floor import LUMA_BGR
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
 from .verdict import Thresholds
@@ -104,7 +105,7 @@ def tinted_gray(pixels: np.ndarray) -> bool:
     h, w = pixels.shape[:2]
     k = max(1, int((h * w / 50_000) ** 0.5))
     x = pixels[::k, ::k, :3].reshape(-1, 3).astype(np.float64)
-    y = x @ np.array([0.114, 0.587, 0.299])  # BGR luma
+    y = x @ np.array(LUMA_BGR)
     y -= y.mean()
     x -= x.mean(axis=0)
     vy, vx = float(y @ y), (x * x).sum(axis=0)

@@ -115,9 +115,11 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     elif fmt == "tiff":
         from . import tiff
 
-        w, h = tiff.header(data, limits=limits)
-        if decoder_input:
+        if not decoder_input:
+            w, h = tiff.header(data, limits=limits)
+        else:  # every image's directory, the first one's checks (tiff.header's) included
             directories, found = tiff.pages(data, limits=limits)
+            w, h = found[0][1], found[0][2]
             images, sizes = len(found), [(pw, ph) for _, pw, ph in found]
             if directories > images:  # reduced-resolution directories between the images
                 pages = tuple(i for i, _, _ in found)
@@ -131,7 +133,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
 
         w, h = {"bmp": other.bmp_header, "gif": other.gif_header, "pnm": other.pnm_header}[fmt](data)
         if fmt == "gif":
-            images = other.gif_frames(data, max_images=limits.max_images)
+            images = other.gif_frames(data, limits=limits)
     if w <= 0 or h <= 0:
         raise DecodeError(f"corrupt {fmt.upper()} header: size {w}x{h}")
     check_pixels(w, h, limits)

@@ -63,6 +63,13 @@ def check_pixels(width: int, height: int, limits: Limits) -> None:
                          f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
 
 
+def check_image_count(n: int, limits: Limits, what: str) -> None:
+    """LimitError when a file holds more than ``max_images`` images (``what``: "TIFF directories",
+    "GIF frames", ...)."""
+    if n > limits.max_images:
+        raise LimitError(f"more than {limits.max_images} {what}, over the limit max_images")
+
+
 def check_stack_pixels(sizes, limits: Limits) -> None:
     """LimitError when the images of one file (TIFF pages, animation frames; ``sizes`` their
     (width, height)) hold more than ``max_pixels`` together: every image is decoded, so a stack

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import struct
 
-from ..errors import DecodeError, LimitError
+from ..errors import DecodeError
+from .limits import Limits, check_image_count
 
 
 def bmp_header(data: bytes) -> tuple[int, int]:
@@ -24,7 +25,7 @@ def gif_header(data: bytes) -> tuple[int, int]:
     return w, h
 
 
-def gif_frames(data: bytes, *, max_images: int) -> int:
+def gif_frames(data: bytes, *, limits: Limits) -> int:
     """Images (image descriptors) of a GIF, walking its blocks: at most ``max_images``
     (:class:`LimitError`); DecodeError when a block runs past the end of the data. Each step
     advances at least one byte, so the walk is linear in the file's size."""
@@ -55,8 +56,7 @@ def gif_frames(data: bytes, *, max_images: int) -> int:
             if pos + 10 > n:
                 raise DecodeError("truncated GIF: an image descriptor runs past the end of the file")
             count += 1
-            if count > max_images:
-                raise LimitError(f"more than {max_images} GIF frames, over the limit max_images")
+            check_image_count(count, limits, "GIF frames")
             flags = data[pos + 9]
             pos += 10
             if flags & 0x80:  # local colour table

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, check_pixels
+from .limits import DEFAULT_LIMITS, Limits, check_image_count, check_pixels
 from .memo import walk_once
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -129,8 +129,7 @@ def frames(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:
     if not any(c.type == b"acTL" for c in layout.chunks):
         return 1
     n = sum(1 for c in layout.chunks if c.type == b"fcTL")
-    if n > limits.max_images:
-        raise LimitError(f"more than {limits.max_images} animation frames, over the limit max_images")
+    check_image_count(n, limits, "animation frames")
     return max(n, 1)
 
 

@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LimitError
-from .limits import BUDGET_BYTES_PER_PIXEL, DEFAULT_LIMITS, Limits, check_pixels, human_bytes
+from .limits import BUDGET_BYTES_PER_PIXEL, DEFAULT_LIMITS, Limits, check_image_count, check_pixels, human_bytes
 
 TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4,
              16: 8, 17: 8, 18: 8}
@@ -205,8 +205,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
             raise LimitError(f"more than {limits.max_segments} TIFF directory entries in all, over the limit max_segments")
         if offset in seen:
             raise DecodeError(f"corrupt TIFF: the directory chain loops back to offset {offset}")
-        if index >= limits.max_images:
-            raise LimitError(f"more than {limits.max_images} TIFF directories, over the limit max_images")
+        check_image_count(index + 1, limits, "TIFF directories")
         seen.add(offset)
         which = "first" if index == 0 else f"directory {index + 1}'s"
         try:

@@ -5,7 +5,7 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, check_pixels, check_working_memory
+from .limits import DEFAULT_LIMITS, Limits, check_image_count, check_pixels, check_working_memory
 
 IMAGE_CHUNKS = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"})
 
@@ -74,8 +74,7 @@ def frames(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:
     if not any(c.fourcc == b"ANIM" for c in chunks):
         return 1
     n = sum(1 for c in chunks if c.fourcc == b"ANMF")
-    if n > limits.max_images:
-        raise LimitError(f"more than {limits.max_images} animation frames, over the limit max_images")
+    check_image_count(n, limits, "animation frames")
     return max(n, 1)
 
 

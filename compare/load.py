@@ -17,7 +17,8 @@ Policy, applied by every command:
   reported as metadata (``EXIF Orientation``) and so shows up as a metadata difference.
 * **Native depth and channels.** 8- and 16-bit, gray, BGR and BGRA are decoded as stored
   (``cv2.IMREAD_UNCHANGED``): gray stays 2-D, alpha is kept (it is part of the pixel digest, it is
-  ignored by luma-based hashing and similarity). Signed, 32-bit and floating-point samples are
+  ignored by luma-based hashing and similarity and compared on its own by
+  :mod:`compare.transparency`). Signed, 32-bit and floating-point samples are
   compared on a 16-bit rendering made by a rule of their own values (:func:`render16`: whole numbers
   within 16 bits as they are or offset, floats within 0..1 scaled by 65535; anything else is
   refused with its range), while the pixel digest covers the samples as stored.

@@ -37,6 +37,7 @@ from .metadata import describe_differences, diff_metadata, read_metadata
 from .pixel_pair import Started, start, surely_differ
 from .second_look import as_reencode, displayed_alike
 from .similarity import diff_stats, psnr, psnr_from_mse
+from .transparency import AlphaDifference, alpha_difference
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
 from .vp8_quant import webp_tables
 
@@ -131,6 +132,7 @@ class Comparison:
     window: dict | None = None     # the smaller side is a window of the larger (compare.window): where
     images: dict | None = None     # a stack or an animation on a side (compare.stacks): pages, which differ
     page: int = 0                  # the image (0-based) the figures, regions and map are of
+    alpha: AlphaDifference | None = None  # the alpha channels differ (compare.transparency)
 
     def compared_pixels(self) -> tuple[np.ndarray, np.ndarray]:
         """A's and B's pixels as compared: the larger cut to the window when one is a crop of it
@@ -176,6 +178,7 @@ class Comparison:
             "reencode": self.reencode,
             "window": self.window,
             "images": self.images,
+            "alpha": None if self.alpha is None else self.alpha.to_json(),
             **_analysis_json(self.analysis),
             "thresholds": self.thresholds.to_json(),
             "a": self.a.to_json(),
@@ -259,6 +262,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     meta = diff_metadata(a.metadata, b.metadata) if not file_equal else []
     distance = a.dhash - b.dhash
     shape_a, shape_b = a.image.pixels.shape, b.image.pixels.shape
+    alpha = None
     if pixels_equal:
         notes: list[str] = []
         resized = common = False
@@ -290,6 +294,9 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         r = st0.ssim.result()  # (this thread takes SSIM chunks too, as the analysis's thread when done)
         s, smap = r.mean, (r.map if want_map else None)
         analysis = st0.analysis.result()
+        win0 = st0.window
+        alpha = alpha_difference(*st0.alpha, shift=analysis.shift, min_region_px=st0.min_region_px, scale=st0.scale_a,
+                                 offset=(win0[1].x, win0[1].y) if win0 is not None and win0[0] == "A" else (0, 0))
         if st0.scale_a != 1.0:
             analysis = _rescale(analysis, st0.scale_a)
     window = None if pixels_equal else st0.window
@@ -313,12 +320,19 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             how = "pixel for pixel" if c.pixels_equal else f"({c.reason})"
             reason = (f"{reencode['side']} is {reencode['of']} re-encoded as a WebP: libwebp at "
                       f"{reencode['side']}'s quantisers (base {reencode['quantisers'][0]}) reproduces it {how}")
+    if alpha is not None:  # transparency is part of the picture (compare.transparency)
+        if alpha.decides and verdict in SAME_VERDICTS:
+            verdict, reason = Verdict.DIFFERENT, "same field; " + alpha.words(a.image.width * a.image.height)
+        elif alpha.decides:
+            reason += "; also " + alpha.words(a.image.width * a.image.height)
+        else:
+            notes.append(alpha.words(a.image.width * a.image.height))
     if verdict not in SAME_VERDICTS:
         displayed = displayed_alike(a, b, thresholds)
     if displayed is not None:
         reason += f"; as displayed (EXIF Orientation applied: {displayed['applied']}) {displayed['verdict']}"
     return Comparison(a=a, b=b, verdict=verdict, reason=reason, file_equal=file_equal, same_field=same_field,
-                      displayed=displayed, reencode=reencode, window=window_json,
+                      displayed=displayed, reencode=reencode, window=window_json, alpha=alpha,
                       pixels_equal=pixels_equal, metadata_differences=meta, dhash_distance=distance,
                       ssim=float(s), psnr=float(p), max_abs_diff=mx, diff_fraction=frac,
                       resized=resized, common_luma=common, notes=tuple(notes),

@@ -20,6 +20,7 @@ from .load import Image
 from .noise_floor import LUMA_BGR
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
+from .transparency import alpha_plane
 from .verdict import Thresholds
 from .window import Window, find_window
 
@@ -129,6 +130,8 @@ class Started:
     ssim: SSIMJob | None
     analysis: Future | None
     window: tuple[str, Window] | None = None  # ("A" or "B": the larger side, cut to the window)
+    alpha: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # opacity on the compared grid
+    min_region_px: int = 0  # the thresholds' min_region on the compared grid
 
 
 def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> Started:
@@ -139,6 +142,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     scales = (1.0, 1.0)
     original = original_side = None
     pa, pb = a.image.pixels, b.image.pixels
+    alphas: list[np.ndarray | None] = [alpha_plane(pa), alpha_plane(pb)]  # brought onto the compared grid as the pixels are
     works = (a.work, b.work)
     if pa.ndim == 3 and pb.ndim == 3:
         gray = (achromatic(pa), achromatic(pb))
@@ -163,6 +167,9 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
                 ya, pa = ya[sl], pa[sl]
             else:
                 yb, pb = yb[sl], pb[sl]
+            cut_alpha = alphas[larger]
+            if cut_alpha is not None:
+                alphas[larger] = cut_alpha[sl]
             works = (None, None)
             cut = ("AB"[larger], win)
             left, top, right, bottom = win.margins((a.image.pixels, b.image.pixels)[larger].shape)
@@ -188,6 +195,9 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
             pa = cv2.resize(pa, (pb.shape[1], pb.shape[0]), interpolation=cv2.INTER_AREA)
         else:
             pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
+    size = (ya.shape[1], ya.shape[0])
+    alphas = [x if x is None or x.shape == ya.shape else cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+              for x in alphas]
     scale_a = a.image.width / pa.shape[1] if cut is None else 1.0
     if min(ya.shape) < MIN_SIDE:
         notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
@@ -202,15 +212,17 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     # (10 MB) to the caches shared with the analysis (a 5 MP compare's CPU 15-60 ms lower without
     # the two early helpers in five interleaved runs)
     job = ssim_job(ya, yb, data_range=data_range, want_map=want_map)
+    min_region_px = int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1])
     pending = _analysis_pool().submit(
         _analyse_then_help, job, thresholds, pa, pb, noise_sigma=thresholds.noise_sigma,
-        min_region_px=int(thresholds.min_region / 100 * pa.shape[0] * pa.shape[1]),
+        min_region_px=min_region_px,
         a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
         codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
         resampled_from=original, resampled_side=original_side,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
-    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending, cut)
+    return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending, cut, (alphas[0], alphas[1]),
+                   min_region_px)
 
 
 def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarray, b_pixels: np.ndarray,

@@ -130,7 +130,7 @@ class Started:
     ssim: SSIMJob | None
     analysis: Future | None
     window: tuple[str, Window] | None = None  # ("A" or "B": the larger side, cut to the window)
-    alpha: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # opacity on the compared grid
+    alpha: tuple[np.ndarray | None, np.ndarray | None] = (None, None)  # alpha samples on the compared grid
     min_region_px: int = 0  # the thresholds' min_region on the compared grid
 
 
@@ -196,7 +196,8 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         else:
             pb = cv2.resize(pb, (pa.shape[1], pa.shape[0]), interpolation=cv2.INTER_AREA)
     size = (ya.shape[1], ya.shape[0])
-    alphas = [x if x is None or x.shape == ya.shape else cv2.resize(x, size, interpolation=cv2.INTER_AREA)
+    alphas = [x if x is None or x.shape == ya.shape else cv2.resize(np.ascontiguousarray(x), size,
+                                                                     interpolation=cv2.INTER_AREA)
               for x in alphas]
     scale_a = a.image.width / pa.shape[1] if cut is None else 1.0
     if min(ya.shape) < MIN_SIDE:

@@ -17,12 +17,14 @@ cut out, a layer at half opacity), so the pair is not the same picture. The rule
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 ALPHA_TOLERANCE = 0.05  # of full opacity: 13 levels of 8-bit alpha
+MAX_GRID = 16_000_000  # pixels: a larger grid is judged on area-averaged blocks
 
 
 @dataclass(frozen=True)
@@ -64,51 +66,81 @@ class AlphaDifference:
 
 
 def alpha_plane(pixels: np.ndarray) -> np.ndarray | None:
-    """The opacity (float32, 0..1) of a decoded BGRA image; None for an image without alpha."""
+    """The alpha samples (a view, in the image's own depth) of a decoded BGRA image; None for an
+    image without alpha."""
     if pixels.ndim != 3 or pixels.shape[2] != 4:
         return None
-    scale = np.float32(1.0 / np.iinfo(pixels.dtype).max)
-    return pixels[:, :, 3].astype(np.float32) * scale
+    return pixels[:, :, 3]
 
 
 def alpha_difference(alpha_a: np.ndarray | None, alpha_b: np.ndarray | None, *, shift: tuple[float, float],
                      min_region_px: int, scale: float = 1.0,
                      offset: tuple[int, int] = (0, 0)) -> AlphaDifference | None:
-    """Compare two opacity planes on one grid (None: an opaque side). ``shift``: B's registered
-    displacement against A on that grid; regions are reported in A's pixels (grid pixels times
-    ``scale``, plus ``offset``; ``min_region_px`` is in grid pixels). None when neither side has
-    alpha or they agree everywhere."""
+    """Compare two alpha planes (uint8 or uint16, on one grid; None: an opaque side). ``shift``:
+    B's registered displacement against A on that grid; regions are reported in A's pixels (grid
+    pixels times ``scale``, plus ``offset``; ``min_region_px`` is in grid pixels). None when
+    neither side has alpha or they agree everywhere. Memory stays bounded: a grid above
+    ``MAX_GRID`` pixels is judged on area-averaged blocks (a region of ``min_region`` there spans
+    hundreds of blocks), and an opaque side is never made into a plane."""
     if alpha_a is None and alpha_b is None:
         return None
-    a = alpha_a if alpha_a is not None else np.ones(alpha_b.shape, np.float32)  # type: ignore[union-attr]
-    shape = a.shape
-    b = alpha_b if alpha_b is not None else np.ones(shape, np.float32)
-    if a.shape != b.shape:
-        raise ValueError(f"alpha planes of different shapes {a.shape} and {b.shape}")
-    if np.array_equal(a, b):
+    planes = [alpha_a, alpha_b]
+    if alpha_a is not None and alpha_b is not None:
+        if alpha_a.shape != alpha_b.shape:
+            raise ValueError(f"alpha planes of different shapes {alpha_a.shape} and {alpha_b.shape}")
+        if alpha_a.dtype != alpha_b.dtype:  # 8-bit against 16-bit alpha: both on 16 bits (x 257, exact)
+            planes = [p if p.dtype == np.uint16 else p.astype(np.uint16) * np.uint16(257) for p in (alpha_a, alpha_b)]
+        if np.array_equal(planes[0], planes[1]):
+            return None
+    ref = planes[0] if planes[0] is not None else planes[1]
+    assert ref is not None
+    top = int(np.iinfo(ref.dtype).max)
+    if any(p is None for p in planes) and bool(np.all(ref == top)):  # an opaque alpha against none
         return None
-    dx, dy = shift
-    if (dx, dy) != (0.0, 0.0) and not (alpha_b is None or np.all(b == b.flat[0])):
+    h, w = ref.shape
+    k = max(1, math.ceil(math.sqrt(h * w / MAX_GRID)))
+
+    def prepared(p: np.ndarray | None) -> np.ndarray | None:
+        if p is None:
+            return None
+        p = np.ascontiguousarray(p)
+        if k > 1:
+            p = cv2.resize(p[:h - h % k, :w - w % k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+        return p
+
+    a, b = prepared(planes[0]), prepared(planes[1])
+    dx, dy = shift[0] / k, shift[1] / k
+    if b is not None and (dx, dy) != (0.0, 0.0):
         m = np.array([[1, 0, dx], [0, 1, dy]], np.float64)  # B's content at A's position
-        b = cv2.warpAffine(b, m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        b = cv2.warpAffine(b, m, (b.shape[1], b.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_REPLICATE)
-    diff = (np.abs(a - b) > np.float32(ALPHA_TOLERANCE)).astype(np.uint8)
-    diff = cv2.morphologyEx(diff, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    count = int(np.count_nonzero(diff))
+    if a is None:
+        assert b is not None
+        d = np.subtract(top, b, dtype=b.dtype)
+    elif b is None:
+        d = np.subtract(top, a, dtype=a.dtype)
+    else:
+        d = cv2.absdiff(a, b)
+    mask = (d > ALPHA_TOLERANCE * top).view(np.uint8)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count = int(np.count_nonzero(mask))
     if count == 0:
         return None
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(diff, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     regions = []
+    f = k * scale  # one judged pixel in A's pixels
     for i in range(1, n):
-        x, y, w, h, area = (int(v) for v in stats[i])
-        if area < max(min_region_px, 1):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if area * k * k < max(min_region_px, 1):
             continue
-        full = area * scale * scale
-        inside = labels[y:y + h, x:x + w] == i
-        regions.append(AlphaRegion(x=round(x * scale) + offset[0], y=round(y * scale) + offset[1],
-                                   width=round(w * scale), height=round(h * scale), area=round(full),
-                                   alpha_a=float(a[y:y + h, x:x + w][inside].mean()),
-                                   alpha_b=float(b[y:y + h, x:x + w][inside].mean())))
+        inside = labels[y:y + bh, x:x + bw] == i
+
+        def opacity(p: np.ndarray | None) -> float:
+            return 1.0 if p is None else float(p[y:y + bh, x:x + bw][inside].mean()) / top
+
+        regions.append(AlphaRegion(x=round(x * f) + offset[0], y=round(y * f) + offset[1], width=round(bw * f),
+                                   height=round(bh * f), area=round(area * f * f), alpha_a=opacity(a),
+                                   alpha_b=opacity(b)))
     regions.sort(key=lambda r: -r.area)
-    return AlphaDifference(share=count / diff.size, regions=tuple(regions),
+    return AlphaDifference(share=count / mask.size, regions=tuple(regions),
                            has_alpha=(alpha_a is not None, alpha_b is not None))

@@ -114,18 +114,35 @@ def test_gray_with_alpha_and_sixteen_bit_alpha(tmp_path, rgb):
 
 
 def test_tolerance_and_opening_by_hand():
-    a = np.ones((40, 40), np.float32)
+    a = np.full((40, 40), 255, np.uint8)
     b = a.copy()
-    b[10:30, 10:30] = 1 - (ALPHA_TOLERANCE - 0.01)  # within the tolerance: no difference
+    b[10:30, 10:30] = 255 - 12  # 12 levels: within 5 % of 255 (12.75), no difference
     assert alpha_difference(a, b, shift=(0.0, 0.0), min_region_px=1) is None
-    b[10:30, 10:30] = 1 - (ALPHA_TOLERANCE + 0.01)
+    assert alpha_difference(None, b, shift=(0.0, 0.0), min_region_px=1) is None  # no alpha is opaque
+    b[10:30, 10:30] = 255 - 13
     d = alpha_difference(a, b, shift=(0.0, 0.0), min_region_px=1)
     assert d is not None and d.regions[0].area == 400 and d.share == pytest.approx(400 / 1600)
+    assert d.regions[0].alpha_b == pytest.approx(242 / 255)
+    d16 = alpha_difference(a, b.astype(np.uint16) * 257, shift=(0.0, 0.0), min_region_px=1)  # 8 against 16 bits
+    assert d16 is not None and d16.regions == d.regions
+    assert alpha_difference(None, b, shift=(0.0, 0.0), min_region_px=401) is not None  # noted, no region
+    assert not alpha_difference(None, b, shift=(0.0, 0.0), min_region_px=401).regions
     rim = a.copy()
     rim[5, :] = 0  # a one-pixel line is opened away (a sub-pixel edge, not a change)
     assert alpha_difference(a, rim, shift=(0.0, 0.0), min_region_px=1) is None
     assert alpha_plane(np.zeros((4, 4, 3), np.uint8)) is None
-    assert alpha_plane(np.full((2, 2, 4), 65535, np.uint16)).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert alpha_plane(np.full((2, 2, 4), 7, np.uint16)).tolist() == [[7, 7], [7, 7]]
+
+
+def test_a_large_grid_is_judged_on_blocks(monkeypatch):
+    import scopecheck.compare.transparency as tr
+    monkeypatch.setattr(tr, "MAX_GRID", 100 * 100)
+    a = np.full((300, 300), 255, np.uint8)
+    b = a.copy()
+    b[60:150, 90:210] = 0
+    d = tr.alpha_difference(a, b, shift=(0.0, 0.0), min_region_px=100, scale=2.0)
+    r = d.regions[0]  # judged on 3x3 blocks, reported in A's pixels (grid pixels x 2)
+    assert (r.x, r.y, r.width, r.height, r.area) == (180, 120, 240, 180, 4 * 90 * 120)
 
 
 def test_cli_exit_code_and_json(tmp_path, rgb):

@@ -84,13 +84,15 @@ def alpha_difference(alpha_a: np.ndarray | None, alpha_b: np.ndarray | None, *, 
     hundreds of blocks), and an opaque side is never made into a plane."""
     if alpha_a is None and alpha_b is None:
         return None
-    planes = [alpha_a, alpha_b]
+    planes: list[np.ndarray | None] = [alpha_a, alpha_b]
     if alpha_a is not None and alpha_b is not None:
         if alpha_a.shape != alpha_b.shape:
             raise ValueError(f"alpha planes of different shapes {alpha_a.shape} and {alpha_b.shape}")
         if alpha_a.dtype != alpha_b.dtype:  # 8-bit against 16-bit alpha: both on 16 bits (x 257, exact)
-            planes = [p if p.dtype == np.uint16 else p.astype(np.uint16) * np.uint16(257) for p in (alpha_a, alpha_b)]
-        if np.array_equal(planes[0], planes[1]):
+            alpha_a, alpha_b = (p if p.dtype == np.uint16 else p.astype(np.uint16) * np.uint16(257)
+                                for p in (alpha_a, alpha_b))
+            planes = [alpha_a, alpha_b]
+        if np.array_equal(alpha_a, alpha_b):
             return None
     ref = planes[0] if planes[0] is not None else planes[1]
     assert ref is not None
@@ -133,14 +135,11 @@ def alpha_difference(alpha_a: np.ndarray | None, alpha_b: np.ndarray | None, *, 
         x, y, bw, bh, area = (int(v) for v in stats[i])
         if area * k * k < max(min_region_px, 1):
             continue
-        inside = labels[y:y + bh, x:x + bw] == i
-
-        def opacity(p: np.ndarray | None) -> float:
-            return 1.0 if p is None else float(p[y:y + bh, x:x + bw][inside].mean()) / top
-
+        box = (slice(y, y + bh), slice(x, x + bw))
+        inside = labels[box] == i
+        op_a, op_b = (1.0 if p is None else float(p[box][inside].mean()) / top for p in (a, b))
         regions.append(AlphaRegion(x=round(x * f) + offset[0], y=round(y * f) + offset[1], width=round(bw * f),
-                                   height=round(bh * f), area=round(area * f * f), alpha_a=opacity(a),
-                                   alpha_b=opacity(b)))
+                                   height=round(bh * f), area=round(area * f * f), alpha_a=op_a, alpha_b=op_b))
     regions.sort(key=lambda r: -r.area)
     return AlphaDifference(share=count / mask.size, regions=tuple(regions),
                            has_alpha=(alpha_a is not None, alpha_b is not None))

@@ -12,7 +12,7 @@ import pytest
 from skimage import data as skdata
 
 from scopecheck.compare.pair import compare_files
-from scopecheck.compare.transparency import ALPHA_TOLERANCE, alpha_difference, alpha_plane
+from scopecheck.compare.transparency import alpha_difference, alpha_plane
 
 
 @pytest.fixture(scope="module")

@@ -64,15 +64,36 @@ def diff_picture(ssim_map: np.ndarray) -> np.ndarray:
     return _stack([body, legend])
 
 
-def _to_bgr8(pixels: np.ndarray) -> np.ndarray:
+CHECKER = 8  # px: the squares a transparent picture is shown over
+
+
+def to_bgr8(pixels: np.ndarray) -> np.ndarray:
+    """8-bit BGR view of any stored pixel array (16-bit scaled by 1/257, gray expanded); a picture
+    with transparency is shown over a light checkerboard, as image editors show it (an opaque alpha
+    channel changes nothing)."""
     img = pixels
     if img.dtype == np.uint16:
-        img = (img >> 8).astype(np.uint8)
+        img = np.rint(img / 257.0).astype(np.uint8)
     if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        alpha = img[:, :, 3]
+        bgr = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+        if bool(np.all(alpha == 255)):
+            return bgr
+        h, w = alpha.shape
+        yy, xx = np.indices((h, w), sparse=True)
+        board = np.where(((yy // CHECKER + xx // CHECKER) % 2) == 0, 204, 153).astype(np.uint16)
+        a = alpha.astype(np.uint16)
+        under = board * (np.uint16(255) - a)  # integer blend, rounded: (c a + board (255 - a) + 127) // 255
+        under += np.uint16(127)
+        out = bgr.astype(np.uint16)
+        out *= a[:, :, None]
+        out += under[:, :, None]
+        out //= np.uint16(255)
+        return out.astype(np.uint8)
     return img
+
 
 
 def _caption(img: np.ndarray, text: str) -> np.ndarray:
@@ -94,7 +115,8 @@ def comparison_sheet(c, *, a_name: str | None = None, b_name: str | None = None)
     a_name = (c.a.image.path if a_name is None else a_name) + page(c.a)
     b_name = (c.b.image.path if b_name is None else b_name) + page(c.b)
     return sheet_picture(a, b, c.ssim_map, a_name=a_name, b_name=b_name, verdict=c.verdict, reason=c.reason,
-                         regions=[(r.x - ox, r.y - oy, r.width, r.height) for r in c.regions])
+                         regions=[(r.x - ox, r.y - oy, r.width, r.height)
+                                  for r in (*c.regions, *(c.alpha.regions if c.alpha is not None else ()))])
 
 
 def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, verdict: str,
@@ -105,8 +127,8 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     Panels wider than ``PANEL_WIDTH`` are shown reduced.
     The overlay is B's size-matched luma with the heat map blended where SSIM is low.
     """
-    a = _to_bgr8(a_pixels)
-    b = _to_bgr8(b_pixels)
+    a = to_bgr8(a_pixels)
+    b = to_bgr8(b_pixels)
     h, w = ssim_map.shape
     k = min(1.0, PANEL_WIDTH / w)  # large shots are shown at most PANEL_WIDTH wide per panel
     regions = [(x * a.shape[1] / w, y * a.shape[1] / w, rw * a.shape[1] / w, rh * a.shape[1] / w)

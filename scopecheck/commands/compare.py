@@ -171,6 +171,10 @@ def _summary(c, args):
           f"correlation {an.correlation:.3f}, {plural(len(an.regions), 'changed region')}\n")
         for r in an.regions[:10]:
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
+    if c.alpha is not None:
+        for r in c.alpha.regions[:10]:
+            w(f"  alpha region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, opacity "
+              f"{100 * r.alpha_a:.0f} % in A, {100 * r.alpha_b:.0f} % in B\n")
     for n in c.notes:
         w(f"  note: {n}\n")
     for label, path in (("diff picture", args.diff), ("sheet picture", args.sheet), ("HTML report", args.report)):

@@ -16,23 +16,11 @@ import numpy as np
 
 from scopecheck.compare.errors import DecodeError, InputError
 from scopecheck.compare.load import DEFAULT_MAX_PIXELS, check_header, decode, load, read_bytes, sniff_format
-from scopecheck.compare.pictures import heat
+from scopecheck.compare.pictures import heat, to_bgr8
 
 NATIVE = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "bmp": "image/bmp"}
 HIST_BINS = 64
 CLIP_WARN = 0.005  # the fraction of samples at 0 or at full scale that the CLI preview warns at
-
-
-def to_bgr8(pixels: np.ndarray) -> np.ndarray:
-    """8-bit BGR view of any stored pixel array (16-bit scaled by 1/257, gray expanded, alpha dropped)."""
-    img = pixels
-    if img.dtype == np.uint16:
-        img = np.rint(img / 257.0).astype(np.uint8)
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
-    if img.shape[2] == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
-    return img
 
 
 def encode(picture: np.ndarray, kind: str = "png", *, quality: int = 85) -> bytes:

@@ -152,3 +152,27 @@ def test_cli_exit_code_and_json(tmp_path, rgb):
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
     assert doc["verdict"] == "different" and doc["alpha"]["regions"][0]["area"] == 4200
+
+
+def test_pictures_show_transparency_over_a_checkerboard():
+    from scopecheck.compare.pictures import CHECKER, to_bgr8
+    px = np.zeros((2 * CHECKER, 2 * CHECKER, 4), np.uint8)
+    px[..., 0] = 200
+    px[..., 3] = 255
+    assert to_bgr8(px).tolist() == cv2.cvtColor(px, cv2.COLOR_BGRA2BGR).tolist()  # opaque: the colours
+    px[0, 0, 3], px[0, CHECKER, 3], px[1, 1, 3] = 0, 0, 128
+    out = to_bgr8(px)
+    assert out[0, 0].tolist() == [204, 204, 204] and out[0, CHECKER].tolist() == [153, 153, 153]  # the squares
+    # half opacity: round((200 * 128 + 204 * 127) / 255) = 202, round(204 * 127 / 255) = 102
+    assert out[1, 1].tolist() == [202, 102, 102]
+
+
+def test_the_text_report_lists_alpha_regions(tmp_path, rgb):
+    a = _write(tmp_path, "opaque.png", _bgra(rgb, np.full(rgb.shape[:2], 255, np.uint8)))
+    b = _write(tmp_path, "hole.png", _bgra(rgb, _hole(rgb.shape)))
+    sheet = tmp_path / "sheet.png"
+    r = subprocess.run([sys.executable, "-m", "scopecheck", "compare", a, b, "--sheet", str(sheet)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1
+    assert "alpha region x=50 y=40 70x60 px, area 4200 px, opacity 100 % in A, 0 % in B" in r.stdout
+    assert sheet.exists()

@@ -196,7 +196,7 @@
       function pg(n) { return c.images && n > 1 ? "&page=" + c.images.shown : ""; }  // a stack: the image the figures are of
       var va = {src: "/api/image?name=" + q(a) + pg(c.images ? c.images.a : 1), name: a},
           vb = {src: "/api/image?name=" + q(b) + pg(c.images ? c.images.b : 1), name: b};
-      var regions = c.regions || [], width = c.a.width, height = c.a.height, w = c.window;
+      var regions = (c.regions || []).concat(c.alpha ? c.alpha.regions : []), width = c.a.width, height = c.a.height, w = c.window;
       if (w) {  // one is a crop of the other: the pair was judged on the window
         var big = w.side === "A" ? c.a : c.b;
         (w.side === "A" ? va : vb).box = {x: w.x, y: w.y, full_width: big.width, full_height: big.height};

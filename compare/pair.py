@@ -402,8 +402,15 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
     stretched = a.image.stretched is not None or b.image.stretched is not None  # levels of their own
     d = decide(analysis, distance=distance, thresholds=thresholds, size_note=size_note,
                frame_area=a.image.width * a.image.height, codec_note=_codec_note(a, b, analysis),
-               levels=not stretched)
+               levels=not stretched, dn=stored_dn(a.image, b.image))
     return d.verdict, d.reason, d.same_field
+
+
+def stored_dn(a: Image, b: Image) -> float:
+    """Stored levels per 8-bit level of a pair compared in its own units: 257 when both sides hold
+    16-bit samples (not a stretched rendering), else 1 (the pair is compared on the 8-bit scale)."""
+    same16 = a.dtype == b.dtype == "uint16" and a.stretched is None and b.stretched is None
+    return 257.0 if same16 else 1.0
 
 
 def _codec_note(a: Side, b: Side, an: Analysis) -> str:

@@ -88,15 +88,25 @@ class Decision:
     same_field: bool
 
 
+def noise_text(sigma: float, dn: float = 1.0, digits: int = 1) -> str:
+    """The noise (``sigma`` in 8-bit DN, as :class:`compare.analysis.Analysis` holds it) in the
+    pair's stored units: ``dn`` stored levels per 8-bit level (257 when both sides are 16-bit, where
+    a faint frame's noise of 4.8 levels would read "0.0 DN" on the 8-bit scale)."""
+    if dn == 1.0:
+        return f"{sigma:.{digits}f} DN"
+    return f"{sigma * dn:.{digits}f} DN (16-bit)"
+
+
 def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_area: int,
-           codec_note: str = "", levels: bool = True) -> Decision:
+           codec_note: str = "", levels: bool = True, dn: float = 1.0) -> Decision:
     """Verdict for two frames whose pixels differ, from their :class:`compare.align.Analysis`.
     ``levels=False``: a side's levels are its own (a rendering stretched from its range,
-    :func:`compare.load.render16`), so no exposure or level change is named."""
+    :func:`compare.load.render16`), so no exposure or level change is named. ``dn``: stored levels
+    per 8-bit level, for the noise in words (:func:`noise_text`)."""
     t = thresholds
     dx, dy = an.shift
     if an.blank[0] or an.blank[1]:
-        return _blank(an, size_note, frame_area, t.max_shift)
+        return _blank(an, size_note, frame_area, t.max_shift, dn)
     if an.overlap < 0.25 or (an.structured and an.correlation < t.min_correlation):
         return Decision(Verdict.DIFFERENT, f"another scene or specimen: aligned correlation {an.correlation:.2f}, "
                         f"dHash distance {distance}" + size_note, False)
@@ -138,11 +148,11 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     extra = "; ".join(drift_words(an, levels=levels))
     return Decision(Verdict.NEAR_IDENTICAL,
                     f"same field within noise{size_note}: aligned SSIM {an.ssim_aligned:.3f}, "
-                    f"dHash distance {distance}, noise {an.noise_sigma:.1f} DN" + codec_note
+                    f"dHash distance {distance}, noise {noise_text(an.noise_sigma, dn)}" + codec_note
                     + (f"; {extra}" if extra else ""), True)
 
 
-def _blank(an, size_note: str, frame_area: int, max_shift: float) -> Decision:
+def _blank(an, size_note: str, frame_area: int, max_shift: float, dn: float = 1.0) -> Decision:
     """At least one side has no structure above its noise: correlation, shift and SSIM mean
     nothing, the aligned residual alone decides -- unless the faint side's structure is the
     other's (correlation at least 0.5 where the registration put it): then that registration is
@@ -151,7 +161,7 @@ def _blank(an, size_note: str, frame_area: int, max_shift: float) -> Decision:
     if an.blank[0] and an.blank[1]:
         if not an.regions:
             return Decision(Verdict.NEAR_IDENTICAL, "flat/blank frames (no structure above noise), equal within "
-                            f"noise {an.noise_sigma:.2f} DN" + size_note, True)
+                            f"noise {noise_text(an.noise_sigma, dn, 2)}" + size_note, True)
         return Decision(Verdict.DIFFERENT, "flat/blank frames that differ locally" + where(an.regions, frame_area)
                         + size_note, False)
     which = "A" if an.blank[0] else "B"
@@ -163,7 +173,7 @@ def _blank(an, size_note: str, frame_area: int, max_shift: float) -> Decision:
         return Decision(Verdict.DIFFERENT, f"{which} is a flat/blank frame (no structure above its noise), the other "
                         "is not" + where(an.regions, frame_area) + size_note, False)
     return Decision(Verdict.NEAR_IDENTICAL, f"same field within noise{size_note}: {which} barely rises above its "
-                    f"noise {an.noise_sigma:.2f} DN; no change beyond it", True)
+                    f"noise {noise_text(an.noise_sigma, dn, 2)}; no change beyond it", True)
 
 
 def _intensity_words(regions) -> str:
@@ -184,6 +194,10 @@ def _also_intensity(regions) -> str:
     return f"; also {words}" if words else ""
 
 
+#: The smallest drift named (exposure, black level, white balance): 2 % of the level.
+DRIFT = 0.02
+
+
 def drift_words(an, *, levels: bool = True) -> list[str]:
     """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
     structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`).
@@ -194,8 +208,16 @@ def drift_words(an, *, levels: bool = True) -> list[str]:
         words.append(f"levels: B = {g:.4g} x A {'-' if o < 0 else '+'} {abs(o):.4g} in stored values (exposure, "
                      f"bit depth or display range; compared on A's scale)")
     change, gains = an.exposure_change, an.drift_gains
-    if levels and abs(change) >= 0.02 and an.levels_map is None:  # else the levels say it all
+    fitted = levels and an.levels_map is None and not an.by_level  # a gain and an offset fitted to structure
+    # the mean level must move with a fitted gain: in weak structure the fit trades gain against
+    # offset (a noise-dominated repeat read "exposure drifted -34.8 %" at a mean level within 0.5 %)
+    moved_with = an.by_level or (abs(an.level_change) >= DRIFT / 2 and an.level_change * change > 0)
+    if levels and abs(change) >= DRIFT and an.levels_map is None and moved_with:  # else the levels say it all
         words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
+    # mean = gain x A's mean + offset: a mean level that moved beyond what the gain explains
+    if fitted and abs(an.level_change) >= DRIFT and abs(an.gain - 1.0) < abs(an.level_change) / 2:
+        words.append(f"black level drifted {100 * an.offset / 255:+.1f} % of full scale (mean level "
+                     f"{100 * an.level_change:+.1f} % at gain {an.gain:.3f}): the camera's brightness (black level) changed")
     if len(gains) == 3 and 1.0 + change > 0:
         rel = [g / (1.0 + change) - 1 for g in gains]
         if max(abs(v) for v in rel) >= 0.02:

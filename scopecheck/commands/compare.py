@@ -7,9 +7,10 @@ import sys
 
 from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.noise_profile import load_profile
-from scopecheck.compare.pair import Thresholds, compare_files
+from scopecheck.compare.pair import Thresholds, compare_files, stored_dn
 from scopecheck.compare.pictures import comparison_sheet, diff_picture, picture_format, save_picture
 from scopecheck.compare.stacks import page_ranges, pages_words
+from scopecheck.compare.verdict import noise_text
 
 from .common import (
     Progress,
@@ -167,7 +168,7 @@ def _summary(c, args):
         exposure = "n/a (levels stretched)" if own else f"{100 * an.exposure_change:+.1f} %"
         w(f"  aligned: shift ({an.shift[0]:+.2f}, {an.shift[1]:+.2f}) px, exposure {exposure}"
           f"{' (mean level)' if an.by_level and not own else ''}, "
-          f"noise {an.noise_sigma:.2f} DN ({an.noise_source}), SSIM {an.ssim_aligned:.4f}, "
+          f"noise {noise_text(an.noise_sigma, stored_dn(c.a.image, c.b.image), 2)} ({an.noise_source}), SSIM {an.ssim_aligned:.4f}, "
           f"correlation {an.correlation:.3f}, {plural(len(an.regions), 'changed region')}\n")
         for r in an.regions[:10]:
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")

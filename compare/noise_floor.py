@@ -227,7 +227,7 @@ def _codec_sigma(codecs, scales, factor: int, channel: str, smooth_sigma: float,
 def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> float:
     """Subtract a slowly varying gain field (vignetting, shading, uneven illumination) from the
     residual, in place; at most ``SHADING_MAX`` of the local level. Returns its largest relative
-    size. The field is the residual's average over an eighth of the frame with every sample
+    size where the frame is lit (:func:`shading_size`). The field is the residual's average over an eighth of the frame with every sample
     limited to 3 robust sigmas (two passes), so a compact change leaks into it only by
     3 sigma times its share of that window."""
     h, w = resid.shape
@@ -254,7 +254,26 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
     np.clip(total, neg_lim, lim, out=total)
     total[~valid] = 0
     resid -= total
-    return float(np.max(np.abs(total) / np.maximum(np.abs(level), 1.0)))
+    return shading_size(total, level, at)
+
+
+#: Where a shading is sized: samples lit to at least this share of the frame's bright level (its 99th
+#: percentile). A gain field is a fraction of the light; in the dark a field of a hundredth of a level
+#: (averaged noise) is "6 %" of a level of 0.2 and says nothing of the illumination.
+SHADING_LIT = 0.25
+
+
+def shading_size(field: np.ndarray, level: np.ndarray, at: np.ndarray) -> float:
+    """The largest relative size of a removed gain field where the frame is lit (``at``: the
+    sample indices it is judged on; see :data:`SHADING_LIT`), 0 when nothing is lit."""
+    if at.size == 0:
+        return 0.0
+    lv = np.abs(level.ravel().take(at))
+    lit = lv >= SHADING_LIT * float(np.percentile(lv, 99))
+    lit &= lv >= 1.0
+    if not lit.any():
+        return 0.0
+    return float(np.max(np.abs(field.ravel().take(at)[lit]) / lv[lit]))
 
 
 def _pixel_noise(x: np.ndarray) -> float:

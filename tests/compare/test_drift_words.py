@@ -60,3 +60,20 @@ def test_a_sixteen_bit_pair_gives_its_noise_in_sixteen_bit_levels():
     assert reported == pytest.approx(per_frame, rel=0.15)
     assert f"noise {reported:.1f} DN (16-bit)" in c.reason, c.reason
     assert noise_text(0.25, 1.0, 2) == "0.25 DN" and noise_text(0.02, 257.0) == "5.1 DN (16-bit)"
+
+
+def test_shading_is_sized_where_the_frame_is_lit(tmp_path):
+    """A vignetting is named at its size; a re-encode, whose residual holds no gain field, names none
+    (sized over every pixel, the darkest ones read "shading differs by up to 6 %" for averaged noise)."""
+    a = cv2.imread(os.path.join(COMPARE_FIX, "ihc_shot1.png"), cv2.IMREAD_UNCHANGED)
+    h, w = a.shape[:2]
+    yy, xx = np.mgrid[:h, :w]
+    fall = 0.05 * ((xx - w / 2) ** 2 + (yy - h / 2) ** 2) / ((w / 2) ** 2 + (h / 2) ** 2)  # 5 % in the corners
+    b = np.clip(a * (1 - fall)[..., None], 0, 255).round().astype(np.uint8)
+    c = compare_arrays(a, b)
+    assert c.same and "shading differs by up to 5 %" in c.reason, c.reason
+    assert c.analysis.shading == pytest.approx(0.05, abs=0.006)
+    ok, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    (tmp_path / "q95.jpg").write_bytes(buf.tobytes())
+    c = compare_files(os.path.join(COMPARE_FIX, "ihc_shot1.png"), str(tmp_path / "q95.jpg"))
+    assert c.same and "shading" not in c.reason, c.reason

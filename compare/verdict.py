@@ -217,7 +217,7 @@ def drift_words(an, *, levels: bool = True) -> list[str]:
     # mean = gain x A's mean + offset: a mean level that moved beyond what the gain explains
     if fitted and abs(an.level_change) >= DRIFT and abs(an.gain - 1.0) < abs(an.level_change) / 2:
         words.append(f"black level drifted {100 * an.offset / 255:+.1f} % of full scale (mean level "
-                     f"{100 * an.level_change:+.1f} % at gain {an.gain:.3f}): the camera's brightness (black level) changed")
+                     f"{100 * an.level_change:+.1f} % at gain {an.gain:.3f}): the camera's brightness, or a display stretch")
     if len(gains) == 3 and 1.0 + change > 0:
         rel = [g / (1.0 + change) - 1 for g in gains]
         if max(abs(v) for v in rel) >= 0.02:

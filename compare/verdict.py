@@ -92,9 +92,9 @@ def noise_text(sigma: float, dn: float = 1.0, digits: int = 1) -> str:
     """The noise (``sigma`` in 8-bit DN, as :class:`compare.analysis.Analysis` holds it) in the
     pair's stored units: ``dn`` stored levels per 8-bit level (257 when both sides are 16-bit, where
     a faint frame's noise of 4.8 levels would read "0.0 DN" on the 8-bit scale)."""
-    if dn == 1.0:
-        return f"{sigma:.{digits}f} DN"
-    return f"{sigma * dn:.{digits}f} DN (16-bit)"
+    v = sigma * dn
+    text = f"{v:.{digits}f}" if v == 0 or round(v, digits) != 0 else f"{v:.2g}"  # never "0.0" for a noise
+    return f"{text} DN" if dn == 1.0 else f"{text} DN (16-bit)"
 
 
 def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_area: int,

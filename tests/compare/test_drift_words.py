@@ -60,6 +60,7 @@ def test_a_sixteen_bit_pair_gives_its_noise_in_sixteen_bit_levels():
     assert reported == pytest.approx(per_frame, rel=0.15)
     assert f"noise {reported:.1f} DN (16-bit)" in c.reason, c.reason
     assert noise_text(0.25, 1.0, 2) == "0.25 DN" and noise_text(0.02, 257.0) == "5.1 DN (16-bit)"
+    assert noise_text(0.0213, 1.0) == "0.021 DN" and noise_text(0.0, 1.0) == "0.0 DN"
 
 
 def test_shading_is_sized_where_the_frame_is_lit(tmp_path):

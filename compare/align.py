@@ -381,7 +381,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         bn = (cb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
         resid = _interval_residual(ca, cb, bn, clip_a, clip_b)
         zero_outside(resid)
-        shade = _remove_shading(resid, valid, sa1)
+        shade = _remove_shading(resid, valid, sa1, lsb=floor / FLOOR_LSB)
         smooth = cv2.GaussianBlur(resid, (0, 0), SMOOTH_SIGMA)
         raw_sigma = _robust_sigma(pick(resid)) if any_sub else 0.0
         if noise_sigma is not None:

@@ -224,10 +224,11 @@ def _codec_sigma(codecs, scales, factor: int, channel: str, smooth_sigma: float,
     return math.sqrt(var)
 
 
-def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> float:
+def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray, lsb: float = 0.0) -> float:
     """Subtract a slowly varying gain field (vignetting, shading, uneven illumination) from the
     residual, in place; at most ``SHADING_MAX`` of the local level. Returns its largest relative
-    size where the frame is lit (:func:`shading_size`). The field is the residual's average over an eighth of the frame with every sample
+    size where the frame is lit and the field reaches half a stored level (``lsb``: one stored
+    level in the residual's units; :func:`shading_size`). The field is the residual's average over an eighth of the frame with every sample
     limited to 3 robust sigmas (two passes), so a compact change leaks into it only by
     3 sigma times its share of that window."""
     h, w = resid.shape
@@ -254,7 +255,7 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
     np.clip(total, neg_lim, lim, out=total)
     total[~valid] = 0
     resid -= total
-    return shading_size(total, level, at)
+    return shading_size(total, level, at, lsb)
 
 
 #: Where a shading is sized: samples lit to at least this share of the frame's bright level (its 99th
@@ -263,17 +264,21 @@ def _remove_shading(resid: np.ndarray, valid: np.ndarray, level: np.ndarray) -> 
 SHADING_LIT = 0.25
 
 
-def shading_size(field: np.ndarray, level: np.ndarray, at: np.ndarray) -> float:
+def shading_size(field: np.ndarray, level: np.ndarray, at: np.ndarray, lsb: float = 0.0) -> float:
     """The largest relative size of a removed gain field where the frame is lit (``at``: the
-    sample indices it is judged on; see :data:`SHADING_LIT`), 0 when nothing is lit."""
+    sample indices it is judged on; see :data:`SHADING_LIT`) and the field reaches half a stored
+    level (``lsb``; less is no shading the stored data can show: a codec's rounding bias in a dark
+    frame's flat areas), 0 when nowhere."""
     if at.size == 0:
         return 0.0
     lv = np.abs(level.ravel().take(at))
+    f = np.abs(field.ravel().take(at))
     lit = lv >= SHADING_LIT * float(np.percentile(lv, 99))
     lit &= lv >= 1.0
+    lit &= f >= 0.5 * lsb
     if not lit.any():
         return 0.0
-    return float(np.max(np.abs(field.ravel().take(at)[lit]) / lv[lit]))
+    return float(np.max(f[lit] / lv[lit]))
 
 
 def _pixel_noise(x: np.ndarray) -> float:

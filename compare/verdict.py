@@ -223,7 +223,7 @@ def drift_words(an, *, levels: bool = True) -> list[str]:
         if max(abs(v) for v in rel) >= 0.02:
             parts = ", ".join(f"{c} {100 * v:+.1f} %" for c, v in zip("BGR", rel) if abs(v) >= 0.01)
             words.append(f"white balance drifted ({parts}): lock white balance")
-    if an.shading >= 0.01:
+    if an.shading >= DRIFT:
         words.append(f"shading differs by up to {100 * an.shading:.0f} %")
     dx, dy = an.shift
     if math.hypot(dx, dy) >= 0.5:

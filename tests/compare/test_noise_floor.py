@@ -97,7 +97,7 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
 
     from scopecheck.compare import noise_floor as nf
 
-    def plain_shading(resid, valid, level):
+    def plain_shading(resid, valid, level, lsb):
         h, w = resid.shape
         k = max(1, min(h, w) // 32)
         size = (w // k, h // k)
@@ -116,9 +116,9 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         resid -= total
         # sized where lit: samples (every 7th valid one) at or above a quarter of the 99th percentile
         # level, and at least one level
-        lv = np.abs(level[valid][::7])
-        lit = (lv >= nf.SHADING_LIT * np.percentile(lv, 99)) & (lv >= 1.0)
-        return float(np.max(np.abs(total[valid][::7][lit]) / lv[lit])) if lit.any() else 0.0
+        lv, f = np.abs(level[valid][::7]), np.abs(total[valid][::7])
+        lit = (lv >= nf.SHADING_LIT * np.percentile(lv, 99)) & (lv >= 1.0) & (f >= lsb / 2)
+        return float(np.max(f[lit] / lv[lit])) if lit.any() else 0.0
 
     def plain_lagged(smooth, valid, k):
         h, w = smooth.shape
@@ -142,7 +142,8 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         valid[trial % 5:h - 3, 2:w - trial % 7] = True
         level = (rng.random((h, w)) * 250 - 10).astype(np.float32)
         got, want = resid.copy(), resid.copy()
-        assert nf._remove_shading(got, valid, level) == plain_shading(want, valid, level)
+        lsb = 0.05 * (trial % 3)  # and the field's half-level floor (0: none)
+        assert nf._remove_shading(got, valid, level, lsb) == plain_shading(want, valid, level, lsb)
         assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
         nf._block_mad = lambda d, ok, b: (seen.append((d.copy(), ok.copy())), real_mad(d, ok, b))[1]
         try:

@@ -39,12 +39,13 @@ class HashRecord:
     flat: bool         # blank/flat frame: the dHash carries no information
     pixel_sha256: str | None = None  # of the canonical decoded pixels (compare.digest); None = not computed
     thumb: bytes = b""  # 32x32 uint8 normalised luma thumbnail (compare.thumbs), from the same decode
+    images: int = 1    # a stack's pages or an animation's frames (the dHashes are the first image's)
 
     def to_json(self) -> dict:
         return {"path": self.path, "size": self.size, "mtime_ns": self.mtime_ns, "format": self.format,
                 "width": self.width, "height": self.height, "channels": self.channels, "dtype": self.dtype,
                 "sha256": self.sha256, "pixel_sha256": self.pixel_sha256, "dhash": str(self.dhash),
-                "dhash256": str(self.dhash256), "flat": self.flat}
+                "dhash256": str(self.dhash256), "flat": self.flat, "images": self.images}
 
 
 def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
@@ -72,18 +73,20 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
         y = reduced.luma
         fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
         channels = 1 if reduced.components == 1 else 3
+        images = 1  # a JPEG holds one image
         if pixels:
             digest = pixel_sha256(decode(data, path=p, **limits).pixels)
     else:
         img = decode(data, path=p, **limits)
         y = luma(img.pixels)
         fmt, width, height, channels, dtype = img.format, img.width, img.height, img.channels, img.dtype
+        images = img.images
         if pixels:
             digest = pages_sha256(img.digest_pages())
     (h, h256), thumb = hashes_and_thumbnail(y, sizes=(hash_size, DHASH256_SIZE))
     return HashRecord(path=p, size=len(data), mtime_ns=st.st_mtime_ns, format=fmt, width=width, height=height,
                       channels=channels, dtype=dtype, sha256=sha, dhash=h, dhash256=h256,
-                      flat=h.flat, pixel_sha256=digest, thumb=thumb)
+                      flat=h.flat, pixel_sha256=digest, thumb=thumb, images=images)
 
 
 def pixel_digest(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

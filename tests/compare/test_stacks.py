@@ -269,3 +269,16 @@ def test_a_file_whose_first_image_is_a_preview_is_refused():
     preview = cv2.resize(_gray(1), (80, 60), interpolation=cv2.INTER_AREA)
     with pytest.raises(DecodeError, match="reduced-resolution preview"):
         decode(_tiff([preview, _gray(1)], subfile=[1, 0]))
+
+
+def test_a_hash_record_counts_the_images(tmp_path):
+    """``hash`` tells a stack by its image count (cv2.imcount is the reference); a JPEG holds one."""
+    from scopecheck.compare.record import hash_file
+    pages = [_gray(1), 255 - _gray(1), _gray(1) // 2]
+    path = tmp_path / "stack.tif"
+    path.write_bytes(_pil_stack(pages, "TIFF"))
+    rec = hash_file(path, pixels=True)
+    assert rec.images == cv2.imcount(str(path), cv2.IMREAD_UNCHANGED) == 3
+    assert rec.to_json()["images"] == 3
+    cv2.imwrite(str(tmp_path / "one.jpg"), np.tile(_gray(1), (4, 4)))
+    assert hash_file(tmp_path / "one.jpg").to_json()["images"] == 1

@@ -145,7 +145,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
                         f"< {t.ssim_min}", False)
     if t.dhash_max is not None and distance > t.dhash_max:
         return Decision(Verdict.DIFFERENT, f"dHash distance {distance} > {t.dhash_max}" + size_note, False)
-    extra = "; ".join(drift_words(an, levels=levels))
+    extra = "; ".join(drift_words(an, levels=levels, dn=dn))
     return Decision(Verdict.NEAR_IDENTICAL,
                     f"same field within noise{size_note}: aligned SSIM {an.ssim_aligned:.3f}, "
                     f"dHash distance {distance}, noise {noise_text(an.noise_sigma, dn)}" + codec_note
@@ -198,10 +198,11 @@ def _also_intensity(regions) -> str:
 DRIFT = 0.02
 
 
-def drift_words(an, *, levels: bool = True) -> list[str]:
+def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
     """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
     structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`).
-    ``levels=False``: no exposure or level words (a side's levels are its own rendering's)."""
+    ``levels=False``: no exposure or level words (a side's levels are its own rendering's). ``dn``:
+    stored levels per 8-bit level (:func:`noise_text`)."""
     words = []
     if levels and an.levels_map is not None:  # two mappings of the data: not a drift to lock
         g, o = an.levels_map
@@ -214,8 +215,10 @@ def drift_words(an, *, levels: bool = True) -> list[str]:
     moved_with = an.by_level or (abs(an.level_change) >= DRIFT / 2 and an.level_change * change > 0)
     if levels and abs(change) >= DRIFT and an.levels_map is None and moved_with:  # else the levels say it all
         words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
-    # mean = gain x A's mean + offset: a mean level that moved beyond what the gain explains
-    if fitted and abs(an.level_change) >= DRIFT and abs(an.gain - 1.0) < abs(an.level_change) / 2:
+    # mean = gain x A's mean + offset: a mean level that moved beyond what the gain explains, by at
+    # least one stored level (less is a codec's rounding: a JPEG lifts a dark frame's zeros)
+    if fitted and abs(an.level_change) >= DRIFT and abs(an.gain - 1.0) < abs(an.level_change) / 2 \
+            and abs(an.offset) * dn >= 1.0:
         words.append(f"black level drifted {100 * an.offset / 255:+.1f} % of full scale (mean level "
                      f"{100 * an.level_change:+.1f} % at gain {an.gain:.3f}): the camera's brightness, or a display stretch")
     if len(gains) == 3 and 1.0 + change > 0:

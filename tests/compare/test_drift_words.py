@@ -78,3 +78,17 @@ def test_shading_is_sized_where_the_frame_is_lit(tmp_path):
     (tmp_path / "q95.jpg").write_bytes(buf.tobytes())
     c = compare_files(os.path.join(COMPARE_FIX, "ihc_shot1.png"), str(tmp_path / "q95.jpg"))
     assert c.same and "shading" not in c.reason, c.reason
+
+
+def test_a_codec_lifting_a_dark_frame_is_no_black_level_drift(tmp_path):
+    """A JPEG q70 of a dark real frame (mean 8 of 255) lifts its zeros: the mean level moves 5 %,
+    by a quarter of a stored level -- rounding, not the camera's brightness."""
+    p = os.path.join(REAL, "cil11813_ysl_t03.png")
+    a = cv2.imread(p, cv2.IMREAD_UNCHANGED)
+    ok, buf = cv2.imencode(".jpg", a, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    (tmp_path / "q70.jpg").write_bytes(buf.tobytes())
+    b = cv2.imread(str(tmp_path / "q70.jpg"), cv2.IMREAD_UNCHANGED)
+    level = _luma_mean(b) / _luma_mean(a) - 1
+    assert level > 0.02 and (_luma_mean(b) - _luma_mean(a)) < 0.5  # numpy: 2 % of the level, under half a level
+    c = compare_files(p, str(tmp_path / "q70.jpg"))
+    assert c.same and "black level" not in c.reason and "exposure drifted" not in c.reason, c.reason

@@ -223,7 +223,12 @@ def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
                      f"{100 * an.level_change:+.1f} % at gain {an.gain:.3f}): the camera's brightness, or a display stretch")
     if len(gains) == 3 and 1.0 + change > 0:
         rel = [g / (1.0 + change) - 1 for g in gains]
-        if max(abs(v) for v in rel) >= 0.02:
+        if not an.by_level and len(an.channel_levels) == 3 and 1.0 + an.level_change > 0:
+            # as for the exposure: a channel's fitted gain names a drift only when its mean level
+            # moved with it (a codec's chroma rounding, or a flat target's noise, moves the slope alone)
+            lrel = [v / (1.0 + an.level_change) - 1 for v in an.channel_levels]
+            rel = [v if abs(lv) >= DRIFT / 2 and lv * v > 0 else 0.0 for v, lv in zip(rel, lrel)]
+        if max(abs(v) for v in rel) >= DRIFT:
             parts = ", ".join(f"{c} {100 * v:+.1f} %" for c, v in zip("BGR", rel) if abs(v) >= 0.01)
             words.append(f"white balance drifted ({parts}): lock white balance")
     if an.shading >= DRIFT:

@@ -92,3 +92,20 @@ def test_a_codec_lifting_a_dark_frame_is_no_black_level_drift(tmp_path):
     assert level > 0.02 and (_luma_mean(b) - _luma_mean(a)) < 0.5  # numpy: 2 % of the level, under half a level
     c = compare_files(p, str(tmp_path / "q70.jpg"))
     assert c.same and "black level" not in c.reason and "exposure drifted" not in c.reason, c.reason
+
+
+def test_white_balance_is_named_when_a_channel_mean_moved_with_its_gain():
+    a = cv2.imread(os.path.join(COMPARE_FIX, "ihc_shot1.png"), cv2.IMREAD_UNCHANGED).astype(np.float64)
+    drift = a.copy()
+    drift[..., 0] *= 1.06  # the blue channel's gain: its mean moves with it
+    c = compare_arrays(a.astype(np.uint8), np.clip(drift, 0, 255).round().astype(np.uint8))
+    assert "white balance drifted (B +" in c.reason, c.reason
+    # the blue channel's contrast lowered around its own mean (a codec's chroma rounding does this):
+    # its fitted gain moves, its mean does not (numpy's means are the reference)
+    flat = a.copy()
+    m = a[..., 0].mean()
+    flat[..., 0] = m + 0.94 * (a[..., 0] - m)
+    b = np.clip(flat, 0, 255).round().astype(np.uint8)
+    assert abs(b[..., 0].mean() / a[..., 0].mean() - 1) < 0.005
+    c = compare_arrays(a.astype(np.uint8), b)
+    assert "white balance" not in c.reason, c.reason

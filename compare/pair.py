@@ -322,11 +322,11 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
                       f"{reencode['side']}'s quantisers (base {reencode['quantisers'][0]}) reproduces it {how}")
     if alpha is not None:  # transparency is part of the picture (compare.transparency)
         if alpha.decides and verdict in SAME_VERDICTS:
-            verdict, reason = Verdict.DIFFERENT, "same field; " + alpha.words(a.image.width * a.image.height)
+            verdict, reason = Verdict.DIFFERENT, "same field; " + alpha.words()
         elif alpha.decides:
-            reason += "; also " + alpha.words(a.image.width * a.image.height)
+            reason += "; also " + alpha.words()
         else:
-            notes.append(alpha.words(a.image.width * a.image.height))
+            notes.append(alpha.words())
     if verdict not in SAME_VERDICTS:
         displayed = displayed_alike(a, b, thresholds)
     if displayed is not None:

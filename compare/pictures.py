@@ -95,7 +95,6 @@ def to_bgr8(pixels: np.ndarray) -> np.ndarray:
     return img
 
 
-
 def _caption(img: np.ndarray, text: str) -> np.ndarray:
     bar = np.full((22, img.shape[1], 3), 255, np.uint8)
     scale = 0.42

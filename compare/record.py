@@ -73,7 +73,7 @@ def hash_file(path: str | os.PathLike, *, hash_size: int = DEFAULT_HASH_SIZE,
         y = reduced.luma
         fmt, width, height, dtype = header.format, header.width, header.height, "uint8"
         channels = 1 if reduced.components == 1 else 3
-        images = 1  # a JPEG holds one image
+        images = header.images
         if pixels:
             digest = pixel_sha256(decode(data, path=p, **limits).pixels)
     else:

@@ -52,7 +52,7 @@ class AlphaDifference:
     def decides(self) -> bool:
         return bool(self.regions)
 
-    def words(self, frame_area: int) -> str:
+    def words(self) -> str:
         if not self.regions:
             return f"transparency (alpha) differs at {100 * self.share:.2f} % of the pixels, in no region as large as a change"
         r = self.regions[0]

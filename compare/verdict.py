@@ -198,6 +198,12 @@ def _also_intensity(regions) -> str:
 DRIFT = 0.02
 
 
+def _moved_with(gain_change: float, level_change: float) -> bool:
+    """A fitted gain's change is a drift only when the mean level moved the same way, by at least
+    half of :data:`DRIFT`."""
+    return abs(level_change) >= DRIFT / 2 and level_change * gain_change > 0
+
+
 def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
     """The drifts a user can lock, in words: from the fitted gains, or from the mean levels where no
     structure above the noise carries a gain (:attr:`compare.analysis.Analysis.by_level`).
@@ -212,7 +218,7 @@ def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
     fitted = levels and an.levels_map is None and not an.by_level  # a gain and an offset fitted to structure
     # the mean level must move with a fitted gain: in weak structure the fit trades gain against
     # offset (a noise-dominated repeat read "exposure drifted -34.8 %" at a mean level within 0.5 %)
-    moved_with = an.by_level or (abs(an.level_change) >= DRIFT / 2 and an.level_change * change > 0)
+    moved_with = an.by_level or _moved_with(change, an.level_change)
     if levels and abs(change) >= DRIFT and an.levels_map is None and moved_with:  # else the levels say it all
         words.append(f"exposure drifted {100 * change:+.1f} %{' (mean level)' if an.by_level else ''}: lock exposure")
     # mean = gain x A's mean + offset: a mean level that moved beyond what the gain explains, by at
@@ -227,7 +233,7 @@ def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
             # as for the exposure: a channel's fitted gain names a drift only when its mean level
             # moved with it (a codec's chroma rounding, or a flat target's noise, moves the slope alone)
             lrel = [v / (1.0 + an.level_change) - 1 for v in an.channel_levels]
-            rel = [v if abs(lv) >= DRIFT / 2 and lv * v > 0 else 0.0 for v, lv in zip(rel, lrel)]
+            rel = [v if _moved_with(v, lv) else 0.0 for v, lv in zip(rel, lrel)]
         if max(abs(v) for v in rel) >= DRIFT:
             parts = ", ".join(f"{c} {100 * v:+.1f} %" for c, v in zip("BGR", rel) if abs(v) >= 0.01)
             words.append(f"white balance drifted ({parts}): lock white balance")

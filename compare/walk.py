@@ -34,6 +34,13 @@ IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".bmp", ".dib", ".webp", ".gif",
     ".pbm", ".pgm", ".ppm", ".pnm",
 })
+#: Images in formats not read here. A folder walk takes them, so that the index and search list each
+#: one as unreadable, naming its format (:func:`compare.containers.foreign_format`), instead of
+#: passing over a folder of phone photos (HEIC) or microscope files (CZI, ND2) in silence.
+FOREIGN_EXTENSIONS = frozenset({
+    ".heic", ".heif", ".avif", ".jxl", ".jp2", ".j2k", ".exr", ".hdr", ".czi", ".nd2", ".dcm", ".fits", ".fit",
+    ".psd",
+})
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,10 @@ def _looks_like_image(path: str) -> bool:
 
 def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def _is_foreign_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in FOREIGN_EXTENSIONS
 
 
 def walk_images(roots, *, sniff: bool = True) -> WalkResult:
@@ -154,7 +165,8 @@ def walk_images(roots, *, sniff: bool = True) -> WalkResult:
                     est = entry.stat(follow_symlinks=True)
                 except OSError:
                     continue  # vanished or dangling between listing and stat
-                if is_image_name(entry.name) or (sniff and _looks_like_image(entry.path)):
+                if is_image_name(entry.name) or _is_foreign_name(entry.name) or (
+                        sniff and _looks_like_image(entry.path)):
                     add(entry.path, est)
             stack.extend(reversed(subdirs))  # depth-first, in name order
     return WalkResult(files=tuple(files), errors=tuple(errors))

@@ -84,6 +84,36 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
+#: Formats a lab meets that we do not read, by their signature: (test on the first bytes, name).
+_FOREIGN = (
+    (lambda h: h[4:8] == b"ftyp" and h[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"),
+     "HEIF/HEIC"),
+    (lambda h: h[4:8] == b"ftyp" and h[8:12] in (b"avif", b"avis"), "AVIF"),
+    (lambda h: h.startswith(b"\xff\x0a") or h.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"), "JPEG XL"),
+    (lambda h: h.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or h.startswith(b"\xff\x4f\xff\x51"), "JPEG 2000"),
+    (lambda h: h.startswith(b"\x76\x2f\x31\x01"), "OpenEXR"),
+    (lambda h: h.startswith((b"#?RADIANCE", b"#?RGBE")), "Radiance HDR"),
+    (lambda h: h.startswith(b"ZISRAWFILE"), "Zeiss CZI"),
+    (lambda h: h.startswith(b"\xda\xce\xbe\x0a"), "Nikon ND2"),
+    (lambda h: h.startswith(b"SIMPLE  ="), "FITS"),
+    (lambda h: h.startswith(b"%PDF"), "PDF"),
+    (lambda h: h.startswith(b"PK\x03\x04"), "ZIP archive"),
+    (lambda h: h.startswith(b"8BPS"), "Photoshop PSD"),
+)
+
+
+def foreign_format(data: bytes) -> str | None:
+    """The name of a known format that is not read here (HEIC, AVIF, JPEG XL, JPEG 2000, OpenEXR,
+    Radiance HDR, Zeiss CZI, Nikon ND2, FITS, DICOM, PDF, ZIP, PSD), or None."""
+    head = data[:32]
+    for test, name in _FOREIGN:
+        if test(head):
+            return name
+    if data[128:132] == b"DICM":
+        return "DICOM"
+    return None
+
+
 def read_header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Header:
     """Parse the declared format and size without decoding pixels.
 
@@ -99,6 +129,10 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         raise DecodeError("empty file (0 bytes)")
     fmt = sniff_format(data[:16])
     if fmt is None:
+        foreign = foreign_format(data)
+        if foreign is not None:
+            raise DecodeError(f"not an image format read here: {foreign} (expected PNG, JPEG, TIFF, BMP, WebP, "
+                              "GIF or PNM; convert it to PNG or TIFF first)")
         raise DecodeError("not an image: unknown format (expected PNG, JPEG, TIFF, BMP, WebP, GIF or PNM)")
     decoder_bytes = data
     images, sizes = 1, None

@@ -57,6 +57,18 @@ def tree(tmp_path):
     return d
 
 
+def test_walk_lists_phone_and_microscope_files_it_cannot_read(tree, tmp_path):
+    """A HEIC photo or a CZI file in an archive is listed as unreadable, by its format's name, not passed
+    over in silence (a .txt stays out)."""
+    (tree / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    (tree / "sub dir" / "scan.czi").write_bytes(b"ZISRAWFILE" + bytes(64))
+    r = build_index([tree], db=tmp_path / "idx.sqlite", jobs=1)
+    errors = {os.path.basename(e.path): e.error for e in r.errors}
+    assert sorted(errors) == ["IMG_0001.HEIC", "broken.jpg", "empty.png", "scan.czi"]
+    assert errors["IMG_0001.HEIC"].startswith("not an image format read here: HEIF/HEIC (")
+    assert errors["scan.czi"].startswith("not an image format read here: Zeiss CZI (")
+
+
 def test_walk_finds_images_by_name_or_content_and_survives_loops(tree):
     os.symlink(tree, tree / "deep" / "loop")       # a link back to the top
     os.symlink(tree / "missing", tree / "dangling")

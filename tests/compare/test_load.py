@@ -86,6 +86,30 @@ def test_hostile_bytes(data, match):
         decode(data, path="x")
 
 
+@pytest.mark.parametrize("head,name", [
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIF/HEIC"),
+    (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1", "AVIF"),
+    (b"\xff\x0a\xfa\x7f", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n\x00\x00\x00\x14ftypjxl ", "JPEG XL"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjp2 ", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51\x00\x2f", "JPEG 2000"),
+    (b"\x76\x2f\x31\x01\x02\x00\x00\x00", "OpenEXR"),
+    (b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n", "Radiance HDR"),
+    (b"ZISRAWFILE\x00\x00", "Zeiss CZI"),
+    (b"\xda\xce\xbe\x0a\x00\x00", "Nikon ND2"),
+    (b"SIMPLE  =                    T", "FITS"),
+    (b"%PDF-1.7\n", "PDF"),
+    (b"8BPS\x00\x01", "Photoshop PSD"),
+    (b"\x00" * 128 + b"DICM\x02\x00", "DICOM"),
+])
+def test_known_foreign_formats_are_named(head, name):
+    """A format a lab meets but that is not read here is named in the one-line refusal."""
+    with pytest.raises(DecodeError) as e:
+        decode(head + b"\x00" * 64, path="x")
+    assert str(e.value).endswith(f"not an image format read here: {name} (expected PNG, JPEG, TIFF, BMP, "
+                                 "WebP, GIF or PNM; convert it to PNG or TIFF first)")
+
+
 @pytest.mark.parametrize("ext", [".png", ".jpg"])
 def test_truncated_files_refused(ext):
     ok, buf = cv2.imencode(ext, scene(2).astype(np.uint8))

@@ -77,16 +77,28 @@ def _fourcc_text(value: float) -> str | None:
     return text if text.isprintable() and text.strip() else None
 
 
-def _first_sequence_frame(pattern: str) -> str | None:
+def _first_sequence_frame(pattern: str) -> int | None:
+    """The index of a sequence's first frame file (OpenCV's image backend starts at 0, 1 or 2)."""
     try:
         candidates = [pattern % i for i in range(0, 3)]
     except (TypeError, ValueError):
         raise InputError(f"--device {pattern!r}: an image-sequence pattern needs one integer field "
                          "such as %04d") from None
-    for c in candidates:
+    for i, c in enumerate(candidates):
         if os.path.isfile(c):
-            return c
+            return i
     return None
+
+
+def _guard_frame(path: str) -> None:
+    """A recording's frame file passes the same guard as every image :mod:`compare.load` decodes
+    (bytes, structure, pixels), before OpenCV's image backend reads it: a hostile frame is one
+    clear error, never a decoder crash or a hang. A missing file is the recording's end."""
+    from scopecheck.compare.load import check_header, read_file
+
+    if os.path.isfile(path):
+        data, _ = read_file(path)
+        check_header(data, path=path)
 
 
 class OpenCVCamera(Camera):
@@ -109,10 +121,14 @@ class OpenCVCamera(Camera):
         self.format_outcomes: tuple[ControlOutcome, ...] = ()
         if self.kind == "recording" and backend != "auto":
             raise InputError(f"--backend {backend} applies to cameras; {self.device} is a recording")
+        self._next_frame: int | None = None  # a sequence's next frame index (its file is guarded first)
         if kind == "sequence":
-            if _first_sequence_frame(str(target)) is None:
+            first = _first_sequence_frame(str(target))
+            if first is None:
                 raise DeviceError(f"no recording at {target}: no frame file matches the pattern "
                                   f"(looked for {target % 0} and {target % 1}); check the path")
+            _guard_frame(str(target) % first)  # opening reads it
+            self._next_frame = first
             api = cv2.CAP_IMAGES
         elif kind == "file":
             if not os.path.isfile(target):
@@ -207,6 +223,9 @@ class OpenCVCamera(Camera):
         # A camera that was just opened (or restarted by a FOURCC change) may need a moment before
         # its first frame; later failures mean the device is gone. Recordings never wait.
         attempts = _FIRST_READ_ATTEMPTS if self.kind == "camera" and self.frames_read == 0 else 1
+        if self._next_frame is not None:
+            _guard_frame(str(self._target) % self._next_frame)
+            self._next_frame += 1
         for attempt in range(attempts):
             try:
                 ok, frame = self._cap.read()

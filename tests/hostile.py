@@ -330,6 +330,37 @@ def make_fifo(d: Path) -> Path:
     return p
 
 
+def _apng(frames: int, declared: int, size: tuple[int, int]) -> bytes:
+    """An RGB animated PNG of ``frames`` all-black frames of ``size``: the default image (IDAT)
+    outside the animation, then fcTL + fdAT per frame; its acTL declares ``declared`` frames."""
+    w, h = size
+    rows = zlib.compress(b"\0" * (h * (1 + 3 * w)), 9)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    out += chunk(b"acTL", struct.pack(">II", declared, 0)) + chunk(b"IDAT", rows)
+    seq = 0
+    for _ in range(frames):
+        out += chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, w, h, 0, 0, 1, 10, 0, 0))
+        out += chunk(b"fdAT", struct.pack(">I", seq + 1) + rows)
+        seq += 2
+    return out + chunk(b"IEND", b"")
+
+
+def make_apng_more_frames_declared(d: Path) -> Path:
+    """One animation frame, two declared by acTL: OpenCV 5.0's APNG reader crashed the process
+    (SIGSEGV) on it."""
+    p = d / "apng_declared.png"
+    p.write_bytes(_apng(1, 2, (64, 48)))
+    return p
+
+
+def make_apng_frames_bomb(d: Path) -> Path:
+    """999 frames of 3000x3000 black (9 MP each, 9 GP in all) in about 10 MB: refused by the count of
+    pixels before a frame is inflated."""
+    p = d / "apng_bomb.png"
+    p.write_bytes(_apng(999, 999, (3000, 3000)))
+    return p
+
+
 def make_good_png(d: Path) -> Path:
     p = d / "good.png"
     p.write_bytes(small_png(size=(32, 32)))
@@ -398,6 +429,10 @@ CASES = (
     Case("hash-size-20000", make_good_png, ("hash", "--hash-size", "20000", "{f}"), 2, "2..64"),
     Case("compare-hash-size-20000", make_good_png, ("compare", "--hash-size", "20000", "{f}", "{f}"), 2,
          "2..64"),
+    Case("apng-more-frames-declared", make_apng_more_frames_declared, ("compare", "{f}", "{f}"), 2,
+         "the animation declares 2 frames (acTL) but has 1 frame control chunk (fcTL)"),
+    Case("apng-frames-bomb", make_apng_frames_bomb, ("hash", "{f}"), 2,
+         "holds 999 images of 8991.0 megapixels in all, over the limit --max-pixels"),
     Case("png-bad-filter", make_png_bad_filter, ("compare", "{f}", "{f}"), 2, "bad adaptive filter value"),
     Case("fifo-compare", make_fifo, ("compare", "{f}", "{f}"), 2, "FIFO"),
     Case("fifo-strip", make_fifo, ("strip", "{f}", "-o", "{d}/out.png"), 2, "FIFO"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, check_image_count, check_pixels
+from .limits import DEFAULT_LIMITS, Limits, check_image_count, check_pixels, check_stack_pixels
 from .memo import walk_once
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -110,6 +110,12 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     if w > 0x7FFFFFFF or h > 0x7FFFFFFF:
         raise DecodeError(f"corrupt PNG: size {w}x{h} is beyond the PNG maximum")
     check_pixels(w, h, limits)
+    if any(c.type in _ANIMATION for c in layout.chunks):
+        frames_n = _check_animation(layout, data, w, h)
+        check_image_count(frames_n, limits, "animation frames")
+        check_stack_pixels([(w, h)] * frames_n, limits)  # before any frame is inflated
+        if decoder_input:
+            _check_frame_data(layout, data, w, h)
     # Deflate never compresses better than 1032:1; half that is a safe floor for the IDAT bytes.
     raw = h * (1 + -(-w * _CHANNELS.get(colour, 1) * depth // 8))
     idat = sum(c.end - c.start - 12 for c in layout.chunks if c.type == b"IDAT")
@@ -120,6 +126,121 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         return w, h, data
     view = memoryview(data)
     return w, h, b"".join([SIGNATURE] + [view[c.start:c.end] for c in layout.chunks if c.type in PIXEL_CHUNKS])
+
+
+_ANIMATION = frozenset({b"acTL", b"fcTL", b"fdAT"})
+_FCTL = struct.Struct(">IIIIIHHBB")
+
+
+def _check_animation(layout: PngLayout, data: bytes, w: int, h: int) -> int:
+    """An animated PNG's control structure as the APNG specification requires it, before any
+    decoder reads it; returns the frame count. OpenCV 5.0's APNG reader crashes the process (a segmentation fault) on an
+    acTL that declares more frames than there are fcTL chunks; this refuses every inconsistency
+    instead: one acTL (8 bytes, before the first IDAT) declaring exactly the fcTL chunks' count; each
+    fcTL 26 bytes, its frame non-empty and inside the canvas, a known dispose and blend operation,
+    and followed by image data (the IDAT, or fdAT chunks of at least 4 bytes); sequence numbers
+    0, 1, 2 ... over fcTL and fdAT in file order. Frame chunks without an acTL are refused too (a
+    decoder that knows APNG may act on them, one that does not ignores them: they are no image)."""
+    actl = [c for c in layout.chunks if c.type == b"acTL"]
+    first_idat = next(i for i, c in enumerate(layout.chunks) if c.type == b"IDAT")
+    if len(actl) != 1:
+        raise DecodeError(f"corrupt PNG: {len(actl)} animation control chunks (acTL); an animated PNG has one"
+                          if actl else "corrupt PNG: frame chunks (fcTL, fdAT) without an animation control chunk (acTL)")
+    body = actl[0].body(data)
+    if len(body) != 8 or layout.chunks.index(actl[0]) > first_idat:
+        raise DecodeError("corrupt PNG: the animation control chunk (acTL) is malformed or after the image data")
+    declared = struct.unpack(">I", body[:4])[0]
+    seq = 0
+    control = 0
+    data_after = True  # the last fcTL has its image data
+    for i, c in enumerate(layout.chunks):
+        if c.type == b"fcTL":
+            if not data_after:
+                raise DecodeError("corrupt PNG: an animation frame (fcTL) without image data")
+            b = c.body(data)
+            if len(b) != _FCTL.size:
+                raise DecodeError(f"corrupt PNG: a frame control chunk (fcTL) of {len(b)} bytes, expected 26")
+            n, fw, fh, fx, fy, _num, _den, dispose, blend = _FCTL.unpack(b)
+            if n != seq:
+                raise DecodeError(f"corrupt PNG: animation chunk sequence number {n}, expected {seq}")
+            if not fw or not fh or fx + fw > w or fy + fh > h or dispose > 2 or blend > 1:
+                raise DecodeError(f"corrupt PNG: animation frame {control + 1} ({fw}x{fh} at {fx},{fy}) "
+                                  f"does not fit the {w}x{h} canvas or has an unknown operation")
+            if i < first_idat and (fw, fh, fx, fy) != (w, h, 0, 0):
+                raise DecodeError("corrupt PNG: the first animation frame is the default image but not its size")
+            seq += 1
+            control += 1
+            data_after = False
+        elif c.type == b"fdAT":
+            b = c.body(data)
+            if control == 0 or i < first_idat or len(b) < 4 or struct.unpack(">I", b[:4])[0] != seq:
+                raise DecodeError("corrupt PNG: a frame data chunk (fdAT) out of place or out of sequence")
+            seq += 1
+            data_after = True
+        elif c.type == b"IDAT":
+            data_after = True
+    if not data_after:
+        raise DecodeError("corrupt PNG: the last animation frame (fcTL) has no image data")
+    if declared != control:
+        raise DecodeError(f"corrupt PNG: the animation declares {declared} frames (acTL) but has {control} "
+                          f"frame control chunk{'s' if control != 1 else ''} (fcTL)")
+    return control
+
+
+def _raw_size(w: int, h: int, depth: int, colour: int, interlace: int) -> int:
+    """Bytes of filtered scanlines of a ``w x h`` image: one filter byte per row, per Adam7 pass
+    when interlaced."""
+    bits = _CHANNELS.get(colour, 1) * depth
+    if not interlace:
+        return h * (1 + -(-w * bits // 8))
+    total = 0
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+        pw, ph = -(-(w - x0) // dx) if w > x0 else 0, -(-(h - y0) // dy) if h > y0 else 0
+        if pw and ph:
+            total += ph * (1 + -(-pw * bits // 8))
+    return total
+
+
+def _check_frame_data(layout: PngLayout, data: bytes, w: int, h: int) -> None:
+    """Every frame's compressed data inflates, whole, to at least its scanlines. In an animated PNG
+    OpenCV 5.0 fills a frame whose data is cut short or corrupt with whatever it has and reports
+    success (a still PNG's libpng refuses the same data), so this is checked here: one bounded
+    pass of inflate per frame, keeping at most 1 MiB of output at a time."""
+    depth, colour, _, _, interlace = struct.unpack(">BBBBB", layout.chunks[0].body(data)[8:13])
+    view = memoryview(data)
+    groups: list[tuple[int, int, list[memoryview]]] = []  # (width, height, compressed parts) per image
+    default: list[memoryview] = []
+    frame: list[memoryview] | None = None
+    for c in layout.chunks:
+        if c.type == b"IDAT":
+            if not default:
+                groups.append((w, h, default))
+            default.append(view[c.start + 8:c.end - 4])
+        elif c.type == b"fcTL":
+            fw, fh = struct.unpack(">II", view[c.start + 12:c.start + 20])
+            frame = []
+            groups.append((fw, fh, frame))
+        elif c.type == b"fdAT" and frame is not None:
+            frame.append(view[c.start + 12:c.end - 4])
+    # an fcTL of the default image has no parts of its own: its data is the IDAT group's
+    for k, (fw, fh, parts) in enumerate(g for g in groups if g[2]):
+        need = _raw_size(fw, fh, depth, colour, interlace)
+        z = zlib.decompressobj()
+        got = 0
+        try:
+            for part in parts:
+                chunk = z.decompress(part, 1 << 20)
+                got += len(chunk)
+                while z.unconsumed_tail and got < need:
+                    chunk = z.decompress(z.unconsumed_tail, 1 << 20)
+                    got += len(chunk)
+                if got >= need:
+                    break
+        except zlib.error as e:
+            raise DecodeError(f"corrupt PNG: image {k + 1} of the animation has corrupt compressed data ({e})") from None
+        if got < need:
+            raise DecodeError(f"truncated PNG: image {k + 1} of the animation inflates to {got} bytes of its "
+                              f"{need} bytes of scanlines")
 
 
 def frames(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:

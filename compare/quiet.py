@@ -39,11 +39,18 @@ _sink_pid = 0             # the process that made it (a forked child makes its o
 _CHECK_PID = not hasattr(os, "register_at_fork")  # else a fork resets _sink (no getpid per decode)
 # Lines the C decoders write (libpng, libjpeg, libtiff via OpenCV, OpenCV's own log). Anything
 # else written to fd 2 while it is redirected (another thread's progress or log) is passed on.
-_DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of JPEG|"
-                           rb"Invalid (SOS|JPEG)|Warning: |Unsupported (marker|JPEG)|Bogus|"
-                           rb"Inconsistent progression|JPEG datastream|Application transferred|"
-                           rb"Not a JPEG|Improper|Huffman|Quantization table|TIFF|libtiff|"
-                           rb"\[ *(WARN|ERROR|INFO)|imread_|OpenCV)")
+# libjpeg's are the opening words of every message in libjpeg-turbo's jerror.h (errors, warnings
+# and the traces a decoder may print), so that none leaks, e.g. "Unknown Adobe color transform code".
+_DECODER_LINE = re.compile(rb"^(libpng (warning|error)|Corrupt JPEG data|Premature end of|"
+                           rb"Invalid |Warning: |Caution: |Unsupported |Bogus|Unknown (Adobe|APP)|"
+                           rb"Inconsistent progression|JPEG datastream|JPEG parameter|Application transferred|"
+                           rb"Not a JPEG|Improper|Huffman|Quantization table|Arithmetic table|DCT coefficient|"
+                           rb"IDCT output|Component index|Wrong JPEG|Sampling factors|Suspension not|CCIR601|"
+                           rb"Too many color|Empty (JPEG|input)|Didn't expect|Fractional sampling|Missing Huffman|"
+                           rb"Maximum supported|Cannot (quantize|transcode)|Scan script|Requested feature|"
+                           rb"Backing store|Insufficient memory|Virtual array|Image too wide|Unexpected marker|"
+                           rb"Unrecognized component|Buffer passed|Not implemented|Sorry, arithmetic|"
+                           rb"TIFF|libtiff|\[ *(WARN|ERROR|INFO)|imread_|OpenCV)")
 
 
 @dataclass

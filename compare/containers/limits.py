@@ -16,7 +16,7 @@ DEFAULT_MAX_PIXELS = 100_000_000     # 100 megapixels
 def human_bytes(n: int) -> str:
     """``1 GiB``, ``16 MiB``, ``3.0 GB`` style sizes for messages (binary units when exact)."""
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size and n % size == 0:
+        if n >= size and n % size == 0 and n // size < 1024:
             return f"{n // size} {unit}"
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
@@ -55,11 +55,16 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def _megapixels(npix: int) -> str:
+    """``npix`` in megapixels, one decimal (an integer beyond a float's range as "more than 1e300")."""
+    return f"{npix / 1e6:.1f}" if npix < 10 ** 300 else "more than 1e300"
+
+
 def check_pixels(width: int, height: int, limits: Limits) -> None:
     """LimitError when a declared size is over ``max_pixels`` (the option named in the message)."""
     npix = width * height
     if npix > limits.max_pixels:
-        raise LimitError(f"declares {width}x{height} = {npix / 1e6:.1f} megapixels, over the limit "
+        raise LimitError(f"declares {width}x{height} = {_megapixels(npix)} megapixels, over the limit "
                          f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
 
 
@@ -76,7 +81,7 @@ def check_stack_pixels(sizes, limits: Limits) -> None:
     is bounded like one image of its total size."""
     npix = sum(w * h for w, h in sizes)
     if npix > limits.max_pixels:
-        raise LimitError(f"holds {len(sizes)} images of {npix / 1e6:.1f} megapixels in all, over the limit "
+        raise LimitError(f"holds {len(sizes)} images of {_megapixels(npix)} megapixels in all, over the limit "
                          f"--max-pixels {limits.max_pixels / 1e6:g} MP; raise it if the file is trusted")
 
 
@@ -101,6 +106,17 @@ def check_working_memory(width: int, height: int, *, bytes_per_pixel: int, what:
                          f"({bytes_per_pixel} bytes per pixel), over the {human_bytes(budget)} that --max-pixels "
                          f"{limits.max_pixels / 1e6:g} MP allows ({BUDGET_BYTES_PER_PIXEL} bytes per pixel); "
                          f"raise --max-pixels if the file is trusted")
+
+
+def check_decoded_bytes(need: int, *, what: str, limits: Limits) -> None:
+    """LimitError when the decoded samples of a file (all its images) take more than ``max_pixels``
+    x :data:`BUDGET_BYTES_PER_PIXEL` bytes: a 16-bit RGBA image holds 8 bytes a pixel, so 100 MP of
+    it in a 778 KB PNG would decode to 800 MB (and a comparison of it to several times that)."""
+    budget = limits.max_pixels * BUDGET_BYTES_PER_PIXEL
+    if need > budget:
+        raise LimitError(f"{what} needs about {human_bytes(need)} to decode, over the {human_bytes(budget)} that "
+                         f"--max-pixels {limits.max_pixels / 1e6:g} MP allows ({BUDGET_BYTES_PER_PIXEL} bytes per "
+                         f"pixel); raise --max-pixels if the file is trusted")
 
 
 def check_bytes(size: int, limits: Limits) -> None:

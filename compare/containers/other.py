@@ -81,6 +81,8 @@ def pnm_header(data: bytes) -> tuple[int, int]:
             end = pos
             while end < n and data[end:end + 1].isdigit():
                 end += 1
+            if end - pos > 9:  # no decoder takes a side of a billion pixels or more
+                raise DecodeError(f"corrupt PNM header: a size of {end - pos} digits")
             fields.append(int(data[pos:end]))
             pos = end
             continue

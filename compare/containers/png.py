@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
-from .limits import DEFAULT_LIMITS, Limits, check_image_count, check_pixels, check_stack_pixels
+from .limits import (
+    BUDGET_BYTES_PER_PIXEL,
+    DEFAULT_LIMITS,
+    Limits,
+    check_decoded_bytes,
+    check_image_count,
+    check_pixels,
+    check_stack_pixels,
+)
 from .memo import walk_once
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -100,6 +108,8 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
             raise DecodeError(f"{_kind(layout.error)} PNG: {layout.error}")
         raise DecodeError("corrupt PNG: the first chunk is not IHDR")
     ihdr = layout.chunks[0].body(data)
+    if sum(1 for c in layout.chunks if c.type == b"IHDR") > 1:  # OpenCV's APNG reader crashed on a second one
+        raise DecodeError("corrupt PNG: more than one IHDR chunk")
     if len(ihdr) != 13:
         raise DecodeError(f"corrupt PNG: IHDR has {len(ihdr)} bytes, expected 13")
     if layout.error:
@@ -110,12 +120,18 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     if w > 0x7FFFFFFF or h > 0x7FFFFFFF:
         raise DecodeError(f"corrupt PNG: size {w}x{h} is beyond the PNG maximum")
     check_pixels(w, h, limits)
+    frames_n = 1
     if any(c.type in _ANIMATION for c in layout.chunks):
         frames_n = _check_animation(layout, data, w, h)
         check_image_count(frames_n, limits, "animation frames")
         check_stack_pixels([(w, h)] * frames_n, limits)  # before any frame is inflated
         if decoder_input:
             _check_frame_data(layout, data, w, h)
+    bpp = _decoded_bytes_per_pixel(colour, depth, any(c.type == b"tRNS" for c in layout.chunks))
+    if bpp > BUDGET_BYTES_PER_PIXEL:
+        frames_text = f" x {frames_n} frames" if frames_n > 1 else ""
+        check_decoded_bytes(w * h * bpp * frames_n, what=f"PNG {w}x{h}{frames_text} of {bpp} bytes per pixel",
+                            limits=limits)
     # Deflate never compresses better than 1032:1; half that is a safe floor for the IDAT bytes.
     raw = h * (1 + -(-w * _CHANNELS.get(colour, 1) * depth // 8))
     idat = sum(c.end - c.start - 12 for c in layout.chunks if c.type == b"IDAT")
@@ -138,11 +154,14 @@ def _check_animation(layout: PngLayout, data: bytes, w: int, h: int) -> int:
     acTL that declares more frames than there are fcTL chunks; this refuses every inconsistency
     instead: one acTL (8 bytes, before the first IDAT) declaring exactly the fcTL chunks' count; each
     fcTL 26 bytes, its frame non-empty and inside the canvas, a known dispose and blend operation,
-    and followed by image data (the IDAT, or fdAT chunks of at least 4 bytes); sequence numbers
-    0, 1, 2 ... over fcTL and fdAT in file order. Frame chunks without an acTL are refused too (a
+    and followed by image data (the IDAT, or fdAT chunks of at least 4 bytes); the IDAT chunks in one
+    run; sequence numbers 0, 1, 2 ... over fcTL and fdAT in file order. Frame chunks without an acTL are refused too (a
     decoder that knows APNG may act on them, one that does not ignores them: they are no image)."""
     actl = [c for c in layout.chunks if c.type == b"acTL"]
-    first_idat = next(i for i, c in enumerate(layout.chunks) if c.type == b"IDAT")
+    idats = [i for i, c in enumerate(layout.chunks) if c.type == b"IDAT"]
+    first_idat = idats[0]
+    if idats[-1] - first_idat + 1 != len(idats):
+        raise DecodeError("corrupt PNG: the default image's IDAT chunks are not consecutive")
     if len(actl) != 1:
         raise DecodeError(f"corrupt PNG: {len(actl)} animation control chunks (acTL); an animated PNG has one"
                           if actl else "corrupt PNG: frame chunks (fcTL, fdAT) without an animation control chunk (acTL)")
@@ -187,6 +206,14 @@ def _check_animation(layout: PngLayout, data: bytes, w: int, h: int) -> int:
     return control
 
 
+def _decoded_bytes_per_pixel(colour: int, depth: int, trns: bool) -> int:
+    """Bytes a pixel takes decoded as stored (OpenCV's IMREAD_UNCHANGED, checked on each colour type):
+    gray 1 channel (a gray tRNS is dropped), RGB or palette 3, and 4 (BGRA) with alpha, gray + alpha,
+    or RGB or palette with transparency (tRNS); 2 bytes a sample at depth 16."""
+    channels = {0: 1, 2: 4 if trns else 3, 3: 4 if trns else 3, 4: 4, 6: 4}.get(colour, 4)
+    return channels * (2 if depth == 16 else 1)
+
+
 def _raw_size(w: int, h: int, depth: int, colour: int, interlace: int) -> int:
     """Bytes of filtered scanlines of a ``w x h`` image: one filter byte per row, per Adam7 pass
     when interlaced."""
@@ -202,10 +229,11 @@ def _raw_size(w: int, h: int, depth: int, colour: int, interlace: int) -> int:
 
 
 def _check_frame_data(layout: PngLayout, data: bytes, w: int, h: int) -> None:
-    """Every frame's compressed data inflates, whole, to at least its scanlines. In an animated PNG
+    """Every frame's compressed data inflates, whole, to exactly its scanlines. In an animated PNG
     OpenCV 5.0 fills a frame whose data is cut short or corrupt with whatever it has and reports
-    success (a still PNG's libpng refuses the same data), so this is checked here: one bounded
-    pass of inflate per frame, keeping at most 1 MiB of output at a time."""
+    success (a still PNG's libpng refuses the same data), and writes the rows of data meant for a
+    wider frame past the frame's buffer (a crash), so this is checked here: one bounded pass of
+    inflate per frame, keeping at most 1 MiB of output at a time."""
     depth, colour, _, _, interlace = struct.unpack(">BBBBB", layout.chunks[0].body(data)[8:13])
     view = memoryview(data)
     groups: list[tuple[int, int, list[memoryview]]] = []  # (width, height, compressed parts) per image
@@ -229,18 +257,19 @@ def _check_frame_data(layout: PngLayout, data: bytes, w: int, h: int) -> None:
         got = 0
         try:
             for part in parts:
-                chunk = z.decompress(part, 1 << 20)
-                got += len(chunk)
-                while z.unconsumed_tail and got < need:
-                    chunk = z.decompress(z.unconsumed_tail, 1 << 20)
-                    got += len(chunk)
-                if got >= need:
+                got += len(z.decompress(part, 1 << 20))
+                while z.unconsumed_tail and got <= need:
+                    got += len(z.decompress(z.unconsumed_tail, 1 << 20))
+                if got > need:
                     break
         except zlib.error as e:
             raise DecodeError(f"corrupt PNG: image {k + 1} of the animation has corrupt compressed data ({e})") from None
         if got < need:
             raise DecodeError(f"truncated PNG: image {k + 1} of the animation inflates to {got} bytes of its "
                               f"{need} bytes of scanlines")
+        if got > need:  # OpenCV 5.0 writes such rows past a narrower frame's buffer (SIGSEGV)
+            raise DecodeError(f"corrupt PNG: image {k + 1} of the animation inflates to more than the {need} bytes "
+                              f"of scanlines of its {fw}x{fh} frame")
 
 
 def frames(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> int:

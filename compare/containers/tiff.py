@@ -12,7 +12,15 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import DecodeError, LimitError
-from .limits import BUDGET_BYTES_PER_PIXEL, DEFAULT_LIMITS, Limits, check_image_count, check_pixels, human_bytes
+from .limits import (
+    BUDGET_BYTES_PER_PIXEL,
+    DEFAULT_LIMITS,
+    Limits,
+    check_decoded_bytes,
+    check_image_count,
+    check_pixels,
+    human_bytes,
+)
 
 TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4,
              16: 8, 17: 8, 18: 8}
@@ -129,10 +137,29 @@ def _check_data_size(data: bytes, by_tag: dict[int, Entry], order: str, w: int, 
         return
     bps = int_values(data, by_tag[258], order)[0] if 258 in by_tag else 1
     raw = w * h * spp * bps // 8
-    stored = sum(int_values(data, counts, order))
+    offsets = by_tag.get(273) or by_tag.get(324)
+    stored = _stored_bytes(int_values(data, offsets, order) if offsets is not None else [],
+                           int_values(data, counts, order), len(data))
     if stored * _MAX_RATIO[comp] < raw:
         raise DecodeError(f"declares {w}x{h} ({raw} bytes of samples) but its {_COMPRESSION[comp]} "
                           f"data holds {stored} bytes; at least {-(-raw // _MAX_RATIO[comp])} needed")
+
+
+def _stored_bytes(offsets: list[int], counts: list[int], size: int) -> int:
+    """Bytes of the file the strips or tiles cover, each byte once: the union of the ranges
+    ``[offset, offset + count)`` within the file (10,000 strips may all point at one small blob, and
+    their counts' sum would then vouch for data the file does not hold). Without offsets (a
+    malformed directory), the counts' sum."""
+    if len(offsets) != len(counts):
+        return sum(counts)
+    covered, reach = 0, 0
+    for start, n in sorted(zip(offsets, counts)):
+        end = min(start + n, size)
+        start = max(start, reach)
+        if end > start:
+            covered += end - start
+            reach = end
+    return covered
 
 
 def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits,
@@ -147,6 +174,8 @@ def _directory(data: bytes, tf: TiffFile, offset: int, limits: Limits,
         elif e.tag in LAYOUT_TAGS:
             if e.tag in by_tag:
                 raise DecodeError(f"{TAG_NAMES[e.tag]} (tag {e.tag}) appears twice in the {which} directory")
+            if not e.count:
+                raise DecodeError(f"{TAG_NAMES[e.tag]} (tag {e.tag}) has no value in the {which} directory")
             size = e.size
             if size is None:
                 raise DecodeError(f"{TAG_NAMES[e.tag]} has unknown type {e.type}")
@@ -195,9 +224,12 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     the first one is (:func:`header`), before any pixel is decoded.
     """
     tf = open_tiff(data)
+    if not tf.first_ifd:
+        raise DecodeError("corrupt TIFF: the header points to no image directory (offset 0)")
     seen: set[int] = set()
     out: list[tuple[int, int, int]] = []
     wide = 0  # pixels of images stored wider than 16 bits a sample, and their bytes a pixel
+    narrow = 0  # decoded bytes of the images of at most 16 bits a sample
     offset, index = tf.first_ifd, 0
     walked = 0  # directory entries read along the chain
     while offset:
@@ -225,10 +257,25 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
             _checked_size(data, tf, by_tag, w, h, limits)
             out.append((index, w, h))
             wide += w * h * _wide_bytes(data, tf, by_tag)
+            narrow += w * h * _narrow_bytes(data, tf, by_tag)
         index += 1
     if wide:  # 32/64-bit samples decode to 4-8 bytes each, and their 16-bit rendering is made beside
         _check_wide(wide, limits)
+    if narrow:  # 16-bit or 4-sample images: more than the 3 bytes a pixel --max-pixels stands for
+        images = f" in {len(out)} images" if len(out) > 1 else ""
+        check_decoded_bytes(narrow, what=f"TIFF{images}", limits=limits)
     return index, tuple(out)
+
+
+def _narrow_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
+    """Bytes a pixel of this directory's image takes decoded (OpenCV's IMREAD_UNCHANGED: up to 4
+    samples of 1 or 2 bytes) when its samples are at most 16 bits wide, else 0 (see :func:`_wide_bytes`)."""
+    try:
+        bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
+        spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
+    except DecodeError:
+        return 0
+    return 0 if bps > 16 else min(spp, 4) * (2 if bps > 8 else 1)
 
 
 def _wide_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:

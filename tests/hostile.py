@@ -361,6 +361,85 @@ def make_apng_frames_bomb(d: Path) -> Path:
     return p
 
 
+def make_apng_frame_data_too_wide(d: Path) -> Path:
+    """The default image outside the animation, then a frame 1 pixel wide whose data is rows of the
+    full 64-pixel width: OpenCV 5.0 wrote them past the frame's buffer (SIGSEGV)."""
+    w, h = 64, 48
+    rows = zlib.compress(b"\0" * (h * (1 + 3 * w)))
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    out += chunk(b"acTL", struct.pack(">II", 1, 0)) + chunk(b"IDAT", rows)
+    out += chunk(b"fcTL", struct.pack(">IIIIIHHBB", 0, 1, h, 0, 0, 1, 10, 0, 0))
+    out += chunk(b"fdAT", struct.pack(">I", 1) + rows) + chunk(b"IEND", b"")
+    p = d / "apng_wide_rows.png"
+    p.write_bytes(out)
+    return p
+
+
+def make_png_second_ihdr(d: Path) -> Path:
+    """A second IHDR after the image data (OpenCV 5.0's APNG reader crashed on it in an animation)."""
+    data = small_png(size=(16, 16))
+    i = data.index(b"IEND") - 4
+    p = d / "two_ihdr.png"
+    p.write_bytes(data[:i] + data[8:33] + data[i:])
+    return p
+
+
+def make_tiff_no_directory(d: Path) -> Path:
+    p = d / "no_ifd.tif"
+    p.write_bytes(b"II*\x00\x00\x00\x00\x00")
+    return p
+
+
+def make_tiff_bits_count_0(d: Path) -> Path:
+    """BitsPerSample declared with no values."""
+    p = d / "bps0.tif"
+    p.write_bytes(tiff([(256, 3, 1, _short(16)), (257, 3, 1, _short(16)), (258, 3, 0, b""),
+                        (259, 3, 1, _short(1)), (262, 3, 1, _short(1)), (273, 4, 1, b""),
+                        (277, 3, 1, _short(1)), (278, 3, 1, _short(16)), (279, 4, 1, _long(256))]))
+    return p
+
+
+def make_tiff_shared_strips(d: Path) -> Path:
+    """2000x2000 Deflate in 2000 one-row strips that all point at one 100-byte blob: their counts sum
+    to 200 KB, enough for the data floor, while the file holds 100 bytes of strip data."""
+    n = 2000
+    entries = [(256, 3, 1, _short(n)), (257, 3, 1, _short(n)), (258, 3, 1, _short(8)), (259, 3, 1, _short(8)),
+               (262, 3, 1, _short(1)), (273, 4, n, b"\0" * (4 * n)), (277, 3, 1, _short(1)),
+               (278, 3, 1, _short(1)), (279, 4, n, _long(100) * n)]
+    data = bytearray(tiff(entries, strip=b"\x78" * 100))
+    blob = len(data) - 100
+    at = 8 + 2 + 12 * len(entries) + 4  # the StripOffsets values: the first ones after the directory
+    data[at:at + 4 * n] = _long(blob) * n
+    p = d / "shared_strips.tif"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def make_pnm_long_width(d: Path) -> Path:
+    p = d / "digits.pgm"
+    p.write_bytes(b"P5\n" + b"9" * 400 + b" 10\n255\n" + b"\0" * 100)
+    return p
+
+
+def make_jpeg_adobe_transform_255(d: Path) -> Path:
+    """An Adobe APP14 segment with transform code 255: libjpeg prints "Unknown Adobe color transform
+    code 255" on fd 2 while decoding (it leaked onto the terminal)."""
+    data = small_jpeg((32, 32), seed=3)
+    app14 = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 255)
+    p = d / "adobe255.jpg"
+    p.write_bytes(data[:2] + b"\xff\xee" + struct.pack(">H", len(app14) + 2) + app14 + data[2:])
+    return p
+
+
+def make_png_rgba16(d: Path) -> Path:
+    """A 2000x2000 16-bit RGBA PNG: 4 MP, 32 MB decoded (8 bytes a pixel)."""
+    w = h = 2000
+    p = d / "rgba16.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 6, 0, 0, 0))
+                  + chunk(b"IDAT", zlib.compress(b"\0" * (h * (1 + 8 * w)))) + chunk(b"IEND", b""))
+    return p
+
+
 def make_good_png(d: Path) -> Path:
     p = d / "good.png"
     p.write_bytes(small_png(size=(32, 32)))
@@ -433,6 +512,19 @@ CASES = (
          "the animation declares 2 frames (acTL) but has 1 frame control chunk (fcTL)"),
     Case("apng-frames-bomb", make_apng_frames_bomb, ("hash", "{f}"), 2,
          "holds 999 images of 8991.0 megapixels in all, over the limit --max-pixels"),
+    Case("apng-frame-data-too-wide", make_apng_frame_data_too_wide, ("hash", "{f}"), 2,
+         "image 2 of the animation inflates to more than the 192 bytes of scanlines of its 1x48 frame"),
+    Case("png-second-ihdr", make_png_second_ihdr, ("compare", "{f}", "{f}"), 2, "more than one IHDR chunk"),
+    Case("tiff-no-directory", make_tiff_no_directory, ("hash", "{f}"), 2,
+         "corrupt TIFF: the header points to no image directory (offset 0)"),
+    Case("tiff-bits-count-0", make_tiff_bits_count_0, ("compare", "{f}", "{f}"), 2,
+         "corrupt TIFF: BitsPerSample (tag 258) has no value in the first directory"),
+    Case("tiff-shared-strips", make_tiff_shared_strips, ("hash", "{f}"), 2,
+         "but its Deflate data holds 100 bytes; at least 3876 needed"),
+    Case("pnm-long-width", make_pnm_long_width, ("hash", "{f}"), 2, "corrupt PNM header: a size of 400 digits"),
+    Case("jpeg-adobe-transform-255", make_jpeg_adobe_transform_255, ("compare", "{f}", "{f}"), 0),
+    Case("png-rgba16-bytes", make_png_rgba16, ("hash", "--max-pixels", "10000000", "{f}"), 2,
+         "PNG 2000x2000 of 8 bytes per pixel needs about 32.0 MB to decode, over the 30.0 MB that --max-pixels"),
     Case("png-bad-filter", make_png_bad_filter, ("compare", "{f}", "{f}"), 2, "bad adaptive filter value"),
     Case("fifo-compare", make_fifo, ("compare", "{f}", "{f}"), 2, "FIFO"),
     Case("fifo-strip", make_fifo, ("strip", "{f}", "-o", "{d}/out.png"), 2, "FIFO"),

@@ -15,15 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import DecodeError, LimitError
-from .limits import (
-    BUDGET_BYTES_PER_PIXEL,
-    DEFAULT_LIMITS,
-    Limits,
-    check_decoded_bytes,
-    check_image_count,
-    check_pixels,
-    check_stack_pixels,
-)
+from .limits import DEFAULT_LIMITS, Limits, check_decoded_bytes, check_image_count, check_pixels, check_stack_pixels
 from .memo import walk_once
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -128,10 +120,9 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         if decoder_input:
             _check_frame_data(layout, data, w, h)
     bpp = _decoded_bytes_per_pixel(colour, depth, any(c.type == b"tRNS" for c in layout.chunks))
-    if bpp > BUDGET_BYTES_PER_PIXEL:
-        frames_text = f" x {frames_n} frames" if frames_n > 1 else ""
-        check_decoded_bytes(w * h * bpp * frames_n, what=f"PNG {w}x{h}{frames_text} of {bpp} bytes per pixel",
-                            limits=limits)
+    frames_text = f" x {frames_n} frames" if frames_n > 1 else ""
+    check_decoded_bytes(w * h * bpp * frames_n, what=f"PNG {w}x{h}{frames_text} of {bpp} bytes per pixel",
+                        limits=limits)
     # Deflate never compresses better than 1032:1; half that is a safe floor for the IDAT bytes.
     raw = h * (1 + -(-w * _CHANNELS.get(colour, 1) * depth // 8))
     idat = sum(c.end - c.start - 12 for c in layout.chunks if c.type == b"IDAT")

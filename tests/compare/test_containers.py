@@ -311,3 +311,12 @@ def test_a_file_is_walked_once_per_bytes_object():
     assert png_mod.walk(data, check_idat=True) is not first  # other options: walked again
     assert png_mod.walk(bytearray(data)) is not first        # mutable input: never remembered
     assert png_mod.walk(bytearray(data)).chunks == first.chunks
+
+
+def test_sizes_in_messages_read_as_people_write_them():
+    """Binary units only where they come out whole and small (the limits: 1 GiB, 16 MiB); else decimal
+    (800,000,000 bytes is exactly 781250 KiB, which no one writes)."""
+    from scopecheck.compare.containers.limits import human_bytes
+
+    assert [human_bytes(n) for n in (1 << 30, 16 << 20, 800_000_000, 300_000_000, 4096, 999)] == \
+        ["1 GiB", "16 MiB", "800.0 MB", "300.0 MB", "4 KiB", "999 bytes"]

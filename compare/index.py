@@ -136,7 +136,12 @@ def _key(path: str):
 
 
 def _unkey(value) -> str:
-    return os.fsdecode(value) if isinstance(value, bytes) else value
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
+    if not isinstance(value, str):
+        raise InputError("damaged index: a row without a path; delete the index and re-index the folder "
+                         "(`scopecheck index DIR... --rebuild`)")
+    return value
 
 
 # --------------------------------------------------------------------------- results
@@ -190,6 +195,12 @@ def damaged_index(e: sqlite3.Error, db: str) -> InputError:
         return InputError(f"index is locked by another program ({e}); try again when it has finished", path=db)
     return InputError(f"damaged or not an index (SQLite: {e}); delete it and re-index: "
                       f"`scopecheck index DIR... --db {db}`", path=db)
+
+
+def damaged_rows(what: str, db: str) -> InputError:
+    """One line for an index whose rows SQLite reads but that no index of ours holds (edited by hand,
+    or written by something else): re-index."""
+    return InputError(f"damaged index: {what}; delete it and re-index: `scopecheck index DIR... --db {db}`", path=db)
 
 
 def read_only_uri(db: str | os.PathLike) -> str:

@@ -34,12 +34,14 @@ from .index import (
     build_index,
     close_index,
     damaged_index,
+    damaged_rows,
     is_sqlite,
     open_index,
     read_only_uri,
     store_pixel_digests,
     stored_state,
 )
+from .thumbs import THUMB_BYTES
 from .walk import FileError, walk_images
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a warm search never needs it)
@@ -115,20 +117,28 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         top = conn.execute("SELECT MAX(rowid) FROM files").fetchone()[0] or 0  # O(log n): at least the count
         rows = conn.execute("SELECT rowid, h, flat, sha_key, COALESCE(pix_key, -1) FROM files "
                             "ORDER BY rowid").fetchall()
-        fine = b"".join(b for (b,) in conn.execute("SELECT dhash256 FROM files ORDER BY rowid"))
+        # at most 33 bytes a row: a damaged row's blob cannot fill the memory before its length is checked
+        fine = b"".join(b for (b,) in conn.execute("SELECT COALESCE(substr(dhash256, 1, 33), x'') FROM files ORDER BY rowid"))
         errs = [FileError(_unkey(p), e) for p, e in conn.execute("SELECT path, error FROM errors ORDER BY path")]
     except sqlite3.DatabaseError as e:
         raise damaged_index(e, db) from None
     finally:
         close_index(conn)
     lean = lean and top < MULTI_INDEX_MIN_SIZE
+    if len(fine) != 32 * len(rows):
+        raise damaged_rows(f"{len(fine)} bytes of 256-bit dHashes for {len(rows)} files (32 each)", db)
     rowids: list[int] | np.ndarray
     if lean:
+        if not all(type(v) is int for r in rows for v in r):
+            raise damaged_rows("a hash, flag or key that is not an integer", db)
         rowids = [r[0] for r in rows]
     else:
         import numpy as np
 
-        cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        try:
+            cols = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        except (TypeError, ValueError, OverflowError):
+            raise damaged_rows("a hash, flag or key that is not a 64-bit integer", db) from None
         del rows
         rowids = cols[:, 0].copy()
     uri = read_only_uri(db)
@@ -158,7 +168,10 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         out = []
         # the 64-bit dHash from the `h` column (a signed integer), not the text column parsed again
         for p, h64, f, sh, ps, w, h, fmt, d256, th in select(positions, "path, h, flat, sha256, pixel_sha256, "
-                                                             "width, height, format, dhash256, thumb"):
+                                                             "width, height, format, dhash256, substr(thumb, 1, 1025)"):
+            if not (isinstance(sh, str) and isinstance(w, int) and isinstance(h, int) and isinstance(fmt, str)
+                    and isinstance(th, bytes) and len(th) <= THUMB_BYTES and (ps is None or isinstance(ps, str))):
+                raise damaged_rows(f"the row of {_unkey(p)} does not hold a file record", db)
             out.append(Entry(path=_unkey(p), dhash=DHash(DEFAULT_HASH_SIZE, h64 & _MASK64, flat=bool(f)), flat=bool(f),
                              sha256=sh, pixel_sha256=ps, width=w, height=h, format=fmt,
                              dhash256=DHash(FINE_HASH_SIZE, int.from_bytes(d256, "big")), thumb=th))

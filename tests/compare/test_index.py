@@ -361,3 +361,23 @@ def test_an_index_opens_read_only_under_any_folder_name(tmp_path):
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             with sqlite3.connect(read_only_uri(db), uri=True) as c:
                 c.execute("DELETE FROM files")
+
+
+@pytest.mark.parametrize("edit, words", [
+    ("UPDATE files SET dhash256 = x'00'", "damaged index: 5 bytes of 256-bit dHashes for 5 files (32 each)"),
+    ("UPDATE files SET dhash256 = zeroblob(5000000)", "damaged index: 165 bytes of 256-bit dHashes for 5 files"),
+    ("UPDATE files SET h = 'abc' WHERE rowid = 2", "damaged index: a hash, flag or key that is not a 64-bit integer"),
+    ("UPDATE files SET path = NULL WHERE rowid = 1", "damaged index: a row without a path"),
+    ("UPDATE files SET thumb = zeroblob(10000000)", "does not hold a file record"),
+])
+def test_a_damaged_index_is_one_clear_refusal(tree, tmp_path, edit, words):
+    """Rows SQLite reads but no index of ours holds (edited by hand, written by another program): one
+    line naming the damage, never an internal error, and never a blob read whole into memory."""
+    db = tmp_path / "idx.sqlite"
+    build_index([tree], db=db, jobs=1)
+    with sqlite3.connect(db) as c:
+        c.execute(edit)
+    with pytest.raises(InputError) as e:
+        hay = load_haystack(db)
+        hay.fetch(list(range(len(hay))))
+    assert words in str(e.value)

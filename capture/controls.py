@@ -83,6 +83,10 @@ class Request:
         if not math.isfinite(value) or (control in ("exposure", "white_balance") and value <= 0):
             raise InputError(f"--{control.replace('_', '-')} {text!r}: must be a positive finite number "
                              f"({USER_UNITS[control]})")
+        lo, hi = USER_RANGES[control]
+        if not lo <= value <= hi:  # a driver's integer (an exposure of 1e308 ms overflowed)
+            raise InputError(f"--{control.replace('_', '-')} {text!r}: out of range ({lo:g} to {hi:g} "
+                             f"{USER_UNITS[control]})")
         return cls(control, "value", value)
 
     @property
@@ -98,6 +102,10 @@ class Request:
 
 
 USER_UNITS = {"exposure": "ms", "white_balance": "K", "gain": "raw", "focus": "raw"}
+#: What a number given for a control may be: an exposure up to an hour, a colour temperature up to
+#: 100,000 K, a driver's raw gain or focus within a 32-bit integer's range.
+USER_RANGES = {"exposure": (0.0, 3_600_000.0), "white_balance": (0.0, 100_000.0),
+               "gain": (-2.0 ** 31, 2.0 ** 31 - 1), "focus": (-2.0 ** 31, 2.0 ** 31 - 1)}
 _RAW = {  # user control -> (auto flag raw name or None, value raw name)
     "exposure": ("auto_exposure", "exposure"),
     "white_balance": ("auto_wb", "wb_temperature"),

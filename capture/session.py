@@ -81,8 +81,8 @@ class CaptureOptions:
             raise InputError(f"--depth {self.depth!r}: use 8 or 16")
         if self.power_line not in ("leave", "off", "50", "60"):
             raise InputError(f"--power-line {self.power_line!r}: use leave, off, 50 or 60")
-        if self.warmup != "auto" and (not isinstance(self.warmup, int) or self.warmup < 0):
-            raise InputError(f"--warmup {self.warmup!r}: use auto or a count >= 0")
+        if self.warmup != "auto" and (not isinstance(self.warmup, int) or not 0 <= self.warmup <= 100_000):
+            raise InputError(f"--warmup {self.warmup!r}: use auto or a count from 0 to 100000")
         if self.reference not in (None, "dark", "flat"):
             raise InputError(f"reference {self.reference!r}: use dark or flat")
         if self.reference is not None and self.depth != 16:
@@ -375,14 +375,24 @@ def capture(camera: Camera, output: str, options: CaptureOptions = CaptureOption
         return s.shoot(output)
 
 
+MAX_SERIES = 100_000       # shots in one series
+MAX_INTERVAL = 7 * 86_400  # seconds between series shots: a week
+
+
+def check_series(count, interval) -> None:
+    """A series' count and interval, bounded before the first shot (``--interval inf`` waited out
+    the first shot and then failed; NaN compares false with everything and read as 0)."""
+    if not isinstance(count, int) or not 1 <= count <= MAX_SERIES:
+        raise InputError(f"--count {count!r}: must be between 1 and {MAX_SERIES}")
+    if not (isinstance(interval, (int, float)) and 0 <= interval <= MAX_INTERVAL):
+        raise InputError(f"--interval {interval!r}: must be between 0 and {MAX_INTERVAL} seconds (a week)")
+
+
 def capture_series(camera: Camera, output: str, options: CaptureOptions = CaptureOptions(), *, count: int,
                    interval: float = 0.0, log=None, sleep=time.sleep, on_shot=None) -> list[Shot]:
     """``count`` shots, ``interval`` seconds apart (start to start), controls locked once."""
     try:
-        if count < 1:
-            raise InputError(f"--count {count!r}: must be >= 1")
-        if interval < 0:
-            raise InputError(f"--interval {interval!r}: must be >= 0")
+        check_series(count, interval)
         check_output(output)
         if count > 1 and not is_template(output):
             raise InputError(f"--count {count} needs a name template for -o, e.g. shot_{{n:03d}}.png "

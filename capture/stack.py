@@ -99,6 +99,10 @@ def warm_up(camera, mode: int | str, *, tolerance: float = 0.5, k: int = 5, cap:
     return WarmupResult(n, True, str(n), tuple(seen), "", means), []
 
 
+#: Most frames discarded before a shot (as many as a shot may average).
+MAX_WARMUP = 100_000
+
+
 def parse_warmup(text: str) -> int | str:
     t = str(text).strip().lower()
     if t == "auto":
@@ -107,8 +111,8 @@ def parse_warmup(text: str) -> int | str:
         n = int(t)
     except ValueError:
         raise InputError(f"--warmup {text!r}: expected auto or a frame count such as 10") from None
-    if n < 0:
-        raise InputError(f"--warmup {text!r}: must be >= 0")
+    if not 0 <= n <= MAX_WARMUP:
+        raise InputError(f"--warmup {text!r}: must be between 0 and {MAX_WARMUP}")
     return n
 
 

@@ -46,9 +46,33 @@ def fork_is_safe() -> bool:
             and threading.active_count() == 1)
 
 
-def serve(conn, init, work) -> None:
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the process that started it dies, even by
+    SIGKILL (a worker that outlived a killed ``index`` kept the index's files and its caller's pipes
+    open, and waited for work for ever)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    parent = os.getppid()
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if parent == 1:  # the parent was gone before the request took effect
+        os._exit(0)
+
+
+def serve(conn, init, work, inherited=()) -> None:
     """A worker: ``init()``, then ``work(part)`` for each part it is sent, the result (or the exception)
-    sent back, until told to stop."""
+    sent back, until told to stop. ``inherited``: the parent's ends of the pipes (a forked worker holds
+    copies of them, which would keep its own pipe from ever reading as closed), closed first."""
+    for c in inherited:
+        c.close()
+    _die_with_parent()
     init()
     while True:
         try:
@@ -77,9 +101,12 @@ class PipePool:
         self._conns: list = []
         self._procs: list = []
         self._busy: list[deque] = []
+        forked = ctx.get_start_method() == "fork"  # a fork inherits this process's ends of the pipes
         for _ in range(n):
             here, there = ctx.Pipe()
-            proc = ctx.Process(target=serve, args=(there, init, work), daemon=True, name="scopecheck-worker")
+            inherited = (*self._conns, here) if forked else ()
+            proc = ctx.Process(target=serve, args=(there, init, work, inherited), daemon=True,
+                               name="scopecheck-worker")
             proc.start()
             there.close()
             self._conns.append(here)

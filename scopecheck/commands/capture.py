@@ -99,14 +99,11 @@ def _refuse_inputs_as_outputs(args) -> None:
 
 def run_capture(args) -> int:
     from scopecheck.capture.output import check_output
-    from scopecheck.capture.session import capture_series
+    from scopecheck.capture.session import capture_series, check_series
 
     check_output(args.output)
     _refuse_inputs_as_outputs(args)
-    if args.count < 1:
-        raise InputError(f"--count {args.count}: must be >= 1")
-    if args.interval < 0:
-        raise InputError(f"--interval {args.interval}: must be >= 0")
+    check_series(args.count, args.interval)
     extra: dict = {"reconnect": args.reconnect}
     if args.settings:
         from scopecheck.capture.settings import load_settings

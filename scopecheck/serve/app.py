@@ -70,7 +70,7 @@ class CompareBody(BaseModel):
 
 class ShootBody(BaseModel):
     frames: int = Field(16, ge=1, le=1000, description="frames averaged per shot")
-    warmup: str = Field("auto", description="frames discarded first, or auto")
+    warmup: str = Field("auto", max_length=16, description="frames discarded first (at most 1000), or auto")
     stack: str = Field("mean", description="mean or median")
     depth: int = Field(8, description="8 or 16 bits per sample")
 
@@ -233,9 +233,11 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
         from scopecheck.capture.session import CaptureOptions
         from scopecheck.capture.stack import parse_warmup
 
+        warmup = parse_warmup(body.warmup)
+        if warmup != "auto" and warmup > 1000:  # as many as a shot may average here: the camera is shared
+            raise InputError(f"warmup {warmup}: at most 1000 frames from the workstation")
         o = need_owner()
-        options = CaptureOptions(frames=body.frames, warmup=parse_warmup(body.warmup), method=body.stack,
-                                 depth=body.depth)
+        options = CaptureOptions(frames=body.frames, warmup=warmup, method=body.stack, depth=body.depth)
         return o.shoot(shots.template(), options).to_json()
 
     @app.get("/api/manifest", summary="the manifest written beside a shot")

@@ -217,6 +217,54 @@ def test_killed_index_resumes_without_rehashing(tmp_path):
     assert len(after) == total and all(after[p] == s for p, s in before.items())
 
 
+def _children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(x) for x in f.read().split()}
+    except OSError:
+        return set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and PR_SET_PDEATHSIG")
+def test_workers_die_with_a_killed_index(tmp_path):
+    """SIGKILL of ``index --jobs 2``: its worker process goes too, at once. Before, a forked worker held
+    its own copy of the parent's end of its pipe, never read the pipe as closed, and waited for ever
+    with the index's files and the caller's stderr pipe open (a caller reading that pipe hung)."""
+    d = tmp_path / "many"
+    base = picture(43, 480, 640)
+    for k in range(240):
+        write(d / f"img {k:04d}.png", np.roll(base, k * 3, axis=1), params=[cv2.IMWRITE_PNG_COMPRESSION, 1])
+    db = tmp_path / "idx.sqlite"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "scopecheck", "index", str(d), "--db", str(db), "--jobs", "2", "--batch", "5"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            workers |= _children(proc.pid)
+            if workers and count_rows(db) >= 10:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL and workers, f"index ended on its own ({proc.returncode}) or had no worker"
+    end = time.monotonic() + 5
+    while time.monotonic() < end and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
+    assert proc.stderr.read() is not None  # the pipe reads to its end: no process holds it any more
+
+
 # --------------------------------------------------------------------------- part 3: used, fresh, lazy
 
 def _files(folder: Path) -> set[str]:

@@ -12,8 +12,13 @@ hidden temporary files beside the targets (``.<name>.scopecheck-tmp-<random>``, 
 folder walker skips), fsynced, then published
 manifest first, PNG second, each with a no-clobber hard link (``os.replace`` with
 ``overwrite``). If publishing the PNG fails, or Ctrl-C arrives between the two, the manifest just
-published is removed again; the temporary files are removed on every path. A hard kill before
-publishing leaves only the hidden temporaries; a PNG is never visible without its manifest.
+published is removed again, and with ``overwrite`` the one it replaced is put back (kept under a
+hidden temporary hard link until the PNG is out); the temporary files are removed on every path. A
+hard kill before publishing leaves only the hidden temporaries; a PNG is never visible without its
+manifest. Two renames are not one: a hard kill (SIGKILL, power loss) in the microseconds between
+them leaves the new manifest without its PNG (or, with ``overwrite``, beside the old PNG); the
+manifest's ``sha256`` then names a picture that is not the one beside it, which is how such a pair
+is told apart.
 """
 from __future__ import annotations
 
@@ -21,9 +26,10 @@ import errno
 import os
 import re
 import secrets
+import stat
 import string
 
-from scopecheck.compare.atomic import TEMP_MARK, publish_no_clobber
+from scopecheck.compare.atomic import TEMP_MARK, not_a_file, publish_no_clobber
 from scopecheck.compare.errors import InputError, OutputExistsError
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -80,6 +86,8 @@ def check_output(output: str) -> None:
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise InputError(f"-o {output!r}: directory {directory} does not exist; create it first")
+    if not is_template(output):  # a directory or a device in the way: refused before any frame is read
+        refuse_existing(output, overwrite=True)
 
 
 def name_for(template: str, n: int) -> str:
@@ -100,11 +108,16 @@ def next_free(template: str, *, start: int = 1) -> str:
 
 
 def refuse_existing(path: str, overwrite: bool) -> None:
-    """Refuse (exit 2) when ``path`` or its manifest exists, unless ``overwrite``."""
-    if overwrite:
-        return
+    """Refuse (exit 2) when ``path`` or its manifest exists, unless ``overwrite``; and, even with it,
+    when either is a directory, a FIFO, a device or a socket (no file to replace)."""
     for p in (path, manifest_path_for(path)):
-        if os.path.lexists(p):
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise InputError(f"cannot write: {not_a_file(st.st_mode)}", path=p)
+        if not overwrite:
             raise OutputExistsError("already exists; not overwriting it (pass --overwrite to replace it, "
                                     "or use a name template such as shot_{n:03d}.png)", path=p)
 
@@ -142,9 +155,7 @@ def _unlink(path: str | None) -> None:
 
 def _publish(tmp: str, path: str, overwrite: bool) -> None:
     if overwrite:
-        if os.path.isdir(path):
-            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # refuse_existing has refused anything but a file or a symlink
         return
     try:
         publish_no_clobber(tmp, path)
@@ -175,19 +186,25 @@ def write_pair(path: str, data: bytes, manifest_path: str, manifest: bytes, *, o
     if os.path.dirname(os.path.abspath(manifest_path)) != directory:
         raise InputError(f"{manifest_path}: the manifest must sit beside its image")
     refuse_existing(path, overwrite)
-    tmp_png = tmp_man = None
+    tmp_png = tmp_man = old_man = None
     published: list[str] = []
     try:
         tmp_png = _temp(directory, os.path.basename(path), data)
         tmp_man = _temp(directory, os.path.basename(manifest_path), manifest)
+        if overwrite and os.path.lexists(manifest_path):  # kept, hidden, until the PNG is out too
+            old_man = _backup(directory, manifest_path)
         _publish(tmp_man, manifest_path, overwrite)
         published.append(manifest_path)
         _publish(tmp_png, path, overwrite)
         published.append(path)
         _fsync_dir(directory)
     except BaseException as e:
-        if len(published) == 1:  # manifest visible without its PNG: take it back
-            _unlink(manifest_path)
+        if len(published) == 1:  # manifest visible without its PNG: take it back (the old one, if any)
+            if old_man is not None:
+                os.replace(old_man, manifest_path)
+                old_man = None
+            else:
+                _unlink(manifest_path)
         if isinstance(e, OSError) and not isinstance(e, OutputExistsError):
             why = ("permission denied" if isinstance(e, PermissionError) else
                    "no space left on device" if e.errno == errno.ENOSPC else e.strerror or str(e))
@@ -196,6 +213,22 @@ def write_pair(path: str, data: bytes, manifest_path: str, manifest: bytes, *, o
     finally:
         _unlink(tmp_png if (tmp_png and os.path.lexists(tmp_png)) else None)
         _unlink(tmp_man if (tmp_man and os.path.lexists(tmp_man)) else None)
+        _unlink(old_man)
+
+
+def _backup(directory: str, path: str) -> str | None:
+    """A hidden hard link to ``path`` (a temporary name the walker skips), to put back if the pair
+    cannot be published whole; None where the file system has no hard links."""
+    for _ in range(100):
+        link = os.path.join(directory, f".{os.path.basename(path)[:120]}{TEMP_MARK}{secrets.token_hex(6)}")
+        try:
+            os.link(path, link, follow_symlinks=False)
+            return link
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+    return None
 
 
 __all__ = ["MANIFEST_SUFFIX", "check_output", "is_template", "manifest_path_for", "name_for", "next_free",

@@ -99,6 +99,15 @@ def publish_no_clobber(tmp: str, path: str) -> None:
     os.unlink(tmp)
 
 
+def not_a_file(mode: int) -> str:
+    """Why an existing entry is no file to replace (``--overwrite`` replaces files and symlinks only:
+    as root, a FIFO or a device node such as ``/dev/null`` would otherwise become a regular file)."""
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+            "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"is {kind}, not a file to replace"
+
+
 def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
                  mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically and durably.
@@ -159,8 +168,8 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool,
         raise _input_error(e, p, directory) from None
     if st is not None and not overwrite:
         raise OutputExistsError(exists_msg, path=p)
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise InputError("cannot write: is a directory", path=p)
+    if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise InputError(f"cannot write: {not_a_file(st.st_mode)}", path=p)
 
     tmp = None  # set before the file exists, so an interrupt at any point can remove it
     try:

@@ -271,7 +271,9 @@ def _run(argv: list[str]) -> int:
     want_json = bool(getattr(args, "json", False))
 
     def fail(message: str, code: int) -> int:
-        print(f"scopecheck {args.command}: {message}", file=sys.stderr)
+        from .commands.common import one_line
+
+        print(f"scopecheck {args.command}: {one_line(message)}", file=sys.stderr)
         if want_json:
             _print_json_error(message, code)
         return code

@@ -216,3 +216,14 @@ def test_one_frame_not_one_frames(tmp_path):
     r = run_cli("capture", "--device", rec, "--frames", "1", "--warmup", "0", "-o", tmp_path / "one.png")
     assert r.returncode == 0, r.stderr
     assert " 1 frame stacked" in r.stdout and "1 frames" not in r.stdout
+
+
+def test_a_file_name_with_a_line_break_still_gives_one_error_line(tmp_path):
+    """The name is quoted with its line break written as \\n: the error stays one line."""
+    from tests.conftest import assert_one_line_error, run_cli
+
+    bad = tmp_path / "two\nlines.png"
+    bad.write_bytes(b"not an image")
+    for args in (("hash", bad), ("compare", bad, bad), ("strip", bad, "-o", tmp_path / "out.png")):
+        r = run_cli(*args)
+        assert_one_line_error(r, contains="two\\nlines.png")

@@ -7,7 +7,7 @@ import sys
 
 from scopecheck.compare.errors import InputError, OutputExistsError
 
-from .common import add_json, plural, print_json, refuse_inputs, same_file
+from .common import add_json, one_line, plural, print_json, refuse_inputs, same_file
 
 _CONTROL_HELP = {
     "exposure": "auto, lock (default), auto-freeze, leave, or milliseconds",
@@ -18,7 +18,7 @@ _CONTROL_HELP = {
 
 
 def log(msg: str) -> None:
-    print(f"scopecheck: {msg}", file=sys.stderr)
+    print(f"scopecheck: {one_line(msg)}", file=sys.stderr)
 
 
 def add_device(p, *, formats: bool = True):

@@ -144,8 +144,18 @@ def save_output(path: str, write, *, option: str):
         raise OutputExistsError(f"already exists; pass --overwrite to replace it ({option})", path=path) from None
 
 
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\x0b": "\\x0b", "\x0c": "\\x0c", "\x1c": "\\x1c",
+                              "\x1d": "\\x1d", "\x1e": "\\x1e", "\x85": "\\x85", "\u2028": "\\u2028",
+                              "\u2029": "\\u2029"})
+
+
+def one_line(message: str) -> str:
+    """An error is one line on stderr even when it quotes a file name that holds a line break."""
+    return message.translate(_LINE_BREAKS)
+
+
 def err(command: str, message: str):
-    print(f"scopecheck {command}: {message}", file=sys.stderr)
+    print(f"scopecheck {command}: {one_line(message)}", file=sys.stderr)
 
 
 class Progress:

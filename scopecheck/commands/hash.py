@@ -7,7 +7,7 @@ from scopecheck.compare.errors import InputError, ScopecheckError
 from scopecheck.compare.record import hash_file
 from scopecheck.compare.walk import walk_images
 
-from .common import add_hash_size, add_max_pixels, print_json, reader_gone
+from .common import add_hash_size, add_max_pixels, one_line, print_json, reader_gone
 
 COLUMNS = ("dhash", "sha256", "pixel_sha256", "flat", "path")
 
@@ -36,7 +36,7 @@ def run(args) -> int:
     walk = walk_images(args.paths)
     worst = 2 if walk.errors else 0
     for e in walk.errors:
-        print(f"scopecheck hash: {e.path}: {e.error}", file=sys.stderr)
+        print(f"scopecheck hash: {one_line(f'{e.path}: {e.error}')}", file=sys.stderr)
     seen = 0
     header_done = False
     for entry in walk.files:
@@ -50,7 +50,7 @@ def run(args) -> int:
         except ScopecheckError as e:
             worst = max(worst, e.exit_code)
             rec = {"path": path, "error": str(e)}
-            print(f"scopecheck hash: {e}", file=sys.stderr)
+            print(f"scopecheck hash: {one_line(str(e))}", file=sys.stderr)
         if args.json:
             print_json(rec, lines=True)
         elif "error" not in rec:

@@ -19,7 +19,7 @@ from scopecheck.compare.errors import InputError
 from scopecheck.compare.haystack import DEFAULT_MAX_DISTANCE
 from scopecheck.compare.indexed import haystack_from, needles_from
 
-from .common import Progress, add_max_pixels, plural, print_json
+from .common import Progress, add_max_pixels, one_line, plural, print_json
 
 
 def _hashing(p, *, refresh: bool = True):
@@ -34,7 +34,7 @@ def _hashing(p, *, refresh: bool = True):
 
 
 def _warn(message: str):
-    print(f"scopecheck: warning: {message}", file=sys.stderr)
+    print(f"scopecheck: warning: {one_line(message)}", file=sys.stderr)
 
 
 def _distance(p, what: str):

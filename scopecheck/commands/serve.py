@@ -8,7 +8,7 @@ import sys
 
 from scopecheck.compare.errors import InputError
 
-from .common import add_json, print_json
+from .common import add_json, one_line, print_json
 
 
 def register(sub) -> None:
@@ -59,7 +59,7 @@ def run(args) -> int:
     sock = _listen(args.host, args.port)  # a port in use or a bad --host: one line, before the app starts
 
     def log(msg):
-        print(f"scopecheck serve: {msg}", file=sys.stderr, flush=True)
+        print(f"scopecheck serve: {one_line(msg)}", file=sys.stderr, flush=True)
 
     app = create_app(args.dir, device=args.device, token=token, host=args.host, fps=args.fps, log=log)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,

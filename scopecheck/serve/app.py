@@ -25,6 +25,7 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     FileResponse,
     JSONResponse,
@@ -62,6 +63,10 @@ def is_loopback(host: str) -> bool:
 
 
 # --------------------------------------------------------------------------- request bodies
+
+#: Bytes a request body may hold: every body of this API is a JSON object of a few short fields.
+MAX_BODY = 64 * 1024
+
 
 class CompareBody(BaseModel):
     a: str = Field(description="shot name relative to --dir, or a path under --dir")
@@ -137,6 +142,20 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
     async def _scopecheck_error(request: Request, e: ScopecheckError):
         return JSONResponse({"error": str(e)}, status_code=_status_for(e))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, e: RequestValidationError):
+        """What is wrong with a request, in a line, without echoing its input (which may be 100 MB,
+        or hold an Infinity that JSON cannot carry back)."""
+        parts = []
+        for err in e.errors()[:3]:
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
+            parts.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+        return JSONResponse({"error": "; ".join(parts) or "invalid request"}, status_code=422)
+
+    @app.exception_handler(UnicodeDecodeError)
+    async def _not_utf8(request: Request, e: UnicodeDecodeError):
+        return JSONResponse({"error": "the request body is not UTF-8 JSON"}, status_code=400)
+
     @app.middleware("http")
     async def _guard(request: Request, call_next):
         host_header = request.headers.get("host", "")
@@ -151,6 +170,12 @@ def create_app(directory: str, *, device: str | None = None, token: str | None =
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return JSONResponse({"error": "token required: open the address printed by scopecheck serve "
                                      "(…/?token=T) or send Authorization: Bearer T"}, status_code=401)
+        if request.method in ("POST", "PUT", "PATCH"):  # every body here is a small JSON object
+            length = request.headers.get("content-length")
+            if length is None and request.headers.get("transfer-encoding"):
+                return JSONResponse({"error": "a request body needs a Content-Length"}, status_code=411)
+            if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+                return JSONResponse({"error": f"request body over {MAX_BODY} bytes"}, status_code=413)
         origin = request.headers.get("origin")
         if request.method not in ("GET", "HEAD", "OPTIONS") and origin and urlsplit(origin).netloc != host_header:
             return JSONResponse({"error": f"cross-site request from {origin} refused"}, status_code=403)

@@ -56,10 +56,16 @@ class ShotDir:
         self.root = real
 
     # ------------------------------------------------------------------ names
+    @staticmethod
+    def shown(name) -> str:
+        """``name`` as a message shows it: quoted, at most 120 characters (a request may carry 100 MB)."""
+        text = repr(name)
+        return text if len(text) <= 120 else text[:100] + f"... ({len(text)} characters)"
+
     def resolve(self, name: str) -> str:
         """The real path of ``name`` (relative to the directory, or absolute), refused outside it."""
         if not isinstance(name, str) or not name or "\x00" in name or len(name) > 4096:
-            raise InputError(f"bad file name {name!r}: give a name under the shot directory")
+            raise InputError(f"bad file name {self.shown(name)}: give a name under the shot directory")
         p = name if os.path.isabs(name) else os.path.join(self.root, name)
         real = os.path.realpath(p)
         try:
@@ -67,7 +73,7 @@ class ShotDir:
         except ValueError:  # another drive (Windows)
             inside = False
         if not inside:
-            raise OutsideError(f"{name!r} is outside the shot directory {self.root}; only files under "
+            raise OutsideError(f"{self.shown(name)} is outside the shot directory {self.root}; only files under "
                                "--dir are served")
         return real
 
@@ -77,11 +83,11 @@ class ShotDir:
         try:
             st = os.stat(real)
         except OSError:
-            raise InputError(f"{name!r}: no such file in the shot directory") from None
+            raise InputError(f"{self.shown(name)}: no such file in the shot directory") from None
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name!r}: not a regular file")
+            raise InputError(f"{self.shown(name)}: not a regular file")
         if os.path.splitext(real)[1].lower() not in IMAGE_EXTENSIONS:
-            raise InputError(f"{name!r}: not an image file name ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+            raise InputError(f"{self.shown(name)}: not an image file name ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         return real
 
     def relative(self, real: str) -> str:
@@ -101,7 +107,7 @@ class ShotDir:
         real = self.image(name)
         m = self.manifest_for(real)
         if m is None:
-            raise InputError(f"{name!r}: no manifest beside it (only shots taken by scopecheck have one)")
+            raise InputError(f"{self.shown(name)}: no manifest beside it (only shots taken by scopecheck have one)")
         try:
             return read_json(m, what="manifest", max_bytes=MAX_MANIFEST_BYTES)
         except InputError as e:  # the message names the served (relative) path, not the real one
@@ -113,9 +119,10 @@ class ShotDir:
         info: dict = {}
         if m is not None:
             try:
-                img = self.read_manifest(self.relative(path)).get("image", {})
+                doc = self.read_manifest(self.relative(path))
+                img = doc.get("image") if isinstance(doc, dict) else None  # any JSON may sit there
                 info = {k: img.get(k) for k in ("width", "height", "sha256", "pixel_sha256")
-                        if isinstance(img.get(k), (int, str))}
+                        if isinstance(img.get(k), (int, str))} if isinstance(img, dict) else {}
             except InputError:
                 info = {}
         mtime = _dt.datetime.fromtimestamp(st.st_mtime, _dt.UTC).isoformat(timespec="seconds")

@@ -240,3 +240,18 @@ def test_auto_flag_values_come_from_the_profile():
     with pytest.raises(InputError, match="backend v4l2 has no raw values .* ae_on and ae_off"):
         cs.apply([Request.parse("exposure", "5")])
     assert cs.writes == 0  # refused before anything reached the camera
+
+
+@pytest.mark.parametrize("control, text, words", [
+    ("exposure", "1e308", "--exposure '1e308': out of range (0 to 3.6e+06 ms)"),
+    ("exposure", 1e308, "out of range"),
+    ("white_balance", "1e9", "--white-balance '1e9': out of range (0 to 100000 K)"),
+    ("gain", "-1e20", "--gain '-1e20': out of range"),
+    ("focus", "inf", "must be a positive finite number"),
+])
+def test_control_numbers_are_bounded(control, text, words):
+    """A number a driver cannot hold is refused with one line: ``--exposure 1e308`` overflowed
+    converting to the driver's integer, an internal error."""
+    with pytest.raises(InputError) as e:
+        Request.parse(control, text)
+    assert words in str(e.value)

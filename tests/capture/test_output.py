@@ -85,3 +85,43 @@ def test_unwritable_directory_is_one_input_error():
     with pytest.raises(InputError, match="cannot write"):
         write_pair("/sys/kernel/a.png", b"png", "/sys/kernel/a.manifest.json", b"{}")
     assert not os.path.exists("/sys/kernel/a.png")
+
+
+def test_a_failed_overwrite_puts_the_old_manifest_back(tmp_path, monkeypatch):
+    """The PNG cannot be published (here: the disk fills between the two renames): the manifest just
+    published is taken back and the one it replaced is there again, byte for byte. Before, the old
+    manifest was deleted."""
+    p = str(tmp_path / "a.png")
+    (tmp_path / "a.png").write_bytes(b"old png")
+    (tmp_path / "a.manifest.json").write_text("old manifest")
+    real = output._publish
+
+    def full_disk_for_the_png(tmp, path, overwrite):
+        if path == p:
+            raise OSError(28, "No space left on device")
+        real(tmp, path, overwrite)
+
+    monkeypatch.setattr(output, "_publish", full_disk_for_the_png)
+    with pytest.raises(InputError, match="no space left on device"):
+        write_pair(p, b"new png", manifest_path_for(p), b"new manifest", overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == ["a.manifest.json", "a.png"]  # no temporary left either
+    assert (tmp_path / "a.manifest.json").read_text() == "old manifest"
+    assert (tmp_path / "a.png").read_bytes() == b"old png"
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_overwrite_replaces_files_only_and_says_so_before_any_frame(tmp_path, kind):
+    """``-o x.png --overwrite`` with a directory or a FIFO at x.png (or at its manifest): refused by
+    check_output, before a frame is read, and nothing is touched."""
+    (tmp_path / "x.manifest.json").write_text("keep")
+    target = tmp_path / "x.png"
+    if kind == "directory":
+        target.mkdir()
+    else:
+        os.mkfifo(target)
+    with pytest.raises(InputError, match=f"x.png: cannot write: is a {'directory' if kind == 'directory' else 'FIFO'}, "
+                                         "not a file to replace"):
+        check_output(str(target))
+    with pytest.raises(InputError, match="not a file to replace"):
+        write_pair(str(target), b"png", str(tmp_path / "x.manifest.json"), b"{}", overwrite=True)
+    assert (tmp_path / "x.manifest.json").read_text() == "keep"

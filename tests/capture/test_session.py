@@ -258,3 +258,30 @@ def test_frozen_device_is_an_error_not_an_endless_stack(tmp_path):
     with pytest.raises(DeviceError, match="not delivering new frames"):
         capture(cam, str(tmp_path / "s.png"), CaptureOptions(frames=4, warmup=0, controls=()))
     assert_nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("count, interval, words", [
+    (10 ** 12, 0.0, "--count 1000000000000: must be between 1 and 100000"),
+    (0, 0.0, "--count 0: must be between 1 and 100000"),
+    (2, float("inf"), "--interval inf: must be between 0 and 604800 seconds (a week)"),
+    (2, float("nan"), "--interval nan: must be between 0 and 604800 seconds"),
+    (2, -1.0, "--interval -1.0: must be between 0"),
+])
+def test_a_series_is_bounded_before_its_first_shot(tmp_path, count, interval, words):
+    """``--interval inf`` waited out the first shot and then failed inside the sleep; NaN read as 0;
+    ``--count 10**12`` ran until killed. Nothing is captured or written."""
+    from scopecheck.capture.session import capture_series
+    from scopecheck.capture.simulated import SimulatedCamera
+
+    with pytest.raises(InputError) as e:
+        capture_series(SimulatedCamera(), str(tmp_path / "s_{n}.png"), count=count, interval=interval)
+    assert words in str(e.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_warmup_is_bounded():
+    from scopecheck.capture.stack import parse_warmup
+
+    with pytest.raises(InputError, match="--warmup '1000000000000': must be between 0 and 100000"):
+        parse_warmup("1000000000000")
+    assert parse_warmup("100000") == 100000 and parse_warmup("auto") == "auto"

@@ -186,6 +186,20 @@ def test_path_is_a_directory(tmp_path):
     assert d.is_dir() and listing(tmp_path) == ["dir.png"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_overwrite_replaces_files_only(tmp_path):
+    """``overwrite`` replaces a file or a symlink, never a FIFO or a device node (as root,
+    ``--diff /dev/null --overwrite`` would have made /dev/null a regular file)."""
+    f = tmp_path / "pipe.png"
+    os.mkfifo(f)
+    with pytest.raises(InputError, match="pipe.png: cannot write: is a FIFO, not a file to replace"):
+        write_atomic(f, b"x", overwrite=True)
+    assert stat.S_ISFIFO(os.lstat(f).st_mode) and listing(tmp_path) == ["pipe.png"]
+    with pytest.raises(InputError, match="is a character device, not a file to replace"):
+        write_atomic("/dev/null", b"x", overwrite=True)
+    assert stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
 def test_unwritable_directory(tmp_path):
     ro = tmp_path / "ro"

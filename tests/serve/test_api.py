@@ -241,3 +241,12 @@ def test_report_download_is_the_compare_report(client, shot_dir):
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
     c = compare_files(*(os.path.realpath(shot_dir / n) for n in PAIR), want_map=True)
     assert r.text == build_report(c)
+
+
+def test_a_shot_s_warm_up_is_bounded_before_the_camera_is_taken(sim_client):
+    """A warm-up of 10**12 frames held the shared camera for ever (and then the server's shutdown)."""
+    for warmup in ("1000000000000", "1001"):
+        r = sim_client.post("/api/shots", json={"frames": 2, "warmup": warmup})
+        assert r.status_code == 400 and ("at most 1000" in r.text or "between 0 and 100000" in r.text), r.text
+    r = sim_client.post("/api/shots", json={"frames": 2, "warmup": "x" * 5000})
+    assert r.status_code in (400, 422) and len(r.text) < 2000

@@ -82,6 +82,10 @@ def test_a_value_the_camera_will_not_take_is_a_mismatch(tmp_path):
     ('{"kind": "other"}', "not a scopecheck-settings/1 file"),
     ('{"kind": "scopecheck-settings/1", "controls": {"zoom": {"value": 1, "raw": 1}}}', "unknown control 'zoom'"),
     ('{"kind": "scopecheck-settings/1", "controls": {"exposure": {"value": -1, "raw": 1}}}', "positive"),
+    ('{"kind": "scopecheck-settings/1", "controls": {"exposure": {"value": 1e308, "raw": 1}}}', "out of range"),
+    ('{"kind": "scopecheck-settings/1", "controls": {"exposure": {"value": "20", "raw": 200}}}', "numeric value and raw"),
+    ('{"kind": "scopecheck-settings/1", "controls": {"gain": {"value": 3, "raw": true}}}', "numeric value and raw"),
+    ('{"kind": "scopecheck-settings/1", "controls": {"gain": [3, 3]}}', "numeric value and raw"),
 ])
 def test_bad_settings_files_are_one_input_error(tmp_path, content, message):
     p = tmp_path / "s.json"

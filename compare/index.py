@@ -233,6 +233,19 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
     parent = os.path.dirname(os.path.abspath(db))
     if not os.path.isdir(parent):
         raise InputError(f"folder {parent} does not exist; create it or choose another --db path", path=db)
+    made = create and not exists  # a file this call creates: removed again if it cannot become an index
+
+    def failed(e: sqlite3.Error) -> InputError:
+        if not made:
+            return damaged_index(e, db)
+        for leftover in (db, db + "-wal", db + "-shm", db + "-journal"):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+        return InputError(f"cannot create the index (SQLite: {e})", path=db)
+
+    conn = None
     try:
         if create:
             conn = sqlite3.connect(db, timeout=30, isolation_level=None)
@@ -244,7 +257,9 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as e:
-        raise damaged_index(e, db) from None
+        if conn is not None:
+            conn.close()
+        raise failed(e) from None
     expected = hash_parameters(hash_size=hash_size)
     try:
         fresh = not conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
@@ -266,7 +281,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
         _check_meta(conn, db, expected)
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise damaged_index(e, db) from None
+        raise failed(e) from None
     except ScopecheckError:
         conn.close()
         raise

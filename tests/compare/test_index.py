@@ -429,3 +429,26 @@ def test_a_damaged_index_is_one_clear_refusal(tree, tmp_path, edit, words):
         hay = load_haystack(db)
         hay.fetch(list(range(len(hay))))
     assert words in str(e.value)
+
+
+def test_an_index_that_cannot_be_created_leaves_no_file(tmp_path, monkeypatch):
+    """A full disk while the new index is set up: one line that says so, and no 0-byte file left to be
+    called "damaged" next time."""
+    from scopecheck.compare import index as index_mod
+
+    class Full:
+        def execute(self, *a):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self):
+            pass
+
+    def connect(path, *a, **k):
+        open(path, "wb").close()  # SQLite creates the file before it finds the disk full
+        return Full()
+
+    monkeypatch.setattr(index_mod.sqlite3, "connect", connect)
+    db = tmp_path / "idx.sqlite"
+    with pytest.raises(InputError, match=r"idx.sqlite: cannot create the index \(SQLite: database or disk is full\)"):
+        index_mod.open_index(db, create=True)
+    assert os.listdir(tmp_path) == []

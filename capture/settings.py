@@ -117,9 +117,10 @@ def load_settings(path: str) -> SavedSettings:
         if name not in USER_CONTROLS:
             raise InputError(f"--settings: unknown control {name!r}; known: {', '.join(USER_CONTROLS)}", path=path)
         numbers = [entry.get(k) if isinstance(entry, dict) else None for k in ("value", "raw")]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):  # "20", true
+        value, raw = (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # not "20", true
+                      for v in numbers)
+        if value is None or raw is None:
             raise InputError(f"--settings: {name} needs numeric value and raw", path=path)
-        value, raw = float(numbers[0]), float(numbers[1])
         if not (math.isfinite(value) and math.isfinite(raw)):
             raise InputError(f"--settings: {name} is not finite", path=path)
         Request.parse(name, value)  # same validation as on the command line

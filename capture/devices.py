@@ -157,7 +157,7 @@ def open_device(device: str, *, backend: str = "auto", size: tuple[int, int] | N
     if is_sim(d):
         from .simulated import SimulatedCamera
 
-        if backend != "auto" or fourcc or fps:
+        if backend != "auto" or fourcc or fps is not None:
             raise InputError("--backend/--fourcc/--fps do not apply to a simulated device; "
                              "pick the profile in the spec, e.g. sim:msmf")
         return SimulatedCamera.from_spec(d if size is None else f"{d}{'&' if '?' in d else '?'}size={size[0]}x{size[1]}")

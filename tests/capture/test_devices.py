@@ -140,3 +140,10 @@ def test_an_absurdly_long_name_is_refused_without_echoing_it():
     with pytest.raises(InputError) as e:
         find_camera("name:" + "x" * 100_000, [])
     assert len(str(e.value)) < 200
+
+
+@pytest.mark.parametrize("kw", [{"fps": 0.0}, {"fps": 30.0}, {"fourcc": "MJPG"}, {"backend": "v4l2"}])
+def test_stream_options_do_not_apply_to_the_simulated_camera(kw):
+    """``--fps 0`` was taken (0 is false) while ``--fps -1`` was refused."""
+    with pytest.raises(InputError, match="do not apply to a simulated device"):
+        open_device("sim", **kw)

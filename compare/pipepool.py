@@ -60,9 +60,8 @@ def _die_with_parent() -> None:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
         return
-    parent = os.getppid()
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if parent == 1:  # the parent was gone before the request took effect
+    if os.getppid() == 1:  # the parent was gone before the request took effect (adopted by init)
         os._exit(0)
 
 

@@ -141,13 +141,15 @@ _FCTL = struct.Struct(">IIIIIHHBB")
 
 def _check_animation(layout: PngLayout, data: bytes, w: int, h: int) -> int:
     """An animated PNG's control structure as the APNG specification requires it, before any
-    decoder reads it; returns the frame count. OpenCV 5.0's APNG reader crashes the process (a segmentation fault) on an
-    acTL that declares more frames than there are fcTL chunks; this refuses every inconsistency
-    instead: one acTL (8 bytes, before the first IDAT) declaring exactly the fcTL chunks' count; each
-    fcTL 26 bytes, its frame non-empty and inside the canvas, a known dispose and blend operation,
-    and followed by image data (the IDAT, or fdAT chunks of at least 4 bytes); the IDAT chunks in one
-    run; sequence numbers 0, 1, 2 ... over fcTL and fdAT in file order. Frame chunks without an acTL are refused too (a
-    decoder that knows APNG may act on them, one that does not ignores them: they are no image)."""
+    decoder reads it; returns the frame count.
+
+    OpenCV 5.0's APNG reader crashes the process (a segmentation fault) on an acTL that declares
+    more frames than there are fcTL chunks, so every inconsistency is refused here: one acTL (8
+    bytes, before the first IDAT) declaring exactly the fcTL chunks' count; each fcTL 26 bytes, its
+    frame non-empty and inside the canvas, a known dispose and blend operation, and followed by
+    image data (the IDAT, or fdAT chunks of at least 4 bytes); the IDAT chunks in one run; sequence
+    numbers 0, 1, 2 ... over fcTL and fdAT in file order. Frame chunks without an acTL are refused
+    too (a decoder that knows APNG may act on them, one that does not ignores them)."""
     actl = [c for c in layout.chunks if c.type == b"acTL"]
     idats = [i for i, c in enumerate(layout.chunks) if c.type == b"IDAT"]
     first_idat = idats[0]

@@ -142,6 +142,12 @@ def run(args) -> int:
     return c.exit_code
 
 
+
+def _level(v) -> str:
+    """A difference in stored levels: whole as whole (65535), else to two decimals (9.33 after an
+    8-bit side was scaled to a 16-bit one)."""
+    return str(int(v)) if float(v).is_integer() else f"{float(v):.2f}"
+
 def _summary(c, args):
     w = sys.stdout.write
     w(f"{c.verdict}: {c.reason}\n")
@@ -155,7 +161,7 @@ def _summary(c, args):
     ssim = "n/a" if c.ssim != c.ssim else f"{c.ssim:.4f}"  # NaN: too small for SSIM
     w(f"  file equal {'yes' if c.file_equal else 'no'}, pixels equal {'yes' if c.pixels_equal else 'no'}, "
       f"dHash distance {c.dhash_distance}, SSIM {ssim}, PSNR {psnr}, "
-      f"max |diff| {c.max_abs_diff}, pixels differing {100 * c.diff_fraction:.2f} %\n")
+      f"max |diff| {_level(c.max_abs_diff)}, pixels differing {100 * c.diff_fraction:.2f} %\n")
     for d in c.metadata_differences:
         w(f"  metadata {d.key}: {d.a!r} vs {d.b!r}\n")
     if c.images is not None:

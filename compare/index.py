@@ -189,6 +189,31 @@ def _check_meta(conn: sqlite3.Connection, db: str, expected: dict[str, str]):
                 f"run `scopecheck index DIR... --db {db} --rebuild`", path=db)
 
 
+_OWN = {("table", "meta"), ("table", "files"), ("table", "errors"), ("table", "roots"),
+        ("index", "files_sha256"), ("index", "files_pixel_sha256")}
+
+
+def _check_schema(conn: sqlite3.Connection, db: str) -> bool:
+    """True for a database with nothing in it (a new index), False for one that holds exactly an
+    index's tables and indexes (SQLite's own automatic indexes aside); anything else is refused. Read before anything is written, so that a database of another program is never
+    changed (a table added, the journal mode switched) and an index given views or triggers is
+    refused: a ``files`` view over an endless recursive query made ``search`` read without end, and
+    a trigger filled the disk from ``index``."""
+    objects = {(t, n) for t, n in conn.execute("SELECT type, name FROM sqlite_master")
+               if not str(n).startswith("sqlite_autoindex_")}
+    if not objects:
+        return True
+    if ("table", "meta") not in objects:
+        raise InputError("is an SQLite database but not a scopecheck index (no meta table); "
+                         "choose another --db path", path=db)
+    alien = sorted(objects - _OWN)
+    if alien:
+        names = ", ".join(f"{t} {n}" for t, n in alien[:3]) + (" ..." if len(alien) > 3 else "")
+        raise InputError(f"holds what no scopecheck index holds ({names}); delete it and re-index: "
+                         f"`scopecheck index DIR... --db {db}`", path=db)
+    return False
+
+
 def damaged_index(e: sqlite3.Error, db: str) -> InputError:
     """One line for an index SQLite cannot read (truncated, overwritten, from a crash): re-index."""
     if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
@@ -253,6 +278,7 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
             conn = sqlite3.connect(read_only_uri(db), uri=True, timeout=30,
                                    isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
+        empty = _check_schema(conn, db)  # before anything is written
         if create:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -260,9 +286,13 @@ def open_index(db: str | os.PathLike, *, create: bool = False, rebuild: bool = F
         if conn is not None:
             conn.close()
         raise failed(e) from None
+    except ScopecheckError:
+        if conn is not None:
+            conn.close()
+        raise
     expected = hash_parameters(hash_size=hash_size)
     try:
-        fresh = not conn.execute("SELECT name FROM sqlite_master WHERE name = 'meta'").fetchone()
+        fresh = empty
         if create and (fresh or rebuild):
             conn.execute("BEGIN IMMEDIATE")
             if rebuild:

@@ -177,3 +177,20 @@ def test_tiny_images_still_get_pictures(tmp_path):
                 "--sheet", tmp_path / "s.png")
     assert r.returncode == 1 and "too small" in r.stdout, r.stderr
     assert cv2.imread(str(tmp_path / "d.png")) is not None and cv2.imread(str(tmp_path / "s.png")) is not None
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_max_shift_must_be_a_finite_number(value):
+    """``--max-shift nan`` made a field moved by 80 px read near-identical, and its JSON carried NaN."""
+    from tests.conftest import FIXTURES
+
+    a = os.path.join(FIXTURES, "real", "trackpy_stuck_t0.png")
+    assert_one_line_error(run_cli("compare", a, a, "--max-shift", value), contains="--max-shift must be a number")
+
+
+def test_json_never_carries_nan_or_infinity():
+    from scopecheck.commands.common import json_text
+
+    assert json.loads(json_text({"a": float("nan"), "b": [1.5, float("-inf")], "c": {"d": float("inf")}}),
+                      parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == {"a": None, "b": [1.5, None],
+                                                                                  "c": {"d": None}}

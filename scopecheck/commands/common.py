@@ -71,11 +71,28 @@ def json_text(obj, *, lines: bool = False) -> str:
     """
     import json  # loaded when JSON is printed
 
-    text = json.dumps(obj, sort_keys=False, ensure_ascii=False, separators=(",", ":") if lines else None,
-                      indent=None if lines else 2)
+    def dump(o) -> str:
+        return json.dumps(o, sort_keys=False, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":") if lines else None, indent=None if lines else 2)
+
+    try:
+        text = dump(obj)
+    except ValueError:  # NaN or an infinity: no JSON number; null, as every strict reader needs
+        text = dump(_finite(obj))
     if text.isascii():
         return text
     return re.sub(_ESCAPE, lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _finite(obj):
+    """``obj`` with every NaN and infinity (in dicts, lists and tuples) made None."""
+    if isinstance(obj, float):
+        return obj if obj - obj == 0 else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def print_json(obj, *, lines: bool = False):

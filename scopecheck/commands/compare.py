@@ -85,8 +85,8 @@ def _thresholds(args) -> Thresholds:
         raise InputError(f"--ssim-min must be within 0..1, got {args.ssim_min}")
     if args.dhash_max is not None and args.dhash_max < 0:
         raise InputError(f"--dhash-max must be >= 0, got {args.dhash_max}")
-    if args.max_shift < 0:
-        raise InputError(f"--max-shift must be >= 0, got {args.max_shift}")
+    if not 0 <= args.max_shift <= 1e6:  # NaN and inf too (a moved field then read as the same one)
+        raise InputError(f"--max-shift must be a number of pixels from 0 to 1e6, got {args.max_shift}")
     if not 0.0 <= args.min_region <= 100.0:
         raise InputError(f"--min-region is a percentage of the frame, 0..100, got {args.min_region}")
     if not -1.0 <= args.min_correlation <= 1.0:

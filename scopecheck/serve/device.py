@@ -52,7 +52,7 @@ class DeviceOwner:
         from scopecheck.capture.controls import USER_CONTROLS, Request
         from scopecheck.capture.session import open_device
 
-        if fps <= 0 or fps > 60:
+        if not 0 < fps <= 60:  # NaN too (an unthrottled live view)
             raise InputError(f"live view fps {fps!r}: must be within (0, 60]")
         self.device = device
         self.opener = opener or open_device

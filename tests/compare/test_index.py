@@ -452,3 +452,49 @@ def test_an_index_that_cannot_be_created_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"idx.sqlite: cannot create the index \(SQLite: database or disk is full\)"):
         index_mod.open_index(db, create=True)
     assert os.listdir(tmp_path) == []
+
+
+def test_another_program_s_database_is_never_changed(tree, tmp_path):
+    """``index --db other.sqlite`` on a database that is not an index: refused before anything is
+    written (before, scopecheck added its tables to it, or switched it to WAL and then refused)."""
+    import hashlib
+
+    for extra in ("CREATE TABLE notes (t TEXT)", "CREATE TABLE files (a, b, c)"):
+        db = tmp_path / f"other{len(extra)}.sqlite"
+        with sqlite3.connect(db) as c:
+            c.execute(extra)
+        before = hashlib.sha256(db.read_bytes()).hexdigest()
+        for rebuild in (False, True):
+            with pytest.raises(InputError, match="is an SQLite database but not a scopecheck index"):
+                build_index([tree], db=db, jobs=1, rebuild=rebuild)
+        assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(db.name)) == [db.name]
+
+
+@pytest.mark.parametrize("extra, shown", [
+    ("CREATE TRIGGER t AFTER INSERT ON files BEGIN INSERT INTO errors VALUES ('x', 0, 0, 'y'); END", "trigger t"),
+    ("CREATE VIEW v AS SELECT 1", "view v"),
+    ("CREATE TABLE junk (x)", "table junk"),
+])
+def test_an_index_with_views_or_triggers_is_refused(tree, tmp_path, extra, shown):
+    """A ``files`` view over an endless recursive query made search read for ever, and a trigger
+    filled the disk from ``index``: an index holds its four tables and two indexes, nothing else."""
+    db = tmp_path / "idx.sqlite"
+    build_index([tree], db=db, jobs=1)
+    with sqlite3.connect(db) as c:
+        c.execute(extra)
+    for call in (lambda: build_index([tree], db=db, jobs=1), lambda: load_haystack(db)):
+        with pytest.raises(InputError, match=f"holds what no scopecheck index holds \\({shown}\\)"):
+            call()
+
+
+def test_a_files_view_without_end_is_refused_at_once(tmp_path):
+    db = tmp_path / "view.sqlite"
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        c.execute("CREATE VIEW files AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                  "SELECT i AS path FROM n")
+    t0 = time.perf_counter()
+    with pytest.raises(InputError, match="view files"):
+        load_haystack(db)
+    assert time.perf_counter() - t0 < 1.0

@@ -105,3 +105,12 @@ def test_two_users_shoot_while_the_live_view_runs(tmp_path):
         assert owner.wait_frame(seq, timeout=5) is not None  # the live view came back
     finally:
         owner.close()
+
+
+@pytest.mark.parametrize("fps", [float("nan"), 0.0, -1.0, 61.0, float("inf")])
+def test_the_live_view_rate_is_bounded(fps):
+    """NaN passed ``fps <= 0 or fps > 60`` and left the live view unthrottled (12 MB in 3 s)."""
+    from scopecheck.compare.errors import InputError
+
+    with pytest.raises(InputError, match="must be within"):
+        DeviceOwner("sim", fps=fps)

@@ -41,8 +41,9 @@ def _ffmpeg(given: str | None) -> str:
         return given
     try:
         import imageio_ffmpeg
-    except ImportError:
-        sys.exit("bench_video_codec: needs ffmpeg with libx264: pip install imageio-ffmpeg, or pass --ffmpeg PATH")
+    except ImportError:  # `make bench` runs every bench: this one says why it did nothing
+        print("bench_video_codec: skipped: needs ffmpeg with libx264 (pip install imageio-ffmpeg, or --ffmpeg PATH)")
+        sys.exit(0)
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -57,7 +58,8 @@ def _sequences(cache: Path) -> dict[str, np.ndarray]:
     for name, rel in (("tirf", "src2/acsn_tirf_200hz.tif"), ("colloids", "src/trackpy_stuck.tif")):
         p = cache / rel
         if not p.exists():
-            sys.exit(f"bench_video_codec: {p} is missing: run bench/bench_real.py --cache {cache} once first")
+            print(f"bench_video_codec: skipped: {p} is missing (run bench/bench_real.py --cache {cache} once first)")
+            sys.exit(0)
         ok, pages = cv2.imreadmulti(str(p), flags=cv2.IMREAD_UNCHANGED)
         if not ok:
             sys.exit(f"bench_video_codec: cannot read {p}")

@@ -327,6 +327,12 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             reason += "; also " + alpha.words()
         else:
             notes.append(alpha.words())
+    if verdict == Verdict.NEAR_IDENTICAL and window is None and not common and analysis is not None:
+        from .colour_mix import MIX_MAX, mix, words as mix_words
+
+        mixed = mix(a.image.pixels, b.image.pixels, shift=analysis.shift)
+        if mixed is not None and mixed[0] > MIX_MAX:  # a hue or saturation edit: no white balance
+            verdict, same_field, reason = Verdict.DIFFERENT, True, "same field; " + mix_words(*mixed)
     if verdict not in SAME_VERDICTS:
         displayed = displayed_alike(a, b, thresholds)
     if displayed is not None:

@@ -278,6 +278,31 @@ def _narrow_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
     return 0 if bps > 16 else min(spp, 4) * (2 if bps > 8 else 1)
 
 
+def min_is_white(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[int]:
+    """Per image of a checked TIFF (as :func:`pages` lists them): its BitsPerSample when it is stored
+    MinIsWhite (PhotometricInterpretation 0: 0 is white) with more than 8 bits a sample, else 0.
+
+    OpenCV 5.0 shows an 8-bit MinIsWhite image as displayed (inverted) but hands over 16-bit samples
+    as stored, so the same picture compared as a negative of itself depending on its depth; the
+    loader inverts those samples (:func:`compare.load.decode`)."""
+    tf = open_tiff(data)
+    out: list[int] = []
+    offset, seen = tf.first_ifd, set[int]()
+    while offset and offset not in seen and len(seen) <= limits.max_images:
+        seen.add(offset)
+        _w, _h, nxt, by_tag, _n = _directory(data, tf, offset, limits, "a")
+        try:
+            sub = int_value(data, by_tag[254], tf.order) if 254 in by_tag else 0
+        except DecodeError:
+            sub = 0
+        if not sub & 1:
+            photometric = int_value(data, by_tag[262], tf.order) if 262 in by_tag else 1
+            bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
+            out.append(bps if photometric == 0 and 8 < bps <= 16 else 0)
+        offset = nxt
+    return out
+
+
 def _wide_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
     """Bytes a pixel of this directory's image costs to decode and render when its samples are
     wider than 16 bits (the decoded samples, then a 2-byte rendering: compare.load.render16), else 0."""

@@ -164,3 +164,18 @@ def test_exif_orientation_not_applied():
     piexif.insert(piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6}}), buf.tobytes(), out)
     dec = decode(out.getvalue())
     assert dec.pixels.shape == (20, 40, 3)
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535)])
+def test_min_is_white_reads_as_displayed_at_every_depth(tmp_path, dtype, top):
+    """A MinIsWhite TIFF (PhotometricInterpretation 0) holding the inverse of a picture is that
+    picture. OpenCV inverts 8-bit samples but handed 16-bit ones over as stored, so a 16-bit picture
+    compared as "another scene: correlation -1.00" with itself."""
+    import tifffile
+
+    rng = np.random.default_rng(3)
+    pic = rng.integers(0, top + 1, (40, 56)).astype(dtype)
+    p = tmp_path / "white.tif"
+    tifffile.imwrite(p, (top - pic.astype(np.int64)).astype(dtype), photometric="miniswhite")
+    got = load(p).pixels
+    assert got.dtype == dtype and np.array_equal(got, pic)

@@ -27,7 +27,7 @@ def _hue(bgr: np.ndarray, degrees: float = 0.0, saturation: float = 1.0) -> np.n
 
 def _plain_mix(a: np.ndarray, b: np.ndarray) -> float:
     size = (256, round(256 * a.shape[0] / a.shape[1]))
-    sa, sb = (cv2.GaussianBlur(cv2.resize(x.astype(np.float32), size, interpolation=cv2.INTER_AREA), (0, 0), 1.5)
+    sa, sb = (cv2.GaussianBlur(cv2.resize(x, size, interpolation=cv2.INTER_AREA).astype(np.float32), (0, 0), 1.5)
               .reshape(-1, 3).astype(np.float64) for x in (a, b))
     out = []
     for c in range(3):

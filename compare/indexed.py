@@ -129,8 +129,6 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         raise damaged_rows(f"{len(fine)} bytes of 256-bit dHashes for {len(rows)} files (32 each)", db)
     rowids: list[int] | np.ndarray
     if lean:
-        if not all(type(v) is int for r in rows for v in r):
-            raise damaged_rows("a hash, flag or key that is not an integer", db)
         rowids = [r[0] for r in rows]
     else:
         import numpy as np
@@ -193,9 +191,13 @@ def load_haystack(db: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         return [computed[k] for k in positions]
 
     if lean:
-        return HashList(hashes=[r[1] & _MASK64 for r in rows], flat=[bool(r[2]) for r in rows],
-                        sha_key=[r[3] for r in rows], pix_key=[r[4] for r in rows], fetch=fetch, errors=tuple(errs),
-                        source=db, dhash256=fine, digests=digests)
+        try:  # a hash that is no integer raises in its mask: no extra pass over the rows
+            hashes = [r[1] & _MASK64 for r in rows]
+        except TypeError:
+            raise damaged_rows("a hash that is not an integer", db) from None
+        return HashList(hashes=hashes, flat=[bool(r[2]) for r in rows], sha_key=[r[3] for r in rows],
+                        pix_key=[r[4] for r in rows], fetch=fetch, errors=tuple(errs), source=db, dhash256=fine,
+                        digests=digests)
     return Haystack(hashes=np.ascontiguousarray(cols[:, 1]).view(np.uint64), flat=cols[:, 2].astype(bool),
                     sha_key=np.ascontiguousarray(cols[:, 3]), pix_key=np.ascontiguousarray(cols[:, 4]),
                     fetch=fetch, errors=tuple(errs), source=db,

@@ -368,26 +368,23 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     fmt = header.format.upper()
     buf = np.frombuffer(decoder_input, dtype=np.uint8)
     if header.images > 1:
-        return _image(path, data, header.format, _as_displayed(data, header, _decode_all(buf, header, path)))
+        return _image(path, data, header.format, _as_displayed(header, _decode_all(buf, header, path)))
     pixels, problem = _imdecode(buf, header.format)
     if pixels is None:
         raise DecodeError(f"cannot decode this {fmt} file (corrupt or truncated: {problem})", path=path)
     if problem:
         what = "truncated" if "remature" in problem else "corrupt"
         raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
-    return _image(path, data, header.format, _as_displayed(data, header, [_stored(pixels, path)]))
+    return _image(path, data, header.format, _as_displayed(header, [_stored(pixels, path)]))
 
 
-def _as_displayed(data: bytes, header: Header, pages: list[np.ndarray]) -> list[np.ndarray]:
+def _as_displayed(header: Header, pages: list[np.ndarray]) -> list[np.ndarray]:
     """A 16-bit MinIsWhite TIFF page inverted, as OpenCV already inverts an 8-bit one
-    (:func:`compare.containers.tiff.min_is_white`): the same picture at either depth."""
-    if header.format != "tiff":
+    (``Header.white``, from the directories the guard walked): the same picture at either depth."""
+    if not header.white:
         return pages
-    from .containers import tiff
-
-    bits = tiff.min_is_white(data)
-    return [np.subtract((1 << b) - 1, np.minimum(p, (1 << b) - 1), dtype=p.dtype)
-            if b and p.dtype == np.uint16 else p for p, b in zip(pages, bits + [0] * (len(pages) - len(bits)))]
+    return [np.subtract((1 << b) - 1, np.minimum(p, (1 << b) - 1), dtype=p.dtype) if b and p.dtype == np.uint16
+            else p for p, b in zip(pages, header.white + (0,) * (len(pages) - len(header.white)))]
 
 
 def load(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS,

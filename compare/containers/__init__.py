@@ -63,6 +63,7 @@ class Header:
     height: int
     images: int = 1     # TIFF pages (full resolution), animation frames
     pages: tuple = ()   # a TIFF stack's images among the decoder's pages (it yields every directory)
+    white: tuple = ()   # per image: BitsPerSample of a 9-16-bit MinIsWhite TIFF image, else 0 (() for none)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -137,6 +138,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     decoder_bytes = data
     images, sizes = 1, None
     pages: tuple[int, ...] = ()
+    white: tuple[int, ...] = ()
     if fmt == "jpeg":
         from . import jpeg
 
@@ -154,9 +156,10 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         else:  # every image's directory, the first one's checks (tiff.header's) included
             directories, found = tiff.pages(data, limits=limits)
             w, h = found[0][1], found[0][2]
-            images, sizes = len(found), [(pw, ph) for _, pw, ph in found]
+            images, sizes = len(found), [(pw, ph) for _, pw, ph, _ in found]
+            white = tuple(bits for *_, bits in found) if any(bits for *_, bits in found) else ()
             if directories > images:  # reduced-resolution directories between the images
-                pages = tuple(i for i, _, _ in found)
+                pages = tuple(i for i, *_ in found)
     elif fmt == "webp":
         from . import webp
 
@@ -175,4 +178,4 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         check_working_memory(w, h, bytes_per_pixel=1 + 4 + 3, what="GIF", limits=limits)
     if images > 1:  # every image is decoded: all of them together within max_pixels
         check_stack_pixels(sizes or [(w, h)] * images, limits)
-    return Header(fmt, int(w), int(h), images, pages), decoder_bytes
+    return Header(fmt, int(w), int(h), images, pages, white), decoder_bytes

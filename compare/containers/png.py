@@ -124,7 +124,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     check_decoded_bytes(w * h * bpp * frames_n, what=f"PNG {w}x{h}{frames_text} of {bpp} bytes per pixel",
                         limits=limits)
     # Deflate never compresses better than 1032:1; half that is a safe floor for the IDAT bytes.
-    raw = h * (1 + -(-w * _CHANNELS.get(colour, 1) * depth // 8))
+    raw = _raw_size(w, h, depth, colour, 0)
     idat = sum(c.end - c.start - 12 for c in layout.chunks if c.type == b"IDAT")
     if idat < raw // 2064:
         raise DecodeError(f"truncated PNG: declares {w}x{h} ({raw} bytes of scanlines) but carries "

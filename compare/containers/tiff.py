@@ -214,8 +214,9 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     return w, h
 
 
-def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int], ...]]:
-    """The images of a TIFF: ``(directories, ((index, width, height), ...))``.
+def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int, int], ...]]:
+    """The images of a TIFF: ``(directories, ((index, width, height, white), ...))``; ``white`` is the
+    BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0.
 
     Every directory of the main chain is walked (at most ``max_images`` directories and
     ``max_segments`` entries in all; a chain that loops back is corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
@@ -227,7 +228,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     if not tf.first_ifd:
         raise DecodeError("corrupt TIFF: the header points to no image directory (offset 0)")
     seen: set[int] = set()
-    out: list[tuple[int, int, int]] = []
+    out: list[tuple[int, int, int, int]] = []
     wide = 0  # pixels of images stored wider than 16 bits a sample, and their bytes a pixel
     narrow = 0  # decoded bytes of the images of at most 16 bits a sample
     offset, index = tf.first_ifd, 0
@@ -255,9 +256,13 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
                               "to TIFF or PNG first")
         if not sub & 1:
             _checked_size(data, tf, by_tag, w, h, limits)
-            out.append((index, w, h))
-            wide += w * h * _wide_bytes(data, tf, by_tag)
-            narrow += w * h * _narrow_bytes(data, tf, by_tag)
+            bps, spp, photometric = _samples(data, tf, by_tag)
+            # MinIsWhite with more than 8 bits: OpenCV 5.0 inverts an 8-bit MinIsWhite image but hands
+            # 16-bit samples over as stored; the loader inverts those (compare.load._as_displayed)
+            out.append((index, w, h, bps if photometric == 0 and 8 < bps <= 16 else 0))
+            n_bytes, w_bytes = _bytes_per_pixel(bps, spp)
+            narrow += w * h * n_bytes
+            wide += w * h * w_bytes
         index += 1
     if wide:  # 32/64-bit samples decode to 4-8 bytes each, and their 16-bit rendering is made beside
         _check_wide(wide, limits)
@@ -267,51 +272,25 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     return index, tuple(out)
 
 
-def _narrow_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
-    """Bytes a pixel of this directory's image takes decoded (OpenCV's IMREAD_UNCHANGED: up to 4
-    samples of 1 or 2 bytes) when its samples are at most 16 bits wide, else 0 (see :func:`_wide_bytes`)."""
+def _samples(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> tuple[int, int, int]:
+    """(BitsPerSample, SamplesPerPixel, PhotometricInterpretation) of a directory's image; the TIFF
+    defaults (1, 1, 1) for what is absent or unreadable (the decoder then decides)."""
     try:
         bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
         spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
+        photometric = int_value(data, by_tag[262], tf.order) if 262 in by_tag else 1
     except DecodeError:
-        return 0
-    return 0 if bps > 16 else min(spp, 4) * (2 if bps > 8 else 1)
+        return 1, 1, 1
+    return bps, spp, photometric
 
 
-def min_is_white(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> list[int]:
-    """Per image of a checked TIFF (as :func:`pages` lists them): its BitsPerSample when it is stored
-    MinIsWhite (PhotometricInterpretation 0: 0 is white) with more than 8 bits a sample, else 0.
-
-    OpenCV 5.0 shows an 8-bit MinIsWhite image as displayed (inverted) but hands over 16-bit samples
-    as stored, so the same picture compared as a negative of itself depending on its depth; the
-    loader inverts those samples (:func:`compare.load.decode`)."""
-    tf = open_tiff(data)
-    out: list[int] = []
-    offset, seen = tf.first_ifd, set[int]()
-    while offset and offset not in seen and len(seen) <= limits.max_images:
-        seen.add(offset)
-        _w, _h, nxt, by_tag, _n = _directory(data, tf, offset, limits, "a")
-        try:
-            sub = int_value(data, by_tag[254], tf.order) if 254 in by_tag else 0
-        except DecodeError:
-            sub = 0
-        if not sub & 1:
-            photometric = int_value(data, by_tag[262], tf.order) if 262 in by_tag else 1
-            bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
-            out.append(bps if photometric == 0 and 8 < bps <= 16 else 0)
-        offset = nxt
-    return out
-
-
-def _wide_bytes(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> int:
-    """Bytes a pixel of this directory's image costs to decode and render when its samples are
-    wider than 16 bits (the decoded samples, then a 2-byte rendering: compare.load.render16), else 0."""
-    try:
-        bps = max(int_values(data, by_tag[258], tf.order)) if 258 in by_tag else 1
-        spp = int_value(data, by_tag[277], tf.order) if 277 in by_tag else 1
-    except DecodeError:
-        return 0
-    return (bps // 8) * spp + 2 * min(spp, 4) if bps > 16 else 0
+def _bytes_per_pixel(bps: int, spp: int) -> tuple[int, int]:
+    """(narrow, wide): bytes a pixel takes decoded (OpenCV's IMREAD_UNCHANGED: up to 4 samples of 1 or
+    2 bytes) when its samples are at most 16 bits wide; or, wider, what it costs to decode and render
+    (the decoded samples, then a 2-byte rendering: compare.load.render16). The other one is 0."""
+    if bps > 16:
+        return 0, (bps // 8) * spp + 2 * min(spp, 4)
+    return min(spp, 4) * (2 if bps > 8 else 1), 0
 
 
 def _check_wide(need: int, limits: Limits) -> None:

@@ -262,7 +262,15 @@ def test_workers_die_with_a_killed_index(tmp_path):
     while time.monotonic() < end and any(_alive(w) for w in workers):
         time.sleep(0.05)
     assert not any(_alive(w) for w in workers)
-    assert proc.stderr.read() is not None  # the pipe reads to its end: no process holds it any more
+    fd = proc.stderr.fileno()  # the caller's pipe reaches its end: no process holds it open any more
+    os.set_blocking(fd, False)
+    end, eof = time.monotonic() + 5, False
+    while not eof and time.monotonic() < end:
+        try:
+            eof = os.read(fd, 65536) == b""
+        except BlockingIOError:
+            time.sleep(0.05)
+    assert eof
 
 
 # --------------------------------------------------------------------------- part 3: used, fresh, lazy

@@ -49,6 +49,7 @@ from .changes import (
     sharpness_from_energies,
     tiled_band_energies,
 )
+from .specks import confirmed
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
 from .focus import (
     FINE_TILE,
@@ -253,7 +254,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     lsb_stored = (_lsb(a_pixels), _lsb(b_pixels))
     lsb = list(lsb_stored)
     mapped = range_map(_sample_luma(a_pixels), _sample_luma(b_pixels), steps=(lsb[0], lsb[1]))
-    if mapped is not None and any(is_flat(_luma(x), noise_floor=quantisation_noise(s, factor)) for x, s in zip((wa, wb), lsb)):
+    if mapped is not None and not mapped.two_level and any(is_flat(_luma(x), noise_floor=quantisation_noise(s, factor)) for x, s in zip((wa, wb), lsb)):
         mapped = None  # a blank side's range is its noise's: stretching it would make structure of it
     if mapped is not None and a_pixels.ndim == 2 and b_pixels.ndim == 2 and \
             (mapped.clip_a != (None, None) or mapped.clip_b != (None, None)):
@@ -266,10 +267,16 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             lumas = (_clipped_at(lumas[0], mapped.clip_a, lsb_stored[0]),
                      _clipped_at(lumas[1], mapped.clip_b, lsb_stored[1]))
     k_map = 1.0
+    if mapped is not None and mapped.two_level and factor > 1:
+        # a mask's working pixels are shares of its two levels: averaged exactly, not rounded to
+        # stored levels (0.25 of a 0/1 mask would round to 0, of a 0/255 one to 64)
+        wa, wb = (_working(np.float32(s) * x, factor) for x, s in zip((a_pixels, b_pixels), lsb_stored))
+        if wa.ndim != wb.ndim:
+            wa, wb = _luma(wa), _luma(wb)
     if mapped is not None:
         k_map = mapped.k
         wb = wb * np.float32(k_map) + np.float32(mapped.c)
-        lsb[1] *= k_map
+        lsb[1] = lsb[0] if mapped.two_level else lsb[1] * k_map  # a mask's levels are exact: no rounding between
         if alias is not None and resampled_side == 1:
             alias = alias * np.float32(k_map)
     pre_noise = None
@@ -296,7 +303,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         wa, wb, la, lb = (x * np.float32(lv) for x in (wa, wb, la, lb))
         noise_sigma = None if noise_sigma is None else noise_sigma * lv
     clip_a, clip_b = clip_levels(a_pixels), clip_levels(b_pixels)
-    if mapped is not None:
+    clip_raw = (clip_a, clip_b)  # each side's own (compare.specks reads the stored samples)
+    if mapped is not None and mapped.two_level:  # levels, not light: neither end is a clipping of B's
+        clip_b = clip_a
+    elif mapped is not None:
         clip_b = (clip_b[0] * k_map + mapped.c, clip_b[1] * k_map + mapped.c)
     clip_a, clip_b = ((lo * lv, hi * lv) for lo, hi in (clip_a, clip_b))
     floor = FLOOR_LSB * step * lv
@@ -476,8 +486,16 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             if min(sa.shape) >= 11 else None
         work_job = (_tasks().submit(tiled_band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1], tile) if tile >= 32
                     else _tasks().submit(band_energies, la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1]))
+    small: list | None = [] if factor > 1 else None
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
-                                a=la_n, b=lb_n)
+                                a=la_n, b=lb_n, small=small)
+    if small:  # too small at the working scale: the same rule at full resolution (compare.specks)
+        specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
+                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*lsb_stored) / math.sqrt(12.0),
+                           edge_slack=edge_slack * factor, band_limit=band_limit)
+        if specks:
+            regions = sorted(regions + specks, key=lambda r: -r.area)
+            changed += sum(math.ceil(r.area / (factor * factor)) for r in specks)
     if valid.any():
         s_al = s_job.result() if s_job is not None else corr
         # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)

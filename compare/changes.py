@@ -244,13 +244,15 @@ def sharpness_change(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
-             offset: tuple[float, float] = (0.0, 0.0), a=None, b=None):
+             offset: tuple[float, float] = (0.0, 0.0), a=None, b=None, small: list | None = None):
     """Hysteresis-thresholded connected regions of ``z`` in A's pixel units.
 
     ``offset`` maps the common grid back to A (A's x = u + offset, working pixels). A region
     smaller than ``min_region_px`` still counts when it is strong: mean ``Z_STRONG`` tolerances
     over at least ``STRONG_PX`` working pixels (a nucleus that dimmed is small but far beyond
     noise). With the aligned luma ``a``/``b`` each region is classified (:func:`_classify`).
+    ``small`` collects the seeded regions too small for either rule, as ``(peak, x, y, width,
+    height)`` boxes in A's pixels (:func:`compare.specks.confirmed` reads them at full resolution).
     """
     low = ((z > Z_LOW) & valid).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
@@ -269,6 +271,9 @@ def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
         strength = float(sums[i] / area)
         strong = strength >= Z_STRONG and area >= STRONG_PX
         if area_full < max(min_region_px, 1) and not strong:
+            if small is not None:
+                small.append((_peak(z, labels, i, (x, y, w, h)), math.floor((x + offset[0]) * factor),
+                              math.floor((y + offset[1]) * factor), (w + 1) * factor, (h + 1) * factor))
             continue
         changed += area
         kind, inten = ("changed", 0.0) if a is None else _classify(a, b, labels, i, (x, y, w, h))
@@ -278,6 +283,12 @@ def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
                               area=area_full, strength=strength, kind=kind, intensity=inten))
     regions.sort(key=lambda r: -r.area)
     return regions, changed
+
+
+def _peak(z: np.ndarray, labels: np.ndarray, i: int, box) -> float:
+    """The largest ``z`` of region ``i`` inside its bounding ``box`` (x, y, width, height)."""
+    x, y, w, h = box
+    return float(z[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i].max())
 
 
 def _classify(a, b, labels, i, box) -> tuple[str, float]:

@@ -85,6 +85,13 @@ class RangeMap(NamedTuple):
     c: float
     clip_a: tuple[float | None, float | None] = (None, None)
     clip_b: tuple[float | None, float | None] = (None, None)
+    two_level: bool = False  # both sides hold two levels only (a mask): matched level to level
+
+
+def _two_levels(s: np.ndarray, piles) -> bool:
+    """Whether samples ``s`` (with their :func:`_piles`) hold two values and nothing else."""
+    lo, hi = piles[2], piles[3]
+    return hi > lo and piles[0] > 0 and piles[1] > 0 and int(np.count_nonzero((s == lo) | (s == hi))) == s.size
 
 
 def _piles(s: np.ndarray) -> tuple[float, float, float, float]:
@@ -118,6 +125,13 @@ def range_map(ya: np.ndarray, yb: np.ndarray, *, steps: tuple[float, float]) -> 
     if sa.size == 0 or sb.size == 0:
         return None
     pa, pb = _piles(sa), _piles(sb)
+    if _two_levels(sa, pa) and _two_levels(sb, pb):
+        # two levels and nothing else on both sides (a mask stored 0/1 and 0/255, a thresholded
+        # export): the levels are the data, matched directly; neither side is clipped
+        k = (pa[3] - pa[2]) / (pb[3] - pb[2])
+        if 1.0 / RESCALE_RATIO < k < RESCALE_RATIO:
+            return None
+        return RangeMap(k, pa[2] - k * pb[2], two_level=True)
     low = max([p[0] for p in (pa, pb) if p[0] > PILE], default=0.0)
     high = max([p[1] for p in (pa, pb) if p[1] > PILE], default=0.0)
     q = [RANGE_TAIL + low, 1.0 - RANGE_TAIL - high]

@@ -5,6 +5,7 @@ made here from the real frame by the formula ImageJ documents, and the changed f
 from __future__ import annotations
 
 import os
+import re
 
 import cv2
 import numpy as np
@@ -38,7 +39,7 @@ def test_range_map_puts_b_on_a_by_the_quantiles():
     b = a * 180.0 - 150.0
     qa = np.quantile(a, [RANGE_TAIL, 1 - RANGE_TAIL])
     qb = np.quantile(b, [RANGE_TAIL, 1 - RANGE_TAIL])
-    k, c, clip_a, clip_b = range_map(a, b, steps=(1 / 257, 1.0))
+    k, c, clip_a, clip_b, _ = range_map(a, b, steps=(1 / 257, 1.0))
     assert clip_a == clip_b == (None, None)  # uniform samples: no end holds a pile
     assert k == pytest.approx((qa[1] - qa[0]) / (qb[1] - qb[0]), rel=1e-6)
     assert k * b.ravel()[:50] + c == pytest.approx(a.ravel()[:50], rel=1e-6)  # exactly linear data
@@ -136,3 +137,43 @@ def test_range_map_matches_the_quantiles_past_a_clipped_end():
     assert m.clip_a[0] == pytest.approx(lo / 257, rel=0.01)
     assert m.clip_a[1] == pytest.approx(hi / 257, rel=0.01)
     assert m.clip_b == (None, None)
+
+
+def _masks():
+    """Binary masks of real micrographs: Otsu thresholds of scikit-image's cell (3 % foreground,
+    660x550: a working factor of 2) and coins (39 %)."""
+    import skimage.data
+    from skimage.filters import threshold_otsu
+    for img in (skimage.data.cell(), skimage.data.coins()):
+        yield (img > threshold_otsu(img)).astype(np.uint8)
+
+
+def test_range_map_matches_two_levels_directly():
+    m = next(_masks())
+    got = range_map(m.astype(np.float32), m.astype(np.float32) * 255.0, steps=(1.0, 1.0))
+    assert got is not None and got.two_level
+    assert got.k == pytest.approx(1 / 255) and got.c == pytest.approx(0.0)
+    assert (got.clip_a, got.clip_b) == ((None, None), (None, None))
+    assert range_map(m.astype(np.float32), m.astype(np.float32) * 3.0, steps=(1.0, 1.0)) is None  # within two stops
+
+
+@pytest.mark.parametrize("ones,high", [(1, 255), (255, 1), (1, 65535)])
+def test_a_mask_stored_0_1_and_0_255_is_the_same_picture(tmp_path, ones, high):
+    for i, m in enumerate(_masks()):
+        a = m * np.uint8(ones) if ones < 256 else m.astype(np.uint16) * np.uint16(ones)
+        b = m * np.uint8(high) if high < 256 else m.astype(np.uint16) * np.uint16(high)
+        c = compare_files(write(tmp_path, f"a{i}.png", a), write(tmp_path, f"b{i}.png", b))
+        assert c.verdict is Verdict.NEAR_IDENTICAL, c.reason
+        got = re.search(r"levels: B = ([0-9.e+-]+) x A", c.reason)
+        assert got is not None and float(got.group(1)) == pytest.approx(high / ones, rel=1e-3), c.reason
+
+
+def test_a_mask_with_an_object_removed_is_still_different(tmp_path):
+    from skimage.measure import label, regionprops
+    m = list(_masks())[1]
+    lab = label(m)
+    big = max(regionprops(lab), key=lambda p: p.area)
+    b = (m * 255).astype(np.uint8)
+    b[lab == big.label] = 0
+    c = compare_files(write(tmp_path, "a.png", m), write(tmp_path, "b.png", b))
+    assert c.verdict is Verdict.DIFFERENT, c.reason

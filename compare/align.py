@@ -492,7 +492,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     if small:  # too small at the working scale: the same rule at full resolution (compare.specks)
         specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*lsb_stored) / math.sqrt(12.0),
-                           edge_slack=edge_slack * factor, band_limit=band_limit)
+                           edge_slack=edge_slack * factor, band_limit=band_limit,
+                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)))
         if specks:
             regions = sorted(regions + specks, key=lambda r: -r.area)
             changed += sum(math.ceil(r.area / (factor * factor)) for r in specks)

@@ -46,7 +46,7 @@ def _cut(pixels: np.ndarray, x0: int, y0: int, x1: int, y1: int, lsb: float) -> 
 
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
-              band_limit: float = 0.0) -> list[Region]:
+              band_limit: float = 0.0, codec=None) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -54,7 +54,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     step on the 8-bit scale; ``clip_a``/``clip_b`` each side's clip levels on that scale
     (:func:`compare.noise_floor.clip_levels`, B's before any range map); ``floor`` the smallest
     noise (8-bit DN); ``edge_slack`` the misregistration tolerated at edges (full-resolution
-    pixels); ``band_limit`` the Gaussian both sides are blurred by (a rescaled pair)."""
+    pixels); ``band_limit`` the Gaussian both sides are blurred by (a rescaled pair); ``codec``
+    a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
+    ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise."""
     h, w = a_pixels.shape[:2]
     dx, dy = shift
     ix, iy = round(dx), round(dy)
@@ -85,11 +87,11 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
             cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
         z = np.zeros(ca.shape[:2], np.float32)
         chans = [(ca, cb)] if ca.ndim == 2 else list(zip(cv2.split(ca), cv2.split(cb)))
-        for pa, pb in chans:
+        for (pa, pb), cname in zip(chans, "Y" if ca.ndim == 2 else "BGR"):
             g, o = _fit(pa.ravel(), pb.ravel(), floor=10 * floor)
             bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
             r = _interval_residual(pa, pb, bn, clip_a, clip_b)
-            sigma = max(_robust_sigma(r.ravel()), floor)
+            sigma = max(_robust_sigma(r.ravel()), floor, codec(cname) if codec is not None else 0.0)
             gx = cv2.Sobel(pa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
             gy = cv2.Sobel(pa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
             tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))

@@ -49,7 +49,6 @@ from .changes import (
     sharpness_from_energies,
     tiled_band_energies,
 )
-from .specks import confirmed
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
 from .focus import (
     FINE_TILE,
@@ -87,6 +86,7 @@ from .noise_level import level_sigma
 from .register import _register
 from .resample_noise import alias_sigma
 from .signal_ssim import SSIM_NOISE_CORR, SSIM_SCALES, signal_ssim
+from .specks import confirmed
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 

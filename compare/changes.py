@@ -272,7 +272,7 @@ def _regions(z: np.ndarray, valid: np.ndarray, factor: int, min_region_px: int,
         strong = strength >= Z_STRONG and area >= STRONG_PX
         if area_full < max(min_region_px, 1) and not strong:
             if small is not None:
-                small.append((_peak(z, labels, i, (x, y, w, h)), math.floor((x + offset[0]) * factor),
+                small.append((_peak(z, labels, int(i), (x, y, w, h)), math.floor((x + offset[0]) * factor),
                               math.floor((y + offset[1]) * factor), (w + 1) * factor, (h + 1) * factor))
             continue
         changed += area

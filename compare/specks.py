@@ -27,7 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .changes import STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify
+from .changes import STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _peak
 from .noise_floor import _fit, _interval_residual, _robust_sigma
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
@@ -117,16 +117,16 @@ def _strong_blob(z: np.ndarray, box: tuple[int, int, int, int]):
     if n <= 1:
         return None
     sums = np.bincount(labels.ravel(), weights=z.ravel(), minlength=n)
-    peaks = np.zeros(n)
-    np.maximum.at(peaks, labels.ravel(), z.ravel())
     bx, by, bw, bh = box
     best = None
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
         strength = float(sums[i] / area)
-        if area < STRONG_PX or strength < Z_STRONG or peaks[i] <= Z_HIGH:
+        if area < STRONG_PX or strength < Z_STRONG:
             continue
         if x + w <= bx or bx + bw <= x or y + h <= by or by + bh <= y:
+            continue
+        if _peak(z, labels, i, (x, y, w, h)) <= Z_HIGH:
             continue
         if best is None or strength * area > best[5] * best[4]:
             best = (x, y, w, h, area, strength, labels, i)

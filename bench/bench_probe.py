@@ -107,7 +107,7 @@ def rows(tmp, rng):
 
 
 def move(tmp, rng):
-    for name in ("coins", "human_mitosis", "cell", "hubble_deep_field", "moon", "astronaut", "coffee"):
+    for name in ("coins", "cell", "hubble_deep_field", "moon", "astronaut", "coffee"):
         img = _bgr(getattr(data, name)())
         g = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         lab = measure.label(g > filters.threshold_otsu(g))

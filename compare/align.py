@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -115,12 +116,41 @@ def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
     if img.ndim == 3 and img.shape[2] == 4:
         img = img[:, :, :3]
     if factor > 1:  # whole factor x factor blocks (the last h % factor rows and w % factor columns
-        h, w = img.shape[:2]  # cover no whole working pixel): the exact integer area average
-        img = cv2.resize(img[:h - h % factor, :w - w % factor], (w // factor, h // factor),
-                         interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]  # cover no whole working pixel): the area average
+        img = img[:h - h % factor, :w - w % factor]
+        if img.dtype == np.uint8:
+            return _area_fine(img, factor)
+        img = cv2.resize(img, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
     out = img.astype(np.float32)
     if pixels.dtype == np.uint16:
         out *= np.float32(255.0 / 65535.0)
+    return out
+
+
+#: 8-bit samples are averaged as 16-bit ones shifted up by this many bits: OpenCV's area average
+#: rounds to the sample type, and a mean of 25 samples rounded to a whole level loses the averaging
+#: (the difference of two shots with 2 levels of noise, reduced by 5, is within half a level in 62 %
+#: of the working pixels: the residual's MAD was 0 and every noise estimate fell to the rounding's)
+FINE_BITS = 6
+_FINE = threading.local()  # each thread's strip buffer (fresh pages cost more than the averaging)
+
+
+def _area_fine(img: np.ndarray, factor: int) -> np.ndarray:
+    """The ``factor x factor`` area average of 8-bit ``img`` (whole blocks), float32, to 1/128 of a
+    level: in strips of rows, each widened to 16 bits in a reused buffer."""
+    h, w = img.shape[:2]
+    rows = factor * 32
+    shape = (rows, w) + img.shape[2:]
+    buf = getattr(_FINE, "buf", None)
+    if buf is None or buf.shape != shape:
+        buf = _FINE.buf = np.empty(shape, np.uint16)
+    out = np.empty((h // factor, w // factor) + img.shape[2:], np.float32)
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        np.left_shift(img[y:y + n], FINE_BITS, out=buf[:n], dtype=np.uint16)
+        out[y // factor:(y + n) // factor] = cv2.resize(buf[:n], (w // factor, n // factor),
+                                                        interpolation=cv2.INTER_AREA)
+    out *= np.float32(1.0 / (1 << FINE_BITS))
     return out
 
 

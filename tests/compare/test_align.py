@@ -252,15 +252,40 @@ def test_parallel_parts_give_the_figures_of_one_thread(ihc, monkeypatch):
     assert repr(vars(pooled)) == repr(vars(alone))
 
 
-def test_working_image_is_the_integer_block_mean():
+def test_working_image_is_the_block_mean():
     """The working scale averages whole ``factor x factor`` blocks (plain-numpy reference), also
-    when the size is no multiple of the factor: the last rows and columns cover no whole block."""
+    when the size is no multiple of the factor: the last rows and columns cover no whole block.
+    8-bit blocks are not rounded to whole levels (to 1/128 of one: ``FINE_BITS``)."""
     from scopecheck.compare.align import _working
 
     rng = np.random.default_rng(11)
     x = rng.integers(0, 256, (1944, 2592, 3), dtype=np.uint8)
     ref = x[:1940, :2590].astype(np.float64).reshape(388, 5, 518, 5, 3).mean(axis=(1, 3))
-    assert np.array_equal(_working(x, 5), np.round(ref).astype(np.float32))
+    got = _working(x, 5)
+    assert got.dtype == np.float32 and got.shape == ref.shape
+    assert np.abs(got - ref).max() <= 1 / 128 + 1e-6
+    assert np.abs(got - ref).mean() < 0.01  # not whole levels: rounding would be 0.25 on average
+    for f in (2, 3, 7):  # strips of 32 working rows: the last one short
+        h, w = (1001 // f) * f, (803 // f) * f
+        ref = x[:h, :w].astype(np.float64).reshape(h // f, f, w // f, f, 3).mean(axis=(1, 3))
+        assert np.abs(_working(x[:1001, :803], f) - ref).max() <= 1 / 128 + 1e-6
     y = rng.integers(0, 65536, (1001, 1303), dtype=np.uint16)
     ref16 = y[:999, :1302].astype(np.float64).reshape(333, 3, 434, 3).mean(axis=(1, 3))
     assert np.allclose(_working(y, 3), np.round(ref16) * (255.0 / 65535.0), atol=1e-4)
+
+
+def test_the_noise_of_a_large_8bit_pair_is_its_own():
+    """Two 5 MP 8-bit shots of one field, each with Gaussian noise of 2 levels: the reported noise
+    per frame is the plain-numpy standard deviation of their difference over sqrt 2 (2.0), not the
+    rounding's 0.29 (the working image once rounded 25-pixel means to whole levels, and the
+    residual's MAD was 0)."""
+    import skimage.data
+
+    img = skimage.data.coffee()[:, :, ::-1]
+    big = cv2.resize(img, (2592, 1728), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    rng = np.random.default_rng(4)
+    a, b = (np.clip(big + rng.normal(0, 2, big.shape).astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+            for _ in range(2))
+    an = analyse(a, b)
+    ref = float(np.std(a.astype(np.float64) - b)) / np.sqrt(2)
+    assert an.noise_sigma == pytest.approx(ref, rel=0.1)

@@ -241,6 +241,8 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         check_image_count(index + 1, limits, "TIFF directories")
         seen.add(offset)
         which = "first" if index == 0 else f"directory {index + 1}'s"
+        if walked + _entry_count(data, tf, offset) > limits.max_segments:  # before walking its entries
+            raise LimitError(f"more than {limits.max_segments} TIFF directory entries in all, over the limit max_segments")
         try:
             w, h, offset, by_tag, n_entries = _directory(data, tf, offset, limits, which)
             walked += n_entries
@@ -270,6 +272,16 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         images = f" in {len(out)} images" if len(out) > 1 else ""
         check_decoded_bytes(narrow, what=f"TIFF{images}", limits=limits)
     return index, tuple(out)
+
+
+def _entry_count(data: bytes, tf: TiffFile, offset: int) -> int:
+    """The number of entries the directory at ``offset`` declares (0 when it is outside the data:
+    :func:`read_ifd` says so)."""
+    head = 8 if tf.big else 2
+    if offset < 8 or offset + head > len(data):
+        return 0
+    (count,) = struct.unpack(tf.order + ("Q" if tf.big else "H"), data[offset:offset + head])
+    return int(count)
 
 
 def _samples(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> tuple[int, int, int]:

@@ -138,8 +138,10 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
         return Decision(Verdict.DIFFERENT, f"local motion: {100 * an.moved:.1f} % of the field moved by up to "
                         f"{an.moved_px:.1f} px against the rest (no single shift explains it)" + size_note, False)
     if an.moved_objects >= MOVED_OBJECTS:
-        return Decision(Verdict.DIFFERENT, f"local motion: {an.moved_objects} objects moved on their own, by up to "
-                        f"{an.moved_objects_px:.1f} px against the field" + size_note, False)
+        n = an.moved_objects
+        objects = f"{n} objects moved on their own" if n > 1 else "1 object moved on its own"
+        return Decision(Verdict.DIFFERENT, f"local motion: {objects}, by up to {an.moved_objects_px:.1f} px against "
+                        "the field" + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:
         return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
                         f"< {t.ssim_min}", False)

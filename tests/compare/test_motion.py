@@ -2,6 +2,7 @@
 frames are a change; shot noise on bright edges, dimming and the real repeats in fixtures are not."""
 
 import os
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from scopecheck.compare.motion import MOVED_OBJECTS, WINDOW, robust_cov, window_fits
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays, compare_files
+from scopecheck.compare.verdict import Thresholds, decide
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
 
@@ -87,13 +89,22 @@ def test_cells_that_crawled_two_pixels_each_are_a_local_motion():
     assert not c.same_field
 
 
-def test_one_cell_that_moved_is_not_a_motion_of_objects():
+def test_one_cell_that_moved_is_a_local_motion():
+    """One nucleus of 16 moved 2 px, the others stayed: the specimen changed (session 15; session 7
+    let one object pass while some real same pairs moved one)."""
+    assert MOVED_OBJECTS == 1
     rng = np.random.default_rng(13)
     centres = _centres(rng)
     moved = list(centres)
     moved[0] = (centres[0][0] + 2.0, centres[0][1])
     c = compare_arrays(_cells(rng, centres), _cells(rng, moved))
-    assert c.analysis.moved_objects < MOVED_OBJECTS
+    assert c.analysis.moved_objects == 1
+    assert c.verdict not in SAME_VERDICTS
+    assert c.reason.startswith("local "), c.reason  # its crescents may also make a region first
+    assert not c.same_field
+    words = decide(replace(c.analysis, regions=()), distance=0, thresholds=Thresholds(), size_note="",
+                   frame_area=224 * 192).reason
+    assert words.startswith("local motion: 1 object moved on its own, by up to "), words
 
 
 def test_dimmed_cells_did_not_move():

@@ -155,6 +155,10 @@ def test_range_map_matches_two_levels_directly():
     assert got.k == pytest.approx(1 / 255) and got.c == pytest.approx(0.0)
     assert (got.clip_a, got.clip_b) == ((None, None), (None, None))
     assert range_map(m.astype(np.float32), m.astype(np.float32) * 3.0, steps=(1.0, 1.0)) is None  # within two stops
+    three = m.astype(np.float32) * 255.0
+    three[:40, :40] = 128.0  # a third level: not a mask, the quantiles decide
+    got = range_map(m.astype(np.float32), three, steps=(1.0, 1.0))
+    assert got is None or not got.two_level
 
 
 @pytest.mark.parametrize("ones,high", [(1, 255), (255, 1), (1, 65535)])

@@ -297,10 +297,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             lumas = (_clipped_at(lumas[0], mapped.clip_a, lsb_stored[0]),
                      _clipped_at(lumas[1], mapped.clip_b, lsb_stored[1]))
     k_map = 1.0
-    if mapped is not None and mapped.two_level and factor > 1:
-        # a mask's working pixels are shares of its two levels: averaged exactly, not rounded to
-        # stored levels (0.25 of a 0/1 mask would round to 0, of a 0/255 one to 64)
-        wa, wb = (_working(np.float32(s) * x, factor) for x, s in zip((a_pixels, b_pixels), lsb_stored))
+    if mapped is not None and mapped.two_level and factor > 1 and np.uint16 in (a_pixels.dtype, b_pixels.dtype):
+        # a mask's working pixels are shares of its two levels: 8-bit blocks are averaged finely
+        # (_area_fine), 16-bit ones round to stored levels (0.25 of a 0/1 mask to 0): averaged exactly
+        wa, wb = (_working(x if x.dtype == np.uint8 else np.float32(s) * x, factor)
+                  for x, s in zip((a_pixels, b_pixels), lsb_stored))
         if wa.ndim != wb.ndim:
             wa, wb = _luma(wa), _luma(wb)
     if mapped is not None:
@@ -521,7 +522,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                                 a=la_n, b=lb_n, small=small)
     if small:  # too small at the working scale: the same rule at full resolution (compare.specks)
         specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
-                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*lsb_stored) / math.sqrt(12.0),
+                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                            edge_slack=edge_slack * factor, band_limit=band_limit,
                            codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)))
         if specks:

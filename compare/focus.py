@@ -144,30 +144,42 @@ def fine_energies(a_luma: np.ndarray, b_luma: np.ndarray, dx: float, dy: float,
     if t < 32:
         return None
     ix, iy = round(dx), round(dy)
-    rx, ry = (dx - ix) / 2, (dy - iy) / 2
     ny, nx = h // t, w // t
     cells = [(j, i) for j in range(ny) for i in range(nx)]
     k = max(1, math.ceil(len(cells) * t * t / FINE_PIXELS))
     total = np.zeros((len(BANDS_SIGMA) - 1, 7))
     tiles = []
-    ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-    mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
     for j, i in cells[k // 2::k]:
         x, y = i * t + (w - nx * t) // 2, j * t + (h - ny * t) // 2
         if not (0 <= x + ix and x + ix + t <= w and 0 <= y + iy and y + iy + t <= h):
             continue
-        ca: np.ndarray = a_luma[y:y + t, x:x + t].astype(np.float32)
-        cb: np.ndarray = b_luma[y + iy:y + iy + t, x + ix:x + ix + t].astype(np.float32)
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        ca = cv2.warpAffine(ca, ma, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
-        cb = cv2.warpAffine(cb, mb, (t, t), flags=flags, borderMode=cv2.BORDER_REFLECT)
-        if band_limit > 0:
-            ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
-            cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
+        ca, cb = cut_half_way(a_luma, b_luma, (x, y, t, t), (dx, dy), band_limit)
         e = band_energies(ca, cb, crop=TILE_PAD)
         total += e
         tiles.append((x, y, t, e))
     return FineEnergies(total=total, tiles=tuple(tiles))
+
+
+def cut_half_way(a: np.ndarray, b: np.ndarray, box: tuple[int, int, int, int], shift: tuple[float, float],
+                 band_limit: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A's ``box`` (x, y, width, height) and B's at the registered ``shift`` (B's content relative to
+    A, pixels; B's box must lie inside B), float32, each resampled by half the shift's fraction onto
+    a common grid (both get the same interpolation blur, as in the analysis) and blurred alike by
+    ``band_limit`` (a rescaled pair)."""
+    x, y, w, h = box
+    dx, dy = shift
+    ix, iy = round(dx), round(dy)
+    rx, ry = (dx - ix) / 2, (dy - iy) / 2
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    ca = cv2.warpAffine(a[y:y + h, x:x + w].astype(np.float32), np.array([[1, 0, -rx], [0, 1, -ry]], np.float64),
+                        (w, h), flags=flags, borderMode=cv2.BORDER_REFLECT)
+    cb = cv2.warpAffine(b[y + iy:y + iy + h, x + ix:x + ix + w].astype(np.float32),
+                        np.array([[1, 0, rx], [0, 1, ry]], np.float64), (w, h), flags=flags,
+                        borderMode=cv2.BORDER_REFLECT)
+    if band_limit > 0:
+        ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
+        cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
+    return ca, cb
 
 
 def on_gain(fine: FineEnergies | None, gain: float, noise: np.ndarray | None = None) -> FineEnergies | None:

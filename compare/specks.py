@@ -10,8 +10,9 @@ when ``STRONG_PX`` full-resolution pixels there are beyond their tolerance at a 
 
 At full resolution, per channel, around each candidate (a window at least ``WINDOW`` pixels a side):
 
-* both sides are cut at the registered shift and resampled half-way onto a common grid (as the
-  analysis and the fine-detail tiles do), blurred alike by a rescaled pair's band limit;
+* both sides are cut at the registered shift and resampled half-way onto a common grid, blurred
+  alike by a rescaled pair's band limit (:func:`compare.focus.cut_half_way`, as the fine-detail
+  tiles are);
 * B is put on A's levels by a robust gain and offset fitted in the window (shading, exposure and
   a display mapping are a gain there; a speck is a few dozen of its thousands of pixels);
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
@@ -28,20 +29,11 @@ import cv2
 import numpy as np
 
 from .changes import STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _peak
+from .focus import cut_half_way
 from .noise_floor import _fit, _interval_residual, _robust_sigma
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
-
-
-def _cut(pixels: np.ndarray, x0: int, y0: int, x1: int, y1: int, lsb: float) -> np.ndarray:
-    img = pixels[y0:y1, x0:x1]
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[:, :, :3]
-    out = img.astype(np.float32)
-    if lsb != 1.0:
-        out *= np.float32(lsb)
-    return out
 
 
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
@@ -58,12 +50,8 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
     ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise."""
     h, w = a_pixels.shape[:2]
-    dx, dy = shift
-    ix, iy = round(dx), round(dy)
-    rx, ry = (dx - ix) / 2, (dy - iy) / 2
-    ma = np.array([[1, 0, -rx], [0, 1, -ry]], np.float64)
-    mb = np.array([[1, 0, rx], [0, 1, ry]], np.float64)
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    ix, iy = round(shift[0]), round(shift[1])
+    a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
     gray = (a_pixels.ndim == 2) != (b_pixels.ndim == 2)
     found: list[Region] = []
     taken: list[tuple[int, int, int, int]] = []
@@ -75,16 +63,10 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         x1, y1 = min(w, bx + bw + pad_x, w - ix), min(h, by + bh + pad_y, h - iy)
         if x1 - x0 < 16 or y1 - y0 < 16:
             continue
-        ca = _cut(a_pixels, x0, y0, x1, y1, lsb[0])
-        cb = _cut(b_pixels, x0 + ix, y0 + iy, x1 + ix, y1 + iy, lsb[1])
+        ca, cb = cut_half_way(a_pixels, b_pixels, (x0, y0, x1 - x0, y1 - y0), shift, band_limit)
+        ca, cb = (x * np.float32(s) if s != 1.0 else x for x, s in zip((ca, cb), lsb))  # the 8-bit scale
         if gray:
             ca, cb = (cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) if x.ndim == 3 else x for x in (ca, cb))
-        size = (x1 - x0, y1 - y0)
-        ca = cv2.warpAffine(ca, ma, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
-        cb = cv2.warpAffine(cb, mb, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
-        if band_limit > 0:
-            ca = cv2.GaussianBlur(ca, (0, 0), band_limit)
-            cb = cv2.GaussianBlur(cb, (0, 0), band_limit)
         z = np.zeros(ca.shape[:2], np.float32)
         chans = [(ca, cb)] if ca.ndim == 2 else list(zip(cv2.split(ca), cv2.split(cb)))
         for (pa, pb), cname in zip(chans, "Y" if ca.ndim == 2 else "BGR"):

@@ -74,9 +74,9 @@ def read_ifd(data: bytes, offset: int, *, order: str, big: bool = False,
     """(entries, offset of the next directory) of the directory at ``offset``; DecodeError if cut."""
     n = len(data)
     head, esize = (8, 20) if big else (2, 12)
-    if offset < 8 or offset + head > n:
+    count = _entry_count(data, offset, order, big)
+    if count is None:
         raise DecodeError(f"directory at offset {offset} is outside the {n}-byte data")
-    (count,) = struct.unpack(order + ("Q" if big else "H"), data[offset:offset + head])
     if count > limits.max_segments:
         raise DecodeError(f"directory declares {count} entries, over the limit max_segments")
     end = offset + head + esize * count
@@ -96,6 +96,15 @@ def read_ifd(data: bytes, offset: int, *, order: str, big: bool = False,
         entries.append(Entry(tag, typ, num, vpos, inline))
     (nxt,) = struct.unpack(order + ("Q" if big else "I"), data[end:end + field])
     return entries, nxt
+
+
+def _entry_count(data: bytes, offset: int, order: str, big: bool) -> int | None:
+    """The number of entries the directory at ``offset`` declares; None when it is outside the data."""
+    head = 8 if big else 2
+    if offset < 8 or offset + head > len(data):
+        return None
+    (count,) = struct.unpack(order + ("Q" if big else "H"), data[offset:offset + head])
+    return int(count)
 
 
 def int_value(data: bytes, entry: Entry, order: str) -> int:
@@ -241,7 +250,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         check_image_count(index + 1, limits, "TIFF directories")
         seen.add(offset)
         which = "first" if index == 0 else f"directory {index + 1}'s"
-        if walked + _entry_count(data, tf, offset) > limits.max_segments:  # before walking its entries
+        if walked + (_entry_count(data, offset, tf.order, tf.big) or 0) > limits.max_segments:  # before its entries
             raise LimitError(f"more than {limits.max_segments} TIFF directory entries in all, over the limit max_segments")
         try:
             w, h, offset, by_tag, n_entries = _directory(data, tf, offset, limits, which)
@@ -272,16 +281,6 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         images = f" in {len(out)} images" if len(out) > 1 else ""
         check_decoded_bytes(narrow, what=f"TIFF{images}", limits=limits)
     return index, tuple(out)
-
-
-def _entry_count(data: bytes, tf: TiffFile, offset: int) -> int:
-    """The number of entries the directory at ``offset`` declares (0 when it is outside the data:
-    :func:`read_ifd` says so)."""
-    head = 8 if tf.big else 2
-    if offset < 8 or offset + head > len(data):
-        return 0
-    (count,) = struct.unpack(tf.order + ("Q" if tf.big else "H"), data[offset:offset + head])
-    return int(count)
 
 
 def _samples(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> tuple[int, int, int]:

@@ -12,7 +12,8 @@ and counted against its truth:
 * ``tone``   -- gamma 0.85 or 1.3 on the left half of the frame: different (a known miss, kept to
   measure it);
 * ``rows``   -- 1-3 rows duplicated mid-frame, with and without noise: different (known misses);
-* ``move``   -- one segmented object moved 2 px: different (known misses).
+* ``move``   -- one segmented object moved 2 px: different;
+* ``move-5mp`` -- the same on the picture enlarged to 5 MP, moved by 2, 4 or 6x6 px: different.
 
 usage: .venv/bin/python bench/bench_probe.py [--only KIND] [--show]
 """
@@ -106,21 +107,32 @@ def rows(tmp, rng):
                 yield "rows", f"{name} {k} rows noise {sigma}", False, _write(tmp, "a.png", a), _write(tmp, "b.png", b)
 
 
-def move(tmp, rng):
+def _moves(tmp, rng, category: str, mp: float | None, steps):
     for name in ("coins", "cell", "hubble_deep_field", "moon", "astronaut", "coffee"):
         img = _bgr(getattr(data, name)())
+        if mp is not None:
+            s = (mp * 1e6 / (img.shape[0] * img.shape[1])) ** 0.5
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
         g = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
         lab = measure.label(g > filters.threshold_otsu(g))
         props = sorted((p for p in measure.regionprops(lab) if p.area > 30), key=lambda p: -p.area)
         for p in props[:2]:
             m = cv2.dilate((lab == p.label).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
             ys, xs = np.nonzero(m)
-            for mx, my in ((2, 0), (0, 2)):
+            for mx, my in steps:
                 b = img.copy()
                 ok = (ys + my < img.shape[0]) & (xs + mx < img.shape[1])
                 b[ys[ok] + my, xs[ok] + mx] = img[ys[ok], xs[ok]]
-                yield "move", f"{name} object of {int(p.area)} px by ({mx}, {my})", False, \
+                yield category, f"{name} object of {int(p.area)} px by ({mx}, {my})", False, \
                     _write(tmp, "a.png", _noisy(img, 2, rng)), _write(tmp, "b.png", _noisy(b, 2, rng))
+
+
+def move(tmp, rng):
+    yield from _moves(tmp, rng, "move", None, ((2, 0), (0, 2)))
+
+
+def move_5mp(tmp, rng):
+    yield from _moves(tmp, rng, "move-5mp", 5.0, ((2, 0), (0, 4), (6, 6)))
 
 
 def _write(tmp: str, name: str, img: np.ndarray, quality: int | None = None) -> str:
@@ -129,7 +141,7 @@ def _write(tmp: str, name: str, img: np.ndarray, quality: int | None = None) -> 
     return path
 
 
-KINDS = {"speck": speck, "mask": mask, "tone": tone, "rows": rows, "move": move}
+KINDS = {"speck": speck, "mask": mask, "tone": tone, "rows": rows, "move": move, "move-5mp": move_5mp}
 
 
 def main(argv=None) -> int:

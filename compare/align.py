@@ -63,7 +63,7 @@ from .focus import (
 )
 from .hashing import is_flat, luma
 from .levels import SAMPLES, level_scale, range_map
-from .motion import moved_blocks, moved_objects
+from .motion import OBJECT_PX, moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
     LOCAL_BLOCK,
@@ -444,7 +444,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         # (smoothed) residual where B is the darker
         lower = np.minimum(smooth, np.float32(0))
         lower += sa15
-        by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled), LOCAL_MAX * s_sigma) if any_sub else None
+        by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled), LOCAL_MAX * s_sigma,
+                               raw=resid) if any_sub else None
         s_local = _local_sigma(smooth, valid, s_sigma, by_level)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
@@ -454,7 +455,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
                                   block=LOCAL_BLOCK) + moved_objects(
                 resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2,
-                alias=alias_lv)
+                alias=alias_lv, object_px=OBJECT_PX / factor)
         if alias_lv is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + alias_lv ** 2)
         tol = gx * gx  # tol = sqrt(s_local^2 + slack^2 (gx^2 + gy^2)), in place: the same operations
@@ -521,10 +522,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
                                 a=la_n, b=lb_n, small=small)
     if small:  # too small at the working scale: the same rule at full resolution (compare.specks)
+        full_moved: list[tuple[int, float]] = []
         specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                            edge_slack=edge_slack * factor, band_limit=band_limit,
-                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)))
+                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
+                           moved=None if objects else full_moved)
+        if full_moved:  # objects that moved by less than the working scale sees (full-resolution pixels)
+            objects += sum(n for n, _ in full_moved)
+            objects_px = max(objects_px, max(px for _, px in full_moved) / factor)
         if specks:
             regions = sorted(regions + specks, key=lambda r: -r.area)
             changed += sum(math.ceil(r.area / (factor * factor)) for r in specks)

@@ -93,7 +93,10 @@ def moved_blocks(resid: np.ndarray, gx: np.ndarray, gy: np.ndarray, valid: np.nd
 # Objects that moved on their own (cells that crawled between frames): independent motions that no
 # single shift explains and too small for a connected group of blocks (MOVED_SHARE) to form.
 WINDOW = 24          # working pixels: a window holds an object and its edges (a nucleus and a margin)
-OBJECT_PX = 1.5      # displacement against the field (working pixels): the residual's smoothing scale
+#: Displacement against the field that moves an object, in the picture's own pixels (the working
+#: scale's test divides it by its factor: a cell that crawled 2 px of a 5 MP frame is 0.4 working
+#: pixels). Session 16; it was 1.5 *working* pixels -- 3-10 px of a reduced picture, unseen.
+OBJECT_PX = 1.5
 Z_OBJECT = 8.0       # robust standard errors of a window's displacement (see moved_objects)
 #: Objects moved on their own that make a local motion. One: a cell that crawled is a change. Session 7
 #: set 2, when some same pairs of the real harness moved one object; since sessions 8-14's noise
@@ -158,7 +161,9 @@ def robust_cov(resid: np.ndarray, xs, beta: np.ndarray, inv: np.ndarray, y: int,
 
 def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.ndarray,
                   valid: np.ndarray, *, noise_var: float, slack: float,
-                  alias: np.ndarray | None = None) -> tuple[int, float]:
+                  alias: np.ndarray | None = None,
+                  field: tuple[float, float] | None = None,
+                  object_px: float = OBJECT_PX) -> tuple[int, float]:
     """Separate objects that moved against the field: how many, and the largest displacement
     (working pixels).
 
@@ -167,7 +172,7 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     ``level`` (an object that dimmed or brightened: intensity, not motion) and A's gradient
     (``resid = -u . grad A``), the least-squares displacement ``u`` of the window (Lucas-Kanade,
     :func:`window_fits`). The field's own displacement is the median window's; a window moved
-    when its displacement against it exceeds ``OBJECT_PX`` (and ``slack``, the registered shift
+    when its displacement against it exceeds ``object_px`` (and ``slack``, the registered shift
     and edge misregistration tolerated) and is ``Z_OBJECT`` standard errors from zero. The errors
     are heteroscedasticity-robust (:func:`robust_cov`: each pixel's squared residual after the
     fit, never below ``noise_var``): shot noise is largest on bright edges, exactly where the
@@ -197,7 +202,13 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     window, as if the texture had shifted, and its fit is a displacement. However it lines up with
     the gradients, an error of RMS ``a`` over the window's ``n`` samples displaces the fit by at
     most ``a sqrt(n lambda)``, ``lambda`` the largest eigenvalue of the inverse normal matrix's
-    displacement block (Cauchy-Schwarz); a window moved no further than that is not judged."""
+    displacement block (Cauchy-Schwarz); a window moved no further than that is not judged.
+
+    ``field`` is the field's displacement when the caller knows it (a window cut around one object
+    at full resolution, registered already: ``(0, 0)``; :mod:`compare.specks`), in place of the
+    median of the pinned windows (such a window may hold too few of them). ``object_px`` is
+    ``OBJECT_PX`` in the units of ``resid``'s grid (the analysis's working pixels: ``OBJECT_PX``
+    divided by its factor); the field is pinned by the windows that see ``OBJECT_PX`` of that grid."""
     h, w = resid.shape
     half = WINDOW // 2
     if h // half < 2 or w // half < 2 or noise_var <= 0:
@@ -208,13 +219,16 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     # a displacement beyond half a window is no measurement (the object would have left its window,
     # and the gradient's linearisation holds within its smoothing scale): a degenerate fit
     measured = fit & (np.hypot(u[..., 0], u[..., 1]) <= WINDOW / 2)
-    pinned = measured & (se <= OBJECT_PX / Z_OBJECT)  # the field's displacement: windows that see OBJECT_PX
-    if pinned.sum() < FIELD_WINDOWS:
-        return 0, 0.0
-    rel = u - np.median(u[pinned], axis=0)
+    if field is None:
+        pinned = measured & (se <= OBJECT_PX / Z_OBJECT)  # the field's displacement: windows that see OBJECT_PX
+        if pinned.sum() < FIELD_WINDOWS:
+            return 0, 0.0
+        rel = u - np.median(u[pinned], axis=0)
+    else:
+        rel = u - np.asarray(field, np.float64)
     mag = np.hypot(rel[..., 0], rel[..., 1])
     # each window judged on its own displacement: noise alone pins it at Z_OBJECT standard errors
-    judged = measured & (mag > max(OBJECT_PX, slack)) & (se * Z_OBJECT <= mag)
+    judged = measured & (mag > max(object_px, slack)) & (se * Z_OBJECT <= mag)
     if alias is not None:
         judged &= mag > _alias_reach(alias, inv, mag.shape)
     moved = np.zeros(mag.shape, np.uint8)

@@ -30,15 +30,17 @@ import numpy as np
 
 from .changes import STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _peak
 from .focus import cut_half_way
-from .noise_floor import _fit, _interval_residual, _robust_sigma
+from .motion import moved_objects
+from .noise_floor import _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
+SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
 
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
-              band_limit: float = 0.0, codec=None) -> list[Region]:
+              band_limit: float = 0.0, codec=None, moved: list | None = None) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -48,7 +50,13 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     noise (8-bit DN); ``edge_slack`` the misregistration tolerated at edges (full-resolution
     pixels); ``band_limit`` the Gaussian both sides are blurred by (a rescaled pair); ``codec``
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
-    ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise."""
+    ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise.
+
+    ``moved`` collects, for a candidate that is no strong blob, the objects of its window that
+    moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
+    displacement in pixels)``: a cell that crawled by 2 px is a working pixel or less on a reduced
+    picture, under the working scale's ``OBJECT_PX`` and its edge slack. Not on a rescaled pair
+    (``band_limit``): its aliasing is a pattern a displacement fit reads as motion."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
@@ -79,15 +87,40 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
             tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
             np.maximum(z, np.abs(r) / tol, out=z)
         region = _strong_blob(z, (bx - x0, by - y0, bw, bh))
+        la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
         if region is None:
+            if moved is not None and band_limit == 0.0:
+                slack = max(edge_slack, float(np.hypot(*shift)))
+                n, px = _moved(la, lb, floor=max(floor, codec("Y") if codec is not None else 0.0), slack=slack)
+                if n:
+                    moved.append((n, px))
+                    taken.append((bx, by, bw, bh))
             continue
         x, y, rw, rh, area, strength, label_map, label = region
-        la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
         kind, inten = _classify(la, lb, label_map, label, (x, y, rw, rh))
         found.append(Region(x=x + x0, y=y + y0, width=rw, height=rh, area=area, strength=strength,
                             kind=kind, intensity=inten))
         taken.append((x + x0, y + y0, rw, rh))
     return found
+
+
+def _moved(la: np.ndarray, lb: np.ndarray, *, floor: float, slack: float) -> tuple[int, float]:
+    """Objects of a full-resolution window (luma of A and B cut half-way, registered) that moved
+    against the field, and the largest displacement (pixels): :func:`compare.motion.moved_objects`
+    at this scale -- its windows, ``OBJECT_PX`` and ``Z_OBJECT`` in full-resolution pixels, A's
+    level and gradient smoothed by ``SMOOTH`` -- against the registered field (no displacement:
+    a window around one object holds too few textured windows to pin the field's own). B is put on
+    A's levels by a robust gain and offset; the noise is the window's smoothed residual's (robust,
+    never below ``floor``), as white noise of that power at the smoothing's scale."""
+    g, o = _fit(la.ravel(), lb.ravel(), floor=10 * floor)
+    resid = (lb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0) - la
+    sa = cv2.GaussianBlur(la, (0, 0), SMOOTH)
+    gain = _gauss_noise_gain(SMOOTH)
+    s_sigma = max(_robust_sigma(cv2.GaussianBlur(resid, (0, 0), SMOOTH).ravel()), floor * gain)
+    gx = cv2.Sobel(sa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+    gy = cv2.Sobel(sa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+    return moved_objects(resid, sa, gx, gy, np.ones(la.shape, bool), noise_var=(s_sigma / gain) ** 2,
+                         slack=slack, field=(0.0, 0.0))
 
 
 def _strong_blob(z: np.ndarray, box: tuple[int, int, int, int]):

@@ -42,16 +42,17 @@ def test_window_fit_and_robust_error_equal_numpys_least_squares():
         np.testing.assert_allclose(got, sandwich[2:, 2:], rtol=1e-6)
 
 
-def _cells(rng, centres, shape=(192, 224), brightness=None):
+def _cells(rng, centres, shape=(192, 224), brightness=None, scale=1):
     """Nuclei (ellipses, blurred, 60-200 photons) on a dark background, imaged with shot noise:
-    Poisson counts, so the noise is largest where the nuclei are bright and steep."""
-    img = np.full(shape, 4.0, np.float32)
+    Poisson counts, so the noise is largest where the nuclei are bright and steep. ``scale``
+    enlarges the field (the shape, the places and the nuclei; the edges stay as sharp)."""
+    img = np.full((shape[0] * scale, shape[1] * scale), 4.0, np.float32)
     for i, (x, y) in enumerate(centres):
         b = 60.0 + 140.0 * ((i * 37) % 11) / 10.0
         if brightness is not None:
             b *= brightness[i]
-        cv2.ellipse(img, (int(round(x * 8)), int(round(y * 8))), (7 * 8, 5 * 8), (i * 29) % 180, 0, 360,
-                    float(b), -1, shift=3)
+        cv2.ellipse(img, (int(round(x * scale * 8)), int(round(y * scale * 8))), (7 * scale * 8, 5 * scale * 8),
+                    (i * 29) % 180, 0, 360, float(b), -1, shift=3)
     img = cv2.GaussianBlur(img, (0, 0), 1.0)
     return np.clip(rng.poisson(img), 0, 255).astype(np.uint8)
 
@@ -105,6 +106,36 @@ def test_one_cell_that_moved_is_a_local_motion():
     words = decide(replace(c.analysis, regions=()), distance=0, thresholds=Thresholds(), size_note="",
                    frame_area=224 * 192).reason
     assert words.startswith("local motion: 1 object moved on its own, by up to "), words
+
+
+@pytest.mark.parametrize("scale", [3, 6])
+def test_still_nuclei_with_shot_noise_are_one_field_at_any_size(scale):
+    """Two shots of sparse bright nuclei (4 % of the frame, 4-7x the background's shot noise) on a
+    frame reduced for the working scale: the same field. Until session 16 the brightest nuclei were
+    judged at the background's noise -- their samples shared the top level part with the edges --
+    and 7 of 8 such pairs read "local change" or "object dimmed" (compare.noise_level.level_parts)."""
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        centres = _centres(rng)
+        c = compare_arrays(_cells(rng, centres, scale=scale), _cells(rng, centres, scale=scale))
+        assert c.verdict in SAME_VERDICTS, (seed, c.reason)
+
+
+def test_one_nucleus_moved_two_pixels_on_a_large_frame():
+    """One nucleus of 16 moved 2 px on a 1152x1344 frame (the working scale reduces it 3x, so the
+    move is 0.67 working pixels): a local motion. OBJECT_PX is in the picture's own pixels; until
+    session 16 it was 1.5 working pixels (4.5 px here) and the pair read "same field"."""
+    rng = np.random.default_rng(13)
+    centres = _centres(rng)
+    moved = list(centres)
+    moved[0] = (centres[0][0] + 2.0 / 6, centres[0][1])   # 2 px of the enlarged frame
+    a, b = _cells(rng, centres, scale=6), _cells(rng, moved, scale=6)
+    c = compare_arrays(a, b)
+    assert c.analysis.scale == 3
+    assert c.verdict not in SAME_VERDICTS
+    assert c.reason.startswith("local motion: 1 object moved on its own"), c.reason
+    assert not c.same_field
+    assert compare_arrays(a, _cells(rng, centres, scale=6)).verdict in SAME_VERDICTS
 
 
 def test_dimmed_cells_did_not_move():

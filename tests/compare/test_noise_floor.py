@@ -359,3 +359,96 @@ def test_a_change_in_every_bright_cell_is_found_and_shot_noise_is_not_a_change(m
     monkeypatch.setattr(noise_level, "SHOT_MARGIN", 100.0)
     # the regions hide in their own noise (the motion test may still read the texture as one moved object)
     assert not compare_arrays(a, changed).analysis.regions
+
+
+def test_the_top_eighth_of_the_levels_is_halved_for_sparse_bright_structure():
+    """noise_level.level_parts: seven eighths as before, the top eighth halved while each half keeps
+    TOP_PART samples (literal sizes for 20,000 samples); every sample in exactly one part, in order."""
+    from scopecheck.compare.noise_level import TOP_PART, level_parts
+
+    assert TOP_PART == 200
+    order = np.arange(20_000)
+    parts = level_parts(order)
+    assert [p.size for p in parts] == [2500] * 7 + [1250, 625, 312, 313]
+    assert np.array_equal(np.concatenate(parts), order)
+    assert [p.size for p in level_parts(np.arange(3000))] == [375] * 7 + [375]
+
+
+def _sparse_bright(rng, h=480, w=640):
+    """Levels of a fluorescence frame: a dark background (5.7-6.3) and 4 % of bright nuclei
+    (150-250): the darker parts lie within a level and pin no shot-noise line to reach them."""
+    level = rng.uniform(5.7, 6.3, (h, w)).astype(np.float32)
+    level[:h // 25] = rng.uniform(150, 250, (h // 25, w)).astype(np.float32)
+    return level
+
+
+def test_bright_noise_escapes_the_cap_by_its_grain_and_a_change_does_not(monkeypatch):
+    """level_sigma with ``raw``: white shot noise (variance 0.1 x level + 0.1 per pixel) smoothed by
+    sigma 1.5 px, on sparse bright levels 4-6x the dark majority's noise, is judged at its measured
+    smoothed noise (a plain-numpy std of the bright rows, within 15 %), above the frame's cap, with
+    no shot-noise line to carry it (``shot_bound`` nil, as when the dark parts pin no slope); without
+    ``raw`` it is held at the cap. A coherent change of the same rows (a blurred field 5x their
+    noise) gains nothing by ``raw``: it is bounded exactly as without it."""
+    import cv2
+
+    from scopecheck.compare import noise_level
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.noise_level import level_sigma
+
+    monkeypatch.setattr(noise_level, "shot_bound", lambda centres, sig, floor: np.zeros_like(sig))
+
+    rng = np.random.default_rng(21)
+    level = _sparse_bright(rng)
+    raw = _shot_residual(rng, level, 0.1, 0.1)
+    smooth = cv2.GaussianBlur(raw, (0, 0), 1.5)
+    at = np.arange(level.size)
+    cap = LOCAL_MAX * _robust_sigma(smooth.ravel())
+    bright = level > 100
+    inner = bright.copy()
+    inner[level.shape[0] // 25 - 4:] = False                 # rows clear of the smoothing's reach
+    want = float(smooth[inner].std())
+    assert want > 1.5 * cap                                   # the cap alone would hide nothing of it
+    got = level_sigma(smooth, level, at, floor=0.01, cap=cap, raw=raw)
+    assert float(np.median(got[inner])) == pytest.approx(want, rel=0.15)
+    held = level_sigma(smooth, level, at, floor=0.01, cap=cap)
+    assert float(np.max(held[inner])) <= cap * 1.0001
+    field = cv2.GaussianBlur(rng.normal(0, 1, level.shape).astype(np.float32), (0, 0), 3.0)
+    field *= np.float32(5 * want / float(field[inner].std()))
+    changed_raw = raw + np.where(bright, field, 0).astype(np.float32)
+    changed = cv2.GaussianBlur(changed_raw, (0, 0), 1.5)
+    with_raw = level_sigma(changed, level, at, floor=0.01, cap=cap, raw=changed_raw)
+    without = level_sigma(changed, level, at, floor=0.01, cap=cap)
+    assert np.array_equal(with_raw, without)
+    free = level_sigma(changed, level, at, floor=0.01)
+    assert float(np.median(without[inner])) < 0.5 * float(np.median(free[inner]))  # the bound holds it
+
+
+def test_fine_grained_change_gains_no_more_than_shot_noise_allows(monkeypatch):
+    """A change as fine-grained as noise (a dimmed nucleus's residual is a copy of its chromatin
+    texture) filling the bright parts passes the grain test, but is bounded by ``all_shot``: the
+    darkest part's noise (a plain-numpy robust sigma of the smoothed dark rows) times SHOT_MARGIN
+    times sqrt(level / dark level), with no shot-noise line to lift it further."""
+    import cv2
+
+    from scopecheck.compare import noise_level
+    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.noise_level import SHOT_MARGIN, level_sigma
+
+    monkeypatch.setattr(noise_level, "shot_bound", lambda centres, sig, floor: np.zeros_like(sig))
+    rng = np.random.default_rng(22)
+    level = _sparse_bright(rng)
+    bright = level > 100
+    raw = _shot_residual(rng, level, 0.1, 0.1)
+    raw[bright] += (rng.normal(0, 1, int(bright.sum())) * 40 * np.sqrt(0.7)).astype(np.float32)  # 40x the dark noise
+    smooth = cv2.GaussianBlur(raw, (0, 0), 1.5)
+    at = np.arange(level.size)
+    cap = LOCAL_MAX * _robust_sigma(smooth.ravel())
+    inner = bright.copy()
+    inner[level.shape[0] // 25 - 4:] = False
+    got = level_sigma(smooth, level, at, floor=0.01, cap=cap, raw=raw)
+    free = level_sigma(smooth, level, at, floor=0.01)
+    dark = _robust_sigma(smooth[level.shape[0] // 2:].ravel())
+    limit = SHOT_MARGIN * dark * np.sqrt(level[inner] / 6.0)
+    assert float(np.median(free[inner])) > 2 * float(np.median(limit))        # what the change measures
+    assert float(np.max(got[inner] / limit)) <= 1.1
+    assert float(np.median(got[inner])) > cap                                # more than the cap, as noise may be

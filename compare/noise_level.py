@@ -26,7 +26,10 @@ def level_parts(order: np.ndarray) -> list[np.ndarray]:
     """The samples (``order``: indices sorted by level) cut into ``LEVEL_BINS`` equal parts, the
     top one halved again while each half keeps ``TOP_PART`` samples: sparse bright structure (a few
     nuclei on a dark background, 4 % of the frame) gets parts of its own instead of sharing one
-    with the edges and the background's halo."""
+    with the edges and the background's halo. (:func:`level_sigma` judges a half at least at the
+    whole top eighth's noise: the halves are there to resolve noise that grows with the level --
+    shot noise -- not to judge the brightest few hundred samples, a white paper or a clipped
+    highlight, quieter than the eighth they came from.)"""
     parts = np.array_split(order, LEVEL_BINS)
     top = parts.pop()
     while top.size >= 2 * TOP_PART:
@@ -72,6 +75,10 @@ def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: fl
     parts = level_parts(order)
     centres = np.array([float(np.median(lv[p])) for p in parts])
     sig = np.array([max(_robust_sigma(rs[p]), floor) for p in parts])
+    # the top eighth's halves resolve noise that grows with the level, never below the eighth's own
+    # (as far as the cap allows it: applied after the caps, so that it moves no shot-noise line)
+    eighth = np.zeros(len(parts))
+    eighth[LEVEL_BINS - 1:] = _robust_sigma(rs[np.concatenate(parts[LEVEL_BINS - 1:])])
     white = np.zeros(len(parts), bool)
     if raw is not None:  # a part whose residual is as fine-grained as the frame's is noise
         rr = raw.ravel().take(at)
@@ -80,12 +87,15 @@ def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: fl
     if np.any(np.diff(centres) <= 0):  # tied levels: merge the parts that share a centre
         centres, first = np.unique(centres, return_index=True)
         sig = np.maximum.reduceat(sig, first)
+        eighth = np.maximum.reduceat(eighth, first)
         white = np.logical_and.reduceat(white, first)
     if cap is not None:  # no level noisier than the cap, unless shot noise accounts for it
         bound = np.maximum(np.float64(cap), shot_bound(centres, sig, floor))
         if white.any() and centres[0] > 0:  # noise by its grain: up to what shot noise could give
             bound = np.where(white, np.maximum(bound, all_shot(centres, sig)), bound)
         sig = np.minimum(sig, bound)
+        eighth = np.minimum(eighth, cap)
+    sig = np.maximum(sig, eighth)
     if centres.size == 1:
         return np.full(smooth.shape, np.float32(sig[0]))
     # np.interp over the frame, through a table of LEVEL_TABLE steps between the end centres (the

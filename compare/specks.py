@@ -22,6 +22,11 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
 
 Unsmoothed: a hot or flickering pixel, a cosmic-ray hit or a demosaiced noise grain is one to four
 pixels, never the ``STRONG_PX`` connected pixels a real object of a few pixels a side is.
+
+A candidate that is no speck may be an object that moved by a pixel or two -- a working pixel or
+less, under the edge slack's reach there: the same window is asked whether an object in it moved
+against the registered field at full resolution (:func:`_moved`, the working scale's motion test in
+the picture's pixels; session 16).
 """
 from __future__ import annotations
 

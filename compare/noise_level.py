@@ -74,7 +74,8 @@ def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: fl
     order = np.argsort(lv, kind="stable")
     parts = level_parts(order)
     centres = np.array([float(np.median(lv[p])) for p in parts])
-    sig = np.array([max(_robust_sigma(rs[p]), floor) for p in parts])
+    spread = np.array([_robust_sigma(rs[p]) for p in parts])
+    sig = np.maximum(spread, floor)
     # the top eighth's halves resolve noise that grows with the level, never below the eighth's own
     # (as far as the cap allows it: applied after the caps, so that it moves no shot-noise line)
     eighth = np.zeros(len(parts))
@@ -83,7 +84,7 @@ def level_sigma(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, floor: fl
     if raw is not None:  # a part whose residual is as fine-grained as the frame's is noise
         rr = raw.ravel().take(at)
         grain = _robust_sigma(rs) / max(_robust_sigma(rr), 1e-12)
-        white = np.array([_robust_sigma(rs[p]) <= SHOT_MARGIN * grain * _robust_sigma(rr[p]) for p in parts])
+        white = spread <= SHOT_MARGIN * grain * np.array([_robust_sigma(rr[p]) for p in parts])
     if np.any(np.diff(centres) <= 0):  # tied levels: merge the parts that share a centre
         centres, first = np.unique(centres, return_index=True)
         sig = np.maximum.reduceat(sig, first)

@@ -51,6 +51,7 @@ from .changes import (
     tiled_band_energies,
 )
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
+from .copied_blocks import coded_blocks, coded_noise
 from .focus import (
     FINE_TILE,
     FineEnergies,
@@ -273,6 +274,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         alias = alias_sigma(resampled_from, (a_pixels.shape[1], a_pixels.shape[0]), smooth=reach)
         if factor > 1:
             alias = cv2.resize(alias, (wa.shape[1], wa.shape[0]), interpolation=cv2.INTER_AREA)
+    # frames of one video stream: the blocks its codec copied (compare.copied_blocks, cause 29)
+    blocks = coded_blocks(a_pixels, b_pixels) if resampled_from is None and band_limit == 0 else None
     partner = subsampling_partner(codecs, codec_scales, a_pixels, b_pixels)
     if partner is not None:  # the other side's decoder clipped its interpolated chroma: this one too
         redo = _working(decoded_like((a_pixels, b_pixels)[partner[0]], partner[1]), factor)
@@ -435,9 +438,13 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             profiled = raw_sigma * _gauss_noise_gain(SMOOTH_SIGMA)
             s_sigma = max(s_sigma, profiled)
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA, gains=(1.0, k_map)) * lv
+        sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
+        # frames of one video stream: the noise of the blocks its codec coded
+        vf = coded_noise(smooth, sa15, at, blocks, factor) if blocks is not None and any_sub else 0.0
+        video = vf > max(cf, s_sigma)
+        cf = max(cf, vf)
         bound = cf > s_sigma
         s_sigma = max(s_sigma, cf, floor)
-        sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         gx = cv2.Sobel(sa15, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
         gy = cv2.Sobel(sa15, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
         # the noise by level, measured on the residual at the lower side's level: A's, plus the
@@ -466,17 +473,17 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         z = np.abs(smooth)
         z /= tol
         zero_outside(z)
-        return g, o, raw_sigma, shade, cf, bound, motion, z, bn, (a_at, b_at)
+        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at)
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
     results = [channel(chans_a[0], chans_b[0], names[0])] + [f.result() for f in jobs]
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
-    sigmas, codec_floor, codec_bound, shading = [], 0.0, False, 0.0
+    sigmas, codec_floor, codec_bound, video_bound, shading = [], 0.0, False, False, 0.0
     moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
     bn = []  # B normalised per channel, as each channel's residual used it
     fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
-    for g, o, raw_sigma, shade, cf, bound, motion, z, b_norm, samples in results:
+    for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples in results:
         fit_samples.append(samples)
         bn.append(b_norm)
         gains.append(g)
@@ -484,6 +491,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         shading = max(shading, shade)
         sigmas.append(raw_sigma)
         codec_bound = codec_bound or bound
+        video_bound = video_bound or video
         codec_floor = max(codec_floor, cf)
         if motion is not None:
             moved, moved_px, objects, objects_px = motion
@@ -567,7 +575,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     correlation=corr if math.isfinite(corr) else 0.0, ssim_aligned=float(s_al),
                     overlap=overlap, changed_fraction=changed_fraction, regions=tuple(regions),
                     structured=structured, sharpness_change=sharp, blur=blur, codec_sigma=codec_floor,
-                    codec_bound=codec_bound, shading=shading, blank=(blank_a, blank_b),
+                    codec_bound=codec_bound, shading=shading,
+                    copied_blocks=blocks.copied if blocks is not None and video_bound else 0.0, blank=(blank_a, blank_b),
                     moved=moved, moved_px=moved_px * factor, moved_objects=objects,
                     moved_objects_px=objects_px * factor, focus_tiles=tilted,
                     level_change=levels[0], channel_levels=levels[1], channel_order=order,

@@ -31,6 +31,8 @@ class Analysis:
     #                                    (the smaller image's when sizes differ); negative: B blurrier
     codec_sigma: float = 0.0           # lossy sides' quantisation noise in the smoothed residual
     codec_bound: bool = False          # the codec noise, not the measured noise, set the floor
+    copied_blocks: float = 0.0         # frames of one video stream whose coded blocks' noise set the floor:
+    #                                    the share of textured blocks its codec copied (compare.copied_blocks)
     shading: float = 0.0               # largest slowly varying gain removed, fraction of the level
     blank: tuple[bool, bool] = (False, False)  # A, B without structure above their noise
     level_change: float = 0.0          # B's mean luma over A's, minus one (whole working frames)
@@ -82,6 +84,7 @@ class Analysis:
             "sharpness_change": round(self.sharpness_change, 4),
             "blur_px": round(self.blur, 3),
             "codec_noise_sigma": round(self.codec_sigma, 4),
+            "copied_blocks": round(self.copied_blocks, 4),
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
             "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3),

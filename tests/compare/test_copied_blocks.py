@@ -1,0 +1,154 @@
+"""Frames of one video stream (cause 29): the blocks a codec copied, and the noise of those it coded.
+
+Real frames: ``fixtures/real/acsn_tirf_h264_*`` (real TIRF frames through H.264; sources, commands
+and licence in ``fixtures/real/README.md``) and scikit-image's camera photo.
+"""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from scopecheck.compare import copied_blocks as cb
+from scopecheck.compare.copied_blocks import BLOCK, CodedBlocks, coded_blocks, coded_noise
+from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays, compare_files
+
+REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
+
+
+def real(name):
+    return os.path.join(REAL, name)
+
+
+def _recoded(seed=0, share=0.4, sigma=3.0):
+    """The camera photo and a copy with ``share`` of its 8x8 blocks coded again (noise added): what
+    an inter-coded frame does to the blocks its reference does not predict."""
+    a = data.camera()
+    rng = np.random.default_rng(seed)
+    pick = rng.random((a.shape[0] // BLOCK, a.shape[1] // BLOCK)) < share
+    noise = np.rint(rng.normal(0, sigma, a.shape))
+    noise *= np.repeat(np.repeat(pick, BLOCK, 0), BLOCK, 1)
+    return a, np.clip(a + noise, 0, 255).astype(np.uint8)
+
+
+def _kinds_by_loop(a, b, ox=0, oy=0):
+    """Plain loops over the blocks: 0 constant in A, 1 differing, 2 bit-identical."""
+    hb, wb = (a.shape[0] - oy) // BLOCK, (a.shape[1] - ox) // BLOCK
+    out = np.zeros((hb, wb), np.uint8)
+    for i in range(hb):
+        for j in range(wb):
+            sa = a[oy + i * BLOCK: oy + (i + 1) * BLOCK, ox + j * BLOCK: ox + (j + 1) * BLOCK]
+            sb = b[oy + i * BLOCK: oy + (i + 1) * BLOCK, ox + j * BLOCK: ox + (j + 1) * BLOCK]
+            if sa.min() != sa.max():
+                out[i, j] = 2 if np.array_equal(sa, sb) else 1
+    return out
+
+
+def test_the_blocks_a_codec_copied_are_found_block_by_block():
+    a, b = _recoded()
+    m = coded_blocks(a, b)
+    assert m is not None and m.phase == (0, 0)
+    ref = _kinds_by_loop(a, b)
+    assert np.array_equal(m.kind, ref)
+    assert m.copied == pytest.approx(np.count_nonzero(ref == 2) / np.count_nonzero(ref))
+    assert 0.5 < m.copied < 0.7  # 60 % of the blocks left alone, less those noise left unchanged
+
+
+def test_a_crop_keeps_the_codec_grid_wherever_it_starts():
+    a, b = _recoded(seed=1)
+    m = coded_blocks(a[5:, 3:], b[5:, 3:])  # the first full block: 5 px in, 3 px down
+    assert m.phase == (5, 3)
+    assert np.array_equal(m.kind, _kinds_by_loop(a[5:, 3:], b[5:, 3:], ox=5, oy=3))
+
+
+def test_two_captures_share_no_block():
+    a = data.camera().astype(float)
+    rng = np.random.default_rng(2)
+    one, two = (np.clip(np.rint(a + rng.normal(0, 1.0, a.shape)), 0, 255).astype(np.uint8) for _ in range(2))
+    assert coded_blocks(one, two) is None
+
+
+def test_nearly_noiseless_frames_tie_blocks_by_chance_not_by_a_codec(monkeypatch):
+    # dark frames: the same hot pixels in both, and a level of noise on 1 % of the pixels of each --
+    # 98 % of the pixels tie, so half the blocks holding a hot pixel tie as a whole by chance
+    rng = np.random.default_rng(3)
+    hot = (rng.random((256, 256)) < 0.03).astype(np.uint8) * 9
+    one, two = (hot + (rng.random((256, 256)) < 0.01).astype(np.uint8) for _ in range(2))
+    assert coded_blocks(one, two) is None
+    monkeypatch.setattr(cb, "COPIES_OVER_TIES", 0)  # without the tie test they would pass for copies
+    m = coded_blocks(one, two)
+    assert m is not None and m.copied > cb.COPIED_SHARE
+
+
+def _codec_residual(sigma, coded_cells=None, seed=4, h=128, w=128):
+    """A smoothed residual at the working scale: Gaussian in coded blocks (``coded_cells``: the
+    cells of the 4x4 grid that hold any, default all; 40 % of the blocks there), 0 in copied ones."""
+    rng = np.random.default_rng(seed)
+    kind = np.full((h // BLOCK, w // BLOCK), 2, np.uint8)
+    coded = rng.random(kind.shape) < 0.4
+    if coded_cells is not None:
+        cells = (np.arange(kind.shape[0])[:, None] * 4 // kind.shape[0]) * 4 + np.arange(kind.shape[1])[None] * 4 // kind.shape[1]
+        coded &= np.isin(cells, coded_cells)
+    kind[coded] = 1
+    mask = np.repeat(np.repeat(kind == 1, BLOCK, 0), BLOCK, 1)
+    smooth = (rng.normal(0, sigma, (h, w)) * mask).astype(np.float32)
+    level = rng.uniform(10, 200, (h, w)).astype(np.float32)
+    return smooth, level, CodedBlocks(kind=kind, phase=(0, 0), copied=float(np.mean(kind == 2))), mask
+
+
+def test_the_coded_blocks_noise_is_their_own_spread():
+    smooth, level, blocks, mask = _codec_residual(2.0)
+    at = np.arange(smooth.size)
+    got = coded_noise(smooth, level, at, blocks, 1)
+    v = smooth[mask]
+    mad = 1.4826 * np.median(np.abs(v - np.median(v)))  # plain numpy over all coded samples
+    assert got == pytest.approx(mad, rel=0.1)
+    assert got == pytest.approx(2.0, rel=0.1)
+    whole = 1.4826 * np.median(np.abs(smooth - np.median(smooth)))
+    assert whole < 0.1  # over every sample the copies' ties collapse it (cause 29)
+
+
+def test_a_tone_edit_of_half_the_frame_does_not_raise_it():
+    smooth, level, blocks, mask = _codec_residual(2.0)
+    left = np.zeros_like(mask)
+    left[:, :64] = True
+    edited = smooth + np.where(mask & left, 0.15 * level, 0).astype(np.float32)  # a function of level: up to 30 levels
+    at = np.arange(smooth.size)
+    assert coded_noise(edited, level, at, blocks, 1) == pytest.approx(coded_noise(smooth, level, at, blocks, 1), rel=0.15)
+
+
+def test_a_change_confined_to_a_few_cells_sets_no_noise():
+    smooth, level, blocks, _ = _codec_residual(8.0, coded_cells=[5, 6])  # an object: 2 of 16 cells
+    assert coded_noise(smooth, level, np.arange(smooth.size), blocks, 1) == 0.0
+
+
+def test_real_h264_frames_of_an_unchanged_field_are_the_same():
+    c = compare_files(real("acsn_tirf_h264_crf30_f1.png"), real("acsn_tirf_h264_crf30_f2.png"))
+    assert c.verdict in SAME_VERDICTS, c.reason
+    assert "within the video codec's noise (13 % of blocks copied" in c.reason
+    assert c.analysis.copied_blocks == pytest.approx(0.13, abs=0.005)
+
+
+def test_without_the_coded_blocks_noise_those_frames_read_changed(monkeypatch):
+    monkeypatch.setattr(cb, "COPIED_SHARE", 2.0)  # no pair is taken for frames of one stream
+    c = compare_files(real("acsn_tirf_h264_crf30_f1.png"), real("acsn_tirf_h264_crf30_f2.png"))
+    assert c.verdict not in SAME_VERDICTS and "local change" in c.reason
+
+
+def test_a_crop_of_those_frames_is_judged_alike():
+    # H.264 skips whole 16x16 macroblocks: 8x8 windows at several phases lie inside copied ones,
+    # so the phase is not pinned here (the 8x8 copies above pin it); the verdict is the same
+    a, b = (cv2.imread(real(f"acsn_tirf_h264_crf30_f{i}.png"), cv2.IMREAD_GRAYSCALE)[5:, 3:] for i in (1, 2))
+    assert coded_blocks(a, b) is not None
+    assert compare_arrays(a, b).verdict in SAME_VERDICTS
+
+
+def test_an_object_moving_through_frames_of_one_stream_is_a_change():
+    c = compare_files(real("acsn_tirf_h264_disc_crf35_f5.png"), real("acsn_tirf_h264_disc_crf35_f6.png"))
+    assert c.verdict not in SAME_VERDICTS
+    assert c.analysis.copied_blocks == 0.0 or c.analysis.codec_sigma > 0
+    # the region lies on the disc's path: centred at (79, 79), then (82, 82)
+    assert any(r.x - 6 <= 82 <= r.x + r.width + 6 and r.y - 6 <= 82 <= r.y + r.height + 6 for r in c.analysis.regions)

@@ -5,18 +5,20 @@ from the file as it does for a JPEG or WebP side (:mod:`compare.codec_noise`). T
 shows it. An inter-coded frame copies every block its reference predicts well enough, bit for bit
 (MPEG-1/2 and H.264 skipped macroblocks, a JPEG re-encode at the table it was made with), and
 codes the others, each with its own quantisation error. Two captures of a scene are never equal
-over a whole textured block (sensor noise of even one level makes a 64-sample tie vanishingly
-rare), so a share of **copied blocks** -- bit-identical, and not constant -- tells the pair are
-frames of one stream: their frame-to-frame residual is nil where the codec copied and the codec's
-error where it coded. Measured over all samples its robust spread falls to the rounding's (most
-samples are ties), and each coded block then reads as a change (cause 29).
+over a whole textured block unless nearly noiseless (with a level of noise a 64-sample tie is
+vanishingly rare; dark frames that tie 98 % of their pixels tie whole blocks by chance, and the
+chance is checked), so a share of **copied blocks** -- bit-identical, and not constant -- tells the
+pair are frames of one stream: their frame-to-frame residual is nil where the codec copied and the
+codec's error where it coded. Measured over all samples its robust spread falls to the rounding's
+(most samples are ties), and each coded block then reads as a change (cause 29).
 
 :func:`coded_blocks` finds the copied blocks; :func:`coded_noise` measures the noise where the
 codec coded: the smoothed residual's robust sigma over the coded blocks, per cell of a coarse grid,
-the median over the cells. A change cannot set it: the coded blocks must lie in at least half of
-the cells that hold texture (an edited object, a car moving through a still street, a speck are
-confined to a few cells; a codec codes blocks all over a textured frame), and a change confined to
-fewer than half the cells leaves the median to the codec's error.
+about each level's median (a tone edit of part of a frame follows the level, a codec's error does
+not), the median over the cells. A change cannot set it: the coded blocks must lie in at least
+half of the cells that hold texture (an edited object, a car moving through a still street, a
+speck are confined to a few cells; a codec codes blocks all over a textured frame), and a change
+confined to fewer than half the cells leaves the median to the codec's error.
 """
 from __future__ import annotations
 
@@ -51,7 +53,8 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
     copied it (textured and bit-identical), 0 where A is constant over the block (a tie there says
     nothing). The grid's phase is the one with the most copied blocks: a crop of a frame keeps its
     codec's blocks wherever the crop began. None unless the copied blocks are at least
-    ``COPIED_SHARE`` of the textured ones (and ``COPIED_MIN``): no sign of one stream.
+    ``COPIED_SHARE`` of the textured ones (and ``COPIED_MIN``) and ``COPIES_OVER_TIES`` times what
+    the coded blocks' rate of tied samples would tie by chance: no sign of one stream.
 
     >>> a = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 251
     >>> b = a.copy(); b[:16] += 1; b[:, :16] += 1  # the top two rows and left two columns of blocks coded again

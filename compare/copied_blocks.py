@@ -36,6 +36,7 @@ COPIES_OVER_TIES = 10  # ... and this many times the blocks that independent pix
 GRID = 4              # the coded noise is measured per cell of a GRID x GRID grid, the median taken
 CELL_SAMPLES = 32     # a cell's figure needs this many coded samples
 CELLS_SHARE = 0.5     # ... and the coded blocks must lie in this share of the cells that hold texture
+STRIP_BLOCKS = 16     # the whole grid is read in strips of this many block rows (128 px)
 PHASE_WINDOW = 512    # the grid's phase is judged on a central window at most this many pixels a side
 LEVEL_PART = 32       # a cell's coded samples are taken about the median of their level's part of this many
 
@@ -103,13 +104,19 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
     hb, wb = (a.shape[0] - oy) // BLOCK, (a.shape[1] - ox) // BLOCK
     if hb < 1 or wb < 1:
         return None
-    grid = (slice(oy, oy + hb * BLOCK), slice(ox * c, (ox + wb * BLOCK) * c))
-    differ, h_step, v_step = _maps(a2[grid], b2[grid], c)
-    for k in range(c):
-        h_step[:, k::BLOCK * c] = 0  # column 0's step lies across the block's left edge
-    v_step[::BLOCK] = 0               # row 0's across its top edge
-    d = _block_counts(differ, hb, wb)
-    textured = (_block_counts(h_step, hb, wb) > 0) | (_block_counts(v_step, hb, wb) > 0)
+    # in strips of STRIP_BLOCKS block rows: the maps' memory stays that of a strip
+    cols = slice(ox * c, (ox + wb * BLOCK) * c)
+    d = np.empty((hb, wb), np.int64)
+    textured = np.empty((hb, wb), bool)
+    for r0 in range(0, hb, STRIP_BLOCKS):
+        r1 = min(hb, r0 + STRIP_BLOCKS)
+        rows = slice(oy + r0 * BLOCK, oy + r1 * BLOCK)
+        differ, h_step, v_step = _maps(a2[rows, cols], b2[rows, cols], c)
+        for k in range(c):
+            h_step[:, k::BLOCK * c] = 0  # column 0's step lies across the block's left edge
+        v_step[::BLOCK] = 0               # row 0's across its top edge
+        d[r0:r1] = _block_counts(differ, r1 - r0, wb)
+        textured[r0:r1] = (_block_counts(h_step, r1 - r0, wb) > 0) | (_block_counts(v_step, r1 - r0, wb) > 0)
     copied, coded = textured & (d == 0), textured & (d > 0)
     n_copied, n_textured = int(np.count_nonzero(copied)), int(np.count_nonzero(textured))
     if n_copied < max(COPIED_MIN, COPIED_SHARE * n_textured):

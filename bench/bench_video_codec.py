@@ -4,7 +4,10 @@ A PNG of a decoded video frame carries no quantiser, so the comparison cannot pu
 in its noise floor as it does for a JPEG or WebP file (``compare/codec_noise.py``). This measures
 how far that matters, on real repeated frames of an unchanged field (the tuning set's sources, see
 ``fixtures/real/README.md``): the 20-frame TIRF recording (ACSN, 200 Hz) and trackpy's 5 frames of
-colloids stuck to glass, each stretched to 8 bits over its own 0.05-99.95 percentiles.
+colloids stuck to glass, each stretched to 8 bits over its own 0.05-99.95 percentiles; and a
+large frame, scikit-image's astronaut photo enlarged to 1280 x 1280 in 8 shots each with its own
+Gaussian noise of 2 levels (made here, not a real capture: the working scale halves such a frame,
+and the full-resolution speck test reads it).
 
 * **MJPG-like** -- every frame through a JPEG encoder (OpenCV) at quality 50-90, decoded and saved
   as PNG: what a USB camera streaming MJPG gives a tool that saves PNG.
@@ -73,6 +76,14 @@ def _sequences(cache: Path) -> dict[str, np.ndarray]:
         if not ok:
             sys.exit(f"bench_video_codec: cannot read {p}")
         seqs[name] = _to8(np.stack(pages))
+    # a large frame (the working scale halves it): scikit-image's photo enlarged to 1280 px wide,
+    # 8 shots each with its own camera noise (Gaussian, 2 levels: made here, not a real capture)
+    from skimage import data
+    rng = np.random.default_rng(0)
+    photo = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY), (1280, 1280),
+                       interpolation=cv2.INTER_CUBIC).astype(np.float64)
+    seqs["photo-hd"] = np.stack([np.clip(np.rint(photo + rng.normal(0, 2.0, photo.shape)), 0, 255).astype(np.uint8)
+                                 for _ in range(8)])
     return seqs
 
 
@@ -176,10 +187,12 @@ def main(argv=None) -> int:
                 rows[label][f"{name} ok" if ok else f"{name} bad"] += 1
                 if not ok and args.show_misses:
                     print(f"miss: {label} {name} {p.name} {q.name}: {c.verdict}: {c.reason[:140]}")
-    print(f"{'codec (moving: pairs read different)':40} {'TIRF same':>10} {'colloids same':>14}")
+    names = ("tirf", "colloids", "photo-hd")
+    print(f"{'codec (moving: pairs read different)':40} {'TIRF same':>10} {'colloids same':>14} {'photo HD same':>14}")
     for label, n in rows.items():
-        cells = [f"{n[f'{s} ok']}/{n[f'{s} ok'] + n[f'{s} bad']}" for s in ("tirf", "colloids")]
-        print(f"{label:40} {cells[0]:>10} {cells[1]:>14}" + (f"   ({lost[label]} lost the move)" if lost[label] else ""))
+        cells = [f"{n[f'{s} ok']}/{n[f'{s} ok'] + n[f'{s} bad']}" for s in names]
+        print(f"{label:40} {cells[0]:>10} {cells[1]:>14} {cells[2]:>14}"
+              + (f"   ({lost[label]} lost the move)" if lost[label] else ""))
     return 0
 
 

@@ -83,7 +83,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         z = np.zeros(ca.shape[:2], np.float32)
         chans = [(ca, cb)] if ca.ndim == 2 else list(zip(cv2.split(ca), cv2.split(cb)))
         for (pa, pb), cname in zip(chans, "Y" if ca.ndim == 2 else "BGR"):
-            g, o = _fit(pa.ravel(), pb.ravel(), floor=10 * floor)
+            # each side at least its rounding's noise: a window whose variance is no more than that
+            # (a flat dark patch, levels 0-2) carries no gain, only an offset
+            g, o = _fit(pa.ravel(), pb.ravel(), na=floor * floor / 2, nb=floor * floor / 2, floor=10 * floor)
             bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
             r = _interval_residual(pa, pb, bn, clip_a, clip_b)
             sigma = max(_robust_sigma(r.ravel()), floor, codec(cname) if codec is not None else 0.0)

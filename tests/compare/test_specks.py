@@ -109,3 +109,19 @@ def test_an_object_moved_at_full_resolution():
         if want:
             n, px = found[0]
             assert n >= 1 and 1.5 < px < 2 * 2 ** 0.5 + 0.2, found
+
+
+def test_a_nearly_flat_window_offset_by_a_level_is_no_speck():
+    """A dark flat patch of a real H.264 pair: A holds level 1 with a coded block at 0, B holds 1
+    with one column at 2 (the codec's update of that block, deblocked). Every difference is one
+    level. Their variance is the rounding's, so they carry no gain: the window's fit takes an offset,
+    never a gain of a few thousandths that makes the column a change of 216 levels ("1x16 px, 476x
+    the noise")."""
+    a = np.ones((64, 64), np.uint8)
+    a[23:39, 27:35] = 0
+    b = np.ones((64, 64), np.uint8)
+    b[23:39, 26] = 2
+    clip = (-1.0, 250.0)
+    found = confirmed(a, b, [(50.0, 24, 21, 14, 22)], shift=(0.0, 0.0), lsb=(1.0, 1.0), clip_a=clip,
+                      clip_b=clip, floor=0.41, edge_slack=0.8)
+    assert found == []

@@ -30,7 +30,7 @@ import numpy as np
 from .noise_floor import _robust_sigma
 
 BLOCK = 8             # codecs' transform block (JPEG, MPEG-1/2, H.264's macroblocks hold 2x2 of them)
-COPIED_SHARE = 0.05   # a pair with this share of its textured blocks bit-identical: frames of one stream
+COPIED_SHARE = 0.01   # a pair with this share of its textured blocks bit-identical: frames of one stream
 COPIED_MIN = 16       # ... and at least this many such blocks
 COPIES_OVER_TIES = 10  # ... and this many times the blocks that independent pixel ties would tie
 GRID = 4              # the coded noise is measured per cell of a GRID x GRID grid, the median taken

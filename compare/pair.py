@@ -422,7 +422,8 @@ def stored_dn(a: Image, b: Image) -> float:
 def _codec_note(a: Side, b: Side, an: Analysis) -> str:
     lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None and s.codec.in_floor]
     if (not lossy or not an.codec_bound) and an.copied_blocks > 0:  # PNGs of decoded video (cause 29)
-        return f"; within the video codec's noise ({100 * an.copied_blocks:.0f} % of blocks copied: frames of one stream)"
+        return (f"; within the codec's noise in the blocks it coded ({100 * an.copied_blocks:.0f} % of blocks "
+                f"bit-identical: decoded frames of a block codec)")
     if not lossy or not an.codec_bound:
         return ""
     q = ", ".join(f"{n} {c.label}" for n, c in lossy)

@@ -176,9 +176,8 @@ def coded_noise(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, blocks: C
     ``GRID`` x ``GRID`` grid, the robust sigma of the samples in coded blocks about their level's
     median (the cell's coded samples ordered by level and cut into parts of ``LEVEL_PART``: an
     edit of the tone curve is a function of the level and leaves nothing, a codec's error is not
-    and keeps its spread); the median over the
-    cells with ``CELL_SAMPLES`` of them. 0 when the coded blocks lie in fewer than ``CELLS_SHARE``
-    of the cells holding texture."""
+    and keeps its spread); the median over the cells with ``CELL_SAMPLES`` of them. 0 when the
+    coded blocks lie in fewer than ``CELLS_SHARE`` of the cells holding texture."""
     h, w = smooth.shape
     ys, xs = np.divmod(at, w)
     kinds = blocks.kind

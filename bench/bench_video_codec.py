@@ -120,8 +120,8 @@ def _moving(frames: np.ndarray, dn: int) -> np.ndarray:
 
 
 def _carried(p: Path, q: Path, i: int, dn: int) -> bool:
-    """Whether decoded frames ``i`` and ``i + 1`` still carry the disc's move: the pixels it entered
-    brightened and those it left darkened by a mean of at least ``dn / 4`` together with ``dn / 4``
+    """Whether decoded frames ``i`` and ``i + 1`` still carry the disc's move: the mean brightening
+    of the pixels it entered and the mean darkening of those it left add up to at least ``dn / 2``
     (a codec may copy the blocks it moved through from the reference: then no comparison can see it)."""
     a, b = (cv2.imread(str(x), cv2.IMREAD_GRAYSCALE).astype(np.float64) for x in (p, q))
     was, now = _disc(a.shape, i), _disc(a.shape, i + 1)

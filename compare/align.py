@@ -51,7 +51,7 @@ from .changes import (
     tiled_band_energies,
 )
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
-from .copied_blocks import coded_blocks, coded_noise
+from .copied_blocks import coded_blocks, coded_cells, coded_noise
 from .focus import (
     FINE_TILE,
     FineEnergies,
@@ -401,6 +401,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
 
     at = np.flatnonzero(sub)  # the fit's samples: x.ravel()[at] is x[sub] (C order), without a mask pass
     any_sub = at.size > 0
+    # frames of one stream: where among the samples the codec coded (every channel alike)
+    cells = coded_cells(at, (h, w), blocks, factor) if blocks is not None and any_sub else None
 
     def pick(x: np.ndarray) -> np.ndarray:
         return x.ravel().take(at)
@@ -440,7 +442,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA, gains=(1.0, k_map)) * lv
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         # frames of one video stream: the noise of the blocks its codec coded
-        vf = coded_noise(smooth, sa15, at, blocks, factor) if blocks is not None and any_sub else 0.0
+        vf = coded_noise(smooth, sa15, at, cells) if cells is not None else 0.0
         video = vf > max(cf, s_sigma)
         cf = max(cf, vf)
         bound = cf > s_sigma

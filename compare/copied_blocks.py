@@ -12,9 +12,9 @@ pair are frames of one stream: their frame-to-frame residual is nil where the co
 codec's error where it coded. Measured over all samples its robust spread falls to the rounding's
 (most samples are ties), and each coded block then reads as a change (cause 29).
 
-:func:`coded_blocks` finds the copied blocks; :func:`coded_noise` measures the noise where the
-codec coded: the smoothed residual's robust sigma over the coded blocks, per cell of a coarse grid,
-about each level's median (a tone edit of part of a frame follows the level, a codec's error does
+:func:`coded_blocks` finds the copied blocks, :func:`coded_cells` where the codec coded among a
+comparison's samples; :func:`coded_noise` measures the noise there: the smoothed residual's
+robust sigma over the coded blocks, per cell of a coarse grid, about each level's median (a tone edit of part of a frame follows the level, a codec's error does
 not), the median over the cells. A change cannot set it: the coded blocks must lie in at least
 half of the cells that hold texture (an edited object, a car moving through a still street, a
 speck are confined to a few cells; a codec codes blocks all over a textured frame), and a change
@@ -169,16 +169,14 @@ def _block_counts(x: np.ndarray, hb: int, wb: int) -> np.ndarray:
     return np.rint(means.astype(np.float64) * (n / 255.0)).astype(np.int64)
 
 
-def coded_noise(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, blocks: CodedBlocks, factor: int) -> float:
-    """The noise of the blocks a codec coded, in ``smooth``'s units (the smoothed residual at the
-    working scale, ``factor`` full-resolution pixels per pixel; ``level`` A's smoothed level there;
-    ``at`` their samples, flat indices; ``blocks`` from :func:`coded_blocks`): per cell of a
-    ``GRID`` x ``GRID`` grid, the robust sigma of the samples in coded blocks about their level's
-    median (the cell's coded samples ordered by level and cut into parts of ``LEVEL_PART``: an
-    edit of the tone curve is a function of the level and leaves nothing, a codec's error is not
-    and keeps its spread); the median over the cells with ``CELL_SAMPLES`` of them. 0 when the
-    coded blocks lie in fewer than ``CELLS_SHARE`` of the cells holding texture."""
-    h, w = smooth.shape
+def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, factor: int) -> list[np.ndarray] | None:
+    """Where the codec coded, among the samples ``at`` (flat indices) of a working image of
+    ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`):
+    per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
+    ``at``. None when those cells are fewer than ``CELLS_SHARE`` of the cells holding texture: the
+    coded blocks are too confined to tell a codec's error from a change. The same for every channel
+    of a pair: computed once."""
+    h, w = shape
     ys, xs = np.divmod(at, w)
     kinds = blocks.kind
     ox, oy = blocks.phase  # samples before the grid's first full block or past its last one: none
@@ -187,22 +185,32 @@ def coded_noise(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, blocks: C
     inside = (by >= 0) & (by < kinds.shape[0]) & (bx >= 0) & (bx < kinds.shape[1])
     kind = np.where(inside, kinds[np.clip(by, 0, kinds.shape[0] - 1), np.clip(bx, 0, kinds.shape[1] - 1)], 0)
     cell = (ys * GRID // h) * GRID + xs * GRID // w
-    values = smooth.ravel().take(at)
-    levels = level.ravel().take(at)
-    textured_cells, figures = 0, []
+    textured_cells, cells = 0, []
     for c in range(GRID * GRID):
         here = cell == c
-        kc = kind[here]
-        if not np.any(kc):
+        if not np.any(kind[here]):
             continue
         textured_cells += 1
-        coded = kc == 1
-        if np.count_nonzero(coded) < CELL_SAMPLES:
-            continue
-        v, lv = values[here][coded], levels[here][coded]
+        coded = np.flatnonzero(here & (kind == 1))
+        if coded.size >= CELL_SAMPLES:
+            cells.append(coded)
+    if not cells or len(cells) < CELLS_SHARE * textured_cells:
+        return None
+    return cells
+
+
+def coded_noise(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, cells: list[np.ndarray]) -> float:
+    """The noise of the blocks a codec coded, in ``smooth``'s units (the smoothed residual at the
+    working scale; ``level`` A's smoothed level there; ``at`` their samples, flat indices;
+    ``cells`` from :func:`coded_cells`): per cell, the robust sigma of its coded samples about
+    their level's median (the cell's coded samples ordered by level and cut into parts of
+    ``LEVEL_PART``: an edit of the tone curve is a function of the level and leaves nothing, a
+    codec's error is not and keeps its spread); the median over the cells."""
+    values = smooth.ravel().take(at)
+    levels = level.ravel().take(at)
+    figures = []
+    for where in cells:
+        v, lv = values[where], levels[where]
         parts = np.array_split(np.argsort(lv, kind="stable"), max(1, lv.size // LEVEL_PART))
-        about = np.concatenate([v[p] - np.median(v[p]) for p in parts if p.size])
-        figures.append(_robust_sigma(about))
-    if not figures or len(figures) < CELLS_SHARE * textured_cells:
-        return 0.0
+        figures.append(_robust_sigma(np.concatenate([v[p] - np.median(v[p]) for p in parts if p.size])))
     return float(np.median(figures))

@@ -15,7 +15,26 @@ and the full-resolution speck test reads it).
   (an I-frame every ``g`` frames; ``zl``: ``-tune zerolatency -bf 0``), decoded by ffmpeg; the
   green plane of each decoded frame is the gray frame.
 
-Each row is consecutive decoded frames (every pair is truly the same field) and how many read
+Two more tables, real streams only:
+
+* **A traffic camera's own stream** -- the 51 frames ``bgslibrary`` ships as its demo input
+  (``dataset/frames``: a fixed Washington State DOT camera over the I-5 motorway, 320 x 240, as
+  decoded from that camera's lossy stream; 54-98 % of the textured 8x8 blocks of two frames are
+  bit-identical). Three windows where nothing moves over the 51 frames (the trees and the
+  embankment at the left, the sky and the tree line at the top; blurred at 1.5 px no frame is
+  further than ``STILL_DN`` from the frames' per-pixel median anywhere in them: 19-24 levels, at a
+  colour fringe the codec re-codes, against 100-130 on the carriageway): every pair there
+  is truly the same field, and the count is of pairs read ``same``. Two windows on the carriageway:
+  the count is of pairs read ``different`` among those where a vehicle moved (the two frames,
+  blurred, differ by at least ``VEHICLE_DN`` somewhere in the window). Frames 1 and 3 apart, and
+  10 apart.
+* **Time-lapses through H.264** -- two real time-lapses of the tuning set whose cells move all
+  over the field (the CIL 11813 yeast nuclei, 30 frames; the T98G phase-contrast frames), as
+  PNG and as H.264 at CRF 23-35: every consecutive pair is truly different, and the count is of
+  pairs read ``different`` (the guard: a codec's noise measured on a stream whose every cell
+  changed must not hide the change).
+
+Each row of the first table is consecutive decoded frames (every pair is truly the same field) and how many read
 ``same``. The rows marked *moving* are the same streams with one object moving through the still
 field -- a disc 10 px across, ``MOVE_DN`` levels brighter than the frame there, 3 px further each
 frame (a car through a still street): every pair of those is truly different, and the count is of
@@ -46,6 +65,15 @@ H264 = ((18, 250, False), (23, 250, False), (28, 250, False), (28, 4, True), (30
 JPEG_QUALITIES = (50, 60, 70, 80, 90)
 MOVE_DN = (25, 60)       # the moving disc's contrast, 8-bit levels
 MOVE_CODECS = ((23, 250, False), (28, 250, False), (35, 5, False), (35, 250, False), (40, 10, False))
+# a traffic camera's own decoded stream (bgslibrary's demo frames): the repository's pinned snapshot
+BGS = ("andrewssobral/bgslibrary", "4622bc9cded1c5504cec6db47db07b3e3c782ecc", 51)
+BGS_STILL = {"trees and embankment": (0, 130, 112, 110), "tree line, top left": (0, 0, 130, 40),
+             "sky and tree line, top right": (130, 0, 190, 35)}   # x, y, w, h
+BGS_ROAD = {"carriageway": (130, 60, 120, 100), "far lanes": (0, 80, 110, 50)}
+BGS_LAGS = (1, 3, 10)
+STILL_DN = 25     # a still window: no frame further than this from the per-pixel median (blurred; 19-24 in them)
+VEHICLE_DN = 30   # a vehicle moved: the two frames (blurred) differ by this somewhere in the window
+TIMELAPSE_CODECS = ((23, 250), (28, 250), (35, 250), (35, 5))
 
 
 def _ffmpeg(given: str | None) -> str:
@@ -151,11 +179,72 @@ def _mjpg(frames: np.ndarray, d: Path, q: int) -> list[Path]:
     return out
 
 
+def _bgs_frames(cache: Path, mirrors: str) -> list[np.ndarray] | None:
+    """The traffic camera's 51 frames (BGR), copied once from the snapshot under ``mirrors``."""
+    from bench_real_fetch import git_members
+    repo, rev, n = BGS
+    src = cache / "src-video"
+    src.mkdir(parents=True, exist_ok=True)
+    git_members(mirrors, repo, [(rev, f"dataset/frames/{i}.png", f"bgs_frame{i:02d}.png") for i in range(1, n + 1)],
+                str(src), print)
+    frames = [cv2.imread(str(src / f"bgs_frame{i:02d}.png")) for i in range(1, n + 1)]
+    return None if any(f is None for f in frames) else frames
+
+
+def _blurred(x: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(x.astype(np.float32), (0, 0), 1.5)
+
+
+def _bgs_rows(frames: list[np.ndarray], work: Path, compare) -> dict[str, tuple[int, int, int]]:
+    """Per window: (pairs read as truth has it, pairs judged, pairs left out: a carriageway pair
+    no vehicle moved in)."""
+    median = np.median(np.stack(frames), axis=0).astype(np.float32)
+    far = np.max([np.abs(_blurred(f.astype(np.float32) - median)).max(axis=2) for f in frames], axis=0)
+    rows = {}
+    for still, windows in ((True, BGS_STILL), (False, BGS_ROAD)):
+        for name, (x, y, w, h) in windows.items():
+            cut = [f[y:y + h, x:x + w] for f in frames]
+            if still:  # the window's own check: nothing moved in it over the whole stream
+                most = float(far[y:y + h, x:x + w].max())
+                assert most < STILL_DN, f"{name}: a frame is {most:.0f} levels from the median"
+            d = work / "bgs" / name.replace(" ", "_").replace(",", "")
+            d.mkdir(parents=True, exist_ok=True)
+            paths = []
+            for i, c in enumerate(cut):
+                p = d / f"f{i + 1:02d}.png"
+                if not p.exists():
+                    cv2.imwrite(str(p), c)
+                paths.append(p)
+            right = judged = apart = 0
+            for lag in BGS_LAGS:
+                for i in range(0, len(cut) - lag, 1 if lag == 1 else lag):
+                    a, b = cut[i], cut[i + lag]
+                    if not still and float(np.abs(_blurred(b) - _blurred(a)).max()) < VEHICLE_DN:
+                        apart += 1
+                        continue
+                    judged += 1
+                    right += (compare(paths[i], paths[i + lag]) == still)
+            rows[name] = (right, judged, apart)
+    return rows
+
+
+def _timelapses(cache: Path) -> dict[str, np.ndarray]:
+    ok, ysl = cv2.imreadmulti(str(cache / "src" / "cil11813_ysl_nuclei.tif"), flags=cv2.IMREAD_UNCHANGED)
+    t98 = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED) for p in sorted((cache / "src2").glob("t98g_t*.tif"))]
+    out = {}
+    if ok and ysl:
+        out["yeast nuclei (CIL 11813)"] = _to8(np.stack(ysl))
+    if t98 and all(t is not None for t in t98):
+        out["T98G phase contrast"] = _to8(np.stack(t98))
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", default=str(ROOT / "out" / "real-cache"), help="bench_real.py's cache (its sources)")
     ap.add_argument("--ffmpeg", help="an ffmpeg with libx264 (default: imageio-ffmpeg's)")
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--mirrors", default="/work/.mirror", help="git snapshots (the search tool's fetch): bgslibrary's")
     args = ap.parse_args(argv)
     from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
@@ -193,6 +282,30 @@ def main(argv=None) -> int:
         cells = [f"{n[f'{s} ok']}/{n[f'{s} ok'] + n[f'{s} bad']}" for s in names]
         print(f"{label:40} {cells[0]:>10} {cells[1]:>14} {cells[2]:>14}"
               + (f"   ({lost[label]} lost the move)" if lost[label] else ""))
+
+    def same(p: Path, q: Path) -> bool:
+        c = compare_files(p, q)
+        if args.show_misses:
+            print(f"  {p.parent.name} {p.name} {q.name}: {c.verdict}: {c.reason[:140]}")
+        return c.verdict in SAME_VERDICTS
+
+    bgs = _bgs_frames(cache, args.mirrors)
+    if bgs is None:
+        print(f"\ntraffic camera: skipped: fetch github:{BGS[0]} under --mirrors")
+    else:
+        print(f"\ntraffic camera's own stream (bgslibrary), frames {', '.join(map(str, BGS_LAGS))} apart")
+        for name, (right, judged, apart) in _bgs_rows(bgs, work, same).items():
+            what = "read same" if name in BGS_STILL else "read different"
+            print(f"{name:40} {right:>4}/{judged:<4} {what}" + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
+    print("\ntime-lapses whose cells move (pairs read different)")
+    for name, frames in _timelapses(cache).items():
+        key = name.split()[0].lower()
+        runs = [("PNG", _lossless(frames, work / "timelapse" / key / "png"))]
+        runs += [(f"H.264 CRF {crf}, GOP {gop}", _h264(ff, frames, work / "timelapse" / key / f"crf{crf}_g{gop}", crf, gop, False))
+                 for crf, gop in TIMELAPSE_CODECS]
+        cells = [f"{label}: {sum(not same(p, q) for p, q in zip(paths, paths[1:]))}/{len(paths) - 1}"
+                 for label, paths in runs]
+        print(f"{name:28} " + " | ".join(cells))
     return 0
 
 

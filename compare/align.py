@@ -401,8 +401,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
 
     at = np.flatnonzero(sub)  # the fit's samples: x.ravel()[at] is x[sub] (C order), without a mask pass
     any_sub = at.size > 0
-    # frames of one stream: where among the samples the codec coded (every channel alike)
-    cells = coded_cells(at, (h, w), blocks, factor) if blocks is not None and any_sub else None
+    # frames of one stream: where the codec coded, among every sample the fit could use (not only the
+    # fit's subsample: a cell's count of coded samples must not depend on the frame's size; every channel alike)
+    at_all = np.flatnonzero(fit_mask) if blocks is not None and any_sub else at
+    cells = coded_cells(at_all, (h, w), blocks, factor) if blocks is not None and any_sub else None
 
     def pick(x: np.ndarray) -> np.ndarray:
         return x.ravel().take(at)
@@ -442,7 +444,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         cf = _codec_sigma(codecs, codec_scales, factor, cname, SMOOTH_SIGMA, gains=(1.0, k_map)) * lv
         sa15 = cv2.GaussianBlur(ca, (0, 0), SMOOTH_SIGMA)
         # frames of one video stream: the noise of the blocks its codec coded
-        vf = coded_noise(smooth, sa15, at, cells) if cells is not None else 0.0
+        vf = coded_noise(smooth, sa15, at_all, cells) if cells is not None else 0.0
         video = vf > max(cf, s_sigma)
         cf = max(cf, vf)
         bound = cf > s_sigma

@@ -422,7 +422,9 @@ def stored_dn(a: Image, b: Image) -> float:
 def _codec_note(a: Side, b: Side, an: Analysis) -> str:
     lossy = [(n, s.codec) for n, s in (("A", a), ("B", b)) if s.codec is not None and s.codec.in_floor]
     if (not lossy or not an.codec_bound) and an.copied_blocks > 0:  # PNGs of decoded video (cause 29)
-        return (f"; within the codec's noise in the blocks it coded ({100 * an.copied_blocks:.0f} % of blocks "
+        pct = 100 * an.copied_blocks  # never "100 %" for a share that is not all of them
+        share = f"{pct:.0f}" if pct < 99.5 or an.copied_blocks >= 1.0 else f"{min(pct, 99.9):.1f}"
+        return (f"; within the codec's noise in the blocks it coded ({share} % of blocks "
                 f"bit-identical: decoded frames of a block codec)")
     if not lossy or not an.codec_bound:
         return ""

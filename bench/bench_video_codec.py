@@ -27,7 +27,8 @@ Two more tables, real streams only:
   is truly the same field, and the count is of pairs read ``same``. Two windows on the carriageway:
   the count is of pairs read ``different`` among those where a vehicle moved (the two frames,
   blurred, differ by at least ``VEHICLE_DN`` somewhere in the window). Frames 1 and 3 apart, and
-  10 apart.
+  10 apart. Then the same stream re-encoded by H.264 (colour, CRF ``BGS_H264``), as a web video
+  of such a camera is: two codecs, the camera's flicker carried through the second.
 * **Time-lapses through H.264** -- two real time-lapses of the tuning set whose cells move all
   over the field (the CIL 11813 yeast nuclei, 30 frames; the T98G phase-contrast frames), as
   PNG and as H.264 at CRF 23-35: every consecutive pair is truly different, and the count is of
@@ -71,6 +72,7 @@ BGS_STILL = {"trees and embankment": (0, 130, 112, 110), "tree line, top left": 
              "sky and tree line, top right": (130, 0, 190, 35)}   # x, y, w, h
 BGS_ROAD = {"carriageway": (130, 60, 120, 100), "far lanes": (0, 80, 110, 50)}
 BGS_LAGS = (1, 3, 10)
+BGS_H264 = (23, 28)  # the stream re-encoded at these CRF
 STILL_DN = 25     # a still window: no frame further than this from the per-pixel median (blurred; 19-24 in them)
 VEHICLE_DN = 30   # a vehicle moved: the two frames (blurred) differ by this somewhere in the window
 TIMELAPSE_CODECS = ((23, 250), (28, 250), (35, 250), (35, 5))
@@ -115,7 +117,7 @@ def _sequences(cache: Path) -> dict[str, np.ndarray]:
     return seqs
 
 
-def _h264(ff: str, frames: np.ndarray, d: Path, crf: int, gop: int, zerolatency: bool) -> list[Path]:
+def _h264(ff: str, frames, d: Path, crf: int, gop: int, zerolatency: bool, colour: bool = False) -> list[Path]:
     d.mkdir(parents=True, exist_ok=True)
     dec = [d / f"dec_{i + 1}.png" for i in range(len(frames))]
     if all(p.exists() for p in dec):
@@ -126,8 +128,9 @@ def _h264(ff: str, frames: np.ndarray, d: Path, crf: int, gop: int, zerolatency:
     subprocess.run([ff, "-y", "-loglevel", "error", "-framerate", "25", "-i", str(d / "in_%d.png"), "-c:v", "libx264",
                     "-crf", str(crf), "-g", str(gop), *extra, "-pix_fmt", "yuv420p", str(d / "v.mp4")], check=True)
     subprocess.run([ff, "-y", "-loglevel", "error", "-i", str(d / "v.mp4"), str(d / "dec_%d.png")], check=True)
-    for p in dec:
-        cv2.imwrite(str(p), cv2.imread(str(p))[:, :, 1])
+    if not colour:
+        for p in dec:
+            cv2.imwrite(str(p), cv2.imread(str(p))[:, :, 1])
     return dec
 
 
@@ -297,6 +300,13 @@ def main(argv=None) -> int:
         for name, (right, judged, apart) in _bgs_rows(bgs, work, same).items():
             what = "read same" if name in BGS_STILL else "read different"
             print(f"{name:40} {right:>4}/{judged:<4} {what}" + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
+        for crf in BGS_H264:  # that stream re-encoded, as a web video of the camera would be
+            dec = _h264(ff, bgs, work / "bgs-h264" / f"crf{crf}", crf, 250, False, colour=True)
+            frames = [cv2.imread(str(p)) for p in dec]
+            print(f"the same stream through H.264 CRF {crf}, GOP 250 (colour)")
+            for name, (right, judged, apart) in _bgs_rows(frames, work / "bgs-h264" / f"crf{crf}", same).items():
+                what = "read same" if name in BGS_STILL else "read different"
+                print(f"  {name:38} {right:>4}/{judged:<4} {what}" + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
     print("\ntime-lapses whose cells move (pairs read different)")
     for name, frames in _timelapses(cache).items():
         key = name.split()[0].lower()

@@ -175,14 +175,18 @@ def _block_counts(x: np.ndarray, hb: int, wb: int) -> np.ndarray:
 
 def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, factor: int) -> list[np.ndarray] | None:
     """Where the codec coded, among the samples ``at`` (flat indices) of a working image of
-    ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`):
-    per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
+    ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`),
+    in coded blocks beside a copied one: per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
     ``at``. None when those cells are fewer than ``CELLS_SHARE`` of the cells holding texture: the
     coded blocks are too confined to tell a codec's error from a change. The same for every channel
     of a pair: computed once."""
     h, w = shape
     ys, xs = np.divmod(at, w)
-    kinds = blocks.kind
+    # a coded block shows the codec's error only beside a block it copied: one whose neighbours
+    # were all re-coded lies inside a region that changed whole (an object, half a noiseless
+    # frame shifted by a row), which is a change as much as a codec's error
+    beside = cv2.dilate((blocks.kind == 2).astype(np.uint8), np.ones((3, 3), np.uint8))
+    kinds = np.where((blocks.kind == 1) & (beside == 0), 3, blocks.kind)  # 3: textured, not judged
     ox, oy = blocks.phase  # samples before the grid's first full block or past its last one: none
     by = (ys * factor - oy) // BLOCK
     bx = (xs * factor - ox) // BLOCK

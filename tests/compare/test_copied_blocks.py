@@ -254,3 +254,31 @@ def test_a_large_frame_counts_every_coded_sample_not_the_fits_subsample():
     c = compare_arrays(a, b)
     assert c.verdict in SAME_VERDICTS, c.reason
     assert "(98 % of blocks bit-identical" in c.reason
+
+
+def test_half_a_noiseless_frame_shifted_by_a_row_is_no_codec_at_work():
+    # every block of the top half is bit-identical, every textured one below re-coded: only the
+    # re-coded blocks beside a copied one are taken for the codec's error (with all of them the
+    # shift set its own noise and read "same")
+    img = data.text()
+    r = img.shape[0] // 2
+    dup = np.concatenate([img[:r], img[r:r + 1], img[r:-1]])
+    blocks = coded_blocks(img, dup)
+    assert blocks is not None  # a noiseless pair looks like one stream
+    at = np.arange(img.size)
+    judged = np.concatenate(coded_cells(at, img.shape, blocks, 1))
+    rows = np.unique(judged // img.shape[1] // BLOCK)
+    assert rows.tolist() == [r // BLOCK]  # the block row the edit's edge crosses, beside the copied rows above
+    c = compare_arrays(img, dup)
+    assert c.verdict == "different", c.reason
+
+
+def test_a_region_re_coded_whole_is_not_the_codecs_error():
+    kind = np.full((8, 8), 2, np.uint8)
+    kind[2:7, 2:7] = 1  # an object re-coded whole: its inner 3x3 blocks have no copied neighbour
+    blocks = CodedBlocks(kind=kind, phase=(0, 0), copied=float(np.mean(kind == 2)))
+    at = np.arange(64 * 64)
+    judged = np.unique(np.concatenate(coded_cells(at, (64, 64), blocks, 1) or [np.array([], int)]))
+    by, bx = np.divmod(judged, 64)
+    got = {(int(y), int(x)) for y, x in zip(by // BLOCK, bx // BLOCK)}
+    assert got == {(y, x) for y in range(2, 7) for x in range(2, 7)} - {(y, x) for y in range(3, 6) for x in range(3, 6)}

@@ -36,6 +36,7 @@ BLOCK = 8             # codecs' transform block (JPEG, MPEG-1/2, H.264's macrobl
 COPIED_SHARE = 0.01   # a pair with this share of its textured blocks bit-identical: frames of one stream
 COPIED_MIN = 16       # ... and at least this many such blocks
 COPIES_OVER_TIES = 10  # ... and this many times the blocks that independent pixel ties would tie
+WHOLE_CELL = 16       # a cell of this many textured blocks, re-coded whole, shows no codec at work
 GRID = 4              # the coded noise is measured per cell of a GRID x GRID grid, the median taken
 CELL_SAMPLES = 32     # a cell's figure needs this many coded samples
 CELLS_SHARE = 0.5     # ... and the coded blocks must lie in this share of the cells that hold texture
@@ -175,18 +176,15 @@ def _block_counts(x: np.ndarray, hb: int, wb: int) -> np.ndarray:
 
 def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, factor: int) -> list[np.ndarray] | None:
     """Where the codec coded, among the samples ``at`` (flat indices) of a working image of
-    ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`),
-    in coded blocks beside a copied one: per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
-    ``at``. None when those cells are fewer than ``CELLS_SHARE`` of the cells holding texture: the
+    ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`):
+    per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
+    ``at`` -- but not a cell of ``WHOLE_CELL`` textured blocks or more re-coded whole (fewer copies
+    than ``COPIED_SHARE``): a change filled it. None when those cells are fewer than ``CELLS_SHARE`` of the cells holding texture: the
     coded blocks are too confined to tell a codec's error from a change. The same for every channel
     of a pair: computed once."""
     h, w = shape
     ys, xs = np.divmod(at, w)
-    # a coded block shows the codec's error only beside a block it copied: one whose neighbours
-    # were all re-coded lies inside a region that changed whole (an object, half a noiseless
-    # frame shifted by a row), which is a change as much as a codec's error
-    beside = cv2.dilate((blocks.kind == 2).astype(np.uint8), np.ones((3, 3), np.uint8))
-    kinds = np.where((blocks.kind == 1) & (beside == 0), 3, blocks.kind)  # 3: textured, not judged
+    kinds = blocks.kind
     ox, oy = blocks.phase  # samples before the grid's first full block or past its last one: none
     by = (ys * factor - oy) // BLOCK
     bx = (xs * factor - ox) // BLOCK
@@ -194,13 +192,19 @@ def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, fac
     kind = np.where(inside, kinds[np.clip(by, 0, kinds.shape[0] - 1), np.clip(bx, 0, kinds.shape[1] - 1)], 0)
     cell = (ys * GRID // h) * GRID + xs * GRID // w
     textured_cells, cells = 0, []
+    per_block = max(1, BLOCK // factor) ** 2  # a block's samples at this scale
     for c in range(GRID * GRID):
         here = cell == c
-        if not np.any(kind[here]):
+        textured = np.count_nonzero(kind[here])
+        if not textured:
             continue
         textured_cells += 1
         coded = np.flatnonzero(here & (kind == 1))
-        if coded.size >= CELL_SAMPLES:
+        # a cell of WHOLE_CELL textured blocks or more that the "codec" re-coded whole (fewer
+        # copies than a stream's share) shows no codec at work: a change filled it (half a noiseless
+        # frame shifted by a row, a tone edit of half a page) and would set its own noise
+        whole = textured - coded.size < max(1.0, COPIED_SHARE * textured) and textured >= WHOLE_CELL * per_block
+        if coded.size >= CELL_SAMPLES and not whole:
             cells.append(coded)
     if not cells or len(cells) < CELLS_SHARE * textured_cells:
         return None

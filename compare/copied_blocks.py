@@ -222,9 +222,13 @@ def coded_noise(smooth: np.ndarray, level: np.ndarray, at: np.ndarray, cells: li
     levels = level.ravel().take(at)
     figures = []
     for where in cells:
-        v, lv = values[where], levels[where]
-        parts = np.array_split(np.argsort(lv, kind="stable"), max(1, lv.size // LEVEL_PART))
-        figures.append(trimmed_rms(np.concatenate([v[p] - np.median(v[p]) for p in parts if p.size])))
+        v = values[where][np.argsort(levels[where], kind="stable")]
+        # parts of LEVEL_PART by level, as np.array_split cuts them (the longer first), their medians at once
+        k = max(1, v.size // LEVEL_PART)
+        q, r = divmod(v.size, k)
+        long, short = v[:r * (q + 1)].reshape(r, q + 1), v[r * (q + 1):].reshape(k - r, q)
+        figures.append(trimmed_rms(np.concatenate([(x - np.median(x, axis=1, keepdims=True)).ravel()
+                                                   for x in (long, short) if x.size])))
     return float(np.median(figures))
 
 

@@ -13,17 +13,19 @@ codec's error where it coded. Measured over all samples its robust spread falls 
 (most samples are ties), and each coded block then reads as a change (cause 29).
 
 :func:`coded_blocks` finds the copied blocks, :func:`coded_cells` where the codec coded among a
-comparison's samples; :func:`coded_noise` measures the noise there: the smoothed residual's
-spread over the coded blocks, per cell of a coarse grid, about each level's median (a tone edit of part of a frame follows the level, a codec's error does
-not), the median over the cells. The spread is the root mean square with the largest ``TRIM`` of a
-cell's samples left out, not a Gaussian's robust sigma: an encoder codes a block once its error
-has grown past its threshold, so the errors of the coded blocks are heavy-tailed (a few blocks
-re-coded by several quantiser steps among many by one), and a median-based sigma puts their tail
-at 9-13 of itself where a real traffic camera's stream of a still scene re-coded its blocks
-(cause 31). A change cannot set it: the coded blocks must lie in at least
-half of the cells that hold texture (an edited object, a car moving through a still street, a
-speck are confined to a few cells; a codec codes blocks all over a textured frame), and a change
-confined to fewer than half the cells leaves the median to the codec's error.
+comparison's samples; :func:`coded_noise` measures the noise there: the smoothed residual's spread
+over the coded blocks, per cell of a coarse grid, about each level's median (a tone edit of part
+of a frame follows the level, a codec's error does not), the median over the cells. The spread is
+the root mean square with the largest ``TRIM`` of a cell's samples left out, not a Gaussian's
+robust sigma: an encoder re-codes a block once its error has grown past its threshold, so the
+errors of the coded blocks are heavy-tailed (many blocks re-coded by a level or two, a few by ten
+times that), and where a real traffic camera's stream of a still scene re-coded its blocks, a
+median-based sigma put their tail at 9-13 sigmas (cause 31). A change cannot set it: the coded
+blocks must lie in at least half of the cells that hold texture (an edited object, a car moving
+through a still street, a speck are confined to a few cells; a codec codes blocks all over a
+textured frame), a change confined to fewer than half the cells leaves the median to the codec's
+error, and a large cell re-coded whole, without a copy among its blocks, is no codec at work but
+a change that filled it (half a noiseless frame shifted by a row).
 """
 from __future__ import annotations
 
@@ -179,9 +181,9 @@ def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, fac
     ``shape`` (``factor`` full-resolution pixels per pixel; ``blocks`` from :func:`coded_blocks`):
     per cell of a ``GRID`` x ``GRID`` grid with ``CELL_SAMPLES`` such samples, their positions in
     ``at`` -- but not a cell of ``WHOLE_CELL`` textured blocks or more re-coded whole (fewer copies
-    than ``COPIED_SHARE``): a change filled it. None when those cells are fewer than ``CELLS_SHARE`` of the cells holding texture: the
-    coded blocks are too confined to tell a codec's error from a change. The same for every channel
-    of a pair: computed once."""
+    than ``COPIED_SHARE``): a change filled it. None when those cells are fewer than
+    ``CELLS_SHARE`` of the cells holding texture: the coded blocks are too confined to tell a
+    codec's error from a change. The same for every channel of a pair: computed once."""
     h, w = shape
     ys, xs = np.divmod(at, w)
     kinds = blocks.kind
@@ -192,7 +194,7 @@ def coded_cells(at: np.ndarray, shape: tuple[int, int], blocks: CodedBlocks, fac
     kind = np.where(inside, kinds[np.clip(by, 0, kinds.shape[0] - 1), np.clip(bx, 0, kinds.shape[1] - 1)], 0)
     cell = (ys * GRID // h) * GRID + xs * GRID // w
     textured_cells, cells = 0, []
-    per_block = max(1, BLOCK // factor) ** 2  # a block's samples at this scale
+    per_block = max(1.0, BLOCK / factor) ** 2  # a block's samples at this scale
     for c in range(GRID * GRID):
         here = cell == c
         textured = np.count_nonzero(kind[here])

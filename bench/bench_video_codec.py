@@ -190,7 +190,10 @@ def _bgs_frames(cache: Path, mirrors: str) -> list[np.ndarray] | None:
     src.mkdir(parents=True, exist_ok=True)
     git_members(mirrors, repo, [(rev, f"dataset/frames/{i}.png", f"bgs_frame{i:02d}.png") for i in range(1, n + 1)],
                 str(src), print)
-    frames = [cv2.imread(str(src / f"bgs_frame{i:02d}.png")) for i in range(1, n + 1)]
+    paths = [src / f"bgs_frame{i:02d}.png" for i in range(1, n + 1)]
+    if not all(p.exists() for p in paths):
+        return None
+    frames = [cv2.imread(str(p)) for p in paths]
     return None if any(f is None for f in frames) else frames
 
 

@@ -117,7 +117,7 @@ def _sequences(cache: Path) -> dict[str, np.ndarray]:
     return seqs
 
 
-def _h264(ff: str, frames, d: Path, crf: int, gop: int, zerolatency: bool, colour: bool = False) -> list[Path]:
+def _h264(ff: str, frames: np.ndarray | list[np.ndarray], d: Path, crf: int, gop: int, zerolatency: bool, colour: bool = False) -> list[Path]:
     d.mkdir(parents=True, exist_ok=True)
     dec = [d / f"dec_{i + 1}.png" for i in range(len(frames))]
     if all(p.exists() for p in dec):
@@ -201,9 +201,9 @@ def _blurred(x: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(x.astype(np.float32), (0, 0), 1.5)
 
 
-def _bgs_rows(frames: list[np.ndarray], work: Path, compare) -> dict[str, tuple[int, int, int]]:
+def _bgs_rows(frames: list[np.ndarray], work: Path, right) -> dict[str, tuple[int, int, int]]:
     """Per window: (pairs read as truth has it, pairs judged, pairs left out: a carriageway pair
-    no vehicle moved in)."""
+    no vehicle moved in); ``right(a, b, same)`` compares two files against the truth."""
     median = np.median(np.stack(frames), axis=0).astype(np.float32)
     far = np.max([np.abs(_blurred(f.astype(np.float32) - median)).max(axis=2) for f in frames], axis=0)
     rows = {}
@@ -221,16 +221,16 @@ def _bgs_rows(frames: list[np.ndarray], work: Path, compare) -> dict[str, tuple[
                 if not p.exists():
                     cv2.imwrite(str(p), c)
                 paths.append(p)
-            right = judged = apart = 0
+            blurred = None if still else [_blurred(c) for c in cut]  # each frame once
+            good = judged = apart = 0
             for lag in BGS_LAGS:
                 for i in range(0, len(cut) - lag, 1 if lag == 1 else lag):
-                    a, b = cut[i], cut[i + lag]
-                    if not still and float(np.abs(_blurred(b) - _blurred(a)).max()) < VEHICLE_DN:
+                    if blurred is not None and float(np.abs(blurred[i + lag] - blurred[i]).max()) < VEHICLE_DN:
                         apart += 1
                         continue
                     judged += 1
-                    right += (compare(paths[i], paths[i + lag]) == still)
-            rows[name] = (right, judged, apart)
+                    good += right(paths[i], paths[i + lag], still)
+            rows[name] = (good, judged, apart)
     return rows
 
 
@@ -289,34 +289,36 @@ def main(argv=None) -> int:
         print(f"{label:40} {cells[0]:>10} {cells[1]:>14} {cells[2]:>14}"
               + (f"   ({lost[label]} lost the move)" if lost[label] else ""))
 
-    def same(p: Path, q: Path) -> bool:
+    def right(p: Path, q: Path, truth_same: bool) -> bool:
         c = compare_files(p, q)
-        if args.show_misses:
-            print(f"  {p.parent.name} {p.name} {q.name}: {c.verdict}: {c.reason[:140]}")
-        return c.verdict in SAME_VERDICTS
+        ok = (c.verdict in SAME_VERDICTS) == truth_same
+        if not ok and args.show_misses:
+            print(f"miss: {p.parent.name} {p.name} {q.name}: {c.verdict}: {c.reason[:140]}")
+        return ok
+
+    def table(rows: dict[str, tuple[int, int, int]], indent: str = "") -> None:
+        for name, (good, judged, apart) in rows.items():
+            what = "read same" if name in BGS_STILL else "read different"
+            print(f"{indent}{name:{40 - len(indent)}} {good:>4}/{judged:<4} {what}"
+                  + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
 
     bgs = _bgs_frames(cache, args.mirrors)
     if bgs is None:
         print(f"\ntraffic camera: skipped: fetch github:{BGS[0]} under --mirrors")
     else:
         print(f"\ntraffic camera's own stream (bgslibrary), frames {', '.join(map(str, BGS_LAGS))} apart")
-        for name, (right, judged, apart) in _bgs_rows(bgs, work, same).items():
-            what = "read same" if name in BGS_STILL else "read different"
-            print(f"{name:40} {right:>4}/{judged:<4} {what}" + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
+        table(_bgs_rows(bgs, work, right))
         for crf in BGS_H264:  # that stream re-encoded, as a web video of the camera would be
             dec = _h264(ff, bgs, work / "bgs-h264" / f"crf{crf}", crf, 250, False, colour=True)
-            frames = [cv2.imread(str(p)) for p in dec]
             print(f"the same stream through H.264 CRF {crf}, GOP 250 (colour)")
-            for name, (right, judged, apart) in _bgs_rows(frames, work / "bgs-h264" / f"crf{crf}", same).items():
-                what = "read same" if name in BGS_STILL else "read different"
-                print(f"  {name:38} {right:>4}/{judged:<4} {what}" + (f"   ({apart} pairs no vehicle moved in)" if apart else ""))
+            table(_bgs_rows([cv2.imread(str(p)) for p in dec], work / "bgs-h264" / f"crf{crf}", right), "  ")
     print("\ntime-lapses whose cells move (pairs read different)")
     for name, frames in _timelapses(cache).items():
         key = name.split()[0].lower()
         runs = [("PNG", _lossless(frames, work / "timelapse" / key / "png"))]
         runs += [(f"H.264 CRF {crf}, GOP {gop}", _h264(ff, frames, work / "timelapse" / key / f"crf{crf}_g{gop}", crf, gop, False))
                  for crf, gop in TIMELAPSE_CODECS]
-        cells = [f"{label}: {sum(not same(p, q) for p, q in zip(paths, paths[1:]))}/{len(paths) - 1}"
+        cells = [f"{label}: {sum(right(p, q, False) for p, q in zip(paths, paths[1:]))}/{len(paths) - 1}"
                  for label, paths in runs]
         print(f"{name:28} " + " | ".join(cells))
     return 0

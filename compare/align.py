@@ -403,8 +403,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     any_sub = at.size > 0
     # frames of one stream: where the codec coded, among every sample the fit could use (not only the
     # fit's subsample: a cell's count of coded samples must not depend on the frame's size; every channel alike)
-    at_all = np.flatnonzero(fit_mask) if blocks is not None and any_sub else at
-    cells = coded_cells(at_all, (h, w), blocks, factor) if blocks is not None and any_sub else None
+    at_all, cells = at, None
+    if blocks is not None and any_sub:
+        at_all = np.flatnonzero(fit_mask)
+        cells = coded_cells(at_all, (h, w), blocks, factor)
 
     def pick(x: np.ndarray) -> np.ndarray:
         return x.ravel().take(at)

@@ -20,7 +20,7 @@ the root mean square with the largest ``TRIM`` of a cell's samples left out, not
 robust sigma: an encoder re-codes a block once its error has grown past its threshold, so the
 errors of the coded blocks are heavy-tailed (many blocks re-coded by a level or two, a few by ten
 times that), and where a real traffic camera's stream of a still scene re-coded its blocks, a
-median-based sigma put their tail at 9-13 sigmas (cause 31). A change cannot set it: the coded
+median-based sigma put their tail at up to 13 sigmas (cause 31). A change cannot set it: the coded
 blocks must lie in at least half of the cells that hold texture (an edited object, a car moving
 through a still street, a speck are confined to a few cells; a codec codes blocks all over a
 textured frame), a change confined to fewer than half the cells leaves the median to the codec's

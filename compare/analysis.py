@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .changes import Region
 from .focus import TileFocus
+from .zoom import Similarity
 
 __all__ = ["Analysis"]
 
@@ -45,6 +46,8 @@ class Analysis:
     channel_order: tuple[int, ...] | None = None  # B's channel c is A's channel_order[c] (None: as stored)
     levels_map: tuple[float, float] | None = None  # (G, O): B's stored values were G A + O, mapped onto A's
     #                                    before judging (compare.levels.range_map); None: not mapped
+    zoom: Similarity | None = None     # compare.zoom.Similarity: a magnification (or rotation) both sides
+    #                                    were resampled half-way by before judging; None: none found
 
     @property
     def by_level(self) -> bool:
@@ -93,4 +96,5 @@ class Analysis:
             "channel_order": None if self.channel_order is None else ["BGR"[i] for i in self.channel_order],
             "levels_map": None if self.levels_map is None else {"gain": float(f"{self.levels_map[0]:.6g}"),
                                                                  "offset": float(f"{self.levels_map[1]:.6g}")},
+            "zoom": None if self.zoom is None else self.zoom.to_json(),
         }

@@ -244,6 +244,8 @@ def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
     dx, dy = an.shift
     if math.hypot(dx, dy) >= 0.5:
         words.append(f"shifted ({dx:+.1f}, {dy:+.1f}) px")
+    if an.zoom is not None:
+        words.append(an.zoom.words())
     return words
 
 

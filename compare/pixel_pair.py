@@ -243,9 +243,9 @@ def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarra
             if works[0] is not None and works[1] is not None and works[0].shape == works[1].shape:
                 # the working images the analysis takes anyway (a 5 MP pair's lumas cost 50 ms more)
                 sim = similarity(*(x if x.ndim == 2 else cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) for x in works),
-                                 scale=a_pixels.shape[1] / works[0].shape[1])
+                                 scale=a_pixels.shape[1] / works[0].shape[1], max_px=thresholds.max_shift)
             else:
-                sim = similarity(*kw["lumas"])
+                sim = similarity(*kw["lumas"], max_px=thresholds.max_shift)
             if sim is not None:
                 a_pixels, b_pixels = undo(a_pixels, sim, -0.5), undo(b_pixels, sim, 0.5)
                 kw["lumas"] = (undo(kw["lumas"][0], sim, -0.5), undo(kw["lumas"][1], sim, 0.5))

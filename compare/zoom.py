@@ -12,7 +12,8 @@ one similarity to them: ``d(p) = t + M (p - c)``, ``M = [[s, -r], [r, s]]`` (``s
 fit explains it: the tiles' scatter about the fit must be at most ``EXPLAINED`` of the spread the
 similarity's own part gives them, with ``Z_SCALE`` standard errors of ``s`` or ``r`` -- cells that crawl
 each their own way fit no similarity. A similarity whose largest displacement in the frame is under
-``MIN_PX`` is left to the registration's edge slack; one over ``MAX_PX`` is no drift of the optics.
+``MIN_PX`` is left to the registration's edge slack; one over ``max_px`` (the verdict's ``max_shift``,
+4 px: a zoom is held to what a translation is) is no drift of the optics and is judged as it is.
 :func:`undo` resamples both sides half-way (each by half of the similarity's own part, as the
 registration does for a translation): both take the same interpolation blur, and the translation
 is left for the registration to find.
@@ -34,7 +35,7 @@ SMOOTH = 1.5       # working pixels: both sides' smoothing before the displaceme
 EXPLAINED = 0.5    # scatter about the fit, at most this part of the similarity's own spread
 Z_SCALE = 8.0      # standard errors of the scale (or rotation) a similarity needs
 MIN_PX = 0.6       # full-resolution pixels: the largest displacement the similarity gives, at least
-MAX_PX = 8.0       # ... and at most (beyond: another magnification, not a drift)
+MAX_PX = 4.0       # ... and at most, by default (the verdict's max_shift: what a translation may reach)
 REFINE = 3         # passes that refine the fit on the two sides met half-way
 
 
@@ -118,9 +119,9 @@ def _fit(pts: np.ndarray, c: tuple[float, float]):
     return beta, res.reshape(2, n).T, math.sqrt(max(cov[2, 2], 0.0)), math.sqrt(max(cov[3, 3], 0.0))
 
 
-def similarity(ya: np.ndarray, yb: np.ndarray, *, scale: float = 1.0) -> Similarity | None:
+def similarity(ya: np.ndarray, yb: np.ndarray, *, scale: float = 1.0, max_px: float = MAX_PX) -> Similarity | None:
     """The similarity between two same-size lumas (B's content against A's) when one explains their
-    tiles' displacements and it reaches ``MIN_PX``-``MAX_PX`` full-resolution pixels; else None.
+    tiles' displacements and it reaches ``MIN_PX``-``max_px`` full-resolution pixels; else None.
     ``scale``: full-resolution pixels per pixel of the lumas given (the analysis's working images)."""
     if ya.shape != yb.shape or min(ya.shape) < 2 * TILE:
         return None
@@ -151,7 +152,7 @@ def similarity(ya: np.ndarray, yb: np.ndarray, *, scale: float = 1.0) -> Similar
     if spread <= 0 or scatter > EXPLAINED * spread:
         return None
     reach = math.hypot(s, r) * math.hypot(*c) * k
-    if not MIN_PX <= reach <= MAX_PX:
+    if not MIN_PX <= reach <= max_px:
         return None
     # phase correlation's sub-pixel peak leans towards whole pixels (a 0.3 % zoom of a real shot read
     # 0.22 %): the fit is refined on the tiles of the two met half-way, until it moves by under 0.05 px

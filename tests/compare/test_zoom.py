@@ -79,7 +79,7 @@ def test_a_zoomed_shot_against_the_mean_reads_same_with_its_magnification():
     c = compare_arrays(shot, z)
     assert c.verdict in SAME_VERDICTS, c.reason
     assert "magnification differs by +0.3" in c.reason
-    j = c.to_json()["zoom"] if "zoom" in c.to_json() else c.analysis.to_json()["zoom"]
+    j = c.to_json()["zoom"]
     assert j["scale"] == pytest.approx(0.0035, abs=3e-4) and j["reach_px"] > 1.0
 
 

@@ -10,7 +10,8 @@ git snapshots under ``--mirrors``, the search tool's ``fetch``; nothing here is 
   microscope, ``Videos/example_vid.m4v`` -- 300 frames of a still slide, 640x480, the camera's own
   H.264 -- and ``Images/example.jpg``, a still of the same field. Frame pairs 1, 10 and 100 apart.
 * ``LaughingOakFarm/CNCMicroscope`` (2a572d5, no licence file): an AmScope MU1003 USB camera on a
-  microscope, 1792x1372 JPEG, pond water: a worm moved between two shots; the stage moved.
+  microscope, 1792x1372 JPEG, pond debris: 25 shots, the stage moved between every two but one
+  (where a worm moved in the field).
 * ``la3lma/focusstack`` (c96074b, the README puts the images under Apache-2.0): a Raspberry Pi
   camera v1 on a microscope, 2592x1944 (JPEG at quality 100 named ``.png``), a pseudoscorpion shot
   every 2 s while the focus was turned: neighbouring shots are a refocus.
@@ -45,9 +46,12 @@ OPENFLEX = ("rwb27/openflexure_microscope_software", "991e1b72b94d796a05caf4c896
 DINO_SAME = ("firstlab_photo.png", "image_20260203_152758.png", "second_image_lab.png", "thirdimage.png")
 DINO_OTHER = ("image_20260203_153818.png", "image_20260127_172625.png")  # the stage moved; a ruler
 AMSCOPE_DIR = "images/mr friendly/20240528/"
-AMSCOPE_PAIRS = (("24-05-28-20-41-45.jpg", "24-05-28-20-42-01.jpg"),  # a worm moved
-                 ("24-05-28-20-43-34.jpg", "24-05-28-20-43-50.jpg"),  # the stage moved
-                 ("24-05-28-20-46-09.jpg", "24-05-28-20-46-30.jpg"))  # the stage moved
+# the session's 25 shots in order: the stage moved between every two (another field of pond debris),
+# except 20-41-45 -> 20-42-01, where a worm moved in one field
+AMSCOPE_SHOTS = tuple(f"24-05-28-20-{t}.jpg" for t in (
+    "12-01", "13-21", "14-29", "14-50", "16-11", "16-39", "17-34", "18-37", "19-22", "19-53", "20-22", "21-10",
+    "22-26", "23-30", "31-22", "33-30", "35-36", "41-45", "42-01", "43-34", "43-50", "46-09", "46-30", "47-40",
+    "50-48"))
 SCORPION_SHOTS = 14           # data/scorpion-lapse/scorpion_lapse_{1..14}.png, focus turned between
 PIVID_LAGS = (1, 10, 100)     # frames apart
 PIVID_STEP = 10               # every 10th frame starts a pair
@@ -107,8 +111,8 @@ def labelled_pairs(mirrors: str, cache: Path, log=print):
                 pairs.append(("Pi camera H.264", f"frame {i} v {i + lag}", frames[i], frames[i + lag], True))
         if still is not None and frames:
             pairs.append(("Pi camera H.264", "frame 0 v its still JPEG", frames[0], still, True))
-    for a, b in AMSCOPE_PAIRS:
-        pa, pb = need(AMSCOPE, AMSCOPE_DIR + a), need(AMSCOPE, AMSCOPE_DIR + b)
+    am = [need(AMSCOPE, AMSCOPE_DIR + n) for n in AMSCOPE_SHOTS]
+    for (a, pa), (b, pb) in zip(zip(AMSCOPE_SHOTS, am), zip(AMSCOPE_SHOTS[1:], am[1:])):
         if pa is not None and pb is not None:
             pairs.append(("AmScope MU1003", f"{a} v {b}", pa, pb, False))
     shots = [need(SCORPION, f"data/scorpion-lapse/scorpion_lapse_{i}.png") for i in range(1, SCORPION_SHOTS + 1)]

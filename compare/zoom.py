@@ -1,13 +1,14 @@
 """A small change of magnification between two shots of one field: a zoom or a refocus's breathing.
 
 A USB microscope's optics drift: two shots of an unchanged part taken minutes apart by a Dino-Lite
-(``sanahabhimani/mml_dinolite_vision``, 640x480) differ by a scale of 0.24 % about the frame -- 0.8 px
+(``sanahabhimani/mml_dinolite_vision``, 640x480) differ by a scale of 0.22 % about the frame -- 0.9 px
 at the corners, more than the registration's single translation absorbs at the sharp edges of
 machined cut marks, whose residual then read "2 objects moved on their own by 2.3 px". A refocus
 moves the magnification too (a lens breathes) and a zoom knob does nothing else.
 
-:func:`similarity` measures the displacement of tiles of the two lumas (phase correlation) and fits
-one similarity to them: ``d(p) = t + M (p - c)``, ``M = [[s, -r], [r, s]]`` (``s`` the scale less 1,
+:func:`similarity` measures the displacement of 64 px tiles of the two lumas (:func:`tile_shifts`: a
+least-squares fit of the residual to the gradient; phase correlation's sub-pixel peak leans towards
+whole pixels and read a 0.30 % zoom as 0.22 %) and fits one similarity to them: ``d(p) = t + M (p - c)``, ``M = [[s, -r], [r, s]]`` (``s`` the scale less 1,
 ``r`` the rotation in radians) about the frame's centre ``c``. The field is a similarity only when the
 fit explains it: the tiles' scatter about the fit must be at most ``EXPLAINED`` of the spread the
 similarity's own part gives them, with ``Z_SCALE`` standard errors of ``s`` or ``r`` -- cells that crawl
@@ -170,8 +171,8 @@ def similarity(ya: np.ndarray, yb: np.ndarray, *, scale: float = 1.0, max_px: fl
 
 
 def undo(pixels: np.ndarray, sim: Similarity, half: float) -> np.ndarray:
-    """``pixels`` resampled by ``half`` (+0.5 for A, -0.5 for B) of ``sim``'s own part about the frame's
-    centre (no translation): A and B meet half-way. Same dtype and shape."""
+    """``pixels`` resampled by ``half`` of ``sim``'s own part about the frame's centre (no translation):
+    -0.5 for A and +0.5 for B, and the two meet half-way. Same dtype and shape."""
     h, w = pixels.shape[:2]
     c = np.array([(w - 1) / 2, (h - 1) / 2])
     s, r = sim.scale * half, sim.rotation * half
@@ -179,9 +180,10 @@ def undo(pixels: np.ndarray, sim: Similarity, half: float) -> np.ndarray:
     # dst(u) = src(u + m (u - c)): the inverse map, for warpAffine's WARP_INVERSE_MAP
     lin = np.eye(2) + m
     aff = np.hstack([lin, (-(m @ c)).reshape(2, 1)])
-    src = pixels
-    if src.ndim == 3 and src.shape[2] > 4:
-        return pixels
-    out = cv2.warpAffine(src, aff, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                         borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(pixels.shape)
+
+    def warp(x: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(x, aff, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    if pixels.ndim == 3 and pixels.shape[2] > 4:  # OpenCV warps at most 4 channels at once
+        return np.dstack([warp(np.ascontiguousarray(pixels[:, :, i])) for i in range(pixels.shape[2])])
+    return warp(pixels).reshape(pixels.shape)

@@ -95,3 +95,15 @@ def test_moved_nuclei_still_read_different():
     c = compare_arrays(a, b)
     assert c.verdict == Verdict.DIFFERENT
     assert c.analysis.zoom is None
+
+
+def test_undo_keeps_dtype_shape_and_channels():
+    sim = zm.Similarity(scale=0.01, rotation=0.002, reach=0.0, tiles=0)
+    rng = np.random.default_rng(1)
+    for x in (rng.integers(0, 65535, (40, 50), dtype=np.uint16), rng.integers(0, 255, (40, 50, 1), dtype=np.uint8),
+              rng.integers(0, 255, (40, 50, 4), dtype=np.uint8), rng.random((40, 50, 6)).astype(np.float32)):
+        y = zm.undo(x, sim, 0.5)
+        assert y.dtype == x.dtype and y.shape == x.shape
+        if x.ndim == 3:  # every channel as it would be alone
+            for c in range(x.shape[2]):
+                assert np.array_equal(y[:, :, c], zm.undo(np.ascontiguousarray(x[:, :, c]), sim, 0.5))

@@ -318,8 +318,12 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
             # the figures of the comparison that decided; reproduced pixel for pixel: nothing changed
             analysis = c.analysis or replace(analysis, regions=(), changed_fraction=0.0)
             how = "pixel for pixel" if c.pixels_equal else f"({c.reason})"
-            reason = (f"{reencode['side']} is {reencode['of']} re-encoded as a WebP: libwebp at "
-                      f"{reencode['side']}'s quantisers (base {reencode['quantisers'][0]}) reproduces it {how}")
+            if reencode["codec"] == "JPEG":
+                reason = (f"{reencode['side']} is {reencode['of']} re-encoded as a JPEG: {reencode['of']} through "
+                          f"{reencode['side']}'s quantisation tables (quality ~{reencode['quality']}) reproduces it {how}")
+            else:
+                reason = (f"{reencode['side']} is {reencode['of']} re-encoded as a WebP: libwebp at "
+                          f"{reencode['side']}'s quantisers (base {reencode['quantisers'][0]}) reproduces it {how}")
     if alpha is not None:  # transparency is part of the picture (compare.transparency)
         if alpha.decides and verdict in SAME_VERDICTS:
             verdict, reason = Verdict.DIFFERENT, "same field; " + alpha.words()

@@ -92,6 +92,27 @@ def requantised_jpeg(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
     return out if out is not None and out.shape == luma.shape else None
 
 
+def requantised_jpeg_pixels(pixels: np.ndarray, tables: CodecTables) -> np.ndarray | None:
+    """``pixels`` (uint8 gray or BGR) encoded as a baseline JPEG with ``tables``' luma and chroma
+    tables and chroma subsampling, decoded by OpenCV like the file (gray stays gray); None when a
+    table has steps beyond 8 bits, a colour picture meets a gray table set, or the subsampling is
+    not one Pillow writes (4:4:4, 4:2:2, 4:2:0)."""
+    if pixels.ndim == 2 or tables.chroma is None:
+        return requantised_jpeg(pixels, tables) if pixels.ndim == 2 else None
+    from PIL import Image as PILImage
+
+    sampling = {(1, 1): 0, (2, 1): 1, (2, 2): 2}.get((int(tables.chroma_step[0]), int(tables.chroma_step[1])))
+    luma, chroma = (np.rint(t).astype(int).ravel() for t in (tables.luma, tables.chroma))
+    if sampling is None or pixels.dtype != np.uint8 or pixels.shape[2] != 3 or \
+            min(luma.min(), chroma.min()) < 1 or max(luma.max(), chroma.max()) > 255:
+        return None
+    buf = io.BytesIO()
+    PILImage.fromarray(np.ascontiguousarray(pixels[:, :, ::-1]), "RGB").save(
+        buf, "JPEG", qtables=[luma.tolist(), chroma.tolist()], subsampling=sampling)
+    out = cv2.imdecode(np.frombuffer(buf.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+    return out if out is not None and out.shape == pixels.shape else None
+
+
 def _webp_roundtrip(pixels: np.ndarray, quality: int) -> tuple[np.ndarray, tuple[int, ...]] | None:
     """``pixels`` (gray or BGR) through OpenCV's libwebp at ``quality`` and back, as gray or BGR:
     (decoded pixels, the encode's quantisers)."""

@@ -17,13 +17,18 @@
   the other side's re-encode does not hold it. Only when that comparison is the same does it
   replace the verdict ("near-identical: B is A re-encoded as a WebP: libwebp at B's quantisers (base
   39) reproduces it pixel for pixel").
+  A lossy JPEG side the same way (session 19, cause 33): the other side through its own tables and
+  chroma subsampling (:func:`compare.requantise.requantised_jpeg_pixels`; a re-encode moves a
+  binarised edge where its block's coefficients round, which read as "1 object moved"), and only
+  when the JPEG side is within one step of its coarsest coefficient of that (:func:`_reproduced`)
+  is the second comparison asked.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .orientation import as_displayed, describe, orientation
-from .requantise import requantised_webp
+from .requantise import requantised_jpeg_pixels, requantised_webp
 from .verdict import SAME_VERDICTS, Verdict
 
 
@@ -55,20 +60,39 @@ def as_reencode(a, b, thresholds):
 
     for src, dst, name, of in ((a, b, "B", "A"), (b, a, "A", "B")):
         t = dst.codec
-        if t is None or t.codec != "WebP" or not t.quantisers:
+        if t is None or (t.codec == "WebP" and not t.quantisers) or t.codec not in ("WebP", "JPEG"):
             continue
         sp, dp = src.image.pixels, dst.image.pixels
         if sp.shape[:2] != dp.shape[:2] or sp.dtype != np.uint8 or (sp.ndim == 3 and sp.shape[2] != 3):
             continue
-        again = requantised_webp(sp, t.quantisers)
+        if t.codec == "JPEG":  # the other side through the JPEG side's own tables and subsampling
+            if (sp.ndim == 3) != (dp.ndim == 3):
+                continue
+            again = requantised_jpeg_pixels(sp, t)
+        else:
+            again = requantised_webp(sp, t.quantisers)
         if again is None:
             continue
         if dp.ndim == 3 and again.ndim == 2:  # a gray side: libwebp decodes it as BGR like the file
             again = np.repeat(again[:, :, None], 3, axis=2)
         if dp.ndim == 3 and dp.shape[2] == 4:
             dp = np.ascontiguousarray(dp[:, :, :3])
+        if t.codec == "JPEG" and not _reproduced(again, dp, t):
+            continue
         c = compare_arrays(again, dp, thresholds=thresholds)
         if c.verdict in SAME_VERDICTS:
             return c, {"side": name, "of": of, "codec": t.codec, "quantisers": list(t.quantisers),
-                       "pixel_equal": bool(c.pixels_equal)}
+                       "quality": t.quality if t.codec == "JPEG" else None, "pixel_equal": bool(c.pixels_equal)}
     return None
+
+
+def _reproduced(again: np.ndarray, dp: np.ndarray, tables) -> bool:
+    """Whether a JPEG side ``dp`` is within one quantisation step of ``again``, the other side through
+    its tables: no pixel further apart than a one-step disagreement between two encoders in the
+    coarsest coefficient can move it (its step over 4: an 8x8 basis function peaks at 1/4 of its
+    coefficient). Only then is the second comparison asked: a change the JPEG holds (a defect of 200
+    levels on a binarised board) must not get a second throw of a comparison that missed it once
+    (DeepPCB: a full comparison alone let 46 of 300 defective boards through)."""
+    steps = [tables.luma] + ([tables.chroma] if tables.chroma is not None and dp.ndim == 3 else [])
+    bound = max(2.0, max(float(np.max(x)) for x in steps) / 4.0)
+    return float(np.max(np.abs(again.astype(np.int16) - dp.astype(np.int16)))) <= bound

@@ -81,8 +81,11 @@ def as_reencode(a, b, thresholds):
             continue
         c = compare_arrays(again, dp, thresholds=thresholds)
         if c.verdict in SAME_VERDICTS:
-            return c, {"side": name, "of": of, "codec": t.codec, "quantisers": list(t.quantisers),
-                       "quality": t.quality if t.codec == "JPEG" else None, "pixel_equal": bool(c.pixels_equal)}
+            info = {"side": name, "of": of, "codec": t.codec, "quantisers": list(t.quantisers),
+                    "pixel_equal": bool(c.pixels_equal)}
+            if t.codec == "JPEG":
+                info["quality"] = t.quality
+            return c, info
     return None
 
 

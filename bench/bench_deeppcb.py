@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_real_fetch import git_blob  # noqa: E402
+from bench_real_fetch import git_blob, put, write_jpg  # noqa: E402
 
 REPO = ("tangsanli5201/DeepPCB", "08e98c4db5922613fb97176eb3d6497d48260cb1")
 
@@ -48,7 +48,7 @@ def _file(mirrors: str, path: str, cache: Path) -> Path | None:
         if data is None:
             return None
         cache.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        put(str(out), data)
     return out
 
 
@@ -77,9 +77,7 @@ def main(argv=None) -> int:
             caught += 1
         elif args.show_misses:
             print(f"miss: {a.name} v {b.name}: {c.verdict}: {c.reason[:150]}")
-        again = cache / (a.stem + "_q90.jpg")
-        if not again.exists():
-            cv2.imwrite(str(again), cv2.imread(str(a), cv2.IMREAD_UNCHANGED), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        again = write_jpg(str(cache), a.stem + "_q90", cv2.imread(str(a), cv2.IMREAD_UNCHANGED), 90)
         same_n += 1
         same_ok += compare_files(a, again).verdict in SAME_VERDICTS
     print(f"template v tested board (different): {caught}/{judged} read different")

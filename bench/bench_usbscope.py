@@ -32,10 +32,9 @@ import os
 import sys
 from pathlib import Path
 
-import cv2
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_real_fetch import git_blob  # noqa: E402
+from bench_real_fetch import git_blob, put, video_frames, write_png  # noqa: E402
 
 DINO = ("sanahabhimani/mml_dinolite_vision", "0ce6440dd813fd93069eb668060368dd378e470a")
 PIVID = ("OGraffeuille/RaspberryPi-Microscope", "daf5c1b38295399f2941e5fa95b4893329ad7f12")
@@ -53,6 +52,7 @@ AMSCOPE_SHOTS = tuple(f"24-05-28-20-{t}.jpg" for t in (
     "22-26", "23-30", "31-22", "33-30", "35-36", "41-45", "42-01", "43-34", "43-50", "46-09", "46-30", "47-40",
     "50-48"))
 SCORPION_SHOTS = 14           # data/scorpion-lapse/scorpion_lapse_{1..14}.png, focus turned between
+PIVID_FRAMES = 300            # frames in the pinned video
 PIVID_LAGS = (1, 10, 100)     # frames apart
 PIVID_STEP = 10               # every 10th frame starts a pair
 
@@ -65,25 +65,16 @@ def _blob(mirrors: str, repo: tuple[str, str], path: str, cache: Path) -> Path |
         if data is None:
             return None
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        put(str(out), data)
     return out
 
 
 def _video_frames(video: Path, cache: Path) -> list[Path]:
-    """The video's frames as PNG files (decoded by OpenCV's FFmpeg backend), made once."""
+    """The video's frames as PNG files (decoded by OpenCV's FFmpeg backend), each written once."""
     out = cache / "pivid_frames"
-    if not out.is_dir() or not any(out.iterdir()):
-        out.mkdir(parents=True, exist_ok=True)
-        cap = cv2.VideoCapture(str(video))
-        i = 0
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            cv2.imwrite(str(out / f"f{i:03d}.png"), frame)
-            i += 1
-        cap.release()
-    return sorted(out.glob("f*.png"))
+    out.mkdir(parents=True, exist_ok=True)
+    frames = video_frames(str(video), set(range(PIVID_FRAMES)))
+    return [Path(write_png(str(out), f"f{i:03d}", frames[i])) for i in sorted(frames)]
 
 
 def labelled_pairs(mirrors: str, cache: Path, log=print):

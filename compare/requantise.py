@@ -81,35 +81,39 @@ def requantised_jpeg(luma: np.ndarray, tables: CodecTables) -> np.ndarray | None
     >>> int(requantised_jpeg(flat, t)[3, 3])   # a flat block's DC (800) is a multiple of 16
     100
     """
-    from PIL import Image as PILImage  # only on this path: the import costs ~30 ms
-
-    table = np.rint(tables.luma).astype(int).ravel()
-    if luma.ndim != 2 or luma.dtype != np.uint8 or table.min() < 1 or table.max() > 255:
+    if luma.ndim != 2 or luma.dtype != np.uint8:
         return None
-    buf = io.BytesIO()
-    PILImage.fromarray(luma, "L").save(buf, "JPEG", qtables=[table.tolist()])
-    out = cv2.imdecode(np.frombuffer(buf.getvalue(), np.uint8), cv2.IMREAD_GRAYSCALE)
-    return out if out is not None and out.shape == luma.shape else None
+    return _jpeg_roundtrip(luma, [tables.luma])
 
 
 def requantised_jpeg_pixels(pixels: np.ndarray, tables: CodecTables) -> np.ndarray | None:
     """``pixels`` (uint8 gray or BGR) encoded as a baseline JPEG with ``tables``' luma and chroma
-    tables and chroma subsampling, decoded by OpenCV like the file (gray stays gray); None when a
-    table has steps beyond 8 bits, a colour picture meets a gray table set, or the subsampling is
-    not one Pillow writes (4:4:4, 4:2:2, 4:2:0)."""
-    if pixels.ndim == 2 or tables.chroma is None:
-        return requantised_jpeg(pixels, tables) if pixels.ndim == 2 else None
-    from PIL import Image as PILImage
-
+    tables and chroma subsampling, decoded by OpenCV like the file (gray stays gray:
+    :func:`requantised_jpeg`); None when a table has steps beyond 8 bits, a colour picture meets a
+    gray table set, or the subsampling is not one Pillow writes (4:4:4, 4:2:2, 4:2:0)."""
+    if pixels.ndim == 2:
+        return requantised_jpeg(pixels, tables)
     sampling = {(1, 1): 0, (2, 1): 1, (2, 2): 2}.get((int(tables.chroma_step[0]), int(tables.chroma_step[1])))
-    luma, chroma = (np.rint(t).astype(int).ravel() for t in (tables.luma, tables.chroma))
-    if sampling is None or pixels.dtype != np.uint8 or pixels.shape[2] != 3 or \
-            min(luma.min(), chroma.min()) < 1 or max(luma.max(), chroma.max()) > 255:
+    if tables.chroma is None or sampling is None or pixels.dtype != np.uint8 or pixels.shape[2] != 3:
         return None
+    return _jpeg_roundtrip(pixels, [tables.luma, tables.chroma], subsampling=sampling)
+
+
+def _jpeg_roundtrip(pixels: np.ndarray, steps: list[np.ndarray], **options) -> np.ndarray | None:
+    """``pixels`` (uint8 gray or BGR) through Pillow's JPEG encoder with these quantisation tables
+    (``options``: Pillow's, e.g. ``subsampling``), decoded by OpenCV; None when a table has steps
+    beyond 8 bits (Pillow writes 8-bit tables only). Pillow is the encoder because OpenCV's takes a
+    quality number, not a table."""
+    from PIL import Image as PILImage  # only on this path: the import costs ~30 ms
+
+    tables = [np.rint(t).astype(int).ravel() for t in steps]
+    if min(int(t.min()) for t in tables) < 1 or max(int(t.max()) for t in tables) > 255:
+        return None
+    gray = pixels.ndim == 2
+    img = PILImage.fromarray(pixels, "L") if gray else PILImage.fromarray(np.ascontiguousarray(pixels[:, :, ::-1]), "RGB")
     buf = io.BytesIO()
-    PILImage.fromarray(np.ascontiguousarray(pixels[:, :, ::-1]), "RGB").save(
-        buf, "JPEG", qtables=[luma.tolist(), chroma.tolist()], subsampling=sampling)
-    out = cv2.imdecode(np.frombuffer(buf.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+    img.save(buf, "JPEG", qtables=[t.tolist() for t in tables], **options)
+    out = cv2.imdecode(np.frombuffer(buf.getvalue(), np.uint8), cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR)
     return out if out is not None and out.shape == pixels.shape else None
 
 

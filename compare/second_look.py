@@ -60,7 +60,7 @@ def as_reencode(a, b, thresholds):
 
     for src, dst, name, of in ((a, b, "B", "A"), (b, a, "A", "B")):
         t = dst.codec
-        if t is None or (t.codec == "WebP" and not t.quantisers) or t.codec not in ("WebP", "JPEG"):
+        if t is None or t.codec not in ("WebP", "JPEG") or (t.codec == "WebP" and not t.quantisers):
             continue
         sp, dp = src.image.pixels, dst.image.pixels
         if sp.shape[:2] != dp.shape[:2] or sp.dtype != np.uint8 or (sp.ndim == 3 and sp.shape[2] != 3):

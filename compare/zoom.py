@@ -155,8 +155,9 @@ def similarity(ya: np.ndarray, yb: np.ndarray, *, scale: float = 1.0, max_px: fl
     reach = math.hypot(s, r) * math.hypot(*c) * k
     if not MIN_PX <= reach <= max_px:
         return None
-    # phase correlation's sub-pixel peak leans towards whole pixels (a 0.3 % zoom of a real shot read
-    # 0.22 %): the fit is refined on the tiles of the two met half-way, until it moves by under 0.05 px
+    # each tile's displacement is a linearised (gradient) fit, exact only where it is small: the fit is
+    # refined on the tiles of the two sides met half-way, where what is left is small, until it moves
+    # by under 0.05 px
     for _ in range(REFINE):
         sim = Similarity(scale=float(s), rotation=float(r), reach=0.0, tiles=0)
         more = tile_shifts(undo(a, sim, -0.5), undo(b, sim, 0.5))

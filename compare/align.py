@@ -83,6 +83,7 @@ from .noise_floor import (
     _robust_sigma,
     clip_levels,
     quantisation_noise,
+    unexplained_by_shift,
 )
 from .noise_level import level_sigma
 from .register import _register
@@ -165,6 +166,17 @@ def _tasks() -> ThreadPoolExecutor:
     if _TASKS is None:
         _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
     return _TASKS
+
+
+def _in_tolerances(resid: np.ndarray, noise: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """``|resid| / sqrt(noise^2 + edge)``: a residual in tolerances (``edge`` the squared
+    misregistration error tolerated at edges)."""
+    tol = noise * noise
+    tol += edge
+    np.sqrt(tol, out=tol)
+    z = np.abs(resid)
+    z /= tol
+    return z
 
 
 def _luma(img: np.ndarray) -> np.ndarray:
@@ -471,13 +483,18 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                 alias=alias_lv, object_px=OBJECT_PX / factor)
         if alias_lv is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + alias_lv ** 2)
-        tol = gx * gx  # tol = sqrt(s_local^2 + slack^2 (gx^2 + gy^2)), in place: the same operations
-        tol += gy * gy
-        tol *= np.float32(edge_slack) ** 2
-        tol += s_local * s_local
-        np.sqrt(tol, out=tol)
-        z = np.abs(smooth)
-        z /= tol
+        edge = gx * gx  # slack^2 (gx^2 + gy^2): the misregistration tolerated at edges
+        edge += gy * gy
+        edge *= np.float32(edge_slack) ** 2
+        z = _in_tolerances(smooth, s_local, edge)
+        # cause 34: the same residual without what a displacement of up to a pixel explains, each
+        # block judged by that part's noise -- edges that jitter (two binarised boards) would raise
+        # their blocks' noise until a defect beside them read as noise
+        gap = unexplained_by_shift(sa15, smooth)
+        s_gap = _local_sigma(gap, valid, s_sigma, by_level)
+        if alias_lv is not None:
+            s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
+        np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)
         zero_outside(z)
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at)
 

@@ -31,6 +31,7 @@ CRUSH_SAMPLES = 65536    # pixels (an even grid) on which an 8-bit black crush i
 FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
 LOCAL_BLOCK = 32         # working pixels: the noise of the residual is judged per block this size
 LOCAL_MAX = 3.0          # ... at most this many times the frame's own (a change cannot hide itself)
+SHIFT_REACH = 1          # working pixels: the residual such a displacement explains is not noise (cause 34)
 LOCAL_LAG = 4            # working pixels between the samples whose differences judge a block's noise
 SCALE_SAMPLES = 1 << 18  # second differences (an even grid of rows and columns) that judge a smoothed image's noise
 SHADING_MAX = 0.06       # slowly varying gain (vignetting, shading) tolerated, fraction of the level
@@ -411,6 +412,25 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
     spread_px = cv2.resize(local.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     cap = np.float32(LOCAL_MAX * sigma)
     return np.clip(spread_px, by_level, np.maximum(by_level, cap))
+
+
+def unexplained_by_shift(a: np.ndarray, diff: np.ndarray, reach: int = SHIFT_REACH) -> np.ndarray:
+    """What of the residual ``diff = b - a`` (two aligned, smoothed images) no displacement of up to
+    ``reach`` pixels explains, signed like ``diff`` (float32).
+
+    A sample of B that lies within the values A takes within ``reach`` pixels of it (and A's within
+    B's) is what a local misregistration of that size could make: an edge displaced by a pixel, as
+    the edges of two binarised boards or prints are. Only the gap beyond those ranges is kept: a
+    spur, a hole, a pasted patch. Since each sample's own value is in its range, the gap is never
+    larger than ``|diff|``."""
+    b = a + diff
+    size = 2 * reach + 1
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    gap = np.maximum(b - cv2.dilate(a, k), cv2.erode(a, k) - b)
+    np.maximum(gap, a - cv2.dilate(b, k), out=gap)
+    np.maximum(gap, cv2.erode(b, k) - a, out=gap)
+    np.maximum(gap, np.float32(0), out=gap)
+    return np.copysign(gap, diff).astype(np.float32, copy=False)
 
 
 def _flat_local(h: int, w: int, sigma: float, by_level: np.ndarray | None) -> np.ndarray:

@@ -487,14 +487,17 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         edge += gy * gy
         edge *= np.float32(edge_slack) ** 2
         z = _in_tolerances(smooth, s_local, edge)
-        # cause 34: the same residual without what a displacement of up to a pixel explains, each
-        # block judged by that part's noise -- edges that jitter (two binarised boards) would raise
-        # their blocks' noise until a defect beside them read as noise
-        gap = unexplained_by_shift(sa15, smooth)
-        s_gap = _local_sigma(gap, valid, s_sigma, by_level)
-        if alias_lv is not None:
-            s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
-        np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)
+        if cname in "YG":
+            # cause 34: the same residual without what a displacement of up to a pixel explains,
+            # each block judged by that part's noise -- edges that jitter (two binarised boards)
+            # would raise their blocks' noise until a defect beside them read as noise. A
+            # displacement moves every channel alike: judged once, on luma's main part (a chroma
+            # subsampling's error at colour edges is no displacement, and stays judged as before)
+            gap = unexplained_by_shift(sa15, smooth)
+            s_gap = _local_sigma(gap, valid, s_sigma, by_level)
+            if alias_lv is not None:
+                s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
+            np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)
         zero_outside(z)
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at)
 

@@ -7,7 +7,8 @@ short, mouse bite, spur, spurious copper, pinhole). Every pair is truly differen
 19's probe of new real sources: 105 of 1500 read `near-identical` -- the worst error there is. The
 cause, measured on ``13000026``: the edges of two binarised captures jitter by a pixel, that jitter
 sets the local noise of the blocks dense with traces at its cap (3x the frame's), and a defect 2-4 px
-wide reads 3.0x there (README, "New real sources probed in session 19").
+wide reads 3.0x there (README, "New real sources probed in session 19"). Session 20's cause 34
+judges the residual also without what a displacement of up to a pixel explains (README, cause 34).
 
 As a control, each template against itself re-encoded at JPEG quality 90 (truth `same`).
 

@@ -145,10 +145,10 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
         # objects dimmer or brighter only: a tilted refocus does that to small ones. Tiles blurred
         # on both sides are its mark, which dimming cannot make (a whole-frame blur figure it can:
         # nuclei 15 % dimmer read as a 3 px blur)
-        if not structural and tilted is not None:
-            return Decision(Verdict.DIFFERENT, tilted + _also_intensity(an.regions) + size_note, True)
         if not structural:
-            return Decision(Verdict.DIFFERENT, "same field; " + _intensity_words(an.regions) + size_note, True)
+            said = "same field; " + _intensity_words(an.regions) if tilted is None \
+                else tilted + _also_intensity(an.regions)
+            return Decision(Verdict.DIFFERENT, said + size_note, True)
         return Decision(Verdict.DIFFERENT, "local change" + where(structural, frame_area)
                         + _also_intensity(an.regions) + size_note, False)
     for words in (_blurred(an, t), tilted):

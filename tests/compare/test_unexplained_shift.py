@@ -94,3 +94,27 @@ def test_the_template_against_its_own_reencode_stays_the_same(tmp_path, quality,
     cv2.imwrite(again, cv2.imdecode(enc, cv2.IMREAD_UNCHANGED))
     c = compare_files(src, again)
     assert c.verdict in SAME_VERDICTS, c.reason
+
+
+def test_only_tiles_blurred_on_both_sides_explain_objects_that_dimmed():
+    """verdict.decide: regions that are all intensity changes are named after a tilted refocus,
+    never after a whole-frame blur figure (dimmed nuclei alone make one: 3.0 px on the tuning set)."""
+    from types import SimpleNamespace
+
+    from scopecheck.compare.changes import Region
+    from scopecheck.compare.focus import TileFocus
+    from scopecheck.compare.verdict import Thresholds, Verdict, decide
+
+    dimmed = (Region(x=10, y=10, width=8, height=8, area=64, strength=9.0, kind="dimmed", intensity=-0.15),)
+    tiles = (TileFocus(x=0, y=0, size=128, blur=1.4, z=8.0), TileFocus(x=512, y=0, size=128, blur=-1.3, z=8.0))
+
+    def an(blur, focus_tiles):
+        return SimpleNamespace(blank=(False, False), overlap=1.0, structured=True, correlation=0.99, shift=(0.0, 0.0),
+                               channel_order=None, sharpness_change=-0.09, regions=dimmed, blur=blur,
+                               focus_tiles=focus_tiles)
+
+    whole = decide(an(-3.0, ()), distance=0, thresholds=Thresholds(), size_note="", frame_area=1)
+    assert whole.verdict == Verdict.DIFFERENT and whole.reason.startswith("same field; 1 object dimmed"), whole.reason
+    tilted = decide(an(0.2, tiles), distance=0, thresholds=Thresholds(), size_note="", frame_area=1)
+    assert tilted.reason.startswith("same field; focus changed across the frame (tilted?)"), tilted.reason
+    assert "; also 1 object dimmed by up to 15 %" in tilted.reason

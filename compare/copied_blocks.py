@@ -101,6 +101,7 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
             # a block's own steps: to the right from its columns 1..7 (column 0's lies across its
             # left edge), down from its rows 1..7
             textured = (_rect(sums[1], top, bottom, left + c, right) > 0) | (_rect(sums[2], top + 1, bottom, left, right) > 0)
+            textured &= _rect(sums[3], top, bottom, left, right) > 0
             n = int(np.count_nonzero((d == 0) & textured))
             if best is None or n > best[0]:
                 best = (n, (px + ox) % BLOCK, (py + oy) % BLOCK)
@@ -118,12 +119,13 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
     for r0 in range(0, hb, STRIP_BLOCKS):
         r1 = min(hb, r0 + STRIP_BLOCKS)
         rows = slice(oy + r0 * BLOCK, oy + r1 * BLOCK)
-        differ, h_step, v_step = _maps(a2[rows, cols], b2[rows, cols], c)
+        differ, h_step, v_step, inner = _maps(a2[rows, cols], b2[rows, cols], c)
         for k in range(c):
             h_step[:, k::BLOCK * c] = 0  # column 0's step lies across the block's left edge
         v_step[::BLOCK] = 0               # row 0's across its top edge
         d[r0:r1] = _block_counts(differ, r1 - r0, wb)
         textured[r0:r1] = (_block_counts(h_step, r1 - r0, wb) > 0) | (_block_counts(v_step, r1 - r0, wb) > 0)
+        textured[r0:r1] &= _block_counts(inner, r1 - r0, wb) > 0
     copied, coded = textured & (d == 0), textured & (d > 0)
     n_copied, n_textured = int(np.count_nonzero(copied)), int(np.count_nonzero(textured))
     if n_copied < max(COPIED_MIN, COPIED_SHARE * n_textured):
@@ -148,15 +150,18 @@ def _rect(total: np.ndarray, top, bottom, left, right) -> np.ndarray:
             - total[np.ix_(bottom, left)] + total[np.ix_(top, left)])
 
 
-def _maps(a2: np.ndarray, b2: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _maps(a2: np.ndarray, b2: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per sample (rows of ``c``-channel pixels as rows of samples), 255 where (else 0): the two
-    differ; A steps from its left-hand neighbour (the same channel); A steps from the sample above."""
+    differ; A steps from its left-hand neighbour (the same channel); A steps from the sample above;
+    A lies strictly inside its type's range (neither black nor full scale: a block of nothing but
+    those two, a binarised edge or a saturated one, ties in two captures without any codec)."""
     differ = _set(cv2.absdiff(a2, b2))
+    inner = cv2.inRange(a2, 1, int(np.iinfo(a2.dtype).max) - 1)
     h_step = np.zeros(a2.shape, np.uint8)
     v_step = np.zeros(a2.shape, np.uint8)
     h_step[:, c:] = _set(cv2.absdiff(a2[:, c:], a2[:, :-c]))
     v_step[1:] = _set(cv2.absdiff(a2[1:], a2[:-1]))
-    return differ, h_step, v_step
+    return differ, h_step, v_step, inner
 
 
 def _set(x: np.ndarray, op: int = cv2.CMP_GT) -> np.ndarray:

@@ -36,14 +36,16 @@ def _recoded(seed=0, share=0.4, sigma=3.0):
 
 
 def _kinds_by_loop(a, b, ox=0, oy=0):
-    """Plain loops over the blocks: 0 constant in A, 1 differing, 2 bit-identical."""
+    """Plain loops over the blocks: 0 constant in A (or holding nothing but black and full scale),
+    1 differing, 2 bit-identical."""
+    top = np.iinfo(a.dtype).max
     hb, wb = (a.shape[0] - oy) // BLOCK, (a.shape[1] - ox) // BLOCK
     out = np.zeros((hb, wb), np.uint8)
     for i in range(hb):
         for j in range(wb):
             sa = a[oy + i * BLOCK: oy + (i + 1) * BLOCK, ox + j * BLOCK: ox + (j + 1) * BLOCK]
             sb = b[oy + i * BLOCK: oy + (i + 1) * BLOCK, ox + j * BLOCK: ox + (j + 1) * BLOCK]
-            if sa.min() != sa.max():
+            if sa.min() != sa.max() and ((sa > 0) & (sa < top)).any():
                 out[i, j] = 2 if np.array_equal(sa, sb) else 1
     return out
 
@@ -82,6 +84,47 @@ def test_nearly_noiseless_frames_tie_blocks_by_chance_not_by_a_codec(monkeypatch
     monkeypatch.setattr(cb, "COPIES_OVER_TIES", 0)  # without the tie test they would pass for copies
     m = coded_blocks(one, two)
     assert m is not None and m.copied > cb.COPIED_SHARE
+
+
+def test_blocks_of_black_and_full_scale_alone_tie_without_a_codec(monkeypatch):
+    # two binarised boards (DeepPCB, MIT; fixtures/real/README.md): every edge between black and
+    # white that both hold in one place ties bit for bit in the two files, with no codec copying
+    # anything -- 24 and 42 such blocks passed for a stream's copies, and the edges' jitter for its
+    # coded error (the frame's noise 24.6 DN). Neither pair is one stream
+    for i in ("00041005", "00041089"):
+        a, b = (cv2.imread(real(f"deeppcb_{i}_{k}.jpg"), cv2.IMREAD_GRAYSCALE) for k in ("temp", "test"))
+        assert coded_blocks(a, b) is None
+    # a block of 0 and 255 that ties is neither copied nor coded; one more level in it makes it texture
+    a = np.zeros((64, 64), np.uint8)
+    a[:, 20:44] = 255
+    b = a.copy()
+    b[40:, :] = 255 - b[40:, :]  # the lower blocks differ
+    assert np.array_equal(_kinds_by_loop(a, b), np.zeros((8, 8), np.uint8))
+    a[::8, 21] = b[::8, 21] = 128
+    ref = _kinds_by_loop(a, b)
+    assert set(np.unique(ref[:, 2])) == {1, 2} and not ref[:, [0, 1, 3, 4, 5, 6, 7]].any()
+    monkeypatch.setattr(cb, "COPIED_MIN", 1)
+    monkeypatch.setattr(cb, "COPIES_OVER_TIES", 0)
+    m = coded_blocks(a, b)
+    assert m is not None and m.phase == (0, 0) and np.array_equal(m.kind, ref)
+
+
+# 00041089's marked defects (DeepPCB ``PCBData/group00041/00041_not/00041089.txt``: x0 y0 x1 y1 type)
+BOARD_DEFECTS = [(160, 472, 201, 501), (34, 324, 85, 353), (153, 164, 189, 202), (178, 253, 212, 291),
+                 (435, 146, 469, 187), (53, 104, 103, 138), (136, 88, 166, 117)]
+
+
+def test_a_defective_board_whose_edges_tie_reads_different(monkeypatch):
+    temp, test = real("deeppcb_00041089_temp.jpg"), real("deeppcb_00041089_test.jpg")
+    c = compare_files(temp, test)
+    assert c.verdict == "different", c.reason
+    boxes = [(r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"]) for r in c.to_json()["regions"]]
+    assert any(x0 < d[2] and x1 > d[0] and y0 < d[3] and y1 > d[1]
+               for x0, y0, x1, y1 in boxes for d in BOARD_DEFECTS), boxes
+    # with those ties taken for a stream's copies, the defects hid in the edges' "coded error"
+    maps = cb._maps
+    monkeypatch.setattr(cb, "_maps", lambda a2, b2, ch: maps(a2, b2, ch)[:3] + (np.full(a2.shape, 255, np.uint8),))
+    assert compare_files(temp, test).verdict in SAME_VERDICTS
 
 
 def _codec_residual(sigma, coded_cells=None, seed=4, h=128, w=128):

@@ -81,6 +81,7 @@ from .noise_floor import (
     _pixel_noise,
     _remove_shading,
     _robust_sigma,
+    calm_sigma,
     clip_levels,
     quantisation_noise,
     unexplained_by_shift,
@@ -494,7 +495,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             # displacement moves every channel alike: judged once, on luma's main part (a chroma
             # subsampling's error at colour edges is no displacement, and stays judged as before)
             gap = unexplained_by_shift(sa15, smooth)
-            s_gap = _local_sigma(gap, valid, s_sigma, by_level)
+            # ... against the noise measured away from edges: the frame's figure counts the
+            # displacement the gap leaves out (cause 36)
+            calm = max(calm_sigma(smooth, sa15, at, s_sigma, w), cf, floor, profiled) if any_sub else s_sigma
+            s_gap = _local_sigma(gap, valid, calm, by_level)
             if alias_lv is not None:
                 s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
             np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)

@@ -444,7 +444,7 @@ def calm_sigma(smooth: np.ndarray, a: np.ndarray, at: np.ndarray, sigma: float, 
 
     Measured on every sample, the frame's noise counts the edges' misregistration as noise: two
     binarised boards (DeepPCB), whose unclipped samples all lie on edges that jitter by a pixel,
-    read 24.6 DN where their residual away from the edges is 4.4 DN (cause 36)."""
+    read 25.4 DN where their residual away from the edges is 3.9 DN (cause 36: `92000005`)."""
     lo = a.ravel().take(at)
     hi = lo.copy()
     for off in (-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1):

@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -16,6 +17,13 @@ def run_cli(*args, timeout=120, **kw):
     """Run the real command line (python -m scopecheck) and capture its output."""
     return subprocess.run([sys.executable, "-m", "scopecheck", *map(str, args)], capture_output=True,
                           text=True, timeout=timeout, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child a test interrupts: SIGINT back to its default. A shell starts a
+    background job with SIGINT ignored, a child inherits that, and Python then installs no
+    KeyboardInterrupt handler: a suite run in the background would see its SIGINT tests "fail"."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_one_line_error(r, *, code=2, contains=None):

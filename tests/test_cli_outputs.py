@@ -13,7 +13,7 @@ import pytest
 
 from scopecheck.cli import main
 from scopecheck.compare.atomic import TEMP_MARK, is_temp_name, write_atomic
-from tests.conftest import COMPARE_FIX, ROOT, assert_one_line_error, run_cli
+from tests.conftest import COMPARE_FIX, ROOT, assert_one_line_error, run_cli, sigint_default
 
 
 def fx(name):
@@ -168,7 +168,7 @@ def test_signal_during_strip_in_place_leaves_input_and_no_temp(tmp_path, sig, co
     shutil.copy(fx("forum_120900.jpg"), jpg)
     before = jpg.read_bytes()
     r = subprocess.run([sys.executable, "-c", KILLER.format(sig=sig), "strip", "--in-place", str(jpg)],
-                       capture_output=True, text=True, timeout=60, cwd=ROOT)
+                       capture_output=True, text=True, timeout=60, cwd=ROOT, preexec_fn=sigint_default)
     assert_one_line_error(r, code=code, contains="terminated" if sig == "SIGTERM" else "interrupted")
     assert jpg.read_bytes() == before
     assert os.listdir(tmp_path) == ["forum.jpg"]

@@ -7,7 +7,7 @@ import sys
 import time
 import urllib.request
 
-from tests.conftest import ROOT, assert_one_line_error
+from tests.conftest import ROOT, assert_one_line_error, sigint_default
 from tests.serve.conftest import run_cli_many
 
 
@@ -15,7 +15,7 @@ def test_serve_answers_then_ctrl_c_stops_it(tmp_path):
     shots = tmp_path / "new" / "shots"  # created when missing
     p = subprocess.Popen([sys.executable, "-m", "scopecheck", "serve", "--device", "sim", "--dir", str(shots),
                           "--port", "0", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         cwd=ROOT)
+                         cwd=ROOT, preexec_fn=sigint_default)
     try:
         lines = []
         while not lines or lines[-1] != "}":

@@ -11,6 +11,8 @@ Pieces :func:`compare.align.analyse` uses to decide what is noise (see its modul
   (:mod:`compare.codec_noise`), through the comparison's own smoothing;
 * **local noise** (:func:`_local_sigma`): noise varies over a frame (JPEG error gathers in
   texture, shot noise in bright parts); each block is judged against its own robust noise;
+* **what a displacement explains** (:func:`unexplained_by_shift`, cause 34) and **the noise away
+  from edges** that judges it (:func:`calm_sigma`, cause 36);
 * **shading** (:func:`_remove_shading`): a slowly varying gain field, limited, removed.
 * **noise at the correlation's scale** (:func:`smoothed_noise`): measured on the smoothed frames,
   since a camera's noise is correlated (cause 19).

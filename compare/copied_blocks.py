@@ -60,8 +60,8 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
     grid the codec used, 1 where it coded it (A textured there, and the two differ), 2 where it
     copied it (textured and bit-identical), 0 where A is constant over the block or holds nothing
     but black and full scale (a tie there says nothing: a binarised or saturated edge ties in two
-    captures without a codec, cause 35). The grid's phase is the one with the most copied blocks: a crop of a frame keeps its
-    codec's blocks wherever the crop began. None unless the copied blocks are at least
+    captures without a codec, cause 35). The grid's phase is the one with the most copied blocks:
+    a crop of a frame keeps its codec's blocks wherever the crop began. None unless the copied blocks are at least
     ``COPIED_SHARE`` of the textured ones (and ``COPIED_MIN``) and ``COPIES_OVER_TIES`` times what
     the coded blocks' rate of tied samples would tie by chance: no sign of one stream.
 

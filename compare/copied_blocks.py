@@ -46,6 +46,8 @@ STRIP_BLOCKS = 16     # the whole grid is read in strips of this many block rows
 PHASE_WINDOW = 512    # the grid's phase is judged on a central window at most this many pixels a side
 LEVEL_PART = 32       # a cell's coded samples are taken about the median of their level's part of this many
 TRIM = 0.01           # ... and their spread is their RMS without this share of them, the largest
+FEW_LEVELS = 3        # a copied block of at most this many sample values is piecewise constant ...
+FEW_LEVELS_SHARE = 0.9  # ... and a pair whose copies are this share such blocks is no stream (cause 37)
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,22 @@ def coded_blocks(a: np.ndarray, b: np.ndarray) -> CodedBlocks | None:
     tie_rate = 1.0 - float(d[coded].sum()) / (BLOCK * BLOCK * c * n_coded) if n_coded else 1.0
     if n_copied < COPIES_OVER_TIES * tie_rate ** (BLOCK * BLOCK) * n_textured:
         return None
+    if _few_levels(a2[oy:oy + hb * BLOCK, ox * c:(ox + wb * BLOCK) * c], copied) >= FEW_LEVELS_SHARE:
+        return None  # the ties of a piecewise-constant picture (labels, a mask, a binarised print)
     kind = textured.astype(np.uint8)
     kind[copied] = 2
     return CodedBlocks(kind=kind, phase=(ox, oy), copied=n_copied / n_textured)
+
+
+def _few_levels(a2: np.ndarray, pick: np.ndarray) -> float:
+    """The share of the blocks ``pick`` (``hb`` x ``wb``, over the block grid ``a2`` starts at; rows of
+    samples) that hold at most ``FEW_LEVELS`` distinct sample values (0.0 for none picked)."""
+    hb, wb = pick.shape
+    if not pick.any():
+        return 0.0
+    blocks = a2.reshape(hb, BLOCK, wb, -1).transpose(0, 2, 1, 3)[pick].reshape(int(pick.sum()), -1)
+    levels = 1 + np.count_nonzero(np.diff(np.sort(blocks, axis=1), axis=1), axis=1)
+    return float(np.mean(levels <= FEW_LEVELS))
 
 
 def _rect(total: np.ndarray, top, bottom, left, right) -> np.ndarray:

@@ -82,6 +82,7 @@ def test_nearly_noiseless_frames_tie_blocks_by_chance_not_by_a_codec(monkeypatch
     one, two = (hot + (rng.random((256, 256)) < 0.01).astype(np.uint8) for _ in range(2))
     assert coded_blocks(one, two) is None
     monkeypatch.setattr(cb, "COPIES_OVER_TIES", 0)  # without the tie test they would pass for copies
+    monkeypatch.setattr(cb, "FEW_LEVELS_SHARE", 1.1)  # (and without cause 37's: hot pixels on black are 2 levels)
     m = coded_blocks(one, two)
     assert m is not None and m.copied > cb.COPIED_SHARE
 
@@ -105,6 +106,7 @@ def test_blocks_of_black_and_full_scale_alone_tie_without_a_codec(monkeypatch):
     assert set(np.unique(ref[:, 2])) == {1, 2} and not ref[:, [0, 1, 3, 4, 5, 6, 7]].any()
     monkeypatch.setattr(cb, "COPIED_MIN", 1)
     monkeypatch.setattr(cb, "COPIES_OVER_TIES", 0)
+    monkeypatch.setattr(cb, "FEW_LEVELS_SHARE", 1.1)
     m = coded_blocks(a, b)
     assert m is not None and m.phase == (0, 0) and np.array_equal(m.kind, ref)
 
@@ -124,7 +126,60 @@ def test_a_defective_board_whose_edges_tie_reads_different(monkeypatch):
     # with those ties taken for a stream's copies, the defects hid in the edges' "coded error"
     maps = cb._maps
     monkeypatch.setattr(cb, "_maps", lambda a2, b2, ch: maps(a2, b2, ch)[:3] + (np.full(a2.shape, 255, np.uint8),))
+    monkeypatch.setattr(cb, "FEW_LEVELS_SHARE", 1.1)  # (cause 37 would refuse those copies too: two levels each)
     assert compare_files(temp, test).verdict in SAME_VERDICTS
+
+
+def _labels_with_moved_objects(share=1 / 3, by=(3, 2)):
+    """A label image of scikit-image's coins (Otsu's threshold, connected components, uint16) and the
+    same with ``share`` of its objects moved by ``by`` (rows, columns): what two time points of a
+    segmented time-lapse are."""
+    from skimage import filters, measure, morphology
+
+    img = data.coins()
+    lab = measure.label(morphology.remove_small_objects(img > filters.threshold_otsu(img), max_size=30)).astype(np.uint16)
+    moved = lab.copy()
+    rng = np.random.default_rng(0)
+    for k in rng.choice(np.arange(1, lab.max() + 1), size=int(lab.max() * share), replace=False):
+        obj = lab == k
+        moved[obj] = 0
+        moved[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (moved == 0)] = k
+    return lab, moved
+
+
+def _levels_by_loop(a, pick, ox=0, oy=0):
+    """Plain loops: the share of the picked blocks holding at most 3 distinct values."""
+    few = [len(np.unique(a[oy + i * BLOCK: oy + (i + 1) * BLOCK, ox + j * BLOCK: ox + (j + 1) * BLOCK])) <= 3
+           for i, j in zip(*np.nonzero(pick))]
+    return float(np.mean(few)) if few else 0.0
+
+
+def test_the_ties_of_a_label_image_are_no_codec(monkeypatch):
+    # cause 37: two label images whose objects moved tie bit for bit wherever they did not, block by
+    # block, with no codec: every such block holds 2 or 3 labels. Taken for a stream, the moved
+    # objects' residual became its "coded error" and the pair read "same field within noise"
+    lab, moved = _labels_with_moved_objects()
+    assert coded_blocks(lab, moved) is None
+    for a, b in ((lab, moved), (np.minimum(lab, 255).astype(np.uint8), np.minimum(moved, 255).astype(np.uint8))):
+        c = compare_arrays(a, b)
+        assert c.verdict == "different", c.reason
+    monkeypatch.setattr(cb, "FEW_LEVELS_SHARE", 1.1)
+    m = coded_blocks(lab, moved)
+    assert m is not None  # without the rule: a stream ...
+    assert cb._few_levels(lab[m.phase[1]:, m.phase[0]:][:m.kind.shape[0] * BLOCK, :m.kind.shape[1] * BLOCK],
+                          m.kind == 2) == pytest.approx(_levels_by_loop(lab, m.kind == 2, *m.phase)) == 1.0
+    assert compare_arrays(lab, moved).verdict in SAME_VERDICTS  # ... and the false "same"
+
+
+def test_a_real_h264_streams_copies_hold_many_levels():
+    # the TIRF frames through H.264 (fixtures): their copies are smooth, but hold 2-3 levels in only
+    # about a third of the blocks -- the stream is still one
+    a, b = (cv2.imread(real(f"acsn_tirf_h264_crf30_f{k}.png"), cv2.IMREAD_UNCHANGED) for k in (1, 2))
+    m = coded_blocks(a, b)
+    assert m is not None
+    ox, oy = m.phase
+    share = _levels_by_loop(a, m.kind == 2, ox, oy)
+    assert 0.1 < share < 0.6 and share < cb.FEW_LEVELS_SHARE
 
 
 def _codec_residual(sigma, coded_cells=None, seed=4, h=128, w=128):

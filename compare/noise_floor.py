@@ -88,11 +88,28 @@ def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
     full = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
     k = 255.0 / full
     lo, hi = CLIP_LSB * k, (full - CLIP_LSB) * k
+    if pixels.dtype.kind == "u":  # a black clip only where samples piled up on the darkest code
+        lo = _deep_black(pixels) * k
     sub = pixels[::4, ::4]
     mx = sub.max()
     if np.count_nonzero(sub == mx) >= PLATEAU * sub.size and mx > 0:
         hi = min(hi, float(mx) * k - 1e-6)
     return lo, hi
+
+
+def _deep_black(pixels: np.ndarray) -> float:
+    """Deeper samples' low clip level, in stored units, judged as an 8-bit black crush is
+    (:func:`_black_crush`): the darkest code, when it is within ``CLIP_LSB`` of 0 and clipping piled
+    samples on it (at least ``PLATEAU`` of them, and more than on the next code up); -1 otherwise.
+    Every code within ``CLIP_LSB`` of 0 used to count as clipped: a label image's 1, 2 and 3 are
+    objects, and an object that moved left no residual at all (cause 38)."""
+    step = max(1, int(math.sqrt(pixels.shape[0] * pixels.shape[1] / CRUSH_SAMPLES)))
+    sub = np.ascontiguousarray(pixels[::step, ::step]).ravel()
+    lo = int(sub.min())
+    if lo > CLIP_LSB:
+        return -1.0
+    n_lo, n_next = int(np.count_nonzero(sub == lo)), int(np.count_nonzero(sub == lo + 1))
+    return float(lo) if n_lo >= max(PLATEAU * sub.size, n_next) else -1.0
 
 
 def _black_crush(pixels: np.ndarray) -> float:

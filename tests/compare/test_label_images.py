@@ -1,0 +1,99 @@
+"""Label images (what a segmentation of a micrograph gives: 0 background, 1..N objects, often in 16
+bits) whose objects moved: cause 37 (their ties are no codec's copies, compare.copied_blocks) and
+cause 38 (a 16-bit label image's small labels are no clipped black, compare.noise_floor.clip_levels).
+Real segmentations: fixtures/real/cil11813_ysl_t03.png (zebrafish nuclei, Cell Image Library 11813)."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+from skimage import filters, measure, morphology
+
+from scopecheck.compare import noise_floor
+from scopecheck.compare.noise_floor import CLIP_LSB, PLATEAU, _deep_black, clip_levels
+from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
+
+REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
+
+
+def _labels():
+    img = cv2.imread(os.path.join(REAL, "cil11813_ysl_t03.png"), cv2.IMREAD_GRAYSCALE)
+    g = cv2.GaussianBlur(img, (0, 0), 1.0)
+    return measure.label(morphology.remove_small_objects(g > filters.threshold_otsu(g), max_size=20)).astype(np.uint16)
+
+
+def _moved(lab, labels, by=(3, 2)):
+    out = lab.copy()
+    for k in labels:
+        obj = lab == k
+        out[obj] = 0
+        out[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (out == 0)] = k
+    return out
+
+
+def _plain_deep_black(pixels):
+    """Plain numpy on every pixel (the function reads an even grid; these images are small enough
+    for the grid to be every pixel)."""
+    v = pixels.ravel()
+    lo = int(v.min())
+    if lo > CLIP_LSB:
+        return -1.0
+    n_lo, n_next = np.sum(v == lo), np.sum(v == lo + 1)
+    return float(lo) if n_lo >= max(PLATEAU * v.size, n_next) else -1.0
+
+
+def test_the_real_segmentation_has_small_labels():
+    lab = _labels()
+    assert lab.max() > 50 and all(np.any(lab == k) for k in (1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("case", ["labels", "crushed", "dark", "bright"])
+def test_deep_black_against_plain_numpy(case):
+    rng = np.random.default_rng(38)
+    if case == "labels":
+        x = _labels()
+        expect = 0.0  # the background piles on 0; 1-4 are objects
+    elif case == "crushed":  # a camera's black clipped at 0: its noise piles there
+        x = np.clip(np.rint(rng.normal(1.0, 3.0, (200, 200))), 0, None).astype(np.uint16)
+        expect = 0.0
+    elif case == "dark":  # merely dark: 0 is in the tail of the noise
+        x = np.clip(np.rint(rng.normal(12.0, 3.0, (200, 200))), 0, None).astype(np.uint16)
+        expect = -1.0
+    else:
+        x = rng.integers(100, 4000, (200, 200)).astype(np.uint16)
+        expect = -1.0
+    assert _deep_black(x) == _plain_deep_black(x) == expect
+
+
+def test_a_label_image_whose_small_labels_moved_reads_different(monkeypatch):
+    lab = _labels()
+    moved = _moved(lab, [1, 2, 3, 4])  # only the labels within CLIP_LSB of 0
+    assert clip_levels(lab)[0] == 0.0
+    c = compare_arrays(lab, moved)
+    assert c.verdict == "different", c.reason
+
+
+def test_objects_labelled_1_to_3_that_moved_leave_a_residual(monkeypatch):
+    a = np.zeros((300, 300), np.uint16)
+    a[50:100, 50:100], a[150:200, 60:120], a[200:260, 180:260] = 1, 2, 3
+    b = _moved(a, [2], by=(3, 4))
+    c = compare_arrays(a, b)
+    assert c.verdict == "different" and c.regions, c.reason
+    # every code within CLIP_LSB of 0 taken for clipped black: the move left no residual at all
+    monkeypatch.setattr(noise_floor, "_deep_black", lambda pixels: float(CLIP_LSB))
+    assert compare_arrays(a, b).verdict in SAME_VERDICTS
+
+
+def test_a_label_image_against_itself_relabelled_is_the_same_field_only_if_equal():
+    lab = _labels()
+    assert compare_arrays(lab, lab.copy()).verdict in SAME_VERDICTS
+
+
+def test_a_third_of_the_real_nuclei_moved_reads_different_in_16_and_8_bits():
+    lab = _labels()
+    rng = np.random.default_rng(0)
+    moved = _moved(lab, rng.choice(np.arange(1, lab.max() + 1), size=int(lab.max()) // 3, replace=False))
+    for a, b in ((lab, moved), (np.minimum(lab, 255).astype(np.uint8), np.minimum(moved, 255).astype(np.uint8))):
+        c = compare_arrays(a, b)
+        assert c.verdict == "different", c.reason

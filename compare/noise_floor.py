@@ -28,6 +28,7 @@ import numpy as np
 
 CLIP_LOW, CLIP_HIGH = 4.0, 250.0   # 8-bit: black crush only up to this level; highlights from this one
 CLIP_LSB = 4             # deeper samples: within this many steps of 0 or of full scale
+LEVEL_COHERENT = 0.6     # ... unless those codes are plateaus: this share of their pixels match their right-hand neighbour
 PLATEAU = 0.0005         # a maximum held by this fraction of the pixels is a saturation level
 CRUSH_SAMPLES = 65536    # pixels (an even grid) on which an 8-bit black crush is judged
 FLOOR_LSB = 0.05         # smallest noise of the smoothed residual, in steps of the coarser side
@@ -98,18 +99,24 @@ def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
 
 
 def _deep_black(pixels: np.ndarray) -> float:
-    """Deeper samples' low clip level, in stored units, judged as an 8-bit black crush is
-    (:func:`_black_crush`): the darkest code, when it is within ``CLIP_LSB`` of 0 and clipping piled
-    samples on it (at least ``PLATEAU`` of them, and more than on the next code up); -1 otherwise.
-    Every code within ``CLIP_LSB`` of 0 used to count as clipped: a label image's 1, 2 and 3 are
-    objects, and an object that moved left no residual at all (cause 38)."""
-    step = max(1, int(math.sqrt(pixels.shape[0] * pixels.shape[1] / CRUSH_SAMPLES)))
-    sub = np.ascontiguousarray(pixels[::step, ::step]).ravel()
-    lo = int(sub.min())
-    if lo > CLIP_LSB:
-        return -1.0
-    n_lo, n_next = int(np.count_nonzero(sub == lo)), int(np.count_nonzero(sub == lo + 1))
-    return float(lo) if n_lo >= max(PLATEAU * sub.size, n_next) else -1.0
+    """Deeper samples' low clip level, in stored units: every code within ``CLIP_LSB`` of 0 -- a
+    sensor's black, where noise is cut or folded (a magnitude image's background) -- unless those
+    codes above the darkest are levels of their own: plateaus, ``LEVEL_COHERENT`` of their pixels
+    sharing their code with the pixel to the right (a label image's objects 1, 2, 3: cause 38).
+    Then only the darkest code, when samples piled up on it (at least ``PLATEAU`` of them); -1 when
+    none did. Judged on an even grid of rows of about ``CRUSH_SAMPLES`` pixels."""
+    h, w = pixels.shape[:2]
+    step = max(1, int(math.sqrt(h * w / CRUSH_SAMPLES)))
+    rows = pixels[::step] if pixels.ndim == 2 else pixels[::step, :, 0]
+    low = (rows > rows.min()) & (rows <= CLIP_LSB)
+    low_px = np.count_nonzero(low)
+    if low_px < PLATEAU * rows.size:  # no code above the darkest within CLIP_LSB of 0 to judge
+        return float(CLIP_LSB)
+    same = np.count_nonzero(low[:, :-1] & (rows[:, 1:] == rows[:, :-1]))
+    if same < LEVEL_COHERENT * low_px:
+        return float(CLIP_LSB)
+    lo = int(rows.min())
+    return float(lo) if np.count_nonzero(rows == lo) >= PLATEAU * rows.size else -1.0
 
 
 def _black_crush(pixels: np.ndarray) -> float:

@@ -11,7 +11,7 @@ import pytest
 from skimage import filters, measure, morphology
 
 from scopecheck.compare import noise_floor
-from scopecheck.compare.noise_floor import CLIP_LSB, PLATEAU, _deep_black, clip_levels
+from scopecheck.compare.noise_floor import CLIP_LSB, LEVEL_COHERENT, PLATEAU, _deep_black, clip_levels
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
@@ -33,14 +33,22 @@ def _moved(lab, labels, by=(3, 2)):
 
 
 def _plain_deep_black(pixels):
-    """Plain numpy on every pixel (the function reads an even grid; these images are small enough
-    for the grid to be every pixel)."""
-    v = pixels.ravel()
-    lo = int(v.min())
-    if lo > CLIP_LSB:
-        return -1.0
-    n_lo, n_next = np.sum(v == lo), np.sum(v == lo + 1)
-    return float(lo) if n_lo >= max(PLATEAU * v.size, n_next) else -1.0
+    """Plain numpy, pixel by pixel (these images are small enough for the function's grid of rows to
+    be every row): every code within CLIP_LSB of 0 is clipped, unless the codes above the darkest
+    there are plateaus (LEVEL_COHERENT of their pixels equal to the pixel on their right); then the
+    darkest code if PLATEAU of the pixels pile on it, else nothing (-1)."""
+    lo = int(pixels.min())
+    plateau_px = same = 0
+    h, w = pixels.shape
+    for y in range(h):
+        for x in range(w):
+            v = int(pixels[y, x])
+            if lo < v <= CLIP_LSB:
+                plateau_px += 1
+                same += x + 1 < w and int(pixels[y, x + 1]) == v
+    if plateau_px < PLATEAU * pixels.size or same < LEVEL_COHERENT * plateau_px:
+        return float(CLIP_LSB)
+    return float(lo) if np.sum(pixels == lo) >= PLATEAU * pixels.size else -1.0
 
 
 def test_the_real_segmentation_has_small_labels():
@@ -53,16 +61,16 @@ def test_deep_black_against_plain_numpy(case):
     rng = np.random.default_rng(38)
     if case == "labels":
         x = _labels()
-        expect = 0.0  # the background piles on 0; 1-4 are objects
-    elif case == "crushed":  # a camera's black clipped at 0: its noise piles there
+        expect = 0.0  # the background piles on 0; 1-4 are objects, plateaus of their own
+    elif case == "crushed":  # a camera's black cut at 0: its codes 1-4 are noise, clipped as before
         x = np.clip(np.rint(rng.normal(1.0, 3.0, (200, 200))), 0, None).astype(np.uint16)
-        expect = 0.0
-    elif case == "dark":  # merely dark: 0 is in the tail of the noise
+        expect = float(CLIP_LSB)
+    elif case == "dark":  # merely dark: its few codes of 0-4 are scattered noise
         x = np.clip(np.rint(rng.normal(12.0, 3.0, (200, 200))), 0, None).astype(np.uint16)
-        expect = -1.0
-    else:
+        expect = float(CLIP_LSB)
+    else:  # nothing within CLIP_LSB of 0
         x = rng.integers(100, 4000, (200, 200)).astype(np.uint16)
-        expect = -1.0
+        expect = float(CLIP_LSB)
     assert _deep_black(x) == _plain_deep_black(x) == expect
 
 

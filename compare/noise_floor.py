@@ -80,7 +80,8 @@ def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
 
     8-bit: highlights from ``CLIP_HIGH``; a black crush (:func:`_black_crush`) only where the
     darkest code holds a pile-up, at most ``CLIP_LOW``. Deeper
-    samples: within ``CLIP_LSB`` steps of 0 or of full scale, and a maximum held by a plateau of
+    samples: within ``CLIP_LSB`` steps of 0 (unless those codes are plateaus, a label image's
+    objects: :func:`_deep_black`) or of full scale, and a maximum held by a plateau of
     ``PLATEAU`` of the pixels (a 12-bit sensor saturating inside a 16-bit container) -- judged
     in the image's own units, never in 0-255 levels of the full range.
     """

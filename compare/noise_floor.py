@@ -90,7 +90,7 @@ def clip_levels(pixels: np.ndarray) -> tuple[float, float]:
     full = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "ui" else 1.0
     k = 255.0 / full
     lo, hi = CLIP_LSB * k, (full - CLIP_LSB) * k
-    if pixels.dtype.kind == "u":  # a black clip only where samples piled up on the darkest code
+    if pixels.dtype.kind == "u":  # codes near 0 are clipped black, unless they are plateaus (labels)
         lo = _deep_black(pixels) * k
     sub = pixels[::4, ::4]
     mx = sub.max()
@@ -105,18 +105,19 @@ def _deep_black(pixels: np.ndarray) -> float:
     codes above the darkest are levels of their own: plateaus, ``LEVEL_COHERENT`` of their pixels
     sharing their code with the pixel to the right (a label image's objects 1, 2, 3: cause 38).
     Then only the darkest code, when samples piled up on it (at least ``PLATEAU`` of them); -1 when
-    none did. Judged on an even grid of rows of about ``CRUSH_SAMPLES`` pixels."""
+    none did. Judged on an even grid of rows of about ``CRUSH_SAMPLES`` pixels (a colour image's
+    first channel)."""
     h, w = pixels.shape[:2]
     step = max(1, int(math.sqrt(h * w / CRUSH_SAMPLES)))
     rows = pixels[::step] if pixels.ndim == 2 else pixels[::step, :, 0]
-    low = (rows > rows.min()) & (rows <= CLIP_LSB)
+    lo = int(rows.min())
+    low = (rows > lo) & (rows <= CLIP_LSB)
     low_px = np.count_nonzero(low)
     if low_px < PLATEAU * rows.size:  # no code above the darkest within CLIP_LSB of 0 to judge
         return float(CLIP_LSB)
     same = np.count_nonzero(low[:, :-1] & (rows[:, 1:] == rows[:, :-1]))
     if same < LEVEL_COHERENT * low_px:
         return float(CLIP_LSB)
-    lo = int(rows.min())
     return float(lo) if np.count_nonzero(rows == lo) >= PLATEAU * rows.size else -1.0
 
 

@@ -35,6 +35,26 @@ def assert_one_line_error(r, *, code=2, contains=None):
         assert contains.lower() in lines[0].lower(), lines[0]
 
 
+def segmented(img, *, blur=0.0, smallest=20):
+    """A label image of a picture as a lab makes one (uint16, 0 background): Otsu's threshold of the
+    picture (smoothed by ``blur`` first, if any), objects up to ``smallest`` px dropped, connected
+    components labelled."""
+    from skimage import filters, measure, morphology
+
+    g = cv2.GaussianBlur(img, (0, 0), blur) if blur > 0 else img
+    return measure.label(morphology.remove_small_objects(g > filters.threshold_otsu(g), max_size=smallest)).astype(np.uint16)
+
+
+def moved_objects(lab, labels, by=(3, 2)):
+    """``lab`` with the objects ``labels`` moved by ``by`` (rows, columns), onto background only."""
+    out = lab.copy()
+    for k in labels:
+        obj = lab == k
+        out[obj] = 0
+        out[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (out == 0)] = k
+    return out
+
+
 def scene(seed, h=240, w=320, channels=3):
     r = np.random.default_rng(seed)
     base = cv2.GaussianBlur(r.uniform(0, 255, (h // 8, w // 8, channels)).astype(np.float32), (0, 0), 1.2)

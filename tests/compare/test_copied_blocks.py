@@ -16,6 +16,7 @@ from scopecheck.compare import copied_blocks as cb
 from scopecheck.compare.copied_blocks import BLOCK, CodedBlocks, coded_blocks, coded_cells, coded_noise, trimmed_rms
 from scopecheck.compare.hashing import area_sums
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays, compare_files
+from tests.conftest import moved_objects, segmented
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
 
@@ -131,20 +132,11 @@ def test_a_defective_board_whose_edges_tie_reads_different(monkeypatch):
 
 
 def _labels_with_moved_objects(share=1 / 3, by=(3, 2)):
-    """A label image of scikit-image's coins (Otsu's threshold, connected components, uint16) and the
-    same with ``share`` of its objects moved by ``by`` (rows, columns): what two time points of a
-    segmented time-lapse are."""
-    from skimage import filters, measure, morphology
-
-    img = data.coins()
-    lab = measure.label(morphology.remove_small_objects(img > filters.threshold_otsu(img), max_size=30)).astype(np.uint16)
-    moved = lab.copy()
+    """A label image of scikit-image's coins and the same with ``share`` of its objects moved by
+    ``by`` (rows, columns): what two time points of a segmented time-lapse are."""
+    lab = segmented(data.coins(), smallest=30)
     rng = np.random.default_rng(0)
-    for k in rng.choice(np.arange(1, lab.max() + 1), size=int(lab.max() * share), replace=False):
-        obj = lab == k
-        moved[obj] = 0
-        moved[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (moved == 0)] = k
-    return lab, moved
+    return lab, moved_objects(lab, rng.choice(np.arange(1, lab.max() + 1), size=int(lab.max() * share), replace=False), by)
 
 
 def _levels_by_loop(a, pick, ox=0, oy=0):

@@ -88,6 +88,12 @@ class Decision:
     same_field: bool
 
 
+
+def _px_pair(dx: float, dy: float) -> str:
+    """``(+3.0, +0.0)``: a displacement to a tenth of a pixel, what rounds to zero unsigned-positive
+    (never ``-0.0``)."""
+    return "(" + ", ".join(f"{round(v, 1) or 0.0:+.1f}" for v in (dx, dy)) + ")"
+
 def noise_text(sigma: float, dn: float = 1.0, digits: int = 1) -> str:
     """The noise (``sigma`` in 8-bit DN, as :class:`compare.analysis.Analysis` holds it) in the
     pair's stored units: ``dn`` stored levels per 8-bit level (257 when both sides are 16-bit, where
@@ -131,7 +137,7 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
         return Decision(Verdict.DIFFERENT, f"another scene or specimen: aligned correlation {an.correlation:.2f}, "
                         f"dHash distance {distance}" + size_note, False)
     if math.hypot(dx, dy) > t.max_shift:
-        return Decision(Verdict.DIFFERENT, f"field moved by ({dx:+.1f}, {dy:+.1f}) px" + size_note, False)
+        return Decision(Verdict.DIFFERENT, f"field moved by {_px_pair(dx, dy)} px" + size_note, False)
     if an.channel_order is not None:  # the same field in other colours: not a drift a lock undoes
         moved = ", ".join(f"B's {'BGR'[c]} is A's {'BGR'[p]}" for c, p in enumerate(an.channel_order) if c != p)
         return Decision(Verdict.DIFFERENT, f"same field; colour channels swapped ({moved}: RGB/BGR order?)"
@@ -189,7 +195,7 @@ def _blank(an, size_note: str, frame_area: int, max_shift: float, dn: float = 1.
     which = "A" if an.blank[0] else "B"
     dx, dy = an.shift
     if not an.regions and abs(an.correlation) >= 0.5 and math.hypot(dx, dy) > max_shift:
-        return Decision(Verdict.DIFFERENT, f"field moved by ({dx:+.1f}, {dy:+.1f}) px ({which} barely rises above "
+        return Decision(Verdict.DIFFERENT, f"field moved by {_px_pair(dx, dy)} px ({which} barely rises above "
                         "its noise)" + size_note, False)
     if an.regions or abs(an.correlation) < 0.5:
         return Decision(Verdict.DIFFERENT, f"{which} is a flat/blank frame (no structure above its noise), the other "
@@ -263,7 +269,7 @@ def drift_words(an, *, levels: bool = True, dn: float = 1.0) -> list[str]:
         words.append(f"shading differs by up to {100 * an.shading:.0f} %")
     dx, dy = an.shift
     if math.hypot(dx, dy) >= 0.5:
-        words.append(f"shifted ({dx:+.1f}, {dy:+.1f}) px")
+        words.append(f"shifted {_px_pair(dx, dy)} px")
     if an.zoom is not None:
         words.append(an.zoom.words())
     return words

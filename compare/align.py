@@ -83,6 +83,7 @@ from .noise_floor import (
     _robust_sigma,
     calm_sigma,
     clip_levels,
+    lag_gain,
     quantisation_noise,
     unexplained_by_shift,
 )
@@ -472,7 +473,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         lower += sa15
         by_level = level_sigma(smooth, lower, at, max(cf, floor, profiled), LOCAL_MAX * s_sigma,
                                raw=resid) if any_sub else None
-        s_local = _local_sigma(smooth, valid, s_sigma, by_level)
+        # block spreads below what the floors not measured on the blocks give measure nothing (cause
+        # 40) -- but between frames of a video stream, whose copied blocks carry no noise at all,
+        # the blocks it coded are judged as before (their re-coding is heavy-tailed: causes 29, 31)
+        spread_floor = max(cf, floor, profiled) * lag_gain(SMOOTH_SIGMA) if cells is None else 0.0
+        s_local = _local_sigma(smooth, valid, s_sigma, by_level, floor=spread_floor)
         # a field that jitters by the registered shift as a whole may deform by as much during a
         # scan: only a block displaced further than that (and than the edge slack) moved
         motion = None
@@ -498,7 +503,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             # ... against the noise measured away from edges: the frame's figure counts the
             # displacement the gap leaves out (cause 36)
             calm = max(calm_sigma(smooth, sa15, at, s_sigma, w), cf, floor, profiled) if any_sub else s_sigma
-            s_gap = _local_sigma(gap, valid, calm, by_level)
+            s_gap = _local_sigma(gap, valid, calm, by_level, floor=spread_floor)
             if alias_lv is not None:
                 s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
             np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)

@@ -390,8 +390,15 @@ def _block_mad(x: np.ndarray, ok: np.ndarray, b: int) -> np.ndarray:
     return 1.4826 * nanmedian_last(np.abs(data - med[..., None]))
 
 
+def lag_gain(smoothing: float, lag: int = LOCAL_LAG) -> float:
+    """Spread of differences ``lag`` samples apart of white noise smoothed by a Gaussian of sigma
+    ``smoothing``, per unit of the smoothed noise: ``sqrt(2 (1 - rho))``, ``rho = exp(-lag^2 / (4
+    smoothing^2))`` its autocorrelation at that lag."""
+    return math.sqrt(2.0 * (1.0 - math.exp(-lag * lag / (4.0 * smoothing * smoothing))))
+
+
 def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
-                 by_level: np.ndarray | None = None) -> np.ndarray:
+                 by_level: np.ndarray | None = None, floor: float = 0.0) -> np.ndarray:
     """Noise of the smoothed residual per ``LOCAL_BLOCK`` block, never below the frame's ``sigma``
     and at most ``LOCAL_MAX`` times it, spread back to pixels by bilinear interpolation (float32,
     ``smooth``'s shape). With ``by_level`` (:func:`compare.noise_level.level_sigma`, per pixel, with its cap) the
@@ -405,7 +412,14 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
     A block's noise is judged from differences of samples ``LOCAL_LAG`` apart (across and down):
     noise gives them a spread, an offset does not -- so a change as large as a block (a particle
     that darkened) cannot raise its own block's noise and hide itself, as the spread of the
-    residual itself would. The block's spread relative to the median block's, times ``sigma``."""
+    residual itself would. The block's spread relative to the median block's, times ``sigma``.
+
+    ``floor`` (the spread of differences that the noise floors not measured on these blocks would
+    give -- quantisation, a codec's, a profile's: :func:`lag_gain` times that noise) bounds every
+    block's spread from below (cause 40): a spread under it measures nothing. A label image's
+    residual is exactly flat wherever no object moved, but the registration's interpolation leaves
+    it 0.0002-0.003 DN; the median block's such error made a block with a few times more (an
+    object's edge) three times as noisy as the frame."""
     h, w = smooth.shape
     b = LOCAL_BLOCK
     ny, nx = h // b, w // b
@@ -431,6 +445,8 @@ def _local_sigma(smooth: np.ndarray, valid: np.ndarray, sigma: float,
         return _flat_local(h, w, sigma, by_level)
     inside |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)  # blocks outside the overlap: zeros
     spread = _block_mad(d, ok, b)
+    if floor > 0:
+        np.maximum(spread, np.float32(floor), out=spread)
     frame = float(np.median(spread[~empty]))  # the frame's spread: the typical block's
     if frame <= 0:
         return _flat_local(h, w, sigma, by_level)

@@ -83,8 +83,10 @@ def test_a_board_whose_defects_fill_their_blocks_reads_every_defect(monkeypatch)
     c = compare_files(temp, test)
     assert c.verdict == "different", c.reason
     assert all(_hits(c)), _hits(c)
-    # judged against the frame's figure (the edges' jitter, about 25 DN), they read as noise
+    # judged against the frame's figure (the edges' jitter, about 25 DN), they read as noise --
+    # with cause 40's floor under the blocks' spreads off too (since session 22 it alone catches them)
     monkeypatch.setattr(align, "calm_sigma", lambda smooth, a, at, sigma, width: sigma)
+    monkeypatch.setattr(align, "lag_gain", lambda smoothing: 0.0)
     assert compare_files(temp, test).verdict in SAME_VERDICTS
 
 

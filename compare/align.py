@@ -503,7 +503,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             # ... against the noise measured away from edges: the frame's figure counts the
             # displacement the gap leaves out (cause 36)
             calm = max(calm_sigma(smooth, sa15, at, s_sigma, w), cf, floor, profiled) if any_sub else s_sigma
-            s_gap = _local_sigma(gap, valid, calm, by_level, floor=spread_floor)
+            s_gap = _local_sigma(gap, valid, calm, by_level)  # (no floor: the gap is zero by construction
+            # wherever a displacement explains the residual, so its median block measures no noise)
             if alias_lv is not None:
                 s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
             np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)

@@ -133,7 +133,7 @@ def window_fits(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.nda
     fit = full & (np.linalg.det(m) > 1e-9 * np.maximum(diag, 1e-300))  # not collinear (Hadamard ratio)
     inv = np.linalg.inv(np.where(fit[..., None, None], m, np.eye(4)))
     # a window whose gradients are numerically nothing (a flat label's interior: the smoothing's
-    # tails, 1e-20) passes the scale-free ratio test, and its inverse breaks down (negative
+    # tails, 1e-10, and a constant level) passes the scale-free ratio test, and its inverse breaks down (negative
     # variances, a standard error of 0): no fit
     fit &= (np.diagonal(inv, axis1=-2, axis2=-1) > 0).all(axis=-1)
     return np.einsum("...ij,...j->...i", inv, xr), inv, fit, lv

@@ -88,11 +88,11 @@ class Decision:
     same_field: bool
 
 
-
 def _px_pair(dx: float, dy: float) -> str:
     """``(+3.0, +0.0)``: a displacement to a tenth of a pixel, what rounds to zero unsigned-positive
     (never ``-0.0``)."""
     return "(" + ", ".join(f"{round(v, 1) or 0.0:+.1f}" for v in (dx, dy)) + ")"
+
 
 def noise_text(sigma: float, dn: float = 1.0, digits: int = 1) -> str:
     """The noise (``sigma`` in 8-bit DN, as :class:`compare.analysis.Analysis` holds it) in the

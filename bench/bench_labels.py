@@ -31,24 +31,36 @@ SOURCES = [("coins", "skimage_coins.png"), ("nuclei (mahotas)", "mahotas_nuclear
 MOVES = [(3, 1 / 3), (2, 0.1), (4, 0.05), (1, 0.2)]  # (px, share of the objects)
 
 
-def labels_of(img: np.ndarray) -> np.ndarray:
-    """Otsu's threshold of the smoothed picture, objects under 20 px dropped, labelled (uint16)."""
+def segmented(img: np.ndarray, *, blur: float = 0.0, smallest: int = 20) -> np.ndarray:
+    """A label image of a picture as a lab makes one (uint16, 0 background): Otsu's threshold of the
+    picture (smoothed by ``blur`` first, if any), objects up to ``smallest`` px dropped, connected
+    components labelled. (The tests' helper too: ``tests/conftest.py``.)"""
     from skimage import filters, measure, morphology
 
-    g = cv2.GaussianBlur(img, (0, 0), 1.0)
-    return measure.label(morphology.remove_small_objects(g > filters.threshold_otsu(g), max_size=20)).astype(np.uint16)
+    g = cv2.GaussianBlur(img, (0, 0), blur) if blur > 0 else img
+    return measure.label(morphology.remove_small_objects(g > filters.threshold_otsu(g), max_size=smallest)).astype(np.uint16)
+
+
+def moved_objects(lab: np.ndarray, labels, by: tuple[int, int] = (3, 2)) -> np.ndarray:
+    """``lab`` with the objects ``labels`` moved by ``by`` (rows, columns), onto background only."""
+    out = lab.copy()
+    for k in labels:
+        obj = lab == k
+        out[obj] = 0
+        out[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (out == 0)] = k
+    return out
+
+
+def labels_of(img: np.ndarray) -> np.ndarray:
+    """Otsu's threshold of the smoothed picture (sigma 1), objects under 20 px dropped, labelled (uint16)."""
+    return segmented(img, blur=1.0)
 
 
 def moved(lab: np.ndarray, px: int, share: float, seed: int = 0) -> np.ndarray:
     """``share`` of the objects moved by ``px`` down and ``px - 1`` (at least 1) across, onto background."""
-    rng = np.random.default_rng(seed)
     n = int(lab.max())
-    out = lab.copy()
-    for k in rng.choice(np.arange(1, n + 1), size=max(1, int(n * share)), replace=False):
-        obj = lab == k
-        out[obj] = 0
-        out[np.roll(np.roll(obj, px, 0), max(1, px - 1), 1) & (out == 0)] = k
-    return out
+    ks = np.random.default_rng(seed).choice(np.arange(1, n + 1), size=max(1, int(n * share)), replace=False)
+    return moved_objects(lab, ks, by=(px, max(1, px - 1)))
 
 
 def _picture(path: Path) -> np.ndarray | None:

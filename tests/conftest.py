@@ -12,6 +12,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "fixtures")
 COMPARE_FIX = os.path.join(FIXTURES, "compare")
 
+# a label image and its objects moved: bench/bench_labels.py's, one definition for the bench and the tests
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from bench_labels import moved_objects, segmented  # noqa: E402,F401
+
 
 def run_cli(*args, timeout=120, **kw):
     """Run the real command line (python -m scopecheck) and capture its output."""
@@ -33,26 +37,6 @@ def assert_one_line_error(r, *, code=2, contains=None):
     assert len(lines) == 1, r.stderr
     if contains:
         assert contains.lower() in lines[0].lower(), lines[0]
-
-
-def segmented(img, *, blur=0.0, smallest=20):
-    """A label image of a picture as a lab makes one (uint16, 0 background): Otsu's threshold of the
-    picture (smoothed by ``blur`` first, if any), objects up to ``smallest`` px dropped, connected
-    components labelled."""
-    from skimage import filters, measure, morphology
-
-    g = cv2.GaussianBlur(img, (0, 0), blur) if blur > 0 else img
-    return measure.label(morphology.remove_small_objects(g > filters.threshold_otsu(g), max_size=smallest)).astype(np.uint16)
-
-
-def moved_objects(lab, labels, by=(3, 2)):
-    """``lab`` with the objects ``labels`` moved by ``by`` (rows, columns), onto background only."""
-    out = lab.copy()
-    for k in labels:
-        obj = lab == k
-        out[obj] = 0
-        out[np.roll(np.roll(obj, by[0], 0), by[1], 1) & (out == 0)] = k
-    return out
 
 
 def scene(seed, h=240, w=320, channels=3):

@@ -40,12 +40,16 @@ from .noise_floor import _fit, _gauss_noise_gain, _interval_residual, _robust_si
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
+FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
+FLUX_FEW = 4         # ... leaving out this many of its largest samples (a hot pixel, a cosmic-ray hit)
+RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
 
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
-              band_limit: float = 0.0, codec=None, moved: list | None = None) -> list[Region]:
+              band_limit: float = 0.0, codec=None, moved: list | None = None,
+              pointwise: bool = True) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -61,7 +65,13 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
     displacement in pixels)``: a cell that crawled by 2 px is a working pixel or less on a reduced
     picture, under the working scale's ``OBJECT_PX`` and its edge slack. Not on a rescaled pair
-    (``band_limit``): its aliasing is a pattern a displacement fit reads as motion."""
+    (``band_limit``): its aliasing is a pattern a displacement fit reads as motion.
+
+    A candidate that is neither is asked whether its light changed (:func:`_flux_z`, cause 42): a
+    small bright object dimmed by bleaching is all edge at this scale, its change everywhere within
+    the misregistration's slack, but a displacement or a blur only moves light about, while a
+    dimming takes it away. With ``pointwise`` False (the working scale is the full resolution, and
+    has judged the candidate's pixels already) only that question is asked."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
@@ -82,19 +92,34 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
             ca, cb = (cv2.cvtColor(x, cv2.COLOR_BGR2GRAY) if x.ndim == 3 else x for x in (ca, cb))
         z = np.zeros(ca.shape[:2], np.float32)
         chans = [(ca, cb)] if ca.ndim == 2 else list(zip(cv2.split(ca), cv2.split(cb)))
+        # the levels are fitted around the candidate, not on it: in a window of dark sky a star is
+        # most of the variance, and a fit on it takes its dimming for the window's gain (cause 42)
+        ring = np.ones(ca.shape[:2], bool)
+        ring[max(0, by - y0 - RING_GAP):by - y0 + bh + RING_GAP, max(0, bx - x0 - RING_GAP):bx - x0 + bw + RING_GAP] = False
+        flux = (0.0, 0.0, 0)
+        box = (bx - x0, by - y0, bw, bh)
         for (pa, pb), cname in zip(chans, "Y" if ca.ndim == 2 else "BGR"):
             # each side at least its rounding's noise: a window whose variance is no more than that
             # (a flat dark patch, levels 0-2) carries no gain, only an offset
-            g, o = _fit(pa.ravel(), pb.ravel(), na=floor * floor / 2, nb=floor * floor / 2, floor=10 * floor)
+            g, o = _fit(pa[ring], pb[ring], na=floor * floor / 2, nb=floor * floor / 2, floor=10 * floor)
             bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
             r = _interval_residual(pa, pb, bn, clip_a, clip_b)
             sigma = max(_robust_sigma(r.ravel()), floor, codec(cname) if codec is not None else 0.0)
             gx = cv2.Sobel(pa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
             gy = cv2.Sobel(pa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
-            tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
-            np.maximum(z, np.abs(r) / tol, out=z)
-        region = _strong_blob(z, (bx - x0, by - y0, bw, bh))
+            if pointwise:
+                tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
+                np.maximum(z, np.abs(r) / tol, out=z)
+            f = _flux_z(r, pa, gx, gy, sigma, box, edge_slack)
+            if abs(f[0]) > abs(flux[0]):
+                flux = f
+        region = _strong_blob(z, box) if pointwise else None
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
+        if region is None and abs(flux[0]) >= Z_STRONG:  # its light changed: dimmed, brightened or replaced
+            fz, _, (fx, fy, fw, fh, changed) = flux
+            label_map = np.zeros(la.shape, np.int32)
+            label_map[fy:fy + fh, fx:fx + fw] = 1
+            region = (fx, fy, fw, fh, changed, abs(fz), label_map, 1)
         if region is None:
             if moved is not None and band_limit == 0.0:
                 slack = max(edge_slack, float(np.hypot(*shift)))
@@ -109,6 +134,98 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                             kind=kind, intensity=inten))
         taken.append((x + x0, y + y0, rw, rh))
     return found
+
+
+def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma: float, box: tuple[int, int, int, int],
+            slack: float) -> tuple[float, float, tuple[int, int, int, int, int]]:
+    """Whether the light of the object in a candidate's ``box`` (x, y, width, height in the window:
+    ``r`` B's residual against A, ``a`` A, ``gx``/``gy`` its gradient; ``sigma`` the residual's noise
+    per pixel) changed: the residual over the box grown by ``slack`` + ``FLUX_PAD`` pixels is
+    fitted as an offset, a displacement (A's gradient), a blur (A's Laplacian) and a share of the
+    object's light (A above the margin's median, inside the box), by least squares; the share's
+    coefficient is the object's relative change, and its z (the coefficient over its standard error,
+    with the residual's correlation gain measured outside, :func:`_sum_gain`) says whether it is one.
+
+    A displacement by up to ``slack`` pixels or a blur only moves light about: their residuals are
+    the gradient's and the Laplacian's, which integrate to nothing over an object; a dimming or
+    brightening takes light away or adds it, in the object's own shape. The ``FLUX_FEW`` samples the
+    fit explains worst are left out and the fit repeated: a hot pixel or a cosmic-ray hit carries
+    light too, but in a few pixels, never the ``STRONG_PX`` of an object.
+    Returns (z, the relative change, (x, y, width, height, the object's pixels)); z is signed.
+
+    >>> yy, xx = np.mgrid[0:40, 0:40].astype(np.float32)
+    >>> star = 10 + 100 * np.exp(-((xx - 20) ** 2 + (yy - 20) ** 2) / 8).astype(np.float32)
+    >>> g = [cv2.Sobel(star, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8), cv2.Sobel(star, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)]
+    >>> rng = np.random.default_rng(0); noise = rng.normal(0, 0.5, star.shape).astype(np.float32)
+    >>> z, f, _ = _flux_z(-0.15 * (star - 10) + noise, star, *g, 0.5, (14, 14, 13, 13), 1.0)  # dimmed 15 %
+    >>> round(f, 2), z < -7
+    (-0.15, True)
+    >>> moved = 10 + 100 * np.exp(-((xx - 20.7) ** 2 + (yy - 20) ** 2) / 8).astype(np.float32)
+    >>> z, f, _ = _flux_z(moved - star + noise, star, *g, 0.5, (14, 14, 13, 13), 1.0)  # moved 0.7 px
+    >>> abs(z) < 7
+    True
+    """
+    h, w = r.shape
+    m = int(np.ceil(slack)) + FLUX_PAD
+    bx, by, bw, bh = box
+    x0, y0, x1, y1 = max(0, bx - m), max(0, by - m), min(w, bx + bw + m), min(h, by + bh + m)
+    inside = np.zeros((y1 - y0, x1 - x0), bool)
+    inside[max(0, by - y0):by - y0 + bh, max(0, bx - x0):bx - x0 + bw] = True
+    aw = a[y0:y1, x0:x1].astype(np.float64)
+    if inside.all() or not inside.any() or inside.size < 16:
+        return 0.0, 0.0, (x0, y0, x1 - x0, y1 - y0, 0)
+    light = np.where(inside, aw - np.median(aw[~inside]), 0.0)
+    lap = cv2.Laplacian(a[y0:y1, x0:x1].astype(np.float32), cv2.CV_32F, ksize=1).astype(np.float64)
+    x = np.stack([np.ones_like(aw), gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64),
+                  lap, light], axis=-1).reshape(-1, 5)
+    y = r[y0:y1, x0:x1].astype(np.float64).ravel()
+    keep = np.ones(y.size, bool)
+    for _ in range(2):
+        xtx = x[keep].T @ x[keep]
+        if abs(np.linalg.det(xtx)) < 1e-12 * max(1.0, float(np.prod(np.diag(xtx)))):
+            return 0.0, 0.0, (x0, y0, x1 - x0, y1 - y0, 0)
+        inv = np.linalg.inv(xtx)
+        coef = inv @ (x[keep].T @ y[keep])
+        err = np.abs(y - x @ coef)
+        keep = np.ones(y.size, bool)
+        keep[np.argsort(err)[-FLUX_FEW:]] = False
+    outside = np.ones(r.shape, bool)
+    outside[y0:y1, x0:x1] = False
+    se = sigma * _sum_gain(r, outside, sigma) * float(np.sqrt(max(inv[4, 4], 0.0)))
+    share = float(coef[4])
+    z = share / se if se > 0 else 0.0
+    pixels = int(np.count_nonzero(light > max(sigma, 0.1 * float(light.max()))))
+    return z, share, (x0, y0, x1 - x0, y1 - y0, pixels)
+
+
+def _sum_gain(r: np.ndarray, where: np.ndarray, sigma: float) -> float:
+    """How much more a sum of ``r``'s samples varies than white noise of ``sigma`` would make it:
+    the robust spread of its sums over 4x4 and 8x8 tiles lying in ``where``, over that of
+    independent samples, the larger; never below 1 (a residual whose neighbours share their noise,
+    as demosaicing and a codec's blocks make them, sums to more than its pixels' noise says).
+
+    >>> rng = np.random.default_rng(1)
+    >>> white = rng.normal(0, 1, (256, 256)).astype(np.float32)
+    >>> round(_sum_gain(white, np.ones((256, 256), bool), 1.0), 1)
+    1.0
+    >>> smooth = cv2.GaussianBlur(white, (0, 0), 1.0)
+    >>> s = float(np.std(smooth)); round(_sum_gain(smooth, np.ones((256, 256), bool), s), 1)
+    2.9
+    """
+    if sigma <= 0:
+        return 1.0
+    gain = 1.0
+    h, w = r.shape
+    for t in (4, 8):
+        ny, nx = h // t, w // t
+        if ny * nx < 8:
+            continue
+        tiles = r[:ny * t, :nx * t].reshape(ny, t, nx, t).sum(axis=(1, 3), dtype=np.float64)
+        inside = where[:ny * t, :nx * t].reshape(ny, t, nx, t).all(axis=(1, 3))
+        if np.count_nonzero(inside) < 8:
+            continue
+        gain = max(gain, _robust_sigma(tiles[inside].ravel()) / (sigma * t))
+    return float(gain)
 
 
 def _moved(la: np.ndarray, lb: np.ndarray, *, floor: float, slack: float) -> tuple[int, float]:

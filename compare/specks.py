@@ -115,11 +115,15 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 flux = f
         region = _strong_blob(z, box) if pointwise else None
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
-        if region is None and abs(flux[0]) >= Z_STRONG:  # its light changed: dimmed, brightened or replaced
-            fz, _, (fx, fy, fw, fh, changed) = flux
-            label_map = np.zeros(la.shape, np.int32)
-            label_map[fy:fy + fh, fx:fx + fw] = 1
-            region = (fx, fy, fw, fh, changed, abs(fz), label_map, 1)
+        if region is None and abs(flux[0]) >= Z_STRONG:  # its light changed: the fitted share is the change
+            fz, share, (fx, fy, fw, fh, pixels) = flux
+            if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
+                   for tx, ty, tw, th in taken):
+                continue  # a part of an object already found (a large one seeds several candidates)
+            found.append(Region(x=fx + x0, y=fy + y0, width=fw, height=fh, area=max(pixels, 1), strength=abs(fz),
+                                kind="dimmed" if share < 0 else "brightened", intensity=share))
+            taken.append((fx + x0, fy + y0, fw, fh))
+            continue
         if region is None:
             if moved is not None and band_limit == 0.0:
                 slack = max(edge_slack, float(np.hypot(*shift)))
@@ -140,18 +144,21 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
             slack: float) -> tuple[float, float, tuple[int, int, int, int, int]]:
     """Whether the light of the object in a candidate's ``box`` (x, y, width, height in the window:
     ``r`` B's residual against A, ``a`` A, ``gx``/``gy`` its gradient; ``sigma`` the residual's noise
-    per pixel) changed: the residual over the box grown by ``slack`` + ``FLUX_PAD`` pixels is
-    fitted as an offset, a displacement (A's gradient), a blur (A's Laplacian) and a share of the
-    object's light (A above the margin's median, inside the box), by least squares; the share's
-    coefficient is the object's relative change, and its z (the coefficient over its standard error,
-    with the residual's correlation gain measured outside, :func:`_sum_gain`) says whether it is one.
+    per pixel) changed: the residual's sum over the box grown by ``slack`` + ``FLUX_PAD`` pixels
+    (the object's light and all that a displacement by up to ``slack`` or a blur moves about), less
+    the local offset (the median residual on a ``FLUX_PAD`` ring around that) and less what the
+    displacement and blur fitted there carry across its border; in units of the sum's noise
+    (``sigma`` times the root of its pixels times the residual's correlation gain measured outside,
+    :func:`_sum_gain`: demosaicing, a codec's blocks). The share of its light the object gained or
+    lost is the fit's coefficient of that light (A above the ring's median, inside the box), which
+    follows the object's shape.
 
-    A displacement by up to ``slack`` pixels or a blur only moves light about: their residuals are
-    the gradient's and the Laplacian's, which integrate to nothing over an object; a dimming or
-    brightening takes light away or adds it, in the object's own shape. The ``FLUX_FEW`` samples the
-    fit explains worst are left out and the fit repeated: a hot pixel or a cosmic-ray hit carries
-    light too, but in a few pixels, never the ``STRONG_PX`` of an object.
-    Returns (z, the relative change, (x, y, width, height, the object's pixels)); z is signed.
+    A displacement or a blur only moves light about: their residuals are A's gradient and
+    Laplacian, which integrate to what crosses the border (the fit, by least squares on the grown
+    box with the object's light as a fourth term, takes that away); a dimming or brightening takes
+    light away or adds it. The ``FLUX_FEW`` samples the fit explains worst are left out of the sum: a
+    hot pixel or a cosmic-ray hit carries light too, but in a few pixels, never the ``STRONG_PX`` of
+    an object. Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)).
 
     >>> yy, xx = np.mgrid[0:40, 0:40].astype(np.float32)
     >>> star = 10 + 100 * np.exp(-((xx - 20) ** 2 + (yy - 20) ** 2) / 8).astype(np.float32)
@@ -169,33 +176,38 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     m = int(np.ceil(slack)) + FLUX_PAD
     bx, by, bw, bh = box
     x0, y0, x1, y1 = max(0, bx - m), max(0, by - m), min(w, bx + bw + m), min(h, by + bh + m)
+    none = (0.0, 0.0, (x0, y0, x1 - x0, y1 - y0, 0))
+    ox0, oy0, ox1, oy1 = max(0, x0 - FLUX_PAD), max(0, y0 - FLUX_PAD), min(w, x1 + FLUX_PAD), min(h, y1 + FLUX_PAD)
+    ring = np.ones((oy1 - oy0, ox1 - ox0), bool)
+    ring[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0] = False
+    if np.count_nonzero(ring) < 16 or (x1 - x0) * (y1 - y0) < 16:
+        return none
     inside = np.zeros((y1 - y0, x1 - x0), bool)
     inside[max(0, by - y0):by - y0 + bh, max(0, bx - x0):bx - x0 + bw] = True
-    aw = a[y0:y1, x0:x1].astype(np.float64)
-    if inside.all() or not inside.any() or inside.size < 16:
-        return 0.0, 0.0, (x0, y0, x1 - x0, y1 - y0, 0)
-    light = np.where(inside, aw - np.median(aw[~inside]), 0.0)
+    light = np.where(inside, a[y0:y1, x0:x1].astype(np.float64) - float(np.median(a[oy0:oy1, ox0:ox1][ring])), 0.0)
+    if abs(float(light.sum())) < sigma * np.sqrt(np.count_nonzero(inside)):
+        return none  # no light above the surround: nothing to lose
+    rw = r[y0:y1, x0:x1].astype(np.float64) - float(np.median(r[oy0:oy1, ox0:ox1][ring]))
     lap = cv2.Laplacian(a[y0:y1, x0:x1].astype(np.float32), cv2.CV_32F, ksize=1).astype(np.float64)
-    x = np.stack([np.ones_like(aw), gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64),
-                  lap, light], axis=-1).reshape(-1, 5)
-    y = r[y0:y1, x0:x1].astype(np.float64).ravel()
+    moves = np.stack([gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64), lap], axis=-1).reshape(-1, 3)
+    x = np.concatenate([moves, light.reshape(-1, 1)], axis=1)
+    y = rw.ravel()
     keep = np.ones(y.size, bool)
-    for _ in range(2):
+    for _ in range(2):  # fitted, then fitted again without the samples it explained worst
         xtx = x[keep].T @ x[keep]
         if abs(np.linalg.det(xtx)) < 1e-12 * max(1.0, float(np.prod(np.diag(xtx)))):
-            return 0.0, 0.0, (x0, y0, x1 - x0, y1 - y0, 0)
-        inv = np.linalg.inv(xtx)
-        coef = inv @ (x[keep].T @ y[keep])
-        err = np.abs(y - x @ coef)
+            return none
+        coef = np.linalg.solve(xtx, x[keep].T @ y[keep])
         keep = np.ones(y.size, bool)
-        keep[np.argsort(err)[-FLUX_FEW:]] = False
+        keep[np.argsort(np.abs(y - x @ coef))[-FLUX_FEW:]] = False
+    moved_about = (y - moves @ coef[:3])[keep]  # the residual without what the displacement and blur carry
+    kept = float(moved_about.sum())
     outside = np.ones(r.shape, bool)
-    outside[y0:y1, x0:x1] = False
-    se = sigma * _sum_gain(r, outside, sigma) * float(np.sqrt(max(inv[4, 4], 0.0)))
-    share = float(coef[4])
-    z = share / se if se > 0 else 0.0
+    outside[oy0:oy1, ox0:ox1] = False
+    noise = sigma * _sum_gain(r, outside, sigma) * float(np.sqrt(y.size))
+    z = kept / noise if noise > 0 else 0.0
     pixels = int(np.count_nonzero(light > max(sigma, 0.1 * float(light.max()))))
-    return z, share, (x0, y0, x1 - x0, y1 - y0, pixels)
+    return z, float(coef[3]), (x0, y0, x1 - x0, y1 - y0, pixels)
 
 
 def _sum_gain(r: np.ndarray, where: np.ndarray, sigma: float) -> float:

@@ -1,0 +1,145 @@
+"""Cause 42: a small object whose light changed (bleaching, a focus drift of one object) is found by
+the light it lost, not by its pixels (compare.specks._flux_z, compare.specks.confirmed).
+
+A small bright object is all edge: its dimming lies everywhere within the misregistration slack
+the pixel test allows at edges (and a fit of the window's levels on it took the dimming for the
+window's gain). A displacement or a blur only moves light about; a dimming takes it away.
+
+Real pictures: scikit-image's Hubble deep field (bundled JPEG; NASA, public domain), the yeast YFP
+frame of fixtures/real (rcell2.examples, MIT, 16-bit) and mahotas' nuclei (fixtures/real labels'
+source is not shipped; the W2S mean of 400 shots of fixtures/real stands in for a fluorescence
+mean)."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from scopecheck.compare import specks
+from scopecheck.compare.changes import Z_STRONG
+from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
+
+REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
+
+
+def _small_objects(img: np.ndarray, k: int = 3, lo: int = 20, hi: int = 400) -> list[np.ndarray]:
+    """Masks of the ``k`` smallest objects (``lo``-``hi`` px above 6 robust sigmas of the
+    background-subtracted, lightly smoothed picture), dilated by a pixel."""
+    y = (img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)).astype(np.float32)
+    s = cv2.GaussianBlur(y, (0, 0), 1.0)
+    d = s - cv2.GaussianBlur(s, (0, 0), 15.0)
+    sig = 1.4826 * np.median(np.abs(d - np.median(d)))
+    n, lab, st, _ = cv2.connectedComponentsWithStats((d > 6 * sig).astype(np.uint8))
+    ok = [i for i in range(1, n) if lo <= st[i, cv2.CC_STAT_AREA] <= hi]
+    ok.sort(key=lambda i: int(st[i, cv2.CC_STAT_AREA]))
+    return [cv2.dilate((lab == i).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for i in ok[:k]]
+
+
+def _dimmed(img: np.ndarray, masks, f: float) -> np.ndarray:
+    """Each object's light above the median of a ring around it scaled by 1 - f."""
+    out = img.astype(np.float32)
+    for m in masks:
+        ring = cv2.dilate(m.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool) & ~m
+        bg = np.median(out[ring], axis=0)
+        out[m] = bg + (out[m] - bg) * (1 - f)
+    info = np.iinfo(img.dtype)
+    return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
+
+
+def _no_flux(monkeypatch):
+    monkeypatch.setattr(specks, "_flux_z", lambda r, a, gx, gy, sigma, box, slack: (0.0, 0.0, (0, 0, 0, 0, 0)))
+
+
+def _pictures():
+    hubble = data.hubble_deep_field()[:, :, ::-1].copy()  # RGB -> BGR, as the files are read
+    yfp = cv2.imread(os.path.join(REAL, "rcell2_yfp_pos12_t10_crop512.png"), cv2.IMREAD_UNCHANGED)
+    return {"hubble": hubble, "yfp": yfp}
+
+
+@pytest.mark.parametrize("name, f", [("hubble", 0.15), ("hubble", 0.25), ("yfp", 0.15)])
+def test_small_objects_dimmed_read_dimmed_by_their_share(name, f, monkeypatch):
+    """The three smallest objects (20 px or more) dimmed by 15 or 25 % towards their surround:
+    `different`, "dimmed", each by its share of light (plain numpy: the objects' light lost over
+    their light, which is f by construction; the fitted share within 0.05 of it). Without the
+    light's test: `same`, as before cause 42."""
+    img = _pictures()[name]
+    masks = _small_objects(img)
+    assert len(masks) == 3
+    b = _dimmed(img, masks, f)
+    c = compare_arrays(img, b)
+    assert c.verdict not in SAME_VERDICTS, c.reason
+    dimmed = [r for r in c.analysis.regions if r.kind == "dimmed"]
+    assert dimmed and "dimmed" in c.reason
+    y = (img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)).astype(np.float64)
+    yb = (b if b.ndim == 2 else cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)).astype(np.float64)
+    for m in masks:
+        ring = cv2.dilate(m.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool) & ~m
+        lost = float((yb[m] - y[m]).sum() / (y[m] - np.median(y[ring])).sum())
+        assert lost == pytest.approx(-f, abs=0.02)  # the reference: what the edit did
+    for r in dimmed:
+        assert r.intensity == pytest.approx(-f, abs=0.05)
+    _no_flux(monkeypatch)
+    assert compare_arrays(img, b).verdict in SAME_VERDICTS
+
+
+def _star_window():
+    """A 48x48 window of the Hubble deep field around a bright small object (luma, float32)."""
+    img = data.hubble_deep_field()
+    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    m = _small_objects(img[:, :, ::-1].copy(), k=1)[0]
+    ys, xs = np.nonzero(m)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    win = y[cy - 24:cy + 24, cx - 24:cx + 24]
+    box = (int(xs.min()) - cx + 24, int(ys.min()) - cy + 24, int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    return win, box
+
+
+def _grads(a):
+    return (cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8), cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8))
+
+
+@pytest.mark.parametrize("how", ["moved 0.7 px", "moved 1 px down", "blurred 0.8 px", "a hot pixel"])
+def test_light_moved_about_is_no_change_of_light(how):
+    """The same real star displaced by up to the slack, blurred, or beside a hot pixel of 200 DN,
+    with 0.5 DN of white noise: the light's z stays under Z_STRONG. The same star dimmed by 15 %
+    reads a share of -0.15 (the literal edit) at z beyond -Z_STRONG."""
+    a, box = _star_window()
+    if how.startswith("moved"):
+        dx, dy = (0.7, 0.0) if "0.7" in how else (0.0, 1.0)
+        b = cv2.warpAffine(a, np.float32([[1, 0, dx], [0, 1, dy]]), a.shape[::-1], flags=cv2.INTER_CUBIC,
+                           borderMode=cv2.BORDER_REFLECT)
+    elif how.startswith("blurred"):
+        b = cv2.GaussianBlur(a, (0, 0), 0.8)
+    else:
+        b = a.copy()
+        b[box[1] + box[3] // 2, box[0] + box[2] // 2] += 200
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.5, a.shape).astype(np.float32)
+    z, share, _ = specks._flux_z(b - a + noise, a, *_grads(a), 0.5, box, 1.0)
+    assert abs(z) < Z_STRONG, (how, z, share)
+    bg = float(np.median(a))
+    dim = a.copy()
+    inside = np.zeros(a.shape, bool)
+    inside[box[1]:box[1] + box[3], box[0]:box[0] + box[2]] = True
+    dim[inside] = bg + (a[inside] - bg) * 0.85
+    z, share, _ = specks._flux_z(dim - a + noise, a, *_grads(a), 0.5, box, 1.0)
+    assert z < -Z_STRONG and share == pytest.approx(-0.15, abs=0.02)
+
+
+def test_same_field_pairs_keep_reading_same_with_their_small_objects():
+    """Real same-field pairs with small bright objects: W2S one shot against the mean of 400
+    (fixtures/real, widefield fluorescence) and the Hubble deep field against its JPEG q80 and a
+    copy shifted by 0.4 px: `same` (the candidates their noise seeds carry no change of light)."""
+    shot = cv2.imread(os.path.join(REAL, "w2s_avg1_003_0.png"), cv2.IMREAD_UNCHANGED)
+    mean = cv2.imread(os.path.join(REAL, "w2s_avg400_003_0.png"), cv2.IMREAD_UNCHANGED)
+    assert compare_arrays(shot, mean).verdict in SAME_VERDICTS
+    hubble = data.hubble_deep_field()[:, :, ::-1].copy()
+    ok, q80 = cv2.imencode(".jpg", hubble, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    c = compare_arrays(hubble, cv2.imdecode(q80, cv2.IMREAD_UNCHANGED))
+    assert c.verdict in SAME_VERDICTS, c.reason
+    shifted = cv2.warpAffine(hubble, np.float32([[1, 0, 0.4], [0, 1, 0]]), hubble.shape[1::-1], flags=cv2.INTER_CUBIC,
+                             borderMode=cv2.BORDER_REFLECT)
+    c = compare_arrays(hubble, shifted)
+    assert c.verdict in SAME_VERDICTS, c.reason

@@ -572,7 +572,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                            edge_slack=edge_slack * factor, band_limit=band_limit,
                            codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                           moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1)
+                           moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1,
+                           gains=tuple(g / k_map for g in gains))
         if full_moved:  # objects that moved by less than the working scale sees (full-resolution pixels)
             objects += sum(n for n, _ in full_moved)
             objects_px = max(objects_px, max(px for _, px in full_moved) / factor)

@@ -25,6 +25,8 @@ SHARED_Z = 4.0           # cross energy of a band, in standard errors of noise a
 SHARED_COHERENCE = 0.5   # ... and at least this part of the two sides' energies (geometric mean)
 BANDS_SIGMA = (0.7, 1.4, 2.8)  # Gaussian sigmas bounding the octave bands of the sharpness test
 SAME_STRUCTURE = 0.9     # correlation inside a region for "same structure, other intensity"
+INTENSITY_MIN = 0.03     # ... and a slope off 1 by at least this: dimmed or brightened
+INTENSITY_RANGE = (0.2, 5.0)  # ... within these slopes (beyond them the object is gone or new: changed)
 
 
 @dataclass(frozen=True)
@@ -294,7 +296,8 @@ def _peak(z: np.ndarray, labels: np.ndarray, i: int, box) -> float:
 def _classify(a, b, labels, i, box) -> tuple[str, float]:
     """``dimmed``/``brightened`` when B holds A's structure at another intensity inside the
     region (correlation of the two at least ``SAME_STRUCTURE`` over the region's box, slope of B
-    on A off 1 by more than 3 %); ``changed`` otherwise (new, removed or moved structure)."""
+    on A off 1 by ``INTENSITY_MIN`` or more, :func:`_intensity_kind`); ``changed`` otherwise (new,
+    removed or moved structure)."""
     x, y, w, h = box
     pad = 3
     ys = slice(max(0, y - pad), min(a.shape[0], y + h + pad))
@@ -308,8 +311,15 @@ def _classify(a, b, labels, i, box) -> tuple[str, float]:
         return "changed", 0.0
     r = float((da * db).mean()) / math.sqrt(va * vb)
     slope = float((da * db).mean()) / va
-    if r >= SAME_STRUCTURE and 0.2 <= slope <= 0.97:
-        return "dimmed", slope - 1.0
-    if r >= SAME_STRUCTURE and 1.03 <= slope <= 5.0:
-        return "brightened", slope - 1.0
+    return _intensity_kind(slope - 1.0) if r >= SAME_STRUCTURE else ("changed", 0.0)
+
+
+def _intensity_kind(share: float) -> tuple[str, float]:
+    """``dimmed``/``brightened`` for an object whose light changed by ``share`` (a slope of B on A
+    less one) of at least ``INTENSITY_MIN`` within ``INTENSITY_RANGE``; ``changed`` otherwise."""
+    lo, hi = INTENSITY_RANGE
+    if lo - 1.0 <= share <= -INTENSITY_MIN:
+        return "dimmed", share
+    if INTENSITY_MIN <= share <= hi - 1.0:
+        return "brightened", share
     return "changed", 0.0

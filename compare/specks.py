@@ -33,7 +33,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .changes import STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _peak
+from .changes import INTENSITY_MIN, STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _intensity_kind, _peak
 from .focus import cut_half_way
 from .motion import moved_objects
 from .noise_floor import _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
@@ -41,7 +41,7 @@ from .noise_floor import _fit, _gauss_noise_gain, _interval_residual, _robust_si
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
-FLUX_FEW = 4         # ... leaving out this many of its largest samples (a hot pixel, a cosmic-ray hit)
+FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
@@ -49,7 +49,7 @@ SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
               band_limit: float = 0.0, codec=None, moved: list | None = None,
-              pointwise: bool = True) -> list[Region]:
+              pointwise: bool = True, gains: tuple[float, ...] | None = None) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -60,6 +60,10 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     pixels); ``band_limit`` the Gaussian both sides are blurred by (a rescaled pair); ``codec``
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
     ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise.
+
+    ``gains`` (per channel, B's on A's, as the frame's fit found them) put B on A's levels where the
+    ring around a candidate, on which the window's levels are fitted, holds no structure to fit a
+    gain on (dark sky around a star).
 
     ``moved`` collects, for a candidate that is no strong blob, the objects of its window that
     moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
@@ -98,10 +102,16 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         ring[max(0, by - y0 - RING_GAP):by - y0 + bh + RING_GAP, max(0, bx - x0 - RING_GAP):bx - x0 + bw + RING_GAP] = False
         flux = (0.0, 0.0, 0)
         box = (bx - x0, by - y0, bw, bh)
-        for (pa, pb), cname in zip(chans, "Y" if ca.ndim == 2 else "BGR"):
-            # each side at least its rounding's noise: a window whose variance is no more than that
-            # (a flat dark patch, levels 0-2) carries no gain, only an offset
-            g, o = _fit(pa[ring], pb[ring], na=floor * floor / 2, nb=floor * floor / 2, floor=10 * floor)
+        for k, ((pa, pb), cname) in enumerate(zip(chans, "Y" if ca.ndim == 2 else "BGR")):
+            # each side at least its rounding's noise: a ring whose variance is no more than that
+            # (a flat dark patch, levels 0-2) carries no gain -- the frame's, with the ring's offset
+            ra, rb = pa[ring], pb[ring]
+            na = floor * floor / 2
+            if gains is not None and len(gains) == len(chans) and (ra.var() < 2 * na or rb.var() < 2 * na):
+                g = gains[k]
+                o = float(np.median(rb - np.float32(g) * ra))
+            else:
+                g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)
             bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
             r = _interval_residual(pa, pb, bn, clip_a, clip_b)
             sigma = max(_robust_sigma(r.ravel()), floor, codec(cname) if codec is not None else 0.0)
@@ -115,13 +125,14 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 flux = f
         region = _strong_blob(z, box) if pointwise else None
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
-        if region is None and abs(flux[0]) >= Z_STRONG:  # its light changed: the fitted share is the change
+        if region is None and abs(flux[0]) >= Z_STRONG and abs(flux[1]) >= INTENSITY_MIN:  # its light changed
             fz, share, (fx, fy, fw, fh, pixels) = flux
             if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
                    for tx, ty, tw, th in taken):
                 continue  # a part of an object already found (a large one seeds several candidates)
+            kind, inten = _intensity_kind(share)
             found.append(Region(x=fx + x0, y=fy + y0, width=fw, height=fh, area=max(pixels, 1), strength=abs(fz),
-                                kind="dimmed" if share < 0 else "brightened", intensity=share))
+                                kind=kind, intensity=inten))
             taken.append((fx + x0, fy + y0, fw, fh))
             continue
         if region is None:
@@ -151,14 +162,15 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     (``sigma`` times the root of its pixels times the residual's correlation gain measured outside,
     :func:`_sum_gain`: demosaicing, a codec's blocks). The share of its light the object gained or
     lost is the fit's coefficient of that light (A above the ring's median, inside the box), which
-    follows the object's shape.
+    follows the object's shape. No object stands ``Z_HIGH`` noises above the ring's median in the
+    box: (0, 0, ...), as for a box too small to judge.
 
     A displacement or a blur only moves light about: their residuals are A's gradient and
     Laplacian, which integrate to what crosses the border (the fit, by least squares on the grown
     box with the object's light as a fourth term, takes that away); a dimming or brightening takes
     light away or adds it. The ``FLUX_FEW`` samples the fit explains worst are left out of the sum: a
-    hot pixel or a cosmic-ray hit carries light too, but in a few pixels, never the ``STRONG_PX`` of
-    an object. Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)).
+    hot pixel, a cosmic-ray hit or a speck carries light too, but in fewer pixels than the
+    ``STRONG_PX`` the pixel test asks of an object. Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)).
 
     >>> yy, xx = np.mgrid[0:40, 0:40].astype(np.float32)
     >>> star = 10 + 100 * np.exp(-((xx - 20) ** 2 + (yy - 20) ** 2) / 8).astype(np.float32)
@@ -185,8 +197,8 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     inside = np.zeros((y1 - y0, x1 - x0), bool)
     inside[max(0, by - y0):by - y0 + bh, max(0, bx - x0):bx - x0 + bw] = True
     light = np.where(inside, a[y0:y1, x0:x1].astype(np.float64) - float(np.median(a[oy0:oy1, ox0:ox1][ring])), 0.0)
-    if abs(float(light.sum())) < sigma * np.sqrt(np.count_nonzero(inside)):
-        return none  # no light above the surround: nothing to lose
+    if float(np.abs(light).max()) < Z_HIGH * sigma:
+        return none  # no object above the surround's noise: no light of its own to lose
     rw = r[y0:y1, x0:x1].astype(np.float64) - float(np.median(r[oy0:oy1, ox0:ox1][ring]))
     lap = cv2.Laplacian(a[y0:y1, x0:x1].astype(np.float32), cv2.CV_32F, ksize=1).astype(np.float64)
     moves = np.stack([gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64), lap], axis=-1).reshape(-1, 3)

@@ -565,15 +565,16 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     small: list = []
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
                                 a=la_n, b=lb_n, small=small)
-    if small:  # too small at the working scale: the same rule at full resolution (compare.specks);
-        # at full resolution already, only whether their light changed (cause 42)
+    if small and (factor > 1 or cells is None):  # too small at the working scale: the same rule at full resolution (compare.specks);
+        # at full resolution already, only whether their light changed (cause 42) -- but not between
+        # frames of one stream, whose codec re-codes a block's light by up to tens of levels (cause 31)
         full_moved: list[tuple[int, float]] = []
         specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                            edge_slack=edge_slack * factor, band_limit=band_limit,
                            codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
                            moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1,
-                           gains=tuple(g / k_map for g in gains))
+                           gains=tuple(g / k_map for g in gains), light=cells is None)
         if full_moved:  # objects that moved by less than the working scale sees (full-resolution pixels)
             objects += sum(n for n, _ in full_moved)
             objects_px = max(objects_px, max(px for _, px in full_moved) / factor)

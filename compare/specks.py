@@ -49,7 +49,7 @@ SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
               band_limit: float = 0.0, codec=None, moved: list | None = None,
-              pointwise: bool = True, gains: tuple[float, ...] | None = None) -> list[Region]:
+              pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -75,7 +75,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     small bright object dimmed by bleaching is all edge at this scale, its change everywhere within
     the misregistration's slack, but a displacement or a blur only moves light about, while a
     dimming takes it away. With ``pointwise`` False (the working scale is the full resolution, and
-    has judged the candidate's pixels already) only that question is asked."""
+    has judged the candidate's pixels already) only that question is asked; with ``light`` False
+    (frames of one video stream, whose codec re-codes a block's light by up to tens of levels) it
+    is not."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
@@ -120,7 +122,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
             if pointwise:
                 tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
                 np.maximum(z, np.abs(r) / tol, out=z)
-            f = _flux_z(r, pa, gx, gy, sigma, box, edge_slack)
+            f = _flux_z(r, pa, gx, gy, sigma, box, edge_slack) if light else flux
             if abs(f[0]) > abs(flux[0]):
                 flux = f
         region = _strong_blob(z, box) if pointwise else None

@@ -16,7 +16,7 @@ from scopecheck.compare import copied_blocks as cb
 from scopecheck.compare.copied_blocks import BLOCK, CodedBlocks, coded_blocks, coded_cells, coded_noise, trimmed_rms
 from scopecheck.compare.hashing import area_sums
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays, compare_files
-from tests.conftest import moved_objects, segmented
+from tests.conftest import moved_objects, no_light_test, segmented
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
 
@@ -160,6 +160,7 @@ def test_the_ties_of_a_label_image_are_no_codec(monkeypatch):
     assert m is not None  # without the rule: a stream ...
     assert cb._few_levels(lab[m.phase[1]:, m.phase[0]:][:m.kind.shape[0] * BLOCK, :m.kind.shape[1] * BLOCK],
                           m.kind == 2) == pytest.approx(_levels_by_loop(lab, m.kind == 2, *m.phase)) == 1.0
+    no_light_test(monkeypatch)  # (cause 42's test of small objects' light finds some of the moved ones)
     assert compare_arrays(lab, moved).verdict in SAME_VERDICTS  # ... and the false "same"
 
 

@@ -20,6 +20,7 @@ from skimage import data
 from scopecheck.compare import specks
 from scopecheck.compare.changes import Z_STRONG
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
+from tests.conftest import no_light_test
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
 
@@ -46,10 +47,6 @@ def _dimmed(img: np.ndarray, masks, f: float) -> np.ndarray:
         out[m] = bg + (out[m] - bg) * (1 - f)
     info = np.iinfo(img.dtype)
     return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
-
-
-def _no_flux(monkeypatch):
-    monkeypatch.setattr(specks, "_flux_z", lambda r, a, gx, gy, sigma, box, slack: (0.0, 0.0, (0, 0, 0, 0, 0)))
 
 
 def _pictures():
@@ -80,7 +77,7 @@ def test_small_objects_dimmed_read_dimmed_by_their_share(name, f, monkeypatch):
         assert lost == pytest.approx(-f, abs=0.02)  # the reference: what the edit did
     for r in dimmed:
         assert r.intensity == pytest.approx(-f, abs=0.05)
-    _no_flux(monkeypatch)
+    no_light_test(monkeypatch)
     assert compare_arrays(img, b).verdict in SAME_VERDICTS
 
 

@@ -71,7 +71,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     picture, under the working scale's ``OBJECT_PX`` and its edge slack. Not on a rescaled pair
     (``band_limit``): its aliasing is a pattern a displacement fit reads as motion.
 
-    A candidate that is neither is asked whether its light changed (:func:`_flux_z`, cause 42): a
+    A candidate that is neither is asked whether its light changed (:func:`_flux_z`, cause 41): a
     small bright object dimmed by bleaching is all edge at this scale, its change everywhere within
     the misregistration's slack, but a displacement or a blur only moves light about, while a
     dimming takes it away. With ``pointwise`` False (the working scale is the full resolution, and
@@ -99,7 +99,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         z = np.zeros(ca.shape[:2], np.float32)
         chans = [(ca, cb)] if ca.ndim == 2 else list(zip(cv2.split(ca), cv2.split(cb)))
         # the levels are fitted around the candidate, not on it: in a window of dark sky a star is
-        # most of the variance, and a fit on it takes its dimming for the window's gain (cause 42)
+        # most of the variance, and a fit on it takes its dimming for the window's gain (cause 41)
         ring = np.ones(ca.shape[:2], bool)
         ring[max(0, by - y0 - RING_GAP):by - y0 + bh + RING_GAP, max(0, bx - x0 - RING_GAP):bx - x0 + bw + RING_GAP] = False
         flux = (0.0, 0.0, 0)
@@ -127,7 +127,8 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 flux = f
         region = _strong_blob(z, box) if pointwise else None
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
-        if region is None and abs(flux[0]) >= Z_STRONG and abs(flux[1]) >= INTENSITY_MIN:  # its light changed
+        # its light changed: the sum and the fitted share agree, and are large enough
+        if region is None and abs(flux[0]) >= Z_STRONG and abs(flux[1]) >= INTENSITY_MIN and flux[0] * flux[1] > 0:
             fz, share, (fx, fy, fw, fh, pixels) = flux
             if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
                    for tx, ty, tw, th in taken):

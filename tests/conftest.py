@@ -75,7 +75,7 @@ def stub_tree():
 
 
 def no_light_test(monkeypatch) -> None:
-    """Switch off cause 42's test of a small candidate's light (compare.specks._flux_z): the
+    """Switch off cause 41's test of a small candidate's light (compare.specks._flux_z): the
     rule-off controls of tests older than it, whose changes it also finds."""
     from scopecheck.compare import specks
 

@@ -88,7 +88,7 @@ def test_a_board_whose_defects_fill_their_blocks_reads_every_defect(monkeypatch)
     # with cause 40's floor under the blocks' spreads off too (since session 22 it alone catches them)
     monkeypatch.setattr(align, "calm_sigma", lambda smooth, a, at, sigma, width: sigma)
     monkeypatch.setattr(align, "lag_gain", lambda smoothing: 0.0)
-    # ... and cause 42's test of the light of small candidates (it finds the defects' copper too)
+    # ... and cause 41's test of the light of small candidates (it finds the defects' copper too)
     no_light_test(monkeypatch)
     assert compare_files(temp, test).verdict in SAME_VERDICTS
 

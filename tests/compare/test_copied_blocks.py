@@ -160,7 +160,7 @@ def test_the_ties_of_a_label_image_are_no_codec(monkeypatch):
     assert m is not None  # without the rule: a stream ...
     assert cb._few_levels(lab[m.phase[1]:, m.phase[0]:][:m.kind.shape[0] * BLOCK, :m.kind.shape[1] * BLOCK],
                           m.kind == 2) == pytest.approx(_levels_by_loop(lab, m.kind == 2, *m.phase)) == 1.0
-    no_light_test(monkeypatch)  # (cause 42's test of small objects' light finds some of the moved ones)
+    no_light_test(monkeypatch)  # (cause 41's test of small objects' light finds some of the moved ones)
     assert compare_arrays(lab, moved).verdict in SAME_VERDICTS  # ... and the false "same"
 
 

@@ -1,16 +1,15 @@
-"""Cause 42: a small object whose light changed (bleaching, a focus drift of one object) is found by
+"""Cause 41: a small object whose light changed (bleaching, a focus drift of one object) is found by
 the light it lost, not by its pixels (compare.specks._flux_z, compare.specks.confirmed).
 
 A small bright object is all edge: its dimming lies everywhere within the misregistration slack
 the pixel test allows at edges (and a fit of the window's levels on it took the dimming for the
 window's gain). A displacement or a blur only moves light about; a dimming takes it away.
 
-Real pictures: scikit-image's Hubble deep field (bundled JPEG; NASA, public domain), the yeast YFP
-frame of fixtures/real (rcell2.examples, MIT, 16-bit) and mahotas' nuclei (fixtures/real labels'
-source is not shipped; the W2S mean of 400 shots of fixtures/real stands in for a fluorescence
-mean)."""
+Real pictures: scikit-image's Hubble deep field (bundled JPEG; NASA, public domain) and moon
+(bundled), and the W2S widefield mean of 400 shots against one shot (fixtures/real, see its README)."""
 
 import os
+import sys
 
 import cv2
 import numpy as np
@@ -22,60 +21,39 @@ from scopecheck.compare.changes import Z_STRONG
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 from tests.conftest import no_light_test
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
+from bench_dimming import dimmed, small_objects  # noqa: E402
+
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")
-
-
-def _small_objects(img: np.ndarray, k: int = 3, lo: int = 20, hi: int = 400) -> list[np.ndarray]:
-    """Masks of the ``k`` smallest objects (``lo``-``hi`` px above 6 robust sigmas of the
-    background-subtracted, lightly smoothed picture), dilated by a pixel."""
-    y = (img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)).astype(np.float32)
-    s = cv2.GaussianBlur(y, (0, 0), 1.0)
-    d = s - cv2.GaussianBlur(s, (0, 0), 15.0)
-    sig = 1.4826 * np.median(np.abs(d - np.median(d)))
-    n, lab, st, _ = cv2.connectedComponentsWithStats((d > 6 * sig).astype(np.uint8))
-    ok = [i for i in range(1, n) if lo <= st[i, cv2.CC_STAT_AREA] <= hi]
-    ok.sort(key=lambda i: int(st[i, cv2.CC_STAT_AREA]))
-    return [cv2.dilate((lab == i).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0 for i in ok[:k]]
-
-
-def _dimmed(img: np.ndarray, masks, f: float) -> np.ndarray:
-    """Each object's light above the median of a ring around it scaled by 1 - f."""
-    out = img.astype(np.float32)
-    for m in masks:
-        ring = cv2.dilate(m.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool) & ~m
-        bg = np.median(out[ring], axis=0)
-        out[m] = bg + (out[m] - bg) * (1 - f)
-    info = np.iinfo(img.dtype)
-    return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
 
 
 def _pictures():
     hubble = data.hubble_deep_field()[:, :, ::-1].copy()  # RGB -> BGR, as the files are read
-    yfp = cv2.imread(os.path.join(REAL, "rcell2_yfp_pos12_t10_crop512.png"), cv2.IMREAD_UNCHANGED)
-    return {"hubble": hubble, "yfp": yfp}
+    return {"hubble": hubble, "moon": data.moon()}
 
 
-@pytest.mark.parametrize("name, f", [("hubble", 0.15), ("hubble", 0.25), ("yfp", 0.15)])
+@pytest.mark.parametrize("name", ["hubble", "moon"])
+@pytest.mark.parametrize("f", [0.15, 0.25])
 def test_small_objects_dimmed_read_dimmed_by_their_share(name, f, monkeypatch):
-    """The three smallest objects (20 px or more) dimmed by 15 or 25 % towards their surround:
+    """The three smallest objects (20 px or more: bench/bench_dimming.py's small_objects) dimmed by 15 or 25 % towards their surround:
     `different`, "dimmed", each by its share of light (plain numpy: the objects' light lost over
     their light, which is f by construction; the fitted share within 0.05 of it). Without the
-    light's test: `same`, as before cause 42."""
+    light's test: `same`, as before cause 41."""
     img = _pictures()[name]
-    masks = _small_objects(img)
+    masks = small_objects(img)
     assert len(masks) == 3
-    b = _dimmed(img, masks, f)
+    b = dimmed(img, masks, f)
     c = compare_arrays(img, b)
     assert c.verdict not in SAME_VERDICTS, c.reason
-    dimmed = [r for r in c.analysis.regions if r.kind == "dimmed"]
-    assert dimmed and "dimmed" in c.reason
+    found = [r for r in c.analysis.regions if r.kind == "dimmed"]
+    assert found and "dimmed" in c.reason
     y = (img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)).astype(np.float64)
     yb = (b if b.ndim == 2 else cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)).astype(np.float64)
     for m in masks:
         ring = cv2.dilate(m.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool) & ~m
         lost = float((yb[m] - y[m]).sum() / (y[m] - np.median(y[ring])).sum())
         assert lost == pytest.approx(-f, abs=0.02)  # the reference: what the edit did
-    for r in dimmed:
+    for r in found:
         assert r.intensity == pytest.approx(-f, abs=0.05)
     no_light_test(monkeypatch)
     assert compare_arrays(img, b).verdict in SAME_VERDICTS
@@ -85,7 +63,7 @@ def _star_window():
     """A 48x48 window of the Hubble deep field around a bright small object (luma, float32)."""
     img = data.hubble_deep_field()
     y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    m = _small_objects(img[:, :, ::-1].copy(), k=1)[0]
+    m = small_objects(img[:, :, ::-1].copy(), k=1)[0]
     ys, xs = np.nonzero(m)
     cy, cx = int(ys.mean()), int(xs.mean())
     win = y[cy - 24:cy + 24, cx - 24:cx + 24]

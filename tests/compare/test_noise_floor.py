@@ -358,7 +358,7 @@ def test_a_change_in_every_bright_cell_is_found_and_shot_noise_is_not_a_change(m
     changed = shot(field * texture(2, 0.2))
     assert compare_arrays(a, changed).verdict not in SAME_VERDICTS
     monkeypatch.setattr(noise_level, "SHOT_MARGIN", 100.0)
-    no_light_test(monkeypatch)  # (cause 42's light test finds a cell whose light changed)
+    no_light_test(monkeypatch)  # (cause 41's light test finds a cell whose light changed)
     # the regions hide in their own noise (the motion test may still read the texture as one moved object)
     assert not compare_arrays(a, changed).analysis.regions
 

@@ -33,13 +33,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .changes import INTENSITY_MIN, STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _intensity_kind, _peak
+from .changes import SAME_STRUCTURE, STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _intensity_kind, _peak
 from .focus import cut_half_way
 from .motion import moved_objects
-from .noise_floor import _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
+from .noise_floor import LUMA_BGR, _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
+FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A blurred less A) the light test fits
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
@@ -102,33 +103,28 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         # most of the variance, and a fit on it takes its dimming for the window's gain (cause 41)
         ring = np.ones(ca.shape[:2], bool)
         ring[max(0, by - y0 - RING_GAP):by - y0 + bh + RING_GAP, max(0, bx - x0 - RING_GAP):bx - x0 + bw + RING_GAP] = False
-        flux = (0.0, 0.0, 0)
         box = (bx - x0, by - y0, bw, bh)
-        for k, ((pa, pb), cname) in enumerate(zip(chans, "Y" if ca.ndim == 2 else "BGR")):
-            # each side at least its rounding's noise: a ring whose variance is no more than that
-            # (a flat dark patch, levels 0-2) carries no gain -- the frame's, with the ring's offset
-            ra, rb = pa[ring], pb[ring]
-            na = floor * floor / 2
-            if gains is not None and len(gains) == len(chans) and (ra.var() < 2 * na or rb.var() < 2 * na):
-                g = gains[k]
-                o = float(np.median(rb - np.float32(g) * ra))
-            else:
-                g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)
-            bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
-            r = _interval_residual(pa, pb, bn, clip_a, clip_b)
-            sigma = max(_robust_sigma(r.ravel()), floor, codec(cname) if codec is not None else 0.0)
-            gx = cv2.Sobel(pa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
-            gy = cv2.Sobel(pa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
-            if pointwise:
+        names = "Y" if ca.ndim == 2 else "BGR"
+        if pointwise:
+            for k, ((pa, pb), cname) in enumerate(zip(chans, names)):
+                r, sigma, gx, gy = _residual(pa, pb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b,
+                                             gain=gains[k] if gains is not None and len(gains) == len(chans) else None,
+                                             codec=codec(cname) if codec is not None else 0.0)
                 tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
                 np.maximum(z, np.abs(r) / tol, out=z)
-            f = _flux_z(r, pa, gx, gy, sigma, box, edge_slack) if light else flux
-            if abs(f[0]) > abs(flux[0]):
-                flux = f
-        region = _strong_blob(z, box) if pointwise else None
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
-        # its light changed: the sum and the fitted share agree, and are large enough
-        if region is None and abs(flux[0]) >= Z_STRONG and abs(flux[1]) >= INTENSITY_MIN and flux[0] * flux[1] > 0:
+        flux = (0.0, 0.0, (0, 0, 0, 0, 0))
+        if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
+            luma_gain = None if gains is None or len(gains) != len(chans) else \
+                (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
+            r, sigma, gx, gy = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
+                                         codec=codec("Y") if codec is not None else 0.0)
+            flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
+        region = _strong_blob(z, box) if pointwise else None
+        # its light changed: the sum and the fitted share agree, the share is a dimming or a
+        # brightening (beyond it the object is gone or new: the pixel test's), and B holds A's structure
+        if region is None and abs(flux[0]) >= Z_STRONG and flux[0] * flux[1] > 0 \
+                and _intensity_kind(flux[1])[0] != "changed" and _same_structure(la, lb, flux[2][:4]):
             fz, share, (fx, fy, fw, fh, pixels) = flux
             if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
                    for tx, ty, tw, th in taken):
@@ -164,13 +160,13 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     displacement and blur fitted there carry across its border; in units of the sum's noise
     (``sigma`` times the root of its pixels times the residual's correlation gain measured outside,
     :func:`_sum_gain`: demosaicing, a codec's blocks). The share of its light the object gained or
-    lost is the fit's coefficient of that light (A above the ring's median, inside the box), which
-    follows the object's shape. No object stands ``Z_HIGH`` noises above the ring's median in the
+    lost is the coefficient of that light (A above the ring's median, inside the box) in a fit of it
+    and a displacement alone, which follows the object's shape. No object stands ``Z_HIGH`` noises above the ring's median in the
     box: (0, 0, ...), as for a box too small to judge.
 
-    A displacement or a blur only moves light about: their residuals are A's gradient and
-    Laplacian, which integrate to what crosses the border (the fit, by least squares on the grown
-    box with the object's light as a fourth term, takes that away); a dimming or brightening takes
+    A displacement or a blur only moves light about: their residuals are A's gradient and A blurred
+    (by ``FLUX_BLURS``) less A, which integrate to what crosses the border (the fit, by least
+    squares on the grown box with the object's light as a last term, takes that away); a dimming or brightening takes
     light away or adds it. The ``FLUX_FEW`` samples the fit explains worst are left out of the sum: a
     hot pixel, a cosmic-ray hit or a speck carries light too, but in fewer pixels than the
     ``STRONG_PX`` the pixel test asks of an object. Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)).
@@ -203,26 +199,73 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     if float(np.abs(light).max()) < Z_HIGH * sigma:
         return none  # no object above the surround's noise: no light of its own to lose
     rw = r[y0:y1, x0:x1].astype(np.float64) - float(np.median(r[oy0:oy1, ox0:ox1][ring]))
-    lap = cv2.Laplacian(a[y0:y1, x0:x1].astype(np.float32), cv2.CV_32F, ksize=1).astype(np.float64)
-    moves = np.stack([gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64), lap], axis=-1).reshape(-1, 3)
+    af = a.astype(np.float32, copy=False)
+    blurs = [(cv2.GaussianBlur(af, (0, 0), s) - af)[y0:y1, x0:x1].astype(np.float64) for s in FLUX_BLURS]
+    moves = np.stack([gx[y0:y1, x0:x1].astype(np.float64), gy[y0:y1, x0:x1].astype(np.float64)] + blurs,
+                     axis=-1).reshape(-1, 2 + len(blurs))
     x = np.concatenate([moves, light.reshape(-1, 1)], axis=1)
     y = rw.ravel()
-    keep = np.ones(y.size, bool)
-    for _ in range(2):  # fitted, then fitted again without the samples it explained worst
-        xtx = x[keep].T @ x[keep]
-        if abs(np.linalg.det(xtx)) < 1e-12 * max(1.0, float(np.prod(np.diag(xtx)))):
-            return none
-        coef = np.linalg.solve(xtx, x[keep].T @ y[keep])
-        keep = np.ones(y.size, bool)
-        keep[np.argsort(np.abs(y - x @ coef))[-FLUX_FEW:]] = False
-    moved_about = (y - moves @ coef[:3])[keep]  # the residual without what the displacement and blur carry
+    coef, keep = _robust_lstsq(x, y)
+    if coef is None:
+        return none
+    moved_about = (y - moves @ coef[:-1])[keep]  # the residual without what the displacement and blur carry
     kept = float(moved_about.sum())
     outside = np.ones(r.shape, bool)
     outside[oy0:oy1, ox0:ox1] = False
     noise = sigma * _sum_gain(r, outside, sigma) * float(np.sqrt(y.size))
     z = kept / noise if noise > 0 else 0.0
+    # the share: the object's light as the only change besides a displacement (the blurs' residuals
+    # share the object's shape in part and would take some of a dimming)
+    dim, _ = _robust_lstsq(np.concatenate([moves[:, :2], light.reshape(-1, 1)], axis=1), y)
     pixels = int(np.count_nonzero(light > max(sigma, 0.1 * float(light.max()))))
-    return z, float(coef[3]), (x0, y0, x1 - x0, y1 - y0, pixels)
+    return z, 0.0 if dim is None else float(dim[-1]), (x0, y0, x1 - x0, y1 - y0, pixels)
+
+
+def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float, clip_a, clip_b,
+              gain: float | None, codec: float) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """One channel of a window: B's residual against A with B put on A's levels by a gain and
+    offset fitted on ``ring`` (around the candidate, not on it: in a window of dark sky a star is
+    most of the variance, and a fit on it takes its dimming for the window's gain, cause 41), its
+    noise (robust, at least ``floor`` and ``codec``) and A's gradient. Each side at least its
+    rounding's noise: a ring whose variance is no more than that (a flat dark patch, levels 0-2)
+    carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone)."""
+    ra, rb = pa[ring], pb[ring]
+    na = floor * floor / 2
+    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * na):
+        g, o = gain, float(np.median(rb - np.float32(gain) * ra))
+    else:
+        g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)
+    bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
+    r = _interval_residual(pa, pb, bn, clip_a, clip_b)
+    sigma = max(_robust_sigma(r.ravel()), floor, codec)
+    gx = cv2.Sobel(pa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+    gy = cv2.Sobel(pa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+    return r, sigma, gx, gy
+
+
+def _same_structure(la: np.ndarray, lb: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether B holds A's structure in ``box`` (x, y, width, height): their correlation there is at
+    least ``SAME_STRUCTURE`` (an object dimmed in place, not one that moved off or was replaced)."""
+    x, y, w, h = box
+    pa, pb = (v[y:y + h, x:x + w].astype(np.float64).ravel() for v in (la, lb))
+    da, db = pa - pa.mean(), pb - pb.mean()
+    den = float(np.sqrt((da * da).sum() * (db * db).sum()))
+    return den > 0 and float((da * db).sum()) / den >= SAME_STRUCTURE
+
+
+def _robust_lstsq(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """Least squares of ``y`` on the columns of ``x``, fitted again without the ``FLUX_FEW`` samples
+    the first fit explained worst: (coefficients, or None for a singular fit; the samples kept)."""
+    keep = np.ones(y.size, bool)
+    coef = None
+    for _ in range(2):
+        xtx = x[keep].T @ x[keep]
+        if abs(np.linalg.det(xtx)) < 1e-12 * max(1.0, float(np.prod(np.diag(xtx)))):
+            return None, keep
+        coef = np.linalg.solve(xtx, x[keep].T @ y[keep])
+        keep = np.ones(y.size, bool)
+        keep[np.argsort(np.abs(y - x @ coef))[-FLUX_FEW:]] = False
+    return coef, keep
 
 
 def _sum_gain(r: np.ndarray, where: np.ndarray, sigma: float) -> float:

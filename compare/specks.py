@@ -40,6 +40,8 @@ from .noise_floor import LUMA_BGR, _fit, _gauss_noise_gain, _interval_residual, 
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
+LIGHT_MIN = 0.10     # the smallest share of an object's light gained or lost that the light test calls a change:
+                     # less is what illumination does between acquisitions (a scanned laser's power, a lamp's flicker)
 FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A blurred less A) the light test fits
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
@@ -122,9 +124,11 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
             flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
         region = _strong_blob(z, box) if pointwise else None
         # its light changed: the sum and the fitted share agree, the share is a dimming or a
-        # brightening (beyond it the object is gone or new: the pixel test's), and B holds A's structure
+        # brightening (beyond it the object is gone or new: the pixel test's) of LIGHT_MIN or more,
+        # and B holds A's structure
         if region is None and abs(flux[0]) >= Z_STRONG and flux[0] * flux[1] > 0 \
-                and _intensity_kind(flux[1])[0] != "changed" and _same_structure(la, lb, flux[2][:4]):
+                and _intensity_kind(flux[1])[0] != "changed" and abs(flux[1]) >= LIGHT_MIN \
+                and _same_structure(la, lb, flux[2][:4]):
             fz, share, (fx, fy, fw, fh, pixels) = flux
             if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
                    for tx, ty, tw, th in taken):

@@ -158,22 +158,25 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
             slack: float) -> tuple[float, float, tuple[int, int, int, int, int]]:
     """Whether the light of the object in a candidate's ``box`` (x, y, width, height in the window:
     ``r`` B's residual against A, ``a`` A, ``gx``/``gy`` its gradient; ``sigma`` the residual's noise
-    per pixel) changed: the residual's sum over the box grown by ``slack`` + ``FLUX_PAD`` pixels
-    (the object's light and all that a displacement by up to ``slack`` or a blur moves about), less
-    the local offset (the median residual on a ``FLUX_PAD`` ring around that) and less what the
-    displacement and blur fitted there carry across its border; in units of the sum's noise
-    (``sigma`` times the root of its pixels times the residual's correlation gain measured outside,
-    :func:`_sum_gain`: demosaicing, a codec's blocks). The share of its light the object gained or
-    lost is the coefficient of that light (A above the ring's median, inside the box) in a fit of it
-    and a displacement alone, which follows the object's shape. No object stands ``Z_HIGH`` noises above the ring's median in the
-    box: (0, 0, ...), as for a box too small to judge.
+    per pixel) changed, in units of the noise of its sum: the residual over the box grown by
+    ``slack`` + ``FLUX_PAD`` pixels (the object's light and all that a displacement by up to
+    ``slack`` or a blur moves about), less the local offset (its median on a ``FLUX_PAD`` ring
+    around that), less what a displacement and blurs fitted there carry, summed. The sum's noise is
+    ``sigma`` times the root of its pixels times the residual's correlation gain measured outside
+    (:func:`_sum_gain`: demosaicing, a codec's blocks).
 
     A displacement or a blur only moves light about: their residuals are A's gradient and A blurred
-    (by ``FLUX_BLURS``) less A, which integrate to what crosses the border (the fit, by least
-    squares on the grown box with the object's light as a last term, takes that away); a dimming or brightening takes
-    light away or adds it. The ``FLUX_FEW`` samples the fit explains worst are left out of the sum: a
-    hot pixel, a cosmic-ray hit or a speck carries light too, but in fewer pixels than the
-    ``STRONG_PX`` the pixel test asks of an object. Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)).
+    (by ``FLUX_BLURS``) less A, which integrate to what crosses the border -- the fit (least squares
+    on the grown box, with the object's light as a last term) takes that away. A dimming or a
+    brightening takes light away or adds it. The ``FLUX_FEW`` samples the fit explains worst are
+    left out: a hot pixel, a cosmic-ray hit or a speck carries light too, but in fewer pixels than
+    the ``STRONG_PX`` the pixel test asks of an object.
+
+    Returns (z, the share, (x, y, width, height of the grown box, the object's pixels)): the share
+    of its light the object gained or lost is the coefficient of that light (A above the ring's
+    median, inside the box) in a fit of it and a displacement alone (the blurs' residuals share part
+    of the object's shape and would take some of a dimming). With no object ``Z_HIGH`` noises above
+    the ring's median in the box, or a box too small to judge: (0, 0, ...).
 
     >>> yy, xx = np.mgrid[0:40, 0:40].astype(np.float32)
     >>> star = 10 + 100 * np.exp(-((xx - 20) ** 2 + (yy - 20) ** 2) / 8).astype(np.float32)
@@ -218,8 +221,6 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
     outside[oy0:oy1, ox0:ox1] = False
     noise = sigma * _sum_gain(r, outside, sigma) * float(np.sqrt(y.size))
     z = kept / noise if noise > 0 else 0.0
-    # the share: the object's light as the only change besides a displacement (the blurs' residuals
-    # share the object's shape in part and would take some of a dimming)
     dim, _ = _robust_lstsq(np.concatenate([moves[:, :2], light.reshape(-1, 1)], axis=1), y)
     pixels = int(np.count_nonzero(light > max(sigma, 0.1 * float(light.max()))))
     return z, 0.0 if dim is None else float(dim[-1]), (x0, y0, x1 - x0, y1 - y0, pixels)

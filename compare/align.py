@@ -565,9 +565,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     small: list = []
     regions, changed = _regions(z_max, valid, factor, min_region_px, offset=(-dx / 2, -dy / 2),
                                 a=la_n, b=lb_n, small=small)
-    if small and (factor > 1 or cells is None):  # too small at the working scale: the same rule at full resolution (compare.specks);
-        # at full resolution already, only whether their light changed (cause 41) -- but not between
-        # frames of one stream, whose codec re-codes a block's light by up to tens of levels (cause 31)
+    # too small at the working scale: the same rule at full resolution (compare.specks); at full
+    # resolution already, only whether their light changed (cause 41) -- but not between frames of
+    # one stream, whose codec re-codes a block's light by up to tens of levels (cause 31)
+    if small and (factor > 1 or cells is None):
         full_moved: list[tuple[int, float]] = []
         specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),

@@ -25,6 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench_real_pairs import _dim
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ["src/skimage_hubble_deep_field.jpg", "src2/bacteria_avg_16bit.png", "src2/bacteria_avg1_16bit.png",
            "src2/fmd_tp_bpae_r_1_avg50.png", "src2/fmd_bpae_r_gt_rgb.png", "src/mahotas_nuclear.png",
@@ -51,14 +53,9 @@ def small_objects(img: np.ndarray, k: int = 3, lo: int = 20, hi: int = 400, rng=
 
 
 def dimmed(img: np.ndarray, masks, share: float) -> np.ndarray:
-    """Each object's light above the median of an 11-px ring around it scaled by ``1 - share``."""
-    out = img.astype(np.float32)
-    for m in masks:
-        ring = cv2.dilate(m.astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool) & ~m
-        bg = np.median(out[ring], axis=0)
-        out[m] = bg + (out[m] - bg) * (1 - share)
-    info = np.iinfo(img.dtype)
-    return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
+    """Each object's light above the median of an 11-px ring around it scaled by ``1 - share``
+    (``bench_real_pairs._dim``, the tuning set's dimming, with a ring that fits small objects)."""
+    return _dim(img, masks, [share] * len(masks), ring_px=11)
 
 
 def _picture(path: Path) -> np.ndarray | None:

@@ -180,11 +180,11 @@ def _bright_blobs(img: np.ndarray, k: int, rng) -> list[np.ndarray]:
     return [cv2.dilate((lab == i).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0 for i in ok[:k]]
 
 
-def _dim(img: np.ndarray, masks, factors) -> np.ndarray:
-    """Objects dimmed towards the local background (the median of a ring around each)."""
+def _dim(img: np.ndarray, masks, factors, ring_px: int = 15) -> np.ndarray:
+    """Objects dimmed towards the local background (the median of a ``ring_px`` ring around each)."""
     out = img.astype(np.float32)
     for m, f in zip(masks, factors):
-        ring = cv2.dilate(m.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool) & ~m
+        ring = cv2.dilate(m.astype(np.uint8), np.ones((ring_px, ring_px), np.uint8)).astype(bool) & ~m
         bg = np.median(out[ring], axis=0) if ring.any() else 0
         out[m] = bg + (out[m] - bg) * (1 - f)
     info = np.iinfo(img.dtype)

@@ -302,16 +302,30 @@ def _classify(a, b, labels, i, box) -> tuple[str, float]:
     pad = 3
     ys = slice(max(0, y - pad), min(a.shape[0], y + h + pad))
     xs = slice(max(0, x - pad), min(a.shape[1], x + w + pad))
-    pa, pb = a[ys, xs].astype(np.float64), b[ys, xs].astype(np.float64)
-    if pa.size < 9:
+    fit = structure_slope(a[ys, xs], b[ys, xs])
+    if fit is None:
         return "changed", 0.0
+    r, slope = fit
+    return _intensity_kind(slope - 1.0) if r >= SAME_STRUCTURE else ("changed", 0.0)
+
+
+def structure_slope(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """The correlation of ``b`` with ``a`` (same-shape samples) and the slope of ``b`` on ``a``:
+    whether B holds A's structure there, and at what intensity. None for fewer than 9 samples or a
+    side without variance (1e-9).
+
+    >>> [round(v, 6) for v in structure_slope(np.arange(9.0), 0.8 * np.arange(9.0) + 3)]
+    [1.0, 0.8]
+    """
+    pa, pb = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if pa.size < 9:
+        return None
     da, db = pa - pa.mean(), pb - pb.mean()
     va, vb = float((da * da).mean()), float((db * db).mean())
     if va <= 1e-9 or vb <= 1e-9:
-        return "changed", 0.0
-    r = float((da * db).mean()) / math.sqrt(va * vb)
-    slope = float((da * db).mean()) / va
-    return _intensity_kind(slope - 1.0) if r >= SAME_STRUCTURE else ("changed", 0.0)
+        return None
+    cov = float((da * db).mean())
+    return cov / math.sqrt(va * vb), cov / va
 
 
 def _intensity_kind(share: float) -> tuple[str, float]:

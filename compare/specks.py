@@ -33,7 +33,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .changes import SAME_STRUCTURE, STRONG_PX, Z_HIGH, Z_LOW, Z_STRONG, Region, _classify, _intensity_kind, _peak
+from .changes import (
+    SAME_STRUCTURE,
+    STRONG_PX,
+    Z_HIGH,
+    Z_LOW,
+    Z_STRONG,
+    Region,
+    _classify,
+    _intensity_kind,
+    _peak,
+    structure_slope,
+)
 from .focus import cut_half_way
 from .motion import moved_objects
 from .noise_floor import LUMA_BGR, _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
@@ -123,19 +134,18 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                                          codec=codec("Y") if codec is not None else 0.0)
             flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
         region = _strong_blob(z, box) if pointwise else None
+        fz, share, (fx, fy, fw, fh, pixels) = flux
+        kind = _intensity_kind(share)[0]
         # its light changed: the sum and the fitted share agree, the share is a dimming or a
         # brightening (beyond it the object is gone or new: the pixel test's) of LIGHT_MIN or more,
-        # and B holds A's structure
-        if region is None and abs(flux[0]) >= Z_STRONG and flux[0] * flux[1] > 0 \
-                and _intensity_kind(flux[1])[0] != "changed" and abs(flux[1]) >= LIGHT_MIN \
-                and _same_structure(la, lb, flux[2][:4]):
-            fz, share, (fx, fy, fw, fh, pixels) = flux
+        # and B holds A's structure (an object dimmed in place, not one that moved off or was replaced)
+        if region is None and abs(fz) >= Z_STRONG and fz * share > 0 and kind != "changed" \
+                and abs(share) >= LIGHT_MIN and _holds_structure(la[fy:fy + fh, fx:fx + fw], lb[fy:fy + fh, fx:fx + fw]):
             if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
                    for tx, ty, tw, th in taken):
                 continue  # a part of an object already found (a large one seeds several candidates)
-            kind, inten = _intensity_kind(share)
             found.append(Region(x=fx + x0, y=fy + y0, width=fw, height=fh, area=max(pixels, 1), strength=abs(fz),
-                                kind=kind, intensity=inten))
+                                kind=kind, intensity=share))
             taken.append((fx + x0, fy + y0, fw, fh))
             continue
         if region is None:
@@ -248,14 +258,11 @@ def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float,
     return r, sigma, gx, gy
 
 
-def _same_structure(la: np.ndarray, lb: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """Whether B holds A's structure in ``box`` (x, y, width, height): their correlation there is at
-    least ``SAME_STRUCTURE`` (an object dimmed in place, not one that moved off or was replaced)."""
-    x, y, w, h = box
-    pa, pb = (v[y:y + h, x:x + w].astype(np.float64).ravel() for v in (la, lb))
-    da, db = pa - pa.mean(), pb - pb.mean()
-    den = float(np.sqrt((da * da).sum() * (db * db).sum()))
-    return den > 0 and float((da * db).sum()) / den >= SAME_STRUCTURE
+def _holds_structure(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether B holds A's structure (:func:`compare.changes.structure_slope`'s correlation at least
+    ``SAME_STRUCTURE``)."""
+    fit = structure_slope(a, b)
+    return fit is not None and fit[0] >= SAME_STRUCTURE
 
 
 def _robust_lstsq(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

@@ -131,3 +131,19 @@ def test_a_few_percent_of_light_is_the_illumination(monkeypatch):
     monkeypatch.setattr(specks, "LIGHT_MIN", 0.03)
     c = compare_arrays(img, b)
     assert c.verdict not in SAME_VERDICTS and "dimmed" in c.reason, c.reason
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 1.0, 2.0])
+def test_the_sum_gain_is_how_much_more_tile_sums_spread_than_white_noise(smoothing):
+    """Plain numpy: the standard deviation of the 8x8 tile sums of white noise (smoothed by a
+    Gaussian, as demosaicing and codecs correlate neighbours) over the pixels' standard deviation
+    times 8 -- what the sums of independent pixels would spread. _sum_gain (robust spreads of 4x4
+    and 8x8 tile sums, the larger) agrees within 5 %; 1 for white noise."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (1024, 1024)).astype(np.float32)
+    if smoothing:
+        x = cv2.GaussianBlur(x, (0, 0), smoothing)
+    sigma = float(x.std())
+    tiles = x.reshape(128, 8, 128, 8).sum(axis=(1, 3), dtype=np.float64)
+    want = max(1.0, float(tiles.std()) / (sigma * 8))
+    assert specks._sum_gain(x, np.ones(x.shape, bool), sigma) == pytest.approx(want, rel=0.05)

@@ -46,6 +46,7 @@ from .changes import (
     _structure_correlation,
     band_energies,
     blur_from_energies,
+    light_seeds,
     sharpness_change,
     sharpness_from_energies,
     tiled_band_energies,
@@ -168,6 +169,11 @@ def _tasks() -> ThreadPoolExecutor:
     if _TASKS is None:
         _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
     return _TASKS
+
+
+def _overlaps(p, q) -> bool:
+    """Whether boxes ``(x, y, width, height)`` ``p`` and ``q`` overlap."""
+    return p[0] < q[0] + q[2] and q[0] < p[0] + p[2] and p[1] < q[1] + q[3] and q[1] < p[1] + p[3]
 
 
 def _in_tolerances(resid: np.ndarray, noise: np.ndarray, edge: np.ndarray) -> np.ndarray:
@@ -509,7 +515,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                 s_gap = np.sqrt(s_gap * s_gap + alias_lv ** 2)
             np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)
         zero_outside(z)
-        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at)
+        # objects whose light came or went, for the full-resolution light test (cause 42); not
+        # between frames of one stream (its codec re-codes a block's light: cause 31)
+        seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, offset=(-dx / 2, -dy / 2)) \
+            if cname in "YG" and cells is None and any_sub else []
+        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), seeds
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
@@ -519,7 +529,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
     bn = []  # B normalised per channel, as each channel's residual used it
     fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
-    for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples in results:
+    lit: list = []  # light seeds (cause 42)
+    for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples, seeds in results:
+        lit += seeds
         fit_samples.append(samples)
         bn.append(b_norm)
         gains.append(g)
@@ -582,6 +594,19 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         if specks:
             regions = sorted(regions + specks, key=lambda r: -r.area)
             changed += sum(math.ceil(r.area / (factor * factor)) for r in specks)
+    # objects whose light changed within the edges' slack, which seeded no region (cause 42): only
+    # the light test, on those no region or candidate holds already
+    lit = [s for s in lit if not any(_overlaps(s[1:], (r.x, r.y, r.width, r.height)) for r in regions)
+           and not any(_overlaps(s[1:], c[1:]) for c in small)]
+    if lit:
+        lights = confirmed(a_pixels, b_pixels, lit, shift=(dx * factor, dy * factor), lsb=lsb_stored,
+                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
+                           edge_slack=edge_slack * factor, band_limit=band_limit,
+                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
+                           pointwise=False, gains=tuple(g / k_map for g in gains))
+        if lights:
+            regions = sorted(regions + lights, key=lambda r: -r.area)
+            changed += sum(math.ceil(r.area / (factor * factor)) for r in lights)
     if valid.any():
         s_al = s_job.result() if s_job is not None else corr
         # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)

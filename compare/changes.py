@@ -337,3 +337,96 @@ def _intensity_kind(share: float) -> tuple[str, float]:
     if INTENSITY_MIN <= share <= hi - 1.0:
         return "brightened", share
     return "changed", 0.0
+
+
+LIGHT_SEED_BOXES = (3, 7)  # working pixels: the centre boxes of the light seed (each against a box 3x its side)
+LIGHT_SEEDS = 8            # at most this many light seeds, the strongest first
+
+
+@functools.lru_cache(maxsize=4)
+def _seed_gains(smoothing: float) -> tuple[float, ...]:
+    """How much each of :func:`light_seeds`' centre-less-surround means spreads white noise smoothed
+    by a Gaussian of ``smoothing`` pixels, per unit of the smoothed noise's own spread."""
+    n = 8 * max(LIGHT_SEED_BOXES) + 1
+    x = np.zeros((n, n), np.float32)
+    x[n // 2, n // 2] = 1.0
+    g = cv2.GaussianBlur(x, (0, 0), smoothing)
+    out = []
+    for c in LIGHT_SEED_BOXES:
+        d = cv2.boxFilter(g, -1, (c, c)) - cv2.boxFilter(g, -1, (3 * c, 3 * c))
+        out.append(float(np.sqrt((d * d).sum() / (g * g).sum())))
+    return tuple(out)
+
+
+def _light_box(smooth: np.ndarray, a: np.ndarray, x: int, y: int, c: int) -> tuple[int, int, int, int] | None:
+    """The extent of the light that came or went at a light seed (``x``, ``y``; centre box ``c``),
+    as (x, y, width, height) in working pixels: both where the residual ``smooth`` has its sign at
+    the strongest sample of the centre box, at half that or more, and where A (``a``, smoothed
+    alike) stands out from the surround box's median by half its most or more, each connected to
+    its strongest sample and within the surround box. A blur's halo or a dimming's footprint, with
+    the object whose light it is: a blur or a displacement only moves that light within the two."""
+    h, w = smooth.shape
+    r = 3 * c // 2
+    x0, y0, x1, y1 = max(0, x - r), max(0, y - r), min(w, x + r + 1), min(h, y + r + 1)
+    cx0, cy0 = max(0, x - c // 2) - x0, max(0, y - c // 2) - y0
+    win_a = a[y0:y1, x0:x1]
+    boxes = []
+    for win in (smooth[y0:y1, x0:x1], win_a - np.float32(np.median(win_a))):
+        centre = win[cy0:cy0 + c, cx0:cx0 + c]
+        if centre.size == 0:
+            return None
+        i = int(np.argmax(np.abs(centre)))
+        py, px = cy0 + i // centre.shape[1], cx0 + i % centre.shape[1]
+        v = float(win[py, px])
+        if v == 0.0:
+            return None
+        mask = ((win * np.float32(math.copysign(1.0, v))) >= 0.5 * abs(v)).astype(np.uint8)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        bx, by, bw, bh, _ = (int(t) for t in stats[labels[py, px]])
+        boxes.append((bx, by, bx + bw, by + bh))
+    bx, by = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    ex, ey = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return bx + x0, by + y0, ex - bx, ey - by
+
+
+def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.ndarray, factor: int, *, smoothing: float,
+                offset: tuple[float, float] = (0.0, 0.0)) -> list[tuple[float, int, int, int, int]]:
+    """Where the signed residual ``smooth`` (B less A, smoothed by a Gaussian of ``smoothing`` pixels,
+    zero outside the overlap; ``a`` A smoothed alike) carries
+    light that came or went: its mean over a small box less its mean over the box three times as
+    wide, in units of its own spread (``noise`` the residual's local noise; the spread measured
+    over the samples ``at``, robustly, never below what white noise gives). A displacement or a
+    blur moves light about within the boxes and sums to nothing there; a dimming takes it away.
+    Each local peak beyond ``Z_HIGH`` is a seed: its centre box, as ``(peak, x, y, width, height)``
+    in A's full-resolution pixels, the strongest first, for :func:`compare.specks.confirmed` to
+    judge. A small bright object's dimming lies within the misregistration slack the pixel test
+    allows at edges: it seeds no region there (cause 42)."""
+    best = np.zeros_like(smooth)
+    size = np.zeros(smooth.shape, np.uint8)
+    for c, white in zip(LIGHT_SEED_BOXES, _seed_gains(smoothing)):
+        d: np.ndarray = cv2.boxFilter(smooth, -1, (c, c), borderType=cv2.BORDER_CONSTANT).astype(np.float32, copy=False)
+        d -= cv2.boxFilter(smooth, -1, (3 * c, 3 * c), borderType=cv2.BORDER_CONSTANT)
+        d /= noise
+        s = d.ravel().take(at)
+        med = float(np.median(s))
+        # never below what the noise alone spreads it by (a clean pair's residual is all zeros)
+        spread = max(1.4826 * float(np.median(np.abs(s - med))), white)
+        d -= np.float32(med)
+        d = np.abs(d, out=d)
+        d /= np.float32(spread)
+        size[d > best] = c
+        np.maximum(best, d, out=best)
+    k = max(LIGHT_SEED_BOXES)
+    peaks = (best > Z_HIGH) & (best >= cv2.dilate(best, np.ones((k, k), np.uint8)))
+    ys, xs = np.nonzero(peaks)
+    order = np.argsort(-best[ys, xs])[:LIGHT_SEEDS]
+    out = []
+    for y, x in zip(ys[order], xs[order]):
+        c = int(size[y, x])
+        box = _light_box(smooth, a, int(x), int(y), c)
+        if box is None:
+            continue
+        bx, by, bw, bh = box
+        out.append((float(best[y, x]), math.floor((bx + offset[0]) * factor), math.floor((by + offset[1]) * factor),
+                    (bw + 1) * factor, (bh + 1) * factor))
+    return out

@@ -57,6 +57,7 @@ FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A 
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
+FRAME_GAIN = True
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
 
@@ -246,7 +247,7 @@ def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float,
     carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone)."""
     ra, rb = pa[ring], pb[ring]
     na = floor * floor / 2
-    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * na):
+    if gain is not None and (FRAME_GAIN or ra.var() < 2 * na or rb.var() < 2 * na):
         g, o = gain, float(np.median(rb - np.float32(gain) * ra))
     else:
         g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)

@@ -13,8 +13,8 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
 * both sides are cut at the registered shift and resampled half-way onto a common grid, blurred
   alike by a rescaled pair's band limit (:func:`compare.focus.cut_half_way`, as the fine-detail
   tiles are);
-* B is put on A's levels by a robust gain and offset fitted in the window (shading, exposure and
-  a display mapping are a gain there; a speck is a few dozen of its thousands of pixels);
+* B is put on A's levels by a robust gain and offset fitted on a ring around the candidate
+  (shading, exposure and a display mapping are a gain there);
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
   demosaicing and codec noise as this window has them, never below the rounding's floor) and the
   misregistration slack at A's edges, ``sqrt(sigma^2 + (slack |grad A|)^2)``; across clipping
@@ -57,7 +57,6 @@ FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A 
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
-FRAME_GAIN = True
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
 
@@ -76,9 +75,10 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
     ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise.
 
-    ``gains`` (per channel, B's on A's, as the frame's fit found them) put B on A's levels where the
-    ring around a candidate, on which the window's levels are fitted, holds no structure to fit a
-    gain on (dark sky around a star).
+    ``gains`` (per channel, B's on A's, as the frame's fit found them) put B on A's levels for the
+    light test, and for the pixel test where the ring around a candidate, on which the window's
+    levels are otherwise fitted, holds no structure to fit a gain on (dark sky around a star), each
+    with the ring's offset (:func:`_residual`).
 
     ``moved`` collects, for a candidate that is no strong blob, the objects of its window that
     moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
@@ -131,7 +131,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
             luma_gain = None if gains is None or len(gains) != len(chans) else \
                 (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
-            r, sigma, gx, gy = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
+            r, sigma, gx, gy = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain, light=True,
                                          codec=codec("Y") if codec is not None else 0.0)
             flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
         region = _strong_blob(z, box) if pointwise else None
@@ -238,16 +238,22 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
 
 
 def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float, clip_a, clip_b,
-              gain: float | None, codec: float) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+              gain: float | None, codec: float, light: bool = False) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """One channel of a window: B's residual against A with B put on A's levels by a gain and
     offset fitted on ``ring`` (around the candidate, not on it: in a window of dark sky a star is
     most of the variance, and a fit on it takes its dimming for the window's gain, cause 41), its
     noise (robust, at least ``floor`` and ``codec``) and A's gradient. Each side at least its
     rounding's noise: a ring whose variance is no more than that (a flat dark patch, levels 0-2)
-    carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone)."""
+    carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone).
+
+    For the light test (``light``) always the frame's ``gain`` with the ring's offset: an exposure
+    is the frame's, a background the window's. Fitted on the ring's structure, the gain takes a
+    blur's loss of contrast there for exposure, and the object inside reads brightened by 15-18 %
+    (session 24, cause 42). The pixel test keeps the ring's gain: a focus that drifts across the
+    frame changes contrast there too, which the ring's gain absorbs and the frame's would not."""
     ra, rb = pa[ring], pb[ring]
     na = floor * floor / 2
-    if gain is not None and (FRAME_GAIN or ra.var() < 2 * na or rb.var() < 2 * na):
+    if gain is not None and (light or ra.var() < 2 * na or rb.var() < 2 * na):
         g, o = gain, float(np.median(rb - np.float32(gain) * ra))
     else:
         g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)

@@ -390,6 +390,7 @@ def _light_box(smooth: np.ndarray, a: np.ndarray, x: int, y: int, c: int) -> tup
 
 
 def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.ndarray, factor: int, *, smoothing: float,
+                seen: np.ndarray | None = None,
                 offset: tuple[float, float] = (0.0, 0.0)) -> list[tuple[float, int, int, int, int]]:
     """Where the signed residual ``smooth`` (B less A, smoothed by a Gaussian of ``smoothing`` pixels,
     zero outside the overlap; ``a`` A smoothed alike) carries
@@ -397,7 +398,9 @@ def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.nda
     wide, in units of its own spread (``noise`` the residual's local noise; the spread measured
     over the samples ``at``, robustly, never below what white noise gives). A displacement or a
     blur moves light about within the boxes and sums to nothing there; a dimming takes it away.
-    Each local peak beyond ``Z_HIGH`` is a seed: its centre box, as ``(peak, x, y, width, height)``
+    Each local peak beyond ``Z_HIGH`` is a seed, but within a surround box's reach of where the
+    pixel test's ``seen`` (the residual in tolerances) is beyond ``Z_HIGH`` (its regions and
+    candidates, which the surround box would read too): its centre box, as ``(peak, x, y, width, height)``
     in A's full-resolution pixels, the strongest first, for :func:`compare.specks.confirmed` to
     judge. A small bright object's dimming lies within the misregistration slack the pixel test
     allows at edges: it seeds no region there (cause 42)."""
@@ -417,6 +420,9 @@ def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.nda
         size[d > best] = c
         np.maximum(best, d, out=best)
     k = max(LIGHT_SEED_BOXES)
+    if seen is not None:  # what the pixel test seeds (a region, a candidate) seeds nothing within the surround's reach
+        near = cv2.dilate((seen > Z_HIGH).astype(np.uint8), np.ones((3 * k + 2, 3 * k + 2), np.uint8))
+        best[near > 0] = 0.0
     peaks = (best > Z_HIGH) & (best >= cv2.dilate(best, np.ones((k, k), np.uint8)))
     ys, xs = np.nonzero(peaks)
     order = np.argsort(-best[ys, xs])[:LIGHT_SEEDS]

@@ -517,7 +517,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         zero_outside(z)
         # objects whose light came or went, for the full-resolution light test (cause 42); not
         # between frames of one stream (its codec re-codes a block's light: cause 31)
-        seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, seen=z,
+        seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, seen=z, valid=valid,
                             offset=(-dx / 2, -dy / 2)) \
             if cname in "YG" and cells is None and any_sub else []
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), seeds

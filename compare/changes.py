@@ -390,12 +390,11 @@ def _light_box(smooth: np.ndarray, a: np.ndarray, x: int, y: int, c: int) -> tup
 
 
 def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.ndarray, factor: int, *, smoothing: float,
-                seen: np.ndarray | None = None,
+                seen: np.ndarray | None = None, valid: np.ndarray | None = None,
                 offset: tuple[float, float] = (0.0, 0.0)) -> list[tuple[float, int, int, int, int]]:
     """Where the signed residual ``smooth`` (B less A, smoothed by a Gaussian of ``smoothing`` pixels,
-    zero outside the overlap; ``a`` A smoothed alike) carries
-    light that came or went: its mean over a small box less its mean over the box three times as
-    wide, in units of its own spread (``noise`` the residual's local noise; the spread measured
+    zero outside the overlap ``valid``; ``a`` A smoothed alike) carries light that came or went:
+    its mean over a small box less its mean over the box three times as wide, in units of its own spread (``noise`` the residual's local noise; the spread measured
     over the samples ``at``, robustly, never below what white noise gives). A displacement or a
     blur moves light about within the boxes and sums to nothing there; a dimming takes it away.
     Each local peak beyond ``Z_HIGH`` is a seed, but within a surround box's reach of where the
@@ -420,6 +419,8 @@ def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.nda
         size[d > best] = c
         np.maximum(best, d, out=best)
     k = max(LIGHT_SEED_BOXES)
+    if valid is not None:  # the overlap only (the residual is zero outside it: the boxes there read its border)
+        best[~valid] = 0.0
     if seen is not None:  # what the pixel test seeds (a region, a candidate) seeds nothing within the surround's reach
         near = cv2.dilate((seen > Z_HIGH).astype(np.uint8), np.ones((3 * k + 2, 3 * k + 2), np.uint8))
         best[near > 0] = 0.0

@@ -516,10 +516,12 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             np.maximum(z, _in_tolerances(gap, s_gap, edge), out=z)
         zero_outside(z)
         # objects whose light came or went, for the full-resolution light test (cause 42); not
-        # between frames of one stream (its codec re-codes a block's light: cause 31)
+        # between frames of one stream (its codec re-codes a block's light: cause 31), nor against
+        # a rescaled copy (a resampling without a prefilter keeps or drops a small object's pixels:
+        # its light is not kept; nearest-neighbour copies read "2 objects dimmed by up to 21 %")
         seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, seen=z, valid=valid,
                             offset=(-dx / 2, -dy / 2)) \
-            if cname in "YG" and cells is None and any_sub else []
+            if cname in "YG" and cells is None and alias is None and any_sub else []
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), seeds
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
@@ -604,7 +606,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                            clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                            edge_slack=edge_slack * factor, band_limit=band_limit,
                            codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                           pointwise=False, gains=tuple(g / k_map for g in gains))
+                           pointwise=False, gains=tuple(g / k_map for g in gains),
+                           known=tuple((r.x, r.y, r.width, r.height) for r in regions))
         if lights:
             regions = sorted(regions + lights, key=lambda r: -r.area)
             changed += sum(math.ceil(r.area / (factor * factor)) for r in lights)

@@ -63,7 +63,8 @@ SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the
 def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: tuple[float, float],
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
               band_limit: float = 0.0, codec=None, moved: list | None = None,
-              pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True) -> list[Region]:
+              pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True,
+              known: tuple[tuple[int, int, int, int], ...] = ()) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -92,13 +93,14 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     dimming takes it away. With ``pointwise`` False (the working scale is the full resolution, and
     has judged the candidate's pixels already) only that question is asked; with ``light`` False
     (frames of one video stream, whose codec re-codes a block's light by up to tens of levels) it
-    is not."""
+    is not. ``known`` are the boxes (x, y, width, height) of changes found already: a candidate
+    inside one, or whose light would be summed over part of one, is not read."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
     gray = (a_pixels.ndim == 2) != (b_pixels.ndim == 2)
     found: list[Region] = []
-    taken: list[tuple[int, int, int, int]] = []
+    taken: list[tuple[int, int, int, int]] = list(known)
     for _, bx, by, bw, bh in sorted(candidates, reverse=True)[:MAX_CANDIDATES]:
         if any(tx <= bx < tx + tw and ty <= by < ty + th for tx, ty, tw, th in taken):
             continue  # inside a region already confirmed

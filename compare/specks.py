@@ -14,7 +14,8 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
   alike by a rescaled pair's band limit (:func:`compare.focus.cut_half_way`, as the fine-detail
   tiles are);
 * B is put on A's levels by a robust gain and offset fitted on a ring around the candidate
-  (shading, exposure and a display mapping are a gain there);
+  (shading, exposure and a display mapping are a gain there; for the light test on both sides
+  smoothed by 2 px, where a blur changes no level);
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
   demosaicing and codec noise as this window has them, never below the rounding's floor) and the
   misregistration slack at A's edges, ``sqrt(sigma^2 + (slack |grad A|)^2)``; across clipping
@@ -56,6 +57,7 @@ LIGHT_MIN = 0.10     # the smallest share of an object's light gained or lost th
 FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A blurred less A) the light test fits
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
+RING_SMOOTH = 2.0    # full-resolution pixels: the light test's ring levels are fitted on both sides smoothed by this much
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 
@@ -76,10 +78,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,
     ``"R"``; :func:`compare.noise_floor._codec_sigma`), a floor under the window's own noise.
 
-    ``gains`` (per channel, B's on A's, as the frame's fit found them) put B on A's levels for the
-    light test, and for the pixel test where the ring around a candidate, on which the window's
-    levels are otherwise fitted, holds no structure to fit a gain on (dark sky around a star), each
-    with the ring's offset (:func:`_residual`).
+    ``gains`` (per channel, B's on A's, as the frame's fit found them) put B on A's levels where the
+    ring around a candidate, on which the window's levels are fitted (:func:`_residual`), holds no
+    structure to fit a gain on (dark sky around a star).
 
     ``moved`` collects, for a candidate that is no strong blob, the objects of its window that
     moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
@@ -248,14 +249,19 @@ def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float,
     rounding's noise: a ring whose variance is no more than that (a flat dark patch, levels 0-2)
     carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone).
 
-    For the light test (``light``) always the frame's ``gain`` with the ring's offset: an exposure
-    is the frame's, a background the window's. Fitted on the ring's structure, the gain takes a
-    blur's loss of contrast there for exposure, and the object inside reads brightened by 15-18 %
-    (session 24, cause 42). The pixel test keeps the ring's gain: a focus that drifts across the
-    frame changes contrast there too, which the ring's gain absorbs and the frame's would not."""
-    ra, rb = pa[ring], pb[ring]
+    For the light test (``light``) the ring's levels are fitted on both sides smoothed by
+    ``RING_SMOOTH``: a gain is a matter of levels, not of fine detail, and a blur takes the fine
+    detail's contrast -- fitted on it, the gain took a blur of 0.5 px for exposure and the object
+    inside read brightened by 15-18 % (session 24, cause 42). The frame's gain alone would not do:
+    illumination differs across a field between acquisitions (split 4's kidney quadrant read
+    "brightened by 12 %")."""
+    if light and RING_SMOOTH > 0:
+        sa, sb = (cv2.GaussianBlur(x, (0, 0), RING_SMOOTH) for x in (pa, pb))
+        ra, rb = sa[ring], sb[ring]
+    else:
+        ra, rb = pa[ring], pb[ring]
     na = floor * floor / 2
-    if gain is not None and (light or ra.var() < 2 * na or rb.var() < 2 * na):
+    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * na):
         g, o = gain, float(np.median(rb - np.float32(gain) * ra))
     else:
         g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)

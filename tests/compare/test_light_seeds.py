@@ -73,11 +73,11 @@ def test_light_moved_about_seeds_nothing_the_light_test_keeps(how):
 
 
 @pytest.mark.parametrize("name", ["coins", "mitocheck"])
-def test_a_blur_takes_no_light_on_the_frames_gain(name):
+def test_a_blur_takes_no_light_where_the_ring_is_fitted_on_levels(name, monkeypatch):
     """A real picture blurred by 0.7 px, every small object of it (up to 40) asked whether its light
-    changed: none did, with B on the frame's gain (1) and each window's offset. Fitted on the ring
-    around each object, the gain takes the blur's loss of contrast for exposure and one object
-    reads brightened (gains None: the fit on the ring)."""
+    changed: none did, with each window's levels fitted on its ring smoothed by RING_SMOOTH (2 px).
+    Fitted on the ring's fine detail, the gain takes the blur's loss of contrast for exposure and
+    an object reads brightened (RING_SMOOTH 0: the fit on the ring as it is)."""
     if name == "coins":
         img = data.coins()
     else:
@@ -87,19 +87,17 @@ def test_a_blur_takes_no_light_on_the_frames_gain(name):
     for m in small_objects(img, k=40):
         ys, xs = np.nonzero(m)
         boxes.append((1.0, int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1))
+    monkeypatch.setattr(specks, "MAX_CANDIDATES", len(boxes))
 
-    def lights(gains):
+    def lights():
         found = specks.confirmed(img, b, boxes, shift=(0.0, 0.0), lsb=(1.0, 1.0), clip_a=(-1, 256),
-                                 clip_b=(-1, 256), floor=0.3, edge_slack=0.2, pointwise=False, gains=gains)
+                                 clip_b=(-1, 256), floor=0.3, edge_slack=0.2, pointwise=False, gains=(1.0,))
         return [r for r in found if r.kind in ("dimmed", "brightened")]
 
-    old = specks.MAX_CANDIDATES
-    try:
-        specks.MAX_CANDIDATES = len(boxes)
-        assert lights((1.0,)) == []
-        assert lights(None)  # the control: the ring's fit
-    finally:
-        specks.MAX_CANDIDATES = old
+    assert specks.RING_SMOOTH == 2.0
+    assert lights() == []
+    monkeypatch.setattr(specks, "RING_SMOOTH", 0.0)
+    assert lights()  # the control: the fit on the ring's fine detail
 
 
 def test_the_seed_spread_is_what_white_noise_gives_measured_in_plain_scipy():

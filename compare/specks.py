@@ -48,7 +48,15 @@ from .changes import (
 )
 from .focus import cut_half_way
 from .motion import moved_objects
-from .noise_floor import LUMA_BGR, _fit, _gauss_noise_gain, _interval_residual, _robust_sigma
+from .noise_floor import (
+    LUMA_BGR,
+    _fit,
+    _gauss_noise_gain,
+    _interval_residual,
+    _robust_sigma,
+    second_difference_sigma,
+    second_differences,
+)
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
@@ -254,17 +262,23 @@ def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float,
     detail's contrast -- fitted on it, the gain took a blur of 0.5 px for exposure and the object
     inside read brightened by 15-18 % (session 24, cause 42). The frame's gain alone would not do:
     illumination differs across a field between acquisitions (split 4's kidney quadrant read
-    "brightened by 12 %")."""
+    "brightened by 12 %"). A ring whose variance is no more than twice each side's own noise at
+    that smoothing carries no gain either."""
+    na = nb = floor * floor / 2
     if light and RING_SMOOTH > 0:
         sa, sb = (cv2.GaussianBlur(x, (0, 0), RING_SMOOTH) for x in (pa, pb))
         ra, rb = sa[ring], sb[ring]
+        # each side's own noise at that smoothing (second differences 4 smoothings apart, where
+        # it no longer correlates): a ring of noise alone carries no gain -- a noise-dominated
+        # frame against a mean of it and the next read an object brightened by 57 %
+        lag = round(4 * RING_SMOOTH)
+        na, nb = (max(na, second_difference_sigma(second_differences(x, lag=lag)) ** 2) for x in (sa, sb))
     else:
         ra, rb = pa[ring], pb[ring]
-    na = floor * floor / 2
-    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * na):
+    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * nb):
         g, o = gain, float(np.median(rb - np.float32(gain) * ra))
     else:
-        g, o = _fit(ra, rb, na=na, nb=na, floor=10 * floor)
+        g, o = _fit(ra, rb, na=na, nb=nb, floor=10 * floor)
     bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
     r = _interval_residual(pa, pb, bn, clip_a, clip_b)
     sigma = max(_robust_sigma(r.ravel()), floor, codec)

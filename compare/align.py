@@ -607,7 +607,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                            edge_slack=edge_slack * factor, band_limit=band_limit,
                            codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
                            pointwise=False, gains=tuple(g / k_map for g in gains),
-                           known=tuple((r.x, r.y, r.width, r.height) for r in regions))
+                           known=tuple((r.x, r.y, r.width, r.height) for r in regions), by_light=True)
         if lights:
             regions = sorted(regions + lights, key=lambda r: -r.area)
             changed += sum(math.ceil(r.area / (factor * factor)) for r in lights)

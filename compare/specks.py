@@ -74,7 +74,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
               band_limit: float = 0.0, codec=None, moved: list | None = None,
               pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True,
-              known: tuple[tuple[int, int, int, int], ...] = ()) -> list[Region]:
+              known: tuple[tuple[int, int, int, int], ...] = (), by_light: bool = False) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -103,7 +103,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     has judged the candidate's pixels already) only that question is asked; with ``light`` False
     (frames of one video stream, whose codec re-codes a block's light by up to tens of levels) it
     is not. ``known`` are the boxes (x, y, width, height) of changes found already: a candidate
-    inside one, or whose light would be summed over part of one, is not read."""
+    inside one, or whose light would be summed over part of one, is not read. ``by_light``: the
+    candidates were seeded by their light (:func:`compare.changes.light_seeds`), and a window's
+    levels are fitted on its ring smoothed, or the candidate is not read (:func:`_residual`)."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
@@ -132,9 +134,11 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         names = "Y" if ca.ndim == 2 else "BGR"
         if pointwise:
             for k, ((pa, pb), cname) in enumerate(zip(chans, names)):
-                r, sigma, gx, gy = _residual(pa, pb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b,
-                                             gain=gains[k] if gains is not None and len(gains) == len(chans) else None,
-                                             codec=codec(cname) if codec is not None else 0.0)
+                res = _residual(pa, pb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b,
+                                gain=gains[k] if gains is not None and len(gains) == len(chans) else None,
+                                codec=codec(cname) if codec is not None else 0.0)
+                assert res is not None  # levels are fitted as they are (no levels=True)
+                r, sigma, gx, gy = res
                 tol = np.sqrt(sigma * sigma + (edge_slack * edge_slack) * (gx * gx + gy * gy))
                 np.maximum(z, np.abs(r) / tol, out=z)
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
@@ -142,8 +146,11 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
             luma_gain = None if gains is None or len(gains) != len(chans) else \
                 (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
-            r, sigma, gx, gy = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain, light=True,
-                                         codec=codec("Y") if codec is not None else 0.0)
+            res = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
+                            codec=codec("Y") if codec is not None else 0.0, levels=by_light)
+            if res is None:
+                continue  # no gain known for this window: its light cannot be judged
+            r, sigma, gx, gy = res
             flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
         region = _strong_blob(z, box) if pointwise else None
         fz, share, (fx, fy, fw, fh, pixels) = flux
@@ -249,7 +256,8 @@ def _flux_z(r: np.ndarray, a: np.ndarray, gx: np.ndarray, gy: np.ndarray, sigma:
 
 
 def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float, clip_a, clip_b,
-              gain: float | None, codec: float, light: bool = False) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+              gain: float | None, codec: float,
+              levels: bool = False) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
     """One channel of a window: B's residual against A with B put on A's levels by a gain and
     offset fitted on ``ring`` (around the candidate, not on it: in a window of dark sky a star is
     most of the variance, and a fit on it takes its dimming for the window's gain, cause 41), its
@@ -257,28 +265,31 @@ def _residual(pa: np.ndarray, pb: np.ndarray, ring: np.ndarray, *, floor: float,
     rounding's noise: a ring whose variance is no more than that (a flat dark patch, levels 0-2)
     carries no gain -- ``gain``, the frame's, with the ring's offset (or an offset alone).
 
-    For the light test (``light``) the ring's levels are fitted on both sides smoothed by
-    ``RING_SMOOTH``: a gain is a matter of levels, not of fine detail, and a blur takes the fine
-    detail's contrast -- fitted on it, the gain took a blur of 0.5 px for exposure and the object
-    inside read brightened by 15-18 % (session 24, cause 42). The frame's gain alone would not do:
-    illumination differs across a field between acquisitions (split 4's kidney quadrant read
-    "brightened by 12 %"). A ring whose variance is no more than twice each side's own noise at
-    that smoothing carries no gain either."""
+    With ``levels`` (a candidate seeded by its light, cause 42) the ring's levels are fitted on both
+    sides smoothed by ``RING_SMOOTH``: a gain is a matter of levels, not of fine detail, and a blur
+    takes the fine detail's contrast -- fitted on it, the gain took a blur of 0.5 px for exposure
+    and the object inside read brightened by 15-18 %. And the ring must carry that gain: each
+    side's variance there at least twice its own noise at that smoothing, else None (the window's
+    gain is unknown: a ring of noise alone gave a noise-dominated frame's object "brightened by
+    57 %", and the frame's gain in its stead misses how illumination differs across a field
+    between acquisitions -- split 4's two-photon kidney read "brightened by 10-12 %")."""
     na = nb = floor * floor / 2
-    if light and RING_SMOOTH > 0:
+    if levels and RING_SMOOTH > 0:
         sa, sb = (cv2.GaussianBlur(x, (0, 0), RING_SMOOTH) for x in (pa, pb))
         ra, rb = sa[ring], sb[ring]
-        # each side's own noise at that smoothing (second differences 4 smoothings apart, where
-        # it no longer correlates): a ring of noise alone carries no gain -- a noise-dominated
-        # frame against a mean of it and the next read an object brightened by 57 %
+        # each side's own noise at that smoothing (second differences 4 smoothings apart, where it
+        # no longer correlates)
         lag = round(4 * RING_SMOOTH)
         na, nb = (max(na, second_difference_sigma(second_differences(x, lag=lag)) ** 2) for x in (sa, sb))
+        if ra.var() < 2 * na or rb.var() < 2 * nb:
+            return None
+        g, o = _fit(ra, rb, na=na, nb=nb, floor=10 * floor, weak=False)  # judged carried, once: a gain
     else:
         ra, rb = pa[ring], pb[ring]
-    if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * nb):
-        g, o = gain, float(np.median(rb - np.float32(gain) * ra))
-    else:
-        g, o = _fit(ra, rb, na=na, nb=nb, floor=10 * floor)
+        if gain is not None and (ra.var() < 2 * na or rb.var() < 2 * nb):
+            g, o = gain, float(np.median(rb - np.float32(gain) * ra))
+        else:
+            g, o = _fit(ra, rb, na=na, nb=nb, floor=10 * floor)
     bn = (pb - np.float32(o)) / np.float32(g if abs(g) > 1e-3 else 1.0)
     r = _interval_residual(pa, pb, bn, clip_a, clip_b)
     sigma = max(_robust_sigma(r.ravel()), floor, codec)

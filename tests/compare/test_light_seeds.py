@@ -74,10 +74,11 @@ def test_light_moved_about_seeds_nothing_the_light_test_keeps(how):
 
 @pytest.mark.parametrize("name", ["coins", "mitocheck"])
 def test_a_blur_takes_no_light_where_the_ring_is_fitted_on_levels(name, monkeypatch):
-    """A real picture blurred by 0.7 px, every small object of it (up to 40) asked whether its light
-    changed: none did, with each window's levels fitted on its ring smoothed by RING_SMOOTH (2 px).
-    Fitted on the ring's fine detail, the gain takes the blur's loss of contrast for exposure and
-    an object reads brightened (RING_SMOOTH 0: the fit on the ring as it is)."""
+    """A real picture blurred by 0.7 px, every small object of it (up to 40) asked, as a light seed
+    would be, whether its light changed: none did, with each window's levels fitted on its ring
+    smoothed by RING_SMOOTH (2 px). Fitted on the ring's fine detail, the gain takes the blur's loss
+    of contrast for exposure and an object reads brightened (RING_SMOOTH 0: the fit on the ring as
+    it is, as for the pixel test's candidates)."""
     if name == "coins":
         img = data.coins()
     else:
@@ -91,7 +92,8 @@ def test_a_blur_takes_no_light_where_the_ring_is_fitted_on_levels(name, monkeypa
 
     def lights():
         found = specks.confirmed(img, b, boxes, shift=(0.0, 0.0), lsb=(1.0, 1.0), clip_a=(-1, 256),
-                                 clip_b=(-1, 256), floor=0.3, edge_slack=0.2, pointwise=False, gains=(1.0,))
+                                 clip_b=(-1, 256), floor=0.3, edge_slack=0.2, pointwise=False, gains=(1.0,),
+                                 by_light=True)
         return [r for r in found if r.kind in ("dimmed", "brightened")]
 
     assert specks.RING_SMOOTH == 2.0

@@ -14,8 +14,9 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
   alike by a rescaled pair's band limit (:func:`compare.focus.cut_half_way`, as the fine-detail
   tiles are);
 * B is put on A's levels by a robust gain and offset fitted on a ring around the candidate
-  (shading, exposure and a display mapping are a gain there; for the light test on both sides
-  smoothed by 2 px, where a blur changes no level);
+  (shading, exposure and a display mapping are a gain there; for a candidate seeded by its light,
+  on both sides smoothed by 2 px, where a blur changes no level, and only where the ring carries a
+  gain);
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
   demosaicing and codec noise as this window has them, never below the rounding's floor) and the
   misregistration slack at A's edges, ``sqrt(sigma^2 + (slack |grad A|)^2)``; across clipping
@@ -65,7 +66,7 @@ LIGHT_MIN = 0.10     # the smallest share of an object's light gained or lost th
 FLUX_BLURS = (1.0, 2.0)  # full-resolution pixels: the blurs whose residuals (A blurred less A) the light test fits
 FLUX_PAD = 2         # full-resolution pixels a candidate's box is grown by, besides the slack, for the sum of its light
 FLUX_FEW = STRONG_PX - 1  # ... leaving out this many of the samples its fit explains worst (a hot pixel, a cosmic ray, a speck under STRONG_PX)
-RING_SMOOTH = 2.0    # full-resolution pixels: the light test's ring levels are fitted on both sides smoothed by this much
+RING_SMOOTH = 2.0    # full-resolution pixels: a light seed's ring levels are fitted on both sides smoothed by this much
 RING_GAP = 2         # full-resolution pixels between a candidate's box and the ring its window's levels are fitted on
 SMOOTH = 1.5          # full-resolution pixels: the motion test's smoothing (the working scale's, in its pixels)
 

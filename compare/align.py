@@ -31,6 +31,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -47,6 +48,7 @@ from .changes import (
     band_energies,
     blur_from_energies,
     light_seeds,
+    overlaps,
     sharpness_change,
     sharpness_from_energies,
     tiled_band_energies,
@@ -169,11 +171,6 @@ def _tasks() -> ThreadPoolExecutor:
     if _TASKS is None:
         _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
     return _TASKS
-
-
-def _overlaps(p, q) -> bool:
-    """Whether boxes ``(x, y, width, height)`` ``p`` and ``q`` overlap."""
-    return p[0] < q[0] + q[2] and q[0] < p[0] + p[2] and p[1] < q[1] + q[3] and q[1] < p[1] + p[3]
 
 
 def _in_tolerances(resid: np.ndarray, noise: np.ndarray, edge: np.ndarray) -> np.ndarray:
@@ -583,34 +580,32 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # too small at the working scale: the same rule at full resolution (compare.specks); at full
     # resolution already, only whether their light changed (cause 41) -- but not between frames of
     # one stream, whose codec re-codes a block's light by up to tens of levels (cause 31)
+    # the full-resolution reading (compare.specks), with what every call of it shares
+    judge = functools.partial(confirmed, a_pixels, b_pixels, shift=(dx * factor, dy * factor), lsb=lsb_stored,
+                              clip_a=clip_raw[0], clip_b=clip_raw[1],
+                              floor=math.hypot(*map(quantisation_noise, lsb_stored)),
+                              edge_slack=edge_slack * factor, band_limit=band_limit,
+                              codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
+                              gains=tuple(g / k_map for g in gains))
+
+    def add(found: list[Region]) -> None:
+        nonlocal regions, changed
+        regions = sorted(regions + found, key=lambda r: -r.area)
+        changed += sum(math.ceil(r.area / (factor * factor)) for r in found)
+
     if small and (factor > 1 or cells is None):
         full_moved: list[tuple[int, float]] = []
-        specks = confirmed(a_pixels, b_pixels, small, shift=(dx * factor, dy * factor), lsb=lsb_stored,
-                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
-                           edge_slack=edge_slack * factor, band_limit=band_limit,
-                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                           moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1,
-                           gains=tuple(g / k_map for g in gains), light=cells is None)
+        add(judge(small, moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1,
+                  light=cells is None))
         if full_moved:  # objects that moved by less than the working scale sees (full-resolution pixels)
             objects += sum(n for n, _ in full_moved)
             objects_px = max(objects_px, max(px for _, px in full_moved) / factor)
-        if specks:
-            regions = sorted(regions + specks, key=lambda r: -r.area)
-            changed += sum(math.ceil(r.area / (factor * factor)) for r in specks)
     # objects whose light changed within the edges' slack, which seeded no region (cause 42): only
     # the light test, on those no region or candidate holds already
-    lit = [s for s in lit if not any(_overlaps(s[1:], (r.x, r.y, r.width, r.height)) for r in regions)
-           and not any(_overlaps(s[1:], c[1:]) for c in small)]
+    lit = [s for s in lit if not any(overlaps(s[1:], (r.x, r.y, r.width, r.height)) for r in regions)
+           and not any(overlaps(s[1:], c[1:]) for c in small)]
     if lit:
-        lights = confirmed(a_pixels, b_pixels, lit, shift=(dx * factor, dy * factor), lsb=lsb_stored,
-                           clip_a=clip_raw[0], clip_b=clip_raw[1], floor=math.hypot(*map(quantisation_noise, lsb_stored)),
-                           edge_slack=edge_slack * factor, band_limit=band_limit,
-                           codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                           pointwise=False, gains=tuple(g / k_map for g in gains),
-                           known=tuple((r.x, r.y, r.width, r.height) for r in regions), by_light=True)
-        if lights:
-            regions = sorted(regions + lights, key=lambda r: -r.area)
-            changed += sum(math.ceil(r.area / (factor * factor)) for r in lights)
+        add(judge(lit, pointwise=False, known=tuple((r.x, r.y, r.width, r.height) for r in regions), by_light=True))
     if valid.any():
         s_al = s_job.result() if s_job is not None else corr
         # the codec's quantisation noise per band, in the working units (level-scaled, B on A's gain)

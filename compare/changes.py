@@ -46,6 +46,15 @@ class Region:
                 "intensity_change": round(self.intensity, 4)}
 
 
+def overlaps(p, q) -> bool:
+    """Whether boxes ``(x, y, width, height)`` ``p`` and ``q`` overlap.
+
+    >>> overlaps((0, 0, 4, 4), (3, 3, 2, 2)), overlaps((0, 0, 4, 4), (4, 0, 2, 2))
+    (True, False)
+    """
+    return p[0] < q[0] + q[2] and q[0] < p[0] + p[2] and p[1] < q[1] + q[3] and q[1] < p[1] + p[3]
+
+
 def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[float, bool]:
     """Correlation of the aligned, smoothed luma with each side's own noise removed from its
     variance (disattenuated): one noisy shot against a clean mean correlates 1, not 0.6. Frames
@@ -390,7 +399,7 @@ def _light_box(smooth: np.ndarray, a: np.ndarray, x: int, y: int, c: int) -> tup
 
 
 def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.ndarray, factor: int, *, smoothing: float,
-                seen: np.ndarray | None = None, valid: np.ndarray | None = None,
+                seen: np.ndarray, valid: np.ndarray,
                 offset: tuple[float, float] = (0.0, 0.0)) -> list[tuple[float, int, int, int, int]]:
     """Where the signed residual ``smooth`` (B less A, smoothed by a Gaussian of ``smoothing`` pixels,
     zero outside the overlap ``valid``; ``a`` A smoothed alike) carries light that came or went:
@@ -419,11 +428,10 @@ def light_seeds(smooth: np.ndarray, a: np.ndarray, noise: np.ndarray, at: np.nda
         size[d > best] = c
         np.maximum(best, d, out=best)
     k = max(LIGHT_SEED_BOXES)
-    if valid is not None:  # the overlap only (the residual is zero outside it: the boxes there read its border)
-        best[~valid] = 0.0
-    if seen is not None:  # what the pixel test seeds (a region, a candidate) seeds nothing within the surround's reach
-        near = cv2.dilate((seen > Z_HIGH).astype(np.uint8), np.ones((3 * k + 2, 3 * k + 2), np.uint8))
-        best[near > 0] = 0.0
+    best[~valid] = 0.0  # the overlap only (the residual is zero outside it: the boxes there read its border)
+    # what the pixel test seeds (a region, a candidate) seeds nothing within the surround's reach
+    near = cv2.dilate((seen > Z_HIGH).astype(np.uint8), np.ones((3 * k + 2, 3 * k + 2), np.uint8))
+    best[near > 0] = 0.0
     peaks = (best > Z_HIGH) & (best >= cv2.dilate(best, np.ones((k, k), np.uint8)))
     ys, xs = np.nonzero(peaks)
     order = np.argsort(-best[ys, xs])[:LIGHT_SEEDS]

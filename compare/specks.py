@@ -45,6 +45,7 @@ from .changes import (
     _classify,
     _intensity_kind,
     _peak,
+    overlaps,
     structure_slope,
 )
 from .focus import cut_half_way
@@ -161,8 +162,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         # and B holds A's structure (an object dimmed in place, not one that moved off or was replaced)
         if region is None and abs(fz) >= Z_STRONG and fz * share > 0 and kind != "changed" \
                 and abs(share) >= LIGHT_MIN and _holds_structure(la[fy:fy + fh, fx:fx + fw], lb[fy:fy + fh, fx:fx + fw]):
-            if any(fx + x0 < tx + tw and tx < fx + x0 + fw and fy + y0 < ty + th and ty < fy + y0 + fh
-                   for tx, ty, tw, th in taken):
+            if any(overlaps((fx + x0, fy + y0, fw, fh), t) for t in taken):
                 continue  # a part of an object already found (a large one seeds several candidates)
             found.append(Region(x=fx + x0, y=fy + y0, width=fw, height=fh, area=max(pixels, 1), strength=abs(fz),
                                 kind=kind, intensity=share))

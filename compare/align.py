@@ -66,7 +66,7 @@ from .focus import (
     with_noise,
 )
 from .hashing import is_flat, luma
-from .levels import SAMPLES, level_scale, range_map
+from .levels import SAMPLES, level_scale, range_map, tone_curve
 from .motion import OBJECT_PX, moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
@@ -519,7 +519,12 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, seen=z, valid=valid,
                             offset=(-dx / 2, -dy / 2)) \
             if cname in "YG" and cells is None and alias is None and any_sub else []
-        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), seeds
+        # what a function of A's level explains of the residual frame-wide (a tone curve): the
+        # light test puts A through it (cause 43), on 8-bit levels as the full resolution reads them
+        tone = tone_curve(smooth, sa15, at, noise=s_sigma) if cname in "YG" and any_sub else None
+        if tone is not None:
+            tone = (tone[0] / lv, tone[1] / lv)
+        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), (seeds, tone)
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
@@ -530,8 +535,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     bn = []  # B normalised per channel, as each channel's residual used it
     fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
     lit: list = []  # light seeds (cause 42)
-    for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples, seeds in results:
+    tone = None  # the frame's tone curve, from luma's main part (cause 43)
+    for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples, (seeds, curve) in results:
         lit += seeds
+        tone = tone if curve is None else curve
         fit_samples.append(samples)
         bn.append(b_norm)
         gains.append(g)
@@ -586,7 +593,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                               floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                               edge_slack=edge_slack * factor, band_limit=band_limit,
                               codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                              gains=tuple(g / k_map for g in gains))
+                              gains=tuple(g / k_map for g in gains), tone=tone)
 
     def add(found: list[Region]) -> None:
         nonlocal regions, changed

@@ -148,3 +148,67 @@ def range_map(ya: np.ndarray, yb: np.ndarray, *, steps: tuple[float, float]) -> 
     clip_a = (k * pb[2] + c if pb[0] > PILE else None, k * pb[3] + c if pb[1] > PILE else None)
     clip_b = ((pa[2] - c) / k if pa[0] > PILE else None, (pa[3] - c) / k if pa[1] > PILE else None)
     return RangeMap(k, c, clip_a, clip_b)
+
+
+TONE_BINS = 24         # the frame's tone is read at this many levels, evenly spaced over the samples' range
+TONE_CELLS = 3         # ... in each of TONE_CELLS x TONE_CELLS parts of the frame
+TONE_PLACES = 5        # a level's tone counts where at least this many parts hold it (a tone holds everywhere)
+TONE_SAMPLES = 8       # samples a part needs at a level
+
+
+def tone_curve(residual: np.ndarray, level: np.ndarray, at: np.ndarray, *,
+               noise: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """What a function of A's level explains of B's residual frame-wide (B on A's levels by a gain
+    and offset, less A, smoothed), as ``(levels, offsets)`` to interpolate: B's tone curve where it
+    is no straight line (a camera's gamma or contrast setting), or None where none departs from
+    the straight line the frame's fit took by ``noise`` (the smoothed residual's noise) or more.
+
+    ``at`` are the samples (flat indices) the frame's fit used, ``level`` A smoothed as the residual.
+    At each of ``TONE_BINS`` levels the residual's median is taken in each of ``TONE_CELLS`` squared
+    parts of the frame holding ``TONE_SAMPLES`` samples there, and the level's offset is the median
+    of those parts' medians where ``TONE_PLACES`` parts or more hold it: a tone curve acts on a
+    level wherever it is, a few objects that dimmed or moved lie in a few places.
+
+    >>> yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
+    >>> a = 127.5 + 127.5 * np.sin(xx / 7) * np.cos(yy / 9)
+    >>> b = 255 * (a / 255) ** 1.2  # a gamma of 1.2 on B
+    >>> g, o = np.polyfit(a.ravel(), b.ravel(), 1)
+    >>> r = (b - o) / g - a
+    >>> levels, offsets = tone_curve(r, a, np.arange(a.size), noise=0.5)
+    >>> t = np.interp(a, levels, offsets)
+    >>> round(float(np.abs(r).max()), 1), round(float(np.percentile(np.abs(r - t), 99)), 1)  # held beyond the ends
+    (15.5, 0.9)
+    >>> tone_curve(np.zeros_like(a), a, np.arange(a.size), noise=0.5) is None
+    True
+    """
+    h, w = residual.shape
+    x = level.ravel().take(at)
+    y = residual.ravel().take(at)
+    if x.size < TONE_SAMPLES * TONE_BINS:
+        return None
+    lo, hi = (float(v) for v in np.quantile(x, [RANGE_TAIL, 1.0 - RANGE_TAIL]))
+    if not hi > lo:
+        return None
+    rows, cols = np.divmod(at, w)
+    place = (rows * TONE_CELLS // h) * TONE_CELLS + cols * TONE_CELLS // w
+    bins = np.clip(((x - lo) * (TONE_BINS / (hi - lo))).astype(np.intp), 0, TONE_BINS - 1)
+    key = bins * (TONE_CELLS * TONE_CELLS) + place
+    order = np.argsort(key, kind="stable")
+    keys, first, counts = np.unique(key[order], return_index=True, return_counts=True)
+    ys = y[order]
+    xs = x[order]
+    centres, offsets = [], []
+    for b in range(TONE_BINS):
+        parts = [(ys[f:f + c], xs[f:f + c]) for k, f, c in zip(keys, first, counts)
+                 if k // (TONE_CELLS * TONE_CELLS) == b and c >= TONE_SAMPLES]
+        if len(parts) < TONE_PLACES:
+            continue
+        offsets.append(float(np.median([np.median(p[0]) for p in parts])))
+        centres.append(float(np.median(np.concatenate([p[1] for p in parts]))))
+    if len(centres) < 3:
+        return None
+    c, o = np.array(centres), np.array(offsets)
+    line = np.polyval(np.polyfit(c, o, 1), c)
+    if float(np.abs(o - line).max()) < noise:
+        return None
+    return c, o

@@ -76,7 +76,8 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
               lsb: tuple[float, float], clip_a, clip_b, floor: float, edge_slack: float,
               band_limit: float = 0.0, codec=None, moved: list | None = None,
               pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True,
-              known: tuple[tuple[int, int, int, int], ...] = (), by_light: bool = False) -> list[Region]:
+              known: tuple[tuple[int, int, int, int], ...] = (), by_light: bool = False,
+              tone: tuple[np.ndarray, np.ndarray] | None = None) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -145,15 +146,16 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 np.maximum(z, np.abs(r) / tol, out=z)
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
         flux = (0.0, 0.0, (0, 0, 0, 0, 0))
+        lt = la if tone is None else la + np.interp(la, *tone).astype(np.float32)  # A through B's tone (cause 43)
         if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
             luma_gain = None if gains is None or len(gains) != len(chans) else \
                 (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
-            res = _residual(la, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
+            res = _residual(lt, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
                             codec=codec("Y") if codec is not None else 0.0, levels=by_light)
             if res is None:
                 continue  # no gain known for this window: its light cannot be judged
             r, sigma, gx, gy = res
-            flux = _flux_z(r, la, gx, gy, sigma, box, edge_slack)
+            flux = _flux_z(r, lt, gx, gy, sigma, box, edge_slack)
         region = _strong_blob(z, box) if pointwise else None
         fz, share, (fx, fy, fw, fh, pixels) = flux
         kind = _intensity_kind(share)[0]
@@ -161,7 +163,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         # brightening (beyond it the object is gone or new: the pixel test's) of LIGHT_MIN or more,
         # and B holds A's structure (an object dimmed in place, not one that moved off or was replaced)
         if region is None and abs(fz) >= Z_STRONG and fz * share > 0 and kind != "changed" \
-                and abs(share) >= LIGHT_MIN and _holds_structure(la[fy:fy + fh, fx:fx + fw], lb[fy:fy + fh, fx:fx + fw]):
+                and abs(share) >= LIGHT_MIN and _holds_structure(lt[fy:fy + fh, fx:fx + fw], lb[fy:fy + fh, fx:fx + fw]):
             if any(overlaps((fx + x0, fy + y0, fw, fh), t) for t in taken):
                 continue  # a part of an object already found (a large one seeds several candidates)
             found.append(Region(x=fx + x0, y=fy + y0, width=fw, height=fh, area=max(pixels, 1), strength=abs(fz),

@@ -14,6 +14,11 @@ itself moved 0.4 px (cubic), blurred by a Gaussian of 0.5 px, re-encoded as JPEG
 shots with their own white noise of 2 DN: light moved about, not lost. (A blur of 0.5 px on a clean
 mean is a change of focus the refocus test may see; what it must not be is an object dimmed.)
 
+Tone curves (cause 43, session 25): each picture against itself through a gamma of 0.9 and of 1.1
+on its own range (a camera's gamma or contrast setting; truth `same`, no object dimmed or
+brightened), and each draw's objects dimmed by 25 % and the picture then put through a gamma of
+1.1 (truth `different`: the tone curve must not hide the objects' dimming).
+
     .venv/bin/python bench/bench_dimming.py [--cache out/real-cache] [--show-misses]
 """
 from __future__ import annotations
@@ -91,6 +96,18 @@ def _controls(img: np.ndarray, rng) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
+def toned(img: np.ndarray, gamma: float) -> np.ndarray:
+    """``img`` through a gamma on its own range (0 to its maximum), rounded to its type."""
+    top = float(img.max()) or 1.0
+    f = top * (img.astype(np.float64) / top) ** gamma
+    info = np.iinfo(img.dtype)
+    return np.clip(np.rint(f), info.min, info.max).astype(img.dtype)
+
+
+TONES = (0.9, 1.1)   # the tone controls' gammas
+TONE_DIMMED = (0.25, 1.1)  # ... and the dimmed objects' share, under this gamma
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", default=str(ROOT / "out" / "real-cache"), help="bench_real.py's cache (its sources)")
@@ -100,6 +117,7 @@ def main(argv=None) -> int:
 
     rng = np.random.default_rng(5)
     caught = {s: [0, 0] for s in SHARES}
+    under_tone = [0, 0]
     kept = {}
     for rel in SOURCES:
         img = _picture(Path(args.cache) / rel)
@@ -117,7 +135,13 @@ def main(argv=None) -> int:
                 caught[share][0] += c.verdict not in SAME_VERDICTS
                 if args.show_misses and c.verdict in SAME_VERDICTS:
                     print(f"miss: {name}, draw {draw}, {len(masks)} objects dimmed {share:.0%}: {c.reason[:110]}")
-        for kind, a, b in _controls(img, rng):
+            share, gamma = TONE_DIMMED
+            c = compare_arrays(img, toned(dimmed(img, masks, share), gamma))
+            under_tone[1] += 1
+            under_tone[0] += c.verdict not in SAME_VERDICTS
+            if args.show_misses and c.verdict in SAME_VERDICTS:
+                print(f"miss: {name}, draw {draw}, {len(masks)} objects dimmed {share:.0%} under gamma {gamma}: {c.reason[:110]}")
+        for kind, a, b in _controls(img, rng) + [(f"gamma {g}", img, toned(img, g)) for g in TONES]:
             c = compare_arrays(a, b)
             row = kept.setdefault(kind, [0, 0, 0])
             row[2] += 1
@@ -129,6 +153,7 @@ def main(argv=None) -> int:
     print(f"{'small objects dimmed (truth different)':40s} pairs read different")
     for share, (n, total) in caught.items():
         print(f"  by {share:.0%}{'':33s} {n}/{total}")
+    print(f"  by {TONE_DIMMED[0]:.0%} under gamma {TONE_DIMMED[1]}{'':18s} {under_tone[0]}/{under_tone[1]}")
     print(f"{'controls (truth same)':40s} pairs read same, pairs with no object dimmed or brightened")
     for kind, (n, clean, total) in kept.items():
         print(f"  {kind:38s} {n}/{total}  {clean}/{total}")

@@ -521,7 +521,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
             if cname in "YG" and cells is None and alias is None and any_sub else []
         # what a function of A's level explains of the residual frame-wide (a tone curve): the
         # light test puts A through it (cause 43), on 8-bit levels as the full resolution reads them
-        tone = tone_curve(smooth, sa15, at, noise=s_sigma) if cname in "YG" and any_sub else None
+        tone = tone_curve(resid, ca, at, noise=s_sigma) if cname in "YG" and any_sub else None
         if tone is not None:
             tone = (tone[0] / lv, tone[1] / lv)
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), (seeds, tone)

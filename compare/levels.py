@@ -156,18 +156,22 @@ TONE_PLACES = 5        # a level's tone counts where at least this many parts ho
 TONE_SAMPLES = 8       # samples a part needs at a level
 
 
-def tone_curve(residual: np.ndarray, level: np.ndarray, at: np.ndarray, *,
+def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
                noise: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """What a function of A's level explains of B's residual frame-wide (B on A's levels by a gain
-    and offset, less A, smoothed), as ``(levels, offsets)`` to interpolate: B's tone curve where it
-    is no straight line (a camera's gamma or contrast setting), or None where none departs from
-    the straight line the frame's fit took by ``noise`` (the smoothed residual's noise) or more.
+    """What a function of the level explains of B's residual frame-wide (``residual``: B on A's
+    levels by a gain and offset, less A), as ``(levels of A, offsets)`` to interpolate: B's tone
+    curve where it is no straight line (a camera's gamma or contrast setting), or None where no
+    offset departs from the straight line through them by ``noise`` or more.
 
-    ``at`` are the samples (flat indices) the frame's fit used, ``level`` A smoothed as the residual.
-    At each of ``TONE_BINS`` levels the residual's median is taken in each of ``TONE_CELLS`` squared
-    parts of the frame holding ``TONE_SAMPLES`` samples there, and the level's offset is the median
-    of those parts' medians where ``TONE_PLACES`` parts or more hold it: a tone curve acts on a
-    level wherever it is, a few objects that dimmed or moved lie in a few places.
+    ``at`` are the samples (flat indices) to read, ``a`` A. Each sample's level is the mean of its
+    two sides, A plus half the residual: binned by A's level alone, A's noise would be a slope of
+    its own (a sample above its level by noise is B less A below it by as much -- regression to the
+    mean); by the mean of two sides with the same noise, no noise of either correlates with their
+    difference. At each of ``TONE_BINS`` levels the residual's median is taken in each of
+    ``TONE_CELLS`` squared parts of the frame holding ``TONE_SAMPLES`` samples there, and the
+    level's offset is the median of those parts' medians where ``TONE_PLACES`` parts or more hold
+    it: a tone curve acts on a level wherever it is, a few objects that dimmed or moved lie in a
+    few places.
 
     >>> yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
     >>> a = 127.5 + 127.5 * np.sin(xx / 7) * np.cos(yy / 9)
@@ -177,13 +181,13 @@ def tone_curve(residual: np.ndarray, level: np.ndarray, at: np.ndarray, *,
     >>> levels, offsets = tone_curve(r, a, np.arange(a.size), noise=0.5)
     >>> t = np.interp(a, levels, offsets)
     >>> round(float(np.abs(r).max()), 1), round(float(np.percentile(np.abs(r - t), 99)), 1)  # held beyond the ends
-    (15.5, 0.9)
+    (15.5, 1.3)
     >>> tone_curve(np.zeros_like(a), a, np.arange(a.size), noise=0.5) is None
     True
     """
     h, w = residual.shape
-    x = level.ravel().take(at)
-    y = residual.ravel().take(at)
+    y = residual.ravel().take(at).astype(np.float64)
+    x = a.ravel().take(at) + 0.5 * y
     if x.size < TONE_SAMPLES * TONE_BINS:
         return None
     lo, hi = (float(v) for v in np.quantile(x, [RANGE_TAIL, 1.0 - RANGE_TAIL]))
@@ -192,23 +196,24 @@ def tone_curve(residual: np.ndarray, level: np.ndarray, at: np.ndarray, *,
     rows, cols = np.divmod(at, w)
     place = (rows * TONE_CELLS // h) * TONE_CELLS + cols * TONE_CELLS // w
     bins = np.clip(((x - lo) * (TONE_BINS / (hi - lo))).astype(np.intp), 0, TONE_BINS - 1)
-    key = bins * (TONE_CELLS * TONE_CELLS) + place
+    cells = TONE_CELLS * TONE_CELLS
+    key = bins * cells + place
     order = np.argsort(key, kind="stable")
     keys, first, counts = np.unique(key[order], return_index=True, return_counts=True)
-    ys = y[order]
-    xs = x[order]
+    ys, xs = y[order], x[order]
     centres, offsets = [], []
     for b in range(TONE_BINS):
-        parts = [(ys[f:f + c], xs[f:f + c]) for k, f, c in zip(keys, first, counts)
-                 if k // (TONE_CELLS * TONE_CELLS) == b and c >= TONE_SAMPLES]
+        parts = [(f, c) for k, f, c in zip(keys, first, counts) if k // cells == b and c >= TONE_SAMPLES]
         if len(parts) < TONE_PLACES:
             continue
-        offsets.append(float(np.median([np.median(p[0]) for p in parts])))
-        centres.append(float(np.median(np.concatenate([p[1] for p in parts]))))
+        off = float(np.median([np.median(ys[f:f + c]) for f, c in parts]))
+        mid = float(np.median(np.concatenate([xs[f:f + c] for f, c in parts])))
+        centres.append(mid - 0.5 * off)  # A's level
+        offsets.append(off)
     if len(centres) < 3:
         return None
     c, o = np.array(centres), np.array(offsets)
     line = np.polyval(np.polyfit(c, o, 1), c)
-    if float(np.abs(o - line).max()) < noise:
+    if float(np.abs(o - line).max()) < noise or np.any(np.diff(c) <= 0):
         return None
     return c, o

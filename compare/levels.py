@@ -169,9 +169,9 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
     mean); by the mean of two sides with the same noise, no noise of either correlates with their
     difference. At each of ``TONE_BINS`` levels the residual's median is taken in each of
     ``TONE_CELLS`` squared parts of the frame holding ``TONE_SAMPLES`` samples there, and the
-    level's offset is the median of those parts' medians where ``TONE_PLACES`` parts or more hold
-    it: a tone curve acts on a level wherever it is, a few objects that dimmed or moved lie in a
-    few places.
+    level's offset (and level) is the median of those parts' medians where ``TONE_PLACES`` parts or
+    more hold it: a tone curve acts on a level wherever it is, a few objects that dimmed or moved
+    lie in a few places.
 
     >>> yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
     >>> a = 127.5 + 127.5 * np.sin(xx / 7) * np.cos(yy / 9)
@@ -198,17 +198,26 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
     bins = np.clip(((x - lo) * (TONE_BINS / (hi - lo))).astype(np.intp), 0, TONE_BINS - 1)
     cells = TONE_CELLS * TONE_CELLS
     key = bins * cells + place
-    order = np.argsort(key, kind="stable")
-    keys, first, counts = np.unique(key[order], return_index=True, return_counts=True)
-    ys, xs = y[order], x[order]
+
+    def part_medians(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each (level, part) group's key, sample count and median of ``v``."""
+        span = float(v.max() - v.min()) or 1.0
+        sv = v[np.argsort(key + (v - v.min()) * (0.5 / span))]  # by group, then by value (one sort)
+        keys, first, counts = np.unique(np.sort(key), return_index=True, return_counts=True)
+        return keys, counts, 0.5 * (sv[first + (counts - 1) // 2] + sv[first + counts // 2])
+
+    keys, counts, my = part_medians(y)
+    _, _, mx = part_medians(x)
+    held = counts >= TONE_SAMPLES
+    keys, my, mx = keys[held], my[held], mx[held]
+    level_of = keys // cells
     centres, offsets = [], []
-    for b in range(TONE_BINS):
-        parts = [(f, c) for k, f, c in zip(keys, first, counts) if k // cells == b and c >= TONE_SAMPLES]
-        if len(parts) < TONE_PLACES:
+    for b in np.unique(level_of):
+        here = level_of == b
+        if np.count_nonzero(here) < TONE_PLACES:
             continue
-        off = float(np.median([np.median(ys[f:f + c]) for f, c in parts]))
-        mid = float(np.median(np.concatenate([xs[f:f + c] for f, c in parts])))
-        centres.append(mid - 0.5 * off)  # A's level
+        off = float(np.median(my[here]))
+        centres.append(float(np.median(mx[here])) - 0.5 * off)  # A's level
         offsets.append(off)
     if len(centres) < 3:
         return None

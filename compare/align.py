@@ -523,7 +523,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         # light test puts A through it (cause 43), on 8-bit levels as the full resolution reads them
         tone = tone_curve(resid, ca, at, noise=s_sigma) if cname in "YG" and any_sub else None
         if tone is not None:
-            tone = (tone[0] / lv, tone[1] / lv)
+            tone = tone.scaled(lv)
         return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), (seeds, tone)
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order

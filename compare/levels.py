@@ -154,10 +154,37 @@ TONE_BINS = 24         # the frame's tone is read at this many levels, evenly sp
 TONE_CELLS = 3         # ... in each of TONE_CELLS x TONE_CELLS parts of the frame
 TONE_PLACES = 5        # a level's tone counts where at least this many parts hold it (a tone holds everywhere)
 TONE_SAMPLES = 8       # samples a part needs at a level
+TONE_ENDS = 3          # beyond its ends the curve goes on along the slope of this many levels at each end
+TONE_SLOPE = 0.5       # ... a slope of at most this much (offset per level: B's tone 0.5-1.5 times the frame's gain)
 
 
-def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
-               noise: float) -> tuple[np.ndarray, np.ndarray] | None:
+class Tone(NamedTuple):
+    """A tone curve (:func:`tone_curve`): ``offsets`` at A's ``levels``, and beyond the ends the
+    slopes ``low``/``high`` (offset per level)."""
+
+    levels: np.ndarray
+    offsets: np.ndarray
+    low: float
+    high: float
+
+    def scaled(self, k: float) -> Tone:
+        """The same curve with levels and offsets divided by ``k`` (another scale of levels)."""
+        return Tone(self.levels / k, self.offsets / k, self.low, self.high)
+
+    def __call__(self, x):
+        """The offset at A's level(s) ``x``: interpolated, and along the end slopes beyond.
+
+        >>> t = Tone(np.array([10.0, 20.0, 30.0]), np.array([0.0, 2.0, 1.0]), 0.1, -0.2)
+        >>> [float(v) for v in t(np.array([0.0, 15.0, 40.0]))]
+        [-1.0, 1.0, -1.0]
+        """
+        c, o = self.levels, self.offsets
+        y = np.interp(x, c, o)
+        y = y + np.minimum(np.asarray(x) - c[0], 0) * self.low + np.maximum(np.asarray(x) - c[-1], 0) * self.high
+        return y
+
+
+def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *, noise: float) -> Tone | None:
     """What a function of the level explains of B's residual frame-wide (``residual``: B on A's
     levels by a gain and offset, less A), as ``(levels of A, offsets)`` to interpolate: B's tone
     curve where it is no straight line (a camera's gamma or contrast setting), or None where no
@@ -178,10 +205,9 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
     >>> b = 255 * (a / 255) ** 1.2  # a gamma of 1.2 on B
     >>> g, o = np.polyfit(a.ravel(), b.ravel(), 1)
     >>> r = (b - o) / g - a
-    >>> levels, offsets = tone_curve(r, a, np.arange(a.size), noise=0.5)
-    >>> t = np.interp(a, levels, offsets)
-    >>> round(float(np.abs(r).max()), 1), round(float(np.percentile(np.abs(r - t), 99)), 1)  # held beyond the ends
-    (15.5, 1.3)
+    >>> t = tone_curve(r, a, np.arange(a.size), noise=0.5)(a)
+    >>> round(float(np.abs(r).max()), 1), round(float(np.percentile(np.abs(r - t), 99)), 1)
+    (15.5, 0.4)
     >>> tone_curve(np.zeros_like(a), a, np.arange(a.size), noise=0.5) is None
     True
     """
@@ -225,4 +251,8 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *,
     line = np.polyval(np.polyfit(c, o, 1), c)
     if float(np.abs(o - line).max()) < noise or np.any(np.diff(c) <= 0):
         return None
-    return c, o
+    # beyond the levels most parts hold (a star's core, a cell's brightest pixels: the light test
+    # reads them at full resolution) the curve goes on along its slope at each end, within TONE_SLOPE
+    low, high = (float(np.clip(np.polyfit(c[k], o[k], 1)[0], -TONE_SLOPE, TONE_SLOPE))
+                 for k in (slice(0, TONE_ENDS), slice(-TONE_ENDS, None)))
+    return Tone(c, o, low, high)

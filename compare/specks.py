@@ -49,6 +49,7 @@ from .changes import (
     structure_slope,
 )
 from .focus import cut_half_way
+from .levels import Tone
 from .motion import moved_objects
 from .noise_floor import (
     LUMA_BGR,
@@ -77,7 +78,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
               band_limit: float = 0.0, codec=None, moved: list | None = None,
               pointwise: bool = True, gains: tuple[float, ...] | None = None, light: bool = True,
               known: tuple[tuple[int, int, int, int], ...] = (), by_light: bool = False,
-              tone: tuple[np.ndarray, np.ndarray] | None = None) -> list[Region]:
+              tone: Tone | None = None) -> list[Region]:
     """The ``candidates`` (``(peak, x, y, width, height)`` boxes in A's full-resolution pixels, from
     :func:`compare.changes._regions`) that are changes at full resolution, as regions of A.
 
@@ -146,11 +147,14 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 np.maximum(z, np.abs(r) / tol, out=z)
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
         flux = (0.0, 0.0, (0, 0, 0, 0, 0))
-        lt = la if tone is None else la + np.interp(la, *tone).astype(np.float32)  # A through B's tone (cause 43)
+        lt, clip_t = la, clip_a
+        if tone is not None:  # A through B's tone (cause 43), its clip levels with it
+            lt = la + tone(la).astype(np.float32)
+            clip_t = tuple(c + float(tone(c)) for c in clip_a)
         if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
             luma_gain = None if gains is None or len(gains) != len(chans) else \
                 (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
-            res = _residual(lt, lb, ring, floor=floor, clip_a=clip_a, clip_b=clip_b, gain=luma_gain,
+            res = _residual(lt, lb, ring, floor=floor, clip_a=clip_t, clip_b=clip_b, gain=luma_gain,
                             codec=codec("Y") if codec is not None else 0.0, levels=by_light)
             if res is None:
                 continue  # no gain known for this window: its light cannot be judged

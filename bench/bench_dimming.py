@@ -14,10 +14,10 @@ itself moved 0.4 px (cubic), blurred by a Gaussian of 0.5 px, re-encoded as JPEG
 shots with their own white noise of 2 DN: light moved about, not lost. (A blur of 0.5 px on a clean
 mean is a change of focus the refocus test may see; what it must not be is an object dimmed.)
 
-Tone curves (cause 43, session 25): each picture against itself through a gamma of 0.9 and of 1.1
-on its own range (a camera's gamma or contrast setting; truth `same`, no object dimmed or
-brightened), and each draw's objects dimmed by 25 % and the picture then put through a gamma of
-1.1 (truth `different`: the tone curve must not hide the objects' dimming).
+Tone curves (cause 43, session 25): each picture against itself through a gamma of 0.8, 0.9, 1.1
+and 1.25 on its own range (a camera's gamma or contrast setting; truth `same`, no object dimmed or
+brightened), and each draw's objects dimmed by 15 and 25 % and the picture then put through each
+gamma (truth `different`: the tone curve must not hide the objects' dimming).
 
     .venv/bin/python bench/bench_dimming.py [--cache out/real-cache] [--show-misses]
 """
@@ -104,8 +104,8 @@ def toned(img: np.ndarray, gamma: float) -> np.ndarray:
     return np.clip(np.rint(f), info.min, info.max).astype(img.dtype)
 
 
-TONES = (0.9, 1.1)   # the tone controls' gammas
-TONE_DIMMED = (0.25, 1.1)  # ... and the dimmed objects' share, under this gamma
+TONES = (0.8, 0.9, 1.1, 1.25)  # the tone controls' gammas
+TONE_SHARES = (0.15, 0.25)     # ... and the shares dimmed under each
 
 
 def main(argv=None) -> int:
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
 
     rng = np.random.default_rng(5)
     caught = {s: [0, 0] for s in SHARES}
-    under_tone = [0, 0]
+    under_tone = {(s, g): [0, 0] for s in TONE_SHARES for g in TONES}
     kept = {}
     for rel in SOURCES:
         img = _picture(Path(args.cache) / rel)
@@ -135,12 +135,12 @@ def main(argv=None) -> int:
                 caught[share][0] += c.verdict not in SAME_VERDICTS
                 if args.show_misses and c.verdict in SAME_VERDICTS:
                     print(f"miss: {name}, draw {draw}, {len(masks)} objects dimmed {share:.0%}: {c.reason[:110]}")
-            share, gamma = TONE_DIMMED
-            c = compare_arrays(img, toned(dimmed(img, masks, share), gamma))
-            under_tone[1] += 1
-            under_tone[0] += c.verdict not in SAME_VERDICTS
-            if args.show_misses and c.verdict in SAME_VERDICTS:
-                print(f"miss: {name}, draw {draw}, {len(masks)} objects dimmed {share:.0%} under gamma {gamma}: {c.reason[:110]}")
+            for (share, gamma), row in under_tone.items():
+                c = compare_arrays(img, toned(dimmed(img, masks, share), gamma))
+                row[1] += 1
+                row[0] += c.verdict not in SAME_VERDICTS
+                if args.show_misses and c.verdict in SAME_VERDICTS:
+                    print(f"miss: {name}, draw {draw}, {len(masks)} objects dimmed {share:.0%} under gamma {gamma}: {c.reason[:110]}")
         for kind, a, b in _controls(img, rng) + [(f"gamma {g}", img, toned(img, g)) for g in TONES]:
             c = compare_arrays(a, b)
             row = kept.setdefault(kind, [0, 0, 0])
@@ -153,7 +153,8 @@ def main(argv=None) -> int:
     print(f"{'small objects dimmed (truth different)':40s} pairs read different")
     for share, (n, total) in caught.items():
         print(f"  by {share:.0%}{'':33s} {n}/{total}")
-    print(f"  by {TONE_DIMMED[0]:.0%} under gamma {TONE_DIMMED[1]}{'':18s} {under_tone[0]}/{under_tone[1]}")
+    for (share, gamma), (n, total) in under_tone.items():
+        print(f"  by {share:.0%} under gamma {gamma:<4}{'':20s} {n}/{total}")
     print(f"{'controls (truth same)':40s} pairs read same, pairs with no object dimmed or brightened")
     for kind, (n, clean, total) in kept.items():
         print(f"  {kind:38s} {n}/{total}  {clean}/{total}")

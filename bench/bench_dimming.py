@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     for share, (n, total) in caught.items():
         print(f"  by {share:.0%}{'':33s} {n}/{total}")
     for (share, gamma), (n, total) in under_tone.items():
-        print(f"  by {share:.0%} under gamma {gamma:<4}{'':20s} {n}/{total}")
+        print(f"  {f'by {share:.0%} under gamma {gamma}':39s} {n}/{total}")
     print(f"{'controls (truth same)':40s} pairs read same, pairs with no object dimmed or brightened")
     for kind, (n, clean, total) in kept.items():
         print(f"  {kind:38s} {n}/{total}  {clean}/{total}")

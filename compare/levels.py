@@ -248,11 +248,24 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *, noise: fl
     if len(centres) < 3:
         return None
     c, o = np.array(centres), np.array(offsets)
-    line = np.polyval(np.polyfit(c, o, 1), c)
-    if float(np.abs(o - line).max()) < noise or np.any(np.diff(c) <= 0):
+    if np.any(np.diff(c) <= 0):
+        return None
+    line = o.mean() + _slope(c, o) * (c - c.mean())
+    if float(np.abs(o - line).max()) < noise:
         return None
     # beyond the levels most parts hold (a star's core, a cell's brightest pixels: the light test
     # reads them at full resolution) the curve goes on along its slope at each end, within TONE_SLOPE
-    low, high = (float(np.clip(np.polyfit(c[k], o[k], 1)[0], -TONE_SLOPE, TONE_SLOPE))
+    low, high = (float(np.clip(_slope(c[k], o[k]), -TONE_SLOPE, TONE_SLOPE))
                  for k in (slice(0, TONE_ENDS), slice(-TONE_ENDS, None)))
     return Tone(c, o, low, high)
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """The least-squares slope of ``y`` on ``x`` (0 where ``x`` does not vary).
+
+    >>> _slope(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.5]))
+    2.25
+    """
+    d = x - x.mean()
+    v = float((d * d).sum())
+    return float((d * (y - y.mean())).sum()) / v if v > 0 else 0.0

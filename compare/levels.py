@@ -186,7 +186,7 @@ class Tone(NamedTuple):
 
 def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *, noise: float) -> Tone | None:
     """What a function of the level explains of B's residual frame-wide (``residual``: B on A's
-    levels by a gain and offset, less A), as ``(levels of A, offsets)`` to interpolate: B's tone
+    levels by a gain and offset, less A), as a :class:`Tone` (offsets at levels of A): B's tone
     curve where it is no straight line (a camera's gamma or contrast setting), or None where no
     offset departs from the straight line through them by ``noise`` or more.
 

@@ -16,7 +16,9 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
 * B is put on A's levels by a robust gain and offset fitted on a ring around the candidate
   (shading, exposure and a display mapping are a gain there; for a candidate seeded by its light,
   on both sides smoothed by 2 px, where a blur changes no level, and only where the ring carries a
-  gain);
+  gain); for the light test, A is first put through B's tone curve, the frame's
+  (:func:`compare.levels.tone_curve`, cause 43: a ring's gain is the tone's slope at the ring's
+  level, not at the object's);
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
   demosaicing and codec noise as this window has them, never below the rounding's floor) and the
   misregistration slack at A's edges, ``sqrt(sigma^2 + (slack |grad A|)^2)``; across clipping
@@ -109,7 +111,9 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
     is not. ``known`` are the boxes (x, y, width, height) of changes found already: a candidate
     inside one, or whose light would be summed over part of one, is not read. ``by_light``: the
     candidates were seeded by their light (:func:`compare.changes.light_seeds`), and a window's
-    levels are fitted on its ring smoothed, or the candidate is not read (:func:`_residual`)."""
+    levels are fitted on its ring smoothed, or the candidate is not read (:func:`_residual`). ``tone``:
+    B's tone curve (:func:`compare.levels.tone_curve`, on the 8-bit scale), which the light test
+    puts A through (cause 43)."""
     h, w = a_pixels.shape[:2]
     ix, iy = round(shift[0]), round(shift[1])
     a_pixels, b_pixels = (x[:, :, :3] if x.ndim == 3 else x for x in (a_pixels, b_pixels))  # alpha: not light
@@ -147,11 +151,12 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
                 np.maximum(z, np.abs(r) / tol, out=z)
         la, lb = (cv2.cvtColor(x_, cv2.COLOR_BGR2GRAY) if x_.ndim == 3 else x_ for x_ in (ca, cb))
         flux = (0.0, 0.0, (0, 0, 0, 0, 0))
-        lt, clip_t = la, clip_a
-        if tone is not None:  # A through B's tone (cause 43), its clip levels with it
-            lt = la + tone(la).astype(np.float32)
-            clip_t = tuple(c + float(tone(c)) for c in clip_a)
+        lt = la
         if light:  # judged once, on luma: a chroma subsampling moves light between channels, not away
+            clip_t = clip_a
+            if tone is not None:  # A through B's tone (cause 43), its clip levels with it
+                lt = la + tone(la).astype(np.float32)
+                clip_t = tuple(c + float(tone(c)) for c in clip_a)
             luma_gain = None if gains is None or len(gains) != len(chans) else \
                 (gains[0] if len(gains) == 1 else float(np.dot(LUMA_BGR, gains)))
             res = _residual(lt, lb, ring, floor=floor, clip_a=clip_t, clip_b=clip_b, gain=luma_gain,

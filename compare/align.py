@@ -519,12 +519,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         seeds = light_seeds(smooth, sa15, s_local, at, factor, smoothing=SMOOTH_SIGMA, seen=z, valid=valid,
                             offset=(-dx / 2, -dy / 2)) \
             if cname in "YG" and cells is None and alias is None and any_sub else []
-        # what a function of A's level explains of the residual frame-wide (a tone curve): the
-        # light test puts A through it (cause 43), on 8-bit levels as the full resolution reads them
-        tone = tone_curve(resid, ca, at, noise=s_sigma) if cname in "YG" and any_sub else None
-        if tone is not None:
-            tone = tone.scaled(lv)
-        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), (seeds, tone)
+        # what a function of A's level explains of the residual frame-wide (a tone curve), which the
+        # light test puts A through (cause 43): read only when a light test runs (tone_of below)
+        curve = functools.partial(tone_curve, resid, ca, at, noise=s_sigma) if cname in "YG" and any_sub else None
+        return g, o, raw_sigma, shade, cf, (bound, video), motion, z, bn, (a_at, b_at), (seeds, curve)
 
     # the channels run side by side (OpenCV and numpy release the GIL); results are combined in order
     jobs = [_tasks().submit(channel, ca, cb, cname) for ca, cb, cname in zip(chans_a[1:], chans_b[1:], names[1:])]
@@ -535,10 +533,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     bn = []  # B normalised per channel, as each channel's residual used it
     fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
     lit: list = []  # light seeds (cause 42)
-    tone = None  # the frame's tone curve, from luma's main part (cause 43)
+    tone_of = None  # the frame's tone curve, from luma's main part, when asked (cause 43)
     for g, o, raw_sigma, shade, cf, (bound, video), motion, z, b_norm, samples, (seeds, curve) in results:
         lit += seeds
-        tone = tone if curve is None else curve
+        tone_of = tone_of or curve
         fit_samples.append(samples)
         bn.append(b_norm)
         gains.append(g)
@@ -587,13 +585,15 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     # too small at the working scale: the same rule at full resolution (compare.specks); at full
     # resolution already, only whether their light changed (cause 41) -- but not between frames of
     # one stream, whose codec re-codes a block's light by up to tens of levels (cause 31)
-    # the full-resolution reading (compare.specks), with what every call of it shares
+    # the full-resolution reading (compare.specks), with what every call of it shares; the tone
+    # curve, in 8-bit levels as the full resolution reads them, only where a light test runs
+    tone = tone_of() if tone_of is not None and cells is None and (small or lit) else None
     judge = functools.partial(confirmed, a_pixels, b_pixels, shift=(dx * factor, dy * factor), lsb=lsb_stored,
                               clip_a=clip_raw[0], clip_b=clip_raw[1],
                               floor=math.hypot(*map(quantisation_noise, lsb_stored)),
                               edge_slack=edge_slack * factor, band_limit=band_limit,
                               codec=lambda c: _codec_sigma(codecs, codec_scales, 1, c, 0.0, gains=(1.0, k_map)),
-                              gains=tuple(g / k_map for g in gains), tone=tone)
+                              gains=tuple(g / k_map for g in gains), tone=None if tone is None else tone.scaled(lv))
 
     def add(found: list[Region]) -> None:
         nonlocal regions, changed

@@ -178,10 +178,8 @@ class Tone(NamedTuple):
         >>> [float(v) for v in t(np.array([0.0, 15.0, 40.0]))]
         [-1.0, 1.0, -1.0]
         """
-        c, o = self.levels, self.offsets
-        y = np.interp(x, c, o)
-        y = y + np.minimum(np.asarray(x) - c[0], 0) * self.low + np.maximum(np.asarray(x) - c[-1], 0) * self.high
-        return y
+        c, o, x = self.levels, self.offsets, np.asarray(x)
+        return np.interp(x, c, o) + np.minimum(x - c[0], 0) * self.low + np.maximum(x - c[-1], 0) * self.high
 
 
 def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *, noise: float) -> Tone | None:
@@ -225,15 +223,15 @@ def tone_curve(residual: np.ndarray, a: np.ndarray, at: np.ndarray, *, noise: fl
     cells = TONE_CELLS * TONE_CELLS
     key = bins * cells + place
 
-    def part_medians(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each (level, part) group's key, sample count and median of ``v``."""
+    keys, first, counts = np.unique(np.sort(key), return_index=True, return_counts=True)  # the (level, part) groups
+
+    def part_medians(v: np.ndarray) -> np.ndarray:
+        """Each group's median of ``v``."""
         span = float(v.max() - v.min()) or 1.0
         sv = v[np.argsort(key + (v - v.min()) * (0.5 / span))]  # by group, then by value (one sort)
-        keys, first, counts = np.unique(np.sort(key), return_index=True, return_counts=True)
-        return keys, counts, 0.5 * (sv[first + (counts - 1) // 2] + sv[first + counts // 2])
+        return 0.5 * (sv[first + (counts - 1) // 2] + sv[first + counts // 2])
 
-    keys, counts, my = part_medians(y)
-    _, _, mx = part_medians(x)
+    my, mx = part_medians(y), part_medians(x)
     held = counts >= TONE_SAMPLES
     keys, my, mx = keys[held], my[held], mx[held]
     level_of = keys // cells

@@ -130,8 +130,8 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     b = to_bgr8(b_pixels)
     h, w = ssim_map.shape
     k = min(1.0, PANEL_WIDTH / w)  # large shots are shown at most PANEL_WIDTH wide per panel
-    regions = [(x * a.shape[1] / w, y * a.shape[1] / w, rw * a.shape[1] / w, rh * a.shape[1] / w)
-               for (x, y, rw, rh) in regions] if a.shape[1] != w else list(regions)
+    g = w / a.shape[1]  # A's pixels to the map's grid (A the larger of a rescaled pair: the smaller's)
+    regions = [(x * g, y * g, rw * g, rh * g) for (x, y, rw, rh) in regions]
     regions = [(x * k, y * k, rw * k, rh * k) for (x, y, rw, rh) in regions]
     if k < 1.0:
         w, h = round(w * k), round(h * k)

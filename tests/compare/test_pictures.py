@@ -30,3 +30,15 @@ def test_sheet_boxes_regions_and_scales_large_shots():
     pic = sheet_picture(big, big, np.ones((1000, 2000), np.float32), a_name="a", b_name="b",
                         verdict="near-identical", reason="same")
     assert pic.shape[1] < 3 * PANEL_WIDTH + 20
+
+
+def test_sheet_boxes_regions_of_a_larger_a_on_the_smaller_grid():
+    """A rescaled pair compared at the smaller size with A the larger: its regions, in A's pixels,
+    are drawn where they are (they were drawn at twice their place, off the panel)."""
+    a = np.full((200, 240, 3), 128, np.uint8)
+    pic = sheet_picture(a, a[::2, ::2], np.ones((100, 120), np.float32), a_name="a.png", b_name="b.png",
+                        verdict="different", reason="local change", regions=[(60, 80, 40, 20)])
+    green = (pic[..., 1] == 255) & (pic[..., 0] == 0) & (pic[..., 2] == 0)
+    ys, xs = np.nonzero(green[:, :120])  # panel A, shown at the map's 120 px
+    assert abs(xs.min() - 30) <= 1 and abs(ys.min() - (40 + 22 + 40)) <= 1
+    assert abs(xs.max() - (30 + 20 - 1)) <= 1

@@ -66,7 +66,9 @@ def _chroma_limit(codecs, scales, factor: int) -> tuple[float, float]:
     for tables, scale in zip(codecs, scales):
         if tables is None or tables.chroma is None:
             continue
-        kx, ky = (CHROMA_SIGMA * s * scale / factor for s in tables.chroma_step)
+        # the chroma grid, ``s`` of this side's full-resolution pixels, is ``s / (scale * factor)``
+        # working pixels (``scale``: its full-resolution pixels per compared pixel, as for its noise)
+        kx, ky = (CHROMA_SIGMA * s / (scale * factor) for s in tables.chroma_step)
         sx = max(sx, kx if tables.chroma_step[0] > 1 else 0.0)
         sy = max(sy, ky if tables.chroma_step[1] > 1 else 0.0)
     return (sx, sy) if max(sx, sy) >= 0.25 else (0.0, 0.0)

@@ -18,10 +18,11 @@ Sources, all real captures read from the caches of the other benches (nothing he
 
 Each pair's two sides are enlarged alike by ``FACTORS`` with OpenCV's bilinear and bicubic
 filters and saved as PNG and as JPEG q85 (an MJPG frame), then compared with the default
-thresholds. Prints, per source and truth, the pairs read as truth has it, and the misses with
-``--show-misses``. About 5 minutes on two cores.
+thresholds, or with ``--told`` with the factor given as the camera's native scale (``compare
+--native-scale``: both judged reduced by it). Prints, per source and truth, the pairs read as
+truth has it, and the misses with ``--show-misses``. About 5 minutes on two cores.
 
-    .venv/bin/python bench/bench_interpolated.py --usb-cache out/usbscope --real-cache out/real [--show-misses]
+    .venv/bin/python bench/bench_interpolated.py --usb-cache out/usbscope --real-cache out/real [--told] [--native] [--show-misses]
 """
 from __future__ import annotations
 
@@ -109,8 +110,10 @@ def main(argv=None) -> int:
     ap.add_argument("--real-cache", default="out/real", help="bench_real.py's --cache")
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--native", action="store_true", help="also read each pair as captured")
+    ap.add_argument("--told", action="store_true",
+                    help="compare each enlarged pair with its factor as the native scale (--native-scale)")
     args = ap.parse_args(argv)
-    from scopecheck.compare.pair import SAME_VERDICTS, compare_files
+    from scopecheck.compare.pair import SAME_VERDICTS, Thresholds, compare_files
 
     pairs = source_pairs(Path(args.usb_cache), Path(args.real_cache))
     if not pairs:
@@ -124,7 +127,7 @@ def main(argv=None) -> int:
                     for form, ext, params in FORMATS:
                         pa = enlarged(a, factor, interp, ext, params, Path(tmp) / "a")
                         pb = enlarged(b, factor, interp, ext, params, Path(tmp) / "b")
-                        c = compare_files(pa, pb)
+                        c = compare_files(pa, pb, thresholds=Thresholds(native_scale=factor if args.told else 1.0))
                         ok = (c.verdict in SAME_VERDICTS) == truth
                         row = table.setdefault((source, truth, f"{factor}x"), [0, 0])
                         row[0] += ok

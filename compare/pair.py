@@ -302,15 +302,17 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     window = None if pixels_equal else st0.window
     if window is not None and window[0] == "A":  # regions in A's own pixels: the window's offset added
         analysis = _offset(analysis, window[1].x, window[1].y)
+    # a shift and a window's margins are in A's stored pixels; max_shift is in the sensor's
+    stored = replace(thresholds, max_shift=thresholds.max_shift * thresholds.native_scale)
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
-                                           distance=distance, analysis=analysis, thresholds=thresholds,
+                                           distance=distance, analysis=analysis, thresholds=stored,
                                            resized=resized)
     window_json = None
     if window is not None:
         verdict, reason, same_field, window_json = _judge_window(window, a, b, verdict, reason, same_field,
-                                                                 thresholds)
+                                                                 stored)
     displayed = reencode = None
-    if verdict not in SAME_VERDICTS and _one_field(analysis, thresholds):  # a re-encode moves no field
+    if verdict not in SAME_VERDICTS and _one_field(analysis, stored):  # a re-encode moves no field
         again = as_reencode(a, b, thresholds)
         if again is not None:  # the WebP side is what libwebp makes of the other side
             c, reencode = again
@@ -409,6 +411,8 @@ def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, anal
     if resized:
         k = min(a.image.width, b.image.width) / max(a.image.width, b.image.width)
         size_note = f" (rescaled {k:.2f}x)"
+    if thresholds.native_scale > 1.0:
+        size_note += f" (at the sensor's scale, 1/{thresholds.native_scale:g})"
     stretched = a.image.stretched is not None or b.image.stretched is not None  # levels of their own
     d = decide(analysis, distance=distance, thresholds=thresholds, size_note=size_note,
                frame_area=a.image.width * a.image.height, codec_note=_codec_note(a, b, analysis),

@@ -153,6 +153,13 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
             notes.append(f"{'AB'[gray[1]]} is gray (its colour channels are equal); compared on luma")
             common = True
             pa, pb, works = a.luma, b.luma, (None, None)
+    native = thresholds.native_scale
+    if native > 1.0:  # a camera's interpolated size: both judged at the sensor's pixels (native_frame)
+        ya, yb, pa, pb = (native_frame(x, native) for x in (ya, yb, pa, pb))
+        alphas = [None if x is None else native_frame(x, native) for x in alphas]
+        works = (None, None)
+        notes.append(f"judged at the sensor's scale: both reduced 1/{native:g} with an area filter "
+                     f"(native scale {native:g}: an interpolated size)")
     cut = reduced = None
     if ya.shape != yb.shape:  # one may be a window of the other (a crop), not a resized copy
         larger = 0 if ya.size > yb.size else 1
@@ -172,6 +179,9 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
             if cut_alpha is not None:
                 alphas[larger] = cut_alpha[sl]
             works = (None, None)
+            if native > 1.0:  # the window in the larger's stored pixels
+                win = win._replace(x=round(win.x * native), y=round(win.y * native),
+                                   width=round(win.width * native), height=round(win.height * native))
             cut = ("AB"[larger], win)
             left, top, right, bottom = win.margins((a.image.pixels, b.image.pixels)[larger].shape)
             notes.append(f"{'BA'[larger]} is a window of {'AB'[larger]}: {'AB'[larger]} cropped to ({win.x}, {win.y}) "
@@ -200,7 +210,7 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
     alphas = [x if x is None or x.shape == ya.shape else cv2.resize(np.ascontiguousarray(x), size,
                                                                      interpolation=cv2.INTER_AREA)
               for x in alphas]
-    scale_a = a.image.width / pa.shape[1] if cut is None else 1.0
+    scale_a = a.image.width / pa.shape[1] if cut is None else native
     if min(ya.shape) < MIN_SIDE:
         notes.append(f"images of {ya.shape[1]}x{ya.shape[0]} are too small for SSIM and alignment "
                      f"(need {MIN_SIDE}x{MIN_SIDE})")
@@ -219,12 +229,22 @@ def start(a: Decoded, b: Decoded, *, thresholds: Thresholds, want_map: bool) -> 
         _analyse_then_help, job, thresholds, pa, pb, noise_sigma=thresholds.noise_sigma,
         min_region_px=min_region_px,
         a_work=works[0], b_work=works[1], codecs=(a.codec, b.codec),
-        codec_scales=scales, band_limit=BAND_LIMIT if resized else 0.0,
+        codec_scales=(scales[0] * native, scales[1] * native), band_limit=BAND_LIMIT if resized else 0.0,
         lumas=(ya, yb) if ya.shape == pa.shape[:2] else None,
         resampled_from=original, resampled_side=original_side,
         **({"edge_slack": RESAMPLE_SLACK} if resized else {}))
     return Started(ya, yb, data_range, notes, resized, common, scale_a, job, pending, cut, (alphas[0], alphas[1]),
                    min_region_px)
+
+
+def native_frame(x: np.ndarray, native: float) -> np.ndarray:
+    """``x`` (an image, a luma or an alpha plane) reduced by ``native`` with an area filter: a
+    camera's interpolated size brought back to its sensor's pixels, where its noise, a blur and a
+    stage's jitter are what they are on the sensor (an enlargement spreads each by the factor and
+    smooths the noise the tests measure per pixel; ``bench/bench_interpolated.py``)."""
+    h, w = x.shape[:2]
+    size = (max(1, round(w / native)), max(1, round(h / native)))
+    return cv2.resize(np.ascontiguousarray(x), size, interpolation=cv2.INTER_AREA)
 
 
 def _analyse_then_help(job: SSIMJob, thresholds: Thresholds, a_pixels: np.ndarray, b_pixels: np.ndarray,

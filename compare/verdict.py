@@ -74,11 +74,15 @@ class Thresholds:
     refocus: float = 0.2          # fraction of fine detail lost or gained: focus changed
     refocus_blur: float = 1.0     # Gaussian blur (sigma, compared pixels) between them: focus changed
     noise_sigma: float | None = None  # per-frame noise in 8-bit DN from a device profile
+    native_scale: float = 1.0     # stored pixels per sensor pixel (a camera's interpolated size, e.g.
+    #                               640x480 delivered as 1600x1200: 2.5): both sides are judged reduced
+    #                               by it, and max_shift is in sensor pixels
 
     def to_json(self) -> dict:
         return {"ssim_min": self.ssim_min, "dhash_max": self.dhash_max, "max_shift": self.max_shift,
                 "min_region": self.min_region, "min_correlation": self.min_correlation,
-                "refocus": self.refocus, "refocus_blur": self.refocus_blur, "noise_sigma": self.noise_sigma}
+                "refocus": self.refocus, "refocus_blur": self.refocus_blur, "noise_sigma": self.noise_sigma,
+                "native_scale": self.native_scale}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .common import (
 )
 
 DEFAULTS = Thresholds()
+NATIVE_SCALE_MAX = 16.0  # an interpolated size is a few times the sensor's (2x-4x in practice)
 PAIRS_MAX_BYTES = 64 * 2**20  # a pair list is text: 64 MiB is about half a million pairs
 
 PAIRS_HELP = """With --pairs LIST, LIST is a UTF-8 text file with one pair a line: two paths separated by a tab
@@ -73,6 +74,10 @@ def register(sub):
     t.add_argument("--refocus", type=float, default=DEFAULTS.refocus, metavar="F",
                    help=f"a loss or gain of fine detail of F (0.2 = 20 %%) or more means the focus changed "
                    f"(default {DEFAULTS.refocus})")
+    t.add_argument("--native-scale", type=float, default=DEFAULTS.native_scale, metavar="S",
+                   help="the camera delivers its sensor's frames enlarged S times (an 'interpolated' size: "
+                   "640x480 delivered as 1600x1200 is 2.5): both are judged reduced by S, where noise, "
+                   "blur and jitter are the sensor's, and --max-shift is in sensor pixels (default 1: as stored)")
     t.add_argument("--profile", metavar="JSON", help="device noise profile written by `scopecheck calibrate`: "
                    "its noise level is a floor under the noise measured on the pair")
     add_hash_size(p)
@@ -93,10 +98,13 @@ def _thresholds(args) -> Thresholds:
         raise InputError(f"--min-correlation must be within -1..1, got {args.min_correlation}")
     if not 0.0 < args.refocus <= 10.0:
         raise InputError(f"--refocus is a fraction of the fine detail, above 0 (0.2 = 20 %), got {args.refocus}")
+    if not 1.0 <= args.native_scale <= NATIVE_SCALE_MAX:  # NaN too
+        raise InputError(f"--native-scale is how many times the camera enlarged its sensor's frames, "
+                         f"1 to {NATIVE_SCALE_MAX:g}, got {args.native_scale}")
     noise = load_profile(args.profile).noise_sigma if args.profile else None
     return Thresholds(ssim_min=args.ssim_min, dhash_max=args.dhash_max, max_shift=args.max_shift,
                       min_region=args.min_region, min_correlation=args.min_correlation, refocus=args.refocus,
-                      noise_sigma=noise)
+                      noise_sigma=noise, native_scale=args.native_scale)
 
 
 def run(args) -> int:

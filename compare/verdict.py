@@ -78,6 +78,10 @@ class Thresholds:
     #                               640x480 delivered as 1600x1200: 2.5): both sides are judged reduced
     #                               by it, and max_shift is in sensor pixels
 
+    def __post_init__(self) -> None:
+        if not self.native_scale >= 1.0:  # NaN too: a reduction below 1 would enlarge, and max_shift with it
+            raise ValueError(f"native_scale is stored pixels per sensor pixel, at least 1, got {self.native_scale}")
+
     def to_json(self) -> dict:
         return {"ssim_min": self.ssim_min, "dhash_max": self.dhash_max, "max_shift": self.max_shift,
                 "min_region": self.min_region, "min_correlation": self.min_correlation,

@@ -77,3 +77,9 @@ def test_cli_takes_and_checks_the_scale(tmp_path, pair):
         r = subprocess.run(run[:-1] + ["--native-scale", bad], capture_output=True, text=True)
         assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
         assert "--native-scale" in r.stderr
+
+
+def test_the_api_refuses_a_scale_below_one():
+    for bad in (0.5, float("nan"), 0.0):
+        with pytest.raises(ValueError, match="native_scale"):
+            Thresholds(native_scale=bad)

@@ -355,7 +355,35 @@ def _decode_all(buf: np.ndarray, header: Header, path: str) -> list[np.ndarray]:
         pages = [pages[i] for i in header.pages if i < len(pages)]
     if len(pages) not in (header.images, header.images + 1):  # + 1: an APNG's default image beside its frames
         raise DecodeError(f"corrupt {fmt}: declares {header.images} images, {len(pages)} decode", path=path)
-    return [_stored(p, path) for p in pages]
+    return [_stored(p, path) for p in _planar_pages(buf, header, list(pages), path)]
+
+
+def _planar_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path: str) -> list[np.ndarray]:
+    """``pages`` with the TIFF images stored plane by plane with samples wider than 8 bits
+    (``Header.planar``) decoded again by tifffile: OpenCV 5 hands such an image over scrambled (an
+    RGB 16-bit or float image's samples all wrong, and not even the same from one decode to the
+    next), where an 8-bit or interleaved one is right. The file's sizes were checked against the
+    limits before (:mod:`compare.containers.tiff`). Channels in OpenCV's order (BGR, BGRA)."""
+    if not header.planar:
+        return pages
+    import io
+
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(buf.tobytes())) as tf:
+            for k in header.planar:
+                page = tf.pages[header.pages[k] if header.pages else k]
+                x = np.moveaxis(np.asarray(page.asarray()), 0, -1)  # (samples, y, x) -> (y, x, samples)
+                if x.ndim != 3 or x.shape[2] not in (3, 4) or page.photometric != 2:  # RGB(A) only
+                    raise ValueError(f"{x.shape[-1]} samples of photometric {int(page.photometric)}")
+                x = x[..., [2, 1, 0, 3][:x.shape[2]]]
+                pages[k] = np.ascontiguousarray(x.astype(x.dtype.newbyteorder("=")))
+    except Exception as e:  # tifffile's own errors are of many kinds; any one means not decoded here
+        raise DecodeError(f"cannot decode this TIFF's plane-by-plane image of samples wider than 8 bits "
+                          f"({str(e).splitlines()[0][:120] if str(e) else type(e).__name__}); convert it to an "
+                          "interleaved TIFF or a PNG first", path=path) from None
+    return pages
 
 
 def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -375,6 +403,7 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     if problem:
         what = "truncated" if "remature" in problem else "corrupt"
         raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
+    pixels = _planar_pages(buf, header, [pixels], path)[0]
     return _image(path, data, header.format, _as_displayed(header, [_stored(pixels, path)]))
 
 

@@ -223,9 +223,11 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     return w, h
 
 
-def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int, int], ...]]:
-    """The images of a TIFF: ``(directories, ((index, width, height, white), ...))``; ``white`` is the
-    BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0.
+def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int, int, bool], ...]]:
+    """The images of a TIFF: ``(directories, ((index, width, height, white, planar), ...))``; ``white``
+    is the BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0; ``planar``
+    whether an image of several samples wider than 8 bits is stored plane by plane
+    (PlanarConfiguration 2), which OpenCV 5 decodes wrongly (:func:`compare.load._planar_pages`).
 
     Every directory of the main chain is walked (at most ``max_images`` directories and
     ``max_segments`` entries in all; a chain that loops back is corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
@@ -237,7 +239,7 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
     if not tf.first_ifd:
         raise DecodeError("corrupt TIFF: the header points to no image directory (offset 0)")
     seen: set[int] = set()
-    out: list[tuple[int, int, int, int]] = []
+    out: list[tuple[int, int, int, int, bool]] = []
     wide = 0  # pixels of images stored wider than 16 bits a sample, and their bytes a pixel
     narrow = 0  # decoded bytes of the images of at most 16 bits a sample
     offset, index = tf.first_ifd, 0
@@ -270,7 +272,11 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
             bps, spp, photometric = _samples(data, tf, by_tag)
             # MinIsWhite with more than 8 bits: OpenCV 5.0 inverts an 8-bit MinIsWhite image but hands
             # 16-bit samples over as stored; the loader inverts those (compare.load._as_displayed)
-            out.append((index, w, h, bps if photometric == 0 and 8 < bps <= 16 else 0))
+            try:
+                planar = (int_value(data, by_tag[284], tf.order) if 284 in by_tag else 1) == 2 and bps > 8 and spp > 1
+            except DecodeError:  # an odd PlanarConfiguration: the decoder decides
+                planar = False
+            out.append((index, w, h, bps if photometric == 0 and 8 < bps <= 16 else 0, planar))
             n_bytes, w_bytes = _bytes_per_pixel(bps, spp)
             narrow += w * h * n_bytes
             wide += w * h * w_bytes

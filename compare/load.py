@@ -359,11 +359,12 @@ def _decode_all(buf: np.ndarray, header: Header, path: str) -> list[np.ndarray]:
 
 
 def _planar_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path: str) -> list[np.ndarray]:
-    """``pages`` with the TIFF images stored plane by plane with samples wider than 8 bits
-    (``Header.planar``) decoded again by tifffile: OpenCV 5 hands such an image over scrambled (an
-    RGB 16-bit or float image's samples all wrong, and not even the same from one decode to the
-    next), where an 8-bit or interleaved one is right. The file's sizes were checked against the
-    limits before (:mod:`compare.containers.tiff`). Channels in OpenCV's order (BGR, BGRA)."""
+    """``pages`` with the TIFF images OpenCV 5 decodes wrongly (``Header.planar``) decoded again by
+    tifffile: samples wider than 8 bits stored plane by plane come out scrambled (an RGB 16-bit or
+    float image's samples nearly all wrong, and not even the same from one decode to the next), and
+    8-bit RGBA with unassociated alpha has its colour premultiplied by the alpha (which a PNG of the
+    same pixels does not). The file's sizes were checked against the limits before
+    (:mod:`compare.containers.tiff`). Channels in OpenCV's order (BGR, BGRA)."""
     if not header.planar:
         return pages
     import io
@@ -374,13 +375,15 @@ def _planar_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path
         with tifffile.TiffFile(io.BytesIO(buf.tobytes())) as tf:
             for k in header.planar:
                 page = tf.pages[header.pages[k] if header.pages else k]
-                x = np.moveaxis(np.asarray(page.asarray()), 0, -1)  # (samples, y, x) -> (y, x, samples)
+                x = np.asarray(page.asarray())
+                if int(page.planarconfig) == 2:  # (samples, y, x) -> (y, x, samples)
+                    x = np.moveaxis(x, 0, -1)
                 if x.ndim != 3 or x.shape[2] not in (3, 4) or page.photometric != 2:  # RGB(A) only
                     raise ValueError(f"{x.shape[-1]} samples of photometric {int(page.photometric)}")
                 x = x[..., [2, 1, 0, 3][:x.shape[2]]]
                 pages[k] = np.ascontiguousarray(x.astype(x.dtype.newbyteorder("=")))
     except Exception as e:  # tifffile's own errors are of many kinds; any one means not decoded here
-        raise DecodeError(f"cannot decode this TIFF's plane-by-plane image of samples wider than 8 bits "
+        raise DecodeError(f"cannot decode this TIFF's image stored plane by plane or with unassociated alpha "
                           f"({str(e).splitlines()[0][:120] if str(e) else type(e).__name__}); convert it to an "
                           "interleaved TIFF or a PNG first", path=path) from None
     return pages

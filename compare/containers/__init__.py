@@ -64,7 +64,7 @@ class Header:
     images: int = 1     # TIFF pages (full resolution), animation frames
     pages: tuple = ()   # a TIFF stack's images among the decoder's pages (it yields every directory)
     white: tuple = ()   # per image: BitsPerSample of a 9-16-bit MinIsWhite TIFF image, else 0 (() for none)
-    planar: tuple = ()  # the images (0-based, among ``images``) of a TIFF stored plane by plane with >8-bit samples
+    planar: tuple = ()  # the images (0-based, among ``images``) of a TIFF that OpenCV decodes wrongly (tiff._misdecoded)
 
 
 def sniff_format(head: bytes) -> str | None:

@@ -226,8 +226,8 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
 def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int, int, bool], ...]]:
     """The images of a TIFF: ``(directories, ((index, width, height, white, planar), ...))``; ``white``
     is the BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0; ``planar``
-    whether an image of several samples wider than 8 bits is stored plane by plane
-    (PlanarConfiguration 2), which OpenCV 5 decodes wrongly (:func:`compare.load._planar_pages`).
+    whether OpenCV 5 decodes the image's samples wrongly (:func:`_misdecoded`: wide samples stored
+    plane by plane, 8-bit unassociated alpha), so that tifffile decodes it (:mod:`compare.load`).
 
     Every directory of the main chain is walked (at most ``max_images`` directories and
     ``max_segments`` entries in all; a chain that loops back is corrupt); the images are those not marked reduced-resolution (NewSubfileType bit 0: a
@@ -272,11 +272,8 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
             bps, spp, photometric = _samples(data, tf, by_tag)
             # MinIsWhite with more than 8 bits: OpenCV 5.0 inverts an 8-bit MinIsWhite image but hands
             # 16-bit samples over as stored; the loader inverts those (compare.load._as_displayed)
-            try:
-                planar = (int_value(data, by_tag[284], tf.order) if 284 in by_tag else 1) == 2 and bps > 8 and spp > 1
-            except DecodeError:  # an odd PlanarConfiguration: the decoder decides
-                planar = False
-            out.append((index, w, h, bps if photometric == 0 and 8 < bps <= 16 else 0, planar))
+            out.append((index, w, h, bps if photometric == 0 and 8 < bps <= 16 else 0,
+                        _misdecoded(data, tf, by_tag, bps, spp, photometric)))
             n_bytes, w_bytes = _bytes_per_pixel(bps, spp)
             narrow += w * h * n_bytes
             wide += w * h * w_bytes
@@ -287,6 +284,19 @@ def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[t
         images = f" in {len(out)} images" if len(out) > 1 else ""
         check_decoded_bytes(narrow, what=f"TIFF{images}", limits=limits)
     return index, tuple(out)
+
+
+def _misdecoded(data: bytes, tf: TiffFile, by_tag: dict[int, Entry], bps: int, spp: int, photometric: int) -> bool:
+    """Whether OpenCV 5 decodes this image's samples wrongly (:func:`compare.load._tifffile_pages`
+    decodes it again): several samples wider than 8 bits stored plane by plane (PlanarConfiguration
+    2: scrambled), or 8-bit RGBA whose alpha is unassociated (ExtraSamples 2: libtiff's RGBA reader
+    premultiplies the colour by it, which a PNG of the same pixels does not)."""
+    try:
+        planar = (int_value(data, by_tag[284], tf.order) if 284 in by_tag else 1) == 2
+        extra = int_values(data, by_tag[338], tf.order) if 338 in by_tag else []
+    except DecodeError:  # odd tags: the decoder decides
+        return False
+    return (planar and bps > 8 and spp > 1) or (bps == 8 and spp == 4 and photometric == 2 and 2 in extra)
 
 
 def _samples(data: bytes, tf: TiffFile, by_tag: dict[int, Entry]) -> tuple[int, int, int]:

@@ -67,6 +67,25 @@ def test_a_planar_layout_not_read_here_is_one_clear_error():
     try:
         img = decode(b.getvalue())
     except DecodeError as e:
-        assert "plane-by-plane" in str(e) and "\n" not in str(e)
+        assert "plane by plane" in str(e) and "\n" not in str(e)
     else:  # OpenCV may refuse it itself; what it must not do is hand over scrambled samples
         assert img.pixels.ndim == 2 or np.array_equal(img.pixels, np.zeros_like(img.pixels))
+
+
+@pytest.mark.parametrize("planar", ("contig", "separate"))
+def test_unassociated_alpha_is_not_premultiplied(planar, tmp_path):
+    """8-bit RGBA with unassociated alpha (ExtraSamples 2, as PNG stores it): OpenCV's libtiff RGBA
+    reader premultiplied the colour by the alpha, so the TIFF and a PNG of the same pixels differed
+    wherever the alpha is below 255."""
+    import cv2
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 256, (32, 32, 4), dtype=np.uint8)  # RGBA
+    stored = np.ascontiguousarray(np.moveaxis(x, -1, 0)) if planar == "separate" else x
+    b = io.BytesIO()
+    tifffile.imwrite(b, stored, photometric="rgb", extrasamples=[2], planarconfig=planar)
+    (tmp_path / "a.tif").write_bytes(b.getvalue())
+    bgra = x[..., [2, 1, 0, 3]]
+    assert np.array_equal(decode(b.getvalue()).pixels, bgra)
+    cv2.imwrite(str(tmp_path / "a.png"), bgra)
+    assert compare_files(tmp_path / "a.tif", tmp_path / "a.png").verdict.value == "identical-pixels"

@@ -230,6 +230,11 @@ def gather_sources(root: str, folder: str, *, git=None, debs=None, wheels=None,
     return src
 
 
+def window(img: np.ndarray, x: int, y: int, size: int) -> np.ndarray:
+    """The ``size`` x ``size`` window of ``img`` whose top-left pixel is (``x``, ``y``)."""
+    return img[y:y + size, x:x + size]
+
+
 def offset_windows(make, png, stills: dict, names, *, quick: bool = False, category: str = "another-field"):
     """Pairs of windows (3/5 of the width) of one micrograph offset by 15, 25 and 40 % of its width
     (the stage moved): ``make(category, name, a, b)`` for each still in ``names`` that ``stills``

@@ -92,7 +92,7 @@ import cv2
 import numpy as np
 
 from bench_real_fetch import (WEBP_QUALITIES, LabelledPair, copy_once, gather_sources, nearest_copies, offset_windows,
-                              pair_tools, reencodes, resized_copies, webp_reencodes)
+                              pair_tools, reencodes, resized_copies, webp_reencodes, window)
 from bench_real_sources8 import read_first
 
 SAME10 = ("repeat-photo", "repeat-spe", "identical-file", "identical-pixels", "reencode", "resized", "reencode-webp",
@@ -192,10 +192,6 @@ def read_cine(path: str) -> list[np.ndarray]:
 def upright(path: str) -> np.ndarray | None:
     """A JPEG photograph decoded in colour and turned by its EXIF orientation (as a viewer shows it)."""
     return cv2.imread(path, cv2.IMREAD_COLOR) if os.path.exists(path) else None
-
-
-def window(img: np.ndarray, x: int, y: int, size: int) -> np.ndarray:
-    return img[y:y + size, x:x + size]
 
 
 def labelled_pairs10(root: str, *, quick: bool = False, mirrors: str = "/work/.mirror",

@@ -71,9 +71,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 
-import numpy as np
-
-from bench_real_fetch import LabelledPair, copy_once, gather_sources, offset_windows, pair_tools, read, reencodes, resized_copies
+from bench_real_fetch import LabelledPair, copy_once, gather_sources, offset_windows, pair_tools, read, reencodes, resized_copies, window
 
 SAME11 = ("repeat-photo", "identical-file", "identical-pixels", "reencode", "resized")
 DIFFERENT11 = ("timelapse", "another-view", "day-night", "another-scene", "another-field")
@@ -108,10 +106,6 @@ class Heldout9Pair(LabelledPair):
 def gather11(root: str, *, mirrors: str = "/work/.mirror", log: Callable[[str], object] = print) -> str:
     """Copy the sources into ``root/src11`` (files already there are kept); return that folder."""
     return gather_sources(root, "src11", git=GIT11, mirrors=mirrors, log=log)
-
-
-def window(img: np.ndarray, x: int, y: int, size: int) -> np.ndarray:
-    return img[y:y + size, x:x + size]
 
 
 def hdr(scene: str, dsc: int) -> str:

@@ -355,17 +355,17 @@ def _decode_all(buf: np.ndarray, header: Header, path: str) -> list[np.ndarray]:
         pages = [pages[i] for i in header.pages if i < len(pages)]
     if len(pages) not in (header.images, header.images + 1):  # + 1: an APNG's default image beside its frames
         raise DecodeError(f"corrupt {fmt}: declares {header.images} images, {len(pages)} decode", path=path)
-    return [_stored(p, path) for p in _planar_pages(buf, header, list(pages), path)]
+    return [_stored(p, path) for p in _tifffile_pages(buf, header, list(pages), path)]
 
 
-def _planar_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path: str) -> list[np.ndarray]:
-    """``pages`` with the TIFF images OpenCV 5 decodes wrongly (``Header.planar``) decoded again by
+def _tifffile_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path: str) -> list[np.ndarray]:
+    """``pages`` with the TIFF images OpenCV 5 decodes wrongly (``Header.misdecoded``) decoded again by
     tifffile: samples wider than 8 bits stored plane by plane come out scrambled (an RGB 16-bit or
     float image's samples nearly all wrong, and not even the same from one decode to the next), and
     8-bit RGBA with unassociated alpha has its colour premultiplied by the alpha (which a PNG of the
     same pixels does not). The file's sizes were checked against the limits before
     (:mod:`compare.containers.tiff`). Channels in OpenCV's order (BGR, BGRA)."""
-    if not header.planar:
+    if not header.misdecoded:
         return pages
     import io
 
@@ -373,7 +373,7 @@ def _planar_pages(buf: np.ndarray, header: Header, pages: list[np.ndarray], path
 
     try:
         with tifffile.TiffFile(io.BytesIO(buf.tobytes())) as tf:
-            for k in header.planar:
+            for k in header.misdecoded:
                 page = tf.pages[header.pages[k] if header.pages else k]
                 x = np.asarray(page.asarray())
                 if int(page.planarconfig) == 2:  # (samples, y, x) -> (y, x, samples)
@@ -406,7 +406,7 @@ def decode(data: bytes, *, path: str = "<bytes>", max_pixels: int = DEFAULT_MAX_
     if problem:
         what = "truncated" if "remature" in problem else "corrupt"
         raise DecodeError(f"{what} {fmt}: the image data does not decode whole ({problem})", path=path)
-    pixels = _planar_pages(buf, header, [pixels], path)[0]
+    pixels = _tifffile_pages(buf, header, [pixels], path)[0]
     return _image(path, data, header.format, _as_displayed(header, [_stored(pixels, path)]))
 
 

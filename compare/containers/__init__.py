@@ -64,7 +64,7 @@ class Header:
     images: int = 1     # TIFF pages (full resolution), animation frames
     pages: tuple = ()   # a TIFF stack's images among the decoder's pages (it yields every directory)
     white: tuple = ()   # per image: BitsPerSample of a 9-16-bit MinIsWhite TIFF image, else 0 (() for none)
-    planar: tuple = ()  # the images (0-based, among ``images``) of a TIFF that OpenCV decodes wrongly (tiff._misdecoded)
+    misdecoded: tuple = ()  # the images (0-based, among ``images``) of a TIFF that OpenCV decodes wrongly (tiff._misdecoded)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -140,7 +140,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
     images, sizes = 1, None
     pages: tuple[int, ...] = ()
     white: tuple[int, ...] = ()
-    planar: tuple[int, ...] = ()
+    misdecoded: tuple[int, ...] = ()
     if fmt == "jpeg":
         from . import jpeg
 
@@ -160,7 +160,7 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
             w, h = found[0][1], found[0][2]
             images, sizes = len(found), [(pw, ph) for _, pw, ph, _, _ in found]
             white = tuple(bits for *_, bits, _ in found) if any(bits for *_, bits, _ in found) else ()
-            planar = tuple(i for i, (*_, flat) in enumerate(found) if flat)
+            misdecoded = tuple(i for i, (*_, wrong) in enumerate(found) if wrong)
             if directories > images:  # reduced-resolution directories between the images
                 pages = tuple(i for i, *_ in found)
     elif fmt == "webp":
@@ -181,4 +181,4 @@ def inspect(data: bytes, *, limits: Limits = DEFAULT_LIMITS, decoder_input: bool
         check_working_memory(w, h, bytes_per_pixel=1 + 4 + 3, what="GIF", limits=limits)
     if images > 1:  # every image is decoded: all of them together within max_pixels
         check_stack_pixels(sizes or [(w, h)] * images, limits)
-    return Header(fmt, int(w), int(h), images, pages, white, planar), decoder_bytes
+    return Header(fmt, int(w), int(h), images, pages, white, misdecoded), decoder_bytes

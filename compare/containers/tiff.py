@@ -224,8 +224,8 @@ def header(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
 
 
 def pages(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> tuple[int, tuple[tuple[int, int, int, int, bool], ...]]:
-    """The images of a TIFF: ``(directories, ((index, width, height, white, planar), ...))``; ``white``
-    is the BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0; ``planar``
+    """The images of a TIFF: ``(directories, ((index, width, height, white, misdecoded), ...))``; ``white``
+    is the BitsPerSample of an image stored MinIsWhite with 9 to 16 bits a sample, else 0; ``misdecoded``
     whether OpenCV 5 decodes the image's samples wrongly (:func:`_misdecoded`: wide samples stored
     plane by plane, 8-bit unassociated alpha), so that tifffile decodes it (:mod:`compare.load`).
 

@@ -1,7 +1,7 @@
 """TIFF images stored plane by plane (PlanarConfiguration 2) with samples wider than 8 bits:
 OpenCV 5 hands them over scrambled -- an RGB 16-bit image's samples nearly all wrong, and not the
 same from one decode to the next, so two different files could read "pixels identical" -- and the
-loader decodes them again with tifffile (:func:`compare.load._planar_pages`). The reference is the
+loader decodes them again with tifffile (:func:`compare.load._tifffile_pages`). The reference is the
 array written, in OpenCV's channel order."""
 from __future__ import annotations
 

@@ -141,11 +141,10 @@ def main(argv=None) -> int:
                 row = table.setdefault((source, truth, "1x"), [0, 0])
                 row[0] += ok
                 row[1] += 1
-    print(f"{'source':22} {'truth':9} " + " ".join(f"{f:>9}" for f in (["1x"] if args.native else [])
-                                                   + [f"{x}x" for x in FACTORS]))
+    columns = (["1x"] if args.native else []) + [f"{x}x" for x in FACTORS]
+    print(f"{'source':22} {'truth':9} " + " ".join(f"{f:>9}" for f in columns))
     for source, truth in dict.fromkeys((s, t) for s, t, _ in table):
-        cells = [table.get((source, truth, f), [0, 0]) for f in (["1x"] if args.native else [])
-                 + [f"{x}x" for x in FACTORS]]
+        cells = [table.get((source, truth, f), [0, 0]) for f in columns]
         print(f"{source:22} {'same' if truth else 'different':9} "
               + " ".join(f"{g:>4}/{n:<4}" for g, n in cells))
     for truth in (True, False):

@@ -64,12 +64,9 @@ def test_a_planar_stack_decodes_page_by_page():
 def test_a_planar_layout_not_read_here_is_one_clear_error():
     b = io.BytesIO()  # two samples of a gray image, plane by plane: no colour order to give them
     tifffile.imwrite(b, np.zeros((2, 16, 16), np.uint16), photometric="minisblack", planarconfig="separate")
-    try:
-        img = decode(b.getvalue())
-    except DecodeError as e:
-        assert "plane by plane" in str(e) and "\n" not in str(e)
-    else:  # OpenCV may refuse it itself; what it must not do is hand over scrambled samples
-        assert img.pixels.ndim == 2 or np.array_equal(img.pixels, np.zeros_like(img.pixels))
+    with pytest.raises(DecodeError, match="plane by plane") as e:
+        decode(b.getvalue())
+    assert "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("planar", ("contig", "separate"))

@@ -22,7 +22,7 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
    The noise also depends on the level (shot noise): each pixel's local noise is never judged
    below the residual's noise at its level (:func:`compare.noise_level.level_sigma`).
    A clipped sample (a pile-up on the darkest code, at most ``CLIP_LOW``; at or above ``CLIP_HIGH``;
-   :func:`compare.noise_floor.clip_levels`) only bounds its true
+   :func:`compare.clipping.clip_levels`) only bounds its true
    value, so across clipping the residual is the gap between the two bounds: saturation from an
    exposure drift is no change, a bright bubble on a black background is.
 5. **Regions.** Pixels whose residual exceeds ``Z_HIGH`` tolerances seed regions that grow through
@@ -32,14 +32,12 @@ change, so :func:`analyse` works at a *working scale* where noise does not domin
 from __future__ import annotations
 
 import functools
-import itertools
 import math
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 
+from .analyse_parts import _clipped_at, _fine_of, _in_tolerances, _sample_luma, _tasks
 from .analysis import Analysis
 from .changes import (
     Region,
@@ -53,209 +51,44 @@ from .changes import (
     sharpness_from_energies,
     tiled_band_energies,
 )
+from .channel_order import channel_order
 from .chroma_clip import _chroma_blur, _chroma_limit, decoded_like, subsampling_partner
+from .clipping import _interval_residual, clip_levels
 from .copied_blocks import coded_blocks, coded_cells, coded_noise
 from .focus import (
     FINE_TILE,
     FineEnergies,
     TileFocus,
     codec_band_noise,
-    fine_energies,
     on_gain,
     tilted_focus,
     with_noise,
 )
-from .hashing import is_flat, luma
-from .levels import SAMPLES, level_scale, range_map, tone_curve
+from .hashing import is_flat
+from .levels import level_scale, range_map, tone_curve
+from .local_noise import LOCAL_BLOCK, LOCAL_MAX, _local_sigma, calm_sigma, lag_gain, unexplained_by_shift
 from .motion import OBJECT_PX, moved_blocks, moved_objects
 from .noise_floor import (
     FLOOR_LSB,
-    LOCAL_BLOCK,
-    LOCAL_MAX,
-    LUMA_BGR,
     _codec_sigma,
-    _fit,
-    _gain_carried,
     _gauss_noise_gain,
-    _interval_residual,
-    _level_ratios,
-    _local_sigma,
     _lsb,
     _pixel_noise,
-    _remove_shading,
     _robust_sigma,
-    calm_sigma,
-    clip_levels,
-    lag_gain,
     quantisation_noise,
-    unexplained_by_shift,
 )
 from .noise_level import level_sigma
+from .photometric import LUMA_BGR, _fit, _gain_carried, _level_ratios, _remove_shading
 from .register import _register
 from .resample_noise import alias_sigma
 from .signal_ssim import SSIM_NOISE_CORR, SSIM_SCALES, signal_ssim
 from .specks import confirmed
+from .working import _coarse, _luma, _working, working_factor, working_image
 
 __all__ = ["Analysis", "Region", "analyse", "sharpness_change", "working_factor", "working_image"]
 
-WORK_SIDE = 640          # long side of the working image, pixels
 SMOOTH_SIGMA = 1.5       # Gaussian sigma of the residual smoothing, working pixels
 EDGE_SLACK = 0.2         # working pixels of misregistration tolerated at edges
-MIN_WORK = 16            # shortest side of the working image, pixels
-
-
-def working_factor(shape) -> int:
-    """Integer area-averaging factor that brings the long side to at most ``WORK_SIDE``, but never
-    below ``MIN_WORK`` pixels on the short side (a 640:1 strip keeps its width for registration)."""
-    long_side, short_side = max(shape[0], shape[1]), min(shape[0], shape[1])
-    return max(1, min(math.ceil(long_side / WORK_SIDE), short_side // MIN_WORK))
-
-
-def working_image(pixels: np.ndarray) -> np.ndarray:
-    """The image at its working scale (see :func:`working_factor`); one image's share of
-    :func:`analyse`, so callers can compute it while the other file is still decoding."""
-    return _working(pixels, working_factor(pixels.shape))
-
-
-def _working(pixels: np.ndarray, factor: int) -> np.ndarray:
-    """Area-averaged float32 image on an 8-bit scale (channels kept; alpha dropped)."""
-    img = pixels
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[:, :, :3]
-    if factor > 1:  # whole factor x factor blocks (the last h % factor rows and w % factor columns
-        h, w = img.shape[:2]  # cover no whole working pixel): the area average
-        img = img[:h - h % factor, :w - w % factor]
-        if img.dtype == np.uint8:
-            return _area_fine(img, factor)
-        img = cv2.resize(img, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
-    out = img.astype(np.float32)
-    if pixels.dtype == np.uint16:
-        out *= np.float32(255.0 / 65535.0)
-    return out
-
-
-#: 8-bit samples are averaged as 16-bit ones shifted up by this many bits: OpenCV's area average
-#: rounds to the sample type, and a mean of 25 samples rounded to a whole level loses the averaging
-#: (the difference of two shots with 2 levels of noise, reduced by 5, is within half a level in 62 %
-#: of the working pixels: the residual's MAD was 0 and every noise estimate fell to the rounding's)
-FINE_BITS = 6
-_FINE = threading.local()  # each thread's strip buffer (fresh pages cost more than the averaging)
-
-
-def _area_fine(img: np.ndarray, factor: int) -> np.ndarray:
-    """The ``factor x factor`` area average of 8-bit ``img`` (whole blocks), float32, to 1/128 of a
-    level: in strips of rows, each widened to 16 bits in a reused buffer."""
-    h, w = img.shape[:2]
-    rows = factor * 32
-    shape = (rows, w) + img.shape[2:]
-    buf = getattr(_FINE, "buf", None)
-    if buf is None or buf.shape != shape:
-        buf = _FINE.buf = np.empty(shape, np.uint16)
-    out = np.empty((h // factor, w // factor) + img.shape[2:], np.float32)
-    for y in range(0, h, rows):
-        n = min(rows, h - y)
-        np.left_shift(img[y:y + n], FINE_BITS, out=buf[:n], dtype=np.uint16)
-        out[y // factor:(y + n) // factor] = cv2.resize(buf[:n], (w // factor, n // factor),
-                                                        interpolation=cv2.INTER_AREA)
-    out *= np.float32(1.0 / (1 << FINE_BITS))
-    return out
-
-
-_TASKS: ThreadPoolExecutor | None = None
-
-
-def _tasks() -> ThreadPoolExecutor:
-    """Threads for independent pieces of one :func:`analyse` (channels, the fine-detail tiles, the
-    noise estimates). Its tasks never wait on this pool, so they cannot deadlock it."""
-    global _TASKS
-    if _TASKS is None:
-        _TASKS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="analyse-part")
-    return _TASKS
-
-
-def _in_tolerances(resid: np.ndarray, noise: np.ndarray, edge: np.ndarray) -> np.ndarray:
-    """``|resid| / sqrt(noise^2 + edge)``: a residual in tolerances (``edge`` the squared
-    misregistration error tolerated at edges)."""
-    tol = noise * noise
-    tol += edge
-    np.sqrt(tol, out=tol)
-    z = np.abs(resid)
-    z /= tol
-    return z
-
-
-def _luma(img: np.ndarray) -> np.ndarray:
-    return img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-
-
-def _sample_luma(pixels: np.ndarray) -> np.ndarray:
-    """An even grid of at most ~:data:`compare.levels.SAMPLES` full-resolution pixels' luma, on the 8-bit
-    scale: what the used range and a clipped end's pile are judged on (a working sample averages a
-    saturated pixel with its neighbours)."""
-    h, w = pixels.shape[:2]
-    k = max(1, int(math.sqrt(h * w / SAMPLES)))
-    sub = pixels[::k, ::k]
-    if sub.ndim == 3:
-        sub = cv2.cvtColor(np.ascontiguousarray(sub[:, :, :3]), cv2.COLOR_BGR2GRAY) if sub.shape[2] >= 3 else sub[:, :, 0]
-    return sub.astype(np.float32) * np.float32(_lsb(pixels))
-
-
-#: B's colour channels are another order of A's when that order's summed correlation beats the
-#: stored order's by this much (a few thousand samples of one field: sampling error ~0.001 each)
-ORDER_MARGIN = 0.05
-
-
-def channel_order(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[int, ...] | None:
-    """Which of A's channels each of B's channels is, when not the stored order: the permutation
-    whose correlations (B's channel ``c`` against A's ``p[c]``, samples of the smoothed channels)
-    sum to more than the identity's by :data:`ORDER_MARGIN`; None when the stored order is the best
-    (a white balance scales each channel by its own gain, which no correlation sees; a BGR/RGB
-    mix-up moves the structure of one channel into another)."""
-    n = len(a)
-    if n < 2 or any(x.size < 16 for x in a + b):
-        return None
-    rows = np.vstack([np.asarray(x, np.float64) for x in a + b])
-    if not np.all(rows.std(axis=1) > 0):  # a constant channel has no structure to place
-        return None
-    c = np.asarray(np.corrcoef(rows))[n:, :n]  # rows B, columns A
-    ident = float(np.trace(c))
-    best, score = None, ident + ORDER_MARGIN
-    for p in itertools.permutations(range(n)):
-        total = float(sum(c[i, p[i]] for i in range(n)))
-        if total > score:
-            best, score = p, total
-    return best
-
-
-def _clipped_at(x: np.ndarray, levels: tuple[float | None, float | None], lsb: float) -> np.ndarray:
-    """``x`` clipped at ``levels`` (low, high; None: not clipped there), given on the 8-bit scale:
-    integer samples are stored values one ``lsb`` apart on it (the level rounded to one), float
-    samples are on the 8-bit scale already."""
-    lo, hi = levels
-    if lo is None and hi is None:
-        return x
-    if x.dtype.kind in "ui":
-        top = np.iinfo(x.dtype).max
-        lo = None if lo is None else min(max(round(lo / lsb), 0), top)
-        hi = None if hi is None else min(max(round(hi / lsb), 0), top)
-    if lo is not None and hi is not None and lo > hi:
-        return x
-    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
-
-
-def _coarse(x: np.ndarray, sigma: float) -> np.ndarray:
-    """A Gaussian blur of large ``sigma`` computed on a reduced image (cheap), at full size."""
-    h, w = x.shape
-    k = max(1, int(sigma // 4))
-    small = cv2.resize(x, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
-    return cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / k), (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def _fine_of(lumas, a_pixels, b_pixels, dx, dy, band_limit) -> FineEnergies | None:
-    """:func:`compare.focus.fine_energies` of the inputs' full-resolution luma (``lumas`` when the
-    caller has them)."""
-    ya, yb = lumas if lumas is not None else (luma(a_pixels), luma(b_pixels))
-    return fine_energies(ya, yb, dx, dy, band_limit=band_limit)
 
 
 def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | None = None,

@@ -3,7 +3,7 @@
 Registration removes one translation. What a single translation cannot explain -- a foam that
 drains, a cell that crawls, a sheet that bends -- leaves a residual of the form ``-u(x) . grad A``:
 thin structure moved by a pixel or two gives a dipole at each edge that the residual's smoothing
-all but cancels and that the local noise estimate (:func:`compare.noise_floor._local_sigma`)
+all but cancels and that the local noise estimate (:func:`compare.local_noise._local_sigma`)
 takes for noise, so no region grows out of it. Here each block of the residual is regressed on
 A's gradient (both smoothed alike): the least-squares displacement ``u`` of the block, and its
 significance against the frame's noise of the smoothed residual (a block's own noise would be

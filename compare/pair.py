@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from .align import Analysis, working_image
+from .align import Analysis
 from .codec_noise import CodecTables, jpeg_tables
 from .digest import file_sha256, pages_sha256, pixel_sha256
 from .errors import InputError
@@ -40,6 +40,7 @@ from .similarity import diff_stats, psnr, psnr_from_mse
 from .transparency import AlphaDifference, alpha_difference
 from .verdict import SAME_VERDICTS, VERDICTS, Thresholds, Verdict, decide, where
 from .vp8_quant import webp_tables
+from .working import working_image
 
 __all__ = ["SAME_VERDICTS", "VERDICTS", "Comparison", "Side", "Thresholds", "Verdict", "compare_arrays",
            "compare_files", "compare_sides", "prepare", "side_from_pixels"]
@@ -58,7 +59,7 @@ class Side:
     luma: np.ndarray
     dhash: DHash
     metadata: dict
-    work: np.ndarray | None = field(default=None, repr=False)  # compare.align.working_image
+    work: np.ndarray | None = field(default=None, repr=False)  # compare.working.working_image
     codec: CodecTables | None = field(default=None, repr=False)  # a lossy file's quantisation (JPEG, WebP)
 
     def to_json(self) -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 from .align import Analysis, analyse
 from .codec_noise import CodecTables
 from .load import Image
-from .noise_floor import LUMA_BGR
+from .photometric import LUMA_BGR
 from .requantise import refocus_at_quantisation
 from .similarity import SSIMJob, ssim_job
 from .transparency import alpha_plane

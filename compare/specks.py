@@ -22,7 +22,7 @@ At full resolution, per channel, around each candidate (a window at least ``WIND
 * the residual's tolerance is the window's own noise (1.4826 x MAD of the residual: sensor,
   demosaicing and codec noise as this window has them, never below the rounding's floor) and the
   misregistration slack at A's edges, ``sqrt(sigma^2 + (slack |grad A|)^2)``; across clipping
-  only what the clipping cannot explain counts (:func:`compare.noise_floor._interval_residual`).
+  only what the clipping cannot explain counts (:func:`compare.clipping._interval_residual`).
 
 Unsmoothed: a hot or flickering pixel, a cosmic-ray hit or a demosaiced noise grain is one to four
 pixels, never the ``STRONG_PX`` connected pixels a real object of a few pixels a side is.
@@ -50,18 +50,12 @@ from .changes import (
     overlaps,
     structure_slope,
 )
+from .clipping import _interval_residual
 from .focus import cut_half_way
 from .levels import Tone
 from .motion import moved_objects
-from .noise_floor import (
-    LUMA_BGR,
-    _fit,
-    _gauss_noise_gain,
-    _interval_residual,
-    _robust_sigma,
-    second_difference_sigma,
-    second_differences,
-)
+from .noise_floor import _gauss_noise_gain, _robust_sigma, second_difference_sigma, second_differences
+from .photometric import LUMA_BGR, _fit
 
 WINDOW = 64           # full-resolution pixels: the smallest window a candidate is judged in
 MAX_CANDIDATES = 16   # small working regions read at full resolution, the strongest first
@@ -86,7 +80,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
 
     ``shift`` is B's content relative to A in full-resolution pixels; ``lsb`` each side's stored
     step on the 8-bit scale; ``clip_a``/``clip_b`` each side's clip levels on that scale
-    (:func:`compare.noise_floor.clip_levels`, B's before any range map); ``floor`` the smallest
+    (:func:`compare.clipping.clip_levels`, B's before any range map); ``floor`` the smallest
     noise (8-bit DN); ``edge_slack`` the misregistration tolerated at edges (full-resolution
     pixels); ``band_limit`` the Gaussian both sides are blurred by (a rescaled pair); ``codec``
     a lossy side's quantisation noise per pixel by channel name (``"Y"``, ``"B"``, ``"G"``,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .align import working_image
 from .digest import pixel_sha256
 from .hashing import image_dhash, luma
 from .load import Image
 from .metadata import diff_metadata
 from .verdict import Verdict
+from .working import working_image
 
 __all__ = ["compare_stacks", "page_digest", "page_ranges", "page_side", "pages_words", "shown_page"]
 

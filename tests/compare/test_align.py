@@ -126,8 +126,8 @@ def test_clipping_bounds():
 
 
 def test_block_median_equals_numpys_nanmedian():
-    """noise_floor.nanmedian_last (one sort) against numpy's nanmedian, NaNs anywhere but a row's first."""
-    from scopecheck.compare.noise_floor import nanmedian_last
+    """local_noise.nanmedian_last (one sort) against numpy's nanmedian, NaNs anywhere but a row's first."""
+    from scopecheck.compare.local_noise import nanmedian_last
 
     rng = np.random.default_rng(7)
     for shape in [(3, 4, 1024), (5, 7, 1023), (2, 2, 1)]:
@@ -139,11 +139,12 @@ def test_block_median_equals_numpys_nanmedian():
 
 
 def test_local_noise_follows_the_noise_not_a_change_as_large_as_a_block():
-    """noise_floor._local_sigma against the noise the residual was made with (the reference):
+    """local_noise._local_sigma against the noise the residual was made with (the reference):
     white noise smoothed like the residual (sigma 1.5), twice as strong in one part of the frame,
     and a constant offset of 5 noise sigmas over a 40 px square across four blocks (a particle
     that darkened). The spread of the residual itself read 2.2x the noise inside the square."""
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX, _local_sigma
+    from scopecheck.compare.noise_floor import _robust_sigma
 
     rng = np.random.default_rng(11)
     h, w = 240, 320
@@ -256,7 +257,7 @@ def test_working_image_is_the_block_mean():
     """The working scale averages whole ``factor x factor`` blocks (plain-numpy reference), also
     when the size is no multiple of the factor: the last rows and columns cover no whole block.
     8-bit blocks are not rounded to whole levels (to 1/128 of one: ``FINE_BITS``)."""
-    from scopecheck.compare.align import _working
+    from scopecheck.compare.working import _working
 
     rng = np.random.default_rng(11)
     x = rng.integers(0, 256, (1944, 2592, 3), dtype=np.uint8)

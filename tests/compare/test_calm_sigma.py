@@ -1,5 +1,5 @@
 """Cause 36: the gap (what no displacement of a pixel explains, cause 34) is judged against the
-residual's noise away from edges (:func:`compare.noise_floor.calm_sigma`), not the frame's figure,
+residual's noise away from edges (:func:`compare.local_noise.calm_sigma`), not the frame's figure,
 which counts the edges' misregistration as noise (DeepPCB, MIT: fixtures/real/deeppcb_*)."""
 
 import os
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from scopecheck.compare import align, noise_floor
-from scopecheck.compare.noise_floor import CALM_MIN, CALM_RANGE, calm_sigma
+from scopecheck.compare.local_noise import CALM_MIN, CALM_RANGE, calm_sigma
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 from tests.conftest import no_light_test
 

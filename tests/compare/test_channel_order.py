@@ -1,4 +1,4 @@
-"""Colour channels in another order (compare.align.channel_order): a BGR/RGB mix-up is a change, a
+"""Colour channels in another order (compare.channel_order.channel_order): a BGR/RGB mix-up is a change, a
 white-balance drift is not. References: numpy's correlation matrix, the stored pictures permuted by
 numpy indexing, a real camera shot against the mean of its shots."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from scopecheck.compare.align import ORDER_MARGIN, channel_order
+from scopecheck.compare.channel_order import ORDER_MARGIN, channel_order
 from scopecheck.compare.pair import SAME_VERDICTS, Verdict, compare_files
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")

@@ -1,6 +1,6 @@
 """Label images (what a segmentation of a micrograph gives: 0 background, 1..N objects, often in 16
 bits) whose objects moved: cause 37 (their ties are no codec's copies, compare.copied_blocks) and
-cause 38 (a 16-bit label image's small labels are no clipped black, compare.noise_floor.clip_levels).
+cause 38 (a 16-bit label image's small labels are no clipped black, compare.clipping.clip_levels).
 Real segmentations: fixtures/real/cil11813_ysl_t03.png (zebrafish nuclei, Cell Image Library 11813)."""
 
 import os
@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from scopecheck.compare import noise_floor
-from scopecheck.compare.noise_floor import CLIP_LSB, LEVEL_COHERENT, PLATEAU, _deep_black, clip_levels
+from scopecheck.compare import clipping
+from scopecheck.compare.clipping import CLIP_LSB, LEVEL_COHERENT, PLATEAU, _deep_black, clip_levels
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 from tests.conftest import moved_objects, segmented
 
@@ -78,7 +78,7 @@ def test_objects_labelled_1_to_3_that_moved_leave_a_residual(monkeypatch):
     c = compare_arrays(a, b)
     assert c.verdict == "different" and c.regions, c.reason
     # every code within CLIP_LSB of 0 taken for clipped black: the move left no residual at all
-    monkeypatch.setattr(noise_floor, "_deep_black", lambda pixels: float(CLIP_LSB))
+    monkeypatch.setattr(clipping, "_deep_black", lambda pixels: float(CLIP_LSB))
     assert compare_arrays(a, b).verdict in SAME_VERDICTS
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from scopecheck.compare.noise_floor import GAIN_AGREE, _fit, _gain_carried
+from scopecheck.compare.photometric import GAIN_AGREE, _fit, _gain_carried
 from tests.conftest import no_light_test
 
 N, NA, NB = 20000, 100.0, 0.5  # samples; noise variance of the single shot (A) and of the mean (B)
@@ -65,7 +65,7 @@ def test_noise_bound_sides_carry_no_gain():
 def test_interval_residual_equals_the_interval_arithmetic_everywhere():
     """The residual is worked out by interval arithmetic on the clipped samples only; every sample
     (ties, signed zeros, NaN, infinities, float32 and float64) equals the plain interval formula."""
-    from scopecheck.compare.noise_floor import _interval_residual
+    from scopecheck.compare.clipping import _interval_residual
 
     def plain(a, b_raw, b_norm, clip_a, clip_b):
         inf = np.float32(np.inf)
@@ -96,7 +96,7 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
     value of the plain formulation (a fresh clip per pass, a masked copy), bit for bit."""
     import cv2
 
-    from scopecheck.compare import noise_floor as nf
+    from scopecheck.compare import local_noise as ln, noise_floor as nf, photometric as ph
 
     def plain_shading(resid, valid, level, lsb):
         h, w = resid.shape
@@ -104,7 +104,7 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         size = (w // k, h // k)
         den = np.maximum(cv2.GaussianBlur(cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA),
                                           (0, 0), max(h, w) / 8.0 / k), 1e-3)
-        lim = np.float32(nf.SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
+        lim = np.float32(ph.SHADING_MAX) * np.maximum(np.abs(level), np.float32(1.0))
         total = np.zeros_like(resid)
         for _ in range(2):
             r = resid - total
@@ -118,7 +118,7 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         # sized where lit: samples (every 7th valid one) at or above a quarter of the 99th percentile
         # level, and at least one level
         lv, f = np.abs(level[valid][::7]), np.abs(total[valid][::7])
-        lit = (lv >= nf.SHADING_LIT * np.percentile(lv, 99)) & (lv >= 1.0) & (f >= lsb / 2)
+        lit = (lv >= ph.SHADING_LIT * np.percentile(lv, 99)) & (lv >= 1.0) & (f >= lsb / 2)
         return float(np.max(f[lit] / lv[lit])) if lit.any() else 0.0
 
     def plain_lagged(smooth, valid, k):
@@ -134,7 +134,7 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
 
     rng = np.random.default_rng(6)
     seen = []
-    real_mad = nf._block_mad
+    real_mad = ln._block_mad
     for trial in range(12):
         h, w = int(rng.integers(70, 260)), int(rng.integers(70, 300))
         resid = cv2.GaussianBlur(rng.normal(0, 2, (h, w)).astype(np.float32), (0, 0), 1.0)
@@ -144,15 +144,15 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
         level = (rng.random((h, w)) * 250 - 10).astype(np.float32)
         got, want = resid.copy(), resid.copy()
         lsb = 0.05 * (trial % 3)  # and the field's half-level floor (0: none)
-        assert nf._remove_shading(got, valid, level, lsb) == plain_shading(want, valid, level, lsb)
+        assert ph._remove_shading(got, valid, level, lsb) == plain_shading(want, valid, level, lsb)
         assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
-        nf._block_mad = lambda d, ok, b: (seen.append((d.copy(), ok.copy())), real_mad(d, ok, b))[1]
+        ln._block_mad = lambda d, ok, b: (seen.append((d.copy(), ok.copy())), real_mad(d, ok, b))[1]
         try:
-            nf._local_sigma(got, valid, 0.5)
+            ln._local_sigma(got, valid, 0.5)
         finally:
-            nf._block_mad = real_mad
+            ln._block_mad = real_mad
         d, ok = plain_lagged(got, valid, nf.LOCAL_LAG)
-        b = nf.LOCAL_BLOCK
+        b = ln.LOCAL_BLOCK
         ny, nx = h // b, w // b
         empty = ~ok[:ny * b, :nx * b].reshape(ny, b, nx, b).any(axis=(1, 3))
         ok[:ny * b, :nx * b] |= np.repeat(np.repeat(empty, b, axis=0), b, axis=1)
@@ -160,8 +160,8 @@ def test_shading_and_local_noise_equal_their_plain_formulations():
 
 
 def test_black_crush_is_a_pile_up_on_the_darkest_code_not_a_dark_background():
-    """noise_floor._black_crush against the histograms it is defined on (literal expectations)."""
-    from scopecheck.compare.noise_floor import _black_crush
+    """clipping._black_crush against the histograms it is defined on (literal expectations)."""
+    from scopecheck.compare.clipping import _black_crush
 
     rng = np.random.default_rng(3)
     dark = np.clip(np.round(3.4 + rng.normal(0, 0.45, (190, 211))), 0, 255).astype(np.uint8)
@@ -205,14 +205,15 @@ def test_noise_by_level_follows_shot_noise_and_ignores_a_change():
 
 
 def test_local_noise_by_level_lowers_dark_parts_and_keeps_to_its_bounds():
-    """noise_floor._local_sigma with a noise by level: a dark part whose noise at its level is a
+    """local_noise._local_sigma with a noise by level: a dark part whose noise at its level is a
     quarter of the frame's is judged at that (its lagged spread says so too); a level whose noise
     (already bounded by level_sigma's cap) reads 5x the frame's is judged at that, no more; a
     part whose blocks spread 8x but whose level reads the frame's noise is held at ``LOCAL_MAX``
     times the frame's; without blocks the noise by level is the local noise."""
     import cv2
 
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _local_sigma, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX, _local_sigma
+    from scopecheck.compare.noise_floor import _robust_sigma
 
     rng = np.random.default_rng(12)
     h, w = 256, 320
@@ -281,7 +282,8 @@ def test_bright_structure_is_judged_at_its_shot_noise_above_the_frame_cap():
     0.1): bright structure, 1/8 of the frame at 4-7x the dark majority's noise, is judged at
     its own shot noise (the plain formula, within 15 %, around the top part's median level: beyond
     it the noise is held), not at the cap (3x the frame's); the dark levels at theirs."""
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX
+    from scopecheck.compare.noise_floor import _robust_sigma
     from scopecheck.compare.noise_level import level_sigma
 
     rng = np.random.default_rng(4)
@@ -303,7 +305,8 @@ def test_a_change_that_fills_the_brightest_levels_cannot_raise_their_noise(eight
     """A change that fills the brightest 1-3 eighths of the samples (every pixel there changed,
     the robust sigma 5x the shot noise) is bounded by SHOT_MARGIN times the shot noise at its level
     (or the frame's cap) -- never judged at its own inflated spread."""
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX
+    from scopecheck.compare.noise_floor import _robust_sigma
     from scopecheck.compare.noise_level import SHOT_MARGIN, level_sigma
 
     rng = np.random.default_rng(10 + eighths)
@@ -394,7 +397,8 @@ def test_bright_noise_escapes_the_cap_by_its_grain_and_a_change_does_not(monkeyp
     import cv2
 
     from scopecheck.compare import noise_level
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX
+    from scopecheck.compare.noise_floor import _robust_sigma
     from scopecheck.compare.noise_level import level_sigma
 
     monkeypatch.setattr(noise_level, "shot_bound", lambda centres, sig, floor: np.zeros_like(sig))
@@ -433,7 +437,8 @@ def test_fine_grained_change_gains_no_more_than_shot_noise_allows(monkeypatch):
     import cv2
 
     from scopecheck.compare import noise_level
-    from scopecheck.compare.noise_floor import LOCAL_MAX, _robust_sigma
+    from scopecheck.compare.local_noise import LOCAL_MAX
+    from scopecheck.compare.noise_floor import _robust_sigma
     from scopecheck.compare.noise_level import SHOT_MARGIN, level_sigma
 
     monkeypatch.setattr(noise_level, "shot_bound", lambda centres, sig, floor: np.zeros_like(sig))

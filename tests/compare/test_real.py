@@ -278,7 +278,7 @@ def test_nuclei_that_crawled_on_a_dark_8bit_background_are_different():
     moved a pixel or two on a background at 3-4 levels. Session 7's code called it "same field
     within noise" (the background counted as a black crush, so the noise was measured on the moving
     nuclei only); its darkest code is the tail of the background's noise, not a pile-up."""
-    from scopecheck.compare.noise_floor import _black_crush
+    from scopecheck.compare.clipping import _black_crush
 
     a, b = real("neubias_mitocheck_hela_t16.png"), real("neubias_mitocheck_hela_t17.png")
     assert _black_crush(cv2.imread(a, cv2.IMREAD_UNCHANGED)) == -1.0

@@ -13,10 +13,10 @@ import pytest
 from scipy import ndimage
 
 from scopecheck.compare import register
-from scopecheck.compare.align import working_image
 from scopecheck.compare.motion import window_fits
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 from scopecheck.compare.register import HUBER_K, _register
+from scopecheck.compare.working import working_image
 from tests.conftest import moved_objects, segmented
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")

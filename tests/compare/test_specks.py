@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import skimage.data
 
-from scopecheck.compare.align import working_factor
 from scopecheck.compare.changes import STRONG_PX, Z_STRONG
 from scopecheck.compare.pair import compare_files
 from scopecheck.compare.specks import confirmed
+from scopecheck.compare.working import working_factor
 
 
 def _shots(img: np.ndarray, megapixels: float, seed: int = 0):

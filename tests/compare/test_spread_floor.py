@@ -1,5 +1,5 @@
 """Cause 40: a block's spread below what the noise floors give measures nothing
-(compare.noise_floor._local_sigma's ``floor``, compare.align), outside video streams.
+(compare.local_noise._local_sigma's ``floor``, compare.align), outside video streams.
 
 Real segmentation: fixtures/real/mahotas_nuclear_labels.png (mahotas' nuclear.png, MIT, labelled
 as bench/bench_labels.py does; objects 1-5)."""
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from scopecheck.compare import align
-from scopecheck.compare.noise_floor import LOCAL_BLOCK, LOCAL_LAG, _local_sigma, lag_gain
+from scopecheck.compare.local_noise import LOCAL_BLOCK, _local_sigma, lag_gain
+from scopecheck.compare.noise_floor import LOCAL_LAG
 from scopecheck.compare.pair import SAME_VERDICTS, compare_arrays
 from tests.conftest import moved_objects
 

@@ -1,5 +1,5 @@
 """Cause 34: the residual no displacement of up to a pixel explains
-(:func:`compare.noise_floor.unexplained_by_shift`), judged by its own block noise in
+(:func:`compare.local_noise.unexplained_by_shift`), judged by its own block noise in
 :func:`compare.align.analyse`. The edges of two binarised boards jitter by about a pixel; counted
 as noise, that jitter raised the noise of every block dense with traces to its cap and a defect
 2-4 px wide beside them read as noise (DeepPCB, MIT: fixtures/real/deeppcb_*)."""
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scopecheck.compare import align
-from scopecheck.compare.noise_floor import unexplained_by_shift
+from scopecheck.compare.local_noise import unexplained_by_shift
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "real")

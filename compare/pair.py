@@ -32,6 +32,7 @@ from .codec_noise import CodecTables, jpeg_tables
 from .digest import file_sha256, pages_sha256, pixel_sha256
 from .errors import InputError
 from .hashing import DEFAULT_HASH_SIZE, DHash, dhash_from_luma, image_dhash, luma
+from .layouts import layout_change
 from .load import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, Image, load
 from .metadata import describe_differences, diff_metadata, read_metadata
 from .pixel_pair import Started, start, surely_differ
@@ -255,6 +256,10 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
         raise InputError(f"hash sizes differ ({a.dhash.size} vs {b.dhash.size})")
     file_equal = a.sha256 == b.sha256
     pixels_equal = a.pixel_sha256 == b.pixel_sha256
+    layout = None
+    if not pixels_equal and a.image.images == b.image.images == 1 and a.image.source is None is b.image.source:
+        layout = layout_change(a.image.pixels, b.image.pixels)  # gray as RGB, an opaque alpha: equal values
+        pixels_equal = layout is not None
     if not pixels_equal and (a.image.images > 1 or b.image.images > 1):  # page by page (compare.stacks)
         from .stacks import compare_stacks
 
@@ -307,7 +312,7 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     stored = replace(thresholds, max_shift=thresholds.max_shift * thresholds.native_scale)
     verdict, reason, same_field = _verdict(a, b, file_equal=file_equal, pixels_equal=pixels_equal, meta=meta,
                                            distance=distance, analysis=analysis, thresholds=stored,
-                                           resized=resized)
+                                           resized=resized, layout=layout)
     window_json = None
     if window is not None:
         verdict, reason, same_field, window_json = _judge_window(window, a, b, verdict, reason, same_field,
@@ -401,13 +406,14 @@ def _offset(an: Analysis, x: int, y: int) -> Analysis:
 
 
 def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, analysis, thresholds,
-             resized) -> tuple[Verdict, str, bool]:
+             resized, layout: str | None = None) -> tuple[Verdict, str, bool]:
     if file_equal:
         return Verdict.IDENTICAL_FILE, "files are byte-identical (same SHA-256)", True
     if pixels_equal:
         what = describe_differences(meta) if meta else _container_words(a, b)
         every = f" (all {a.image.images} images)" if a.image.images > 1 else ""
-        return Verdict.IDENTICAL_PIXELS, f"pixels identical{every}; {what}", True
+        how = f" ({layout})" if layout else ""
+        return Verdict.IDENTICAL_PIXELS, f"pixels identical{every}{how}; {what}", True
     size_note = ""
     if resized:
         k = min(a.image.width, b.image.width) / max(a.image.width, b.image.width)

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 from .analyse_parts import _clipped_at, _fine_of, _in_tolerances, _sample_luma, _tasks
-from .analysis import Analysis
+from .analysis import Analysis, MovedObject
 from .changes import (
     Region,
     _regions,
@@ -319,10 +319,11 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         motion = None
         if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
             slack = max(edge_slack, math.hypot(dx, dy))
+            obj_at: list = []  # where the objects are, on this grid
             motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
                                   block=LOCAL_BLOCK) + moved_objects(
                 resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2,
-                alias=alias_lv, object_px=OBJECT_PX / factor)
+                alias=alias_lv, object_px=OBJECT_PX / factor, boxes=obj_at) + (obj_at,)
         if alias_lv is not None:  # a resampling's aliasing, like a codec's quantisation
             s_local = np.sqrt(s_local * s_local + alias_lv ** 2)
         edge = gx * gx  # slack^2 (gx^2 + gy^2): the misregistration tolerated at edges
@@ -363,6 +364,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
     gains, offsets, z_max = [], [], np.zeros((h, w), np.float32)
     sigmas, codec_floor, codec_bound, video_bound, shading = [], 0.0, False, False, 0.0
     moved, moved_px, objects, objects_px = 0.0, 0.0, 0, 0.0
+    objects_at: list[MovedObject] = []  # where, in A's pixels
     bn = []  # B normalised per channel, as each channel's residual used it
     fit_samples = []  # each channel's smoothed samples of A and B (the fit's): the channel order's
     lit: list = []  # light seeds (cause 42)
@@ -380,7 +382,10 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         video_bound = video_bound or video
         codec_floor = max(codec_floor, cf)
         if motion is not None:
-            moved, moved_px, objects, objects_px = motion
+            moved, moved_px, objects, objects_px, boxes = motion
+            objects_at = [MovedObject(x=max(0, round((bx - dx / 2) * factor)), y=max(0, round((by - dy / 2) * factor)),
+                                      width=bw * factor, height=bh * factor, px=px * factor)
+                          for bx, by, bw, bh, px in boxes]
         np.maximum(z_max, z, out=z_max)
 
     order = channel_order([x for x, _ in fit_samples], [y for _, y in fit_samples]) \
@@ -434,12 +439,14 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         changed += sum(math.ceil(r.area / (factor * factor)) for r in found)
 
     if small and (factor > 1 or cells is None):
-        full_moved: list[tuple[int, float]] = []
+        full_moved: list[tuple[int, float, list]] = []
         add(judge(small, moved=None if objects or factor == 1 else full_moved, pointwise=factor > 1,
                   light=cells is None))
         if full_moved:  # objects that moved by less than the working scale sees (full-resolution pixels)
-            objects += sum(n for n, _ in full_moved)
-            objects_px = max(objects_px, max(px for _, px in full_moved) / factor)
+            objects += sum(n for n, _, _ in full_moved)
+            objects_px = max(objects_px, max(px for _, px, _ in full_moved) / factor)
+            objects_at += [MovedObject(x=bx, y=by, width=bw, height=bh, px=px) for _, _, boxes in full_moved
+                           for bx, by, bw, bh, px in boxes]
     # objects whose light changed within the edges' slack, which seeded no region (cause 42): only
     # the light test, on those no region or candidate holds already
     lit = [s for s in lit if not any(overlaps(s[1:], (r.x, r.y, r.width, r.height)) for r in regions)
@@ -482,7 +489,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
                     codec_bound=codec_bound, shading=shading,
                     copied_blocks=blocks.copied if blocks is not None and video_bound else 0.0, blank=(blank_a, blank_b),
                     moved=moved, moved_px=moved_px * factor, moved_objects=objects,
-                    moved_objects_px=objects_px * factor, focus_tiles=tilted,
+                    moved_objects_px=objects_px * factor,
+                    moved_objects_at=tuple(sorted(objects_at, key=lambda o: -o.px)), focus_tiles=tilted,
                     level_change=levels[0], channel_levels=levels[1], channel_order=order,
                     levels_map=None if mapped is None else (
                         raw_gain * lsb_stored[0] / lsb_stored[1], (offset - mapped.c) / (k_map * lsb_stored[1])))

@@ -8,7 +8,21 @@ from .changes import Region
 from .focus import TileFocus
 from .zoom import Similarity
 
-__all__ = ["Analysis"]
+__all__ = ["Analysis", "MovedObject"]
+
+
+@dataclass(frozen=True)
+class MovedObject:
+    """Where an object moved on its own (:func:`compare.motion.moved_objects`): the bounding box of
+    the windows that moved, in A's pixels, and their largest displacement against the field."""
+    x: int
+    y: int
+    width: int
+    height: int
+    px: float                          # displacement against the field, pixels of A
+
+    def to_json(self) -> dict:
+        return {"x": self.x, "y": self.y, "width": self.width, "height": self.height, "px": round(self.px, 3)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +56,7 @@ class Analysis:
     moved_px: float = 0.0              # ... by up to this many pixels of A
     moved_objects: int = 0             # separate objects moved against the field (compare.motion.moved_objects)
     moved_objects_px: float = 0.0      # ... by up to this many pixels of A
+    moved_objects_at: tuple[MovedObject, ...] = ()  # ... where, the largest displacement first
     focus_tiles: tuple[TileFocus, ...] = ()  # a tile blurrier in A and one blurrier in B, beyond noise
     channel_order: tuple[int, ...] | None = None  # B's channel c is A's channel_order[c] (None: as stored)
     levels_map: tuple[float, float] | None = None  # (G, O): B's stored values were G A + O, mapped onto A's
@@ -91,7 +106,8 @@ class Analysis:
             "shading": round(self.shading, 4),
             "blank": {"a": self.blank[0], "b": self.blank[1]},
             "moved": {"fraction": round(self.moved, 5), "max_px": round(self.moved_px, 3),
-                      "objects": self.moved_objects, "objects_max_px": round(self.moved_objects_px, 3)},
+                      "objects": self.moved_objects, "objects_max_px": round(self.moved_objects_px, 3),
+                      "objects_at": [o.to_json() for o in self.moved_objects_at]},
             "focus_tiles": [t.to_json() for t in self.focus_tiles],
             "channel_order": None if self.channel_order is None else ["BGR"[i] for i in self.channel_order],
             "levels_map": None if self.levels_map is None else {"gain": float(f"{self.levels_map[0]:.6g}"),

@@ -167,7 +167,7 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
                   valid: np.ndarray, *, noise_var: float, slack: float,
                   alias: np.ndarray | None = None,
                   field: tuple[float, float] | None = None,
-                  object_px: float = OBJECT_PX) -> tuple[int, float]:
+                  object_px: float = OBJECT_PX, boxes: list | None = None) -> tuple[int, float]:
     """Separate objects that moved against the field: how many, and the largest displacement
     (working pixels).
 
@@ -212,7 +212,10 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
     at full resolution, registered already: ``(0, 0)``; :mod:`compare.specks`), in place of the
     median of the pinned windows (such a window may hold too few of them). ``object_px`` is
     ``OBJECT_PX`` in the units of ``resid``'s grid (the analysis's working pixels: ``OBJECT_PX``
-    divided by its factor); the field is pinned by the windows that see ``OBJECT_PX`` of that grid."""
+    divided by its factor); the field is pinned by the windows that see ``OBJECT_PX`` of that grid.
+    ``boxes`` collects where each object is: ``(x, y, width, height, displacement)`` on ``resid``'s
+    grid, the moved windows' bounding box and the largest displacement among them, the largest
+    displacement first."""
     h, w = resid.shape
     half = WINDOW // 2
     if h // half < 2 or w // half < 2 or noise_var <= 0:
@@ -247,5 +250,13 @@ def moved_objects(resid: np.ndarray, level: np.ndarray, gx: np.ndarray, gy: np.n
             moved[iy, ix] = 1
     if not moved.any():
         return 0, 0.0
-    n, _ = cv2.connectedComponents(moved, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(moved, connectivity=8)
+    if boxes is not None:
+        found = []
+        for i in range(1, n):  # window grid -> resid's pixels: window (iy, ix) covers half * (iy, ix) + WINDOW
+            gx0, gy0, gw, gh = (int(v) for v in stats[i, :4])
+            x, y = gx0 * half, gy0 * half
+            found.append((x, y, min(w, (gx0 + gw - 1) * half + WINDOW) - x, min(h, (gy0 + gh - 1) * half + WINDOW) - y,
+                          float(mag[labels == i].max())))
+        boxes.extend(sorted(found, key=lambda b: -b[4]))
     return n - 1, float(mag[moved > 0].max())

@@ -374,7 +374,9 @@ def _rescale(an: Analysis, k: float) -> Analysis:
     regs = tuple(replace(r, x=round(r.x * k), y=round(r.y * k), width=round(r.width * k),
                          height=round(r.height * k), area=round(r.area * k * k)) for r in an.regions)
     tiles = tuple(replace(t, x=round(t.x * k), y=round(t.y * k), size=round(t.size * k)) for t in an.focus_tiles)
-    return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs, focus_tiles=tiles)
+    objs = tuple(replace(o, x=round(o.x * k), y=round(o.y * k), width=round(o.width * k), height=round(o.height * k),
+                         px=o.px * k) for o in an.moved_objects_at)
+    return replace(an, shift=(an.shift[0] * k, an.shift[1] * k), regions=regs, focus_tiles=tiles, moved_objects_at=objs)
 
 
 def _judge_window(window, a: Side, b: Side, verdict: Verdict, reason: str, same_field: bool,
@@ -402,7 +404,8 @@ def _offset(an: Analysis, x: int, y: int) -> Analysis:
     """An analysis made on a window of A, its regions and focus tiles in A's own pixels."""
     regs = tuple(replace(r, x=r.x + x, y=r.y + y) for r in an.regions)
     tiles = tuple(replace(t, x=t.x + x, y=t.y + y) for t in an.focus_tiles)
-    return replace(an, regions=regs, focus_tiles=tiles)
+    objs = tuple(replace(o, x=o.x + x, y=o.y + y) for o in an.moved_objects_at)
+    return replace(an, regions=regs, focus_tiles=tiles, moved_objects_at=objs)
 
 
 def _verdict(a: Side, b: Side, *, file_equal, pixels_equal, meta, distance, analysis, thresholds,

@@ -115,14 +115,17 @@ def comparison_sheet(c, *, a_name: str | None = None, b_name: str | None = None)
     b_name = (c.b.image.path if b_name is None else b_name) + page(c.b)
     return sheet_picture(a, b, c.ssim_map, a_name=a_name, b_name=b_name, verdict=c.verdict, reason=c.reason,
                          regions=[(r.x - ox, r.y - oy, r.width, r.height)
-                                  for r in (*c.regions, *(c.alpha.regions if c.alpha is not None else ()))])
+                                  for r in (*c.regions, *(c.alpha.regions if c.alpha is not None else ()))],
+                         moved=[(o.x - ox, o.y - oy, o.width, o.height)
+                                for o in (c.analysis.moved_objects_at if c.analysis is not None else ())])
 
 
 def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, verdict: str,
-                  reason: str, regions=()) -> np.ndarray:
+                  reason: str, regions=(), moved=()) -> np.ndarray:
     """A | B | diff overlay side by side, captioned with names, verdict and reason.
 
-    ``regions`` are boxes ``(x, y, w, h)`` in A's pixels, drawn on A and on the overlay.
+    ``regions`` are boxes ``(x, y, w, h)`` in A's pixels, drawn on A and on the overlay (green);
+    ``moved`` are boxes of objects that moved on their own, drawn alike in magenta.
     Panels wider than ``PANEL_WIDTH`` are shown reduced.
     The overlay is B's size-matched luma with the heat map blended where SSIM is low.
     """
@@ -131,8 +134,8 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     h, w = ssim_map.shape
     k = min(1.0, PANEL_WIDTH / w)  # large shots are shown at most PANEL_WIDTH wide per panel
     g = w / a.shape[1]  # A's pixels to the map's grid (A the larger of a rescaled pair: the smaller's)
-    regions = [(x * g, y * g, rw * g, rh * g) for (x, y, rw, rh) in regions]
-    regions = [(x * k, y * k, rw * k, rh * k) for (x, y, rw, rh) in regions]
+    boxes = [(box, (0, 255, 0)) for box in regions] + [(box, (255, 0, 255)) for box in moved]
+    boxes = [((x * g * k, y * g * k, rw * g * k, rh * g * k), colour) for (x, y, rw, rh), colour in boxes]
     if k < 1.0:
         w, h = round(w * k), round(h * k)
         ssim_map = cv2.resize(ssim_map, (w, h), interpolation=cv2.INTER_AREA)
@@ -145,9 +148,9 @@ def sheet_picture(a_pixels, b_pixels, ssim_map, *, a_name: str, b_name: str, ver
     alpha = np.clip(d * 2.0, 0, 0.85)[..., None]
     overlay = (gray * (1 - alpha) + heat(d).astype(np.float32) * alpha).astype(np.uint8)
     a = a.copy()
-    for (x, y, rw, rh) in regions:
+    for (x, y, rw, rh), colour in boxes:
         for img in (a, overlay):
-            cv2.rectangle(img, (int(x), int(y)), (int(x + rw - 1), int(y + rh - 1)), (0, 255, 0), 2)
+            cv2.rectangle(img, (int(x), int(y)), (int(x + rw - 1), int(y + rh - 1)), colour, 2)
     gap = np.full((h + 22, 6, 3), 255, np.uint8)
     row = np.hstack([_caption(a, f"A: {os.path.basename(a_name)}"), gap,
                      _caption(b, f"B: {os.path.basename(b_name)}"), gap,

@@ -92,7 +92,7 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
 
     ``moved`` collects, for a candidate that is no strong blob, the objects of its window that
     moved against the registered field at full resolution (:func:`_moved`), as ``(count, largest
-    displacement in pixels)``: a cell that crawled by 2 px is a working pixel or less on a reduced
+    displacement in pixels, [(x, y, width, height, displacement)] in A's pixels)``: a cell that crawled by 2 px is a working pixel or less on a reduced
     picture, under the working scale's ``OBJECT_PX`` and its edge slack. Not on a rescaled pair
     (``band_limit``): its aliasing is a pattern a displacement fit reads as motion.
 
@@ -176,9 +176,11 @@ def confirmed(a_pixels: np.ndarray, b_pixels: np.ndarray, candidates, *, shift: 
         if region is None:
             if moved is not None and band_limit == 0.0:
                 slack = max(edge_slack, float(np.hypot(*shift)))
-                n, px = _moved(la, lb, floor=max(floor, codec("Y") if codec is not None else 0.0), slack=slack)
-                if n:
-                    moved.append((n, px))
+                boxes: list = []
+                n, px = _moved(la, lb, floor=max(floor, codec("Y") if codec is not None else 0.0), slack=slack,
+                               boxes=boxes)
+                if n:  # where, in A's pixels: the window's boxes from its corner
+                    moved.append((n, px, [(x0 + x, y0 + y, bw_, bh_, p) for x, y, bw_, bh_, p in boxes]))
                     taken.append((bx, by, bw, bh))
             continue
         x, y, rw, rh, area, strength, label_map, label = region
@@ -356,7 +358,8 @@ def _sum_gain(r: np.ndarray, where: np.ndarray, sigma: float) -> float:
     return float(gain)
 
 
-def _moved(la: np.ndarray, lb: np.ndarray, *, floor: float, slack: float) -> tuple[int, float]:
+def _moved(la: np.ndarray, lb: np.ndarray, *, floor: float, slack: float,
+           boxes: list | None = None) -> tuple[int, float]:
     """Objects of a full-resolution window (luma of A and B cut half-way, registered) that moved
     against the field, and the largest displacement (pixels): :func:`compare.motion.moved_objects`
     at this scale -- its windows, ``OBJECT_PX`` and ``Z_OBJECT`` in full-resolution pixels, A's
@@ -372,7 +375,7 @@ def _moved(la: np.ndarray, lb: np.ndarray, *, floor: float, slack: float) -> tup
     gx = cv2.Sobel(sa, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
     gy = cv2.Sobel(sa, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
     return moved_objects(resid, sa, gx, gy, np.ones(la.shape, bool), noise_var=(s_sigma / gain) ** 2,
-                         slack=slack, field=(0.0, 0.0))
+                         slack=slack, field=(0.0, 0.0), boxes=boxes)
 
 
 def _strong_blob(z: np.ndarray, box: tuple[int, int, int, int]):

@@ -174,8 +174,12 @@ def decide(an, *, distance: int, thresholds: Thresholds, size_note: str, frame_a
     if an.moved_objects >= MOVED_OBJECTS:
         n = an.moved_objects
         objects = f"{n} objects moved on their own" if n > 1 else "1 object moved on its own"
+        at = ""
+        if an.moved_objects_at:  # where: the object that moved farthest
+            o = an.moved_objects_at[0]
+            at = f", {'the farthest ' if n > 1 else ''}at ({o.x}, {o.y}) size {o.width}x{o.height} px"
         return Decision(Verdict.DIFFERENT, f"local motion: {objects}, by up to {an.moved_objects_px:.1f} px against "
-                        "the field" + size_note, False)
+                        "the field" + at + size_note, False)
     if an.structured and an.ssim_aligned < t.ssim_min:
         return Decision(Verdict.DIFFERENT, f"structure differs beyond noise: aligned SSIM {an.ssim_aligned:.3f} "
                         f"< {t.ssim_min}", False)

@@ -61,7 +61,9 @@ def build_report(c, *, title: str | None = None) -> str:
 
     h, w_ = a.page(ka).shape[:2]
     view = {"a": shown(c.a, ka), "b": shown(c.b, kb),
-            "heat": heat_png_uri(c), "regions": doc.get("regions", []), "width": w_, "height": h}
+            "heat": heat_png_uri(c), "width": w_, "height": h,
+            # the changed regions, and where objects moved on their own (drawn dotted)
+            "regions": doc.get("regions", []) + [{**o, "kind": "moved"} for o in (doc.get("moved") or {}).get("objects_at", [])]}
     w = c.window
     if w is not None:  # one side is a crop of the other: the views show the window both were judged on
         big = a if w["side"] == "A" else b

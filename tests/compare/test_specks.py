@@ -107,8 +107,10 @@ def test_an_object_moved_at_full_resolution():
         assert regions == []
         assert len(found) == want
         if want:
-            n, px = found[0]
+            n, px, boxes = found[0]
             assert n >= 1 and 1.5 < px < 2 * 2 ** 0.5 + 0.2, found
+            bx, by, bw, bh, bpx = boxes[0]  # where, in the picture's pixels: on the galaxy
+            assert bx <= (x0 + x1) / 2 + 1 < bx + bw and by <= (y0 + y1) / 2 < by + bh and bpx == px, boxes
 
 
 def test_a_nearly_flat_window_offset_by_a_level_is_no_speck():

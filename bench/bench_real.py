@@ -9,13 +9,14 @@ identical-file, identical-pixels or near-identical.
 usage: .venv/bin/python bench/bench_real.py [--cache DIR] [--mirrors DIR] [--quick] [--show-misses]
        [--figures]  (per-category figures the thresholds act on: margins)
        [--blind]    (the totals only: no miss is printed, as a blind held-out run needs)
-       [--split NAME] (tuning | heldout | heldout2 | ... | heldout10: a held-out validation split, never
+       [--split NAME] (tuning | heldout | heldout2 | ... | heldout11: a held-out validation split, never
                      tuned on, in its own cache, default ``out/NAME-cache``; heldout = ``bench/bench_real_sources3.py``,
                      heldout2 = ``bench/bench_real_sources4.py``, heldout3 = ``bench/bench_real_sources5.py``,
                      heldout4 = ``bench/bench_real_sources6.py``, heldout5 = ``bench/bench_real_sources7.py``,
                      heldout6 = ``bench/bench_real_sources8.py``,
                      heldout7 = ``bench/bench_real_sources9.py``, heldout8 = ``bench/bench_real_sources10.py``,
-                     heldout9 = ``bench/bench_real_sources11.py``, heldout10 = ``bench/bench_real_sources12.py``)
+                     heldout9 = ``bench/bench_real_sources11.py``, heldout10 = ``bench/bench_real_sources12.py``,
+                     heldout11 = ``bench/bench_real_sources13.py``)
                      [--heldout] (same as --split heldout)
 """
 from __future__ import annotations
@@ -41,6 +42,7 @@ from bench_real_sources9 import CATEGORIES9, SAME9, labelled_pairs9
 from bench_real_sources10 import CATEGORIES10, SAME10, labelled_pairs10
 from bench_real_sources11 import CATEGORIES11, SAME11, labelled_pairs11
 from bench_real_sources12 import CATEGORIES12, SAME12, labelled_pairs12
+from bench_real_sources13 import CATEGORIES13, SAME13, labelled_pairs13
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
 
@@ -95,10 +97,10 @@ def main():
     ap.add_argument("--json", help="write the figures of every pair to this file")
     ap.add_argument("--match", help="only the pairs whose 'category name' contains this text")
     ap.add_argument("--split", choices=("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6",
-                                           "heldout7", "heldout8", "heldout9", "heldout10"),
+                                           "heldout7", "heldout8", "heldout9", "heldout10", "heldout11"),
                     default="tuning",
                     help="which real set: the tuning set, or a held-out validation split (bench_real_sources3, "
-                         "bench_real_sources4 .. bench_real_sources12) that is never tuned on")
+                         "bench_real_sources4 .. bench_real_sources13) that is never tuned on")
     ap.add_argument("--heldout", action="store_true", help="same as --split heldout")
     args = ap.parse_args()
     if args.heldout:
@@ -110,7 +112,8 @@ def main():
               "heldout5": (CATEGORIES7, SAME7, labelled_pairs7), "heldout6": (CATEGORIES8, SAME8, labelled_pairs8),
               "heldout7": (CATEGORIES9, SAME9, labelled_pairs9), "heldout8": (CATEGORIES10, SAME10, labelled_pairs10),
               "heldout9": (CATEGORIES11, SAME11, labelled_pairs11),
-              "heldout10": (CATEGORIES12, SAME12, labelled_pairs12)}
+              "heldout10": (CATEGORIES12, SAME12, labelled_pairs12),
+              "heldout11": (CATEGORIES13, SAME13, labelled_pairs13)}
     if args.split in splits:
         args.cache = args.cache or f"out/{args.split}-cache"
         categories, same_categories, make_pairs = splits[args.split]
@@ -125,7 +128,8 @@ def main():
              "heldout3": " (held-out split 3)", "heldout4": " (held-out split 4)",
              "heldout5": " (held-out split 5)", "heldout6": " (held-out split 6)",
              "heldout7": " (held-out split 7)", "heldout8": " (held-out split 8)",
-             "heldout9": " (held-out split 9)", "heldout10": " (held-out split 10)"}[args.split]
+             "heldout9": " (held-out split 9)", "heldout10": " (held-out split 10)",
+             "heldout11": " (held-out split 11)"}[args.split]
     print(f"real-data harness{label}: {n} pairs, {elapsed:.1f} s\n")
     print_table(table, categories, same_categories)
     if args.figures:

@@ -186,6 +186,8 @@ def _summary(c, args):
           f"correlation {an.correlation:.3f}, {plural(len(an.regions), 'changed region')}\n")
         for r in an.regions[:10]:
             w(f"  region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, {r.strength:.1f}x noise\n")
+        for o in an.moved_objects_at[:10]:
+            w(f"  moved object x={o.x} y={o.y} {o.width}x{o.height} px, {o.px:.1f} px against the field\n")
     if c.alpha is not None:
         for r in c.alpha.regions[:10]:
             w(f"  alpha region x={r.x} y={r.y} {r.width}x{r.height} px, area {r.area} px, opacity "

@@ -49,6 +49,9 @@ def test_a_real_nucleus_that_crawled_is_found_where_it_was(tmp_path):
         assert f"at ({o['x']}, {o['y']}) size {o['width']}x{o['height']} px" in c.reason
     r = run_cli("compare", NUCLEI, b, "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["moved"]["objects_at"] == objs
+    o = objs[0]
+    text = run_cli("compare", NUCLEI, b).stdout  # the human summary lists them too
+    assert f"  moved object x={o['x']} y={o['y']} {o['width']}x{o['height']} px, {o['px']:.1f} px against" in text
 
 
 def test_one_cell_of_sixteen_moved_two_pixels_is_boxed_and_named():

@@ -46,6 +46,7 @@ from .changes import (
     band_energies,
     blur_from_energies,
     light_seeds,
+    noise_like,
     overlaps,
     sharpness_change,
     sharpness_from_energies,
@@ -408,8 +409,12 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sa = cv2.GaussianBlur(la_n, (0, 0), 1.0)[y0:y1, x0:x1]
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
         nb_norm = noise_b / max(abs(gain), 1e-3)
-        corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
-        agree = structured and corr >= SSIM_NOISE_CORR
+        # a difference that is the cameras' noise (correlated by demosaicing or binning, but over a
+        # pixel or two): each side's noise is measured at the blur's scale, uncapped, and the SSIM
+        # takes the difference's own spread as that noise (split 11's widefield frames)
+        noisy = noise_like(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
+        corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb, noise_like=noisy)
+        agree = structured and (corr >= SSIM_NOISE_CORR or noisy)
         codec_var = [(_codec_sigma(codecs, codec_scales, factor, "Y", math.hypot(1.0, e), gains=(1.0, k_map)) * lv) ** 2
                      for e in SSIM_SCALES]
         s_job = _tasks().submit(signal_ssim, sa, sb, g2 * (noise_a ** 2 + nb_norm ** 2), agree=agree,

@@ -55,7 +55,35 @@ def overlaps(p, q) -> bool:
     return p[0] < q[0] + q[2] and q[0] < p[0] + p[2] and p[1] < q[1] + q[3] and q[1] < p[1] + p[3]
 
 
-def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[float, bool]:
+#: The farthest a camera's own noise reaches: demosaicing and binning correlate neighbouring pixels,
+#: not pixels 2 apart. A difference of two frames whose autocorrelation at lag 2 is at most this is
+#: noise-like (measured: FMD widefield and CC15/PolyU camera shots 0.11-0.26; refocus differences of a
+#: brightfield z-series 0.50-0.70).
+NOISE_REACH_ACF = 0.35
+
+
+def difference_reach(a: np.ndarray, b: np.ndarray) -> float:
+    """The autocorrelation two pixels apart (across and down, averaged) of the aligned difference
+    ``b - a``, slow shading (a Gaussian of 8 px) taken out; NaN for a difference without variance
+    or an overlap under 24 px. A camera's noise, demosaiced or binned, reaches a pixel or so; a
+    change -- an object, a refocus -- is correlated over its own size."""
+    if min(a.shape) < 24:
+        return math.nan
+    d = (b - a).astype(np.float32)
+    d -= cv2.GaussianBlur(d, (0, 0), 8.0)
+    v = float(np.mean(d * d))
+    if not v > 0:
+        return math.nan
+    return 0.5 * (float(np.mean(d[:, :-2] * d[:, 2:])) + float(np.mean(d[:-2] * d[2:]))) / v
+
+
+def noise_like(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the aligned difference of ``a`` and ``b`` (normalised lumas) is noise-like: its
+    :func:`difference_reach` is at most ``NOISE_REACH_ACF``."""
+    return difference_reach(a, b) <= NOISE_REACH_ACF  # NaN: False
+
+
+def _structure_correlation(noise_a: float, noise_b: float, sa, sb, *, noise_like: bool = False) -> tuple[float, bool]:
     """Correlation of the aligned, smoothed luma with each side's own noise removed from its
     variance (disattenuated): one noisy shot against a clean mean correlates 1, not 0.6. Frames
     with no structure above their noise have no meaningful correlation: ``structured`` is False
@@ -71,7 +99,10 @@ def _structure_correlation(noise_a: float, noise_b: float, sa, sb) -> tuple[floa
     nothing else."""
     g2 = _gauss_noise_gain(1.0) ** 2
     da, db = second_differences(sa), second_differences(sb)  # of the difference: da - db (linear)
-    ma, mb = min(second_difference_sigma(da), noise_a) ** 2, min(second_difference_sigma(db), noise_b) ** 2
+    if noise_like:  # the difference is the cameras' noise: its correlation is the noise's, not texture
+        ma, mb = second_difference_sigma(da) ** 2, second_difference_sigma(db) ** 2
+    else:
+        ma, mb = min(second_difference_sigma(da), noise_a) ** 2, min(second_difference_sigma(db), noise_b) ** 2
     both = second_difference_sigma(da - db) ** 2
     if ma + mb > both:
         ma, mb = ma * both / (ma + mb), mb * both / (ma + mb)

@@ -29,9 +29,10 @@ def pair():
 
 def test_an_enlarged_same_field_pair_is_judged_at_the_sensors_scale(pair):
     a, b = pair
-    # as stored, the enlargement smooths the noise the per-pixel tests measure (session 19: aligned
-    # SSIM 0.53, "structure differs"); the same frames as captured read the same field
-    assert compare_arrays(a, b).verdict not in SAME_VERDICTS
+    # as stored, the enlargement spreads the noise over neighbouring pixels, which the per-pixel
+    # tests measured too small (session 19: aligned SSIM 0.53, "structure differs"); since session
+    # 27's cause 45 a difference that reaches a pixel or two is noise, and it reads the same field too
+    assert compare_arrays(a, b).verdict in SAME_VERDICTS
     c = compare_arrays(a, b, thresholds=Thresholds(native_scale=2.0))
     assert c.verdict in SAME_VERDICTS, c.reason
     assert "sensor's scale, 1/2" in c.reason

@@ -320,7 +320,7 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         motion = None
         if cname in "YG":  # a motion moves every channel alike: judged once, on luma's main part
             slack = max(edge_slack, math.hypot(dx, dy))
-            obj_at: list = []  # where the objects are, on this grid
+            obj_at = []  # where the objects are, on this grid (boxes of compare.motion.moved_objects)
             motion = moved_blocks(smooth, gx, gy, valid, sigma=s_local, smooth=SMOOTH_SIGMA, slack=slack,
                                   block=LOCAL_BLOCK) + moved_objects(
                 resid, sa15, gx, gy, valid, slack=slack, noise_var=(s_sigma / _gauss_noise_gain(SMOOTH_SIGMA)) ** 2,

@@ -10,12 +10,6 @@ import math
 import cv2
 import numpy as np
 
-#: A phase-correlation peak this weak may be noise's (split 11's widefield frames B 3 and 4: 0.008,
-#: 18 px from where their band-limited peak, 0.082, and each frame against the mean put them) ...
-WEAK_PEAK = 0.05
-PEAK_SMOOTH = 2.0   # ... so the frames band-limited by a Gaussian of this sigma (working pixels) are asked
-PEAK_GAIN = 3.0     # ... and their peak taken when this many times stronger and more than a pixel away
-
 
 def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     """Translation of b's content relative to a (working pixels) and the correlation peak.
@@ -36,14 +30,6 @@ def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     # Copies: opencv-python 5.0.0's phaseCorrelate multiplies its inputs by the window in place.
     (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), win)
-    if response < WEAK_PEAK:
-        # noise-dominated frames: the whitened spectrum weighs every frequency alike, and where noise
-        # fills the fine ones the peak is noise's (two widefield frames of split 11: 0.008, 18 px off).
-        # Band-limited, the structure's peak stands out; it is taken when it is clearly the stronger
-        (sx, sy), smoothed = cv2.phaseCorrelate(cv2.GaussianBlur(a, (0, 0), PEAK_SMOOTH),
-                                                cv2.GaussianBlur(b, (0, 0), PEAK_SMOOTH), win)
-        if smoothed > PEAK_GAIN * response and math.hypot(sx - dx, sy - dy) > 1.0:
-            dx, dy = sx, sy
     sa = _Smoothed(cv2.GaussianBlur(a, (0, 0), 1.0))  # a's side of every step, smoothed once
     rx, ry, t = _refine(sa, b, dx, dy)
     if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(sa, b, rx, ry, t) <= _cost(sa, b, dx, dy, t):

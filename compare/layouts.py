@@ -36,8 +36,7 @@ def _canonical(pixels: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
     if pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         return None, words
     if pixels.shape[2] == 4:
-        full = np.iinfo(pixels.dtype).max if pixels.dtype.kind in "ui" else 1.0
-        if not bool((pixels[..., 3] == full).all()):
+        if not bool((pixels[..., 3] == np.iinfo(pixels.dtype).max).all()):  # decoded pixels: 8 or 16 bits
             return None, words
         pixels = pixels[..., :3]
         words.append("adds an opaque alpha channel")

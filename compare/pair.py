@@ -257,7 +257,8 @@ def compare_sides(a: Side, b: Side, *, thresholds: Thresholds = DEFAULT_THRESHOL
     file_equal = a.sha256 == b.sha256
     pixels_equal = a.pixel_sha256 == b.pixel_sha256
     layout = None
-    if not pixels_equal and a.image.images == b.image.images == 1 and a.image.source is None is b.image.source:
+    if (not pixels_equal and a.image.images == b.image.images == 1
+            and a.image.source is None and b.image.source is None):  # 8/16-bit samples, one image each
         layout = layout_change(a.image.pixels, b.image.pixels)  # gray as RGB, an opaque alpha: equal values
         pixels_equal = layout is not None
     if not pixels_equal and (a.image.images > 1 or b.image.images > 1):  # page by page (compare.stacks)

@@ -13,7 +13,6 @@ the other splits' caches was made when the split was built (``fixtures/real/READ
 from __future__ import annotations
 
 import collections
-import glob
 import os
 import shutil
 import sys
@@ -25,19 +24,9 @@ import pytest
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
 sys.path.insert(0, BENCH)
 
-import bench_real_pairs  # noqa: E402
-import bench_real_sources2  # noqa: E402
-import bench_real_sources3  # noqa: E402
-import bench_real_sources4  # noqa: E402
-import bench_real_sources5  # noqa: E402
-import bench_real_sources6  # noqa: E402
-import bench_real_sources7  # noqa: E402
-import bench_real_sources8  # noqa: E402
-import bench_real_sources9  # noqa: E402
-import bench_real_sources10  # noqa: E402
-import bench_real_sources11  # noqa: E402
-import bench_real_sources12  # noqa: E402
 import bench_real_sources13 as s13  # noqa: E402
+
+from tests.bench_splits import assert_sources_new  # noqa: E402
 
 
 def _stub(name: str, rng: np.random.Generator) -> np.ndarray:
@@ -166,25 +155,7 @@ def test_split11_pair_lists():
 
 
 def test_split11_sources_are_new():
-    old_repos = (set(bench_real_pairs.MIRRORS) | set(bench_real_sources2.SOURCES2) | set(bench_real_sources3.GIT3)
-                 | set(bench_real_sources4.GIT4) | set(bench_real_sources4.FOCUS_STACKS) | set(bench_real_sources5.GIT5)
-                 | set(bench_real_sources6.GIT6) | set(bench_real_sources7.GIT7) | set(bench_real_sources8.GIT8)
-                 | set(bench_real_sources9.GIT9) | set(bench_real_sources10.GIT10) | set(bench_real_sources11.GIT11)
-                 | set(bench_real_sources12.GIT12)
-                 | {"csjunxu/PolyU-Real-World-Noisy-Images-Dataset", "ND-HowardGroup/Instant-Image-Denoising",
-                    "scikit-image/scikit-image", "soft-matter/trackpy", "soft-matter/trackpy-examples"})
-    assert not {r.lower() for r in s13.GIT13} & {r.lower() for r in old_repos}
-    # nor named by any other bench (usbscope, deeppcb, ...) or by another split's section of the README
-    others = [f for f in glob.glob(os.path.join(BENCH, "*.py")) if not f.endswith("bench_real_sources13.py")]
-    readme = open(os.path.join(BENCH, "..", "fixtures", "real", "README.md"), encoding="utf-8").read()
-    readme = readme.split("## Held-out split 11")[0]
-    for repo in s13.GIT13:
-        assert repo.lower() not in readme.lower()
-        for f in others:
-            assert repo.lower() not in open(f, encoding="utf-8").read().lower(), (repo, f)
-    assert all(len(rev) == 40 for files in s13.GIT13.values() for rev, _, _ in files)  # pinned commits
-    names = [n for files in s13.GIT13.values() for _, _, n in files]
-    assert len(names) == len(set(names))  # one cache name per source file
+    assert_sources_new(13, "## Held-out split 11")
     # the FMD test field of Confocal_BPAE_B (split 1's field 19) is not fetched
     assert not any("Confocal_BPAE_B" in path for files in s13.GIT13.values() for _, path, _ in files)
     # no Debian package or wheel: the split is git snapshots only

@@ -10,7 +10,6 @@ run on the split.
 from __future__ import annotations
 
 import collections
-import glob
 import os
 import sys
 
@@ -21,17 +20,9 @@ import pytest
 BENCH = os.path.join(os.path.dirname(__file__), "..", "bench")
 sys.path.insert(0, BENCH)
 
-import bench_real_pairs  # noqa: E402
-import bench_real_sources2  # noqa: E402
-import bench_real_sources3  # noqa: E402
-import bench_real_sources4  # noqa: E402
-import bench_real_sources5  # noqa: E402
-import bench_real_sources6  # noqa: E402
-import bench_real_sources7  # noqa: E402
-import bench_real_sources8  # noqa: E402
-import bench_real_sources9  # noqa: E402
-import bench_real_sources10  # noqa: E402
 import bench_real_sources11 as s11  # noqa: E402
+
+from tests.bench_splits import assert_sources_new  # noqa: E402
 
 # the burst's windows shrunk to the stubs' size (the real ones are 1024x1024 in 4608x3456 frames)
 STUB_WINDOWS = {"facade": (8, 4), "right": (40, 4), "lower": (8, 30)}
@@ -137,24 +128,7 @@ def test_split9_pair_lists():
 
 
 def test_split9_sources_are_new():
-    old_repos = (set(bench_real_pairs.MIRRORS) | set(bench_real_sources2.SOURCES2) | set(bench_real_sources3.GIT3)
-                 | set(bench_real_sources4.GIT4) | set(bench_real_sources4.FOCUS_STACKS) | set(bench_real_sources5.GIT5)
-                 | set(bench_real_sources6.GIT6) | set(bench_real_sources7.GIT7) | set(bench_real_sources8.GIT8)
-                 | set(bench_real_sources9.GIT9) | set(bench_real_sources10.GIT10)
-                 | {"csjunxu/PolyU-Real-World-Noisy-Images-Dataset", "ND-HowardGroup/Instant-Image-Denoising",
-                    "scikit-image/scikit-image", "soft-matter/trackpy", "soft-matter/trackpy-examples"})
-    assert not {r.lower() for r in s11.GIT11} & {r.lower() for r in old_repos}
-    # nor named by any other bench (usbscope, deeppcb, ...) or by another split's section of the README
-    others = [f for f in glob.glob(os.path.join(BENCH, "*.py")) if not f.endswith("bench_real_sources11.py")]
-    readme = open(os.path.join(BENCH, "..", "fixtures", "real", "README.md"), encoding="utf-8").read()
-    readme = readme.split("## Held-out split 9")[0]
-    for repo in s11.GIT11:
-        assert repo.lower() not in readme.lower().replace("`michal2229/image-align-and-average` was fetched and not "
-                                                          "examined", "")
-        for f in others:
-            assert repo.lower() not in open(f, encoding="utf-8").read().lower(), (repo, f)
-    assert all(len(rev) == 40 for files in s11.GIT11.values() for rev, _, _ in files)  # pinned commits
-    names = [n for files in s11.GIT11.values() for _, _, n in files]
-    assert len(names) == len(set(names))  # one cache name per source file
+    assert_sources_new(11, "## Held-out split 9",
+                       readme_allows="`michal2229/image-align-and-average` was fetched and not examined")
     # no Debian package or wheel: the split is git snapshots only
     assert not hasattr(s11, "DEB11") and not hasattr(s11, "WHEELS11")

@@ -25,16 +25,40 @@ def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     edges of everything else then set the noise). Where noise dominates, the fit is least
     squares'; on a noise-free picture (a label image, a mask) it is least absolute deviations',
     linearised the gradient-weighted median of the pixels' displacements. A refinement that
-    does not lower that loss, or wanders more than 2 px, is discarded.
+    does not lower that loss, or wanders more than ``REFINE_REACH`` px, is discarded.
+
+    No move is a hypothesis of its own (cause 46). Where noise dominates the pictures (two raw
+    widefield frames, noise 12.5 DN on a mean of 55), the whitened cross-power spectrum is mostly
+    noise and its peak can land anywhere: a repeat registered 18 px off (peak 0.008), so every edge
+    read as change. When the peak lies beyond the refinement's reach of zero, the residual at zero
+    shift is measured with the same loss; if it is lower, the refinement starts from there instead
+    and the lower loss wins. The residual decides, never the peak's height, so a field that did
+    move keeps its shift (its loss at zero is the higher).
     """
     win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     # Copies: opencv-python 5.0.0's phaseCorrelate multiplies its inputs by the window in place.
     (dx, dy), response = cv2.phaseCorrelate(a.copy(), b.copy(), win)
     sa = _Smoothed(cv2.GaussianBlur(a, (0, 0), 1.0))  # a's side of every step, smoothed once
-    rx, ry, t = _refine(sa, b, dx, dy)
-    if math.hypot(rx - dx, ry - dy) < 2.0 and _cost(sa, b, rx, ry, t) <= _cost(sa, b, dx, dy, t):
-        dx, dy = rx, ry
+    dx, dy, t = _refined(sa, b, dx, dy)
+    if math.hypot(dx, dy) >= REFINE_REACH:
+        here = _cost(sa, b, dx, dy, t)
+        if _cost(sa, b, 0.0, 0.0, t) < here:
+            zx, zy, _ = _refined(sa, b, 0.0, 0.0)
+            if _cost(sa, b, zx, zy, t) < here:
+                dx, dy = zx, zy
     return float(dx), float(dy), float(response)
+
+
+REFINE_REACH = 2.0  # px: how far the sub-pixel refinement may move from where it started
+
+
+def _refined(sa: _Smoothed, b: np.ndarray, dx: float, dy: float) -> tuple[float, float, float]:
+    """The refinement from (dx, dy) where it lowers the loss and stays within ``REFINE_REACH``,
+    else (dx, dy); with the loss's threshold ``t`` the refinement ended on."""
+    rx, ry, t = _refine(sa, b, dx, dy)
+    if math.hypot(rx - dx, ry - dy) < REFINE_REACH and _cost(sa, b, rx, ry, t) <= _cost(sa, b, dx, dy, t):
+        return rx, ry, t
+    return dx, dy, t
 
 
 class _Smoothed:

@@ -41,15 +41,21 @@ def _register(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     sa = _Smoothed(cv2.GaussianBlur(a, (0, 0), 1.0))  # a's side of every step, smoothed once
     dx, dy, t = _refined(sa, b, dx, dy)
     if math.hypot(dx, dy) >= REFINE_REACH:
-        here = _cost(sa, b, dx, dy, t)
-        if _cost(sa, b, 0.0, 0.0, t) < here:
-            zx, zy, _ = _refined(sa, b, 0.0, 0.0)
-            if _cost(sa, b, zx, zy, t) < here:
-                dx, dy = zx, zy
+        dx, dy = _no_move_if_better(sa, b, dx, dy, t)
     return float(dx), float(dy), float(response)
 
 
 REFINE_REACH = 2.0  # px: how far the sub-pixel refinement may move from where it started
+
+
+def _no_move_if_better(sa: _Smoothed, b: np.ndarray, dx: float, dy: float, t: float) -> tuple[float, float]:
+    """(dx, dy), or the refinement from zero shift where that leaves the lower loss (threshold ``t``)."""
+    here = _cost(sa, b, dx, dy, t)
+    if _cost(sa, b, 0.0, 0.0, t) < here:
+        zx, zy, _ = _refined(sa, b, 0.0, 0.0)
+        if _cost(sa, b, zx, zy, t) < here:
+            return zx, zy
+    return dx, dy
 
 
 def _refined(sa: _Smoothed, b: np.ndarray, dx: float, dy: float) -> tuple[float, float, float]:

@@ -88,9 +88,10 @@ def noise_like(a: np.ndarray, b: np.ndarray) -> bool:
 #: of this many working pixels is what a field has of its own (cause 47).
 LAYOUT_SIGMA = 16.0
 #: A noise-like difference (``noise_like``) says the two sides agree only when their structure finer
-#: than the layout agrees too: its disattenuated correlation at least this. Measured (session 28):
-#: W2S shots against the mean of the next field 0.02-0.06; same-field repeats and shots against
-#: means whose correlation is under 0.95 (FMD widefield) 0.78-0.97.
+#: than the layout agrees too: its disattenuated correlation at least this. Measured on the tuning set
+#: and splits 1-6 and 11 (session 28): other fields -0.07 to 0.19 (W2S shots against the next
+#: field's mean, another position, far windows); another stain of the same cells 0.45; the same
+#: field, changed or not, 0.58-0.94 (time-lapse steps, refocus, FMD widefield repeats 0.76-0.94).
 FINE_CORR = 0.5
 
 

@@ -419,8 +419,8 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         if noisy and structured and corr < SSIM_NOISE_CORR:
             # ... unless what correlates is the layout alone: two fields of one sample, one a noisy
             # shot, differ by its noise at every pixel and share where they are bright (cause 47)
-            fine = fine_correlation(noise_a, nb_norm, sa, sb)
-            if fine is not None and fine < FINE_CORR:
+            fine_corr = fine_correlation(noise_a, nb_norm, sa, sb)
+            if fine_corr is not None and fine_corr < FINE_CORR:
                 noisy = False
                 corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
         agree = structured and (corr >= SSIM_NOISE_CORR or noisy)

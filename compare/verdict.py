@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .motion import MOVED_OBJECTS, MOVED_SHARE
+from .photometric import SHADING_MAX
 
 
 class Verdict(StrEnum):
@@ -226,6 +227,13 @@ def _intensity_words(regions) -> str:
     if bright:
         parts.append(f"{len(bright)} object{'s' if len(bright) > 1 else ''} brightened by up to "
                      f"{100 * max(r.intensity for r in bright):.0f} %")
+    shaded = sorted((r for r in regions if r.kind == "shading"), key=lambda r: -abs(r.intensity))
+    if shaded:
+        r = shaded[0]
+        parts.append(f"illumination changed: B {100 * abs(r.intensity):.0f} % {'brighter' if r.intensity > 0 else 'darker'}"
+                     f" at ({r.x}, {r.y}) size {r.width}x{r.height} px"
+                     + (f" and {len(shaded) - 1} more place(s)" if len(shaded) > 1 else "")
+                     + f" (vignetting or lamp: shading beyond the {100 * SHADING_MAX:.0f} % tolerated)")
     return "; ".join(parts)
 
 

@@ -374,10 +374,11 @@ def _classify(a, b, labels, i, box) -> tuple[str, float]:
     if r < SAME_STRUCTURE:
         return "changed", 0.0
     level = float(np.mean(a[ys, xs]))
-    if level > 0 and plane_share(cv2.GaussianBlur(a[ys, xs], (0, 0), SHADING_SMOOTH)) >= SHADING_PLANE:
+    if level > 0 and min(w, h) >= SHADING_BOX and plane_share(cv2.GaussianBlur(a[ys, xs], (0, 0), SHADING_SMOOTH)) >= SHADING_PLANE:
         # B holds A's structure at another intensity, but A holds no object there, only a slope of
-        # light: the illumination changed
-        return "shading", float(np.mean(b[ys, xs])) / level - 1.0
+        # light: the illumination changed (by INTENSITY_MIN at least, as a dimming)
+        change = float(np.mean(b[ys, xs])) / level - 1.0
+        return ("shading", change) if abs(change) >= INTENSITY_MIN else ("changed", 0.0)
     return _intensity_kind(slope - 1.0)
 
 
@@ -387,6 +388,7 @@ def _classify(a, b, labels, i, box) -> tuple[str, float]:
 #: cell, a star hold a peak that no plane follows).
 SHADING_PLANE = 0.95
 SHADING_SMOOTH = 2.0  # px: A's box is smoothed first, so that its noise is no structure either
+SHADING_BOX = 16      # px, both sides of the region at least: over fewer, any smooth light is a plane
 
 
 def plane_share(x: np.ndarray) -> float:

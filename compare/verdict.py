@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .motion import MOVED_OBJECTS, MOVED_SHARE
-from .photometric import SHADING_MAX
 
 
 class Verdict(StrEnum):
@@ -233,7 +232,7 @@ def _intensity_words(regions) -> str:
         parts.append(f"illumination changed: B {100 * abs(r.intensity):.0f} % {'brighter' if r.intensity > 0 else 'darker'}"
                      f" at ({r.x}, {r.y}) size {r.width}x{r.height} px"
                      + (f" and {len(shaded) - 1} more place(s)" if len(shaded) > 1 else "")
-                     + f" (vignetting or lamp: shading beyond the {100 * SHADING_MAX:.0f} % tolerated)")
+                     + " (vignetting or lamp)")
     return "; ".join(parts)
 
 

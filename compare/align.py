@@ -40,18 +40,15 @@ import numpy as np
 from .analyse_parts import _clipped_at, _fine_of, _in_tolerances, _sample_luma, _tasks
 from .analysis import Analysis, MovedObject
 from .changes import (
-    FINE_CORR,
     Region,
     _regions,
-    _structure_correlation,
     band_energies,
     blur_from_energies,
-    fine_correlation,
     light_seeds,
-    noise_like,
     overlaps,
     sharpness_change,
     sharpness_from_energies,
+    structure_agreement,
     tiled_band_energies,
 )
 from .channel_order import channel_order
@@ -412,17 +409,9 @@ def analyse(a_pixels: np.ndarray, b_pixels: np.ndarray, *, noise_sigma: float | 
         sb = cv2.GaussianBlur(lb_n, (0, 0), 1.0)[y0:y1, x0:x1]
         nb_norm = noise_b / max(abs(gain), 1e-3)
         # a difference that is the cameras' noise (correlated by demosaicing or binning, but over a
-        # pixel or two): each side's noise is measured at the blur's scale, uncapped, and the SSIM
-        # takes the difference's own spread as that noise (split 11's widefield frames)
-        noisy = noise_like(la_n[y0:y1, x0:x1], lb_n[y0:y1, x0:x1])
-        corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb, noise_like=noisy)
-        if noisy and structured and corr < SSIM_NOISE_CORR:
-            # ... unless what correlates is the layout alone: two fields of one sample, one a noisy
-            # shot, differ by its noise at every pixel and share where they are bright (cause 47)
-            fine_corr = fine_correlation(noise_a, nb_norm, sa, sb)
-            if fine_corr is not None and fine_corr < FINE_CORR:
-                noisy = False
-                corr, structured = _structure_correlation(noise_a, nb_norm, sa, sb)
+        # pixel or two), unless only the layout agrees: the SSIM takes its spread as the noise
+        corr, structured, noisy = structure_agreement(noise_a, nb_norm, sa, sb, la_n[y0:y1, x0:x1],
+                                                      lb_n[y0:y1, x0:x1])
         agree = structured and (corr >= SSIM_NOISE_CORR or noisy)
         codec_var = [(_codec_sigma(codecs, codec_scales, factor, "Y", math.hypot(1.0, e), gains=(1.0, k_map)) * lv) ** 2
                      for e in SSIM_SCALES]

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from .noise_floor import _gauss_noise_gain, second_difference_sigma, second_differences
+from .signal_ssim import SSIM_NOISE_CORR
 
 Z_HIGH = 6.0             # seed threshold, in tolerances
 Z_LOW = 3.5              # growth threshold, in tolerances
@@ -106,6 +107,28 @@ def fine_correlation(noise_a: float, noise_b: float, sa: np.ndarray, sb: np.ndar
     hb = sb - cv2.GaussianBlur(sb, (0, 0), LAYOUT_SIGMA)
     corr, structured = _structure_correlation(noise_a, noise_b, ha, hb, noise_like=True)
     return corr if structured else None
+
+
+def structure_agreement(noise_a: float, noise_b: float, sa: np.ndarray, sb: np.ndarray, la: np.ndarray,
+                        lb: np.ndarray) -> tuple[float, bool, bool]:
+    """The aligned structure correlation (:func:`_structure_correlation` of the smoothed lumas
+    ``sa``/``sb``), whether it is ``structured``, and whether the difference of the lumas ``la``/``lb``
+    is the cameras' noise (``noisy``: the SSIM then measures its noise on the difference).
+
+    A difference that reaches a pixel or two (:func:`noise_like`, cause 45) is noise, and each side's
+    noise at the blur's scale is taken uncapped -- unless, the whole correlating under
+    ``SSIM_NOISE_CORR``, what correlates is the layout alone: two fields of one sample, one a noisy
+    shot, differ by its noise at every pixel and share where they are bright (cause 47). Then the
+    structure finer than the layout must agree (:func:`fine_correlation` at least ``FINE_CORR``), or
+    the pair is judged as any other."""
+    noisy = noise_like(la, lb)
+    corr, structured = _structure_correlation(noise_a, noise_b, sa, sb, noise_like=noisy)
+    if noisy and structured and corr < SSIM_NOISE_CORR:
+        fine = fine_correlation(noise_a, noise_b, sa, sb)
+        if fine is not None and fine < FINE_CORR:
+            corr, structured = _structure_correlation(noise_a, noise_b, sa, sb)
+            return corr, structured, False
+    return corr, structured, noisy
 
 
 def _structure_correlation(noise_a: float, noise_b: float, sa, sb, *, noise_like: bool = False) -> tuple[float, bool]:
@@ -373,11 +396,13 @@ def _classify(a, b, labels, i, box) -> tuple[str, float]:
     r, slope = fit
     if r < SAME_STRUCTURE:
         return "changed", 0.0
-    level = float(np.mean(a[ys, xs]))
-    if level > 0 and min(w, h) >= SHADING_BOX and plane_share(cv2.GaussianBlur(a[ys, xs], (0, 0), SHADING_SMOOTH)) >= SHADING_PLANE:
+    box_a, box_b = a[ys, xs], b[ys, xs]
+    level = float(np.mean(box_a))
+    if level > 0 and min(w, h) >= SHADING_BOX \
+            and plane_share(cv2.GaussianBlur(box_a, (0, 0), SHADING_SMOOTH)) >= SHADING_PLANE:
         # B holds A's structure at another intensity, but A holds no object there, only a slope of
         # light: the illumination changed (by INTENSITY_MIN at least, as a dimming)
-        change = float(np.mean(b[ys, xs])) / level - 1.0
+        change = float(np.mean(box_b)) / level - 1.0
         return ("shading", change) if abs(change) >= INTENSITY_MIN else ("changed", 0.0)
     return _intensity_kind(slope - 1.0)
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-import scopecheck.compare.align as align
+import scopecheck.compare.changes as changes
 from scopecheck.compare.changes import FINE_CORR, LAYOUT_SIGMA, _structure_correlation, fine_correlation
 from scopecheck.compare.pair import SAME_VERDICTS, compare_files
 
@@ -74,7 +74,7 @@ def test_fine_structure_under_its_noise_tells_nothing():
 def test_a_noisy_shot_against_the_mean_of_the_next_field_differs(monkeypatch):
     c = compare_files(SHOT, NEXT_MEAN)
     assert c.verdict not in SAME_VERDICTS, c.reason
-    monkeypatch.setattr(align, "FINE_CORR", -2.0)  # without cause 47: the layout passed for the field
+    monkeypatch.setattr(changes, "FINE_CORR", -2.0)  # without cause 47: the layout passed for the field
     c = compare_files(SHOT, NEXT_MEAN)
     assert c.verdict in SAME_VERDICTS, c.reason
 
